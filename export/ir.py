@@ -1,0 +1,486 @@
+"""Model IR: the one normalised form between `from_sklearn` and the writers (`to_coreml`, `to_onnx`).
+
+Pure data: frozen dataclasses of numpy arrays, validated on construction. No scikit-learn, onnx or coremltools
+imports. The front-end lowers a fitted estimator *exactly* into these nodes (forest averaging and learning rates
+folded into leaves, float32 threshold snapping done); writers only map fields, they never fix up semantics.
+
+Every node consumes one dense float64 row vector and produces either a row vector (a transform) or a prediction
+(a model, which carries its `task`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Literal, TypeAlias
+
+import numpy as np
+from numpy.typing import NDArray
+
+from export.errors import ExportFailedError
+
+FloatArray: TypeAlias = NDArray[np.float64]
+IntArray: TypeAlias = NDArray[np.int64]
+BoolArray: TypeAlias = NDArray[np.bool_]
+
+
+class IRError(ExportFailedError):
+    """An IR node was built with inconsistent fields: a converter bug, never a user error."""
+
+
+def _check(condition: bool, node: str, message: str) -> None:
+    if not condition:
+        raise IRError(f"invalid {node}: {message}")
+
+
+def _float_array(value: object, ndim: int, node: str, name: str) -> FloatArray:
+    array = np.array(value, dtype=np.float64)
+    _check(array.ndim == ndim, node, f"{name} must be {ndim}-D, got shape {array.shape}")
+    array.setflags(write=False)
+    return array
+
+
+def _int_array(value: object, node: str, name: str) -> IntArray:
+    array = np.array(value, dtype=np.int64)
+    _check(array.ndim == 1, node, f"{name} must be 1-D, got shape {array.shape}")
+    array.setflags(write=False)
+    return array
+
+
+def _freeze(array: np.ndarray) -> np.ndarray:
+    array = np.array(array)
+    array.setflags(write=False)
+    return array
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Tasks: what a model's output means.
+
+Link = Literal["identity", "logistic", "softmax", "ovr_logistic", "none", "ovo_votes", "neighbour_votes"]
+"""How a classifier's raw scores become probabilities and a label (scikit-learn's rule, ties included):
+
+- ``identity``: scores are already probabilities. One column (binary) = P(labels[1]); label = labels[1] iff p > 0.5
+  (scikit-learn's argmax over [1-p, p] takes the first class on a tie).
+- ``logistic``: one column z (binary): P(labels[1]) = 1/(1+exp(-z)); label = labels[1] iff z > 0.
+- ``softmax``: K columns: probabilities = softmax(scores); label = labels[argmax(scores)] (first max wins).
+- ``ovr_logistic``: K columns: p_k = sigmoid(z_k) / sum_j sigmoid(z_j) (scikit-learn's one-vs-rest normalisation);
+  label = labels[argmax(z)].
+- ``none``: no probabilities (scikit-learn has no predict_proba). One column: label = labels[1] iff z > 0;
+  K columns: labels[argmax(z)].
+- ``ovo_votes``: support vector machines (libsvm): one-vs-one decision values, majority vote, ties to the lowest
+  class index; probabilities by pairwise coupling with probA/probB when present.
+- ``neighbour_votes``: k-nearest neighbours majority vote; ties to the lowest class index (scikit-learn's mode).
+"""
+
+
+@dataclass(frozen=True)
+class Regression:
+    """The model predicts `n_targets` real values (scikit-learn `predict`)."""
+
+    n_targets: int = 1
+
+    def __post_init__(self) -> None:
+        _check(self.n_targets >= 1, "Regression", "n_targets must be >= 1")
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The model predicts one of `labels` (scikit-learn `classes_`, in that order) and, if `has_proba`, one
+    probability per label in the same order."""
+
+    labels: np.ndarray
+    link: Link
+    has_proba: bool
+
+    def __post_init__(self) -> None:
+        labels = np.asarray(self.labels)
+        if labels.dtype.kind in "iub":
+            labels = labels.astype(np.int64)
+        elif labels.dtype.kind in "UO":
+            _check(all(isinstance(v, str) for v in labels.tolist()), "Classification",
+                   "labels must be all integers or all strings")
+            labels = labels.astype(object)
+        else:
+            raise IRError(f"invalid Classification: labels of dtype {labels.dtype}; allowed: integers or strings")
+        _check(labels.ndim == 1 and labels.size >= 2, "Classification", "need at least two labels")
+        _check(len(set(labels.tolist())) == labels.size, "Classification", "labels must be unique")
+        object.__setattr__(self, "labels", _freeze(labels))
+        _check(not (self.link == "none" and self.has_proba), "Classification", "link 'none' has no probabilities")
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.labels.size)
+
+    @property
+    def string_labels(self) -> bool:
+        return self.labels.dtype == object
+
+
+Task: TypeAlias = Regression | Classification
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Transforms: row vector in, row vector out.
+
+
+@dataclass(frozen=True)
+class Scaler:
+    """y = (x - offset) * scale, elementwise (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler)."""
+
+    offset: FloatArray
+    scale: FloatArray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "offset", _float_array(self.offset, 1, "Scaler", "offset"))
+        object.__setattr__(self, "scale", _float_array(self.scale, 1, "Scaler", "scale"))
+        _check(self.offset.shape == self.scale.shape, "Scaler", "offset and scale lengths differ")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.offset.size)
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """y = x / norm(x) per row; a zero norm leaves the row unchanged (scikit-learn). `max` is max(|x_i|)."""
+
+    norm: Literal["l1", "l2", "max"]
+    n_features: int
+
+
+@dataclass(frozen=True)
+class Imputer:
+    """Entries equal to `missing_value` (NaN matches NaN) are replaced by `fill[i]` (SimpleImputer statistics_)."""
+
+    missing_value: float
+    fill: FloatArray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fill", _float_array(self.fill, 1, "Imputer", "fill"))
+
+    @property
+    def n_features(self) -> int:
+        return int(self.fill.size)
+
+
+@dataclass(frozen=True)
+class OneHotEncoder:
+    """Each input column j becomes len(categories[j]) indicator columns, in category order; a value in no category
+    gives all zeros (handle_unknown='ignore'). Categories are the fitted `categories_` values (int64 or str)."""
+
+    categories: tuple[np.ndarray, ...]
+
+    def __post_init__(self) -> None:
+        frozen = []
+        for j, cats in enumerate(self.categories):
+            cats = np.asarray(cats)
+            if cats.dtype.kind in "iub":
+                cats = cats.astype(np.int64)
+            elif cats.dtype.kind in "UO":
+                cats = cats.astype(object)
+            elif cats.dtype.kind == "f" and np.all(np.isfinite(cats)) and np.all(cats == np.round(cats)):
+                cats = cats.astype(np.int64)  # integer-valued float columns: Core ML one-hot takes Int64 only
+            else:
+                raise IRError(f"invalid OneHotEncoder: column {j} categories must be integers or strings")
+            _check(cats.ndim == 1 and cats.size >= 1, "OneHotEncoder", f"column {j} has no categories")
+            frozen.append(_freeze(cats))
+        object.__setattr__(self, "categories", tuple(frozen))
+
+    @property
+    def n_features(self) -> int:
+        return len(self.categories)
+
+    @property
+    def n_outputs(self) -> int:
+        return int(sum(c.size for c in self.categories))
+
+
+@dataclass(frozen=True)
+class Linear:
+    """y = x @ weights.T + bias (PCA: weights = components_, bias = -components_ @ mean_)."""
+
+    weights: FloatArray  # (n_out, n_in)
+    bias: FloatArray  # (n_out,)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _float_array(self.weights, 2, "Linear", "weights"))
+        object.__setattr__(self, "bias", _float_array(self.bias, 1, "Linear", "bias"))
+        _check(self.weights.shape[0] == self.bias.size, "Linear", "weights rows != bias length")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.weights.shape[1])
+
+
+@dataclass(frozen=True)
+class ColumnSelect:
+    """y = x[indices] (ColumnTransformer column selections, passthrough)."""
+
+    indices: IntArray
+    n_features: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "indices", _int_array(self.indices, "ColumnSelect", "indices"))
+        _check(bool(np.all((self.indices >= 0) & (self.indices < self.n_features))), "ColumnSelect",
+               "index out of range")
+
+
+@dataclass(frozen=True)
+class Concat:
+    """y = concatenate([part(x) for part in parts]) — every part reads the same input row (ColumnTransformer)."""
+
+    parts: tuple[Node, ...]
+
+    def __post_init__(self) -> None:
+        _check(len(self.parts) >= 1, "Concat", "needs at least one part")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Models: row vector in, prediction out.
+
+
+class BranchMode(IntEnum):
+    """Which comparison sends a row to the true child. Values match Core ML's TreeNodeBehavior."""
+
+    LEQ = 0  # x <= threshold
+    LT = 1  # x < threshold
+
+
+@dataclass(frozen=True)
+class TreeEnsemble:
+    """Sum of decision trees: scores = base + sum over trees of the reached leaf's values.
+
+    Nodes of all trees are flattened into parallel arrays; `node_id` is unique within its `tree_id`, the root of
+    every tree is node 0. A branch sends x to `true_child` when `x[feature] <mode> threshold`, and a NaN to
+    `true_child` iff `missing_tracks_true`. Thresholds are already exact for double inputs (scikit-learn trees
+    compare float32(x): the front-end snapped them to the float32 rounding boundary and chose LEQ or LT), so no
+    writer may cast or round them. Leaves add `leaf_value[i]` (all `n_outputs` dims) — or only dimension
+    `leaf_target[i]` when that is >= 0 (gradient boosting: one tree per class).
+    """
+
+    n_features: int
+    tree_id: IntArray
+    node_id: IntArray
+    feature: IntArray  # -1 at leaves
+    threshold: FloatArray  # 0.0 at leaves
+    mode: IntArray  # BranchMode per node (ignored at leaves)
+    true_child: IntArray  # node id within the same tree, -1 at leaves
+    false_child: IntArray
+    missing_tracks_true: BoolArray
+    leaf_value: FloatArray  # (n_nodes, n_outputs); zero rows at branches
+    leaf_target: IntArray  # -1: all dims of leaf_value; k >= 0: only dim k
+    base: FloatArray  # (n_outputs,)
+    task: Task
+    compares_float32: bool  # provenance: the source model compares float32(x); thresholds are snapped for it
+    hit_rate: FloatArray | None = None  # fraction of training weight reaching each node (optimisation hint)
+
+    def __post_init__(self) -> None:
+        name = "TreeEnsemble"
+        for attr in ("tree_id", "node_id", "feature", "mode", "true_child", "false_child", "leaf_target"):
+            object.__setattr__(self, attr, _int_array(getattr(self, attr), name, attr))
+        object.__setattr__(self, "threshold", _float_array(self.threshold, 1, name, "threshold"))
+        object.__setattr__(self, "leaf_value", _float_array(self.leaf_value, 2, name, "leaf_value"))
+        object.__setattr__(self, "base", _float_array(self.base, 1, name, "base"))
+        missing = np.array(self.missing_tracks_true, dtype=bool)
+        missing.setflags(write=False)
+        object.__setattr__(self, "missing_tracks_true", missing)
+        if self.hit_rate is not None:
+            object.__setattr__(self, "hit_rate", _float_array(self.hit_rate, 1, name, "hit_rate"))
+        n = self.tree_id.size
+        for attr in ("node_id", "feature", "threshold", "mode", "true_child", "false_child", "leaf_target",
+                     "missing_tracks_true"):
+            _check(getattr(self, attr).shape == (n,), name, f"{attr} has length {getattr(self, attr).size}, not {n}")
+        _check(self.leaf_value.shape == (n, self.base.size), name, "leaf_value must be (n_nodes, n_outputs)")
+        _check(self.base.size >= 1, name, "need at least one output dimension")
+        leaf = self.feature < 0
+        _check(bool(np.all((self.true_child[leaf] == -1) & (self.false_child[leaf] == -1))), name,
+               "leaves must have no children")
+        _check(bool(np.all((self.true_child[~leaf] >= 0) & (self.false_child[~leaf] >= 0))), name,
+               "branches need two children")
+        _check(bool(np.all(self.feature < self.n_features)), name, "feature index out of range")
+        _check(bool(np.all(np.isin(self.mode[~leaf], [BranchMode.LEQ, BranchMode.LT]))), name, "unknown mode")
+        _check(bool(np.all(self.leaf_target < self.base.size)), name, "leaf_target out of range")
+        _check(bool(np.all(np.isfinite(self.threshold))), name, "thresholds must be finite")
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.base.size)
+
+    @property
+    def n_trees(self) -> int:
+        return int(np.unique(self.tree_id).size)
+
+    @property
+    def is_leaf(self) -> BoolArray:
+        return self.feature < 0
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """scores = x @ coef.T + intercept, then the task's link (GLMs, linear SVMs, ridge/perceptron classifiers)."""
+
+    coef: FloatArray  # (n_scores, n_features)
+    intercept: FloatArray  # (n_scores,)
+    task: Task
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "coef", _float_array(self.coef, 2, "LinearModel", "coef"))
+        object.__setattr__(self, "intercept", _float_array(self.intercept, 1, "LinearModel", "intercept"))
+        _check(self.coef.shape[0] == self.intercept.size, "LinearModel", "coef rows != intercept length")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.coef.shape[1])
+
+
+Activation = Literal["identity", "relu", "tanh", "logistic"]
+
+
+@dataclass(frozen=True)
+class DenseLayer:
+    """y = activation(x @ weights.T + bias); weights are (n_out, n_in) like Core ML's innerProduct."""
+
+    weights: FloatArray
+    bias: FloatArray
+    activation: Activation
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _float_array(self.weights, 2, "DenseLayer", "weights"))
+        object.__setattr__(self, "bias", _float_array(self.bias, 1, "DenseLayer", "bias"))
+        _check(self.weights.shape[0] == self.bias.size, "DenseLayer", "weights rows != bias length")
+
+
+@dataclass(frozen=True)
+class NeuralNetwork:
+    """A stack of dense layers (MLP; multinomial logistic regression as one layer). The last layer's output are the
+    scores, turned into probabilities by the task's link."""
+
+    layers: tuple[DenseLayer, ...]
+    task: Task
+
+    def __post_init__(self) -> None:
+        _check(len(self.layers) >= 1, "NeuralNetwork", "needs at least one layer")
+        for a, b in zip(self.layers, self.layers[1:], strict=False):
+            _check(a.weights.shape[0] == b.weights.shape[1], "NeuralNetwork", "layer widths do not chain")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.layers[0].weights.shape[1])
+
+
+Kernel = Literal["linear", "rbf", "poly", "sigmoid"]
+
+
+@dataclass(frozen=True)
+class SupportVectorMachine:
+    """libsvm model. Kernels: linear x·x', rbf exp(-gamma|x-x'|^2), poly (gamma x·x' + coef0)^degree,
+    sigmoid tanh(gamma x·x' + coef0).
+
+    Regression: y = sum_i dual_coef[0, i] K(sv_i, x) - rho[0].
+    Classification (K classes, support vectors grouped by class in label order, `n_support` per class): libsvm's
+    one-vs-one layout — `dual_coef` is (K-1, n_sv), `rho` has K(K-1)/2 entries in pair order (0,1),(0,2)..(1,2)..,
+    and decision f_p = sum over class-i SVs of dual_coef[j-1] K + sum over class-j SVs of dual_coef[i] K - rho[p];
+    f_p > 0 votes for i. prob_a/prob_b (length K(K-1)/2 or empty) enable libsvm probabilities.
+    """
+
+    kernel: Kernel
+    gamma: float
+    coef0: float
+    degree: int
+    support_vectors: FloatArray  # (n_sv, n_features)
+    dual_coef: FloatArray  # (K-1, n_sv) or (1, n_sv) for regression
+    rho: FloatArray
+    n_support: IntArray  # per class; empty for regression
+    prob_a: FloatArray
+    prob_b: FloatArray
+    task: Task
+
+    def __post_init__(self) -> None:
+        name = "SupportVectorMachine"
+        object.__setattr__(self, "support_vectors", _float_array(self.support_vectors, 2, name, "support_vectors"))
+        object.__setattr__(self, "dual_coef", _float_array(self.dual_coef, 2, name, "dual_coef"))
+        for attr in ("rho", "prob_a", "prob_b"):
+            object.__setattr__(self, attr, _float_array(getattr(self, attr), 1, name, attr))
+        object.__setattr__(self, "n_support", _int_array(self.n_support, name, "n_support"))
+        n_sv = self.support_vectors.shape[0]
+        _check(self.dual_coef.shape[1] == n_sv, name, "dual_coef columns != number of support vectors")
+        _check(self.kernel in ("linear", "rbf", "poly", "sigmoid"), name, f"unknown kernel {self.kernel!r}")
+        if isinstance(self.task, Classification):
+            k = self.task.n_classes
+            pairs = k * (k - 1) // 2
+            _check(self.n_support.size == k and int(self.n_support.sum()) == n_sv, name, "n_support mismatch")
+            _check(self.dual_coef.shape[0] == k - 1, name, "dual_coef must have K-1 rows")
+            _check(self.rho.size == pairs, name, "rho must have K(K-1)/2 entries")
+            _check(self.prob_a.size in (0, pairs) and self.prob_b.size == self.prob_a.size, name,
+                   "probA/probB must be empty or K(K-1)/2 long")
+        else:
+            _check(self.dual_coef.shape[0] == 1 and self.rho.size == 1, name, "regression needs 1 row and 1 rho")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.support_vectors.shape[1])
+
+
+@dataclass(frozen=True)
+class NearestNeighbors:
+    """k-nearest-neighbour classifier, Euclidean distance, uniform weights: label = most common class among the
+    k nearest `samples` (ties to the lowest class index). `sample_class` indexes the task's labels."""
+
+    samples: FloatArray  # (n_samples, n_features)
+    sample_class: IntArray  # (n_samples,) index into task.labels
+    k: int
+    task: Classification
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "samples", _float_array(self.samples, 2, "NearestNeighbors", "samples"))
+        object.__setattr__(self, "sample_class", _int_array(self.sample_class, "NearestNeighbors", "sample_class"))
+        _check(self.sample_class.size == self.samples.shape[0], "NearestNeighbors", "one class per sample")
+        _check(1 <= self.k <= self.samples.shape[0], "NearestNeighbors", "k out of range")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.samples.shape[1])
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """steps[0] reads the input row; each next step reads the previous one's output. The last step may be a model."""
+
+    steps: tuple[Node, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        _check(len(self.steps) >= 1, "Pipeline", "needs at least one step")
+        for step in self.steps[:-1]:
+            _check(not isinstance(step, MODEL_TYPES), "Pipeline", "only the last step may be a model")
+
+    @property
+    def final(self) -> Node:
+        return self.steps[-1]
+
+
+Transform: TypeAlias = Scaler | Normalizer | Imputer | OneHotEncoder | Linear | ColumnSelect | Concat
+Model: TypeAlias = TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
+Node: TypeAlias = Transform | Model | Pipeline
+
+MODEL_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors)
+
+
+def task_of(node: Node) -> Task | None:
+    """The task of the model at the end of `node`, or None for a pure transform."""
+    if isinstance(node, Pipeline):
+        return task_of(node.final)
+    if isinstance(node, MODEL_TYPES):
+        return node.task
+    return None
+
+
+def walk(node: Node) -> list[Node]:
+    """Every node in `node`, depth first, parents before children."""
+    out: list[Node] = [node]
+    if isinstance(node, Pipeline):
+        for step in node.steps:
+            out.extend(walk(step))
+    elif isinstance(node, Concat):
+        for part in node.parts:
+            out.extend(walk(part))
+    return out
