@@ -1,0 +1,278 @@
+"""The `mlexport` command line: `main(argv) -> exit code`, testable without a subprocess.
+
+Exit codes, decided in one place (`main`): 0 ok; 1 parity or verify failed; 2 bad input or usage (a one-line message
+on stderr naming the file or field and what is allowed; `--debug` adds the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from export.errors import MlexportError, ParityFailedError, UsageError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError (one line, exit 2) instead of printing usage and exiting itself."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mlexport", description="Export scikit-learn models to Core ML and ONNX, and prove parity.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--version", action="store_true", help="print the mlexport version and exit")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("export", help="export a saved model to Core ML / ONNX, then run the parity suite")
+    p.add_argument("model", help="model file: .skops (default), or .pkl/.pickle/.joblib with --trust-pickle")
+    p.add_argument("--out", required=True, help="output directory (created atomically; must not exist)")
+    p.add_argument("--formats", default="coreml,onnx", help="comma list of coreml, onnx, ort (default: coreml,onnx)")
+    p.add_argument("--name", help="artifact base name (default: the model file's stem)")
+    p.add_argument("--data", help="rows to check parity on: .npy, .csv (with header) or .parquet")
+    p.add_argument("--input-dtype", choices=None, help="what the app feeds: float32 or float64 (default per model)")
+    p.add_argument("--feature-names", help="comma-separated input names (default: the model's feature_names_in_)")
+    p.add_argument("--author", default="")
+    p.add_argument("--license", default="")
+    p.add_argument("--version", dest="model_version", default="", help="model version string for the metadata")
+    p.add_argument("--description", default="", help="short description shown in Xcode")
+    p.add_argument("--trust-pickle", metavar="SHA256", help="load a pickle/joblib file whose SHA-256 is exactly this")
+    p.add_argument("--force", action="store_true", help="replace an existing output directory")
+    p.add_argument("--no-parity", action="store_true", help="skip the parity suite (verdict recorded as skipped)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    p = sub.add_parser("parity", help="run the parity suite on an export directory")
+    p.add_argument("dir", help="export directory (with manifest.json)")
+    p.add_argument("--model", help="model file (default: the one recorded in the manifest)")
+    p.add_argument("--data", help="rows to check: .npy, .csv (with header) or .parquet")
+    p.add_argument("--trust-pickle", metavar="SHA256")
+    p.add_argument("--json", action="store_true", help="print the JSON report")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one case per artifact x output x probe set)")
+    p.add_argument("--html", metavar="FILE", help="write the self-contained HTML report")
+    p.add_argument("--markdown", metavar="FILE", help="write the Markdown report")
+
+    p = sub.add_parser("verify", help="recompute every hash in an export's manifest.json")
+    p.add_argument("dir")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("inspect", help="show inputs, outputs, labels and metadata of .mlmodel/.onnx/.ort")
+    p.add_argument("artifact")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("predict", help="run an artifact (.mlmodel via the reference evaluator, .onnx/.ort) on data")
+    p.add_argument("artifact")
+    p.add_argument("--data", required=True, help=".npy, .csv (with header) or .parquet")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+
+    p = sub.add_parser("supported", help="list the supported estimators per format")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--markdown", action="store_true", help="print the README table")
+
+    p = sub.add_parser("demo", help="train a small model, save it as .skops, export it and run parity")
+    p.add_argument("--out", default="artifacts/demo")
+
+    p = sub.add_parser("bench", help="benchmarks with ratios against the peers, measured in the same run")
+    p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    p.add_argument("--peer-python", help="python of a side venv with scikit-learn==1.5.1, numpy<2, coremltools==9.0")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("ios-stub", help="write a ready Xcode test-target folder for an export")
+    p.add_argument("dir", help="export directory")
+    p.add_argument("--out", required=True)
+    p.add_argument("--force", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the exit code. All error-to-exit-code mapping happens here."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        args = build_parser().parse_args(argv)
+        return _dispatch(args)
+    except ParityFailedError as exc:
+        _error(str(exc), debug)
+        return EXIT_FAILED
+    except MlexportError as exc:
+        _error(str(exc), debug)
+        return exc.exit_code
+    except (ValueError, OSError) as exc:
+        # parity/ raises ValueError subclasses (it never imports export); OSError: disk full, permissions, ...
+        _error(_one_line(exc), debug)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted", debug)
+        return 130
+
+
+def entrypoint() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def _error(message: str, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    print(f"mlexport: error: {' '.join(message.split())}", file=sys.stderr)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.version:
+        from export.manifest import package_versions
+
+        print(f"mlexport {package_versions()['mlexport']}")
+        return EXIT_OK
+    handlers = {
+        "export": _cmd_export, "parity": _cmd_parity, "verify": _cmd_verify, "inspect": _cmd_inspect,
+        "predict": _cmd_predict, "supported": _cmd_supported, "demo": _cmd_demo, "bench": _cmd_bench,
+        "ios-stub": _cmd_ios_stub,
+    }
+    if args.command is None:
+        build_parser().print_help()
+        return EXIT_USAGE
+    return handlers[args.command](args)
+
+
+def _progress(message: str) -> None:
+    print(f"mlexport: {message}", file=sys.stderr)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from export.exporter import ExportOptions, export_model, parse_formats
+
+    names = tuple(n.strip() for n in args.feature_names.split(",")) if args.feature_names else None
+    options = ExportOptions(
+        formats=parse_formats(args.formats), name=args.name, input_dtype=args.input_dtype, feature_names=names,
+        author=args.author, license=args.license, version=args.model_version, description=args.description,
+        force=args.force, run_parity=not args.no_parity)
+    result = export_model(args.model, args.out, options, data=args.data, trust_pickle=args.trust_pickle,
+                          progress=None if args.json else _progress)
+    if args.json:
+        _print_json({"out_dir": str(result.out_dir), "artifacts": {k: str(v) for k, v in result.artifacts.items()},
+                     "routes": result.routes, "parity": result.parity_verdict, "summary": result.parity_summary})
+    else:
+        for kind, path in result.artifacts.items():
+            print(f"{kind:>10}: {path}")
+        print(f"{'manifest':>10}: {result.out_dir / 'manifest.json'}")
+        print(f"{'parity':>10}: {result.parity_verdict} — {result.parity_summary}")
+    if result.parity_verdict == "failed":
+        raise ParityFailedError(f"parity failed for '{result.out_dir}': {result.parity_summary} "
+                                f"(see {result.out_dir / 'parity.md'})")
+    return EXIT_OK
+
+
+def _cmd_parity(args: argparse.Namespace) -> int:
+    from export.parity_run import run_parity_on_dir
+
+    report, rendered = run_parity_on_dir(Path(args.dir), model=args.model, data=args.data,
+                                         trust_pickle=args.trust_pickle, junit=args.junit, html=args.html,
+                                         markdown=args.markdown)
+    if args.json:
+        _print_json(rendered["json"])
+    else:
+        print(rendered["markdown"])
+    if not report.passed:
+        raise ParityFailedError(f"parity failed for '{args.dir}'")
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from export.manifest import verify
+
+    lines = verify(Path(args.dir))
+    if args.json:
+        _print_json({"verified": True, "files": len(lines)})
+    else:
+        print("\n".join(lines))
+        print(f"verified: {len(lines)} files match manifest.json")
+    return EXIT_OK
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from export.inspection import describe_artifact, format_description
+
+    info = describe_artifact(Path(args.artifact))
+    if args.json:
+        _print_json(info)
+    else:
+        print(format_description(info))
+    return EXIT_OK
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from export.inspection import predict_artifact
+
+    outputs = predict_artifact(Path(args.artifact), Path(args.data))
+    if args.json:
+        _print_json({name: values.tolist() for name, values in outputs.items()})
+    else:
+        import numpy as np
+
+        columns: list[tuple[str, Any]] = []
+        for name, values in outputs.items():
+            values = np.asarray(values)
+            if values.ndim == 2:
+                columns += [(f"{name}[{j}]", values[:, j]) for j in range(values.shape[1])]
+            else:
+                columns.append((name, values))
+        sep = "," if args.csv else "\t"
+        print(sep.join(name for name, _ in columns))
+        for row in zip(*(col for _, col in columns), strict=True):
+            print(sep.join(repr(v.item()) if hasattr(v, "item") else str(v) for v in row))
+    return EXIT_OK
+
+
+def _cmd_supported(args: argparse.Namespace) -> int:
+    from export.supported_table import supported_rows, supported_table_markdown
+
+    if args.json:
+        _print_json(supported_rows())
+    else:
+        print(supported_table_markdown())
+    return EXIT_OK
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from export.demo import run_demo
+
+    result = run_demo(Path(args.out), progress=_progress)
+    print(result.summary)
+    if result.parity_verdict == "failed":
+        raise ParityFailedError(f"demo parity failed (see {Path(args.out) / 'parity.md'})")
+    return EXIT_OK
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from export.bench import run_bench
+
+    results = run_bench(quick=args.quick, peer_python=args.peer_python, progress=_progress)
+    if args.json:
+        _print_json(results)
+    return EXIT_OK
+
+
+def _cmd_ios_stub(args: argparse.Namespace) -> int:
+    from export.ios_target import write_ios_test_target
+
+    path = write_ios_test_target(Path(args.dir), Path(args.out), force=args.force)
+    print(f"wrote {path}: add it to your app's test target in Xcode (see its README.txt)")
+    return EXIT_OK

@@ -1,0 +1,242 @@
+"""Safe model loading: the first step of the flow (model file -> fitted scikit-learn estimator).
+
+`.skops` is the default input, loaded against a reviewed, minimal allowlist of scikit-learn internals. Pickle files
+(`.pkl`, `.pickle`, `.joblib`) execute code when loaded, so they are refused unless the caller vouches for the
+exact file with its SHA-256. We never fall back from skops to pickle (that was CVE-2025-54886).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from export.errors import InputFileError, UntrustedModelError
+
+SKOPS_SUFFIXES = (".skops",)
+PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+
+# Types skops does not trust by default, reviewed for mlexport. Each one stores raw indices that scikit-learn
+# follows without bounds checks, so after loading we check every index ourselves (`check_internal_indices`)
+# before any prediction runs. Anything else (`__main__.*`, custom functions, unknown classes) is refused.
+REVIEWED_SKOPS_TYPES: tuple[str, ...] = (
+    "sklearn.tree._tree.Tree",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.neighbors._kd_tree.KDTree",
+    "sklearn.neighbors._ball_tree.BallTree",
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    "sklearn.metrics._dist_metrics.EuclideanDistance32",
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
+    "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+)
+
+_SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file, streamed."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def load_model(path: str | Path, *, trust_pickle: str | None = None) -> Any:
+    """Load a fitted estimator from `path`, safely. Raises InputFileError / UntrustedModelError with one-line
+    messages naming the file and what is allowed."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"model file '{path}' does not exist")
+    if not path.is_file():
+        raise InputFileError(f"model file '{path}' is not a file")
+    suffix = path.suffix.lower()
+    if suffix in SKOPS_SUFFIXES:
+        estimator = _load_skops(path)
+    elif suffix in PICKLE_SUFFIXES:
+        estimator = _load_trusted_pickle(path, trust_pickle)
+    else:
+        allowed = ", ".join(SKOPS_SUFFIXES + PICKLE_SUFFIXES)
+        raise InputFileError(f"model file '{path}': unknown kind '{suffix or '(no suffix)'}'; allowed: {allowed} "
+                             "(pickle kinds only with --trust-pickle SHA256)")
+    if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
+        raise InputFileError(f"model file '{path}' holds a {type(estimator).__name__}, not a scikit-learn estimator")
+    check_internal_indices(estimator, source=str(path))
+    return estimator
+
+
+def _load_skops(path: Path) -> Any:
+    import skops.io as sio
+
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, EOFError, OSError, ValueError) as exc:
+        raise InputFileError(f"model file '{path}' is not a readable .skops file ({_brief(exc)})") from None
+    refused = sorted(t for t in untrusted if t not in REVIEWED_SKOPS_TYPES)
+    if refused:
+        raise UntrustedModelError(
+            f"model file '{path}' contains types mlexport does not load: {', '.join(refused)}; "
+            f"allowed beyond skops' defaults: {', '.join(REVIEWED_SKOPS_TYPES)}")
+    try:
+        return sio.load(path, trusted=list(untrusted))
+    except Exception as exc:  # skops raises many kinds on corrupt content; none may escape as a traceback
+        raise InputFileError(f"model file '{path}' could not be loaded by skops ({_brief(exc)})") from None
+
+
+def _load_trusted_pickle(path: Path, trust_pickle: str | None) -> Any:
+    if trust_pickle is None:
+        raise UntrustedModelError(
+            f"model file '{path}' is a pickle, which runs code when loaded; re-save it with skops "
+            f"(skops.io.dump) or pass --trust-pickle {sha256_file(path)} if you trust this exact file")
+    if not _SHA256.match(trust_pickle):
+        raise UntrustedModelError(f"--trust-pickle must be a 64-hex-digit SHA-256, got '{trust_pickle}'")
+    actual = sha256_file(path)
+    if actual.lower() != trust_pickle.lower():
+        raise UntrustedModelError(f"model file '{path}' has SHA-256 {actual}, not the trusted {trust_pickle.lower()}")
+    try:
+        if path.suffix.lower() == ".joblib":
+            import joblib
+
+            return joblib.load(path)
+        import pickle
+
+        with path.open("rb") as handle:
+            return pickle.load(handle)  # noqa: S301 - the caller vouched for this exact file by SHA-256
+    except Exception as exc:
+        raise InputFileError(f"model file '{path}' could not be unpickled ({_brief(exc)})") from None
+
+
+def _brief(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Bounds checks for the reviewed internals: scikit-learn indexes these arrays without checking, so a crafted file
+# could crash the process or read out of bounds at predict time. We check before anything predicts.
+
+
+def check_internal_indices(estimator: Any, source: str) -> None:
+    """Walk `estimator` (and nested estimators) and check the raw indices of every tree / KD-tree it holds."""
+    seen: set[int] = set()
+    _check_object(estimator, source, seen, depth=0)
+
+
+def _check_object(obj: Any, source: str, seen: set[int], depth: int) -> None:
+    if id(obj) in seen or depth > 50:
+        return
+    seen.add(id(obj))
+    tree = getattr(obj, "tree_", None)
+    if tree is not None and type(tree).__name__ == "Tree":
+        _check_sklearn_tree(tree, getattr(obj, "n_features_in_", None), source)
+    for predictors in getattr(obj, "_predictors", None) or []:
+        for predictor in predictors:
+            _check_tree_predictor(predictor, source)
+    fit_tree = getattr(obj, "_tree", None)
+    if fit_tree is not None and type(fit_tree).__name__ in ("KDTree", "BallTree"):
+        _check_binary_tree(fit_tree, source)
+    children: list[Any] = []
+    for attr in ("estimators_", "steps", "transformers_", "estimator", "estimators", "named_steps"):
+        value = getattr(obj, attr, None)
+        if isinstance(value, np.ndarray):
+            children.extend(value.ravel().tolist())
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                children.extend(item[1:2] if isinstance(item, tuple) else [item])
+        elif value is not None and hasattr(value, "get_params"):
+            children.append(value)
+    for child in children:
+        if hasattr(child, "get_params"):
+            _check_object(child, source, seen, depth + 1)
+
+
+def _corrupt(source: str, what: str) -> InputFileError:
+    return InputFileError(f"model file '{source}' is corrupt: {what}")
+
+
+def _check_sklearn_tree(tree: Any, n_features: int | None, source: str) -> None:
+    n = int(tree.node_count)
+    left, right, feature = tree.children_left, tree.children_right, tree.feature
+    if left.shape != (n,) or right.shape != (n,) or tree.value.shape[0] != n:
+        raise _corrupt(source, "tree arrays do not match node_count")
+    leaf = left == -1
+    if np.any(leaf != (right == -1)):
+        raise _corrupt(source, "a tree node has exactly one child")
+    branch = ~leaf
+    idx = np.arange(n)
+    # scikit-learn builds trees depth first: every child has a larger index than its parent, so a check of
+    # `parent < child < n` also rules out cycles.
+    if np.any((left[branch] <= idx[branch]) | (left[branch] >= n) | (right[branch] <= idx[branch]) | (right[branch] >= n)):
+        raise _corrupt(source, "a tree child index is out of range")
+    limit = n_features if n_features is not None else np.iinfo(np.int64).max
+    if np.any((feature[branch] < 0) | (feature[branch] >= limit)):
+        raise _corrupt(source, "a tree feature index is out of range")
+
+
+def _check_tree_predictor(predictor: Any, source: str) -> None:
+    nodes = predictor.nodes
+    n = nodes.shape[0]
+    branch = nodes["is_leaf"] == 0
+    idx = np.arange(n)
+    for side in ("left", "right"):
+        child = nodes[side].astype(np.int64)
+        if np.any((child[branch] <= idx[branch]) | (child[branch] >= n)):
+            raise _corrupt(source, "a HistGradientBoosting node index is out of range")
+    n_bitsets = predictor.raw_left_cat_bitsets.shape[0]
+    categorical = branch & (nodes["is_categorical"] != 0)
+    if np.any(nodes["bitset_idx"][categorical] >= n_bitsets):
+        raise _corrupt(source, "a HistGradientBoosting category bitset index is out of range")
+
+
+def _check_binary_tree(tree: Any, source: str) -> None:
+    data, idx_array, node_data = tree.get_arrays()[:3]
+    n = data.shape[0]
+    if idx_array.shape != (n,) or not np.array_equal(np.sort(idx_array), np.arange(n)):
+        raise _corrupt(source, "neighbour index is not a permutation of the training rows")
+    if np.any((node_data["idx_start"] < 0) | (node_data["idx_end"] > n) | (node_data["idx_start"] > node_data["idx_end"])):
+        raise _corrupt(source, "neighbour tree node bounds are out of range")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Writing: a byte-reproducible .skops (skops names array files after object ids and stamps zip times).
+
+
+def dump_skops(estimator: Any, path: Path) -> None:
+    """Save `estimator` as .skops with deterministic bytes: array files renamed in schema order, fixed zip times."""
+    import skops.io as sio
+
+    original = zipfile.ZipFile(io.BytesIO(sio.dumps(estimator)))
+    schema = json.loads(original.read("schema.json"))
+    renames: dict[str, str] = {}
+    object_ids: dict[int, int] = {}  # skops memoises shared objects by id(); renumber them in walk order
+
+    def rename(node: Any) -> Any:
+        if isinstance(node, dict):
+            out = {key: rename(value) for key, value in node.items()}
+            if isinstance(out.get("__id__"), int):
+                out["__id__"] = object_ids.setdefault(out["__id__"], len(object_ids) + 1)
+            name = out.get("file")
+            if isinstance(name, str) and name in original.namelist():
+                out["file"] = renames.setdefault(name, f"{len(renames):06d}{Path(name).suffix}")
+            return out
+        if isinstance(node, list):
+            return [rename(item) for item in node]
+        return node
+
+    schema = rename(schema)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        entries = [("schema.json", json.dumps(schema, sort_keys=True, indent=None).encode())]
+        entries += sorted((new, original.read(old)) for old, new in renames.items())
+        for name, payload in entries:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, payload)
+    path.write_bytes(buffer.getvalue())

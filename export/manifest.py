@@ -1,0 +1,100 @@
+"""manifest.json: what an export directory holds (hashes, sizes), how it was made (versions, options) and its verdict.
+
+Written last, after every artifact, and read by `mlexport verify` and `mlexport parity`. No timestamps: exporting
+the same model twice gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from export.errors import InputFileError, VerifyFailedError
+from export.loading import sha256_file
+
+MANIFEST_NAME = "manifest.json"
+MANIFEST_FORMAT = "mlexport-manifest"
+MANIFEST_FORMAT_VERSION = 1
+
+_VERSIONED_PACKAGES = ("mlexport", "scikit-learn", "numpy", "onnx", "skl2onnx", "onnxruntime", "coremltools",
+                       "skops", "protobuf")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of every package an export depends on (`not installed` where absent)."""
+    versions = {}
+    for name in _VERSIONED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def file_entries(directory: Path) -> dict[str, dict[str, Any]]:
+    """{relative path: {sha256, bytes}} for every file below `directory` except the manifest itself, sorted."""
+    entries = {}
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        rel = path.relative_to(directory).as_posix()
+        if rel == MANIFEST_NAME:
+            continue
+        entries[rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+    return entries
+
+
+def dumps(manifest: dict[str, Any]) -> str:
+    """Canonical manifest text: sorted keys, two-space indent, trailing newline."""
+    return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_manifest(directory: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Add format fields and the file table to `manifest` and write it into `directory`."""
+    manifest = {**manifest, "format": MANIFEST_FORMAT, "format_version": MANIFEST_FORMAT_VERSION,
+                "files": file_entries(directory)}
+    (directory / MANIFEST_NAME).write_text(dumps(manifest), encoding="utf-8")
+    return manifest
+
+
+def read_manifest(directory: Path) -> dict[str, Any]:
+    """Load and sanity-check `directory/manifest.json`."""
+    path = Path(directory) / MANIFEST_NAME
+    if not Path(directory).is_dir():
+        raise InputFileError(f"export directory '{directory}' does not exist")
+    if not path.is_file():
+        raise InputFileError(f"'{path}' does not exist; is '{directory}' an mlexport export directory?")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputFileError(f"'{path}' is not valid JSON ({exc.__class__.__name__})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != MANIFEST_FORMAT:
+        raise InputFileError(f"'{path}' is not an mlexport manifest (field 'format' must be '{MANIFEST_FORMAT}')")
+    if not isinstance(manifest.get("files"), dict):
+        raise InputFileError(f"'{path}': field 'files' must be an object of {{path: {{sha256, bytes}}}}")
+    return manifest
+
+
+def verify(directory: Path) -> list[str]:
+    """Recompute every hash listed in the manifest. Returns the lines describing what is fine; raises
+    VerifyFailedError naming every missing or changed file (and files present but not listed)."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    problems, fine = [], []
+    for rel, entry in sorted(manifest["files"].items()):
+        path = directory / rel
+        if not path.is_file():
+            problems.append(f"missing: {rel}")
+            continue
+        actual = sha256_file(path)
+        if actual != entry.get("sha256"):
+            problems.append(f"changed: {rel} (sha256 {actual}, manifest {entry.get('sha256')})")
+        else:
+            fine.append(f"ok: {rel}")
+    listed = set(manifest["files"])
+    for rel in file_entries(directory):
+        if rel not in listed:
+            problems.append(f"not in manifest: {rel}")
+    if problems:
+        raise VerifyFailedError(f"verify failed for '{directory}': " + "; ".join(problems))
+    return fine

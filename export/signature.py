@@ -1,0 +1,155 @@
+"""Model signature: what the exported model takes and gives — inputs, task, class labels, and the input-dtype contract.
+
+Computed once from the fitted estimator (plus user overrides) and shared by the writers, the manifest and parity.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from export.errors import NotFittedError, UsageError
+
+InputDtype = Literal["float32", "float64"]
+INPUT_DTYPES: tuple[str, ...] = ("float32", "float64")
+
+# Output names taken by the exported models; an input may not reuse them (Core ML feature names share one namespace).
+RESERVED_NAMES = frozenset({"classLabel", "classProbability", "prediction", "transformed_features", "input",
+                            "__feature_vector__"})
+
+# Swift keywords Xcode escapes with a trailing underscore in generated model classes (coreml-semantics §4.3).
+_SWIFT_KEYWORDS = frozenset("""
+associatedtype class deinit enum extension fileprivate func import init inout internal let open operator private
+precedencegroup protocol public rethrows static struct subscript typealias var break case catch continue default
+defer do else fallthrough for guard if in repeat return throw switch where while Any as await false is nil self
+Self super throws true try Type Protocol""".split())
+
+
+@dataclass(frozen=True)
+class Signature:
+    """The exported model's interface."""
+
+    n_features: int
+    feature_names: tuple[str, ...] | None  # as trained (feature_names_in_) or given by the user
+    coreml_input_names: tuple[str, ...] | None  # sanitised for Swift/Xcode; None -> one MultiArray input
+    task: Literal["classifier", "regressor", "transformer"]
+    class_labels: tuple[Any, ...] | None
+    n_outputs: int  # classes for classifiers, targets for regressors, columns for transformers
+    input_dtype: InputDtype
+    input_dtype_reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["input_name_mapping"] = (
+            dict(zip(self.feature_names, self.coreml_input_names, strict=True))
+            if self.feature_names and self.coreml_input_names else None)
+        return data
+
+
+def swift_identifier(name: str) -> str:
+    """Sanitise a feature name as Xcode does for generated Swift properties: non-identifier characters become `_`,
+    a leading digit gets a `_` prefix, Swift keywords get a trailing `_` ("PM2.5" -> "PM2_5", "Class" -> "Class_")."""
+    ident = re.sub(r"[^0-9A-Za-z_]", "_", name)
+    if not ident or ident[0].isdigit():
+        ident = "_" + ident
+    if ident in _SWIFT_KEYWORDS or keyword.iskeyword(ident):
+        ident += "_"
+    return ident
+
+
+def coreml_input_names(feature_names: tuple[str, ...]) -> tuple[str, ...]:
+    """Unique Swift-safe Core ML input names, in feature order; clashes get `_2`, `_3`, ... suffixes."""
+    taken: set[str] = set(RESERVED_NAMES)
+    out = []
+    for name in feature_names:
+        base = swift_identifier(name)
+        candidate, n = base, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{base}_{n}"
+        taken.add(candidate)
+        out.append(candidate)
+    return tuple(out)
+
+
+def _task_of(estimator: Any) -> Literal["classifier", "regressor", "transformer"]:
+    from sklearn.base import is_classifier, is_regressor
+
+    if is_classifier(estimator):
+        return "classifier"
+    if is_regressor(estimator):
+        return "regressor"
+    return "transformer"
+
+
+def check_fitted(estimator: Any) -> None:
+    """Raise NotFittedError (one line, naming the estimator) unless `estimator` is fitted."""
+    from sklearn.exceptions import NotFittedError as SklearnNotFitted
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(estimator)
+    except SklearnNotFitted:
+        raise NotFittedError(f"{type(estimator).__name__} is not fitted; call fit() before exporting") from None
+    except TypeError as exc:
+        raise UsageError(f"{type(estimator).__name__} is not a scikit-learn estimator ({exc})") from None
+
+
+def default_input_dtype(estimator: Any) -> tuple[InputDtype, str]:
+    """The dtype contract used when the user does not choose one, and why."""
+    return ("float64", "Core ML inputs are Double and scikit-learn's own predict takes float64; "
+                       "tree thresholds are snapped so float32-comparing trees stay exact for double inputs")
+
+
+def signature_of(estimator: Any, *, feature_names: tuple[str, ...] | None = None,
+                 input_dtype: str | None = None) -> Signature:
+    """Build the signature of a fitted estimator. `feature_names` overrides `feature_names_in_`."""
+    check_fitted(estimator)
+    n_features = getattr(estimator, "n_features_in_", None)
+    if not isinstance(n_features, (int, np.integer)):
+        raise UsageError(f"{type(estimator).__name__} has no n_features_in_; cannot tell how many inputs it takes")
+    trained_names = getattr(estimator, "feature_names_in_", None)
+    names = tuple(str(n) for n in trained_names) if trained_names is not None else None
+    if feature_names is not None:
+        if len(feature_names) != n_features:
+            raise UsageError(f"--feature-names gives {len(feature_names)} names; the model takes {n_features} features")
+        if len(set(feature_names)) != len(feature_names):
+            raise UsageError("--feature-names: names must be unique")
+        if any(not n.strip() for n in feature_names):
+            raise UsageError("--feature-names: names must be non-empty")
+        if names is not None and tuple(feature_names) != names:
+            raise UsageError("--feature-names differs from the names the model was trained with "
+                             f"({', '.join(names)})")
+        names = tuple(feature_names)
+    if input_dtype is None:
+        dtype, reason = default_input_dtype(estimator)
+    elif input_dtype in INPUT_DTYPES:
+        dtype, reason = input_dtype, "chosen by the user (--input-dtype)"  # type: ignore[assignment]
+    else:
+        raise UsageError(f"--input-dtype '{input_dtype}' is not allowed; allowed: {', '.join(INPUT_DTYPES)}")
+    task = _task_of(estimator)
+    labels: tuple[Any, ...] | None = None
+    if task == "classifier":
+        classes = np.asarray(estimator.classes_)
+        if classes.ndim != 1:
+            raise UsageError(f"{type(estimator).__name__} is multi-output; only single-output classifiers export")
+        labels = tuple(c.item() if isinstance(c, np.generic) else c for c in classes.tolist())
+        n_outputs = len(labels)
+    elif task == "regressor":
+        n_outputs = int(getattr(estimator, "n_outputs_", 1) or 1)
+    else:
+        n_outputs = int(len(estimator.get_feature_names_out())) if hasattr(estimator, "get_feature_names_out") else 0
+    return Signature(
+        n_features=int(n_features),
+        feature_names=names,
+        coreml_input_names=coreml_input_names(names) if names else None,
+        task=task,
+        class_labels=labels,
+        n_outputs=n_outputs,
+        input_dtype=dtype,
+        input_dtype_reason=reason,
+    )
