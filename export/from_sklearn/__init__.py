@@ -1,0 +1,164 @@
+"""scikit-learn → IR front-end: the ONE table of supported estimators (`CONVERTERS`, `SUPPORTED`) and `to_ir`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import (
+    ElasticNet,
+    Lasso,
+    LinearRegression,
+    LogisticRegression,
+    Perceptron,
+    Ridge,
+    RidgeClassifier,
+    SGDClassifier,
+    SGDRegressor,
+)
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import (
+    MaxAbsScaler,
+    MinMaxScaler,
+    Normalizer,
+    OneHotEncoder,
+    RobustScaler,
+    StandardScaler,
+)
+from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sklearn.utils.validation import check_is_fitted
+
+from export import ir
+from export.errors import NotFittedError, UnsupportedEstimatorError
+from export.from_sklearn import composition, linear, neighbors, neural_network, preprocessing, svm, trees
+
+Converter = Callable[[Any], ir.Node]
+Family = Literal["tree", "linear", "kernel", "neighbours", "network", "transform", "composition"]
+OnnxRoute = Literal["ir", "skl2onnx"]
+
+
+@dataclass(frozen=True)
+class SupportedEstimator:
+    """One row of the supported table (`mlexport supported` and the README table are generated from these)."""
+
+    name: str
+    cls: type
+    family: Family
+    coreml: bool
+    onnx_route: OnnxRoute
+    notes: str
+    converter: Converter
+
+
+# The ONNX route per family: 'ir' where the ONNX IR writer covers the family, else skl2onnx. Data, one place.
+ONNX_ROUTE: dict[Family, OnnxRoute] = {
+    "tree": "ir",
+    "linear": "skl2onnx",
+    "kernel": "skl2onnx",
+    "neighbours": "skl2onnx",
+    "network": "skl2onnx",
+    "transform": "skl2onnx",
+    "composition": "skl2onnx",
+}
+
+_LABELS_ONLY = "labels only (scikit-learn has no predict_proba)"
+
+# (class, family, converter, notes) — exact-type lookup; a subclass may override predict, so it is refused.
+_TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
+    (DecisionTreeClassifier, "tree", trees.decision_tree_to_ir, "float32 thresholds snapped for float64 inputs"),
+    (DecisionTreeRegressor, "tree", trees.decision_tree_to_ir, "float32 thresholds snapped for float64 inputs"),
+    (RandomForestClassifier, "tree", trees.forest_to_ir, "averaged probabilities folded into leaves"),
+    (RandomForestRegressor, "tree", trees.forest_to_ir, "averaging folded into leaves"),
+    (ExtraTreesClassifier, "tree", trees.forest_to_ir, "averaged probabilities folded into leaves"),
+    (ExtraTreesRegressor, "tree", trees.forest_to_ir, "averaging folded into leaves"),
+    (GradientBoostingClassifier, "tree", trees.gradient_boosting_to_ir, "learning rate folded into leaves"),
+    (GradientBoostingRegressor, "tree", trees.gradient_boosting_to_ir, "learning rate folded into leaves"),
+    (HistGradientBoostingClassifier, "tree", trees.hist_gradient_boosting_to_ir, "categorical splits refused"),
+    (HistGradientBoostingRegressor, "tree", trees.hist_gradient_boosting_to_ir, "categorical splits refused"),
+    (LinearRegression, "linear", linear.linear_regressor_to_ir, "multi-target supported"),
+    (Ridge, "linear", linear.linear_regressor_to_ir, "multi-target supported"),
+    (Lasso, "linear", linear.linear_regressor_to_ir, "multi-target supported"),
+    (ElasticNet, "linear", linear.linear_regressor_to_ir, "multi-target supported"),
+    (SGDRegressor, "linear", linear.linear_regressor_to_ir, ""),
+    (LinearSVR, "linear", linear.linear_regressor_to_ir, ""),
+    (LogisticRegression, "linear", linear.logistic_regression_to_ir,
+     "binary: logistic; K>2: multinomial softmax (one dense layer)"),
+    (OneVsRestClassifier, "linear", linear.one_vs_rest_to_ir,
+     "members: LogisticRegression / SGDClassifier / LinearSVC / Perceptron / RidgeClassifier; probabilities only "
+     "for logistic members (sigmoid, normalised); multilabel refused"),
+    (SGDClassifier, "linear", linear.linear_classifier_to_ir,
+     "probabilities only for loss='log_loss'; loss='modified_huber' exported as labels only"),
+    (RidgeClassifier, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY + "; multilabel refused"),
+    (LinearSVC, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY),
+    (Perceptron, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY),
+    (SVC, "kernel", svm.svc_to_ir,
+     "kernels linear/rbf/poly/sigmoid; probabilities only with probability=True; break_ties refused"),
+    (NuSVC, "kernel", svm.svc_to_ir,
+     "kernels linear/rbf/poly/sigmoid; probabilities only with probability=True; break_ties refused"),
+    (SVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
+    (NuSVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
+    (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir,
+     "weights='uniform', Euclidean distance only; labels only (vote fractions not exported)"),
+    (MLPClassifier, "network", neural_network.mlp_classifier_to_ir, "binary and multiclass; multilabel refused"),
+    (MLPRegressor, "network", neural_network.mlp_regressor_to_ir, "multi-target supported"),
+    (StandardScaler, "transform", preprocessing.standard_scaler_to_ir, "multiplies by 1/scale_ (≤1 ulp)"),
+    (MinMaxScaler, "transform", preprocessing.min_max_scaler_to_ir, "clip=True refused"),
+    (MaxAbsScaler, "transform", preprocessing.max_abs_scaler_to_ir, ""),
+    (RobustScaler, "transform", preprocessing.robust_scaler_to_ir, ""),
+    (Normalizer, "transform", preprocessing.normalizer_to_ir, "l1, l2, max"),
+    (SimpleImputer, "transform", preprocessing.simple_imputer_to_ir,
+     "numeric columns; add_indicator and dropped all-missing columns refused"),
+    (OneHotEncoder, "transform", preprocessing.one_hot_encoder_to_ir,
+     "integer-valued numeric categories; unknown values → all zeros (sklearn raises for handle_unknown='error'); "
+     "drop / infrequent categories / string columns refused"),
+    (PCA, "transform", preprocessing.pca_to_ir, "whiten supported"),
+    (Pipeline, "composition", composition.pipeline_to_ir, "'passthrough' steps skipped"),
+    (ColumnTransformer, "composition", composition.column_transformer_to_ir,
+     "dense output only; remainder passthrough/drop; transformer_weights refused"),
+)
+
+SUPPORTED: tuple[SupportedEstimator, ...] = tuple(
+    SupportedEstimator(name=cls.__name__, cls=cls, family=family, coreml=True, onnx_route=ONNX_ROUTE[family],
+                       notes=notes, converter=converter)
+    for cls, family, converter, notes in _TABLE
+)
+
+CONVERTERS: dict[type, Converter] = {row.cls: row.converter for row in SUPPORTED}
+
+
+def supported_names() -> str:
+    return ", ".join(row.name for row in SUPPORTED)
+
+
+def to_ir(estimator: Any) -> ir.Node:
+    """Lower a fitted scikit-learn estimator to the IR, exactly, or raise a one-line error saying why not."""
+    converter = CONVERTERS.get(type(estimator))
+    name = type(estimator).__name__
+    if converter is None:
+        parents = [row.name for row in SUPPORTED if isinstance(estimator, row.cls)]
+        why = f" (a subclass of {parents[0]}; only exact types are supported)" if parents else ""
+        raise UnsupportedEstimatorError(f"{name} is not supported{why}; supported: {supported_names()}")
+    try:
+        check_is_fitted(estimator)
+    except SklearnNotFittedError as error:
+        raise NotFittedError(f"{name} is not fitted; fit it before exporting") from error
+    return converter(estimator)

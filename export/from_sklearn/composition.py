@@ -1,0 +1,79 @@
+"""sklearn Pipeline and ColumnTransformer → IR `Pipeline` / `Concat`; every step goes back through the table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.preprocessing import FunctionTransformer
+
+from export import ir
+from export.from_sklearn.estimator_checks import refuse
+
+
+def _convert(step: Any) -> ir.Node:
+    # Late import: the table in export.from_sklearn imports this module.
+    from export.from_sklearn import to_ir
+
+    return to_ir(step)
+
+
+def _flatten(nodes: list[ir.Node]) -> list[ir.Node]:
+    """Nested pipelines become one flat step list (same semantics: each step reads the previous output)."""
+    flat: list[ir.Node] = []
+    for node in nodes:
+        flat.extend(node.steps if isinstance(node, ir.Pipeline) else (node,))
+    return flat
+
+
+def _is_passthrough(transformer: Any) -> bool:
+    """'passthrough' as given, or as sklearn 1.9 stores it in a fitted ColumnTransformer: an identity
+    FunctionTransformer (func=None) — the fitted `transformers_` hold that instead of the string."""
+    if isinstance(transformer, str):
+        return transformer == "passthrough"
+    return type(transformer) is FunctionTransformer and transformer.func is None
+
+
+def _require_transform(owner: Any, name: str, node: ir.Node) -> None:
+    if ir.task_of(node) is not None:
+        raise refuse(owner, f"step {name!r} is a model; only the last step of a Pipeline may be a model "
+                            "(supported elsewhere: transformers)")
+
+
+def pipeline_to_ir(est: Any) -> ir.Pipeline:
+    """Steps in order; 'passthrough' / None steps are identity and skipped."""
+    active = [(name, step) for name, step in est.steps if step is not None and not (
+        isinstance(step, str) and step == "passthrough")]
+    if not active:
+        raise refuse(est, "every step is 'passthrough'; supported: at least one transformer or model")
+    nodes = [_convert(step) for _, step in active]
+    for (name, _), node in zip(active[:-1], nodes[:-1], strict=True):
+        _require_transform(est, name, node)
+    return ir.Pipeline(steps=tuple(_flatten(nodes)))
+
+
+def column_transformer_to_ir(est: Any) -> ir.Concat:
+    """Output = the fitted `transformers_` outputs side by side, in `transformers_` order (the remainder, if kept,
+    is last); 'drop' and empty selections contribute nothing. Column selections (ints, names via
+    feature_names_in_, slices, masks, callables) are taken already resolved from `_transformer_to_input_indices`."""
+    if est.sparse_output_:
+        raise refuse(est, "the fitted output is sparse (sparse_threshold); supported: dense output "
+                          "(set sparse_threshold=0 or sparse_output=False in the encoders)")
+    if est.transformer_weights:
+        raise refuse(est, f"transformer_weights={est.transformer_weights!r} is not supported; allowed: None")
+    n_features = int(est.n_features_in_)
+    parts: list[ir.Node] = []
+    for name, transformer, _ in est.transformers_:
+        indices = np.asarray(est._transformer_to_input_indices[name], dtype=np.int64)
+        if indices.size == 0 or (isinstance(transformer, str) and transformer == "drop"):
+            continue
+        select = ir.ColumnSelect(indices=indices, n_features=n_features)
+        if _is_passthrough(transformer):
+            parts.append(select)
+            continue
+        node = _convert(transformer)
+        _require_transform(est, name, node)
+        parts.append(ir.Pipeline(steps=(select, *_flatten([node]))))
+    if not parts:
+        raise refuse(est, "every transformer is 'drop' or selects no columns; supported: at least one output column")
+    return ir.Concat(parts=tuple(parts))

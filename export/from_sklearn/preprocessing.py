@@ -1,0 +1,111 @@
+"""sklearn transformers (scalers, Normalizer, SimpleImputer, OneHotEncoder, PCA) → IR transform nodes."""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from export import ir
+from export.from_sklearn.estimator_checks import dense, refuse, require_param
+
+
+def standard_scaler_to_ir(est: Any) -> ir.Scaler:
+    """(x - mean_) / scale_; `mean_` is None when with_mean=False, `scale_` None when with_std=False. The IR
+    multiplies by 1/scale_ (the Core ML Scaler form): ≤ 1 ulp from sklearn's division."""
+    n = int(est.n_features_in_)
+    offset = dense(est.mean_) if est.with_mean else np.zeros(n)
+    scale = 1.0 / dense(est.scale_) if est.with_std else np.ones(n)
+    return ir.Scaler(offset=offset, scale=scale)
+
+
+def min_max_scaler_to_ir(est: Any) -> ir.Scaler:
+    """sklearn: x * scale_ + min_  ==  (x - (-min_ / scale_)) * scale_ (scale_ is never 0: constant features
+    get data range 1). clip=True clamps to feature_range, which no IR transform expresses → refused."""
+    require_param(est, "clip", (False,))
+    scale = dense(est.scale_)
+    return ir.Scaler(offset=-dense(est.min_) / scale, scale=scale)
+
+
+def max_abs_scaler_to_ir(est: Any) -> ir.Scaler:
+    """x / scale_ (scale_ = max|x|, 1 for all-zero columns)."""
+    return ir.Scaler(offset=np.zeros(int(est.n_features_in_)), scale=1.0 / dense(est.scale_))
+
+
+def robust_scaler_to_ir(est: Any) -> ir.Scaler:
+    """(x - center_) / scale_; either is None when with_centering / with_scaling is False."""
+    n = int(est.n_features_in_)
+    offset = dense(est.center_) if est.with_centering else np.zeros(n)
+    scale = 1.0 / dense(est.scale_) if est.with_scaling else np.ones(n)
+    return ir.Scaler(offset=offset, scale=scale)
+
+
+def normalizer_to_ir(est: Any) -> ir.Normalizer:
+    """Row-wise x / norm(x) with l1, l2 or max (= max|x_i|); zero rows unchanged."""
+    require_param(est, "norm", ("l1", "l2", "max"))
+    return ir.Normalizer(norm=est.norm, n_features=int(est.n_features_in_))
+
+
+def _missing_value(est: Any) -> float:
+    missing = est.missing_values
+    if isinstance(missing, numbers.Real) and not isinstance(missing, bool):
+        return float(missing)
+    raise refuse(est, f"missing_values={missing!r} is not supported; allowed: np.nan or a number")
+
+
+def simple_imputer_to_ir(est: Any) -> ir.Imputer:
+    """Entries equal to `missing_values` become `statistics_[i]` (mean/median/most_frequent/constant)."""
+    require_param(est, "add_indicator", (False,))  # the indicator columns would change the output width
+    if not isinstance(est.strategy, str):
+        raise refuse(est, "a callable strategy is not supported; allowed: 'mean', 'median', 'most_frequent', "
+                          "'constant'")
+    statistics = np.asarray(est.statistics_)
+    if statistics.dtype.kind not in "iuf":
+        raise refuse(est, f"statistics_ of dtype {statistics.dtype} (non-numeric columns) is not supported; "
+                          "supported: numeric columns")
+    fill = statistics.astype(np.float64)
+    empty = np.flatnonzero(np.isnan(fill))
+    if empty.size:
+        # keep_empty_features=False: sklearn drops columns that were all missing in training (NaN statistic).
+        raise refuse(est, f"columns {empty.tolist()} were all missing in training and are dropped by sklearn "
+                          "(keep_empty_features=False); supported: no such columns, or keep_empty_features=True")
+    return ir.Imputer(missing_value=_missing_value(est), fill=fill)
+
+
+def _integer_categories(est: Any, column: int, categories: np.ndarray) -> np.ndarray:
+    if categories.dtype.kind in "iub":
+        return categories.astype(np.int64)
+    if categories.dtype.kind == "f" and np.all(np.isfinite(categories)) and np.all(categories == np.round(categories)):
+        return categories.astype(np.int64)
+    if categories.dtype.kind == "f" and np.any(np.isnan(categories)):
+        raise refuse(est, f"column {column} has NaN as a category; supported: integer-valued categories")
+    if categories.dtype.kind in "OU":
+        raise refuse(est, f"column {column} has string categories; supported: integer-valued numeric columns "
+                          "(the exported input row is float64)")
+    raise refuse(est, f"column {column} has non-integer float categories; supported: integer-valued categories")
+
+
+def one_hot_encoder_to_ir(est: Any) -> ir.OneHotEncoder:
+    """One indicator block per column in `categories_` order. Unknown values give all zeros in the export:
+    sklearn does the same for handle_unknown='ignore' (and 'warn' / 'infrequent_if_exist' without infrequent
+    categories) but raises for handle_unknown='error' — see the SUPPORTED notes."""
+    if est.drop_idx_ is not None:
+        raise refuse(est, f"parameter drop={est.drop!r} is not supported; allowed: None")
+    if getattr(est, "_infrequent_enabled", False):
+        raise refuse(est, "infrequent categories (min_frequency / max_categories) are not supported; allowed: None")
+    return ir.OneHotEncoder(categories=tuple(_integer_categories(est, j, np.asarray(c))
+                                             for j, c in enumerate(est.categories_)))
+
+
+def pca_to_ir(est: Any) -> ir.Linear:
+    """sklearn: (X @ components_.T - mean_ @ components_.T) / sqrt(explained_variance_) (whiten; variances below
+    float eps are clipped to eps first). Folded into one affine map; rounding differs from sklearn by a few ulp."""
+    weights = dense(est.components_)
+    bias = -(dense(est.mean_) @ weights.T)
+    if est.whiten:
+        scale = np.sqrt(dense(est.explained_variance_))
+        scale[scale < np.finfo(np.float64).eps] = np.finfo(np.float64).eps
+        weights = weights / scale[:, np.newaxis]
+        bias = bias / scale
+    return ir.Linear(weights=weights, bias=bias)

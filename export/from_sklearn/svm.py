@@ -1,0 +1,59 @@
+"""sklearn libsvm models (SVC, NuSVC, SVR, NuSVR) → IR `SupportVectorMachine` in libsvm's own convention."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from export import ir
+from export.from_sklearn.estimator_checks import classification, dense, refuse, require_param
+
+_KERNELS = ("linear", "rbf", "poly", "sigmoid")
+
+
+def _kernel_fields(est: Any) -> dict[str, Any]:
+    """Kernel parameters as libsvm used them: `_gamma` is the resolved value of gamma='scale'/'auto'."""
+    require_param(est, "kernel", _KERNELS)  # 'precomputed' and callables have no IR encoding
+    return {
+        "kernel": est.kernel,
+        "gamma": float(est._gamma),
+        "coef0": float(est.coef0),
+        "degree": int(est.degree),
+        "support_vectors": dense(est.support_vectors_),
+    }
+
+
+def svc_to_ir(est: Any) -> ir.SupportVectorMachine:
+    """SVC, NuSVC. sklearn keeps libsvm's arrays in `_dual_coef_` / `_intercept_` (= -rho); the public
+    `dual_coef_` / `intercept_` are negated for binary models, so they are not used. predict is libsvm's
+    one-vs-one vote; predict_proba (probability=True) is libsvm's pairwise coupling with `probA_` / `probB_`."""
+    n_classes = len(est.classes_)
+    if n_classes > 2 and est.break_ties and est.decision_function_shape == "ovr":
+        # break_ties makes predict an argmax of the OvR-transformed decision function, not libsvm's vote.
+        raise refuse(est, "parameter break_ties=True is not supported; allowed: False")
+    prob_a = np.asarray(est.probA_, dtype=np.float64).ravel()
+    prob_b = np.asarray(est.probB_, dtype=np.float64).ravel()
+    return ir.SupportVectorMachine(
+        **_kernel_fields(est),
+        dual_coef=dense(est._dual_coef_),
+        rho=-np.asarray(est._intercept_, dtype=np.float64),
+        n_support=np.asarray(est.n_support_, dtype=np.int64),
+        prob_a=prob_a,
+        prob_b=prob_b,
+        task=classification(est, "ovo_votes", has_proba=prob_a.size > 0),
+    )
+
+
+def svr_to_ir(est: Any) -> ir.SupportVectorMachine:
+    """SVR, NuSVR: y = sum_i alpha_i K(sv_i, x) - rho, alpha = `_dual_coef_[0]`, rho = -`_intercept_[0]`."""
+    empty = np.zeros(0)
+    return ir.SupportVectorMachine(
+        **_kernel_fields(est),
+        dual_coef=dense(est._dual_coef_).reshape(1, -1),
+        rho=-np.asarray(est._intercept_, dtype=np.float64).ravel(),
+        n_support=np.zeros(0, dtype=np.int64),
+        prob_a=empty,
+        prob_b=empty,
+        task=ir.Regression(n_targets=1),
+    )
