@@ -94,7 +94,7 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
     _check_name(name)
     _check_out_dir(out_dir, options.force)
     signature = signature_of(estimator, feature_names=options.feature_names, input_dtype=options.input_dtype)
-    inputs = _load_data(data, signature)
+    inputs = load_rows(data, signature)
 
     from export.from_sklearn import to_ir
 
@@ -189,10 +189,11 @@ def _staging_dir(out_dir: Path) -> Iterator[Path]:
         raise
 
 
-def _load_data(data: str | Path | np.ndarray | None, signature: Signature) -> np.ndarray | None:
+def load_rows(data: str | Path | np.ndarray | None, signature: Signature) -> np.ndarray | None:
     if data is None:
         return None
     from parity.data import load_table
+
     from parity.errors import DataFileError
 
     if isinstance(data, np.ndarray):
@@ -266,9 +267,10 @@ def _run_parity(estimator: Any, artifacts: Mapping[str, Path], signature: Signat
                 staging: Path) -> tuple[str, str, dict[str, Any]]:
     import json
 
+    from parity.golden import write_golden
+
     import parity
     from parity import report as parity_report
-    from parity.golden import write_golden
 
     checked = [p for k, p in artifacts.items() if k in ("coreml", "onnx", "ort")]
     result = parity.check(estimator, checked, inputs=inputs, contract=signature.input_dtype,

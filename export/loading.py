@@ -107,7 +107,7 @@ def _load_trusted_pickle(path: Path, trust_pickle: str | None) -> Any:
         import pickle
 
         with path.open("rb") as handle:
-            return pickle.load(handle)  # noqa: S301 - the caller vouched for this exact file by SHA-256
+            return pickle.load(handle)
     except Exception as exc:
         raise InputFileError(f"model file '{path}' could not be unpickled ({_brief(exc)})") from None
 
@@ -172,7 +172,9 @@ def _check_sklearn_tree(tree: Any, n_features: int | None, source: str) -> None:
     idx = np.arange(n)
     # scikit-learn builds trees depth first: every child has a larger index than its parent, so a check of
     # `parent < child < n` also rules out cycles.
-    if np.any((left[branch] <= idx[branch]) | (left[branch] >= n) | (right[branch] <= idx[branch]) | (right[branch] >= n)):
+    bad_left = (left[branch] <= idx[branch]) | (left[branch] >= n)
+    bad_right = (right[branch] <= idx[branch]) | (right[branch] >= n)
+    if np.any(bad_left | bad_right):
         raise _corrupt(source, "a tree child index is out of range")
     limit = n_features if n_features is not None else np.iinfo(np.int64).max
     if np.any((feature[branch] < 0) | (feature[branch] >= limit)):
@@ -199,7 +201,8 @@ def _check_binary_tree(tree: Any, source: str) -> None:
     n = data.shape[0]
     if idx_array.shape != (n,) or not np.array_equal(np.sort(idx_array), np.arange(n)):
         raise _corrupt(source, "neighbour index is not a permutation of the training rows")
-    if np.any((node_data["idx_start"] < 0) | (node_data["idx_end"] > n) | (node_data["idx_start"] > node_data["idx_end"])):
+    start, end = node_data["idx_start"], node_data["idx_end"]
+    if np.any((start < 0) | (end > n) | (start > end)):
         raise _corrupt(source, "neighbour tree node bounds are out of range")
 
 

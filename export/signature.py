@@ -22,11 +22,14 @@ RESERVED_NAMES = frozenset({"classLabel", "classProbability", "prediction", "tra
                             "__feature_vector__"})
 
 # Swift keywords Xcode escapes with a trailing underscore in generated model classes (coreml-semantics §4.3).
-_SWIFT_KEYWORDS = frozenset("""
-associatedtype class deinit enum extension fileprivate func import init inout internal let open operator private
-precedencegroup protocol public rethrows static struct subscript typealias var break case catch continue default
-defer do else fallthrough for guard if in repeat return throw switch where while Any as await false is nil self
-Self super throws true try Type Protocol""".split())
+_SWIFT_KEYWORDS = frozenset((
+    "associatedtype", "class", "deinit", "enum", "extension", "fileprivate", "func", "import", "init", "inout",
+    "internal", "let", "open", "operator", "private", "precedencegroup", "protocol", "public", "rethrows", "static",
+    "struct", "subscript", "typealias", "var", "break", "case", "catch", "continue", "default", "defer", "do", "else",
+    "fallthrough", "for", "guard", "if", "in", "repeat", "return", "throw", "switch", "where", "while", "Any", "as",
+    "await", "false", "is", "nil", "self", "Self", "super", "throws", "true", "try", "Type", "Protocol",
+    "Class",  # observed in Xcode-generated model classes (coreml-semantics §4.3), presumably a clash with its own names
+))
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,7 @@ def signature_of(estimator: Any, *, feature_names: tuple[str, ...] | None = None
     elif task == "regressor":
         n_outputs = int(getattr(estimator, "n_outputs_", 1) or 1)
     else:
-        n_outputs = int(len(estimator.get_feature_names_out())) if hasattr(estimator, "get_feature_names_out") else 0
+        n_outputs = len(estimator.get_feature_names_out()) if hasattr(estimator, "get_feature_names_out") else 0
     return Signature(
         n_features=int(n_features),
         feature_names=names,
