@@ -1,0 +1,164 @@
+"""Linear models → IR, checked by the independent oracle (tests/ir_oracle.py) against scikit-learn's own outputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ir_oracle import assert_labels, evaluate
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_linnerud, load_wine
+from sklearn.linear_model import (
+    ElasticNet,
+    Lasso,
+    LinearRegression,
+    LogisticRegression,
+    Perceptron,
+    Ridge,
+    RidgeClassifier,
+    SGDClassifier,
+    SGDRegressor,
+)
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC, LinearSVR
+
+from export import ir
+from export.errors import UnsupportedEstimatorError
+from export.from_sklearn import to_ir
+
+# Same float64 affine map as sklearn (X @ coef_.T + intercept_); only BLAS summation order may differ.
+SCORE_RTOL, SCORE_ATOL = 1e-12, 1e-12
+# Probabilities go through exp / normalisation written independently of sklearn's (softmax shift, 1 - p).
+PROBA_ATOL = 1e-14
+
+
+def _scaled(loader):  # scaled so that every solver converges quickly
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+CLASSIFICATION = {
+    "breast_cancer": lambda: _scaled(load_breast_cancer),
+    "iris": lambda: _scaled(load_iris),
+    "wine_str": lambda: (lambda X, y: (X, np.array(["barolo", "grignolino", "barbera"])[y]))(*_scaled(load_wine)),
+}
+REGRESSION = {
+    "diabetes": lambda: load_diabetes(return_X_y=True),
+    "linnerud_1": lambda: (lambda X, y: (X, y[:, 0]))(*load_linnerud(return_X_y=True)),
+}
+
+
+def _check_classifier(est, X, y):
+    est.fit(X, y)
+    node = to_ir(est)
+    ev = evaluate(node, X)
+    n_ties = assert_labels(ev, est.predict(X))
+    assert n_ties == 0
+    decision = est.decision_function(X)
+    np.testing.assert_allclose(ev.scores.reshape(decision.shape), decision, rtol=SCORE_RTOL, atol=SCORE_ATOL)
+    task = ir.task_of(node)
+    assert isinstance(task, ir.Classification)
+    assert list(task.labels) == list(est.classes_)
+    if task.has_proba:
+        np.testing.assert_allclose(ev.proba, est.predict_proba(X), rtol=0, atol=PROBA_ATOL)
+    return node
+
+
+@pytest.mark.parametrize("data", sorted(CLASSIFICATION))
+def test_logistic_regression_binary_logistic_multiclass_softmax(data):
+    X, y = CLASSIFICATION[data]()
+    node = _check_classifier(LogisticRegression(max_iter=1000), X, y)
+    if len(np.unique(y)) == 2:
+        assert isinstance(node, ir.LinearModel) and node.task.link == "logistic" and node.coef.shape[0] == 1
+    else:
+        assert isinstance(node, ir.NeuralNetwork) and node.task.link == "softmax" and len(node.layers) == 1
+
+
+@pytest.mark.parametrize("data", sorted(CLASSIFICATION))
+@pytest.mark.parametrize("member", [LogisticRegression(max_iter=1000), SGDClassifier(loss="log_loss", random_state=0),
+                                    LinearSVC(), Perceptron(random_state=0)], ids=lambda m: type(m).__name__)
+def test_one_vs_rest(data, member):
+    X, y = CLASSIFICATION[data]()
+    est = OneVsRestClassifier(member)
+    node = _check_classifier(est, X, y)
+    logistic = type(member) is LogisticRegression or type(member) is SGDClassifier
+    assert node.task.has_proba == logistic
+    assert node.task.link == ("none" if not logistic else "logistic" if len(est.classes_) == 2 else "ovr_logistic")
+
+
+@pytest.mark.parametrize("data", sorted(CLASSIFICATION))
+@pytest.mark.parametrize("make", [
+    lambda: SGDClassifier(loss="log_loss", random_state=0),
+    lambda: SGDClassifier(loss="hinge", random_state=0),
+    lambda: SGDClassifier(loss="modified_huber", random_state=0),
+    lambda: RidgeClassifier(),
+    lambda: LinearSVC(),
+    lambda: LinearSVC(multi_class="crammer_singer"),
+    lambda: Perceptron(random_state=0),
+], ids=["sgd_log", "sgd_hinge", "sgd_modified_huber", "ridge", "linear_svc", "crammer_singer", "perceptron"])
+def test_linear_classifiers(data, make):
+    est = make()
+    X, y = CLASSIFICATION[data]()
+    node = _check_classifier(est, X, y)
+    expect_proba = type(est) is SGDClassifier and est.loss == "log_loss"
+    assert node.task.has_proba == expect_proba
+    assert (node.task.link == "none") == (not expect_proba)
+    assert X.shape[1] == node.n_features
+
+
+@pytest.mark.parametrize("data", sorted(REGRESSION))
+@pytest.mark.parametrize("make", [LinearRegression, Ridge, lambda: Lasso(alpha=0.1), lambda: ElasticNet(alpha=0.1),
+                                  lambda: SGDRegressor(random_state=0), lambda: LinearSVR(random_state=0),
+                                  lambda: LinearRegression(fit_intercept=False)],
+                         ids=["ols", "ridge", "lasso", "enet", "sgd", "linear_svr", "ols_no_intercept"])
+def test_linear_regressors(data, make):
+    X, y = REGRESSION[data]()
+    X = StandardScaler().fit_transform(X)  # SGD needs scaled inputs to converge
+    est = make().fit(X, y)
+    node = to_ir(est)
+    assert isinstance(node.task, ir.Regression) and node.task.n_targets == 1
+    np.testing.assert_allclose(evaluate(node, X).prediction[:, 0], est.predict(X), rtol=SCORE_RTOL,
+                               atol=SCORE_ATOL * np.abs(y).max())
+
+
+@pytest.mark.parametrize("make", [LinearRegression, Ridge, lambda: Lasso(alpha=0.1), lambda: ElasticNet(alpha=0.1),
+                                  lambda: Ridge(fit_intercept=False)])
+def test_multi_target_regression(make):
+    X, Y = load_linnerud(return_X_y=True)
+    est = make().fit(X, Y)
+    node = to_ir(est)
+    assert node.task.n_targets == 3
+    np.testing.assert_allclose(evaluate(node, X).prediction, est.predict(X), rtol=SCORE_RTOL, atol=1e-9)
+
+
+def test_ovr_multilabel_refused():
+    X, y = _scaled(load_iris)
+    Y = np.column_stack([y == 0, y == 1, y >= 1]).astype(int)
+    est = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
+    with pytest.raises(UnsupportedEstimatorError, match="multilabel"):
+        to_ir(est)
+
+
+def test_ovr_unsupported_member_refused():
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = _scaled(load_iris)
+    est = OneVsRestClassifier(DecisionTreeClassifier(max_depth=2)).fit(X, y)
+    with pytest.raises(UnsupportedEstimatorError, match=r"DecisionTreeClassifier.*supported: LogisticRegression"):
+        to_ir(est)
+
+
+def test_ridge_classifier_multilabel_refused():
+    X, y = _scaled(load_iris)
+    Y = np.column_stack([y == 0, y >= 1]).astype(int)
+    with pytest.raises(UnsupportedEstimatorError, match="multilabel"):
+        to_ir(RidgeClassifier().fit(X, Y))
+
+
+def test_converter_does_not_mutate_estimator():
+    X, y = _scaled(load_wine)
+    est = LogisticRegression(max_iter=1000).fit(X, y)
+    coef, intercept = est.coef_.copy(), est.intercept_.copy()
+    node = to_ir(est)
+    np.testing.assert_array_equal(est.coef_, coef)
+    np.testing.assert_array_equal(est.intercept_, intercept)
+    assert not node.layers[0].weights.flags.writeable
