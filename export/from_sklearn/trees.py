@@ -44,11 +44,11 @@ def snap_threshold_float32(thresholds: np.ndarray) -> tuple[ir.FloatArray, ir.In
     t = np.asarray(thresholds, dtype=np.float64)
     if np.isnan(t).any():
         raise ExportFailedError("snap_threshold_float32: a tree threshold is NaN; scikit-learn never fits one")
-    with np.errstate(over="ignore"):
-        nearest = t.astype(np.float32)  # round to nearest; may overflow to +-inf
-    # f = largest float32 <= t (nearest may have rounded up; t = +-inf maps to itself)
-    below = np.where(nearest.astype(np.float64) > t, np.nextafter(nearest, np.float32(-np.inf)), nearest)
-    above = np.nextafter(below, np.float32(np.inf))
+    with np.errstate(over="ignore"):  # FLT_MAX -> +inf is the intended overflow
+        nearest = t.astype(np.float32)  # round to nearest
+        # f = largest float32 <= t (nearest may have rounded up; t = +-inf maps to itself)
+        below = np.where(nearest.astype(np.float64) > t, np.nextafter(nearest, np.float32(-np.inf)), nearest)
+        above = np.nextafter(below, np.float32(np.inf))
     lower = np.where(np.isneginf(below), -_FLOAT32_OVERFLOW, below.astype(np.float64))
     upper = np.where(np.isposinf(above), _FLOAT32_OVERFLOW, above.astype(np.float64))
     midpoint = (lower + upper) / 2.0
