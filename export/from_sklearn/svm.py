@@ -32,8 +32,11 @@ def svc_to_ir(est: Any) -> ir.SupportVectorMachine:
     if n_classes > 2 and est.break_ties and est.decision_function_shape == "ovr":
         # break_ties makes predict an argmax of the OvR-transformed decision function, not libsvm's vote.
         raise refuse(est, "parameter break_ties=True is not supported; allowed: False")
-    prob_a = np.asarray(est.probA_, dtype=np.float64).ravel()
-    prob_b = np.asarray(est.probB_, dtype=np.float64).ravel()
+    # Platt parameters live in `_probA` / `_probB` (the public probA_ / probB_ are deprecated in 1.9). They are
+    # exported only when sklearn's own predict_proba is available (probability=True at fit and still set).
+    has_proba = hasattr(est, "predict_proba") and np.asarray(est._probA).size > 0
+    prob_a = np.asarray(est._probA, dtype=np.float64).ravel() if has_proba else np.zeros(0)
+    prob_b = np.asarray(est._probB, dtype=np.float64).ravel() if has_proba else np.zeros(0)
     return ir.SupportVectorMachine(
         **_kernel_fields(est),
         dual_coef=dense(est._dual_coef_),
@@ -41,7 +44,7 @@ def svc_to_ir(est: Any) -> ir.SupportVectorMachine:
         n_support=np.asarray(est.n_support_, dtype=np.int64),
         prob_a=prob_a,
         prob_b=prob_b,
-        task=classification(est, "ovo_votes", has_proba=prob_a.size > 0),
+        task=classification(est, "ovo_votes", has_proba=has_proba),
     )
 
 
