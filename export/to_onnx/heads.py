@@ -1,0 +1,102 @@
+"""Model scores -> the contract's outputs: scikit-learn's link (probabilities) and label rule, built in-graph.
+
+The scores arrive as a double [N, n_scores] tensor; probabilities and predictions are computed in double and cast
+to the contract dtype at the very end, labels are gathered from a constant tensor of the task's labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import onnx
+
+from export import ir
+from export.errors import UnsupportedEstimatorError
+from export.to_onnx.graph_builder import GraphBuilder
+from export.to_onnx.options import OnnxOptions
+
+# Links this writer turns into graph nodes; ovo_votes (libsvm) and neighbour_votes (k-NN) go through skl2onnx.
+IR_LINKS = ("identity", "logistic", "softmax", "ovr_logistic", "none")
+
+
+@dataclass(frozen=True)
+class HeadOutput:
+    """One graph output: its name, element type, shape and its role in `mlexport.output_roles`."""
+
+    name: str
+    elem_type: int
+    shape: tuple[str | int, ...]
+    role: str
+
+
+def _to_contract_dtype(builder: GraphBuilder, value: str, options: OnnxOptions, output: str) -> str:
+    if options.input_dtype == "float32":
+        return builder.op("Cast", [value], output=output, to=onnx.TensorProto.FLOAT)
+    return builder.identity(value, output)
+
+
+def _binary_columns(builder: GraphBuilder, p: str) -> str:
+    """[1 - p, p]: scikit-learn builds the negative-class column the same way (predict_proba of binary models)."""
+    one = builder.const("one", np.array([[1.0]]))
+    return builder.op("Concat", [builder.op("Sub", [one, p], "p_negative"), p], "binary_proba", axis=1)
+
+
+def _label_index(builder: GraphBuilder, scores: str, n_scores: int, cut: float) -> str:
+    """int64 [N] class index: binary -> 1 iff score > cut (ties to class 0, as argmax over [1-p, p] does);
+    K columns -> first maximum (ArgMax select_last_index=0, numpy argmax's rule)."""
+    if n_scores == 1:
+        above = builder.op("Greater", [scores, builder.const("cut", np.array([[cut]]))], "above_cut")
+        flat = builder.op("Reshape", [above, builder.const("flat_shape", np.array([-1], dtype=np.int64))], "above")
+        return builder.op("Cast", [flat], "label_index", to=onnx.TensorProto.INT64)
+    return builder.op("ArgMax", [scores], "label_index", axis=1, keepdims=0, select_last_index=0)
+
+
+def emit_classification(builder: GraphBuilder, scores: str, n_scores: int, task: ir.Classification,
+                        options: OnnxOptions) -> list[HeadOutput]:
+    link = task.link
+    if link not in IR_LINKS:
+        raise UnsupportedEstimatorError(f"ONNX IR writer: classification link {link!r} is not supported; "
+                                        f"supported links: {', '.join(IR_LINKS)}")
+    k = task.n_classes
+    expected = 1 if (k == 2 and n_scores == 1) else k
+    if n_scores != expected:
+        raise UnsupportedEstimatorError(f"ONNX IR writer: {n_scores} score columns for {k} classes with link "
+                                        f"{link!r}; expected {expected}")
+    if link == "ovr_logistic" and n_scores == 1:
+        link = "logistic"  # scikit-learn's binary one-vs-rest is the plain sigmoid of the one decision value
+
+    cut = 0.5 if link == "identity" else 0.0
+    index = _label_index(builder, scores, n_scores, cut)
+    labels = task.labels
+    label_const = builder.const("class_labels", labels if task.string_labels else labels.astype(np.int64))
+    builder.op("Gather", [label_const, index], output=options.label_name, axis=0)
+    label_type = onnx.TensorProto.STRING if task.string_labels else onnx.TensorProto.INT64
+    outputs = [HeadOutput(options.label_name, label_type, ("N",), "label")]
+    if not task.has_proba:
+        return outputs
+
+    if link == "identity":
+        proba = _binary_columns(builder, scores) if n_scores == 1 else scores
+    elif link == "logistic":
+        proba = _binary_columns(builder, builder.op("Sigmoid", [scores], "p_positive"))
+    elif link == "softmax":
+        proba = builder.op("Softmax", [scores], "softmax", axis=1)
+    else:  # ovr_logistic: p_k = sigmoid(z_k) / sum_j sigmoid(z_j) (scikit-learn _predict_proba_lr)
+        sig = builder.op("Sigmoid", [scores], "sigmoid")
+        axes = builder.const("axes", np.array([1], dtype=np.int64))
+        total = builder.op("ReduceSum", [sig, axes], "sigmoid_sum", keepdims=1)
+        proba = builder.op("Div", [sig, total], "ovr_proba")
+    _to_contract_dtype(builder, proba, options, options.probability_name)
+    outputs.append(HeadOutput(options.probability_name, options.onnx_elem_type, ("N", k), "probabilities"))
+    return outputs
+
+
+def emit_regression(builder: GraphBuilder, scores: str, task: ir.Regression, options: OnnxOptions) -> list[HeadOutput]:
+    _to_contract_dtype(builder, scores, options, options.prediction_name)
+    return [HeadOutput(options.prediction_name, options.onnx_elem_type, ("N", task.n_targets), "prediction")]
+
+
+def emit_transformed(builder: GraphBuilder, values: str, width: int, options: OnnxOptions) -> list[HeadOutput]:
+    _to_contract_dtype(builder, values, options, options.transformed_name)
+    return [HeadOutput(options.transformed_name, options.onnx_elem_type, ("N", width), "transformed")]

@@ -1,0 +1,90 @@
+"""ONNX model metadata (producer, doc string, `mlexport.*` metadata_props) and deterministic, atomic saving."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+import onnx
+
+from export.errors import OutputDirError, UsageError
+from export.to_onnx.heads import HeadOutput
+from export.to_onnx.options import OnnxOptions
+
+PRODUCER_NAME = "mlexport"
+RESERVED_PREFIX = "mlexport."
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib_metadata.version(distribution)
+    except importlib_metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def library_versions(route: str) -> dict[str, str]:
+    """Versions that determine the bytes and semantics of the artifact (onnx-parity.md §5: record them)."""
+    versions = {name: _version(name) for name in ("mlexport", "onnx", "onnxruntime", "scikit-learn", "numpy")}
+    if route == "skl2onnx":
+        versions["skl2onnx"] = _version("skl2onnx")
+    return versions
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def apply_metadata(model: onnx.ModelProto, *, options: OnnxOptions, heads: Sequence[HeadOutput],
+                   class_labels: Sequence[object] | None, route: str, opsets: Mapping[str, int],
+                   source_name: str) -> None:
+    """Sets producer, doc_string and metadata_props (sorted by key, so the bytes do not depend on dict order)."""
+    clashing = sorted(k for k in options.metadata if k.startswith(RESERVED_PREFIX))
+    if clashing:
+        raise UsageError(f"OnnxOptions.metadata keys {clashing} use the reserved prefix {RESERVED_PREFIX!r}")
+    versions = library_versions(route)
+    entries: dict[str, str] = dict(options.metadata)
+    entries.update({
+        "mlexport.output_roles": _json({h.name: h.role for h in heads}),
+        "mlexport.feature_names": _json(list(options.feature_names) if options.feature_names is not None else None),
+        "mlexport.input_dtype": options.input_dtype,
+        "mlexport.input_name": options.input_name,
+        "mlexport.onnx_route": route,
+        "mlexport.target_opset": _json(dict(opsets)),
+        "mlexport.versions": _json(versions),
+    })
+    if class_labels is not None:
+        entries["mlexport.class_labels"] = _json(list(class_labels))
+    del model.metadata_props[:]
+    for key in sorted(entries):
+        prop = model.metadata_props.add()
+        prop.key = key
+        prop.value = str(entries[key])
+    model.producer_name = PRODUCER_NAME
+    model.producer_version = versions["mlexport"]
+    outputs = ", ".join(f"{h.name} ({h.role})" for h in heads)
+    model.doc_string = (f"{source_name} exported by mlexport via the {route} route. Input {options.input_name!r}: "
+                        f"[N, {options.n_features}] {options.input_dtype}. Outputs: {outputs}.")
+
+
+def save_onnx(model: onnx.ModelProto, path: str | os.PathLike[str]) -> Path:
+    """Writes `model` with deterministic protobuf serialisation (same model -> same bytes), atomically: a temporary
+    file in the same directory is renamed over `path`, so a reader never sees a partial file."""
+    target = Path(path)
+    data = model.SerializeToString(deterministic=True)
+    tmp_name: str | None = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp",
+                                         delete=False) as handle:
+            tmp_name = handle.name
+            handle.write(data)
+        os.chmod(tmp_name, 0o644)  # NamedTemporaryFile creates 0600; an exported model is an ordinary file
+        os.replace(tmp_name, target)
+    except OSError as exc:
+        if tmp_name is not None and os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise OutputDirError(f"cannot write ONNX model to {target}: {exc}") from exc
+    return target

@@ -1,0 +1,162 @@
+"""IR TreeEnsemble -> one ai.onnx.ml opset-5 `TreeEnsemble` node (double splits and leaf weights) plus Add(base)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from onnx import numpy_helper
+
+from export import ir
+from export.to_onnx.graph_builder import GraphBuilder
+
+_AGGREGATE_SUM = 1  # TreeEnsemble.aggregate_function: 'SUM' (1)
+_POST_TRANSFORM_NONE = 0  # TreeEnsemble.post_transform: links are applied as separate nodes, in double
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The IR node rows of all emitted trees, one tree copy after another (copy = tree x target)."""
+
+    source: np.ndarray  # row index into the IR arrays; -1 for a synthetic node
+    copy: np.ndarray  # which emitted tree copy the row belongs to
+    node_id: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    mode: np.ndarray
+    true_child: np.ndarray
+    false_child: np.ndarray
+    missing_tracks_true: np.ndarray
+    leaf_weight: np.ndarray  # what the leaf adds to `leaf_target`
+    leaf_target: np.ndarray  # the one target dimension the leaf adds to in this copy
+
+
+def _tree_copies(tree: ir.TreeEnsemble) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per emitted copy: (index into unique trees, target id, -1 = "use the leaf's own leaf_target").
+
+    An opset-5 leaf adds to exactly one target (`leaf_targetids`), but an IR leaf with leaf_target == -1 adds its
+    whole `leaf_value` row. Such a tree is emitted once per target dimension it touches (a target whose values are
+    all zero in that tree adds exactly 0 and is skipped)."""
+    trees, tree_index = np.unique(tree.tree_id, return_inverse=True)
+    n_out = tree.n_outputs
+    leaf = tree.is_leaf
+    needs_split = np.zeros(trees.size, dtype=bool)
+    if n_out > 1:
+        np.logical_or.at(needs_split, tree_index[leaf], tree.leaf_target[leaf] < 0)
+    touched = np.zeros((trees.size, n_out), dtype=bool)
+    np.logical_or.at(touched, tree_index[leaf], tree.leaf_value[leaf] != 0.0)
+    touched[~touched.any(axis=1), 0] = True  # an all-zero tree still needs one copy to stay a valid graph
+    copy_tree, copy_target = np.nonzero(touched & needs_split[:, None])
+    whole = np.flatnonzero(~needs_split)
+    order = np.argsort(np.concatenate([copy_tree, whole]), kind="stable")
+    copies_tree = np.concatenate([copy_tree, whole])[order]
+    copies_target = np.concatenate([copy_target, np.full(whole.size, -1)])[order]
+    return trees, copies_tree, copies_target
+
+
+def _expand_rows(tree: ir.TreeEnsemble) -> _Rows:
+    trees, copies_tree, copies_target = _tree_copies(tree)
+    tree_index = np.searchsorted(trees, tree.tree_id)
+    rows_by_tree = np.argsort(tree_index, kind="stable")
+    starts = np.searchsorted(tree_index[rows_by_tree], np.arange(trees.size + 1))
+    counts = np.diff(starts)
+    # Rows of copy c are the rows of tree copies_tree[c], in IR order.
+    copy_of_row = np.repeat(np.arange(copies_tree.size), counts[copies_tree])
+    first = starts[copies_tree]
+    offset_in_copy = np.arange(copy_of_row.size) - np.repeat(np.cumsum(counts[copies_tree]) - counts[copies_tree],
+                                                             counts[copies_tree])
+    source = rows_by_tree[first[copy_of_row] + offset_in_copy]
+
+    target_per_row = copies_target[copy_of_row]
+    own_target = np.maximum(tree.leaf_target[source], 0)
+    weight_target = np.where(target_per_row >= 0, target_per_row, own_target)
+    value = tree.leaf_value[source, weight_target]
+    # In a split copy for target k, a leaf that targets one other dimension only adds 0 to k.
+    other = (target_per_row >= 0) & (tree.leaf_target[source] >= 0) & (tree.leaf_target[source] != target_per_row)
+    value = np.where(other, 0.0, value)
+    rows = _Rows(source=source, copy=copy_of_row, node_id=tree.node_id[source], feature=tree.feature[source],
+                 threshold=tree.threshold[source], mode=tree.mode[source], true_child=tree.true_child[source],
+                 false_child=tree.false_child[source], missing_tracks_true=tree.missing_tracks_true[source],
+                 leaf_weight=value, leaf_target=weight_target)
+    return _with_stump_roots(rows)
+
+
+def _with_stump_roots(rows: _Rows) -> _Rows:
+    """A tree that is a single leaf becomes one branch whose true and false children are that leaf (the encoding
+    the opset-5 spec prescribes for one-node trees). The branch tests feature 0 <= 0.0 — either way, same leaf."""
+    root_is_leaf = (rows.node_id == 0) & (rows.feature < 0)
+    if not root_is_leaf.any():
+        return rows
+    stumps = np.flatnonzero(root_is_leaf)
+    new_leaf_id = rows.node_id.max() + 1
+    feature = rows.feature.copy()
+    feature[stumps] = 0
+    true_child = rows.true_child.copy()
+    false_child = rows.false_child.copy()
+    true_child[stumps] = new_leaf_id
+    false_child[stumps] = new_leaf_id
+    threshold = rows.threshold.copy()
+    threshold[stumps] = 0.0
+    mode = rows.mode.copy()
+    mode[stumps] = ir.BranchMode.LEQ
+    expanded = _Rows(
+        source=np.concatenate([rows.source, rows.source[stumps]]),
+        copy=np.concatenate([rows.copy, rows.copy[stumps]]),
+        node_id=np.concatenate([rows.node_id, np.full(stumps.size, new_leaf_id)]),
+        feature=np.concatenate([feature, np.full(stumps.size, -1)]),
+        threshold=np.concatenate([threshold, np.zeros(stumps.size)]),
+        mode=np.concatenate([mode, np.zeros(stumps.size, dtype=mode.dtype)]),
+        true_child=np.concatenate([true_child, np.full(stumps.size, -1)]),
+        false_child=np.concatenate([false_child, np.full(stumps.size, -1)]),
+        missing_tracks_true=np.concatenate([rows.missing_tracks_true, np.ones(stumps.size, dtype=bool)]),
+        leaf_weight=np.concatenate([rows.leaf_weight, rows.leaf_weight[stumps]]),
+        leaf_target=np.concatenate([rows.leaf_target, rows.leaf_target[stumps]]),
+    )
+    return expanded
+
+
+def tree_ensemble_attributes(tree: ir.TreeEnsemble) -> dict[str, Any]:
+    """The opset-5 `TreeEnsemble` attributes encoding `tree` exactly (without `base`, added by the caller)."""
+    rows = _expand_rows(tree)
+    is_leaf = rows.feature < 0
+    # Position of every row in its own table (nodes_* for branches, leaf_* for leaves).
+    position = np.where(is_leaf, np.cumsum(is_leaf) - 1, np.cumsum(~is_leaf) - 1)
+    # Children are node ids within the same copy: look them up by (copy, node_id).
+    span = int(rows.node_id.max()) + 1
+    keys = rows.copy.astype(np.int64) * span + rows.node_id
+    key_order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[key_order]
+
+    def row_of(child: np.ndarray, copy: np.ndarray) -> np.ndarray:
+        return key_order[np.searchsorted(sorted_keys, copy.astype(np.int64) * span + child)]
+
+    branch = np.flatnonzero(~is_leaf)
+    true_row = row_of(rows.true_child[branch], rows.copy[branch])
+    false_row = row_of(rows.false_child[branch], rows.copy[branch])
+    root_rows = row_of(np.zeros(int(rows.copy.max()) + 1, dtype=np.int64), np.arange(int(rows.copy.max()) + 1))
+    leaves = np.flatnonzero(is_leaf)
+    return {
+        "n_targets": tree.n_outputs,
+        "aggregate_function": _AGGREGATE_SUM,
+        "post_transform": _POST_TRANSFORM_NONE,
+        "tree_roots": position[root_rows].tolist(),
+        "nodes_featureids": rows.feature[branch].tolist(),
+        "nodes_splits": numpy_helper.from_array(rows.threshold[branch].astype(np.float64), "nodes_splits"),
+        "nodes_modes": numpy_helper.from_array(rows.mode[branch].astype(np.uint8), "nodes_modes"),
+        "nodes_truenodeids": position[true_row].tolist(),
+        "nodes_trueleafs": is_leaf[true_row].astype(np.int64).tolist(),
+        "nodes_falsenodeids": position[false_row].tolist(),
+        "nodes_falseleafs": is_leaf[false_row].astype(np.int64).tolist(),
+        "nodes_missing_value_tracks_true": rows.missing_tracks_true[branch].astype(np.int64).tolist(),
+        "leaf_targetids": rows.leaf_target[leaves].tolist(),
+        "leaf_weights": numpy_helper.from_array(rows.leaf_weight[leaves].astype(np.float64), "leaf_weights"),
+    }
+
+
+def emit_tree_ensemble(builder: GraphBuilder, x: str, tree: ir.TreeEnsemble) -> str:
+    """scores[N, n_outputs] (double) = base + sum of reached leaves; `x` must be a double [N, n_features] tensor."""
+    attrs = tree_ensemble_attributes(tree)
+    summed = builder.op("TreeEnsemble", [x], "tree_sum", domain="ai.onnx.ml", **attrs)
+    base = builder.const("tree_base", tree.base.reshape(1, -1).astype(np.float64))
+    return builder.op("Add", [summed, base], "tree_scores")
