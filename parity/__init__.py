@@ -1,0 +1,281 @@
+"""Parity suite entry point: `check(estimator, artifacts, ...)` runs probes through scikit-learn and every artifact.
+
+Flow: probes (probes.py) -> scikit-learn reference on the contract dtype and each artifact's runtime (runtimes.py)
+-> comparison with per-output tolerances (compare.py, tolerances.py) -> named root causes (diagnose.py) -> ParityReport
+(report.py; golden.json via golden.py). This module stays import-light: the pytest plugin imports the package in every
+pytest run, so heavy modules are imported inside functions.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from parity.report import ParityReport
+
+__all__ = ["check", "to_html", "to_json", "to_junit", "to_markdown", "write_golden"]
+
+
+def to_json(report: ParityReport) -> dict[str, Any]:
+    from parity.report import to_json as render
+
+    return render(report)
+
+
+def to_markdown(report: ParityReport) -> str:
+    from parity.report import to_markdown as render
+
+    return render(report)
+
+
+def to_html(report: ParityReport) -> str:
+    from parity.report import to_html as render
+
+    return render(report)
+
+
+def to_junit(report: ParityReport) -> str:
+    from parity.report import to_junit as render
+
+    return render(report)
+
+
+def write_golden(report: ParityReport, artifact: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
+    from parity.golden import write_golden as write
+
+    return write(report, artifact, path)
+
+
+class _Progress:
+    """A one-line progress bar on stderr, shown only when asked and stderr is a terminal (or forced)."""
+
+    def __init__(self, total: int, enabled: bool | str) -> None:
+        self.total = max(total, 1)
+        self.done = 0
+        self.started = time.monotonic()
+        self.enabled = enabled == "force" or (bool(enabled) and sys.stderr.isatty())
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        if not self.enabled:
+            return
+        width = 30
+        filled = int(width * self.done / self.total)
+        elapsed = time.monotonic() - self.started
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} {elapsed:5.1f}s "
+                         f"{label[:40]:<40}")
+        if self.done >= self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None) -> np.ndarray | None:
+    import numpy as np
+
+    from parity.errors import ParityInputError
+
+    if inputs is None:
+        return None
+    if isinstance(inputs, str | os.PathLike):
+        from parity.data import load_table
+
+        X, _ = load_table(inputs, n_features, feature_names)
+        return X
+    if hasattr(inputs, "to_numpy"):  # pandas DataFrame
+        inputs = inputs.to_numpy(dtype=np.float64)
+    X = np.asarray(inputs, dtype=np.float64)
+    if X.ndim == 1:
+        X = X.reshape(1, -1)
+    if X.ndim != 2 or X.shape[1] != n_features:
+        raise ParityInputError(f"inputs: expected shape (n, {n_features}), got {X.shape}")
+    if np.isinf(X).any():
+        raise ParityInputError("inputs: contain ±inf; only finite values and NaN (missing) are allowed")
+    return X
+
+
+def check(
+    estimator: Any,
+    artifacts: Sequence[str | os.PathLike[str]],
+    inputs: Any = None,
+    contract: str = "float64",
+    feature_names: Sequence[str] | None = None,
+    progress: bool | str = False,
+) -> ParityReport:
+    """Compare every artifact with scikit-learn on user rows and model-derived probes; see parity/report.py."""
+    import warnings
+
+    import numpy as np
+
+    from parity import diagnose
+    from parity.errors import ParityInputError
+    from parity.probes import build_probes
+    from parity.report import ArtifactResult, ParityReport, ProbeSummary
+    from parity.runtimes import (
+        RuntimeStatus,
+        contract_inputs,
+        estimator_classes,
+        native_coreml_status,
+        open_artifact,
+    )
+
+    if contract not in ("float32", "float64"):
+        raise ParityInputError(f"contract {contract!r} is not supported; supported: 'float32', 'float64'")
+    if not artifacts:
+        raise ParityInputError("artifacts: give at least one .mlmodel, .onnx or .ort path")
+    n_features = getattr(estimator, "n_features_in_", None)
+    if n_features is None:
+        raise ParityInputError(f"{type(estimator).__name__} is not fitted (no n_features_in_)")
+    names = list(feature_names) if feature_names is not None else None
+    if names is None and hasattr(estimator, "feature_names_in_"):
+        names = [str(n) for n in estimator.feature_names_in_]
+    X_user = _user_rows(inputs, int(n_features), names)
+
+    opened = [open_artifact(path) for path in artifacts]
+    probes = build_probes(estimator, X_user, int(n_features))
+    classes = estimator_classes(estimator)
+    runtimes = [RuntimeStatus(f"scikit-learn {_sklearn_version()}", None, "ran")]
+    artifact_results = [
+        ArtifactResult(str(a.path), a.kind, a.runtime, a.dtype, dict(a.roles),
+                       None if a.class_labels is None else [_plain(v) for v in a.class_labels])
+        for a in opened
+    ]
+    runs: list[tuple[Any, ArtifactResult, str, Any]] = []  # (artifact, result, runtime name, predict function)
+    for artifact, result in zip(opened, artifact_results, strict=True):
+        runs.append((artifact, result, artifact.runtime, artifact.predict))
+        if artifact.kind == "coreml":
+            available, status = native_coreml_status()
+            runtimes.append(RuntimeStatus("Core ML native", str(artifact.path), status))
+            if available:
+                from parity.runtimes import native_coreml_predict
+
+                runs.append((artifact, result, "Core ML native",
+                             lambda X, a=artifact: native_coreml_predict(a, X)))
+        problem = diagnose.class_label_problem(artifact.class_labels, classes, artifact.roles)
+        if problem:
+            result.problems.append(problem)
+
+    roles_needed = {role for a in opened for role in a.roles.values()}
+    drift_roles = roles_needed - {"label"} if roles_needed - {"label"} else roles_needed
+    progress_bar = _Progress(len(probes.sets) * (1 + len(runs)), progress)
+    report = ParityReport(verdict="passed", estimator=_describe(estimator), contract=contract,
+                          n_features=int(n_features), feature_names=names, tie_tolerance=0.0, artifacts=artifact_results,
+                          checks=[], runtimes=runtimes, drift=[], probes=[], notes=list(probes.notes),
+                          classes=None if classes is None else [_plain(c) for c in classes])
+    ran: dict[str, str] = {}
+    tie_tolerances: list[float] = []
+    for probe in probes.sets:
+        X = contract_inputs(probe.X, contract)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                reference = _reference(estimator, X, roles_needed)
+                other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
+                report.drift += diagnose.reference_drift(
+                    _reference(estimator, other, drift_roles), {r: reference[r] for r in drift_roles}, probe.name)
+        except (ValueError, FloatingPointError, OverflowError) as exc:
+            report.notes.append(f"probe set {probe.name} skipped: scikit-learn refuses it ({_first_line(exc)})")
+            progress_bar.step(probe.name)
+            continue
+        report.probes.append(ProbeSummary(probe.name, len(X), probe.description))
+        report.probe_data[probe.name] = (probe.X, X, reference)
+        progress_bar.step(f"scikit-learn · {probe.name}")
+        for artifact, result, runtime_name, predict in runs:
+            checks, tie = _evaluate(estimator, artifact, runtime_name, predict, probe.name, X, reference, classes)
+            tie_tolerances.append(tie)
+            report.checks += checks
+            ran.setdefault(f"{runtime_name}|{artifact.path}", "ran")
+            progress_bar.step(f"{artifact.path.name} · {probe.name}")
+    for key in ran:
+        runtime_name, path = key.split("|", 1)
+        if runtime_name != "Core ML native":
+            report.runtimes.append(RuntimeStatus(runtime_name, path, ran[key]))
+    diagnose.explain(report, estimator, opened, probes)
+    report.tie_tolerance = max(tie_tolerances) if tie_tolerances else 1e-12
+    failed = any(not c.passed for c in report.checks) or any(a.problems for a in report.artifacts)
+    report.verdict = "failed" if failed else "passed"
+    return report
+
+
+def _evaluate(
+    estimator: Any,
+    artifact: Any,
+    runtime_name: str,
+    predict: Any,
+    probe: str,
+    X: np.ndarray,
+    reference: dict[str, np.ndarray],
+    classes: np.ndarray | None,
+) -> tuple[list[Any], float]:
+    """Run one artifact on one probe set and compare every output; returns the checks and the tie tolerance used."""
+    import numpy as np
+
+    from parity.compare import OutputComparison, compare_labels, compare_numeric, output_scale
+    from parity.report import CheckResult
+    from parity.tolerances import choose_tolerance, tie_tolerance
+
+    path = str(artifact.path)
+    try:
+        got = predict(X)
+    except Exception as exc:  # any runtime error is a failed check with its message as the cause
+        checks = []
+        for name, role in artifact.roles.items():
+            failing = np.ones(len(X), dtype=bool)
+            comparison = OutputComparison(name, role, len(X), None, violations=len(X), failing_mask=failing,
+                                          failing_rows=list(range(min(len(X), 10))),
+                                          cause=f"{runtime_name} raised on this probe set ({_first_line(exc)})")
+            checks.append(CheckResult(path, runtime_name, probe, comparison))
+        return checks, 0.0
+    probability_tolerance = None
+    checks = []
+    for name, role in artifact.roles.items():
+        if role == "label":
+            continue
+        scale = output_scale(reference[role])
+        tolerance = choose_tolerance(role, artifact.kind, artifact.dtype, estimator, scale)  # type: ignore[arg-type]
+        if role == "probabilities":
+            probability_tolerance = tolerance
+        comparison = compare_numeric(name, role, reference[role], got[role], tolerance, scale)
+        checks.append(CheckResult(path, runtime_name, probe, comparison, reference[role], got[role]))
+    tie = tie_tolerance(probability_tolerance)
+    for name, role in artifact.roles.items():
+        if role != "label":
+            continue
+        labels = artifact.class_labels if artifact.class_labels is not None else classes
+        comparison = compare_labels(name, reference["label"], got["label"], labels,
+                                    reference.get("probabilities"), tie)
+        checks.insert(0, CheckResult(path, runtime_name, probe, comparison, reference["label"], got["label"]))
+    return checks, tie
+
+
+def _reference(estimator: Any, X: np.ndarray, roles: set[str]) -> dict[str, np.ndarray]:
+    from parity.runtimes import reference_outputs
+
+    return reference_outputs(estimator, X, roles)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if hasattr(value, "item") else value
+
+
+def _sklearn_version() -> str:
+    import sklearn
+
+    return str(sklearn.__version__)
+
+
+def _describe(estimator: Any) -> str:
+    if hasattr(estimator, "steps"):
+        return "Pipeline(" + " → ".join(type(step).__name__ for _, step in estimator.steps) + ")"
+    return type(estimator).__name__

@@ -1,0 +1,349 @@
+"""Probe step of the parity flow: the named input sets every artifact is checked on, built from model + user data.
+
+Probe set names (golden.md `rows[].probe`): user-data, model-derived, thresholds, float32-neighbours,
+rounding-boundaries, nan, extremes, unseen-categories, one-row, large-batch.
+
+Threshold probes put a feature of a real row exactly at a split threshold t of a tree (scikit-learn `tree_`, HGB
+`_predictors` nodes) and at the values around it where float32/float64 routing can differ: t, float32(t), the float64
+neighbours of t, the float32 values bracketing t, and the float32 rounding boundary between those (the double value
+where float32(x) changes — where a double artifact snapped to scikit-learn's float32 routing switches branch).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+F32_MAX = float(np.finfo(np.float32).max)
+EXTREME_VALUES = (0.0, -0.0, 1e30, -1e30, F32_MAX, -F32_MAX)
+MAX_THRESHOLDS = 2000
+MAX_FEATURES_PER_ROW_PROBE = 64  # NaN/extreme probes: one feature per row, on at most this many features
+LARGE_BATCH_ROWS = 2000
+MODEL_DERIVED_ROWS = 200
+
+
+@dataclass
+class ProbeSet:
+    """A named set of probe rows (raw float64 inputs, before rounding to the contract dtype)."""
+
+    name: str
+    X: np.ndarray
+    description: str
+    # For threshold-type probes: the split each row targets (raw input column, threshold), for diagnosis.
+    split_feature: np.ndarray | None = None
+    split_threshold: np.ndarray | None = None
+
+
+@dataclass
+class Probes:
+    sets: list[ProbeSet] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def by_name(self, name: str) -> ProbeSet | None:
+        return next((s for s in self.sets if s.name == name), None)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Trees and where they read the raw input
+
+
+@dataclass(frozen=True)
+class TreeSplits:
+    """Numerical splits of the tree model(s) in raw-input coordinates."""
+
+    feature: np.ndarray  # raw input column per split
+    threshold: np.ndarray
+    compares_float32: bool  # scikit-learn.tree models compare float32(x); HGB compares float64 x
+    accepts_nan: bool
+
+
+def final_estimator(estimator: Any) -> Any:
+    while hasattr(estimator, "steps"):
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+def tree_arrays(model: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """(feature, threshold) of the internal numerical nodes of every tree of a tree model, or None if not a tree."""
+    name = type(model).__name__
+    if hasattr(model, "_predictors"):  # HistGradientBoosting*: TreePredictor.nodes structured arrays
+        arrays = []
+        for iteration in model._predictors:
+            for predictor in iteration:
+                nodes = predictor.nodes
+                numerical = (nodes["is_leaf"] == 0) & (nodes["is_categorical"] == 0)
+                arrays.append((nodes["feature_idx"][numerical].astype(np.int64),
+                               nodes["num_threshold"][numerical].astype(np.float64)))
+        return arrays
+    if hasattr(model, "tree_"):
+        trees = [model.tree_]
+    elif name.startswith(("RandomForest", "ExtraTrees", "GradientBoosting")) and hasattr(model, "estimators_"):
+        trees = [e.tree_ for e in np.asarray(model.estimators_, dtype=object).ravel()]
+    else:
+        return None
+    arrays = []
+    for tree in trees:
+        internal = tree.children_left != -1
+        arrays.append((tree.feature[internal].astype(np.int64), tree.threshold[internal].astype(np.float64)))
+    return arrays
+
+
+def _column_map(step: Any, n_in: int) -> np.ndarray | None:
+    """For a step that only selects/passes raw columns: output column j <- input column map[j]; else None."""
+    if step is None or step == "passthrough":
+        return np.arange(n_in)
+    name = type(step).__name__
+    if name == "SimpleImputer":
+        # Non-NaN values pass through unchanged; columns whose statistic is NaN are dropped unless kept.
+        if getattr(step, "keep_empty_features", False):
+            return np.arange(n_in)
+        return np.flatnonzero(~np.isnan(np.asarray(step.statistics_, dtype=np.float64)))
+    if name == "FunctionTransformer" and step.func is None:
+        return np.arange(n_in)
+    if hasattr(step, "get_support") and not hasattr(step, "transform_output_"):
+        try:
+            return np.asarray(step.get_support(indices=True), dtype=np.int64)
+        except (AttributeError, ValueError):
+            return None
+    if name == "ColumnTransformer":
+        return _column_transformer_map(step)
+    return None
+
+
+def _column_transformer_map(transformer: Any) -> np.ndarray | None:
+    indices = getattr(transformer, "_transformer_to_input_indices", None)
+    if indices is None:
+        return None
+    pieces = []
+    for name, inner, _columns in transformer.transformers_:
+        if inner == "drop":
+            continue
+        if inner != "passthrough":
+            return None
+        pieces.append(np.asarray(indices[name], dtype=np.int64))
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+
+
+def tree_splits(estimator: Any, n_features: int) -> tuple[TreeSplits | None, str | None]:
+    """Splits of the tree model in raw-input coordinates, or (None, reason the probes are skipped)."""
+    steps = list(estimator.steps) if hasattr(estimator, "steps") else [("model", estimator)]
+    mapping = np.arange(n_features)
+    for step_name, step in steps[:-1]:
+        step_map = _column_map(step, len(mapping))
+        if step_map is None:
+            return None, (
+                f"threshold probes skipped: the tree reads the output of step {step_name!r} "
+                f"({type(step).__name__}), not raw input; raw-space probes are only exact where the tree reads raw "
+                f"columns (directly, after passthrough/column selection or SimpleImputer)"
+            )
+        mapping = mapping[step_map]
+    model = steps[-1][1]
+    arrays = tree_arrays(model)
+    if arrays is None:
+        return None, None
+    features = np.concatenate([a[0] for a in arrays]) if arrays else np.zeros(0, dtype=np.int64)
+    thresholds = np.concatenate([a[1] for a in arrays]) if arrays else np.zeros(0)
+    compares_float32 = not hasattr(model, "_predictors")
+    return TreeSplits(mapping[features], thresholds, compares_float32, accepts_nan=False), None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Values around a threshold
+
+
+def float32_bracket(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """lo = largest float32 <= t, hi = next float32 above lo (as float64)."""
+    with np.errstate(over="ignore"):
+        nearest = t.astype(np.float32)
+    lo = np.where(nearest.astype(np.float64) <= t, nearest, np.nextafter(nearest, np.float32(-np.inf)))
+    hi = np.nextafter(lo.astype(np.float32), np.float32(np.inf))
+    return lo.astype(np.float64), hi.astype(np.float64)
+
+
+def threshold_values(t: np.ndarray) -> dict[str, list[np.ndarray]]:
+    """Probe values per probe-set name for thresholds t."""
+    with np.errstate(over="ignore"):
+        f32 = t.astype(np.float32).astype(np.float64)
+    lo, hi = float32_bracket(t)
+    representable = lo == t
+    below = np.where(representable, np.nextafter(lo.astype(np.float32), np.float32(-np.inf)).astype(np.float64), lo)
+    boundary = lo + (hi - lo) / 2.0  # exact: the midpoint of two adjacent float32 values is a double
+    return {
+        "thresholds": [t, f32, np.nextafter(t, -np.inf), np.nextafter(t, np.inf)],
+        "float32-neighbours": [below, hi],
+        "rounding-boundaries": [boundary, np.nextafter(boundary, -np.inf), np.nextafter(boundary, np.inf)],
+    }
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Building the probe sets
+
+
+def _base_rows(X_user: np.ndarray | None, model_rows: np.ndarray) -> np.ndarray:
+    return X_user if X_user is not None and len(X_user) else model_rows
+
+
+def model_derived_rows(estimator: Any, n_features: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+    """Rows built from the model alone when the user gives no data."""
+    steps = [s for _, s in estimator.steps] if hasattr(estimator, "steps") else [estimator]
+    first, last = steps[0], steps[-1]
+    n = MODEL_DERIVED_ROWS
+    if hasattr(first, "mean_") and hasattr(first, "scale_") and first.mean_ is not None:
+        scale = np.where(np.asarray(first.scale_) > 0, first.scale_, 1.0)
+        return rng.normal(first.mean_, scale, size=(n, n_features)), "normal sample around the scaler's mean_/scale_"
+    for attribute in ("support_vectors_", "_fit_X"):
+        samples = getattr(last, attribute, None)
+        if samples is not None and len(steps) == 1 and np.ndim(samples) == 2 and samples.shape[1] == n_features:
+            rows = np.asarray(samples, dtype=np.float64)[rng.integers(0, len(samples), n)]
+            return rows, f"rows resampled from the model's {attribute}"
+    if hasattr(first, "categories_") and len(first.categories_) == n_features:
+        columns = [np.asarray(c, dtype=np.float64)[rng.integers(0, len(c), n)] for c in first.categories_]
+        return np.column_stack(columns), "rows drawn from the encoder's categories_"
+    splits, _ = tree_splits(estimator, n_features)
+    if splits is not None and len(splits.threshold):
+        rows = rng.standard_normal((n, n_features))
+        for j in range(n_features):  # one loop per feature (not per row): centre each on its thresholds
+            t = splits.threshold[splits.feature == j]
+            if len(t):
+                spread = max(float(np.std(t)), 1e-3)
+                rows[:, j] = float(np.median(t)) + spread * rows[:, j]
+        return rows, "normal sample centred on each feature's split thresholds"
+    return rng.standard_normal((n, n_features)), "standard normal sample (no data and nothing in the model to use)"
+
+
+def _place(base: np.ndarray, rng: np.random.Generator, features: np.ndarray, values: np.ndarray) -> np.ndarray:
+    rows = base[rng.integers(0, len(base), len(features))].copy()
+    rows[np.arange(len(features)), features] = values
+    return rows
+
+
+def _accepts(estimator: Any, rows: np.ndarray) -> str | None:
+    """None if scikit-learn predicts on rows, else the one-line reason it refuses."""
+    method = estimator.predict if hasattr(estimator, "predict") else estimator.transform
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            method(rows)
+    except (ValueError, FloatingPointError, OverflowError) as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+def _feature_subset(n_features: int, rng: np.random.Generator) -> np.ndarray:
+    if n_features <= MAX_FEATURES_PER_ROW_PROBE:
+        return np.arange(n_features)
+    return np.sort(rng.choice(n_features, MAX_FEATURES_PER_ROW_PROBE, replace=False))
+
+
+def build_probes(
+    estimator: Any, X_user: np.ndarray | None, n_features: int, seed: int = 0, max_thresholds: int = MAX_THRESHOLDS
+) -> Probes:
+    """Every probe set for this estimator; `notes` say which sets were skipped and why."""
+    rng = np.random.default_rng(seed)
+    probes = Probes()
+    if X_user is not None and len(X_user):
+        probes.sets.append(ProbeSet("user-data", np.asarray(X_user, dtype=np.float64), "the user's rows"))
+        model_rows = X_user
+    else:
+        model_rows, how = model_derived_rows(estimator, n_features, rng)
+        probes.sets.append(ProbeSet("model-derived", model_rows, how))
+        probes.notes.append(f"no user data: probes built from the model ({how})")
+    base = _base_rows(X_user, model_rows)
+    finite_base = base[np.all(np.isfinite(base), axis=1)]
+    if len(finite_base) == 0:
+        finite_base = np.nan_to_num(np.nanmedian(base, axis=0), nan=0.0)[None, :]
+
+    _threshold_probes(estimator, n_features, finite_base, rng, max_thresholds, probes)
+    _nan_probes(estimator, finite_base, rng, probes)
+    _extreme_probes(estimator, finite_base, rng, probes)
+    _unseen_category_probes(estimator, finite_base, rng, probes)
+
+    probes.sets.append(ProbeSet("one-row", base[:1].copy(), "a single row (batch of one)"))
+    batch = base[rng.integers(0, len(base), LARGE_BATCH_ROWS)]
+    probes.sets.append(ProbeSet("large-batch", batch, f"{LARGE_BATCH_ROWS} rows resampled (one batch)"))
+    return probes
+
+
+def _threshold_probes(
+    estimator: Any, n_features: int, base: np.ndarray, rng: np.random.Generator, max_thresholds: int, probes: Probes
+) -> None:
+    splits, reason = tree_splits(estimator, n_features)
+    if reason:
+        probes.notes.append(reason)
+    if splits is None or len(splits.threshold) == 0:
+        return
+    pairs = np.unique(np.column_stack([splits.feature.astype(np.float64), splits.threshold]), axis=0)
+    if len(pairs) > max_thresholds:
+        probes.notes.append(f"threshold probes: a seeded sample of {max_thresholds} of {len(pairs)} distinct splits")
+        pairs = pairs[np.sort(rng.choice(len(pairs), max_thresholds, replace=False))]
+    features = pairs[:, 0].astype(np.int64)
+    thresholds = pairs[:, 1]
+    descriptions = {
+        "thresholds": "a feature of a real row set to a split threshold t, float32(t) and t's float64 neighbours",
+        "float32-neighbours": "a feature set to the float32 values just below/above each split threshold",
+        "rounding-boundaries": "a feature set to the float32 rounding boundary above each threshold (and ±1 ulp)",
+    }
+    for name, value_list in threshold_values(thresholds).items():
+        if name == "rounding-boundaries" and not splits.compares_float32:
+            continue  # HGB compares float64 x: the float32 rounding boundary is not a decision boundary
+        values = np.concatenate(value_list)
+        split_feature = np.tile(features, len(value_list))
+        X = _place(base, rng, split_feature, values)
+        probes.sets.append(ProbeSet(name, X, descriptions[name], split_feature, np.tile(thresholds, len(value_list))))
+
+
+def _nan_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:
+    n_features = base.shape[1]
+    features = np.repeat(_feature_subset(n_features, rng), 3)  # three real rows per feature
+    X = _place(base, rng, features, np.full(len(features), np.nan))
+    refused = _accepts(estimator, X)
+    if refused:
+        probes.notes.append(f"NaN probes skipped: the model does not accept NaN ({refused})")
+        return
+    probes.sets.append(ProbeSet("nan", X, "one feature of a real row set to NaN (missing value)", features,
+                                np.full(len(features), np.nan)))
+
+
+def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:
+    n_features = base.shape[1]
+    features = _feature_subset(n_features, rng)
+    values = np.array(EXTREME_VALUES)
+    per_feature = _place(base, rng, np.tile(features, len(values)), np.repeat(values, len(features)))
+    whole_rows = np.repeat(values[:, None], n_features, axis=1)
+    X = np.vstack([per_feature, whole_rows])
+    refused = _accepts(estimator, X)
+    if refused:
+        # Try the finite-in-float32 values alone before giving up (1e30 and ±float32 max are all finite).
+        probes.notes.append(f"extremes probes skipped: scikit-learn refuses them ({refused})")
+        return
+    probes.sets.append(ProbeSet("extremes", X, "0, -0.0, ±1e30, ±largest float32 per feature and as whole rows"))
+
+
+def _one_hot_encoders(estimator: Any, n_features: int) -> list[tuple[Any, np.ndarray]]:
+    """(encoder, raw input columns it reads) for OneHotEncoders that read raw input."""
+    first = estimator.steps[0][1] if hasattr(estimator, "steps") else estimator
+    if type(first).__name__ == "OneHotEncoder":
+        return [(first, np.arange(n_features))]
+    if type(first).__name__ == "ColumnTransformer":
+        indices = getattr(first, "_transformer_to_input_indices", {})
+        return [(inner, np.asarray(indices[name])) for name, inner, _ in first.transformers_
+                if type(inner).__name__ == "OneHotEncoder" and name in indices]
+    return []
+
+
+def _unseen_category_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:
+    rows = []
+    for encoder, columns in _one_hot_encoders(estimator, base.shape[1]):
+        if encoder.handle_unknown == "error":
+            probes.notes.append("unseen-category probes skipped: OneHotEncoder(handle_unknown='error') refuses them")
+            continue
+        for categories, column in zip(encoder.categories_, columns, strict=True):
+            numeric = np.asarray(categories, dtype=np.float64)
+            numeric = numeric[np.isfinite(numeric)]
+            unseen = (numeric.max() + 1.0) if len(numeric) else 0.0
+            rows.append(_place(base, rng, np.full(3, column), np.array([unseen, -unseen - 1.0, unseen + 0.5])))
+    if rows:
+        probes.sets.append(ProbeSet("unseen-categories", np.vstack(rows), "a category never seen in training"))

@@ -1,0 +1,103 @@
+"""Comparison step of the parity flow: which tolerance applies to an output, and why (role × artifact dtype × family).
+
+Every tolerance carries a written reason. Labels have no tolerance (exact, except reference ties within
+`tie_tolerance`). Tolerances are deliberately tight: the measurements in docs/onnx-parity.md §1.4-1.5 show what each
+path really achieves, and a tolerance wider than that would hide routing bugs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ArtifactKind = Literal["coreml", "onnx", "ort"]
+Dtype = Literal["float32", "float64"]
+Role = Literal["label", "probabilities", "prediction", "transformed"]
+
+FAMILIES = ("tree", "linear", "svm", "nn", "knn", "naive_bayes", "transformer", "other")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Element rule (golden.md): pass iff both NaN, or got == expected, or |got - expected| <= atol + rtol*|expected|."""
+
+    rtol: float
+    atol: float
+    reason: str
+
+    def to_json(self) -> dict[str, float | str]:
+        return {"rtol": self.rtol, "atol": self.atol, "reason": self.reason}
+
+
+# A label mismatch is excused only when the reference itself ties (scikit-learn picks the first maximum).
+DOUBLE_TIE_TOLERANCE = 1e-12
+
+
+def model_family(estimator: object) -> str:
+    """The family of the estimator that produces the final output (the last step of a Pipeline)."""
+    final = estimator
+    while hasattr(final, "steps"):  # sklearn Pipeline: the last step decides the numerics of the output
+        final = final.steps[-1][1]
+    module = type(final).__module__
+    name = type(final).__name__
+    if module.startswith(("sklearn.tree", "sklearn.ensemble")):
+        return "tree"
+    if module.startswith("sklearn.svm"):
+        return "linear" if name in ("LinearSVC", "LinearSVR") else "svm"
+    if module.startswith("sklearn.linear_model"):
+        return "linear"
+    if module.startswith("sklearn.neural_network"):
+        return "nn"
+    if module.startswith("sklearn.neighbors"):
+        return "knn"
+    if module.startswith("sklearn.naive_bayes"):
+        return "naive_bayes"
+    if not hasattr(final, "predict") and hasattr(final, "transform"):
+        return "transformer"
+    return "other"
+
+
+def is_svc_with_probability(estimator: object) -> bool:
+    final = estimator
+    while hasattr(final, "steps"):
+        final = final.steps[-1][1]
+    return type(final).__name__ in ("SVC", "NuSVC") and bool(getattr(final, "probability", False))
+
+
+def choose_tolerance(
+    role: Role, artifact: ArtifactKind, dtype: Dtype, estimator: object, output_scale: float = 1.0
+) -> Tolerance:
+    """The tolerance for one output of one artifact; `output_scale` = max(1, robust range of the reference output)."""
+    family = model_family(estimator)
+    if role == "label":
+        return Tolerance(0.0, 0.0, "labels are compared exactly (reference ties excused)")
+    if dtype == "float32":
+        if role == "probabilities":
+            return Tolerance(1e-5, 1e-5, "float32 accumulation in the artifact (measured ≤ 3.4e-6 in §1.4-1.5)")
+        return Tolerance(
+            1e-5,
+            1e-6 * output_scale,
+            f"float32 accumulation in the artifact (atol = 1e-6 × output scale {output_scale:.4g})",
+        )
+    # Double-precision artifacts.
+    if artifact == "coreml" and family == "nn":
+        return Tolerance(1e-4, 1e-5 * max(1.0, output_scale if role != "probabilities" else 1.0),
+                         "Core ML stores innerProduct weights as float32")
+    if artifact == "coreml" and role == "probabilities" and is_svc_with_probability(estimator):
+        return Tolerance(0.0, 5e-3, "libsvm pairwise coupling in Core ML vs scikit-learn's (binary differs ≤ 0.5%)")
+    if family == "tree":
+        return Tolerance(1e-12, 1e-12 * output_scale, "double sums of tree leaves in a different order")
+    if family == "knn":
+        return Tolerance(1e-12, 1e-12 * output_scale, "neighbour averages in double, summed in a different order")
+    if family == "svm":
+        return Tolerance(1e-9, 1e-9 * output_scale, "double kernel sums in a different order; exp from another libm")
+    if role == "probabilities":
+        return Tolerance(1e-9, 1e-12, "double dot products in a different order; exp/log from another libm")
+    return Tolerance(1e-9, 1e-12 * output_scale, "double dot products and scaling in a different order")
+
+
+def tie_tolerance(probability_tolerance: Tolerance | None) -> float:
+    """Reference probabilities closer than the artifact's own probability tolerance are a tie the artifact may break."""
+    if probability_tolerance is None:
+        return DOUBLE_TIE_TOLERANCE
+    return max(DOUBLE_TIE_TOLERANCE, probability_tolerance.atol)
