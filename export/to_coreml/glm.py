@@ -50,8 +50,9 @@ def affine_models(weights: np.ndarray, bias: np.ndarray, source: Feature, output
 def glm_classifier_model(node: ir.LinearModel, source: Feature, names: OutputNames) -> Spec:
     """GLMClassifier, OneVsRest + Logit (§1.3): K==2 → 1 row, p1 = σ(z); K>2 → K rows, p_k = σ(z_k)/Σσ(z_j).
 
-    Links: 'logistic' (binary, 1 row), 'ovr_logistic' (K>2, K rows), 'none' (no probability output; the label is
-    argmax, i.e. labels[1] iff z > 0 for one row — z == 0 is a tie whose Core ML side is undocumented).
+    Links: 'logistic' (binary, 1 row), 'ovr_logistic' (K>2, K rows), 'none' with 1 row (no probability output;
+    label = labels[1] iff σ(z) > 0.5 iff z > 0 — z == 0 is a tie whose Core ML side is undocumented). 'none' with K
+    rows goes to the neural-network writer (σ saturation would tie large scores here).
     """
     task = node.task
     if not isinstance(task, ir.Classification):

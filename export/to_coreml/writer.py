@@ -127,8 +127,11 @@ def _neural_network_models(layers: tuple[ir.DenseLayer, ...], task: ir.Task, sou
 def _linear_model_models(node: ir.LinearModel, source: Feature, outputs: OutputNames, names: Names) -> list[Spec]:
     task = node.task
     if isinstance(task, ir.Classification):
-        if task.link == "softmax":
-            # GLMClassifier has no softmax (§1.3): a one-layer network, innerProduct + softmax (float32 weights).
+        if task.link == "softmax" or (task.link == "none" and task.n_classes > 2):
+            # GLMClassifier has no softmax (§1.3): softmax → a one-layer network, innerProduct + softmax (float32
+            # weights). 'none' with K scores → the same network without softmax (label = argmax of the raw
+            # scores): GLMClassifier's OvR σ(z_k) saturates to 1.0 for z_k > ~37, so unscaled scores (Perceptron)
+            # would tie and pick the wrong class.
             layer = ir.DenseLayer(node.coef, node.intercept, "identity")
             return [nn_classifier_model((layer,), task, source, outputs)]
         return [glm_classifier_model(node, source, outputs)]
