@@ -111,17 +111,15 @@ def check(
     """Compare every artifact with scikit-learn on user rows and model-derived probes; see parity/report.py."""
     import warnings
 
-    import numpy as np
-
     from parity import diagnose
     from parity.errors import ParityInputError
     from parity.probes import build_probes
-    from parity.report import ArtifactResult, ParityReport, ProbeSummary
+    from parity.report import ParityReport, ProbeSummary
     from parity.runtimes import (
         RuntimeStatus,
         contract_inputs,
         estimator_classes,
-        native_coreml_status,
+        input_cast_to_float32,
         open_artifact,
     )
 
@@ -137,37 +135,23 @@ def check(
         names = [str(n) for n in estimator.feature_names_in_]
     X_user = _user_rows(inputs, int(n_features), names)
 
-    opened = [open_artifact(path) for path in artifacts]
+    opened = [open_artifact(Path(path)) for path in artifacts]
     probes = build_probes(estimator, X_user, int(n_features))
     classes = estimator_classes(estimator)
     runtimes = [RuntimeStatus(f"scikit-learn {_sklearn_version()}", None, "ran")]
-    artifact_results = [
-        ArtifactResult(str(a.path), a.kind, a.runtime, a.dtype, dict(a.roles),
-                       None if a.class_labels is None else [_plain(v) for v in a.class_labels])
-        for a in opened
-    ]
-    runs: list[tuple[Any, ArtifactResult, str, Any]] = []  # (artifact, result, runtime name, predict function)
-    for artifact, result in zip(opened, artifact_results, strict=True):
-        runs.append((artifact, result, artifact.runtime, artifact.predict))
-        if artifact.kind == "coreml":
-            available, status = native_coreml_status()
-            runtimes.append(RuntimeStatus("Core ML native", str(artifact.path), status))
-            if available:
-                from parity.runtimes import native_coreml_predict
-
-                runs.append((artifact, result, "Core ML native",
-                             lambda X, a=artifact: native_coreml_predict(a, X)))
-        problem = diagnose.class_label_problem(artifact.class_labels, classes, artifact.roles)
-        if problem:
-            result.problems.append(problem)
-
+    artifact_results, runs = _plan_runs(opened, classes, runtimes)
     roles_needed = {role for a in opened for role in a.roles.values()}
     drift_roles = roles_needed - {"label"} if roles_needed - {"label"} else roles_needed
     progress_bar = _Progress(len(probes.sets) * (1 + len(runs)), progress)
     report = ParityReport(verdict="passed", estimator=_describe(estimator), contract=contract,
-                          n_features=int(n_features), feature_names=names, tie_tolerance=0.0, artifacts=artifact_results,
-                          checks=[], runtimes=runtimes, drift=[], probes=[], notes=list(probes.notes),
+                          n_features=int(n_features), feature_names=names, tie_tolerance=0.0,
+                          artifacts=artifact_results, checks=[], runtimes=runtimes, drift=[], probes=[],
+                          notes=list(probes.notes),
                           classes=None if classes is None else [_plain(c) for c in classes])
+    skip_drift = input_cast_to_float32(estimator)
+    if skip_drift:
+        report.notes.append("reference drift float64 vs float32 is zero by construction: scikit-learn casts the input "
+                            "of this tree model to float32 itself")
     ran: dict[str, str] = {}
     tie_tolerances: list[float] = []
     for probe in probes.sets:
@@ -176,9 +160,10 @@ def check(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 reference = _reference(estimator, X, roles_needed)
-                other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
-                report.drift += diagnose.reference_drift(
-                    _reference(estimator, other, drift_roles), {r: reference[r] for r in drift_roles}, probe.name)
+                if not skip_drift:
+                    other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
+                    report.drift += diagnose.reference_drift(
+                        _reference(estimator, other, drift_roles), {r: reference[r] for r in drift_roles}, probe.name)
         except (ValueError, FloatingPointError, OverflowError) as exc:
             report.notes.append(f"probe set {probe.name} skipped: scikit-learn refuses it ({_first_line(exc)})")
             progress_bar.step(probe.name)
@@ -186,7 +171,7 @@ def check(
         report.probes.append(ProbeSummary(probe.name, len(X), probe.description))
         report.probe_data[probe.name] = (probe.X, X, reference)
         progress_bar.step(f"scikit-learn · {probe.name}")
-        for artifact, result, runtime_name, predict in runs:
+        for artifact, _result, runtime_name, predict in runs:
             checks, tie = _evaluate(estimator, artifact, runtime_name, predict, probe.name, X, reference, classes)
             tie_tolerances.append(tie)
             report.checks += checks
@@ -201,6 +186,31 @@ def check(
     failed = any(not c.passed for c in report.checks) or any(a.problems for a in report.artifacts)
     report.verdict = "failed" if failed else "passed"
     return report
+
+
+def _plan_runs(opened: list[Any], classes: Any, runtimes: list[Any]) -> tuple[list[Any], list[tuple[Any, ...]]]:
+    """ArtifactResults (with class-label problems) and the (artifact, result, runtime, predict) runs to make."""
+    from parity import diagnose
+    from parity.report import ArtifactResult
+    from parity.runtimes import RuntimeStatus, native_coreml_predict, native_coreml_status
+
+    results = []
+    runs: list[tuple[Any, ...]] = []
+    for artifact in opened:
+        labels = None if artifact.class_labels is None else [_plain(v) for v in artifact.class_labels]
+        result = ArtifactResult(str(artifact.path), artifact.kind, artifact.runtime, artifact.dtype,
+                                dict(artifact.roles), labels)
+        results.append(result)
+        runs.append((artifact, result, artifact.runtime, artifact.predict))
+        if artifact.kind == "coreml":
+            available, status = native_coreml_status()
+            runtimes.append(RuntimeStatus("Core ML native", str(artifact.path), status))
+            if available:
+                runs.append((artifact, result, "Core ML native", lambda X, a=artifact: native_coreml_predict(a, X)))
+        problem = diagnose.class_label_problem(artifact.class_labels, classes, artifact.roles)
+        if problem:
+            result.problems.append(problem)
+    return results, runs
 
 
 def _evaluate(

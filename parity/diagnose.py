@@ -25,7 +25,9 @@ THRESHOLD_PROBES = ("thresholds", "float32-neighbours", "rounding-boundaries")
 # Facts that need no failing rows
 
 
-def class_label_problem(artifact_labels: np.ndarray | None, classes: np.ndarray | None, roles: dict[str, str]) -> str | None:
+def class_label_problem(
+    artifact_labels: np.ndarray | None, classes: np.ndarray | None, roles: dict[str, str]
+) -> str | None:
     """A named failure when the artifact's class labels are not scikit-learn's classes_ in the same order."""
     if classes is None or artifact_labels is None or not ({"label", "probabilities"} & set(roles.values())):
         return None
@@ -295,7 +297,8 @@ def match_trees(reference: list[WalkTree], artifact: list[WalkTree]) -> tuple[li
     k × the trees; a scikit-learn tree with no counterpart means a tree was dropped.
     """
     if len(artifact) % max(len(reference), 1):
-        return [], f"tree count differs: artifact has {len(artifact)} trees, scikit-learn {len(reference)} (tree dropped?)"
+        return [], (f"tree count differs: artifact has {len(artifact)} trees, scikit-learn {len(reference)} "
+                    f"(tree dropped?)")
     per_tree = len(artifact) // max(len(reference), 1)
     by_signature: dict[tuple[int, int], list[int]] = {}
     for j, tree in enumerate(artifact):
@@ -305,7 +308,8 @@ def match_trees(reference: list[WalkTree], artifact: list[WalkTree]) -> tuple[li
         candidates = by_signature.get(_signature(tree), [])
         if not candidates:
             return [], f"scikit-learn tree {i} has no counterpart in the artifact (tree dropped or changed shape)"
-        matched.append(min(candidates, key=lambda j, i=i: abs(j - i * per_tree)))
+        target = i * per_tree
+        matched.append(min(candidates, key=lambda j: abs(j - target)))
     return matched, None
 
 

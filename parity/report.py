@@ -297,7 +297,8 @@ def to_html(report: ParityReport) -> str:
     failures = report.failures()
     if problems or failures:
         parts.append("<h2>Why it failed</h2><ul>")
-        parts += [f"<li><code>{e(path)}</code>: <span class='cause'>{e(problem)}</span></li>" for path, problem in problems]
+        parts += [f"<li><code>{e(path)}</code>: <span class='cause'>{e(problem)}</span></li>"
+                  for path, problem in problems]
         parts += [f"<li><code>{e(c.artifact)}</code> {e(c.comparison.output)} on <b>{e(c.probe)}</b>: "
                   f"<span class='cause'>{e(c.comparison.cause or 'unexplained')}</span></li>" for c in failures]
         parts.append("</ul>")

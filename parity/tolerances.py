@@ -19,7 +19,7 @@ FAMILIES = ("tree", "linear", "svm", "nn", "knn", "naive_bayes", "transformer", 
 
 @dataclass(frozen=True)
 class Tolerance:
-    """Element rule (golden.md): pass iff both NaN, or got == expected, or |got - expected| <= atol + rtol*|expected|."""
+    """Element rule (golden.md): pass iff both NaN, or got == expected, or |got - expected| <= atol + rtol*|e|."""
 
     rtol: float
     atol: float

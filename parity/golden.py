@@ -1,0 +1,167 @@
+"""Golden-vector step of the parity flow: write golden.json (/work/notes/golden.md) for the .mlmodel artifact.
+
+The ios_stub reads it on a device/simulator and runs the same element rule. Rows are a bounded, deterministic
+selection covering every probe set; expected values are scikit-learn's on the contract dtype; tolerances are the
+ones parity used for the Core ML artifact. Output bytes are deterministic (sorted keys, Python's shortest float repr).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from parity.errors import ArtifactError
+from parity.report import ParityReport
+
+FORMAT = "mlexport-golden"
+FORMAT_VERSION = 1
+MAX_ROWS = 200
+
+
+def _number(value: float) -> float | str:
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _label(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def select_rows(n_rows_by_probe: dict[str, int], max_rows: int = MAX_ROWS) -> dict[str, np.ndarray]:
+    """Row indices per probe set: every set represented, evenly spaced within each, at most `max_rows` in total."""
+    names = list(n_rows_by_probe)
+    quota = {name: 0 for name in names}
+    remaining = max_rows
+    # Round-robin allocation so small sets (one-row) are never crowded out by large ones.
+    while remaining > 0 and any(quota[n] < n_rows_by_probe[n] for n in names):
+        for name in names:
+            if remaining and quota[name] < n_rows_by_probe[name]:
+                quota[name] += 1
+                remaining -= 1
+    return {name: np.unique(np.linspace(0, n_rows_by_probe[name] - 1, quota[name]).round().astype(np.int64))
+            for name in names if quota[name]}
+
+
+def golden_document(report: ParityReport, artifact: str | os.PathLike[str]) -> dict[str, Any]:
+    """The golden.json object for the .mlmodel `artifact` (which must be one of the report's artifacts)."""
+    from parity.coreml_reference.spec_loading import load_model
+
+    path = Path(artifact)
+    result = next((a for a in report.artifacts if Path(a.path) == path), None)
+    if result is None or result.kind != "coreml":
+        raise ArtifactError(f"{path}: not a Core ML artifact of this parity report; golden.json is for the .mlmodel")
+    spec = load_model(path)
+    roles = result.roles
+    task = ("classifier" if "label" in roles.values() else
+            "regressor" if "prediction" in roles.values() else "transformer")
+    outputs: list[dict[str, Any]] = []
+    output_types = {o.name: o.type.WhichOneof("Type") for o in spec.description.output}
+    for name, role in roles.items():
+        if role == "label":
+            outputs.append({"name": name, "kind": "label",
+                            "type": "string" if output_types.get(name) == "stringType" else "int64"})
+        elif role == "probabilities":
+            outputs.append({"name": name, "kind": "probabilities"})
+    tolerances: dict[str, dict[str, Any]] = {}
+    coreml_checks = [c for c in report.checks if c.artifact == result.path and c.runtime != "Core ML native"]
+    for check in coreml_checks:
+        c = check.comparison
+        if c.tolerance is None:
+            continue
+        current = tolerances.get(c.output)
+        if current is None or (c.tolerance.atol, c.tolerance.rtol) > (current["atol"], current["rtol"]):
+            tolerances[c.output] = c.tolerance.to_json()
+    widths: dict[str, int] = {}
+    for name, role in roles.items():
+        if role in ("prediction", "transformed"):
+            reference = next(iter(report.probe_data.values()))[2][role]
+            widths[name] = int(np.asarray(reference).reshape(len(reference), -1).shape[1])
+            outputs.append({"name": name, "kind": "scores", "width": widths[name]})
+    rows = _rows(report, roles, widths)
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model": {"name": path.stem, "file": path.name, "task": task},
+        "input": _input_section(spec, report),
+        "outputs": outputs,
+        "class_labels": None if result.class_labels is None else [_label(v) for v in result.class_labels],
+        "tolerances": tolerances,
+        "tie_tolerance": _tie_tolerance(coreml_checks),
+        "rows": rows,
+    }
+
+
+def _tie_tolerance(checks: list[Any]) -> float:
+    from parity.tolerances import tie_tolerance
+
+    probability = [c.comparison.tolerance for c in checks if c.comparison.role == "probabilities"
+                   and c.comparison.tolerance is not None]
+    return tie_tolerance(max(probability, key=lambda t: t.atol) if probability else None)
+
+
+def _input_section(spec: Any, report: ParityReport) -> dict[str, Any]:
+    inputs = list(spec.description.input)
+    names = report.feature_names or [f"x{i}" for i in range(report.n_features)]
+    section: dict[str, Any] = {"dtype": report.contract}
+    if len(inputs) == 1 and inputs[0].type.WhichOneof("Type") == "multiArrayType":
+        section.update(kind="multiarray", multiarray_name=inputs[0].name,
+                       features=[{"name": str(n)} for n in names])
+    elif len(inputs) == report.n_features and all(i.type.WhichOneof("Type") == "doubleType" for i in inputs):
+        section.update(kind="named_doubles",
+                       features=[{"name": str(n), "coreml_name": i.name} for n, i in zip(names, inputs, strict=True)])
+    else:
+        kinds = [i.type.WhichOneof("Type") for i in inputs]
+        raise ArtifactError(f"Core ML inputs {kinds} unsupported for golden.json; supported: one MultiArray or "
+                            f"{report.n_features} Double inputs")
+    return section
+
+
+def _rows(report: ParityReport, roles: dict[str, str], widths: dict[str, int]) -> list[dict[str, Any]]:
+    selection = select_rows({name: len(data[1]) for name, data in report.probe_data.items()})
+    rows: list[dict[str, Any]] = []
+    for probe, indices in selection.items():
+        _, X, reference = report.probe_data[probe]
+        for i in indices:
+            expected: dict[str, Any] = {}
+            for name, role in roles.items():
+                value = reference[role][i]
+                if role == "label":
+                    expected[name] = _label(value)
+                elif role == "probabilities":
+                    expected[name] = [_number(v) for v in np.asarray(value).ravel()]
+                else:
+                    flat = [_number(v) for v in np.asarray(value).ravel()]
+                    expected[name] = flat[0] if widths[name] == 1 else flat
+            rows.append({"id": len(rows), "probe": probe, "inputs": [_number(v) for v in X[i]],
+                         "expected": expected})
+    return rows
+
+
+def dumps(document: dict[str, Any]) -> str:
+    """Deterministic text: sorted keys, 1-space indent, floats as Python's shortest round-trip repr."""
+    return json.dumps(document, sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def write_golden(report: ParityReport, artifact: str | os.PathLike[str], path: str | os.PathLike[str]) -> Path:
+    """Write golden.json for the .mlmodel `artifact` of `report` to `path`; returns the path."""
+    text = dumps(golden_document(report, artifact))
+    target = Path(path)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, target)
+    return target
