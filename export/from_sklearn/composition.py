@@ -56,7 +56,7 @@ def column_transformer_to_ir(est: Any) -> ir.Concat:
     """Output = the fitted `transformers_` outputs side by side, in `transformers_` order (the remainder, if kept,
     is last); 'drop' and empty selections contribute nothing. Column selections (ints, names via
     feature_names_in_, slices, masks, callables) are taken already resolved from `_transformer_to_input_indices`."""
-    if est.sparse_output_:
+    if getattr(est, "sparse_output_", False):  # unset when every transformer is 'drop'
         raise refuse(est, "the fitted output is sparse (sparse_threshold); supported: dense output "
                           "(set sparse_threshold=0 or sparse_output=False in the encoders)")
     if est.transformer_weights:

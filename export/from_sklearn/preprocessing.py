@@ -61,7 +61,10 @@ def simple_imputer_to_ir(est: Any) -> ir.Imputer:
         raise refuse(est, "a callable strategy is not supported; allowed: 'mean', 'median', 'most_frequent', "
                           "'constant'")
     statistics = np.asarray(est.statistics_)
-    if statistics.dtype.kind not in "iuf":
+    # strategy='constant' stores statistics_ as an object array even for a numeric fill_value
+    numeric_objects = statistics.dtype.kind == "O" and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in statistics.tolist())
+    if statistics.dtype.kind not in "iuf" and not numeric_objects:
         raise refuse(est, f"statistics_ of dtype {statistics.dtype} (non-numeric columns) is not supported; "
                           "supported: numeric columns")
     fill = statistics.astype(np.float64)

@@ -1,0 +1,119 @@
+"""The supported-estimator table and `to_ir` dispatch: exact types, fitted checks, refusals listing the supported."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.base import is_classifier, is_regressor
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import GaussianNB
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from export import ir
+from export.errors import NotFittedError, UnsupportedEstimatorError
+from export.from_sklearn import CONVERTERS, SUPPORTED, to_ir, trees
+
+FAMILIES = {"tree", "linear", "kernel", "neighbours", "network", "transform", "composition"}
+
+
+def test_table_rows_are_consistent():
+    names = [row.name for row in SUPPORTED]
+    assert len(names) == len(set(names)) == len(CONVERTERS)
+    for row in SUPPORTED:
+        assert row.cls.__name__ == row.name and CONVERTERS[row.cls] is row.converter
+        assert row.family in FAMILIES and row.coreml is True
+        assert row.onnx_route == ("ir" if row.family == "tree" else "skl2onnx")
+        assert row.cls.__module__.startswith("sklearn.")
+
+
+def test_tree_rows_use_the_tree_converters():
+    by_name = {row.name: row.converter for row in SUPPORTED}
+    assert by_name["DecisionTreeClassifier"] is trees.decision_tree_to_ir
+    assert by_name["DecisionTreeRegressor"] is trees.decision_tree_to_ir
+    for name in ("RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier", "ExtraTreesRegressor"):
+        assert by_name[name] is trees.forest_to_ir
+    assert (by_name["GradientBoostingClassifier"] is by_name["GradientBoostingRegressor"]
+            is trees.gradient_boosting_to_ir)
+    assert (by_name["HistGradientBoostingClassifier"] is by_name["HistGradientBoostingRegressor"]
+            is trees.hist_gradient_boosting_to_ir)
+
+
+def _fitted_instance(cls):
+    X, y = load_iris(return_X_y=True)
+    if cls is Pipeline:
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
+    if cls is ColumnTransformer:
+        return ColumnTransformer([("s", StandardScaler(), [0, 1])], remainder="passthrough").fit(X)
+    if cls is OneVsRestClassifier:
+        return OneVsRestClassifier(LogisticRegression(max_iter=500)).fit(X, y)
+    est = cls()
+    small = {k: 5 for k in ("n_estimators", "max_iter") if k in est.get_params()}  # keep ensembles small
+    est.set_params(**small)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if is_classifier(est):
+            return est.fit(X, y)
+        if is_regressor(est):
+            return est.fit(X[:, :3], X[:, 3])
+        return est.fit(np.round(X) if cls.__name__ == "OneHotEncoder" else X)
+
+
+@pytest.mark.parametrize("row", SUPPORTED, ids=lambda r: r.name)
+def test_every_row_converts_a_default_fitted_instance(row):
+    est = _fitted_instance(row.cls)
+    node = to_ir(est)
+    first = node.steps[0] if isinstance(node, ir.Pipeline) else node
+    expected_features = est.n_features_in_
+    if isinstance(first, ir.Concat):
+        first = first.parts[0].steps[0]
+    assert first.n_features == expected_features
+
+
+def test_unsupported_estimator_lists_supported_names():
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(UnsupportedEstimatorError) as info:
+        to_ir(GaussianNB().fit(X, y))
+    message = str(info.value)
+    assert message.startswith("GaussianNB is not supported")
+    for row in SUPPORTED:
+        assert row.name in message
+    assert "\n" not in message
+
+
+def test_subclass_refused():
+    class MyLogisticRegression(LogisticRegression):
+        def predict(self, X):  # a subclass may change predictions: never export it as the parent
+            return super().predict(X)[::-1]
+
+    est = MyLogisticRegression()
+    est.coef_, est.intercept_, est.classes_ = np.zeros((3, 4)), np.zeros(3), np.arange(3)  # "fitted" cheaply
+    with pytest.raises(UnsupportedEstimatorError, match=r"subclass of LogisticRegression.*supported: .*SVC"):
+        to_ir(est)
+
+
+@pytest.mark.parametrize("est", [LogisticRegression(), make_pipeline(StandardScaler(), LogisticRegression()),
+                                 StandardScaler(), OneVsRestClassifier(LogisticRegression()),
+                                 ColumnTransformer([("s", StandardScaler(), [0])])],
+                         ids=["lr", "pipeline", "scaler", "ovr", "column_transformer"])
+def test_unfitted_refused(est):
+    with pytest.raises(NotFittedError, match=rf"^{type(est).__name__} is not fitted"):
+        to_ir(est)
+
+
+def test_unsupported_wins_over_unfitted():
+    with pytest.raises(UnsupportedEstimatorError, match="GaussianNB"):
+        to_ir(GaussianNB())
+
+
+def test_unsupported_step_inside_pipeline_lists_supported():
+    X, y = load_iris(return_X_y=True)
+    est = make_pipeline(StandardScaler(), GaussianNB()).fit(X, y)
+    with pytest.raises(UnsupportedEstimatorError, match=r"GaussianNB is not supported; supported: .*Logistic"):
+        to_ir(est)
