@@ -159,6 +159,16 @@ def _ohe_shifted(fx: Fixture) -> dict[str, np.ndarray]:
     return {"scores": expected}
 
 
+def _nan_to_false_child(fx: Fixture) -> dict[str, np.ndarray]:
+    """Apple's converter ignores tree_.missing_go_to_left: every NaN takes the false (right) child
+    (missingValueTracksTrueChild defaults to false, TreeEnsemble.proto). The generator stored scikit-learn's own
+    outputs with NaN replaced by float32 max, which takes that same right-hand path at every split."""
+    assert np.isnan(fx.X).any()
+    relabelled = fx.arrays["predict_nan_right"] != fx.arrays["predict"]
+    assert relabelled.any(), "the fixture must contain rows where sklearn's NaN routing changes the label"
+    return {"label": fx.arrays["predict_nan_right"], "probabilities": fx.arrays["predict_proba_nan_right"]}
+
+
 def _knn_index(fx: Fixture) -> dict[str, np.ndarray]:
     """Apple stores KNeighborsClassifier._y (encoded indices 0..K-1) as int64ClassLabels and declares an Int64
     label, so Core ML answers the position of sklearn's label in classes_ (sorted, as sklearn keeps them)."""
@@ -176,6 +186,7 @@ RULES: dict[str, Callable[[Fixture], dict[str, np.ndarray]]] = {
     "svc_binary_pairwise": _svc_binary_pairwise,
     "ohe_shifted": _ohe_shifted,
     "knn_index": _knn_index,
+    "nan_to_false_child": _nan_to_false_child,
 }
 
 
@@ -200,6 +211,10 @@ def _assert_matches(fx: Fixture, got: dict[str, np.ndarray]) -> None:
         want = expected[role]
         assert len(value) == n_rows, f"{fx.name}.{name}: {len(value)} rows, expected {n_rows}"
         if role == "label":
+            # An Int64 label output can only equal integer labels; a string/int mix-up is a failure, not a crash.
+            assert kind == "string" or want.dtype.kind in "iu", (
+                f"{fx.name}.{name}: Core ML declares {kind} labels but the expected labels are {want.dtype}"
+            )
             want_labels = want.astype(str) if kind == "string" else want.astype(np.int64)
             got_labels = value.astype(str) if kind == "string" else value.astype(np.int64)
             mismatched = np.flatnonzero(got_labels != want_labels)
