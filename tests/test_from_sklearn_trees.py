@@ -528,3 +528,30 @@ def test_unfitted_estimators_are_refused():
                          (HistGradientBoostingRegressor(), hist_gradient_boosting_to_ir)]:
         with pytest.raises(NotFittedError, match=type(est).__name__):
             convert(est)
+
+
+def test_known_difference_hgb_plus_infinity_at_split_on_nan():
+    # HGB accepts +inf at predict and `x <= inf` sends it left; the IR has only finite thresholds, so the encoded
+    # `x <= DBL_MAX` sends +inf to the false (NaN) side. Pinned here so a change to either side is noticed.
+    X = np.vstack([np.array([[0.0], [1.0], [2.0], [3.0], [np.nan], [np.nan], [np.nan]])] * 5)
+    y = np.tile([0, 0, 0, 0, 1, 1, 1], 5)
+    hgb = HistGradientBoostingClassifier(max_iter=2, min_samples_leaf=1).fit(X, y)
+    node = hist_gradient_boosting_to_ir(hgb)
+    probe = np.array([[np.inf], [-np.inf]])
+    labels, _ = labels_and_proba(node.task, evaluate_tree_ensemble(node, probe))
+    assert list(hgb.predict(probe)) == [0, 0]
+    assert list(labels) == [1, 0]
+
+
+def test_known_difference_gradient_boosting_binary_raw_zero():
+    # GradientBoostingClassifier.predict uses `raw >= 0` for classes_[1] (`_gb.py`); the IR 'logistic' rule is
+    # z > 0 (HGB's and predict_proba-argmax's rule). Only an exact raw score of 0.0 differs: a reference tie.
+    X = np.array([[0.0], [0.0], [1.0], [1.0], [1.0]])
+    y = np.array([0, 1, 0, 1, 1])
+    est = GradientBoostingClassifier(init="zero", n_estimators=1, max_depth=1, learning_rate=1.0).fit(X, y)
+    node = gradient_boosting_to_ir(est)
+    labels, proba = labels_and_proba(node.task, evaluate_tree_ensemble(node, X))
+    assert est.decision_function(X[:1])[0] == 0.0
+    np.testing.assert_array_equal(proba[:2], est.predict_proba(X[:2]))
+    assert est.predict(X[:1])[0] == 1 and labels[0] == 0
+    assert np.array_equal(labels[2:], est.predict(X[2:]))
