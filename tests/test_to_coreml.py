@@ -7,6 +7,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -25,15 +26,25 @@ def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def stump(mode: ir.BranchMode, missing_true: bool, task: ir.Task, leaves: list[list[float]],
-          base: list[float]) -> ir.TreeEnsemble:
+def stump(mode: ir.BranchMode, missing_true: bool, task: ir.Task, leaves: Any, base: Any) -> ir.TreeEnsemble:
     """One tree: x0 <mode> 0.5 → node 1 (true child) else node 2."""
     n_out = len(base)
     return ir.TreeEnsemble(
-        n_features=2, tree_id=[0, 0, 0], node_id=[0, 1, 2], feature=[0, -1, -1], threshold=[0.5, 0.0, 0.0],
-        mode=[int(mode), 0, 0], true_child=[1, -1, -1], false_child=[2, -1, -1],
-        missing_tracks_true=[missing_true, False, False], leaf_value=[[0.0] * n_out, *leaves],
-        leaf_target=[-1, -1, -1], base=base, task=task, compares_float32=False)
+        n_features=2,
+        tree_id=np.array([0, 0, 0]),
+        node_id=np.array([0, 1, 2]),
+        feature=np.array([0, -1, -1]),
+        threshold=np.array([0.5, 0.0, 0.0]),
+        mode=np.array([int(mode), 0, 0]),
+        true_child=np.array([1, -1, -1]),
+        false_child=np.array([2, -1, -1]),
+        missing_tracks_true=np.array([missing_true, False, False]),
+        leaf_value=np.array([[0.0] * n_out, *leaves]),
+        leaf_target=np.array([-1, -1, -1]),
+        base=base,
+        task=task,
+        compares_float32=False,
+    )
 
 
 BINARY = ir.Classification(np.array([3, 7]), "identity", True)
@@ -44,7 +55,9 @@ BINARY = ir.Classification(np.array([3, 7]), "identity", True)
 
 
 def test_tree_binary_fields_and_predictions() -> None:
-    spec = to_spec(stump(ir.BranchMode.LEQ, True, BINARY, [[0.2], [0.9]], [0.0]), CoreMLInterface(n_features=2))
+    spec = to_spec(
+        stump(ir.BranchMode.LEQ, True, BINARY, np.array([[0.2], [0.9]]), np.array([0.0])), CoreMLInterface(n_features=2)
+    )
     assert spec.WhichOneof("Type") == "treeEnsembleClassifier"
     assert spec.specificationVersion == 1
     message = spec.treeEnsembleClassifier
@@ -68,7 +81,9 @@ def test_tree_binary_fields_and_predictions() -> None:
 def test_tree_less_than_mode_and_no_leaf_nudge() -> None:
     # BranchMode.LT → BranchOnValueLessThan: x0 = 0.5 is NOT < 0.5 and goes to the false child. A leaf of exactly
     # 0.5 is written as 0.5 (no 0.5 - 1e-7 nudge): the tie is the parity suite's business.
-    spec = to_spec(stump(ir.BranchMode.LT, False, BINARY, [[0.5], [0.9]], [0.0]), CoreMLInterface(n_features=2))
+    spec = to_spec(
+        stump(ir.BranchMode.LT, False, BINARY, np.array([[0.5], [0.9]]), np.array([0.0])), CoreMLInterface(n_features=2)
+    )
     nodes = spec.treeEnsembleClassifier.treeEnsemble.nodes
     assert nodes[0].nodeBehavior == TREE_NODE.BranchOnValueLessThan
     assert nodes[1].evaluationInfo[0].evaluationValue == 0.5
@@ -78,7 +93,10 @@ def test_tree_less_than_mode_and_no_leaf_nudge() -> None:
 
 def test_tree_logistic_link_and_string_labels() -> None:
     task = ir.Classification(np.array(["no", "yes"]), "logistic", True)
-    spec = to_spec(stump(ir.BranchMode.LEQ, False, task, [[-1.0], [2.0]], [0.25]), CoreMLInterface(n_features=2))
+    spec = to_spec(
+        stump(ir.BranchMode.LEQ, False, task, np.array([[-1.0], [2.0]]), np.array([0.25])),
+        CoreMLInterface(n_features=2),
+    )
     message = spec.treeEnsembleClassifier
     assert message.postEvaluationTransform == TRANSFORM.Regression_Logistic
     assert list(message.stringClassLabels.vector) == ["no", "yes"]
@@ -95,17 +113,32 @@ def test_tree_softmax_with_leaf_targets() -> None:
     values = np.zeros((3, 3))
     values[[0, 1, 2], [0, 1, 2]] = [0.5, -0.25, 1.0]
     node = ir.TreeEnsemble(
-        n_features=1, tree_id=[0, 1, 2], node_id=[0, 0, 0], feature=[-1, -1, -1], threshold=[0.0] * 3,
-        mode=[0] * 3, true_child=[-1] * 3, false_child=[-1] * 3, missing_tracks_true=[False] * 3,
-        leaf_value=values, leaf_target=[0, 1, 2], base=[0.1, 0.2, 0.3], task=task, compares_float32=True,
-        hit_rate=[1.0, 1.0, 1.0])
+        n_features=1,
+        tree_id=np.array([0, 1, 2]),
+        node_id=np.array([0, 0, 0]),
+        feature=np.array([-1, -1, -1]),
+        threshold=np.zeros(3),
+        mode=np.zeros(3, dtype=np.int64),
+        true_child=np.full(3, -1),
+        false_child=np.full(3, -1),
+        missing_tracks_true=np.zeros(3, dtype=bool),
+        leaf_value=values,
+        leaf_target=np.array([0, 1, 2]),
+        base=np.array([0.1, 0.2, 0.3]),
+        task=task,
+        compares_float32=True,
+        hit_rate=np.array([1.0, 1.0, 1.0]),
+    )
     spec = to_spec(node, CoreMLInterface(n_features=1))
     message = spec.treeEnsembleClassifier
     assert message.postEvaluationTransform == TRANSFORM.Classification_SoftMax
     assert message.treeEnsemble.numPredictionDimensions == 3
     leaves = message.treeEnsemble.nodes
     assert [[(i.evaluationIndex, i.evaluationValue) for i in n.evaluationInfo] for n in leaves] == [
-        [(0, 0.5)], [(1, -0.25)], [(2, 1.0)]]
+        [(0, 0.5)],
+        [(1, -0.25)],
+        [(2, 1.0)],
+    ]
     assert [n.relativeHitRate for n in leaves] == [1.0, 1.0, 1.0]
     scores = np.array([0.6, -0.05, 1.3])
     expected = np.exp(scores) / np.exp(scores).sum()
@@ -115,22 +148,30 @@ def test_tree_softmax_with_leaf_targets() -> None:
 
 
 def test_tree_regressor_single_and_multi_target() -> None:
-    single = to_spec(stump(ir.BranchMode.LEQ, False, ir.Regression(), [[1.5], [-2.0]], [10.0]),
-                     CoreMLInterface(n_features=2))
+    single = to_spec(
+        stump(ir.BranchMode.LEQ, False, ir.Regression(), np.array([[1.5], [-2.0]]), np.array([10.0])),
+        CoreMLInterface(n_features=2),
+    )
     assert single.WhichOneof("Type") == "treeEnsembleRegressor"
     assert single.description.output[0].type.WhichOneof("Type") == "doubleType"
     np.testing.assert_array_equal(predict(single, np.array([[0.0, 0], [1.0, 0]]))["prediction"], [11.5, 8.0])
-    multi = to_spec(stump(ir.BranchMode.LEQ, False, ir.Regression(2), [[1.0, 2.0], [3.0, 4.0]], [0.0, 1.0]),
-                    CoreMLInterface(n_features=2))
+    multi = to_spec(
+        stump(ir.BranchMode.LEQ, False, ir.Regression(2), np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0.0, 1.0])),
+        CoreMLInterface(n_features=2),
+    )
     assert list(multi.description.output[0].type.multiArrayType.shape) == [2]
-    np.testing.assert_array_equal(predict(multi, np.array([[0.0, 0], [1.0, 0]]))["prediction"],
-                                  [[1.0, 3.0], [3.0, 5.0]])
+    np.testing.assert_array_equal(
+        predict(multi, np.array([[0.0, 0], [1.0, 0]]))["prediction"], [[1.0, 3.0], [3.0, 5.0]]
+    )
 
 
 def test_tree_unsupported_link_is_refused() -> None:
     task = ir.Classification(np.array([0, 1]), "ovr_logistic", True)
     with pytest.raises(ExportFailedError, match="TreeEnsemble: link 'ovr_logistic'"):
-        to_spec(stump(ir.BranchMode.LEQ, False, task, [[0.0], [1.0]], [0.0]), CoreMLInterface(n_features=2))
+        to_spec(
+            stump(ir.BranchMode.LEQ, False, task, np.array([[0.0], [1.0]]), np.array([0.0])),
+            CoreMLInterface(n_features=2),
+        )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -138,7 +179,7 @@ def test_tree_unsupported_link_is_refused() -> None:
 
 
 def test_glm_regressor_single_target() -> None:
-    node = ir.LinearModel(coef=[[1.0, 2.0]], intercept=[3.0], task=ir.Regression())
+    node = ir.LinearModel(coef=np.array([[1.0, 2.0]]), intercept=np.array([3.0]), task=ir.Regression())
     spec = to_spec(node, CoreMLInterface(n_features=2))
     assert spec.WhichOneof("Type") == "glmRegressor"
     assert list(spec.glmRegressor.weights[0].value) == [1.0, 2.0]
@@ -147,7 +188,9 @@ def test_glm_regressor_single_target() -> None:
 
 
 def test_multi_target_linear_regression_is_a_glm_pipeline() -> None:
-    node = ir.LinearModel(coef=[[1.0, 0.0], [0.0, 2.0]], intercept=[0.0, 1.0], task=ir.Regression(2))
+    node = ir.LinearModel(
+        coef=np.array([[1.0, 0.0], [0.0, 2.0]]), intercept=np.array([0.0, 1.0]), task=ir.Regression(2)
+    )
     spec = to_spec(node, CoreMLInterface(n_features=2))
     assert spec.WhichOneof("Type") == "pipelineRegressor"
     kinds = [m.WhichOneof("Type") for m in spec.pipelineRegressor.pipeline.models]
@@ -158,7 +201,7 @@ def test_multi_target_linear_regression_is_a_glm_pipeline() -> None:
 
 def test_glm_binary_logistic_string_labels() -> None:
     task = ir.Classification(np.array(["cat", "dog"]), "logistic", True)
-    node = ir.LinearModel(coef=[[0.5, -1.0]], intercept=[0.25], task=task)
+    node = ir.LinearModel(coef=np.array([[0.5, -1.0]]), intercept=np.array([0.25]), task=task)
     spec = to_spec(node, CoreMLInterface(n_features=2))
     message = spec.glmClassifier
     assert message.classEncoding == GLMClassifier_pb2.GLMClassifier.OneVsRest
@@ -172,7 +215,7 @@ def test_glm_binary_logistic_string_labels() -> None:
 def test_glm_ovr_logistic_three_classes() -> None:
     task = ir.Classification(np.array([10, 20, 30]), "ovr_logistic", True)
     coef = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
-    node = ir.LinearModel(coef=coef, intercept=[0.0, 0.5, 0.0], task=task)
+    node = ir.LinearModel(coef=coef, intercept=np.array([0.0, 0.5, 0.0]), task=task)
     spec = to_spec(node, CoreMLInterface(n_features=2))
     assert len(spec.glmClassifier.weights) == 3
     z = coef @ np.array([0.3, -0.1]) + [0.0, 0.5, 0.0]  # [0.3, 0.4, -0.2]
@@ -184,7 +227,9 @@ def test_glm_ovr_logistic_three_classes() -> None:
 
 def test_glm_no_probability_link() -> None:
     task = ir.Classification(np.array([0, 1]), "none", False)
-    spec = to_spec(ir.LinearModel(coef=[[1.0]], intercept=[-2.0], task=task), CoreMLInterface(n_features=1))
+    spec = to_spec(
+        ir.LinearModel(coef=np.array([[1.0]]), intercept=np.array([-2.0]), task=task), CoreMLInterface(n_features=1)
+    )
     assert spec.WhichOneof("Type") == "glmClassifier"
     assert [o.name for o in spec.description.output] == ["classLabel"]
     assert spec.description.predictedProbabilitiesName == ""
@@ -194,7 +239,7 @@ def test_glm_no_probability_link() -> None:
 def test_none_link_multiclass_uses_raw_score_argmax() -> None:
     # Scores around 1e3: a GLM OvR sigmoid would round them all to 1.0 and tie; the NN takes argmax of raw scores.
     task = ir.Classification(np.array([0, 1, 2]), "none", False)
-    node = ir.LinearModel(coef=[[1000.0], [1001.0], [999.0]], intercept=[0.0, 0.0, 0.0], task=task)
+    node = ir.LinearModel(coef=np.array([[1000.0], [1001.0], [999.0]]), intercept=np.array([0.0, 0.0, 0.0]), task=task)
     spec = to_spec(node, CoreMLInterface(n_features=1))
     assert spec.WhichOneof("Type") == "neuralNetworkClassifier"
     assert [layer.WhichOneof("layer") for layer in spec.neuralNetworkClassifier.layers] == ["innerProduct"]
@@ -204,7 +249,7 @@ def test_none_link_multiclass_uses_raw_score_argmax() -> None:
 def test_softmax_linear_model_is_an_nn_classifier() -> None:
     task = ir.Classification(np.array([0, 1, 2]), "softmax", True)
     coef = np.array([[1.0, -1.0], [0.5, 0.5], [-1.0, 2.0]])
-    node = ir.LinearModel(coef=coef, intercept=[0.1, 0.0, -0.1], task=task)
+    node = ir.LinearModel(coef=coef, intercept=np.array([0.1, 0.0, -0.1]), task=task)
     spec = to_spec(node, CoreMLInterface(n_features=2))
     network = spec.neuralNetworkClassifier
     assert [layer.WhichOneof("layer") for layer in network.layers] == ["innerProduct", "softmax"]
@@ -224,9 +269,14 @@ def test_softmax_linear_model_is_an_nn_classifier() -> None:
 
 
 def _mlp(task: ir.Task, n_out: int) -> ir.NeuralNetwork:
-    hidden = ir.DenseLayer(weights=[[1.0, -1.0], [0.5, 2.0], [-1.0, 0.25]], bias=[0.0, -0.5, 0.1], activation="relu")
-    out = ir.DenseLayer(weights=np.arange(3 * n_out, dtype=float).reshape(n_out, 3) / 4 - 0.5,
-                        bias=np.linspace(-0.2, 0.2, n_out), activation="identity")
+    hidden = ir.DenseLayer(
+        weights=np.array([[1.0, -1.0], [0.5, 2.0], [-1.0, 0.25]]), bias=np.array([0.0, -0.5, 0.1]), activation="relu"
+    )
+    out = ir.DenseLayer(
+        weights=np.arange(3 * n_out, dtype=float).reshape(n_out, 3) / 4 - 0.5,
+        bias=np.linspace(-0.2, 0.2, n_out),
+        activation="identity",
+    )
     return ir.NeuralNetwork(layers=(hidden, out), task=task)
 
 
@@ -239,14 +289,13 @@ def test_binary_mlp_folds_zero_row_then_softmax() -> None:
     node = _mlp(ir.Classification(np.array([0, 1]), "logistic", True), 1)
     spec = to_spec(node, CoreMLInterface(n_features=2))
     layers = spec.neuralNetworkClassifier.layers
-    assert [layer.WhichOneof("layer") for layer in layers] == ["innerProduct", "activation", "innerProduct",
-                                                               "softmax"]
+    assert [layer.WhichOneof("layer") for layer in layers] == ["innerProduct", "activation", "innerProduct", "softmax"]
     last = layers[2].innerProduct
     assert last.outputChannels == 2
     weights = np.array(last.weights.floatValue).reshape(2, 3)
     np.testing.assert_array_equal(weights[0], 0.0)
     np.testing.assert_array_equal(weights[1], node.layers[1].weights[0].astype(np.float32))
-    assert list(last.bias.floatValue)[0] == 0.0
+    assert last.bias.floatValue[0] == 0.0
     x = np.array([0.7, -0.4])
     z = float(_mlp_scores(node, x)[0])
     out = predict(spec, x[None, :])
@@ -279,8 +328,18 @@ def test_mlp_regressor_multi_target() -> None:
 
 def test_svr_linear_kernel() -> None:
     node = ir.SupportVectorMachine(
-        kernel="linear", gamma=0.0, coef0=0.0, degree=3, support_vectors=[[1.0, 0.0], [0.0, 1.0]],
-        dual_coef=[[2.0, -1.0]], rho=[0.5], n_support=[], prob_a=[], prob_b=[], task=ir.Regression())
+        kernel="linear",
+        gamma=0.0,
+        coef0=0.0,
+        degree=3,
+        support_vectors=np.array([[1.0, 0.0], [0.0, 1.0]]),
+        dual_coef=np.array([[2.0, -1.0]]),
+        rho=np.array([0.5]),
+        n_support=np.array([]),
+        prob_a=np.array([]),
+        prob_b=np.array([]),
+        task=ir.Regression(),
+    )
     spec = to_spec(node, CoreMLInterface(n_features=2))
     regressor = spec.supportVectorRegressor
     assert regressor.kernel.WhichOneof("kernel") == "linearKernel"
@@ -292,9 +351,18 @@ def test_svr_linear_kernel() -> None:
 def test_svc_rbf_three_classes_fields() -> None:
     task = ir.Classification(np.array(["a", "b", "c"]), "ovo_votes", False)
     node = ir.SupportVectorMachine(
-        kernel="rbf", gamma=0.5, coef0=0.0, degree=3, support_vectors=[[0.0], [5.0], [10.0]],
-        dual_coef=[[1.0, -1.0, -1.0], [1.0, 1.0, -1.0]], rho=[0.0, 0.0, 0.0], n_support=[1, 1, 1],
-        prob_a=[], prob_b=[], task=task)
+        kernel="rbf",
+        gamma=0.5,
+        coef0=0.0,
+        degree=3,
+        support_vectors=np.array([[0.0], [5.0], [10.0]]),
+        dual_coef=np.array([[1.0, -1.0, -1.0], [1.0, 1.0, -1.0]]),
+        rho=np.array([0.0, 0.0, 0.0]),
+        n_support=np.array([1, 1, 1]),
+        prob_a=np.array([]),
+        prob_b=np.array([]),
+        task=task,
+    )
     spec = to_spec(node, CoreMLInterface(n_features=1))
     classifier = spec.supportVectorClassifier
     assert classifier.kernel.rbfKernel.gamma == 0.5
@@ -307,7 +375,9 @@ def test_svc_rbf_three_classes_fields() -> None:
 
 def test_knn_labels_per_sample_and_version_4() -> None:
     task = ir.Classification(np.array(["near", "far"]), "neighbour_votes", True)
-    node = ir.NearestNeighbors(samples=[[0.0], [1.0], [10.0]], sample_class=[0, 0, 1], k=1, task=task)
+    node = ir.NearestNeighbors(
+        samples=np.array([[0.0], [1.0], [10.0]]), sample_class=np.array([0, 0, 1]), k=1, task=task
+    )
     spec = to_spec(node, CoreMLInterface(n_features=1, input_names=("x",)))
     assert spec.specificationVersion == 4
     knn = spec.pipelineClassifier.pipeline.models[1]
@@ -328,7 +398,7 @@ def test_knn_labels_per_sample_and_version_4() -> None:
 
 
 def test_scaler_shift_is_negated_offset() -> None:
-    spec = to_spec(ir.Scaler(offset=[1.0, 2.0], scale=[2.0, 0.5]), CoreMLInterface(n_features=2))
+    spec = to_spec(ir.Scaler(offset=np.array([1.0, 2.0]), scale=np.array([2.0, 0.5])), CoreMLInterface(n_features=2))
     assert list(spec.scaler.shiftValue) == [-1.0, -2.0] and list(spec.scaler.scaleValue) == [2.0, 0.5]
     np.testing.assert_array_equal(predict(spec, np.array([[3.0, 4.0]]))["transformed_features"], [[4.0, 1.0]])
 
@@ -336,18 +406,22 @@ def test_scaler_shift_is_negated_offset() -> None:
 def test_normalizer_and_imputer() -> None:
     spec = to_spec(ir.Normalizer(norm="l1", n_features=2), CoreMLInterface(n_features=2))
     np.testing.assert_array_equal(predict(spec, np.array([[1.0, -3.0]]))["transformed_features"], [[0.25, -0.75]])
-    spec = to_spec(ir.Imputer(missing_value=np.nan, fill=[5.0, 6.0]), CoreMLInterface(n_features=2))
+    spec = to_spec(ir.Imputer(missing_value=np.nan, fill=np.array([5.0, 6.0])), CoreMLInterface(n_features=2))
     assert math.isnan(spec.imputer.replaceDoubleValue)
     assert list(spec.imputer.imputedDoubleArray.vector) == [5.0, 6.0]
     np.testing.assert_array_equal(predict(spec, np.array([[np.nan, 1.0]]))["transformed_features"], [[5.0, 1.0]])
 
 
 def test_one_hot_real_categories_and_unknowns() -> None:
-    spec = to_spec(ir.OneHotEncoder(categories=(np.array([1, 3]), np.array([0, 2, 5]))),
-                   CoreMLInterface(n_features=2))
+    spec = to_spec(ir.OneHotEncoder(categories=(np.array([1, 3]), np.array([0, 2, 5]))), CoreMLInterface(n_features=2))
     models = spec.pipeline.models
     assert [m.WhichOneof("Type") for m in models] == [
-        "arrayFeatureExtractor", "oneHotEncoder", "arrayFeatureExtractor", "oneHotEncoder", "featureVectorizer"]
+        "arrayFeatureExtractor",
+        "oneHotEncoder",
+        "arrayFeatureExtractor",
+        "oneHotEncoder",
+        "featureVectorizer",
+    ]
     assert list(models[3].oneHotEncoder.int64Categories.vector) == [0, 2, 5]
     assert models[1].oneHotEncoder.handleUnknown == 1  # IgnoreUnknown
     out = predict(spec, np.array([[3.0, 5.0], [2.0, 7.0]]))["transformed_features"]
@@ -360,8 +434,8 @@ def test_one_hot_string_categories_are_refused() -> None:
 
 
 def test_linear_column_select_and_concat() -> None:
-    linear = ir.Linear(weights=[[1.0, 1.0, 0.0], [1.0, -1.0, 0.0]], bias=[0.0, 1.0])
-    select = ir.ColumnSelect(indices=[2, 0], n_features=3)
+    linear = ir.Linear(weights=np.array([[1.0, 1.0, 0.0], [1.0, -1.0, 0.0]]), bias=np.array([0.0, 1.0]))
+    select = ir.ColumnSelect(indices=np.array([2, 0]), n_features=3)
     spec = to_spec(ir.Concat(parts=(linear, select)), CoreMLInterface(n_features=3))
     out = predict(spec, np.array([[2.0, 3.0, 7.0]]))["transformed_features"]
     np.testing.assert_array_equal(out, [[5.0, 0.0, 7.0, 2.0]])
@@ -370,27 +444,43 @@ def test_linear_column_select_and_concat() -> None:
 
 def test_pipeline_with_named_inputs_and_metadata() -> None:
     task = ir.Classification(np.array([0, 1]), "logistic", True)
-    node = ir.Pipeline(steps=(ir.Imputer(missing_value=np.nan, fill=[1.0, 1.0]),
-                              ir.Scaler(offset=[1.0, 0.0], scale=[1.0, 2.0]),
-                              ir.LinearModel(coef=[[1.0, 1.0]], intercept=[0.0], task=task)))
-    interface = CoreMLInterface(n_features=2, input_names=("age", "height_cm"),
-                                input_descriptions=("age", "height (cm)"), author="me", license="MIT",
-                                version="1.2.3", short_description="demo", user_defined={"b": "2", "a": "1"})
+    node = ir.Pipeline(
+        steps=(
+            ir.Imputer(missing_value=np.nan, fill=np.array([1.0, 1.0])),
+            ir.Scaler(offset=np.array([1.0, 0.0]), scale=np.array([1.0, 2.0])),
+            ir.LinearModel(coef=np.array([[1.0, 1.0]]), intercept=np.array([0.0]), task=task),
+        )
+    )
+    interface = CoreMLInterface(
+        n_features=2,
+        input_names=("age", "height_cm"),
+        input_descriptions=("age", "height (cm)"),
+        author="me",
+        license="MIT",
+        version="1.2.3",
+        short_description="demo",
+        user_defined={"b": "2", "a": "1"},
+    )
     spec = to_spec(node, interface)
     assert spec.WhichOneof("Type") == "pipelineClassifier"
     models = spec.pipelineClassifier.pipeline.models
     assert [m.WhichOneof("Type") for m in models] == ["featureVectorizer", "imputer", "scaler", "glmClassifier"]
     assert models[0].description.output[0].name == "__feature_vector__"
     description = spec.description
-    assert [(f.name, f.shortDescription) for f in description.input] == [("age", "age"),
-                                                                          ("height_cm", "height (cm)")]
+    assert [(f.name, f.shortDescription) for f in description.input] == [("age", "age"), ("height_cm", "height (cm)")]
     assert [f.type.WhichOneof("Type") for f in description.input] == ["doubleType", "doubleType"]
     assert description.output[1].shortDescription == "Probability of each class (keys: class labels)"
-    assert (description.predictedFeatureName, description.predictedProbabilitiesName) == ("classLabel",
-                                                                                         "classProbability")
+    assert (description.predictedFeatureName, description.predictedProbabilitiesName) == (
+        "classLabel",
+        "classProbability",
+    )
     metadata = description.metadata
     assert (metadata.author, metadata.license, metadata.versionString, metadata.shortDescription) == (
-        "me", "MIT", "1.2.3", "demo")
+        "me",
+        "MIT",
+        "1.2.3",
+        "demo",
+    )
     assert dict(metadata.userDefined) == {"a": "1", "b": "2"}
     # age NaN → 1 → (1-1)*1 = 0; height 0.5 → 1.0: z = 1
     out = predict(spec, {"age": np.array([np.nan]), "height_cm": np.array([0.5])})
@@ -403,7 +493,7 @@ def test_interface_checks() -> None:
     with pytest.raises(UsageError, match="clash"):
         CoreMLInterface(n_features=1, input_names=("classLabel",))
     with pytest.raises(ExportFailedError, match="Scaler reads 2 features but its input has 3"):
-        to_spec(ir.Scaler(offset=[0.0, 0.0], scale=[1.0, 1.0]), CoreMLInterface(n_features=3))
+        to_spec(ir.Scaler(offset=np.array([0.0, 0.0]), scale=np.array([1.0, 1.0])), CoreMLInterface(n_features=3))
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -413,7 +503,7 @@ def test_interface_checks() -> None:
 def test_save_is_byte_reproducible_and_loads(tmp_path: Path) -> None:
     from coremltools.models.utils import load_spec
 
-    node = stump(ir.BranchMode.LEQ, False, BINARY, [[0.2], [0.9]], [0.0])
+    node = stump(ir.BranchMode.LEQ, False, BINARY, np.array([[0.2], [0.9]]), np.array([0.0]))
     interface = CoreMLInterface(n_features=2, user_defined={f"k{i}": str(i) for i in range(20)})
     first, second = tmp_path / "a.mlmodel", tmp_path / "b.mlmodel"
     save_spec(to_spec(node, interface), first)
@@ -434,10 +524,11 @@ def test_save_refuses_an_invalid_spec(tmp_path: Path) -> None:
 
 
 def test_every_spec_here_validates() -> None:
-    validate_spec(to_spec(ir.Scaler(offset=[0.0], scale=[1.0]), CoreMLInterface(n_features=1)))
+    validate_spec(to_spec(ir.Scaler(offset=np.array([0.0]), scale=np.array([1.0])), CoreMLInterface(n_features=1)))
 
 
 def test_import_prints_nothing() -> None:
-    result = subprocess.run([sys.executable, "-c", "import export.to_coreml"], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "import export.to_coreml"], capture_output=True, text=True, check=True
+    )
     assert (result.stdout, result.stderr) == ("", "")
