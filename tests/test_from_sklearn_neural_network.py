@@ -74,3 +74,11 @@ def test_mlp_multilabel_refused():
     est = _fit(MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, random_state=0), X, Y)
     with pytest.raises(UnsupportedEstimatorError, match="multilabel"):
         to_ir(est)
+
+
+def test_mlp_regressor_poisson_refused():
+    X, y = load_diabetes(return_X_y=True)
+    est = _fit(MLPRegressor(loss="poisson", hidden_layer_sizes=(4,), max_iter=5, random_state=0), X, y)
+    assert est.out_activation_ == "exp"  # no IR activation or link for exp outputs
+    with pytest.raises(UnsupportedEstimatorError, match=r"output activation 'exp' .*allowed: 'identity'"):
+        to_ir(est)
