@@ -56,8 +56,11 @@ class TreeSplits:
 
     feature: np.ndarray  # raw input column per split
     threshold: np.ndarray
+    tree: np.ndarray  # index of the tree (flattened estimators_ order) holding the split
+    node: np.ndarray  # node index within that tree
     compares_float32: bool  # scikit-learn.tree models compare float32(x); HGB compares float64 x
-    accepts_nan: bool
+    model: Any = None  # the tree model (last pipeline step)
+    head: Any = None  # the pipeline steps before it (None: the model reads raw input)
 
 
 def final_estimator(estimator: Any) -> Any:
@@ -66,9 +69,18 @@ def final_estimator(estimator: Any) -> Any:
     return estimator
 
 
-def tree_arrays(model: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
-    """(feature, threshold) of the internal numerical nodes of every tree of a tree model, or None if not a tree."""
+def sklearn_tree_objects(model: Any) -> list[Any] | None:
+    """The `tree_` objects of a scikit-learn.tree-based model, in flattened estimators_ order; None otherwise."""
     name = type(model).__name__
+    if hasattr(model, "tree_"):
+        return [model.tree_]
+    if name.startswith(("RandomForest", "ExtraTrees", "GradientBoosting")) and hasattr(model, "estimators_"):
+        return [e.tree_ for e in np.asarray(model.estimators_, dtype=object).ravel()]
+    return None
+
+
+def tree_arrays(model: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
+    """(feature, threshold, node index) of the internal numerical nodes of every tree, or None if not a tree model."""
     if hasattr(model, "_predictors"):  # HistGradientBoosting*: TreePredictor.nodes structured arrays
         arrays = []
         for iteration in model._predictors:
@@ -76,18 +88,16 @@ def tree_arrays(model: Any) -> list[tuple[np.ndarray, np.ndarray]] | None:
                 nodes = predictor.nodes
                 numerical = (nodes["is_leaf"] == 0) & (nodes["is_categorical"] == 0)
                 arrays.append((nodes["feature_idx"][numerical].astype(np.int64),
-                               nodes["num_threshold"][numerical].astype(np.float64)))
+                               nodes["num_threshold"][numerical].astype(np.float64), np.flatnonzero(numerical)))
         return arrays
-    if hasattr(model, "tree_"):
-        trees = [model.tree_]
-    elif name.startswith(("RandomForest", "ExtraTrees", "GradientBoosting")) and hasattr(model, "estimators_"):
-        trees = [e.tree_ for e in np.asarray(model.estimators_, dtype=object).ravel()]
-    else:
+    trees = sklearn_tree_objects(model)
+    if trees is None:
         return None
     arrays = []
     for tree in trees:
         internal = tree.children_left != -1
-        arrays.append((tree.feature[internal].astype(np.int64), tree.threshold[internal].astype(np.float64)))
+        arrays.append((tree.feature[internal].astype(np.int64), tree.threshold[internal].astype(np.float64),
+                       np.flatnonzero(internal)))
     return arrays
 
 
@@ -144,10 +154,15 @@ def tree_splits(estimator: Any, n_features: int) -> tuple[TreeSplits | None, str
     arrays = tree_arrays(model)
     if arrays is None:
         return None, None
-    features = np.concatenate([a[0] for a in arrays]) if arrays else np.zeros(0, dtype=np.int64)
-    thresholds = np.concatenate([a[1] for a in arrays]) if arrays else np.zeros(0)
+    if not arrays:
+        return None, None
+    features = np.concatenate([a[0] for a in arrays])
+    thresholds = np.concatenate([a[1] for a in arrays])
+    nodes = np.concatenate([a[2] for a in arrays])
+    trees = np.repeat(np.arange(len(arrays)), [len(a[0]) for a in arrays])
     compares_float32 = not hasattr(model, "_predictors")
-    return TreeSplits(mapping[features], thresholds, compares_float32, accepts_nan=False), None
+    head = estimator[:-1] if len(steps) > 1 else None
+    return TreeSplits(mapping[features], thresholds, trees, nodes, compares_float32, model, head), None
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -275,12 +290,20 @@ def _threshold_probes(
         probes.notes.append(reason)
     if splits is None or len(splits.threshold) == 0:
         return
-    pairs = np.unique(np.column_stack([splits.feature.astype(np.float64), splits.threshold]), axis=0)
-    if len(pairs) > max_thresholds:
-        probes.notes.append(f"threshold probes: a seeded sample of {max_thresholds} of {len(pairs)} distinct splits")
-        pairs = pairs[np.sort(rng.choice(len(pairs), max_thresholds, replace=False))]
-    features = pairs[:, 0].astype(np.int64)
-    thresholds = pairs[:, 1]
+    finite = np.isfinite(splits.threshold)
+    if not finite.all():
+        # t = +inf is scikit-learn's "missing values go right" split; only NaN reaches it, and NaN probes cover it.
+        probes.notes.append(f"{int((~finite).sum())} splits with an infinite threshold probed by NaN rows only")
+    _, first = np.unique(np.column_stack([splits.feature.astype(np.float64), splits.threshold]), axis=0,
+                         return_index=True)
+    chosen = np.sort(first)
+    chosen = chosen[finite[chosen]]
+    if len(chosen) > max_thresholds:
+        probes.notes.append(f"threshold probes: a seeded sample of {max_thresholds} of {len(chosen)} distinct splits")
+        chosen = np.sort(rng.choice(chosen, max_thresholds, replace=False))
+    features = splits.feature[chosen]
+    thresholds = splits.threshold[chosen]
+    base_rows = _rows_reaching(splits, chosen, base, rng)
     descriptions = {
         "thresholds": "a feature of a real row set to a split threshold t, float32(t) and t's float64 neighbours",
         "float32-neighbours": "a feature set to the float32 values just below/above each split threshold",
@@ -291,8 +314,32 @@ def _threshold_probes(
             continue  # HGB compares float64 x: the float32 rounding boundary is not a decision boundary
         values = np.concatenate(value_list)
         split_feature = np.tile(features, len(value_list))
-        X = _place(base, rng, split_feature, values)
+        X = base[np.tile(base_rows, len(value_list))].copy()
+        X[np.arange(len(X)), split_feature] = values
         probes.sets.append(ProbeSet(name, X, descriptions[name], split_feature, np.tile(thresholds, len(value_list))))
+
+
+def _rows_reaching(splits: TreeSplits, chosen: np.ndarray, base: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each chosen split, a base row whose path in scikit-learn's tree passes through that node (so moving
+    its feature across the threshold changes the route); a random row when none does or the model is HGB."""
+    picked = rng.integers(0, len(base), len(chosen))
+    trees = sklearn_tree_objects(splits.model)
+    if trees is None:
+        return picked
+    candidates = rng.choice(len(base), min(len(base), 256), replace=False)
+    X = base[candidates]
+    if splits.head is not None:
+        X = np.asarray(splits.head.transform(X), dtype=np.float64)
+    X32 = np.ascontiguousarray(X, dtype=np.float32)  # what scikit-learn's trees read
+    for tree_index in np.unique(splits.tree[chosen]):  # one decision_path per tree, not per row
+        at = np.flatnonzero(splits.tree[chosen] == tree_index)
+        paths = trees[tree_index].decision_path(X32).tocsc()
+        for k in at:
+            node = splits.node[chosen[k]]
+            reaching = paths.indices[paths.indptr[node]:paths.indptr[node + 1]]
+            if len(reaching):
+                picked[k] = candidates[reaching[rng.integers(0, len(reaching))]]
+    return picked
 
 
 def _nan_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:

@@ -1,0 +1,152 @@
+"""parity.check end to end on artifacts made without `export` (skl2onnx directly) plus Core ML from the writer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import helper
+from sklearn.datasets import make_classification, make_regression
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestClassifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+import parity
+from parity.errors import ArtifactError, ParityInputError
+
+RENAMES = {"label": "classLabel", "probabilities": "classProbability", "variable": "prediction"}
+ROLES = {"classLabel": "label", "classProbability": "probabilities", "prediction": "prediction"}
+
+
+def skl2onnx_artifact(estimator: object, X: np.ndarray, path: Path, dtype: type = np.float32) -> Path:
+    """An ONNX file in the mlexport contract (renamed outputs, zipmap off, roles in metadata) made by skl2onnx."""
+    from skl2onnx import to_onnx
+
+    options = {id(estimator): {"zipmap": False}} if hasattr(estimator, "classes_") else None
+    model = to_onnx(estimator, X[:1].astype(dtype), options=options, target_opset={"": 17, "ai.onnx.ml": 3})
+    for node in model.graph.node:
+        node.output[:] = [RENAMES.get(name, name) for name in node.output]
+    for output in model.graph.output:
+        output.name = RENAMES.get(output.name, output.name)
+    roles = {o.name: ROLES[o.name] for o in model.graph.output}
+    helper.set_model_props(model, {"mlexport.output_roles": json.dumps(roles)})
+    onnx.save(model, str(path))
+    return path
+
+
+@pytest.fixture(scope="module")
+def classification() -> tuple[np.ndarray, np.ndarray]:
+    return make_classification(n_samples=300, n_features=5, n_informative=3, random_state=0)
+
+
+def test_faithful_float32_logistic_passes(classification: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    X, y = classification
+    model = LogisticRegression().fit(X, y)
+    path = skl2onnx_artifact(model, X, tmp_path / "logistic.onnx")
+    report = parity.check(model, [path], inputs=X, contract="float32")
+    assert report.verdict == "passed", parity.to_markdown(report)
+    statuses = {r.runtime.split()[0]: r.status for r in report.runtimes}
+    assert statuses["onnxruntime"] == "ran" and statuses["scikit-learn"] == "ran"
+    probes = {c.probe for c in report.checks}
+    assert {"user-data", "extremes", "one-row", "large-batch"} <= probes
+    assert "nan" not in probes  # LogisticRegression refuses NaN
+    assert all(c.comparison.tolerance is None or c.comparison.tolerance.reason for c in report.checks)
+
+
+def test_intercept_offset_is_named_constant_offset(tmp_path: Path) -> None:
+    X, y = make_regression(n_samples=200, n_features=4, random_state=0)
+    model = LinearRegression().fit(X, y)
+    path = skl2onnx_artifact(model, X, tmp_path / "linear.onnx")
+    onnx_model = onnx.load(str(path))
+    (regressor,) = [n for n in onnx_model.graph.node if n.op_type == "LinearRegressor"]
+    intercepts = next(a for a in regressor.attribute if a.name == "intercepts")
+    intercepts.floats[0] += 0.5  # hand-injected base-value fault
+    onnx.save(onnx_model, str(path))
+    report = parity.check(model, [path], inputs=X, contract="float32")
+    assert report.verdict == "failed"
+    user = next(c for c in report.checks if c.probe == "user-data")
+    assert user.comparison.violations == len(X)
+    assert user.comparison.cause is not None and "constant offset" in user.comparison.cause
+    assert "+0.5" in user.comparison.cause
+
+
+def test_skl2onnx_nan_routing_bug_is_caught_and_named(tmp_path: Path) -> None:
+    # skl2onnx 1.20 drops scikit-learn's learned NaN routing (sklearn-onnx #1253): docs/onnx-parity.md §1.4.
+    rng = np.random.default_rng(0)
+    X, y = make_classification(n_samples=400, n_features=4, random_state=1)
+    X[rng.random(X.shape) < 0.15] = np.nan
+    model = RandomForestClassifier(n_estimators=5, max_depth=5, random_state=0).fit(X, y)
+    path = skl2onnx_artifact(model, np.nan_to_num(X), tmp_path / "forest.onnx")
+    report = parity.check(model, [path], inputs=X, contract="float32")
+    assert report.verdict == "failed"
+    failing = [c for c in report.checks if not c.passed]
+    assert failing
+    assert all("NaN" in (c.comparison.cause or "") for c in failing), [c.comparison.cause for c in failing]
+    # rows without any NaN agree exactly where routing is concerned: the threshold sets pass
+    assert all(c.passed for c in report.checks if c.probe in ("thresholds", "float32-neighbours"))
+
+
+def test_missing_roles_metadata_is_refused(classification: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    X, y = classification
+    model = LogisticRegression().fit(X, y)
+    path = skl2onnx_artifact(model, X, tmp_path / "bare.onnx")
+    bare = onnx.load(str(path))
+    del bare.metadata_props[:]
+    onnx.save(bare, str(path))
+    with pytest.raises(ArtifactError, match="mlexport.output_roles"):
+        parity.check(model, [path], inputs=X)
+
+
+def test_argument_errors(classification: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    X, y = classification
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(ParityInputError, match="contract"):
+        parity.check(model, [tmp_path / "x.onnx"], contract="float16")
+    with pytest.raises(ParityInputError, match="at least one"):
+        parity.check(model, [])
+    path = skl2onnx_artifact(model, X, tmp_path / "m.onnx")
+    with pytest.raises(ParityInputError, match=r"\(n, 5\)"):
+        parity.check(model, [path], inputs=X[:, :3])
+    with pytest.raises(ArtifactError, match="not found"):
+        parity.check(model, [tmp_path / "absent.onnx"])
+    with pytest.raises(ArtifactError, match="supported"):
+        (tmp_path / "model.pkl").write_bytes(b"x")
+        parity.check(model, [tmp_path / "model.pkl"])
+
+
+def test_reference_drift_is_reported_apart_and_never_fails(tmp_path: Path) -> None:
+    # HGB compares float64 x: rounding inputs to float32 changes scikit-learn's own output near thresholds.
+    X, y = make_regression(n_samples=300, n_features=3, random_state=0)
+    X = np.round(X, 3)  # many thresholds equal data values, as in docs/onnx-parity.md §1.4
+    model = HistGradientBoostingRegressor(max_iter=20, random_state=0).fit(X, y)
+    path = skl2onnx_artifact(LinearRegression().fit(X, model.predict(X)), X, tmp_path / "other.onnx",
+                             dtype=np.float64)
+    report = parity.check(model, [path], inputs=X, contract="float64")
+    drift = [d for d in report.drift if d.probe == "thresholds"]
+    assert drift and drift[0].rows_changed > 0  # scikit-learn differs from itself on float32-rounded thresholds
+    # the drift is a fact about the model: it does not appear among checks
+    assert all(c.probe != "drift" for c in report.checks)
+
+
+def test_coreml_native_is_never_reported_as_passed(classification: tuple[np.ndarray, np.ndarray],
+                                                   tmp_path: Path) -> None:
+    export = pytest.importorskip("export.to_coreml")
+    from export.from_sklearn import to_ir
+
+    X, y = classification
+    model = LogisticRegression().fit(X, y)
+    spec = export.to_spec(to_ir(model), export.CoreMLInterface(n_features=5))
+    path = tmp_path / "logistic.mlmodel"
+    export.save_spec(spec, path)
+    report = parity.check(model, [path], inputs=X)
+    native = [r for r in report.runtimes if r.runtime == "Core ML native"]
+    assert len(native) == 1
+    import platform
+
+    if platform.system() != "Darwin":
+        assert native[0].status.startswith("unavailable on this platform")
+    assert all(r.status != "passed" for r in report.runtimes)
+    evaluator = [r for r in report.runtimes if r.runtime.startswith("Core ML reference")]
+    assert evaluator and evaluator[0].status == "ran"
