@@ -22,6 +22,7 @@ from sklearn.ensemble import (
 )
 from sklearn.linear_model import LinearRegression
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from threadpoolctl import threadpool_limits
 
 from export import ir
 from export.errors import NotFittedError, UnsupportedEstimatorError
@@ -45,6 +46,14 @@ SCORE_RTOL = 1e-12
 TIE_GAP = 1e-12  # a reference tie: sklearn's top two probabilities / scores closer than this
 
 FLT_MAX = float(np.finfo(np.float32).max)
+
+
+@pytest.fixture(autouse=True)
+def _single_openmp_thread():
+    # HistGradientBoosting fits/predicts with OpenMP; on a shared 2-core CI box thread oversubscription made these
+    # tiny fits 10x slower than single-threaded.
+    with threadpool_limits(limits=1, user_api="openmp"):
+        yield
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -453,6 +462,17 @@ def test_hist_gradient_boosting_refuses_categorical_features():
     X[:, 0] = np.round(X[:, 0]).astype(int) % 4
     est = HistGradientBoostingClassifier(categorical_features=[0], max_iter=5).fit(X, y)
     with pytest.raises(UnsupportedEstimatorError, match="categorical_features"):
+        hist_gradient_boosting_to_ir(est)
+
+
+def test_hist_gradient_boosting_refuses_pandas_categorical_columns():
+    pd = pytest.importorskip("pandas")
+    X, y = _dataset("iris")
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    frame["a"] = pd.Categorical(np.round(X[:, 0]).astype(int))
+    est = HistGradientBoostingClassifier(max_iter=3).fit(frame, y)  # categorical_features='from_dtype' (default)
+    assert est._preprocessor is not None
+    with pytest.raises(UnsupportedEstimatorError, match="categorical_features='from_dtype'"):
         hist_gradient_boosting_to_ir(est)
 
 
