@@ -57,6 +57,14 @@ def test_knn_unsupported_params_refused(params, field):
         to_ir(est)
 
 
+def test_knn_degenerate_fits_refused():
+    X_train, _, y_train, _ = DATA["iris"]()
+    with pytest.raises(UnsupportedEstimatorError, match="at least two classes"):
+        to_ir(KNeighborsClassifier(n_neighbors=3).fit(X_train, np.zeros(len(X_train), dtype=int)))
+    with pytest.raises(UnsupportedEstimatorError, match="n_neighbors=200 exceeds"):
+        to_ir(KNeighborsClassifier(n_neighbors=200).fit(X_train, y_train))
+
+
 def test_knn_multi_output_refused():
     X_train, _, y_train, _ = DATA["iris"]()
     est = KNeighborsClassifier().fit(X_train, np.column_stack([y_train, y_train]))

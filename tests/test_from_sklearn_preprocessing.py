@@ -189,6 +189,15 @@ def test_pca(data, params):
     np.testing.assert_allclose(got, expected, rtol=0, atol=PCA_REL * scale)
 
 
+def test_pca_fitted_on_float32():
+    X = load_wine(return_X_y=True)[0]
+    est = PCA(n_components=4, whiten=True).fit(X.astype(np.float32))
+    node, got = _transformed(est, X)
+    expected = est.transform(X)
+    scale = (np.abs(X) @ np.abs(node.weights).T).max() + np.abs(node.bias).max()
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6 * scale)  # sklearn mixes float32 attributes
+
+
 def test_pca_whiten_rank_deficient_clips_like_sklearn():
     X = load_iris(return_X_y=True)[0]
     X = np.column_stack([X, X[:, 0] + X[:, 1]])  # rank 4 in 5 columns: one variance ~ 0

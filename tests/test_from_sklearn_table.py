@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import warnings
 
 import numpy as np
@@ -68,7 +69,9 @@ def _fitted_instance(cls):
 @pytest.mark.parametrize("row", SUPPORTED, ids=lambda r: r.name)
 def test_every_row_converts_a_default_fitted_instance(row):
     est = _fitted_instance(row.cls)
+    state = pickle.dumps(est)
     node = to_ir(est)
+    assert pickle.dumps(est) == state  # converters never mutate the user's estimator
     first = node.steps[0] if isinstance(node, ir.Pipeline) else node
     expected_features = est.n_features_in_
     if isinstance(first, ir.Concat):

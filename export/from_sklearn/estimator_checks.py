@@ -45,6 +45,8 @@ def class_labels(est: Any, classes: Any) -> np.ndarray:
     labels = np.asarray(classes)
     if labels.ndim != 1:
         raise refuse(est, f"classes_ has shape {labels.shape}; supported: one label column")
+    if labels.size < 2:
+        raise refuse(est, f"it was fitted on {labels.size} class; supported: at least two classes")
     if labels.dtype.kind == "f":
         if not (np.all(np.isfinite(labels)) and np.all(labels == np.round(labels))):
             raise refuse(est, "fractional float class labels are not supported; supported: integer or string labels")

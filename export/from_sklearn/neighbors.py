@@ -21,6 +21,9 @@ def kneighbors_classifier_to_ir(est: Any) -> ir.NearestNeighbors:
                           "'minkowski' with p=2")
     if est.outputs_2d_:
         raise refuse(est, "multi-output targets are not supported; supported: one label column")
+    if est.n_neighbors > est.n_samples_fit_:
+        raise refuse(est, f"n_neighbors={est.n_neighbors} exceeds the {est.n_samples_fit_} fitted samples "
+                          "(sklearn's predict fails too); supported: n_neighbors <= n_samples_fit_")
     return ir.NearestNeighbors(
         samples=dense(est._fit_X),
         sample_class=np.asarray(est._y, dtype=np.int64),

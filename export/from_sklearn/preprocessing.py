@@ -108,7 +108,8 @@ def pca_to_ir(est: Any) -> ir.Linear:
     bias = -(dense(est.mean_) @ weights.T)
     if est.whiten:
         scale = np.sqrt(dense(est.explained_variance_))
-        scale[scale < np.finfo(np.float64).eps] = np.finfo(np.float64).eps
+        eps = np.finfo(np.asarray(est.explained_variance_).dtype).eps  # sklearn clips at eps of the fitted dtype
+        scale[scale < eps] = eps
         weights = weights / scale[:, np.newaxis]
         bias = bias / scale
     return ir.Linear(weights=weights, bias=bias)
