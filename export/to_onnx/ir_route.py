@@ -51,6 +51,17 @@ def _normalizer(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str
     return b.op("Div", [x, safe], "normalized"), node.n_features
 
 
+def _one_hot(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.OneHotEncoder)
+    # Output column m is [x[:, column[m]] == category[m]]: one Gather and one broadcast Equal for all columns; a
+    # value in no category gives all zeros (handle_unknown='ignore'). Categories are int64, exact in double.
+    columns = np.concatenate([np.full(c.size, j, dtype=np.int64) for j, c in enumerate(node.categories)])
+    categories = np.concatenate([c.astype(np.float64) for c in node.categories]).reshape(1, -1)
+    repeated = b.op("Gather", [x, b.const("onehot_columns", columns)], "onehot_inputs", axis=1)
+    hits = b.op("Equal", [repeated, b.const("onehot_categories", categories)], "onehot_hits")
+    return b.op("Cast", [hits], "onehot", to=onnx.TensorProto.DOUBLE), node.n_outputs
+
+
 def _linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.Linear)
     out = b.op("Gemm", [x, b.const("linear_weights", node.weights), b.const("linear_bias", node.bias)],
@@ -117,6 +128,7 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.Scaler: IrFamily(_scaler, "Sub + Mul (double)"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
+    ir.OneHotEncoder: IrFamily(_one_hot, "Gather + Equal + Cast (integer categories only)"),
     ir.Linear: IrFamily(_linear, "Gemm (double)"),
     ir.ColumnSelect: IrFamily(_column_select, "Gather"),
     ir.Concat: IrFamily(_concat, "Concat"),
@@ -137,6 +149,8 @@ def ir_route_blocker(node: ir.Node) -> str | None:
     for part in ir.walk(node):
         if type(part) not in IR_ROUTE_FAMILIES:
             return f"IR node {type(part).__name__} has no IR-route encoding"
+        if isinstance(part, ir.OneHotEncoder) and any(c.dtype == object for c in part.categories):
+            return "OneHotEncoder with string categories cannot read a numeric input tensor"
     task = ir.task_of(node)
     if isinstance(task, ir.Classification) and task.link not in IR_LINKS:
         return f"classification link {task.link!r} has no IR-route encoding"

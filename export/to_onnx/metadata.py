@@ -11,12 +11,11 @@ from pathlib import Path
 
 import onnx
 
-from export.errors import OutputDirError, UsageError
+from export.errors import OutputDirError
 from export.to_onnx.heads import HeadOutput
 from export.to_onnx.options import OnnxOptions
 
 PRODUCER_NAME = "mlexport"
-RESERVED_PREFIX = "mlexport."
 
 
 def _version(distribution: str) -> str:
@@ -41,10 +40,11 @@ def _json(value: object) -> str:
 def apply_metadata(model: onnx.ModelProto, *, options: OnnxOptions, heads: Sequence[HeadOutput],
                    class_labels: Sequence[object] | None, route: str, opsets: Mapping[str, int],
                    source_name: str) -> None:
-    """Sets producer, doc_string and metadata_props (sorted by key, so the bytes do not depend on dict order)."""
-    clashing = sorted(k for k in options.metadata if k.startswith(RESERVED_PREFIX))
-    if clashing:
-        raise UsageError(f"OnnxOptions.metadata keys {clashing} use the reserved prefix {RESERVED_PREFIX!r}")
+    """Sets producer, doc_string and metadata_props (sorted by key, so the bytes do not depend on dict order).
+
+    `options.metadata` entries are written first; the writer's own `mlexport.*` keys (output roles, input dtype,
+    route, opsets, versions, labels) then override any caller entry of the same key, because they describe the
+    graph actually built."""
     versions = library_versions(route)
     entries: dict[str, str] = dict(options.metadata)
     entries.update({
