@@ -98,7 +98,8 @@ def _sklearn_tree_arrays(tree: Any, leaf_value: np.ndarray, leaf_target: int) ->
     # `tree_.missing_go_to_left` (sklearn >= 1.3): `_tree.pyx` `_apply_dense` sends NaN left iff it is set, at every
     # node. A split fitted without missing values sets it to `n_left > n_right` (`_splitter.pyx`: "we send missing
     # values to the branch that contains the most samples during training time"), so this one field is exact for
-    # trees trained with or without NaN.
+    # trees trained with or without NaN. Where scikit-learn refuses NaN at predict (GradientBoosting*, or trees whose
+    # tags say allow_nan=False) the routing is still the fitted flag; there is no sklearn behaviour to match there.
     missing_left = np.asarray(tree.missing_go_to_left, dtype=bool)
     weights = np.asarray(tree.weighted_n_node_samples, dtype=np.float64)
     return _TreeArrays(
