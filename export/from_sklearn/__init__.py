@@ -69,15 +69,17 @@ class SupportedEstimator:
     converter: Converter
 
 
-# The ONNX route per family: 'ir' where the ONNX IR writer covers the family, else skl2onnx. Data, one place.
+# The ONNX route per family: 'ir' where the ONNX IR writer (export/to_onnx/ir_route.py IR_ROUTE_FAMILIES) covers
+# the family's IR nodes, else skl2onnx. Data, one place. A Pipeline / ColumnTransformer takes the IR route only when
+# every step does (the writer decides per node; see the composition notes).
 ONNX_ROUTE: dict[Family, OnnxRoute] = {
     "tree": "ir",
-    "linear": "skl2onnx",
+    "linear": "ir",
     "kernel": "skl2onnx",
     "neighbours": "skl2onnx",
-    "network": "skl2onnx",
-    "transform": "skl2onnx",
-    "composition": "skl2onnx",
+    "network": "ir",
+    "transform": "ir",
+    "composition": "ir",
 }
 
 _LABELS_ONLY = "labels only (scikit-learn has no predict_proba)"
@@ -132,9 +134,10 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "integer-valued numeric categories; unknown values → all zeros (sklearn raises for handle_unknown='error'); "
      "drop / infrequent categories / string columns refused"),
     (PCA, "transform", preprocessing.pca_to_ir, "whiten supported"),
-    (Pipeline, "composition", composition.pipeline_to_ir, "'passthrough' steps skipped"),
+    (Pipeline, "composition", composition.pipeline_to_ir,
+     "'passthrough' steps skipped; ONNX via skl2onnx when a step is kernel/neighbours"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
-     "dense output only; remainder passthrough/drop; transformer_weights refused"),
+     "dense output only; remainder passthrough/drop/transformer; transformer_weights refused"),
 )
 
 SUPPORTED: tuple[SupportedEstimator, ...] = tuple(
