@@ -313,7 +313,7 @@ def _fit_cases() -> list[tuple[str, Any, np.ndarray, np.ndarray]]:
         ("scaler_rf", make_pipeline(StandardScaler(), RandomForestRegressor(8, random_state=0)), DIABETES_X,
          DIABETES_Y),
         ("logistic_iris", make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), IRIS_X, IRIS_Y),
-        ("logistic_binary", LogisticRegression(max_iter=5000), BREAST_X, BREAST_Y),
+        ("logistic_binary", LogisticRegression(max_iter=100), BREAST_X, BREAST_Y),
         ("ridge", Ridge(alpha=0.5), DIABETES_X, DIABETES_Y),
         ("mlp_binary", make_pipeline(StandardScaler(), MLPClassifier((8,), max_iter=300, random_state=0)),
          BREAST_X, BREAST_Y),
