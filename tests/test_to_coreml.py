@@ -14,7 +14,7 @@ import pytest
 
 from export import ir
 from export.errors import ExportFailedError, OutputDirError, UsageError
-from export.to_coreml import CoreMLInterface, save_spec, spec_bytes, to_spec, validate_spec
+from export.to_coreml import CoreMLInterface, save_spec, spec_bytes, to_spec
 from export.to_coreml.protos import GLMClassifier_pb2, Model_pb2, TreeEnsemble_pb2
 from parity.coreml_reference import predict
 
@@ -523,8 +523,17 @@ def test_save_refuses_an_invalid_spec(tmp_path: Path) -> None:
     assert not (tmp_path / "x.mlmodel").exists()
 
 
-def test_every_spec_here_validates() -> None:
-    validate_spec(to_spec(ir.Scaler(offset=np.array([0.0]), scale=np.array([1.0])), CoreMLInterface(n_features=1)))
+def test_nested_pipeline_ending_in_a_model() -> None:
+    task = ir.Classification(np.array([0, 1]), "logistic", True)
+    inner = ir.Pipeline(
+        (ir.Scaler(np.array([1.0]), np.array([2.0])), ir.LinearModel(np.array([[1.0]]), np.zeros(1), task))
+    )
+    spec = to_spec(ir.Pipeline((ir.Imputer(0.0, np.array([5.0])), inner)), CoreMLInterface(n_features=1))
+    kinds = [m.WhichOneof("Type") for m in spec.pipelineClassifier.pipeline.models]
+    assert kinds == ["imputer", "scaler", "glmClassifier"]
+    # 0 is "missing" → 5 → (5 - 1) * 2 = 8
+    out = predict(spec, np.array([[0.0]]))
+    np.testing.assert_allclose(out["classProbability"][0, 1], sigmoid(8.0), rtol=1e-14)
 
 
 def test_import_prints_nothing() -> None:

@@ -154,6 +154,8 @@ def _lower_pipeline(node: ir.Pipeline, source: Feature, names: Names, final_outp
             if outputs is None:
                 raise ExportFailedError("a model can only be the last step of the top-level pipeline")
             lowered = _lower_model(step, current, outputs, names)
+        elif last and isinstance(step, ir.Pipeline) and outputs is not None and ir.task_of(step) is not None:
+            lowered = _lower_pipeline(step, current, names, final_output, outputs)  # nested pipeline ending in a model
         else:
             target = final_output if last and final_output is not None else names.fresh("step")
             lowered = _lower_transform(step, current, target, names)
