@@ -113,6 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted", debug)
         return 130
+    except Exception as exc:  # a bug in mlexport or a library: still one line (the traceback with --debug)
+        _error(f"internal error: {type(exc).__name__}: {_one_line(exc)} (rerun with --debug and report it)", debug)
+        return EXIT_USAGE
 
 
 def entrypoint() -> None:

@@ -52,14 +52,13 @@ def _feature_type(feature_type: Any) -> str:
 
 
 def _load_mlmodel(path: Path) -> Any:
-    from google.protobuf.message import DecodeError
-
-    from parity.coreml_reference import load_spec_quietly
+    from parity.coreml_reference.spec_loading import load_model
+    from parity.errors import CoreMLSpecError
 
     try:
-        return load_spec_quietly(path)
-    except (DecodeError, ValueError) as exc:
-        raise InputFileError(f"artifact '{path}' is not a readable Core ML model ({type(exc).__name__})") from None
+        return load_model(path)
+    except CoreMLSpecError as exc:
+        raise InputFileError(f"artifact '{path}' is not a readable Core ML model ({exc})") from None
 
 
 def _describe_mlmodel(path: Path) -> dict[str, Any]:

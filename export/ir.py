@@ -262,7 +262,7 @@ class TreeEnsemble:
     tree_id: IntArray
     node_id: IntArray
     feature: IntArray  # -1 at leaves
-    threshold: FloatArray  # 0.0 at leaves
+    threshold: FloatArray  # 0.0 at leaves; may be +-inf (scikit-learn's split-on-missing uses +inf)
     mode: IntArray  # BranchMode per node (ignored at leaves)
     true_child: IntArray  # node id within the same tree, -1 at leaves
     false_child: IntArray
@@ -300,7 +300,8 @@ class TreeEnsemble:
         _check(bool(np.all(self.feature < self.n_features)), name, "feature index out of range")
         _check(bool(np.all(np.isin(self.mode[~leaf], [BranchMode.LEQ, BranchMode.LT]))), name, "unknown mode")
         _check(bool(np.all(self.leaf_target < self.base.size)), name, "leaf_target out of range")
-        _check(bool(np.all(np.isfinite(self.threshold))), name, "thresholds must be finite")
+        # +inf is a real scikit-learn threshold (a split that sends only NaN to one side); NaN never is.
+        _check(not bool(np.any(np.isnan(self.threshold))), name, "thresholds must not be NaN")
 
     @property
     def n_outputs(self) -> int:

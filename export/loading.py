@@ -22,9 +22,9 @@ from export.errors import InputFileError, UntrustedModelError
 SKOPS_SUFFIXES = (".skops",)
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
-# Types skops does not trust by default, reviewed for mlexport. Each one stores raw indices that scikit-learn
-# follows without bounds checks, so after loading we check every index ourselves (`check_internal_indices`)
-# before any prediction runs. Anything else (`__main__.*`, custom functions, unknown classes) is refused.
+# Types skops does not trust by default, reviewed for mlexport. The tree and neighbour types store raw indices that
+# scikit-learn follows without bounds checks, so after loading we check every index ourselves
+# (`check_internal_indices`) before any prediction runs. Anything else (`__main__.*`, custom functions, unknown classes) is refused.
 REVIEWED_SKOPS_TYPES: tuple[str, ...] = (
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
@@ -34,6 +34,7 @@ REVIEWED_SKOPS_TYPES: tuple[str, ...] = (
     "sklearn.metrics._dist_metrics.EuclideanDistance32",
     "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
     "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
+    "numpy.dtype",  # a dtype descriptor (SimpleImputer._fit_dtype); constructing one runs no user code
 )
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")

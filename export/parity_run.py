@@ -20,7 +20,6 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
                       markdown: str | None = None) -> tuple[Any, dict[str, Any]]:
     """Check every artifact listed in `directory/manifest.json` against the model; write the requested reports."""
     import parity
-    from parity import report as parity_report
 
     manifest = read_manifest(directory)
     model_path = Path(model) if model else directory / str(manifest.get("model_file", ""))
@@ -44,11 +43,11 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
         raise InputFileError(f"'{directory / 'manifest.json'}' lists no .mlmodel/.onnx/.ort artifact")
     report = parity.check(estimator, artifacts, inputs=inputs, contract=signature.input_dtype,
                           feature_names=signature.feature_names)
-    rendered = {"json": parity_report.to_json(report), "markdown": parity_report.to_markdown(report)}
+    rendered = {"json": parity.to_json(report), "markdown": parity.to_markdown(report)}
     if junit:
-        Path(junit).write_text(parity_report.to_junit(report), encoding="utf-8")
+        Path(junit).write_text(parity.to_junit(report), encoding="utf-8")
     if html:
-        Path(html).write_text(parity_report.to_html(report), encoding="utf-8")
+        Path(html).write_text(parity.to_html(report), encoding="utf-8")
     if markdown:
         Path(markdown).write_text(rendered["markdown"], encoding="utf-8")
     json.dumps(rendered["json"])  # fail here, not in the caller, if the report is not JSON-serialisable

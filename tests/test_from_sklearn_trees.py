@@ -161,15 +161,13 @@ def test_snap_threshold_matches_float32_rounding_exhaustively():
     t = _special_thresholds(rng)
     snapped, modes = snap_threshold_float32(t)
     assert snapped.dtype == np.float64 and modes.dtype == np.int64
-    assert np.all(np.isfinite(snapped))
+    assert np.array_equal(np.isposinf(snapped), np.isposinf(t)) and not np.isnan(snapped).any()
     x = _probe_values(t, snapped, rng)
     with np.errstate(over="ignore"):
         truth = x.astype(np.float32) <= t[:, None]  # numpy promotes the float32 to float64, as sklearn's C does
     ours = np.where(modes[:, None] == ir.BranchMode.LEQ, x <= snapped[:, None], x < snapped[:, None])
-    finite_x = np.isfinite(x)
-    # t = +inf is encoded as x <= DBL_MAX: exact for finite x (sklearn rejects infinite inputs)
-    assert np.array_equal(truth[finite_x], ours[finite_x]), np.argwhere((truth != ours) & finite_x)[:5]
-    assert np.array_equal(truth[np.isfinite(t)], ours[np.isfinite(t)])
+    # Exact for every x, infinite ones included (t = +inf stays `x <= +inf`).
+    assert np.array_equal(truth, ours), np.argwhere(truth != ours)[:5]
     assert x.size > 100_000
 
 
@@ -186,7 +184,7 @@ def test_snap_threshold_known_values():
     # FLT_MAX has an odd significand: x exactly at the overflow boundary rounds to +inf, so strict
     assert snapped[2] == (FLT_MAX + 2.0**128) / 2 and modes[2] == ir.BranchMode.LT
     assert snapped[3] == snapped[2] and modes[3] == ir.BranchMode.LT
-    assert snapped[4] == np.finfo(np.float64).max and modes[4] == ir.BranchMode.LEQ
+    assert np.isposinf(snapped[4]) and modes[4] == ir.BranchMode.LEQ
     assert snapped[5] == float(np.finfo(np.float32).smallest_subnormal) / 2 and modes[5] == ir.BranchMode.LEQ
 
 
@@ -248,7 +246,7 @@ def probe_rows(est: Any, node: ir.TreeEnsemble, X: np.ndarray, max_branches: int
               np.nextafter(t, -np.inf)]
     m = ir_thresholds[pick_ir]
     probe_features = [features[pick]] * len(values) + [ir_features[pick_ir]] * 3
-    with np.errstate(over="ignore"):  # DBL_MAX (encoded +inf split) steps to inf; dropped below
+    with np.errstate(over="ignore"):  # +inf splits step to inf / DBL_MAX; non-finite and huge values dropped below
         values += [m, np.nextafter(m, np.inf), np.nextafter(m, -np.inf)]
     f_all, v_all = np.concatenate(probe_features), np.concatenate(values)
     keep = np.isfinite(v_all) & (np.abs(v_all) < 1e30)
@@ -478,19 +476,20 @@ def test_hist_gradient_boosting_refuses_pandas_categorical_columns():
 
 def test_split_on_missing_values_only():
     # sklearn sends NaN right and everything else left with threshold +inf (DecisionTree: `_splitter.pyx`;
-    # HGB: `grower.py` num_threshold = np.inf): encoded as x <= DBL_MAX, NaN to the false child.
+    # HGB: `grower.py` num_threshold = np.inf): kept as x <= +inf, NaN to the false child.
     X = np.array([[0.0], [1.0], [2.0], [3.0], [np.nan], [np.nan], [np.nan]])
     y = np.array([0, 0, 0, 0, 1, 1, 1])
     probe = np.array([[0.0], [3.0], [1e30], [-1e30], [FLT_MAX], [np.nan]])
+    hgb_probe = np.vstack([probe, [[np.inf], [-np.inf]]])  # HGB accepts infinite inputs; trees reject them
     tree = DecisionTreeClassifier(max_depth=1).fit(X, y)
     assert np.isposinf(tree.tree_.threshold[0])
     node = decision_tree_to_ir(tree)
-    assert node.threshold[0] == np.finfo(np.float64).max and not node.missing_tracks_true[0]
+    assert np.isposinf(node.threshold[0]) and not node.missing_tracks_true[0]
     _assert_classifier_matches(tree, node, probe)
     hgb = HistGradientBoostingClassifier(max_iter=2, min_samples_leaf=1).fit(np.vstack([X] * 5), np.tile(y, 5))
     hgb_node = hist_gradient_boosting_to_ir(hgb)
-    assert hgb_node.threshold[0] == np.finfo(np.float64).max
-    _assert_classifier_matches(hgb, hgb_node, probe)
+    assert np.isposinf(hgb_node.threshold[0])
+    _assert_classifier_matches(hgb, hgb_node, hgb_probe)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -548,19 +547,6 @@ def test_unfitted_estimators_are_refused():
                          (HistGradientBoostingRegressor(), hist_gradient_boosting_to_ir)]:
         with pytest.raises(NotFittedError, match=type(est).__name__):
             convert(est)
-
-
-def test_known_difference_hgb_plus_infinity_at_split_on_nan():
-    # HGB accepts +inf at predict and `x <= inf` sends it left; the IR has only finite thresholds, so the encoded
-    # `x <= DBL_MAX` sends +inf to the false (NaN) side. Pinned here so a change to either side is noticed.
-    X = np.vstack([np.array([[0.0], [1.0], [2.0], [3.0], [np.nan], [np.nan], [np.nan]])] * 5)
-    y = np.tile([0, 0, 0, 0, 1, 1, 1], 5)
-    hgb = HistGradientBoostingClassifier(max_iter=2, min_samples_leaf=1).fit(X, y)
-    node = hist_gradient_boosting_to_ir(hgb)
-    probe = np.array([[np.inf], [-np.inf]])
-    labels, _ = labels_and_proba(node.task, evaluate_tree_ensemble(node, probe))
-    assert list(hgb.predict(probe)) == [0, 0]
-    assert list(labels) == [1, 0]
 
 
 def test_known_difference_gradient_boosting_binary_raw_zero():

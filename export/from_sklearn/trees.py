@@ -12,7 +12,6 @@ from export import ir
 from export.errors import ExportFailedError, NotFittedError, UnsupportedEstimatorError
 
 _FLOAT32_OVERFLOW = 2.0**128  # the float32 "value" of +inf for round-to-nearest: FLT_MAX + one ulp (2**104)
-_DOUBLE_MAX = float(np.finfo(np.float64).max)
 
 # scikit-learn's `_tree.TREE_LEAF`: children_left/right of a leaf (tree/_tree.pyx).
 _SKLEARN_TREE_LEAF = -1
@@ -35,9 +34,8 @@ def snap_threshold_float32(thresholds: np.ndarray) -> tuple[ir.FloatArray, ir.In
     an even significand; nextafter steps through the float32 subnormals).
 
     t = +inf (scikit-learn's "missing values only go right" split, `_splitter.pyx` `current_split.threshold =
-    INFINITY`) sends every non-NaN float32 left; no finite double threshold does that for x = +inf, and the IR
-    requires finite thresholds, so it becomes `x <= DBL_MAX`: exact for every finite x, and scikit-learn rejects
-    infinite inputs at predict (`ensure_all_finite`), so the one difference (x = +inf) is not a scikit-learn input.
+    INFINITY`) sends every non-NaN float32 left, +inf included: it stays `x <= +inf` (both formats store doubles,
+    so inf is representable; the midpoint rule would give 2**128, which sends x = +inf the wrong way).
 
     Returns (thresholds as float64, modes as int64 `ir.BranchMode`), same shape as `thresholds`.
     """
@@ -55,20 +53,19 @@ def snap_threshold_float32(thresholds: np.ndarray) -> tuple[ir.FloatArray, ir.In
     below_is_even = (below.view(np.uint32) & np.uint32(1)) == 0
     modes = np.where(below_is_even, ir.BranchMode.LEQ, ir.BranchMode.LT).astype(np.int64)
     plus_infinity = np.isposinf(t)
-    snapped = np.where(plus_infinity, _DOUBLE_MAX, midpoint)
+    snapped = np.where(plus_infinity, np.inf, midpoint)
     modes = np.where(plus_infinity, ir.BranchMode.LEQ, modes).astype(np.int64)
     return snapped.astype(np.float64), modes
 
 
-def _finite_leq_threshold(thresholds: np.ndarray) -> tuple[ir.FloatArray, ir.IntArray]:
+def _float64_leq_threshold(thresholds: np.ndarray) -> tuple[ir.FloatArray, ir.IntArray]:
     """Thresholds of a model that compares the double x itself (`x <= t`, HistGradientBoosting): kept as they are,
-    mode LEQ. t = +inf (HGB's "split on NaN": `grower.py` sets `num_threshold = np.inf`) becomes DBL_MAX because the
-    IR requires finite thresholds: identical for every x except x = +inf, which then goes to the false child."""
+    mode LEQ. t = +inf (HGB's "split on NaN": `grower.py` sets `num_threshold = np.inf`) stays +inf, so x = +inf
+    goes left as in scikit-learn (HGB accepts infinite inputs at predict)."""
     t = np.asarray(thresholds, dtype=np.float64)
     if np.isnan(t).any():
         raise ExportFailedError("HistGradientBoosting predictor has a NaN num_threshold; cannot encode it")
-    snapped = np.where(np.isposinf(t), _DOUBLE_MAX, t)
-    return snapped, np.full(t.shape, ir.BranchMode.LEQ, dtype=np.int64)
+    return t.copy(), np.full(t.shape, ir.BranchMode.LEQ, dtype=np.int64)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -305,7 +302,7 @@ def _hgb_predictor_arrays(nodes: np.ndarray, n_outputs: int, target: int) -> _Tr
     """One `TreePredictor.nodes` record array (`_predictor.pyx`): `x <= num_threshold` in float64 -> left; NaN ->
     left iff missing_go_to_left; leaf `value` is already multiplied by the learning rate."""
     is_leaf = np.asarray(nodes["is_leaf"], dtype=bool)
-    threshold, mode = _finite_leq_threshold(np.where(is_leaf, 0.0, nodes["num_threshold"]))
+    threshold, mode = _float64_leq_threshold(np.where(is_leaf, 0.0, nodes["num_threshold"]))
     values = np.asarray(nodes["value"], dtype=np.float64)
     leaf = np.zeros((values.size, n_outputs))
     leaf[:, max(target, 0)] = np.where(is_leaf, values, 0.0)
