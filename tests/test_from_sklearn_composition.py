@@ -156,9 +156,14 @@ def test_column_transformer_refusals():
     weighted = ColumnTransformer([("s", StandardScaler(), ["f0"])], transformer_weights={"s": 2.0}).fit(frame)
     with pytest.raises(UnsupportedEstimatorError, match="transformer_weights"):
         to_ir(weighted)
-    model_inside = ColumnTransformer([("m", make_pipeline(StandardScaler(), PCA(1)), ["f0", "f1"]),
-                                      ("lr", "drop", ["f2"])]).fit(frame)
-    to_ir(model_inside)  # transforms only: fine
+    frame_y = FRAMES["wine"]()[1]
+    model_inside = ColumnTransformer([("m", make_pipeline(StandardScaler(), LogisticRegression()), ["f0", "f1"])])
+    model_inside.transformers_ = [("m", model_inside.transformers[0][1].fit(frame[["f0", "f1"]], frame_y),
+                                   ["f0", "f1"])]  # sklearn cannot fit a model as a CT part; build the state
+    model_inside._transformer_to_input_indices = {"m": [0, 1]}
+    model_inside.n_features_in_, model_inside.sparse_output_ = frame.shape[1], False
+    with pytest.raises(UnsupportedEstimatorError, match="step 'm' is a model where a transformer is required"):
+        to_ir(model_inside)
     with pytest.raises(UnsupportedEstimatorError, match="every transformer is 'drop'"):
         to_ir(ColumnTransformer([("d", "drop", ["f0"])]).fit(frame))
 
@@ -168,5 +173,5 @@ def test_model_in_middle_of_pipeline_refused():
     est = Pipeline([("lr", LinearRegression()), ("scale", StandardScaler())])
     est.steps[0][1].fit(X, y)
     est.steps[1][1].fit(X)
-    with pytest.raises(UnsupportedEstimatorError, match="step 'lr' is a model"):
+    with pytest.raises(UnsupportedEstimatorError, match="step 'lr' is a model where a transformer is required"):
         to_ir(est)

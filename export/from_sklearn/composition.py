@@ -36,8 +36,8 @@ def _is_passthrough(transformer: Any) -> bool:
 
 def _require_transform(owner: Any, name: str, node: ir.Node) -> None:
     if ir.task_of(node) is not None:
-        raise refuse(owner, f"step {name!r} is a model; only the last step of a Pipeline may be a model "
-                            "(supported elsewhere: transformers)")
+        raise refuse(owner, f"step {name!r} is a model where a transformer is required; supported here: "
+                            "transformers (only the last step of a Pipeline may be a model)")
 
 
 def pipeline_to_ir(est: Any) -> ir.Pipeline:
