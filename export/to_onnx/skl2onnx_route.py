@@ -164,6 +164,9 @@ def convert_with_skl2onnx(estimator: object, options: OnnxOptions) -> tuple[onnx
         raise UnsupportedEstimatorError(f"skl2onnx cannot convert {type(estimator).__name__} with "
                                         f"input_dtype={options.input_dtype}: {type(exc).__name__}: {exc}") from exc
     graph = model.graph
+    if any(node.op_type == "ZipMap" for node in graph.node):
+        raise ExportFailedError(f"skl2onnx left a ZipMap in the graph of {type(estimator).__name__} although "
+                                "zipmap=False was requested; the contract needs a plain [N, K] tensor")
     if len(graph.input) != 1:
         raise UnsupportedEstimatorError(f"skl2onnx made {len(graph.input)} inputs for {type(estimator).__name__}; "
                                         "the contract is one [N, n_features] tensor")
