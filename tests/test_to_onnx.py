@@ -416,3 +416,17 @@ def test_unsupported_link_on_ir_route_is_refused() -> None:
     task = ir.Classification(np.array([0, 1]), "ovo_votes", False)
     with pytest.raises(UnsupportedEstimatorError, match="link 'ovo_votes'"):
         build_ir_model(tiny_ensemble(task, np.ones((4, 1))), OnnxOptions(n_features=2))
+
+
+def test_infinite_thresholds_compare_like_ieee() -> None:
+    """scikit-learn's split-on-missing has t = +inf: every number (+inf included) goes left, NaN follows
+    missing_tracks_true. LT against +inf sends +inf right."""
+    node = ir.TreeEnsemble(
+        n_features=1, tree_id=[0, 0, 0, 1, 1, 1], node_id=[0, 1, 2, 0, 1, 2], feature=[0, -1, -1, 0, -1, -1],
+        threshold=[np.inf, 0, 0, np.inf, 0, 0], mode=[ir.BranchMode.LEQ, 0, 0, ir.BranchMode.LT, 0, 0],
+        true_child=[1, -1, -1, 1, -1, -1], false_child=[2, -1, -1, 2, -1, -1],
+        missing_tracks_true=[False] * 6, leaf_value=[[0], [1], [2], [0], [10], [20]], leaf_target=[-1] * 6,
+        base=[0.0], task=ir.Regression(), compares_float32=False)
+    X = np.array([[-np.inf], [0.0], [1e308], [np.inf], [np.nan]])
+    out = run(to_onnx(None, node, OnnxOptions(n_features=1)).model, X)
+    np.testing.assert_array_equal(out["prediction"][:, 0], [11, 11, 11, 21, 22])
