@@ -281,9 +281,15 @@ class Divergence:
         side = "left" if self.sklearn_left else "right"
         other = "right" if self.sklearn_left else "left"
         kind = "NaN routing" if np.isnan(self.x) else "routing"
+        rounded = ""
+        with np.errstate(over="ignore"):
+            as_float32 = float(np.float32(self.sklearn_threshold))
+        if self.artifact_threshold == as_float32 != self.sklearn_threshold:
+            rounded = " — the artifact stores float32(threshold) (float32 threshold rounding)"
         return (f"{kind} diverges at tree {self.tree} node {self.sklearn_node} (feature {self.feature}, scikit-learn "
                 f"threshold {self.sklearn_threshold!r}, artifact {self.artifact_mode} {self.artifact_threshold!r}): "
-                f"row {self.row} of {probe} with x={self.x!r} goes {side} in scikit-learn, {other} in the artifact")
+                f"row {self.row} of {probe} with x={self.x!r} goes {side} in scikit-learn, {other} in the artifact"
+                f"{rounded}")
 
 
 def _signature(tree: WalkTree) -> tuple[int, int]:
@@ -406,8 +412,10 @@ def tree_cause(estimator: Any, artifact: Any, probe: str, X: np.ndarray, failing
 def output_cause(check: CheckResult, n_trees: int | None) -> str | None:
     expected, got = check.expected, check.got
     c = check.comparison
-    if expected is None or got is None or c.role == "label":
+    if expected is None or got is None:
         return None
+    if c.role == "label":
+        return _label_permutation_cause(np.asarray(expected).ravel(), np.asarray(got).ravel(), c.failing_mask)
     expected = as_2d(np.asarray(expected, dtype=float))
     got = as_2d(np.asarray(got, dtype=float))
     if expected.shape != got.shape:
@@ -417,6 +425,21 @@ def output_cause(check: CheckResult, n_trees: int | None) -> str | None:
         if cause:
             return cause
     return _affine_cause(expected, got, c.role)
+
+
+def _label_permutation_cause(expected: np.ndarray, got: np.ndarray, failing: np.ndarray | None) -> str | None:
+    """Labels consistently renamed (each scikit-learn label always becomes one other label): a class-order swap."""
+    if failing is None or not failing.any():
+        return None
+    pairs = {(str(e), str(g)) for e, g in zip(expected, got, strict=True)}
+    mapping: dict[str, str] = {}
+    for e, g in pairs:
+        if mapping.setdefault(e, g) != g:
+            return None  # the same scikit-learn label became different artifact labels: not a renaming
+    if len(set(mapping.values())) != len(mapping) or all(e == g for e, g in mapping.items()):
+        return None
+    renamed = ", ".join(f"{e}→{g}" for e, g in sorted(mapping.items()) if e != g)
+    return f"class-label order swapped: the artifact renames scikit-learn's labels ({renamed})"
 
 
 def _probability_cause(expected: np.ndarray, got: np.ndarray, n_trees: int | None) -> str | None:
@@ -440,6 +463,9 @@ def _affine_cause(expected: np.ndarray, got: np.ndarray, role: str) -> str | Non
     keep = np.all(np.isfinite(expected) & np.isfinite(got), axis=1)
     if keep.sum() < 3:
         return None
+    if role == "probabilities" and expected.shape[1] == 2:
+        # Binary: column 0 is 1 - column 1; its logit has the opposite intercept, so fit on P(classes_[1]) alone.
+        expected, got = expected[:, 1:], got[:, 1:]
     e, g = expected[keep].ravel(), got[keep].ravel()
     if role == "probabilities":  # compare on the logit scale, where coefficient scaling is affine
         clip = np.clip(np.concatenate([e, g]), 1e-12, 1 - 1e-12)
@@ -486,16 +512,29 @@ def explain(report: ParityReport, estimator: Any, artifacts: list[Any], probes: 
         if label_problem and c.role in ("label", "probabilities"):
             c.cause = label_problem
             continue
-        cause = output_cause(check, n_trees)
+        cause = None
+        probe_data = report.probe_data.get(check.probe)
+        artifact = by_path.get(check.artifact)
+        if probe_data is not None and artifact is not None and c.failing_mask is not None:
+            cause = tree_cause(estimator, artifact, check.probe, probe_data[1], c.failing_mask)
         if cause is None:
-            probe_data = report.probe_data.get(check.probe)
-            artifact = by_path.get(check.artifact)
-            if probe_data is not None and artifact is not None and c.failing_mask is not None:
-                cause = tree_cause(estimator, artifact, check.probe, probe_data[1], c.failing_mask)
+            cause = output_cause(check, n_trees)
         if cause is None:
             cause = _probe_pattern_cause(check, failing_sets[(check.artifact, check.runtime, c.output)], report)
-        c.cause = cause or (f"unexplained: {c.violations + c.label_mismatches} rows differ, max |Δ| "
-                            f"{c.max_abs_error:.3g}, {c.jumps} jumps")
+        c.cause = cause
+    for check in report.failures():
+        c = check.comparison
+        if c.cause:
+            continue
+        if c.role == "label":  # labels follow the scores: name the cause found for this artifact's probabilities
+            sibling = next((o for o in report.failures() if o.artifact == check.artifact and o.probe == check.probe
+                            and o.runtime == check.runtime and o.comparison.role == "probabilities"
+                            and o.comparison.cause and not o.comparison.cause.startswith("unexplained")), None)
+            if sibling is not None:
+                c.cause = f"labels follow the probabilities: {sibling.comparison.cause}"
+                continue
+        c.cause = (f"unexplained: {c.violations + c.label_mismatches} rows differ, max |Δ| "
+                   f"{c.max_abs_error:.3g}, {c.jumps} jumps")
 
 
 def _probe_pattern_cause(check: CheckResult, failing_probes: set[str], report: ParityReport) -> str | None:

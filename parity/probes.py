@@ -22,6 +22,7 @@ EXTREME_VALUES = (0.0, -0.0, 1e30, -1e30, F32_MAX, -F32_MAX)
 MAX_THRESHOLDS = 2000
 MAX_FEATURES_PER_ROW_PROBE = 64  # NaN/extreme probes: one feature per row, on at most this many features
 LARGE_BATCH_ROWS = 2000
+ROWS_PER_SPLIT = 8  # at most this many real rows carry each threshold probe (small models)
 MODEL_DERIVED_ROWS = 200
 
 
@@ -301,6 +302,10 @@ def _threshold_probes(
     if len(chosen) > max_thresholds:
         probes.notes.append(f"threshold probes: a seeded sample of {max_thresholds} of {len(chosen)} distinct splits")
         chosen = np.sort(rng.choice(chosen, max_thresholds, replace=False))
+    # Several different rows per split when the budget allows: a moved threshold changes the output only for rows
+    # whose two candidate leaves differ, and pure leaves (probability 0 or 1 on both sides) are common.
+    rows_per_split = int(np.clip(max_thresholds // max(len(chosen), 1), 1, ROWS_PER_SPLIT))
+    chosen = np.repeat(chosen, rows_per_split)
     features = splits.feature[chosen]
     thresholds = splits.threshold[chosen]
     base_rows = _rows_reaching(splits, chosen, base, rng)

@@ -38,14 +38,17 @@ def test_threshold_probes_land_on_every_split_and_its_neighbours() -> None:
         # float32 values bracketing t, checked independently with numpy's float32 spacing
         values = neighbours.X[neighbours.split_threshold == t, feature]
         assert all(float(np.float32(v)) == v for v in values)  # float32-representable
-        below, above = np.sort(values)
+        below, above = np.unique(values)
         assert below < t < above
         up = float(np.nextafter(np.float32(below), np.float32(np.inf)))
         down = float(np.nextafter(np.float32(above), np.float32(-np.inf)))
         assert up >= t and down <= t  # adjacent: no other float32 lies strictly between them and t
     # the rounding boundary is where float32(x) switches between the bracketing floats
-    for row, t in zip(boundaries.X, boundaries.split_threshold, strict=True):
-        assert row.shape == (4,)
+    lo_b, hi_b = float32_bracket(boundaries.split_threshold)
+    placed = boundaries.X[np.arange(len(boundaries.X)), boundaries.split_feature]
+    middle = lo_b + (hi_b - lo_b) / 2
+    assert np.all((placed == middle) | (placed == np.nextafter(middle, -np.inf))
+                  | (placed == np.nextafter(middle, np.inf)))
     lo, hi = float32_bracket(np.array([t for _, t in splits]))
     mid = lo + (hi - lo) / 2
     assert np.all(np.nextafter(mid, -np.inf).astype(np.float32) == lo.astype(np.float32))
