@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.ensemble import (
     ExtraTreesRegressor,
@@ -20,10 +21,11 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils import get_tags
 
@@ -169,6 +171,8 @@ def with_nans(X: np.ndarray, fraction: float = 0.1, seed: int = 0) -> np.ndarray
 BREAST_X, BREAST_Y = load_breast_cancer(return_X_y=True)
 IRIS_X, IRIS_Y = load_iris(return_X_y=True)
 DIABETES_X, DIABETES_Y = load_diabetes(return_X_y=True)
+# Diabetes plus a random integer category column (index 10) with values 0..3.
+SEX_X = np.column_stack([DIABETES_X, np.random.default_rng(0).integers(0, 4, DIABETES_X.shape[0]).astype(float)])
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -321,6 +325,12 @@ def _fit_cases() -> list[tuple[str, Any, np.ndarray, np.ndarray]]:
                                                                         max_iter=200, random_state=0)),
          DIABETES_X, DIABETES_Y),
         ("scaler_only", StandardScaler(), DIABETES_X, DIABETES_Y),
+        ("imputer_rf", make_pipeline(SimpleImputer(strategy="median"), RandomForestClassifier(8, random_state=0)),
+         nan_breast, BREAST_Y),
+        ("columns_onehot_logistic", make_pipeline(
+            ColumnTransformer([("num", StandardScaler(), [0, 1, 2]), ("cat", OneHotEncoder(handle_unknown="ignore"),
+                                                                    [10]), ("keep", "passthrough", [4])]),
+            LogisticRegression(max_iter=200)), SEX_X, DIABETES_Y > 140),
     ]
 
 
@@ -338,6 +348,10 @@ def test_front_end_ir_matches_sklearn(case: str, dtype: str) -> None:
     if isinstance(node, ir.TreeEnsemble):  # probe the IR's own split points (raw input space, no transform)
         branch = ~node.is_leaf
         rows = split_probes(X, node.feature[branch], node.threshold[branch], get_tags(est).input_tags.allow_nan)
+    if case == "columns_onehot_logistic":  # unseen categories: handle_unknown='ignore' gives all-zero indicators
+        unseen = X[:20].copy()
+        unseen[:, 10] = np.linspace(-3.0, 9.5, 20)
+        rows = np.vstack([X, unseen])
     fed, ref_X = contract(rows, dtype)
     result = to_onnx(est, node, OnnxOptions(n_features=X.shape[1], input_dtype=dtype))  # type: ignore[arg-type]
     out = run(result.model, fed)
