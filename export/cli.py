@@ -106,6 +106,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MlexportError as exc:
         _error(str(exc), debug)
         return exc.exit_code
+    except BrokenPipeError:
+        # `mlexport predict ... | head`: the reader left; stop quietly like other Unix tools.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (ValueError, OSError) as exc:
         # parity/ raises ValueError subclasses (it never imports export); OSError: disk full, permissions, ...
         _error(_one_line(exc), debug)

@@ -193,7 +193,6 @@ def load_rows(data: str | Path | np.ndarray | None, signature: Signature) -> np.
     if data is None:
         return None
     from parity.data import load_table
-
     from parity.errors import DataFileError
 
     if isinstance(data, np.ndarray):
@@ -267,10 +266,7 @@ def _run_parity(estimator: Any, artifacts: Mapping[str, Path], signature: Signat
                 staging: Path) -> tuple[str, str, dict[str, Any]]:
     import json
 
-    from parity.golden import write_golden
-
     import parity
-    from parity import report as parity_report
 
     checked = [p for k, p in artifacts.items() if k in ("coreml", "onnx", "ort")]
     result = parity.check(estimator, checked, inputs=inputs, contract=signature.input_dtype,

@@ -172,3 +172,46 @@ def format_description(info: dict[str, Any]) -> str:
             elif value:
                 lines.append(f"    {key}: {value}")
     return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# mlexport predict
+
+
+def _n_features(info: dict[str, Any]) -> int:
+    """Number of data columns an artifact takes: one per Double/Int64 input, a MultiArray's or tensor's width."""
+    total = 0
+    for item in info["inputs"]:
+        kind = item["type"]
+        if kind.startswith("MultiArray"):
+            total += int(np.prod(json.loads(kind[kind.index("["):])))
+        elif kind in ("Double", "Int64"):
+            total += 1
+        elif "[" in kind and kind.rstrip("]").split(",")[-1].strip().isdigit():
+            total += int(kind.rstrip("]").split(",")[-1])
+        else:
+            raise InputFileError(f"artifact '{info['file']}': input '{item['name']}' of type {kind} cannot be fed "
+                                 "from a numeric data file")
+    return total
+
+
+def predict_artifact(artifact: Path, data: Path) -> dict[str, np.ndarray]:
+    """Run `artifact` on the rows of `data`: {output name: values}. Core ML runs through the reference evaluator."""
+    from parity.data import load_table
+    from parity.errors import DataFileError
+
+    info = describe_artifact(artifact)
+    try:
+        X, _ = load_table(data, _n_features(info))
+    except DataFileError as exc:
+        raise InputFileError(str(exc)) from None
+    if info["format"] == "coreml":
+        from parity.coreml_reference import predict
+
+        return predict(artifact, X)
+    session = _ort_session(artifact)
+    (model_input,) = session.get_inputs()
+    dtype = np.float32 if "float)" in model_input.type or model_input.type == "tensor(float)" else np.float64
+    names = [o.name for o in session.get_outputs()]
+    values = session.run(names, {model_input.name: X.astype(dtype)})
+    return {name: np.asarray(value) for name, value in zip(names, values, strict=True)}

@@ -24,7 +24,8 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 
 # Types skops does not trust by default, reviewed for mlexport. The tree and neighbour types store raw indices that
 # scikit-learn follows without bounds checks, so after loading we check every index ourselves
-# (`check_internal_indices`) before any prediction runs. Anything else (`__main__.*`, custom functions, unknown classes) is refused.
+# (`check_internal_indices`) before any prediction runs. Anything else (`__main__.*`, custom functions, unknown
+# classes) is refused.
 REVIEWED_SKOPS_TYPES: tuple[str, ...] = (
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
