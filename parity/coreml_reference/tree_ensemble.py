@@ -20,7 +20,9 @@ Semantics and what we chose where Apple is silent:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +46,7 @@ BRANCH_MODE_NAMES = ("BranchOnValueLessThanEqual", "BranchOnValueLessThan", "Bra
 NO_TRANSFORM, SOFTMAX, LOGISTIC, SOFTMAX_ZERO_REFERENCE = range(4)
 SUPPORTED_TRANSFORMS = "NoTransform, Classification_SoftMax, Regression_Logistic"
 
-# Truth table of each branch mode against the comparison outcome code: 0 = x > t, 1 = x == t, 2 = x < t.
+# Truth table of each branch mode against the comparison outcome code: 0 = x > t (or NaN), 1 = x == t, 2 = x < t.
 _MODE_TRUTH = np.array(
     [
         [False, True, True],  # <=
@@ -58,57 +60,85 @@ _MODE_TRUTH = np.array(
 )
 # Refuse to allocate absurd score vectors from a fuzzed numPredictionDimensions.
 MAX_PREDICTION_DIMENSIONS = 1 << 20
-# Rows x trees cells walked per block: small enough for the node matrix and gathers to stay cache-resident.
-_CELLS_PER_BLOCK = 1 << 18
+# Rows walked together through one tree: large enough to amortise numpy call overhead, small enough for the
+# per-row work arrays to stay cache-resident.
+_ROWS_PER_BLOCK = 1 << 14
+_MAX_WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
 class CompiledForest:
-    """Flat arrays of one tree ensemble; node i's children are children[2i] (true) and children[2i+1] (false)."""
+    """Flat arrays of one tree ensemble, nodes grouped by tree.
 
-    feature: np.ndarray  # (N,) intp; 0 for leaves
-    threshold: np.ndarray  # (N,) float64
-    mode: np.ndarray  # (N,) int8 TreeNodeBehavior
-    tracks_true: np.ndarray  # (N,) bool missingValueTracksTrueChild
-    children: np.ndarray  # (2N,) intp; a leaf points at itself twice
-    roots: np.ndarray  # (T,) intp
-    max_depth: int
-    leaf_values: np.ndarray  # (N, D) float64 dense per-node contribution (zeros for branches)
+    The walk state of a row is s = 2 * node; `feature_s`, `threshold_s`, `mode_s`, `tracks_true_s` repeat each node's
+    value twice so they are indexed by s directly, and `next_s[s + go_true]` is 2 * (false child, true child). A leaf
+    points at itself, so walking `depth` levels from the root lands every row on its leaf.
+    """
+
+    feature_s: np.ndarray  # (2N,) intp; 0 for leaves
+    threshold_s: np.ndarray  # (2N,) float64
+    mode_s: np.ndarray  # (2N,) intp TreeNodeBehavior
+    tracks_true_s: np.ndarray  # (2N,) bool missingValueTracksTrueChild
+    next_s: np.ndarray  # (2N,) intp
+    roots: np.ndarray  # (T,) intp node index of each tree's root
+    depths: np.ndarray  # (T,) int depth of each tree
+    leaf_values: np.ndarray  # (N, D) float64 per-node contribution (zeros for branches)
     base: np.ndarray  # (D,) float64
     all_less_equal: bool
-    any_tracks_true: bool
 
     def raw_scores(self, x: np.ndarray) -> np.ndarray:
         """Sum of base + activated leaves, (n, D), before postEvaluationTransform."""
-        n_rows = x.shape[0]
-        n_trees = len(self.roots)
-        scores = np.empty((n_rows, self.base.shape[0]), dtype=np.float64)
-        block = max(1, _CELLS_PER_BLOCK // max(n_trees, 1))
-        for start in range(0, n_rows, block):
-            rows = x[start : start + block]
-            leaves = self._walk(np.ascontiguousarray(rows, dtype=np.float64))
-            scores[start : start + block] = self.base + self.leaf_values[leaves].sum(axis=1)
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        scores = np.empty((x.shape[0], self.base.shape[0]), dtype=np.float64)
+        # numpy releases the GIL inside take/ufunc loops, so trees split across threads run concurrently.
+        n_workers = min(_MAX_WORKERS, len(self.roots))
+        tree_groups = [np.arange(worker, len(self.roots), n_workers) for worker in range(n_workers)]
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            for start in range(0, x.shape[0], _ROWS_PER_BLOCK):
+                rows = x[start : start + _ROWS_PER_BLOCK]
+                partial_sums = pool.map(lambda trees, rows=rows: self._tree_sums(rows, trees), tree_groups)
+                scores[start : start + _ROWS_PER_BLOCK] = self.base + sum(partial_sums)
         return scores
 
-    def _walk(self, rows: np.ndarray) -> np.ndarray:
+    def _tree_sums(self, rows: np.ndarray, trees: np.ndarray) -> np.ndarray:
+        """Sum of the leaves reached by `rows` in the given trees, (rows, D)."""
         n_rows, n_features = rows.shape
-        node = np.broadcast_to(self.roots, (n_rows, len(self.roots))).copy()
-        row_offset = (np.arange(n_rows, dtype=np.intp) * n_features)[:, None]
         flat = rows.ravel()
         has_nan = bool(np.isnan(flat).any())
-        for _ in range(self.max_depth):
-            value = flat[row_offset + self.feature[node]]
-            threshold = self.threshold[node]
-            if self.all_less_equal:
-                go_true = value <= threshold
-            else:
-                outcome = (value == threshold).astype(np.intp) + 2 * (value < threshold)
-                go_true = _MODE_TRUTH[self.mode[node], outcome]
-            if has_nan:
-                # NaN is "missing": true child iff missingValueTracksTrueChild, whatever the comparison says.
-                go_true = np.where(np.isnan(value), self.tracks_true[node], go_true)
-            node = self.children[2 * node + (~go_true)]
-        return node
+        fast = self.all_less_equal and not has_nan
+        row_offset = np.arange(n_rows, dtype=np.intp) * n_features
+        # Work buffers reused by every level of every tree (np.take(..., out=) avoids reallocating them).
+        feature = np.empty(n_rows, dtype=np.intp)
+        position = np.empty(n_rows, dtype=np.intp)
+        value = np.empty(n_rows, dtype=np.float64)
+        threshold = np.empty(n_rows, dtype=np.float64)
+        go_true = np.empty(n_rows, dtype=bool)
+        total = np.zeros((n_rows, self.base.shape[0]))
+        for root, depth in zip(self.roots[trees].tolist(), self.depths[trees].tolist(), strict=True):
+            state = np.full(n_rows, 2 * root, dtype=np.intp)
+            for _ in range(depth):
+                # mode="clip" skips bounds checks; every index is valid by construction.
+                np.take(self.feature_s, state, out=feature, mode="clip")
+                np.add(row_offset, feature, out=position)
+                np.take(flat, position, out=value, mode="clip")
+                np.take(self.threshold_s, state, out=threshold, mode="clip")
+                if fast:
+                    np.less_equal(value, threshold, out=go_true)
+                else:
+                    go_true[:] = self._general_condition(state, value, threshold, has_nan)
+                np.add(state, go_true, out=state)
+                np.take(self.next_s, state, out=state, mode="clip")
+            total += self.leaf_values[state >> 1]
+        return total
+
+    def _general_condition(self, state: np.ndarray, value: np.ndarray, threshold: np.ndarray,
+                           has_nan: bool) -> np.ndarray:
+        outcome = (value == threshold).astype(np.intp) + 2 * (value < threshold)
+        condition = _MODE_TRUTH[self.mode_s[state], outcome]
+        if has_nan:
+            # NaN is "missing": true child iff missingValueTracksTrueChild, whatever the comparison says.
+            condition = np.where(np.isnan(value), self.tracks_true_s[state], condition)
+        return condition
 
 
 def compile_forest(model_type: str, spec: Any) -> CompiledForest:
@@ -145,8 +175,6 @@ def compile_forest(model_type: str, spec: Any) -> CompiledForest:
     is_leaf = mode == LEAF
     feature = np.array(columns[3], dtype=np.uint64)
     threshold = np.array(columns[4], dtype=np.float64)
-    true_ids = np.array(columns[5], dtype=np.uint64)
-    false_ids = np.array(columns[6], dtype=np.uint64)
     tracks_true = np.array(columns[7], dtype=bool)
     n_entries = np.array(columns[8], dtype=np.int64)
 
@@ -161,26 +189,34 @@ def compile_forest(model_type: str, spec: Any) -> CompiledForest:
         bad = int(np.flatnonzero(empty_leaf)[0])
         raise fail(model_type, f"leaf node (treeId={tree_ids[bad]}, nodeId={node_ids[bad]}) has no evaluationInfo")
 
-    true_index, false_index, roots, max_depth = validate_tree_structure(
-        model_type, tree_ids, node_ids, is_leaf, true_ids, false_ids
+    true_index, false_index, roots, node_depth = validate_tree_structure(
+        model_type, tree_ids, node_ids, is_leaf,
+        np.array(columns[5], dtype=np.uint64), np.array(columns[6], dtype=np.uint64),
     )
     leaf_values = _leaf_value_matrix(model_type, nodes, is_leaf, n_entries, dimensions, tree_ids, node_ids)
-    children = np.empty(2 * len(records), dtype=np.intp)
-    children[0::2] = true_index
-    children[1::2] = false_index
+
+    # Group nodes by tree (treeId order) so each tree's tables are contiguous and cache-friendly during its walk.
+    _, tree_rank = np.unique(tree_ids, return_inverse=True)
+    order = np.argsort(tree_rank, kind="stable")
+    new_index = np.empty_like(order)
+    new_index[order] = np.arange(order.size)
+    next_s = np.empty(2 * order.size, dtype=np.intp)
+    next_s[0::2] = 2 * new_index[false_index[order]]
+    next_s[1::2] = 2 * new_index[true_index[order]]
+    depths = np.zeros(len(roots), dtype=np.int64)
+    np.maximum.at(depths, tree_rank, node_depth)
     branch_modes = mode[~is_leaf]
     return CompiledForest(
-        feature=np.where(is_leaf, 0, feature).astype(np.intp),
-        threshold=threshold,
-        mode=mode.astype(np.int8),
-        tracks_true=tracks_true,
-        children=children,
-        roots=roots.astype(np.intp),
-        max_depth=max_depth,
-        leaf_values=leaf_values,
+        feature_s=np.repeat(np.where(is_leaf, 0, feature).astype(np.intp)[order], 2),
+        threshold_s=np.repeat(threshold[order], 2),
+        mode_s=np.repeat(mode[order].astype(np.intp), 2),
+        tracks_true_s=np.repeat(tracks_true[order], 2),
+        next_s=next_s,
+        roots=new_index[roots].astype(np.intp),
+        depths=depths,
+        leaf_values=leaf_values[order],
         base=base,
         all_less_equal=bool((branch_modes == LESS_THAN_EQUAL).all()),
-        any_tracks_true=bool(tracks_true[~is_leaf].any()),
     )
 
 

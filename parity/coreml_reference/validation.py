@@ -185,10 +185,10 @@ def validate_tree_structure(
     is_leaf: np.ndarray,
     true_child_ids: np.ndarray,
     false_child_ids: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Resolve child ids to node indices and check Apple's tree rules.
 
-    Returns (true_child_index, false_child_index, root_index per tree, max_depth); leaf rows of the child arrays
+    Returns (true_child_index, false_child_index, root_index per tree, depth per node); leaf rows of the child arrays
     point at the leaf itself. Rules: (treeId, nodeId) unique; referenced children exist in the same tree; a child is
     not its parent; a node has at most one parent; exactly one root per treeId; every node reachable from its root.
     """
@@ -243,11 +243,13 @@ def validate_tree_structure(
                                f"each tree needs exactly one")
     # Level-order walk from the roots: with <= 1 parent per node, any node not reached lies on a cycle.
     reached = np.zeros(n_nodes, dtype=bool)
+    node_depth = np.zeros(n_nodes, dtype=np.int64)
     frontier = roots
     depth = -1
     while frontier.size:
         reached[frontier] = True
         depth += 1
+        node_depth[frontier] = depth
         inner = frontier[~is_leaf[frontier]]
         frontier = np.concatenate([true_index[inner], false_index[inner]])
         if depth > n_nodes:  # cannot happen once parents <= 1 holds; guards against a logic slip becoming a hang
@@ -257,4 +259,4 @@ def validate_tree_structure(
         raise fail(model_type, f"tree node (treeId={tree_ids[bad]}, nodeId={node_ids[bad]}) is not connected to "
                                f"a root (cycle)")
     root_order = roots[np.argsort(tree_rank[roots], kind="stable")]
-    return true_index, false_index, root_order, depth
+    return true_index, false_index, root_order, node_depth
