@@ -18,11 +18,11 @@ from sklearn.linear_model import LogisticRegression, Perceptron
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import KBinsDiscretizer, StandardScaler
 from sklearn.svm import SVC, SVR, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
-from export.errors import UnsupportedEstimatorError
+from export.errors import UnsupportedEstimatorError, UsageError
 from export.to_onnx import SKL2ONNX_ROUTE_OPSET, OnnxOptions, to_onnx
 
 # Tolerances for the skl2onnx route (it computes in the contract dtype):
@@ -159,9 +159,17 @@ def _nan_forest() -> RandomForestClassifier:
     (_nan_forest, "float32", "NaN routing"),
     (lambda: make_pipeline(StandardScaler(), RandomForestRegressor(3, max_depth=3)).fit(DIABETES_X, DIABETES_Y),
      "float32", "exact IR route"),
+    (lambda: make_pipeline(KBinsDiscretizer(encode="ordinal"), LogisticRegression()).fit(IRIS_X, IRIS_Y), "float32",
+     "KBinsDiscretizer"),
 ])
 def test_known_wrong_skl2onnx_cases_are_refused(make: Any, dtype: str, match: str) -> None:
     est = make()
     n_features = est.n_features_in_
     with pytest.raises(UnsupportedEstimatorError, match=match):
         to_onnx(est, None, OnnxOptions(n_features=n_features, input_dtype=dtype))  # type: ignore[arg-type]
+
+
+def test_feature_count_mismatch_is_refused() -> None:
+    est = fit(LogisticRegression(max_iter=1000), IRIS_X, IRIS_Y)
+    with pytest.raises(UsageError, match="fitted on 4 features"):
+        to_onnx(est, None, OnnxOptions(n_features=5, input_dtype="float32"))

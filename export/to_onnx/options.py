@@ -14,8 +14,9 @@ InputDtype = Literal["float32", "float64"]
 Route = Literal["ir", "skl2onnx"]
 
 # Opsets written by each route. The IR route needs ai.onnx.ml 5 for the `TreeEnsemble` operator (double splits and
-# leaf weights, output type = input type); onnxruntime implements it since 1.20 (onnxruntime PR #22333). ai.onnx 21
-# is the default opset paired with ai.onnx.ml 5 in onnx 1.16.
+# leaf weights, output type = input type). onnxruntime's kernel is PR #22333, still in review on 2024-11-05, after the
+# 1.20.0 release (2024-11-01): so the device runtime must be >= 1.21 (verified here on 1.32). ai.onnx 21 is the
+# opset paired with ai.onnx.ml 5 in onnx 1.16.
 IR_ROUTE_OPSET: dict[str, int] = {"": 21, "ai.onnx.ml": 5}
 # skl2onnx route: ai.onnx 17 and ai.onnx.ml 3 run on every onnxruntime >= 1.16 (the first runtime that reads .ort
 # format v6), including the full mobile packages; ml 3 is also what skl2onnx needs for IsolationForest.

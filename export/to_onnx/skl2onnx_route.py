@@ -17,9 +17,10 @@ from sklearn.ensemble import (
     HistGradientBoostingRegressor,
 )
 from sklearn.ensemble._forest import BaseForest
+from sklearn.preprocessing import KBinsDiscretizer, QuantileTransformer
 from sklearn.tree import BaseDecisionTree
 
-from export.errors import ExportFailedError, UnsupportedEstimatorError
+from export.errors import ExportFailedError, UnsupportedEstimatorError, UsageError
 from export.to_onnx.heads import HeadOutput
 from export.to_onnx.options import SKL2ONNX_ROUTE_OPSET, OnnxOptions
 
@@ -53,6 +54,13 @@ def _sub_estimators(estimator: object) -> Iterator[BaseEstimator]:
 def refusal_reason(estimator: object, options: OnnxOptions) -> str | None:
     """Why skl2onnx 1.20 would produce a wrong or dead model for `estimator` (None when no known problem)."""
     estimators = list(_sub_estimators(estimator))
+    if options.input_dtype == "float32":
+        for est in estimators:
+            if isinstance(est, (KBinsDiscretizer, QuantileTransformer)):
+                # Discontinuous in float: KBinsDiscretizer off by a whole bin in 72/2314 cells, QuantileTransformer
+                # by up to 0.025 (onnx-parity.md §1.5); QuantileTransformer is exact in double.
+                return (f"{type(est).__name__} computed in float32 by skl2onnx lands inputs in the wrong bin/quantile; "
+                        "use input_dtype float64 where the runtime loads it")
     for est in estimators:
         if isinstance(est, (HistGradientBoostingClassifier, HistGradientBoostingRegressor)):
             return (f"{type(est).__name__} via skl2onnx 1.20 fails to convert with onnx >= 1.22, uses float32 "
@@ -152,6 +160,10 @@ def convert_with_skl2onnx(estimator: object, options: OnnxOptions) -> tuple[onnx
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
 
+    n_in = getattr(estimator, "n_features_in_", None)
+    if n_in is not None and int(n_in) != options.n_features:
+        raise UsageError(f"OnnxOptions.n_features={options.n_features} but {type(estimator).__name__} was fitted on "
+                         f"{n_in} features")
     reason = refusal_reason(estimator, options)
     if reason is not None:
         raise UnsupportedEstimatorError(f"ONNX skl2onnx route refused for {type(estimator).__name__}: {reason}")
