@@ -135,8 +135,13 @@ def check(
         names = [str(n) for n in estimator.feature_names_in_]
     X_user = _user_rows(inputs, int(n_features), names)
 
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
     opened = [open_artifact(Path(path)) for path in artifacts]
+    timings["open artifacts"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     probes = build_probes(estimator, X_user, int(n_features))
+    timings["build probes"] = time.perf_counter() - clock
     classes = estimator_classes(estimator)
     runtimes = [RuntimeStatus(f"scikit-learn {_sklearn_version()}", None, "ran")]
     artifact_results, runs = _plan_runs(opened, classes, runtimes)
@@ -159,7 +164,9 @@ def check(
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                clock = time.perf_counter()
                 reference = _reference(estimator, X, roles_needed)
+                timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + time.perf_counter() - clock
                 if not skip_drift:
                     other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
                     report.drift += diagnose.reference_drift(
@@ -172,7 +179,10 @@ def check(
         report.probe_data[probe.name] = (probe.X, X, reference)
         progress_bar.step(f"scikit-learn · {probe.name}")
         for artifact, _result, runtime_name, predict in runs:
+            clock = time.perf_counter()
             checks, tie = _evaluate(estimator, artifact, runtime_name, predict, probe.name, X, reference, classes)
+            key = f"{runtime_name} · {artifact.path.name}"
+            timings[key] = timings.get(key, 0.0) + time.perf_counter() - clock
             tie_tolerances.append(tie)
             report.checks += checks
             ran.setdefault(f"{runtime_name}|{artifact.path}", "ran")
@@ -181,7 +191,10 @@ def check(
         runtime_name, path = key.split("|", 1)
         if runtime_name != "Core ML native":
             report.runtimes.append(RuntimeStatus(runtime_name, path, ran[key]))
+    clock = time.perf_counter()
     diagnose.explain(report, estimator, opened, probes)
+    timings["diagnosis"] = time.perf_counter() - clock
+    report.timings = timings
     report.tie_tolerance = max(tie_tolerances) if tie_tolerances else 1e-12
     failed = any(not c.passed for c in report.checks) or any(a.problems for a in report.artifacts)
     report.verdict = "failed" if failed else "passed"

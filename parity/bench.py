@@ -37,4 +37,5 @@ def bench_parity_run(estimator: Any, X: np.ndarray, artifacts: Sequence[str | os
         "ratio": parity_seconds / sklearn_seconds if sklearn_seconds > 0 else float("inf"),
         "target_ratio": 3.0,
         "verdict": report.verdict,
+        "breakdown_seconds": dict(report.timings),
     }

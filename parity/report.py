@@ -107,6 +107,7 @@ class ParityReport:
     # Inputs and references for golden.json: probe name -> (raw X, contract X, {role: reference output}).
     probe_data: dict[str, tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = field(default_factory=dict)
     classes: list[Any] | None = None
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage / runtime (includes comparison)
 
     @property
     def passed(self) -> bool:
@@ -152,6 +153,7 @@ def to_json(report: ParityReport) -> dict[str, Any]:
         "checks": [c.to_json() for c in report.checks],
         "reference_drift": [d.to_json() for d in report.drift],
         "notes": list(report.notes),
+        "timings_seconds": {k: round(v, 4) for k, v in report.timings.items()},
     }
 
 
@@ -250,6 +252,11 @@ def _png(figure: Any) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def _as_rows(values: np.ndarray | None) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    return array.reshape(len(array), -1)
+
+
 def _plots(report: ParityReport) -> list[tuple[str, str]]:
     """(title, base64 PNG) per artifact × numeric output: error histogram and artifact-vs-reference scatter."""
     import matplotlib
@@ -263,24 +270,36 @@ def _plots(report: ParityReport) -> list[tuple[str, str]]:
         if check.comparison.role != "label" and check.expected is not None and check.got is not None:
             grouped.setdefault((check.artifact, check.comparison.output), []).append(check)
     for (artifact, output), checks in grouped.items():
-        expected = np.concatenate([np.asarray(c.expected, dtype=float).ravel() for c in checks])
-        got = np.concatenate([np.asarray(c.got, dtype=float).ravel() for c in checks if c.got is not None])
-        if expected.shape != got.shape:
+        pairs = [(_as_rows(c.expected), _as_rows(c.got), c) for c in checks]
+        if any(e.shape != g.shape for e, g, _ in pairs):
             continue
+        expected = np.concatenate([e.ravel() for e, _, _ in pairs])
+        got = np.concatenate([g.ravel() for _, g, _ in pairs])
+        # Rows that violate the tolerance, repeated over the row's elements, drawn in red.
+        failing = np.concatenate([np.repeat(c.comparison.failing_mask if c.comparison.failing_mask is not None
+                                            else np.zeros(len(e), dtype=bool), e.shape[1]) for e, _, c in pairs])
         keep = np.isfinite(expected) & np.isfinite(got)
+        atol = max((c.comparison.tolerance.atol for _, _, c in pairs if c.comparison.tolerance), default=0.0)
         figure, (left, right) = pyplot.subplots(1, 2, figsize=(10, 3.6))
-        with np.errstate(divide="ignore"):
-            error = np.abs(got[keep] - expected[keep])
+        error = np.abs(got[keep] - expected[keep])
         positive = error[error > 0]
         if len(positive):
             left.hist(np.log10(positive), bins=40, color="#1565c0")
-        left.set_title(f"log10 |error| ({len(error) - len(positive)} exact of {len(error)})")
+        if atol > 0:
+            left.axvline(np.log10(atol), color="#c62828", linestyle="--", label=f"atol {atol:.0e}")
+            left.legend(loc="upper right", fontsize=8)
+        left.set_title(f"log10 |error| ({len(error) - len(positive)} exact of {len(error)})", fontsize=10)
         left.set_xlabel("log10 |artifact − scikit-learn|")
-        right.scatter(expected[keep], got[keep], s=4, alpha=0.5, color="#1565c0")
+        ok = keep & ~failing
+        bad = keep & failing
+        right.scatter(expected[ok], got[ok], s=4, alpha=0.5, color="#1565c0", label="within tolerance")
+        if bad.any():
+            right.scatter(expected[bad], got[bad], s=10, color="#c62828", label="failing rows")
+            right.legend(loc="upper left", fontsize=8)
         right.set_xlabel("scikit-learn")
         right.set_ylabel("artifact")
-        right.set_title("artifact vs reference")
-        figure.suptitle(f"{artifact} · {output}")
+        right.set_title("artifact vs reference", fontsize=10)
+        figure.suptitle(f"{artifact} · {output}", y=1.03)
         images.append((f"{artifact} · {output}", _png(figure)))
         pyplot.close(figure)
     return images
