@@ -131,6 +131,21 @@ def _make_cycle(spec: Any) -> None:
         node.trueChildNodeId = node.falseChildNodeId = other
 
 
+def _own_child(spec: Any) -> None:
+    spec.treeEnsembleClassifier.treeEnsemble.nodes[0].trueChildNodeId = 0
+
+
+def _two_parents(spec: Any) -> None:
+    """Leaf 2 becomes a branch whose children are leaf 1 (already the root's child) and a new leaf."""
+    nodes = spec.treeEnsembleClassifier.treeEnsemble.nodes
+    nodes[2].nodeBehavior = 0
+    nodes[2].ClearField("evaluationInfo")
+    nodes[2].trueChildNodeId, nodes[2].falseChildNodeId = 1, 3
+    leaf = nodes.add()
+    leaf.treeId, leaf.nodeId, leaf.nodeBehavior = 0, 3, 6
+    leaf.evaluationInfo.add().evaluationValue = 1.0
+
+
 # (name, builder, mutation, expected message fragment)
 BREAKAGES: list[tuple[str, Callable[[], Any], Callable[[Any], object], str]] = [
     # envelope (§0.1, §0.4)
@@ -233,6 +248,14 @@ BREAKAGES: list[tuple[str, Callable[[], Any], Callable[[Any], object], str]] = [
         lambda s: setattr(s.treeEnsembleClassifier.treeEnsemble.nodes[0], "branchFeatureIndex", 2),
         "input width",
     ),
+    (
+        "duplicate evaluation index",
+        tree_classifier,
+        lambda s: s.treeEnsembleClassifier.treeEnsemble.nodes[1].evaluationInfo.add(),
+        "duplicate evaluationIndex",
+    ),
+    ("own child", tree_classifier, _own_child, "own child"),
+    ("two parents", tree_classifier, _two_parents, "more than one parent"),
     # GLMs (§1.2, §1.3)
     ("offsets", glm_classifier, lambda s: s.glmClassifier.offset.append(0.0), "one offset per weight row"),
     ("ragged rows", glm_classifier, lambda s: s.glmClassifier.weights[1].value.append(0.0), "same nonzero length"),

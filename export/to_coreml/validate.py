@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any, NoReturn
+
+import numpy as np
 
 from export.errors import ExportFailedError
 from export.to_coreml.protos import FeatureTypes_pb2, GLMClassifier_pb2, Spec, TreeEnsemble_pb2
@@ -192,61 +196,122 @@ def _vectorized_width(spec: Spec, where: str) -> int | None:
 # Tree ensembles (§1.1, TreeEnsembleCommon.cpp).
 
 
-def _check_leaf(where: str, node_field: str, tree_node: Any, d: int) -> None:
-    if len(tree_node.evaluationInfo) == 0:
-        _fail(where, node_field, "a leaf needs at least one evaluationInfo")
-    indices = [info.evaluationIndex for info in tree_node.evaluationInfo]
-    if len(set(indices)) != len(indices):
-        _fail(where, node_field, "duplicate evaluationIndex within a leaf")
-    if any(index >= d for index in indices):
-        _fail(where, node_field, f"evaluationIndex must be < numPredictionDimensions ({d})")
+@dataclass(frozen=True)
+class _TreeArrays:
+    """TreeEnsembleParameters.nodes read once into parallel arrays (node keys as dense int64 ranks)."""
+
+    tree: np.ndarray
+    node: np.ndarray
+    key: np.ndarray  # (treeId, nodeId) as one int64
+    leaf: np.ndarray
+    feature: np.ndarray
+    true_key: np.ndarray
+    false_key: np.ndarray
+    info_owner: np.ndarray  # node position of every evaluationInfo
+    info_index: np.ndarray
+    n_info: np.ndarray
+
+    @classmethod
+    def read(cls, nodes: Any) -> _TreeArrays:
+        n = len(nodes)
+
+        def field(name: str) -> np.ndarray:
+            return np.fromiter(map(attrgetter(name), nodes), dtype=np.uint64, count=n)
+
+        tree, node = field("treeId"), field("nodeId")
+        true_child, false_child = field("trueChildNodeId"), field("falseChildNodeId")
+        _, tree_rank = np.unique(tree, return_inverse=True)
+        ids, id_rank = np.unique(np.concatenate([node, true_child, false_child]), return_inverse=True)
+        stride = np.int64(ids.size)
+        tree_rank = tree_rank.astype(np.int64)
+        id_rank = id_rank.astype(np.int64)
+        n_info = np.fromiter((len(node.evaluationInfo) for node in nodes), dtype=np.int64, count=n)
+        info_index = np.fromiter((info.evaluationIndex for node in nodes for info in node.evaluationInfo),
+                                 dtype=np.uint64, count=int(n_info.sum()))
+        return cls(tree=tree, node=node, key=tree_rank * stride + id_rank[:n],
+                   leaf=np.fromiter(map(attrgetter("nodeBehavior"), nodes), dtype=np.int64, count=n) == _LEAF,
+                   feature=field("branchFeatureIndex"), true_key=tree_rank * stride + id_rank[n:2 * n],
+                   false_key=tree_rank * stride + id_rank[2 * n:], info_owner=np.repeat(np.arange(n), n_info),
+                   info_index=info_index, n_info=n_info)
+
+    def name(self, position: int) -> str:
+        return f"treeEnsemble.nodes[treeId={self.tree[position]}, nodeId={self.node[position]}]"
 
 
-def _link_children(where: str, nodes: dict[tuple[int, int], Any],
-                   input_width: int | None) -> dict[tuple[int, int], tuple[int, int]]:
-    """Check every branch's feature index and children; return child → parent."""
-    parent_of: dict[tuple[int, int], tuple[int, int]] = {}
-    for key, tree_node in nodes.items():
-        if tree_node.nodeBehavior == _LEAF:
-            continue
-        node_field = f"treeEnsemble.nodes[treeId={key[0]}, nodeId={key[1]}]"
-        if input_width is not None and tree_node.branchFeatureIndex >= input_width:
-            _fail(where, node_field, f"branchFeatureIndex must be < the input width ({input_width})")
-        for child_id in (tree_node.trueChildNodeId, tree_node.falseChildNodeId):
-            child = (key[0], child_id)
-            if child not in nodes:
-                _fail(where, node_field, f"child node {child_id} does not exist in tree {key[0]}")
-            if child == key:
-                _fail(where, node_field, "a node cannot be its own child")
-            if child in parent_of and parent_of[child] != key:
-                _fail(where, node_field, f"node {child_id} has more than one parent")
-            parent_of[child] = key
-    return parent_of
+def _check_leaves(where: str, arrays: _TreeArrays, d: int) -> None:
+    empty = np.flatnonzero(arrays.leaf & (arrays.n_info == 0))
+    if empty.size:
+        _fail(where, arrays.name(int(empty[0])), "a leaf needs at least one evaluationInfo")
+    on_leaf = arrays.leaf[arrays.info_owner]
+    too_big = np.flatnonzero(on_leaf & (arrays.info_index >= np.uint64(d)))
+    if too_big.size:
+        _fail(where, arrays.name(int(arrays.info_owner[too_big[0]])),
+              f"evaluationIndex must be < numPredictionDimensions ({d})")
+    # (leaf, evaluationIndex) as one int64: every index is < d here.
+    pairs = np.sort(arrays.info_owner[on_leaf] * d + arrays.info_index[on_leaf].astype(np.int64))
+    repeated = np.flatnonzero(pairs[1:] == pairs[:-1])
+    if repeated.size:
+        _fail(where, arrays.name(int(pairs[repeated[0]] // d)), "duplicate evaluationIndex within a leaf")
 
 
-def _check_tree_graph(where: str, nodes: dict[tuple[int, int], Any],
-                      parent_of: dict[tuple[int, int], tuple[int, int]]) -> None:
-    """Exactly one root per treeId, and every node reached exactly once from the roots (no cycles)."""
-    roots: dict[int, list[tuple[int, int]]] = {}
-    for key in nodes:
-        if key not in parent_of:
-            roots.setdefault(key[0], []).append(key)
-    for tree_id in sorted({key[0] for key in nodes}):
-        if len(roots.get(tree_id, [])) != 1:
-            _fail(where, f"treeEnsemble.nodes[treeId={tree_id}]",
-                  f"a tree needs exactly one root, found {len(roots.get(tree_id, []))}")
-    reached: set[tuple[int, int]] = set()
-    stack = [root for tree_roots in roots.values() for root in tree_roots]
-    while stack:
-        key = stack.pop()
-        if key in reached:
-            _fail(where, "treeEnsemble.nodes", f"node {key} is reached twice (a cycle)")
-        reached.add(key)
-        tree_node = nodes[key]
-        if tree_node.nodeBehavior != _LEAF:
-            stack.extend([(key[0], tree_node.trueChildNodeId), (key[0], tree_node.falseChildNodeId)])
-    if len(reached) != len(nodes):
-        _fail(where, "treeEnsemble.nodes", "every node must be reachable from its tree's root (no cycles)")
+def _check_children(where: str, arrays: _TreeArrays, input_width: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Branch feature indices and child links; return (branch positions, child positions) per link."""
+    branch = np.flatnonzero(~arrays.leaf)
+    if input_width is not None:
+        wide = branch[arrays.feature[branch] >= np.uint64(input_width)]
+        if wide.size:
+            _fail(where, arrays.name(int(wide[0])), f"branchFeatureIndex must be < the input width ({input_width})")
+    order = np.argsort(arrays.key, kind="stable")
+    sorted_keys = arrays.key[order]
+    parents = np.concatenate([branch, branch])
+    child_keys = np.concatenate([arrays.true_key[branch], arrays.false_key[branch]])
+    slot = np.minimum(np.searchsorted(sorted_keys, child_keys), max(sorted_keys.size - 1, 0))
+    missing = np.flatnonzero(sorted_keys[slot] != child_keys)
+    if missing.size:
+        _fail(where, arrays.name(int(parents[missing[0]])), "a child node does not exist in the same tree")
+    children = order[slot]
+    own = np.flatnonzero(children == parents)
+    if own.size:
+        _fail(where, arrays.name(int(parents[own[0]])), "a node cannot be its own child")
+    n = np.int64(arrays.key.size)
+    links = np.unique(children * n + parents)  # (child, parent) as one int64; a parent naming a child twice is one link
+    link_children = links // n
+    repeated = np.flatnonzero(link_children[1:] == link_children[:-1])
+    if repeated.size:
+        _fail(where, arrays.name(int(link_children[repeated[0]])), "the node has more than one parent")
+    return links % n, link_children
+
+
+def _check_tree_graph(where: str, arrays: _TreeArrays, parents: np.ndarray, children: np.ndarray) -> None:
+    """Exactly one root per treeId, and every node reachable from the roots (with one parent at most, a node that
+    is not reached sits on a cycle)."""
+    n = arrays.key.size
+    has_parent = np.zeros(n, dtype=bool)
+    has_parent[children] = True
+    roots = np.flatnonzero(~has_parent)
+    trees, root_counts = np.unique(arrays.tree[roots], return_counts=True)
+    all_trees = np.unique(arrays.tree)
+    bad = [int(t) for t in all_trees if t not in set(trees[root_counts == 1].tolist())]
+    if bad:
+        count = int(root_counts[trees == bad[0]].sum()) if bad[0] in trees else 0
+        _fail(where, f"treeEnsemble.nodes[treeId={bad[0]}]", f"a tree needs exactly one root, found {count}")
+    order = np.argsort(parents, kind="stable")
+    parents_sorted, children_sorted = parents[order], children[order]
+    reached = np.zeros(n, dtype=bool)
+    frontier = roots
+    while frontier.size:
+        reached[frontier] = True
+        start = np.searchsorted(parents_sorted, frontier, side="left")
+        stop = np.searchsorted(parents_sorted, frontier, side="right")
+        lengths = stop - start
+        if lengths.sum() == 0:
+            break
+        offsets = np.repeat(start - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        frontier = children_sorted[offsets]
+        frontier = frontier[~reached[frontier]]
+    if not reached.all():
+        _fail(where, arrays.name(int(np.argmin(reached))),
+              "every node must be reachable from its tree's root (no cycles)")
 
 
 def _check_tree_parameters(where: str, params: Any, input_width: int | None) -> int:
@@ -257,15 +322,13 @@ def _check_tree_parameters(where: str, params: Any, input_width: int | None) -> 
         _fail(where, "treeEnsemble.basePredictionValue", f"length must be 0 or numPredictionDimensions ({d})")
     if len(params.nodes) == 0:
         _fail(where, "treeEnsemble.nodes", "a tree ensemble needs at least one node")
-    nodes: dict[tuple[int, int], Any] = {}
-    for tree_node in params.nodes:
-        key = (tree_node.treeId, tree_node.nodeId)
-        if key in nodes:
-            _fail(where, "treeEnsemble.nodes", f"(treeId, nodeId) {key} is not unique")
-        nodes[key] = tree_node
-        if tree_node.nodeBehavior == _LEAF:
-            _check_leaf(where, f"treeEnsemble.nodes[treeId={key[0]}, nodeId={key[1]}]", tree_node, d)
-    _check_tree_graph(where, nodes, _link_children(where, nodes, input_width))
+    arrays = _TreeArrays.read(params.nodes)
+    _, first, counts = np.unique(arrays.key, return_index=True, return_counts=True)
+    if np.any(counts > 1):
+        _fail(where, arrays.name(int(first[np.argmax(counts > 1)])), "(treeId, nodeId) is not unique")
+    _check_leaves(where, arrays, d)
+    parents, children = _check_children(where, arrays, input_width)
+    _check_tree_graph(where, arrays, parents, children)
     return d
 
 
