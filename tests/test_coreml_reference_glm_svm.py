@@ -77,7 +77,8 @@ def glm_classifier(rows: list[list[float]], offsets: list[float], labels: list, 
 def test_glm_regressor_is_weights_dot_x_plus_offset() -> None:
     x = np.array([[1.0, 2.0], [3.0, 0.0]])
     np.testing.assert_allclose(predict(glm_regressor([2.0, -1.0], 0.5), x)["y"], [0.5, 6.5])
-    np.testing.assert_allclose(predict(glm_regressor([2.0, -1.0], 0.5, transform=1), x)["y"], sigma(np.array([0.5, 6.5])))
+    logit = predict(glm_regressor([2.0, -1.0], 0.5, transform=1), x)["y"]
+    np.testing.assert_allclose(logit, sigma(np.array([0.5, 6.5])))
 
 
 def test_glm_classifier_one_vs_rest_binary_uses_one_row_for_second_label() -> None:
