@@ -52,3 +52,24 @@ def test_ort_files_load_and_match_onnx(tmp_path: Path, route: str, dtype: str) -
 def test_missing_onnx_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="does not exist"):
         to_ort(tmp_path / "nope.onnx", tmp_path)
+
+
+def _setarch_works() -> bool:
+    import platform
+    import shutil
+    import subprocess
+    import sys
+
+    tool = shutil.which("setarch")
+    return bool(sys.platform == "linux" and tool and subprocess.run(
+        [tool, platform.machine(), "-R", "true"], capture_output=True, check=False).returncode == 0)
+
+
+def test_ort_bytes_are_reproducible(tmp_path: Path) -> None:
+    if not _setarch_works():
+        pytest.skip("needs Linux `setarch -R` (ASLR off): ORT's flatbuffer layout follows pointer order")
+    est = GradientBoostingClassifier(n_estimators=10, random_state=0).fit(IRIS_X, IRIS_Y)
+    onnx_path = save_onnx(to_onnx(est, to_ir(est), OnnxOptions(n_features=4)).model, tmp_path / "m.onnx")
+    first, first_config = (p.read_bytes() for p in to_ort(onnx_path, tmp_path / "one"))
+    second, second_config = (p.read_bytes() for p in to_ort(onnx_path, tmp_path / "two"))
+    assert first == second and first_config == second_config

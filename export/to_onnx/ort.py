@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -36,7 +37,10 @@ def to_ort(onnx_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -
         env = dict(os.environ, ORT_CONVERT_ONNX_MODELS_TO_ORT_OPTIMIZATION_LEVEL=_OPTIMIZATION_LEVEL)
         command = [sys.executable, "-m", "onnxruntime.tools.convert_onnx_models_to_ort", str(model_copy),
                    "--output_dir", str(converted), "--optimization_style", "Fixed", "--target_platform", "arm"]
-        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        result = subprocess.run(_without_aslr(command), capture_output=True, text=True, env=env, check=False,
+                                cwd=work_dir)
+        if result.returncode != 0 and "personality" in result.stderr:  # setarch refused (e.g. seccomp): plain run
+            result = subprocess.run(command, capture_output=True, text=True, env=env, check=False, cwd=work_dir)
         produced_ort = sorted(converted.glob("*.ort"))
         produced_config = sorted(converted.glob("*.config"))
         if result.returncode != 0 or len(produced_ort) != 1 or len(produced_config) != 1:
@@ -50,6 +54,17 @@ def to_ort(onnx_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -
         lines = [f"# - {ort_path.name}" if line.startswith("# - ") else line for line in lines]
         _write_atomically(config_path, "\n".join(lines) + "\n")
     return ort_path, config_path
+
+
+def _without_aslr(command: list[str]) -> list[str]:
+    """Runs the converter with address-space randomisation off where Linux `setarch -R` exists. ORT serialises
+    some containers in pointer order, so with ASLR the .ort flatbuffer layout (not its content) changes from run
+    to run; without it, repeated conversions on one machine give identical bytes (measured: 4 runs -> 3 different
+    SHA-256 with ASLR, 5/5 identical without)."""
+    setarch = shutil.which("setarch")
+    if sys.platform != "linux" or setarch is None:
+        return command
+    return [setarch, platform.machine(), "-R", *command]
 
 
 def _write_atomically(path: Path, text: str) -> None:
