@@ -203,6 +203,12 @@ BREAKAGES: list[tuple[str, Callable[[], Any], Callable[[Any], object], str]] = [
         lambda s: setattr(s.description, "predictedFeatureName", "nope"),
         "Double or MultiArray",
     ),
+    (
+        "duplicate labels",
+        glm_classifier,
+        lambda s: s.glmClassifier.int64ClassLabels.vector.__setitem__(1, 0),
+        "class labels must be unique",
+    ),
     # tree ensembles (§1.1)
     (
         "duplicate node id",

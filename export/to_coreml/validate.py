@@ -161,11 +161,13 @@ def _check_classifier_interface(spec: Spec, where: str, labels_kind: str | None)
                   "the probability dictionary's key type must match the class labels' type")
 
 
-def _check_labels(where: str, message: Any, field: str, required: bool) -> tuple[str | None, list[Any]]:
+def _check_labels(where: str, message: Any, field: str, required: bool,
+                  per_sample: bool = False) -> tuple[str | None, list[Any]]:
+    """The ClassLabels oneof: required unless the model type may omit it; unique, except KNN's per-sample labels."""
     kind, labels = _class_labels(message)
     if required and kind is None:
         _fail(where, f"{field}.ClassLabels", "class labels (stringClassLabels or int64ClassLabels) are required")
-    if kind is not None and len(set(labels)) != len(labels) and field != "kNearestNeighborsClassifier":
+    if kind is not None and not per_sample and len(set(labels)) != len(labels):
         _fail(where, f"{field}.ClassLabels", "class labels must be unique")
     return kind, labels
 
@@ -584,7 +586,7 @@ def _check_knn(spec: Spec, where: str) -> None:
         _fail(where, f"{field}.numberOfNeighbors", "defaultValue must be in the allowed set")
     if knn.WhichOneof("WeightingScheme") is None:
         _fail(where, f"{field}.WeightingScheme", "a weighting scheme must be set")
-    kind, labels = _check_labels(where, knn, field, required=False)
+    kind, labels = _check_labels(where, knn, field, required=False, per_sample=True)
     default = knn.WhichOneof("DefaultClassLabel")
     if kind is None and default is None:
         _fail(where, f"{field}.DefaultClassLabel", "needed when no class labels are given")
