@@ -67,7 +67,7 @@ def _setarch_works() -> bool:
 
 def test_ort_bytes_are_reproducible(tmp_path: Path) -> None:
     if not _setarch_works():
-        pytest.skip("needs Linux `setarch -R` (ASLR off): ORT's flatbuffer layout follows pointer order")
+        pytest.skip("needs Linux `setarch -R` (ASLR off): ORT's flatbuffer layout follows heap addresses")
     est = GradientBoostingClassifier(n_estimators=10, random_state=0).fit(IRIS_X, IRIS_Y)
     onnx_path = save_onnx(to_onnx(est, to_ir(est), OnnxOptions(n_features=4)).model, tmp_path / "m.onnx")
     first, first_config = (p.read_bytes() for p in to_ort(onnx_path, tmp_path / "one"))

@@ -57,10 +57,10 @@ def to_ort(onnx_path: str | os.PathLike[str], out_dir: str | os.PathLike[str]) -
 
 
 def _without_aslr(command: list[str]) -> list[str]:
-    """Runs the converter with address-space randomisation off where Linux `setarch -R` exists. ORT serialises
-    some containers in pointer order, so with ASLR the .ort flatbuffer layout (not its content) changes from run
-    to run; without it, repeated conversions on one machine give identical bytes (measured: 4 runs -> 3 different
-    SHA-256 with ASLR, 5/5 identical without)."""
+    """Runs the converter with address-space randomisation off where Linux `setarch -R` exists. With ASLR the .ort
+    flatbuffer layout (not its content: opsets, nodes, attributes, initializers compared equal) changes from run to
+    run, so it evidently follows heap addresses; without ASLR repeated conversions on one machine give identical
+    bytes (measured: 4 runs -> 3 different SHA-256 with ASLR, 5/5 identical without, independent of out_dir)."""
     setarch = shutil.which("setarch")
     if sys.platform != "linux" or setarch is None:
         return command
