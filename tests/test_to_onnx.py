@@ -12,6 +12,7 @@ import onnxruntime as ort
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.decomposition import PCA
 from sklearn.ensemble import (
     ExtraTreesRegressor,
     GradientBoostingClassifier,
@@ -25,7 +26,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import Normalizer, OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils import get_tags
 
@@ -325,6 +326,9 @@ def _fit_cases() -> list[tuple[str, Any, np.ndarray, np.ndarray]]:
                                                                         max_iter=200, random_state=0)),
          DIABETES_X, DIABETES_Y),
         ("scaler_only", StandardScaler(), DIABETES_X, DIABETES_Y),
+        ("normalizer_pca_logistic", make_pipeline(Normalizer("l1"), PCA(3), LogisticRegression(max_iter=300)),
+         IRIS_X, IRIS_Y),
+        ("l2_normalizer", Normalizer(), np.vstack([DIABETES_X, np.zeros((1, 10))]), np.zeros(443)),
         ("imputer_rf", make_pipeline(SimpleImputer(strategy="median"), RandomForestClassifier(8, random_state=0)),
          nan_breast, BREAST_Y),
         ("columns_onehot_logistic", make_pipeline(

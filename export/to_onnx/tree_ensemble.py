@@ -19,7 +19,7 @@ _POST_TRANSFORM_NONE = 0  # TreeEnsemble.post_transform: links are applied as se
 class _Rows:
     """The IR node rows of all emitted trees, one tree copy after another (copy = tree x target)."""
 
-    source: np.ndarray  # row index into the IR arrays; -1 for a synthetic node
+    source: np.ndarray  # row index into the IR arrays (a stump's added leaf repeats its root's row)
     copy: np.ndarray  # which emitted tree copy the row belongs to
     node_id: np.ndarray
     feature: np.ndarray
