@@ -427,6 +427,38 @@ def output_cause(check: CheckResult, n_trees: int | None) -> str | None:
     return _affine_cause(expected, got, c.role)
 
 
+def neighbour_tie_rows(estimator: Any, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For k-NN models: which of `rows` have the k-th and (k+1)-th nearest training points equally far (a reference
+    tie: scikit-learn's pick among equidistant neighbours is arbitrary). All False for other models."""
+    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    ties = np.zeros(len(rows), dtype=bool)
+    if not hasattr(model, "kneighbors") or not len(rows) or int(model.n_neighbors) + 1 > model.n_samples_fit_:
+        return ties
+    points = estimator[:-1].transform(X[rows]) if hasattr(estimator, "steps") else X[rows]
+    k = int(model.n_neighbors)
+    distances, _ = model.kneighbors(points, n_neighbors=k + 1)
+    return np.isclose(distances[:, k - 1], distances[:, k], rtol=1e-12, atol=0.0)
+
+
+def neighbour_tie_cause(estimator: Any, X: np.ndarray, failing: np.ndarray) -> str | None:
+    """k-NN: the k-th and (k+1)-th nearest training points are equally far, so the neighbour set is ambiguous."""
+    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    if not hasattr(model, "kneighbors") or not failing.any():
+        return None
+    rows = X[np.flatnonzero(failing)[:MAX_ROWS_WALKED]]
+    if hasattr(estimator, "steps"):
+        rows = estimator[:-1].transform(rows)
+    k = int(model.n_neighbors)
+    if k + 1 > model.n_samples_fit_:
+        return None
+    distances, _ = model.kneighbors(rows, n_neighbors=k + 1)
+    ties = np.isclose(distances[:, k - 1], distances[:, k], rtol=1e-12, atol=0.0)
+    if ties.all():
+        return (f"neighbour distance tie: the {k}th and {k + 1}th nearest training points are equally far on every "
+                f"failing row, so scikit-learn and the artifact may pick different neighbours")
+    return None
+
+
 def _label_permutation_cause(expected: np.ndarray, got: np.ndarray, failing: np.ndarray | None) -> str | None:
     """Labels consistently renamed (each scikit-learn label always becomes one other label): a class-order swap."""
     if failing is None or not failing.any():
@@ -517,8 +549,12 @@ def explain(report: ParityReport, estimator: Any, artifacts: list[Any], probes: 
         artifact = by_path.get(check.artifact)
         if probe_data is not None and artifact is not None and c.failing_mask is not None:
             cause = tree_cause(estimator, artifact, check.probe, probe_data[1], c.failing_mask)
+        if cause is None and probe_data is not None and c.failing_mask is not None:
+            cause = neighbour_tie_cause(estimator, probe_data[1], c.failing_mask)
         if cause is None:
             cause = output_cause(check, n_trees)
+        if cause and artifact is not None and artifact.dtype == "float32" and report.contract == "float64":
+            cause += " (the artifact takes float32 input under a float64 contract)"
         if cause is None:
             cause = _probe_pattern_cause(check, failing_sets[(check.artifact, check.runtime, c.output)], report)
         c.cause = cause

@@ -363,6 +363,11 @@ def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, 
     n_features = base.shape[1]
     features = _feature_subset(n_features, rng)
     values = np.array(EXTREME_VALUES)
+    if tree_arrays(final_estimator(estimator)) is None:
+        # Arithmetic models (scalers, dot products, float32 NN weights) overflow float32 at ±FLT_MAX by construction;
+        # only trees, which merely compare x, get those values.
+        values = values[np.abs(values) < F32_MAX]
+        probes.notes.append("extremes: ±largest float32 used only for tree models (arithmetic overflows float32 there)")
     per_feature = _place(base, rng, np.tile(features, len(values)), np.repeat(values, len(features)))
     whole_rows = np.repeat(values[:, None], n_features, axis=1)
     X = np.vstack([per_feature, whole_rows])
@@ -371,7 +376,8 @@ def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, 
         # Try the finite-in-float32 values alone before giving up (1e30 and ±float32 max are all finite).
         probes.notes.append(f"extremes probes skipped: scikit-learn refuses them ({refused})")
         return
-    probes.sets.append(ProbeSet("extremes", X, "0, -0.0, ±1e30, ±largest float32 per feature and as whole rows"))
+    described = ", ".join(f"{v:g}" for v in values)
+    probes.sets.append(ProbeSet("extremes", X, f"{described} per feature and as whole rows"))
 
 
 def _one_hot_encoders(estimator: Any, n_features: int) -> list[tuple[Any, np.ndarray]]:

@@ -119,6 +119,7 @@ class Artifact:
     dtype: Literal["float32", "float64"]  # precision of the artifact's inputs/outputs
     handle: Any = None
     compiled: Any = None  # Core ML: the evaluator's compiled model, reused across probe sets
+    float32_weights: bool = False  # Core ML NeuralNetwork inside: weights are stored as float32
     notes: list[str] = field(default_factory=list)
 
     def output_for(self, role: str) -> str | None:
@@ -305,7 +306,17 @@ def _open_coreml(path: Path) -> Artifact:
     artifact = Artifact(path=path, kind="coreml", runtime="Core ML reference evaluator (parity.coreml_reference)",
                         roles=roles, class_labels=class_labels, dtype="float64", handle=spec)
     artifact.compiled = compiled
+    artifact.float32_weights = any(kind.startswith("neuralNetwork") for kind in coreml_model_types(spec))
     return artifact
+
+
+def coreml_model_types(spec: Any) -> list[str]:
+    """Model types in a spec, pipelines flattened (Model.Type oneof names)."""
+    kind = spec.WhichOneof("Type") or ""
+    if kind in ("pipeline", "pipelineClassifier", "pipelineRegressor"):
+        pipeline = spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline
+        return [k for sub in pipeline.models for k in coreml_model_types(sub)]
+    return [kind]
 
 
 def _canonical_role(role: str) -> str:

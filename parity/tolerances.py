@@ -65,10 +65,19 @@ def is_svc_with_probability(estimator: object) -> bool:
 
 
 def choose_tolerance(
-    role: Role, artifact: ArtifactKind, dtype: Dtype, estimator: object, output_scale: float = 1.0
+    role: Role,
+    artifact: ArtifactKind,
+    dtype: Dtype,
+    estimator: object,
+    output_scale: float = 1.0,
+    float32_weights: bool = False,
 ) -> Tolerance:
-    """The tolerance for one output of one artifact; `output_scale` = max(1, robust range of the reference output)."""
-    family = model_family(estimator)
+    """The tolerance for one output of one artifact; `output_scale` = max(1, robust range of the reference output).
+
+    `float32_weights`: the artifact itself stores float32 weights (a Core ML NeuralNetwork, which our writer also uses
+    for multinomial logistic regression), whatever the estimator's family.
+    """
+    family = "nn" if float32_weights else model_family(estimator)
     if role == "label":
         return Tolerance(0.0, 0.0, "labels are compared exactly (reference ties excused)")
     if dtype == "float32":
@@ -89,6 +98,8 @@ def choose_tolerance(
         return Tolerance(1e-12, 1e-12 * output_scale, "double sums of tree leaves in a different order")
     if family == "knn":
         return Tolerance(1e-12, 1e-12 * output_scale, "neighbour averages in double, summed in a different order")
+    if family == "svm" and role == "probabilities" and artifact != "coreml":
+        return Tolerance(1e-6, 1e-6, "skl2onnx's SVM probability path computes partly in float (4.8e-7 measured, §1.5)")
     if family == "svm":
         return Tolerance(1e-9, 1e-9 * output_scale, "double kernel sums in a different order; exp from another libm")
     if role == "probabilities":
