@@ -414,18 +414,26 @@ def test_normalizer_and_imputer() -> None:
 
 def test_one_hot_real_categories_and_unknowns() -> None:
     spec = to_spec(ir.OneHotEncoder(categories=(np.array([1, 3]), np.array([0, 2, 5]))), CoreMLInterface(n_features=2))
-    models = spec.pipeline.models
-    assert [m.WhichOneof("Type") for m in models] == [
-        "arrayFeatureExtractor",
-        "oneHotEncoder",
-        "arrayFeatureExtractor",
-        "oneHotEncoder",
-        "featureVectorizer",
+    assert spec.WhichOneof("Type") == "treeEnsembleRegressor"
+    params = spec.treeEnsembleRegressor.treeEnsemble
+    assert params.numPredictionDimensions == 5
+    roots = [n for n in params.nodes if n.nodeId == 0]
+    # One BranchOnValueEqual stump per (column, category), with the real category values, in output order.
+    assert [(n.treeId, n.branchFeatureIndex, n.branchFeatureValue) for n in roots] == [
+        (0, 0, 1.0),
+        (1, 0, 3.0),
+        (2, 1, 0.0),
+        (3, 1, 2.0),
+        (4, 1, 5.0),
     ]
-    assert list(models[3].oneHotEncoder.int64Categories.vector) == [0, 2, 5]
-    assert models[1].oneHotEncoder.handleUnknown == 1  # IgnoreUnknown
-    out = predict(spec, np.array([[3.0, 5.0], [2.0, 7.0]]))["transformed_features"]
-    np.testing.assert_array_equal(out, [[0, 1, 0, 0, 1], [0, 0, 0, 0, 0]])
+    assert {n.nodeBehavior for n in roots} == {TREE_NODE.BranchOnValueEqual}
+    assert not any(n.missingValueTracksTrueChild for n in roots)
+    rows = np.array([[3.0, 5.0], [2.0, 7.0], [np.nan, 2.0], [1.5, -0.0], [1e30, 5.7]])
+    out = predict(spec, rows)["transformed_features"]
+    # Unseen (2, 7), NaN, non-integer (1.5, 5.7) and huge values are unknown → zeros; -0.0 equals category 0.
+    np.testing.assert_array_equal(
+        out, [[0, 1, 0, 0, 1], [0, 0, 0, 0, 0], [0, 0, 0, 1, 0], [0, 0, 1, 0, 0], [0, 0, 0, 0, 0]]
+    )
 
 
 def test_one_hot_string_categories_are_refused() -> None:

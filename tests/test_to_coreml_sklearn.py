@@ -249,8 +249,8 @@ def test_missing_values_follow_sklearn_routing() -> None:
 
 
 def test_column_transformer_with_one_hot_and_unknown_categories() -> None:
-    """ColumnTransformer(scaler | one-hot with real, non-0..n-1 categories) → logistic regression, with categories
-    unseen at fit time in the evaluation rows (IgnoreUnknown → zeros, like handle_unknown='ignore')."""
+    """ColumnTransformer(scaler | one-hot with real, non-0..n-1 categories) → logistic regression, with unseen,
+    non-integer and NaN categories in the evaluation rows (zeros, like handle_unknown='ignore')."""
     rng = np.random.default_rng(1)
     X = np.column_stack([rng.normal(size=200), rng.normal(size=200), rng.choice([2, 5, 9], size=200)])
     y = ((X[:, 0] > 0) ^ (X[:, 2] == 5)).astype(int)
@@ -263,6 +263,8 @@ def test_column_transformer_with_one_hot_and_unknown_categories() -> None:
     estimator = pipeline.make_pipeline(transformer, linear_model.LogisticRegression()).fit(X, y)
     X_eval = X.copy()
     X_eval[::10, 2] = 7  # unknown category
+    X_eval[1::10, 2] = 5.5  # not an integer: unknown to scikit-learn, must not be truncated to category 5
+    X_eval[2::10, 2] = np.nan  # unseen NaN: unknown → zeros
     out = _export(estimator, X_eval, named=True)
     np.testing.assert_array_equal(out["classLabel"], estimator.predict(X_eval))
     np.testing.assert_allclose(out["classProbability"], estimator.predict_proba(X_eval), rtol=0, atol=DOUBLE_TOL)

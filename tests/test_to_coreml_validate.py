@@ -102,6 +102,19 @@ def transform_pipeline() -> Any:
     return to_spec(node, CoreMLInterface(n_features=3))
 
 
+def one_hot_encoder() -> Any:
+    """Core ML's own OneHotEncoder (our writer uses exact equality stumps instead; Apple's converter emits this)."""
+    spec = Model_pb2.Model(specificationVersion=1)
+    source = spec.description.input.add(name="category")
+    source.type.int64Type.SetInParent()
+    target = spec.description.output.add(name="indicators")
+    target.type.multiArrayType.shape.append(2)
+    target.type.multiArrayType.dataType = FeatureTypes_pb2.ArrayFeatureType.DOUBLE
+    spec.oneHotEncoder.int64Categories.vector.extend([4, 8])
+    spec.oneHotEncoder.handleUnknown = 1
+    return spec
+
+
 def models_of(spec: Any) -> list[Any]:
     kind = spec.WhichOneof("Type")
     return list((spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline).models)
@@ -315,9 +328,15 @@ BREAKAGES: list[tuple[str, Callable[[], Any], Callable[[Any], object], str]] = [
     ),
     (
         "one-hot category type",
-        transform_pipeline,
-        lambda s: sub(s, "oneHotEncoder").oneHotEncoder.stringCategories.vector.append("x"),
+        one_hot_encoder,
+        lambda s: s.oneHotEncoder.stringCategories.vector.append("x"),
         "int64Categories",
+    ),
+    (
+        "one-hot width",
+        one_hot_encoder,
+        lambda s: s.oneHotEncoder.int64Categories.vector.append(7),
+        "MultiArray of 3 values",
     ),
     (
         "extract index",

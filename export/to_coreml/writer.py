@@ -15,7 +15,7 @@ from export.to_coreml.metadata import apply_descriptions
 from export.to_coreml.nearest_neighbors import nearest_neighbors_model
 from export.to_coreml.neural_network import nn_classifier_model, nn_regressor_models
 from export.to_coreml.normalizer import normalizer_model
-from export.to_coreml.one_hot import one_hot_models
+from export.to_coreml.one_hot import one_hot_model
 from export.to_coreml.pipeline import (
     PipelineKind,
     array_feature_extractor_model,
@@ -70,7 +70,7 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
         case ir.Imputer():
             return _Lowered([imputer_model(node, source, output_name)], [output])
         case ir.OneHotEncoder():
-            return _Lowered(one_hot_models(node, source, output_name, names), [output])
+            return _Lowered([one_hot_model(node, source, output_name)], [output])
         case ir.Linear():
             return _Lowered(affine_models(node.weights, node.bias, source, output_name, names), [output])
         case ir.ColumnSelect():
