@@ -303,6 +303,21 @@ def test_binary_mlp_folds_zero_row_then_softmax() -> None:
     assert out["classLabel"].tolist() == [int(z > 0)]
 
 
+def test_binary_network_with_activated_last_layer_and_no_probabilities() -> None:
+    # Last layer tanh (not foldable): a [[0], [1]] layer is appended; link 'none' → no softmax, no probabilities,
+    # label = labels[1] iff tanh(z) > 0.
+    layers = (ir.DenseLayer(np.array([[1.0, -1.0]]), np.array([0.25]), "tanh"),)
+    spec = to_spec(
+        ir.NeuralNetwork(layers, ir.Classification(np.array([5, 6]), "none", False)), CoreMLInterface(n_features=2)
+    )
+    network = spec.neuralNetworkClassifier
+    assert [layer.WhichOneof("layer") for layer in network.layers] == ["innerProduct", "activation", "innerProduct"]
+    assert list(network.layers[2].innerProduct.weights.floatValue) == [0.0, 1.0]
+    assert [o.name for o in spec.description.output] == ["classLabel"]
+    out = predict(spec, np.array([[1.0, 0.0], [0.0, 1.0]]))  # z = 1.25 → 6; z = -0.75 → 5
+    assert out["classLabel"].tolist() == [6, 5]
+
+
 def test_mlp_regressor_single_target_is_nn_then_extractor() -> None:
     node = _mlp(ir.Regression(), 1)
     spec = to_spec(node, CoreMLInterface(n_features=2))
