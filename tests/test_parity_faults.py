@@ -35,11 +35,12 @@ LOGISTIC = LogisticRegression().fit(X, Y)
 
 
 def write(estimator: Any, node: Any, directory: Path, kind: str, dtype: str = "float64") -> Path:
+    n_features = int(estimator.n_features_in_)
     if kind == "coreml":
         path = directory / "model.mlmodel"
-        save_spec(to_spec(node, CoreMLInterface(n_features=X.shape[1])), path)
+        save_spec(to_spec(node, CoreMLInterface(n_features=n_features)), path)
         return path
-    exported = to_onnx(estimator, node, OnnxOptions(n_features=X.shape[1], input_dtype=dtype))  # type: ignore[arg-type]
+    exported = to_onnx(estimator, node, OnnxOptions(n_features=n_features, input_dtype=dtype))  # type: ignore[arg-type]
     assert exported.route == "ir"  # the fault must reach the graph
     path = directory / f"model_{dtype}.onnx"
     save_onnx(exported.model, path)
@@ -154,3 +155,66 @@ def test_injected_fault_is_caught_and_named(fault: str, kind: str, tmp_path: Pat
     assert report.verdict == "failed", f"{fault} not caught in {kind}"
     causes = [c.comparison.cause or "" for c in report.failures()] + [p for a in report.artifacts for p in a.problems]
     assert any(all(word in cause for word in words) for cause in causes), (fault, kind, causes)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Faithful exports across families pass under both input contracts.
+
+
+def _families() -> dict[str, tuple[Any, np.ndarray, np.ndarray | None]]:
+    from sklearn.datasets import load_iris, make_regression
+    from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LinearRegression
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+    from sklearn.tree import DecisionTreeRegressor
+
+    iris_X, iris_y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])[iris_y]
+    reg_X, reg_y = make_regression(n_samples=150, n_features=4, random_state=0)
+    return {
+        "forest-string-labels": (RandomForestClassifier(n_estimators=4, max_depth=4, random_state=0), iris_X, names),
+        "gradient-boosting-3-class": (GradientBoostingClassifier(n_estimators=8, random_state=0), iris_X, iris_y),
+        "hist-gradient-boosting": (HistGradientBoostingRegressor(max_iter=8), reg_X, reg_y),
+        "scaler-logistic-3-class": (make_pipeline(StandardScaler(), LogisticRegression()), iris_X, iris_y),
+        "linear-regression": (LinearRegression(), reg_X, reg_y),
+        "scaler-svc-probability": (make_pipeline(StandardScaler(), SVC(probability=True, random_state=0)), iris_X,
+                                   iris_y),
+        "knn": (KNeighborsClassifier(), iris_X, iris_y),
+        "scaler-mlp": (make_pipeline(StandardScaler(), MLPClassifier(max_iter=200, random_state=0)), iris_X, iris_y),
+        "scaler": (StandardScaler(), reg_X, None),
+        "imputer-tree": (make_pipeline(SimpleImputer(), DecisionTreeRegressor(max_depth=4)), reg_X, reg_y),
+    }
+
+
+FAMILIES = _families()
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("contract", ["float64", "float32"])
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_faithful_exports_of_every_family_pass(family: str, contract: str, tmp_path: Path) -> None:
+    estimator, features, target = FAMILIES[family]
+    estimator = estimator.fit(features, target) if target is not None else estimator.fit(features)
+    node = to_ir(estimator)
+    paths = [write(estimator, node, tmp_path, "coreml")]
+    exported = to_onnx(estimator, node, OnnxOptions(n_features=features.shape[1], input_dtype=contract))  # type: ignore[arg-type]
+    save_onnx(exported.model, tmp_path / "model.onnx")
+    paths.append(tmp_path / "model.onnx")
+    report = parity.check(estimator, paths, inputs=features, contract=contract)
+    assert report.verdict == "passed", parity.to_markdown(report)
+
+
+def test_float32_hgb_artifact_under_float64_contract_fails_with_reason(tmp_path: Path) -> None:
+    # A float32 artifact cannot reproduce float64 HGB routing (docs/onnx-parity.md §1.4 reading 2).
+    estimator, features, target = FAMILIES["hist-gradient-boosting"]
+    estimator = estimator.fit(features, target)
+    path = write(estimator, to_ir(estimator), tmp_path, "onnx", dtype="float32")
+    report = parity.check(estimator, [path], inputs=features, contract="float64")
+    assert report.verdict == "failed"
+    causes = [c.comparison.cause or "" for c in report.failures()]
+    assert any("routing diverges" in c and "float32 input under a float64 contract" in c for c in causes), causes

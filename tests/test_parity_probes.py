@@ -119,8 +119,13 @@ def test_unseen_categories_and_extremes() -> None:
     extremes = probes.by_name("extremes")
     assert extremes is not None
     values = set(extremes.X.ravel().tolist())
-    assert {1e30, -1e30, float(np.finfo(np.float32).max)} <= values
+    assert {1e30, -1e30} <= values
+    assert float(np.finfo(np.float32).max) not in values  # arithmetic models: ±FLT_MAX overflows float32 anyway
     assert any(np.signbit(v) and v == 0 for v in extremes.X.ravel())  # -0.0 really present
+    tree = DecisionTreeRegressor(max_depth=2).fit(X_REG, Y_REG)
+    tree_extremes = build_probes(tree, X_REG, 4).by_name("extremes")
+    assert tree_extremes is not None
+    assert {float(np.finfo(np.float32).max), -float(np.finfo(np.float32).max)} <= set(tree_extremes.X.ravel().tolist())
 
 
 def test_model_only_probes_without_data() -> None:
