@@ -86,7 +86,7 @@ def vectorize_features(features: Sequence[Any], env: Mapping[str, Column]) -> np
         column = env[feature.name]
         if isinstance(column, DictColumn):
             raise CoreMLSpecError(f"feature {feature.name!r}: a dictionary value reached a vectorized input")
-        block = np.asarray(column, dtype=np.float64).reshape(column.shape[0], -1)
+        block = as_row_matrix(np.asarray(column, dtype=np.float64))
         if block.shape[1] != width:
             raise CoreMLSpecError(
                 f"feature {feature.name!r}: carries {block.shape[1]} values per row but its description declares "
@@ -96,6 +96,11 @@ def vectorize_features(features: Sequence[Any], env: Mapping[str, Column]) -> np
     if len(blocks) == 1:
         return blocks[0]
     return np.concatenate(blocks, axis=1)
+
+
+def as_row_matrix(array: np.ndarray) -> np.ndarray:
+    """(n, ...) -> (n, w) with w the product of the trailing dimensions (also for n == 0, unlike reshape(n, -1))."""
+    return array.reshape(array.shape[0], int(np.prod(array.shape[1:], dtype=np.int64)))
 
 
 def row_count(env: Mapping[str, Column]) -> int:
@@ -284,7 +289,7 @@ def public_output(feature: Any, column: Column, class_order: Sequence[Any] | Non
     if kind == "stringType":
         return _expect_one_per_row(feature, column).astype(object)
     if kind == "multiArrayType":
-        return column.reshape(column.shape[0], -1).astype(np.float64)
+        return as_row_matrix(column).astype(np.float64)
     raise CoreMLSpecError(f"output {feature.name!r} has unsupported type {kind}")
 
 
