@@ -201,7 +201,12 @@ def _exercise(model: Any, inputs: Any) -> None:
 
 
 # CI runs 150 examples per test (a few seconds); raise COREML_REFERENCE_FUZZ_EXAMPLES for a longer local hunt.
-FUZZ = settings(max_examples=int(os.environ.get("COREML_REFERENCE_FUZZ_EXAMPLES", "150")), deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+FUZZ = settings(
+    max_examples=int(os.environ.get("COREML_REFERENCE_FUZZ_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    database=None,
+)
 
 
 @FUZZ
