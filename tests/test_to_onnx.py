@@ -315,6 +315,7 @@ def _fit_cases() -> list[tuple[str, Any, np.ndarray, np.ndarray]]:
         ("hgb_iris", HistGradientBoostingClassifier(max_iter=10, random_state=0), IRIS_X, IRIS_Y),
         ("hgb_regressor", HistGradientBoostingRegressor(max_iter=25, random_state=0), DIABETES_X, DIABETES_Y),
         ("et_regressor", ExtraTreesRegressor(n_estimators=8, random_state=0), DIABETES_X, DIABETES_Y),
+        ("rf_iris", RandomForestClassifier(n_estimators=12, random_state=0), IRIS_X, IRIS_Y),
         ("scaler_rf", make_pipeline(StandardScaler(), RandomForestRegressor(8, random_state=0)), DIABETES_X,
          DIABETES_Y),
         ("logistic_iris", make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), IRIS_X, IRIS_Y),
@@ -448,3 +449,35 @@ def test_infinite_thresholds_compare_like_ieee() -> None:
     X = np.array([[-np.inf], [0.0], [1e308], [np.inf], [np.nan]])
     out = run(to_onnx(None, node, OnnxOptions(n_features=1)).model, X)
     np.testing.assert_array_equal(out["prediction"][:, 0], [11, 11, 11, 21, 22])
+
+
+def test_leaf_index_encoding_three_outputs_hand_computed() -> None:
+    """n_outputs >= 3 with whole-row leaves: one TreeEnsemble naming the reached leaves, then Gather + ReduceSum.
+    Mixes a whole-row leaf tree, a stump and (tree 2) per-target leaves; expected values summed by hand."""
+    node = ir.TreeEnsemble(
+        n_features=2,
+        tree_id=[0, 0, 0, 0, 0, 1, 2, 2, 2],
+        node_id=[0, 1, 2, 3, 4, 0, 0, 1, 2],
+        feature=[0, -1, 1, -1, -1, -1, 1, -1, -1],
+        threshold=[1.0, 0, 2.5, 0, 0, 0, 0.0, 0, 0],
+        mode=[ir.BranchMode.LEQ, 0, ir.BranchMode.LT, 0, 0, 0, ir.BranchMode.LEQ, 0, 0],
+        true_child=[1, -1, 3, -1, -1, -1, 1, -1, -1], false_child=[2, -1, 4, -1, -1, -1, 2, -1, -1],
+        missing_tracks_true=[True, False, False, False, False, False, True, False, False],
+        leaf_value=[[0, 0, 0], [1, 2, 3], [0, 0, 0], [10, 20, 30], [100, 200, 300], [0.5, 0.25, 0.125],
+                    [0, 0, 0], [7, 8, 9], [70, 80, 90]],
+        leaf_target=[-1, -1, -1, -1, -1, -1, -1, 2, 0],  # tree 2: left leaf adds 9 to dim 2, right adds 70 to dim 0
+        base=[1000.0, 2000.0, 3000.0], task=ir.Regression(3), compares_float32=False)
+    X = np.array([[0.0, -1.0], [2.0, 1.0], [2.0, 3.0], [np.nan, np.nan], [5.0, np.nan]])
+    tree0 = np.array([[1, 2, 3], [10, 20, 30], [100, 200, 300], [1, 2, 3], [100, 200, 300]], dtype=float)
+    tree2 = np.array([[0, 0, 9], [70, 0, 0], [70, 0, 0], [0, 0, 9], [0, 0, 9]], dtype=float)
+    expected = np.array([1000.0, 2000.0, 3000.0]) + tree0 + np.array([0.5, 0.25, 0.125]) + tree2
+    model = to_onnx(None, node, OnnxOptions(n_features=2)).model
+    assert {"Gather", "ReduceSum"} <= {n.op_type for n in model.graph.node}
+    np.testing.assert_array_equal(run(model, X)["prediction"], expected)
+
+
+def test_two_output_forest_keeps_direct_encoding() -> None:
+    est = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(BREAST_X, BREAST_Y)
+    node = forest_ir(est)  # two whole-row columns
+    ops = {n.op_type for n in to_onnx(est, node, OnnxOptions(n_features=30)).model.graph.node}
+    assert "ReduceSum" not in ops and "TreeEnsemble" in ops
