@@ -88,7 +88,14 @@ def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None
 
         X, _ = load_table(inputs, n_features, feature_names)
         return X
-    if hasattr(inputs, "to_numpy"):  # pandas DataFrame
+    if hasattr(inputs, "columns") and hasattr(inputs, "to_numpy"):  # pandas DataFrame: columns by name when known
+        columns = [str(c) for c in inputs.columns]
+        if feature_names is not None and columns != list(feature_names):
+            missing = [n for n in feature_names if n not in columns]
+            if missing:
+                raise ParityInputError(f"inputs: DataFrame lacks feature columns {missing}; "
+                                       f"expected {list(feature_names)}")
+            inputs = inputs[list(feature_names)]
         inputs = inputs.to_numpy(dtype=np.float64)
     X = np.asarray(inputs, dtype=np.float64)
     if X.ndim == 1:
@@ -157,7 +164,7 @@ def check(
     if skip_drift:
         report.notes.append("reference drift float64 vs float32 is zero by construction: scikit-learn casts the input "
                             "of this tree model to float32 itself")
-    ran: dict[str, str] = {}
+    ran: dict[str, list[Any]] = {}
     tie_tolerances: list[float] = []
     for probe in probes.sets:
         X = contract_inputs(probe.X, contract)
@@ -185,12 +192,21 @@ def check(
             timings[key] = timings.get(key, 0.0) + time.perf_counter() - clock
             tie_tolerances.append(tie)
             report.checks += checks
-            ran.setdefault(f"{runtime_name}|{artifact.path}", "ran")
+            outcome = ran.setdefault(f"{runtime_name}|{artifact.path}", [0, 0, ""])  # [ran, raised, first error]
+            error = next((c.comparison.cause for c in checks if c.comparison.cause
+                          and c.comparison.cause.startswith(f"{runtime_name} raised")), None)
+            if error:
+                outcome[1] += 1
+                outcome[2] = outcome[2] or error
+            else:
+                outcome[0] += 1
             progress_bar.step(f"{artifact.path.name} · {probe.name}")
-    for key in ran:
+    for key, (succeeded, raised, first_error) in ran.items():
         runtime_name, path = key.split("|", 1)
+        status = "ran" if not raised else (f"failed to run: {first_error}" if not succeeded else
+                                           f"ran, but raised on {raised} probe sets: {first_error}")
         if runtime_name != "Core ML native":
-            report.runtimes.append(RuntimeStatus(runtime_name, path, ran[key]))
+            report.runtimes.append(RuntimeStatus(runtime_name, path, status))
     clock = time.perf_counter()
     diagnose.explain(report, estimator, opened, probes)
     timings["diagnosis"] = time.perf_counter() - clock

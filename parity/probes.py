@@ -141,6 +141,8 @@ def _column_transformer_map(transformer: Any) -> np.ndarray | None:
 def tree_splits(estimator: Any, n_features: int) -> tuple[TreeSplits | None, str | None]:
     """Splits of the tree model in raw-input coordinates, or (None, reason the probes are skipped)."""
     steps = list(estimator.steps) if hasattr(estimator, "steps") else [("model", estimator)]
+    if tree_arrays(steps[-1][1]) is None:
+        return None, None  # not a tree model: no thresholds to probe
     mapping = np.arange(n_features)
     for step_name, step in steps[:-1]:
         step_map = _column_map(step, len(mapping))

@@ -150,3 +150,25 @@ def test_coreml_native_is_never_reported_as_passed(classification: tuple[np.ndar
     assert all(r.status != "passed" for r in report.runtimes)
     evaluator = [r for r in report.runtimes if r.runtime.startswith("Core ML reference")]
     assert evaluator and evaluator[0].status == "ran"
+
+
+def test_dataframe_inputs_are_matched_by_column_name(classification: tuple[np.ndarray, np.ndarray],
+                                                     tmp_path: Path) -> None:
+    import pandas as pd
+
+    X, y = classification
+    names = [f"f{i}" for i in range(5)]
+    model = LogisticRegression().fit(X, y)
+    path = skl2onnx_artifact(model, X, tmp_path / "logistic.onnx")
+    shuffled = pd.DataFrame(X, columns=names)[names[::-1]]  # same data, columns in reverse order
+    report = parity.check(model, [path], inputs=shuffled, contract="float32", feature_names=names)
+    assert report.verdict == "passed", parity.to_markdown(report)
+    with pytest.raises(ParityInputError, match="lacks feature columns"):
+        parity.check(model, [path], inputs=shuffled.drop(columns=["f2"]), feature_names=names)
+
+
+def test_non_tree_model_gets_no_threshold_note(classification: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    X, y = classification
+    model = LogisticRegression().fit(X, y)
+    report = parity.check(model, [skl2onnx_artifact(model, X, tmp_path / "m.onnx")], inputs=X, contract="float32")
+    assert not any("threshold" in note for note in report.notes)
