@@ -122,7 +122,8 @@ class IrFamily:
 
 
 IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
-    ir.TreeEnsemble: IrFamily(_tree_ensemble, "ai.onnx.ml TreeEnsemble (opset 5, double) + Add"),
+    ir.TreeEnsemble: IrFamily(_tree_ensemble, "ai.onnx.ml TreeEnsemble (opset 5, double) + Add; >= 3 whole-row "
+                                              "outputs: + Cast, Gather, ReduceSum (leaf-index encoding)"),
     ir.LinearModel: IrFamily(_linear_model, "Gemm (double)"),
     ir.NeuralNetwork: IrFamily(_neural_network, "Gemm + Relu/Tanh/Sigmoid (double)"),
     ir.Scaler: IrFamily(_scaler, "Sub + Mul (double)"),
@@ -167,8 +168,11 @@ def build_ir_model(node: ir.Node, options: OnnxOptions) -> tuple[onnx.ModelProto
     b = GraphBuilder()
     x = options.input_name
     if options.input_dtype == "float32":
-        # float32 -> double is exact, and the IR is exact for every double input (thresholds snapped by the
-        # front-end), so the double graph on cast inputs is exactly the model on float32-rounded inputs.
+        # Why a Cast and not float splits: the float32 contract's reference is scikit-learn on double(v) for the
+        # float32 v the app feeds. Cast(float -> double) is exact (every float32 is a double), so the double graph
+        # sees exactly double(v); that graph computes the IR on any double input, and the IR is exact for any double
+        # input (the front-end snapped thresholds for scikit-learn's float32 comparison, HGB compares doubles).
+        # Hence routing is exactly the reference's; the only float32 rounding is the final Cast of the outputs.
         x = b.op("Cast", [x], "input_double", to=onnx.TensorProto.DOUBLE)
     values, width = _emit(b, x, options.n_features, node)
     task = ir.task_of(node)

@@ -1,4 +1,8 @@
-"""IR TreeEnsemble -> one ai.onnx.ml opset-5 `TreeEnsemble` node (double splits and leaf weights) plus Add(base)."""
+"""IR TreeEnsemble -> ai.onnx.ml opset-5 `TreeEnsemble` (double splits and leaf weights) + Add(base).
+
+Two exact encodings: direct (the operator sums leaf weights per target) and, for trees whose leaves add to >= 3
+outputs at once, leaf-index (the operator names the reached leaves, a Gather + ReduceSum adds their value rows).
+"""
 
 from __future__ import annotations
 
