@@ -204,6 +204,18 @@ def onnx_trees(path: Any) -> list[WalkTree] | None:
     return trees or None
 
 
+def _onnx_trees_for(path: Any) -> list[WalkTree] | None:
+    """Trees of an .onnx file; for an .ort (a flatbuffer we don't parse) those of the sibling .onnx it was made from,
+    which the exporter writes next to it under the same name."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix.lower() == ".ort":
+        sibling = path.with_suffix(".onnx")
+        return onnx_trees(sibling) if sibling.is_file() else None
+    return onnx_trees(path)
+
+
 def _ints(attrs: dict[str, Any], name: str) -> np.ndarray:
     return np.array(list(attrs[name].ints), dtype=np.int64) if name in attrs else np.zeros(0, dtype=np.int64)
 
@@ -378,8 +390,7 @@ def tree_cause(estimator: Any, artifact: Any, probe: str, X: np.ndarray, failing
     if reference is None:
         return None
     try:
-        theirs = coreml_trees(artifact.handle) if artifact.kind == "coreml" else (
-            onnx_trees(artifact.path) if artifact.kind == "onnx" else None)
+        theirs = coreml_trees(artifact.handle) if artifact.kind == "coreml" else _onnx_trees_for(artifact.path)
     except (KeyError, ValueError, IndexError) as exc:
         return f"(artifact trees unreadable for diagnosis: {exc})"
     if theirs is None:

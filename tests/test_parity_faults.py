@@ -44,6 +44,11 @@ def write(estimator: Any, node: Any, directory: Path, kind: str, dtype: str = "f
     assert exported.route == "ir"  # the fault must reach the graph
     path = directory / f"model_{dtype}.onnx"
     save_onnx(exported.model, path)
+    if kind == "ort":
+        from export.to_onnx import to_ort
+
+        ort_path, _config = to_ort(path, directory)
+        return Path(ort_path)
     return path
 
 
@@ -131,7 +136,7 @@ FAULTS: dict[str, tuple[Any, Callable[[Any], Any], tuple[str, ...]]] = {
 }
 
 
-@pytest.mark.parametrize("kind", ["coreml", "onnx"])
+@pytest.mark.parametrize("kind", ["coreml", "onnx", "ort"])
 @pytest.mark.parametrize("estimator", [FOREST, LOGISTIC], ids=["forest", "logistic"])
 def test_faithful_exports_pass(estimator: Any, kind: str, tmp_path: Path) -> None:
     path = write(estimator, to_ir(estimator), tmp_path, kind)
@@ -146,7 +151,7 @@ def test_faithful_float32_onnx_forest_passes_both_contracts(tmp_path: Path) -> N
         assert report.verdict == "passed", parity.to_markdown(report)
 
 
-@pytest.mark.parametrize("kind", ["coreml", "onnx"])
+@pytest.mark.parametrize("kind", ["coreml", "onnx", "ort"])
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_injected_fault_is_caught_and_named(fault: str, kind: str, tmp_path: Path) -> None:
     estimator, inject, words = FAULTS[fault]
