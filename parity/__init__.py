@@ -166,41 +166,43 @@ def check(
                             "of this tree model to float32 itself")
     ran: dict[str, list[Any]] = {}
     tie_tolerances: list[float] = []
-    for probe in probes.sets:
-        X = contract_inputs(probe.X, contract)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                clock = time.perf_counter()
-                reference = _reference(estimator, X, roles_needed)
-                timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + time.perf_counter() - clock
-                if not skip_drift:
-                    other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
-                    report.drift += diagnose.reference_drift(
-                        _reference(estimator, other, drift_roles), {r: reference[r] for r in drift_roles}, probe.name)
-        except (ValueError, FloatingPointError, OverflowError) as exc:
-            report.notes.append(f"probe set {probe.name} skipped: scikit-learn refuses it ({_first_line(exc)})")
-            progress_bar.step(probe.name)
-            continue
-        report.probes.append(ProbeSummary(probe.name, len(X), probe.description))
-        report.probe_data[probe.name] = (probe.X, X, reference)
-        progress_bar.step(f"scikit-learn · {probe.name}")
-        for artifact, _result, runtime_name, predict in runs:
-            clock = time.perf_counter()
-            checks, tie = _evaluate(estimator, artifact, runtime_name, predict, probe.name, X, reference, classes)
-            key = f"{runtime_name} · {artifact.path.name}"
-            timings[key] = timings.get(key, 0.0) + time.perf_counter() - clock
-            tie_tolerances.append(tie)
-            report.checks += checks
-            outcome = ran.setdefault(f"{runtime_name}|{artifact.path}", [0, 0, ""])  # [ran, raised, first error]
-            error = next((c.comparison.cause for c in checks if c.comparison.cause
-                          and c.comparison.cause.startswith(f"{runtime_name} raised")), None)
-            if error:
-                outcome[1] += 1
-                outcome[2] = outcome[2] or error
-            else:
-                outcome[0] += 1
-            progress_bar.step(f"{artifact.path.name} · {probe.name}")
+    from concurrent.futures import ThreadPoolExecutor
+
+    # scikit-learn, onnxruntime and the Core ML evaluator run concurrently on each probe set: all three spend their
+    # time in native code that releases the GIL (Cython tree walks, ORT kernels, numpy), so threads overlap them.
+    with ThreadPoolExecutor(max_workers=1 + len(runs)) as pool:
+        for probe in probes.sets:
+            X = contract_inputs(probe.X, contract)
+            started = [(run, pool.submit(_timed, run[3], X)) for run in runs]
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    clock = time.perf_counter()
+                    reference = _reference(estimator, X, roles_needed)
+                    timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + time.perf_counter() - clock
+                    if not skip_drift:
+                        other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
+                        report.drift += diagnose.reference_drift(_reference(estimator, other, drift_roles),
+                                                                 {r: reference[r] for r in drift_roles}, probe.name)
+            except (ValueError, FloatingPointError, OverflowError) as exc:
+                report.notes.append(f"probe set {probe.name} skipped: scikit-learn refuses it ({_first_line(exc)})")
+                for _, future in started:
+                    future.exception()  # wait: never leave a runtime busy with a set we drop
+                progress_bar.step(probe.name)
+                continue
+            report.probes.append(ProbeSummary(probe.name, len(X), probe.description))
+            report.probe_data[probe.name] = (probe.X, X, reference)
+            progress_bar.step(f"scikit-learn · {probe.name}")
+            for (artifact, _result, runtime_name, _predict), future in started:
+                checks, tie = _evaluate(estimator, artifact, runtime_name, lambda _X, f=future: f.result()[0],
+                                        probe.name, X, reference, classes)
+                key = f"{runtime_name} · {artifact.path.name}"
+                seconds = future.result()[1] if future.exception() is None else 0.0
+                timings[key] = timings.get(key, 0.0) + seconds
+                tie_tolerances.append(tie)
+                report.checks += checks
+                _record_outcome(ran, f"{runtime_name}|{artifact.path}", runtime_name, checks)
+                progress_bar.step(f"{artifact.path.name} · {probe.name}")
     for key, (succeeded, raised, first_error) in ran.items():
         runtime_name, path = key.split("|", 1)
         status = "ran" if not raised else (f"failed to run: {first_error}" if not succeeded else
@@ -215,6 +217,24 @@ def check(
     failed = any(not c.passed for c in report.checks) or any(a.problems for a in report.artifacts)
     report.verdict = "failed" if failed else "passed"
     return report
+
+
+def _timed(predict: Any, X: Any) -> tuple[Any, float]:
+    clock = time.perf_counter()
+    outputs = predict(X)
+    return outputs, time.perf_counter() - clock
+
+
+def _record_outcome(ran: dict[str, list[Any]], key: str, runtime_name: str, checks: list[Any]) -> None:
+    """Count probe sets a runtime ran / raised on: [ran, raised, first error]."""
+    outcome = ran.setdefault(key, [0, 0, ""])
+    error = next((c.comparison.cause for c in checks if c.comparison.cause
+                  and c.comparison.cause.startswith(f"{runtime_name} raised")), None)
+    if error:
+        outcome[1] += 1
+        outcome[2] = outcome[2] or error
+    else:
+        outcome[0] += 1
 
 
 def _plan_runs(opened: list[Any], classes: Any, runtimes: list[Any]) -> tuple[list[Any], list[tuple[Any, ...]]]:
