@@ -172,3 +172,19 @@ def test_non_tree_model_gets_no_threshold_note(classification: tuple[np.ndarray,
     model = LogisticRegression().fit(X, y)
     report = parity.check(model, [skl2onnx_artifact(model, X, tmp_path / "m.onnx")], inputs=X, contract="float32")
     assert not any("threshold" in note for note in report.notes)
+
+
+def test_without_user_data_probes_come_from_the_model(classification: tuple[np.ndarray, np.ndarray],
+                                                      tmp_path: Path) -> None:
+    X, y = classification
+    forest = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(X, y)
+    path = skl2onnx_artifact(forest, X, tmp_path / "forest.onnx")
+    report = parity.check(forest, [path], contract="float32")
+    names = {p.name for p in report.probes}
+    assert "model-derived" in names and "user-data" not in names
+    assert {"thresholds", "float32-neighbours", "nan"} <= names
+    assert any("no user data" in note for note in report.notes)
+    # skl2onnx sends NaN to the false branch even for a forest trained without NaN (scikit-learn: the child with
+    # more samples; sklearn-onnx #1253): only the nan set may fail, and it must say so.
+    assert all(c.passed for c in report.checks if c.probe != "nan"), parity.to_markdown(report)
+    assert all("NaN routing" in (c.comparison.cause or "") for c in report.failures())

@@ -44,6 +44,7 @@ def test_threshold_probes_land_on_every_split_and_its_neighbours() -> None:
         down = float(np.nextafter(np.float32(above), np.float32(-np.inf)))
         assert up >= t and down <= t  # adjacent: no other float32 lies strictly between them and t
     # the rounding boundary is where float32(x) switches between the bracketing floats
+    assert boundaries.split_threshold is not None and boundaries.split_feature is not None
     lo_b, hi_b = float32_bracket(boundaries.split_threshold)
     placed = boundaries.X[np.arange(len(boundaries.X)), boundaries.split_feature]
     middle = lo_b + (hi_b - lo_b) / 2
@@ -60,7 +61,7 @@ def test_threshold_probe_rows_reach_the_split_node() -> None:
     forest = RandomForestClassifier(n_estimators=4, max_depth=5, random_state=0).fit(X_CLS, Y_CLS)
     probes = build_probes(forest, X_CLS, 5)
     thresholds = probes.by_name("thresholds")
-    assert thresholds is not None
+    assert thresholds is not None and thresholds.split_feature is not None and thresholds.split_threshold is not None
     reached = 0
     n = len(thresholds.X) // 4
     for row, feature, t in zip(thresholds.X[:n], thresholds.split_feature[:n], thresholds.split_threshold[:n],

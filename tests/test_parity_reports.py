@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import numpy as np
@@ -29,7 +30,7 @@ SCHEMA = Path(parity.__file__).with_name("golden.schema.json")
 
 
 @pytest.fixture(scope="module")
-def iris_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, np.ndarray, list[Path]]:
+def iris_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, np.ndarray, list[Path]]:
     """A forest on iris exported to Core ML (named Double inputs) and float64 ONNX by the writers."""
     from export.from_sklearn import to_ir
     from export.to_coreml import CoreMLInterface, save_spec, to_spec
@@ -51,7 +52,7 @@ def iris_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, np.nd
 
 
 @pytest.fixture(scope="module")
-def iris_report(iris_export: tuple[object, np.ndarray, list[Path]]) -> parity.ParityReport:
+def iris_report(iris_export: tuple[Any, np.ndarray, list[Path]]) -> parity.ParityReport:
     model, X, paths = iris_export
     return parity.check(model, paths, inputs=X, feature_names=["sl", "sw", "pl", "pw"])
 
@@ -93,7 +94,7 @@ def test_markdown_lists_runtimes_and_tolerance_reasons(iris_report: parity.Parit
     assert "double sums of tree leaves" in text
 
 
-def test_failure_renderings_carry_the_cause(iris_export: tuple[object, np.ndarray, list[Path]],
+def test_failure_renderings_carry_the_cause(iris_export: tuple[Any, np.ndarray, list[Path]],
                                             tmp_path: Path) -> None:
     from export.from_sklearn import to_ir
     from export.to_coreml import CoreMLInterface, save_spec, to_spec
@@ -116,7 +117,7 @@ def test_failure_renderings_carry_the_cause(iris_export: tuple[object, np.ndarra
 
 
 def test_golden_validates_against_schema_and_is_deterministic(iris_report: parity.ParityReport,
-                                                              iris_export: tuple[object, np.ndarray, list[Path]],
+                                                              iris_export: tuple[Any, np.ndarray, list[Path]],
                                                               tmp_path: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test dependency (pyproject [test] extra)")
 
@@ -138,7 +139,7 @@ def test_golden_validates_against_schema_and_is_deterministic(iris_report: parit
 
 
 def test_golden_expected_values_are_scikit_learns(iris_report: parity.ParityReport,
-                                                  iris_export: tuple[object, np.ndarray, list[Path]]) -> None:
+                                                  iris_export: tuple[Any, np.ndarray, list[Path]]) -> None:
     model, _, paths = iris_export
     document = golden_document(iris_report, paths[0])
     inputs = np.array([[float(v) for v in row["inputs"]] for row in document["rows"]])
@@ -181,7 +182,7 @@ def test_row_selection_covers_every_probe_set() -> None:
 # pytest plugin
 
 
-def test_assert_parity_passes_and_fails_with_markdown(iris_export: tuple[object, np.ndarray, list[Path]],
+def test_assert_parity_passes_and_fails_with_markdown(iris_export: tuple[Any, np.ndarray, list[Path]],
                                                       tmp_path: Path) -> None:
     model, X, paths = iris_export
     report = assert_parity(model, paths[1].parent, inputs=X)
