@@ -231,3 +231,50 @@ def test_decision_tree_nan_routing_matches_sklearn_missing_go_to_left() -> None:
     probe = np.array([[np.nan, 0.1, -0.2], [0.5, np.nan, 0.0], [-0.5, 0.0, np.nan]])
     out = predict(random_forest_to_spec(forest), {"input": probe})
     np.testing.assert_allclose(out["classProbability"], forest.predict_proba(probe), rtol=0, atol=1e-12)
+
+
+def test_deep_chain_tree_beyond_perfect_tree_padding() -> None:
+    # Node i (i < 24) tests x0 <= i: true -> leaf with value i, false -> node i + 1; the last node is a leaf of 99.
+    # Depth 24 is too deep for the padded fast path, so this exercises the compact walk on NaN-free rows.
+    depth = 24
+    nodes = []
+    for i in range(depth):
+        nodes.append(branch(0, 2 * i, 0, float(i), 2 * i + 1, 2 * i + 2))
+        nodes.append(leaf(0, 2 * i + 1, (0, float(i))))
+    nodes.append(leaf(0, 2 * depth, (0, 99.0)))
+    x = np.array([[-5.0, 0], [0.5, 0], [7.0, 0], [23.0, 0], [23.5, 0]])
+    np.testing.assert_array_equal(predict(tree_spec(nodes), x)["y"], [0.0, 1.0, 7.0, 23.0, 99.0])
+
+
+def test_padded_fast_path_and_compact_walk_agree_on_irregular_trees() -> None:
+    # Same rows evaluated alone (NaN-free block -> padded heap walk) and next to a NaN row (compact walk).
+    rng = np.random.default_rng(3)
+    nodes: list[dict] = []
+    for tree in range(6):
+        next_id, frontier = 1, [(0, 0)]
+        while frontier:
+            node_id, level = frontier.pop()
+            if level >= 5 or rng.random() < 0.3:
+                nodes.append(leaf(tree, node_id, (0, float(rng.normal()))))
+            else:
+                left, right = next_id, next_id + 1
+                next_id += 2
+                nodes.append(branch(tree, node_id, int(rng.integers(3)), float(rng.normal()), left, right))
+                frontier += [(left, level + 1), (right, level + 1)]
+    spec = tree_spec(nodes, n_features=3)
+    x = rng.normal(size=(50, 3))
+    alone = predict(spec, x)["y"]
+    with_nan = predict(spec, np.vstack([x, [[np.nan, 0.0, 0.0]]]))["y"][:-1]
+    np.testing.assert_array_equal(alone, with_nan)
+    # and both equal a direct recursive walk of the node list
+    table = {(n["treeId"], n["nodeId"]): n for n in nodes}
+
+    def walk(tree: int, node_id: int, row: np.ndarray) -> float:
+        node = table[(tree, node_id)]
+        if node["nodeBehavior"] == LEAF:
+            return float(node["evaluationInfo"][0][1])
+        go_true = row[node["branchFeatureIndex"]] <= node["branchFeatureValue"]
+        return walk(tree, node["trueChildNodeId"] if go_true else node["falseChildNodeId"], row)
+
+    expected = [sum(walk(tree, 0, row) for tree in range(6)) for row in x]
+    np.testing.assert_allclose(alone, expected, rtol=1e-12)

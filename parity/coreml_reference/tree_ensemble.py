@@ -63,7 +63,107 @@ MAX_PREDICTION_DIMENSIONS = 1 << 20
 # Rows walked together through one tree: large enough to amortise numpy call overhead, small enough for the
 # per-row work arrays to stay cache-resident.
 _ROWS_PER_BLOCK = 1 << 14
-_MAX_WORKERS = max(1, min(4, os.cpu_count() or 1))
+_TREE_GROUPS = 2
+_MAX_WORKERS = max(1, min(_TREE_GROUPS, os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class HeapLayout:
+    """Each tree padded to a perfect binary tree in heap order (root 1, children 2h = false, 2h + 1 = true).
+
+    Walking needs no child table: h = 2h + go_true. A leaf above the bottom level becomes a subtree whose padding
+    nodes have threshold +inf and whose bottom cells all hold the leaf's value, so any route through it ends on that
+    value. Only used for NaN-free rows of all-`<=` ensembles (NaN routing needs the real nodes' flags).
+    """
+
+    feature: np.ndarray  # concatenated per-tree tables of 2**(depth+1) entries
+    threshold: np.ndarray
+    table_offset: np.ndarray  # (T,) start of each tree's table
+    leaf: np.ndarray  # (sum 2**depth, D) bottom level of each tree
+    leaf_offset: np.ndarray  # (T,)
+    depths: np.ndarray  # (T,)
+
+    def tree_sums(self, flat: np.ndarray, row_offset: np.ndarray, trees: np.ndarray) -> np.ndarray:
+        """Sum of the leaves reached in the given trees by rows whose flattened values are `flat`."""
+        n_rows = row_offset.shape[0]
+        n_features = flat.shape[0] // n_rows if n_rows else 1
+        feature = np.empty(n_rows, dtype=np.intp)
+        position = np.empty(n_rows, dtype=np.intp)
+        value = np.empty(n_rows, dtype=np.float64)
+        threshold = np.empty(n_rows, dtype=np.float64)
+        go_true = np.empty(n_rows, dtype=bool)
+        total = np.zeros((n_rows, self.leaf.shape[1]))
+        for tree in trees.tolist():
+            depth = int(self.depths[tree])
+            start = int(self.table_offset[tree])
+            size = 2 << depth
+            feature_table = self.feature[start : start + size]
+            threshold_table = self.threshold[start : start + size]
+            if depth == 0:
+                state = np.ones(n_rows, dtype=np.intp)
+            else:
+                # Level 0: every row is at the root, whose feature column is a strided view of the rows.
+                root_feature = int(feature_table[1])
+                np.less_equal(flat[root_feature::n_features], threshold_table[1], out=go_true)
+                state = go_true.astype(np.intp)
+                state += 2
+            for _ in range(depth - 1):
+                np.take(feature_table, state, out=feature, mode="clip")
+                np.add(row_offset, feature, out=position)
+                np.take(flat, position, out=value, mode="clip")
+                np.take(threshold_table, state, out=threshold, mode="clip")
+                np.less_equal(value, threshold, out=go_true)
+                np.left_shift(state, 1, out=state)
+                np.add(state, go_true, out=state)
+            state -= 1 << depth
+            state += int(self.leaf_offset[tree])
+            total += self.leaf[state]
+        return total
+
+
+# Perfect-tree padding doubles per level: only worth it (and affordable) for shallow trees.
+_MAX_HEAP_DEPTH = 16
+_MAX_HEAP_CELLS = 1 << 25
+
+
+def build_heap_layout(
+    feature: np.ndarray, threshold: np.ndarray, next_state: np.ndarray, leaf_values: np.ndarray,
+    roots: np.ndarray, depths: np.ndarray,
+) -> HeapLayout | None:
+    """Heap tables for the compact (state = 2 * node) arrays, or None when the trees are too deep for padding."""
+    if depths.max(initial=0) > _MAX_HEAP_DEPTH:
+        return None
+    sizes = np.left_shift(2, depths)
+    if int(sizes.sum()) * (2 + leaf_values.shape[1]) > _MAX_HEAP_CELLS:
+        return None
+    table_offset = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    leaf_sizes = sizes // 2
+    leaf_offset = np.concatenate([[0], np.cumsum(leaf_sizes)[:-1]])
+    heap_feature = np.zeros(int(sizes.sum()), dtype=np.intp)
+    heap_threshold = np.full(int(sizes.sum()), np.inf)
+    heap_leaf = np.zeros((int(leaf_sizes.sum()), leaf_values.shape[1]))
+    # Level-by-level over all trees at once: (tree, heap position h, compact node).
+    tree = np.arange(len(roots))
+    position = np.ones(len(roots), dtype=np.int64)
+    node = roots.astype(np.int64)
+    level = 0
+    while tree.size:
+        is_leaf = next_state[2 * node] == 2 * node
+        inner = ~is_leaf
+        global_position = table_offset[tree[inner]] + position[inner]
+        heap_feature[global_position] = feature[node[inner]]
+        heap_threshold[global_position] = threshold[node[inner]]
+        # A leaf at this level owns 2**(depth - level) bottom cells starting at h << (depth - level).
+        for leaf_tree, leaf_position, leaf_node in zip(tree[is_leaf].tolist(), position[is_leaf].tolist(),
+                                                       node[is_leaf].tolist(), strict=True):
+            below = int(depths[leaf_tree]) - level
+            first = (leaf_position << below) - (1 << int(depths[leaf_tree])) + int(leaf_offset[leaf_tree])
+            heap_leaf[first : first + (1 << below)] = leaf_values[leaf_node]
+        tree = np.repeat(tree[inner], 2)
+        position = np.stack([2 * position[inner], 2 * position[inner] + 1], axis=1).ravel()
+        node = np.stack([next_state[2 * node[inner]] // 2, next_state[2 * node[inner] + 1] // 2], axis=1).ravel()
+        level += 1
+    return HeapLayout(heap_feature, heap_threshold, table_offset, heap_leaf, leaf_offset, depths)
 
 
 @dataclass(frozen=True)
@@ -85,15 +185,16 @@ class CompiledForest:
     leaf_values: np.ndarray  # (N, D) float64 per-node contribution (zeros for branches)
     base: np.ndarray  # (D,) float64
     all_less_equal: bool
+    heap: HeapLayout | None  # fast path for NaN-free rows when every branch is BranchOnValueLessThanEqual
 
     def raw_scores(self, x: np.ndarray) -> np.ndarray:
         """Sum of base + activated leaves, (n, D), before postEvaluationTransform."""
         x = np.ascontiguousarray(x, dtype=np.float64)
         scores = np.empty((x.shape[0], self.base.shape[0]), dtype=np.float64)
-        # numpy releases the GIL inside take/ufunc loops, so trees split across threads run concurrently.
-        n_workers = min(_MAX_WORKERS, len(self.roots))
-        tree_groups = [np.arange(worker, len(self.roots), n_workers) for worker in range(n_workers)]
-        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+        # numpy releases the GIL inside take/ufunc loops, so tree groups run concurrently on threads. The grouping
+        # (and so the floating-point summation order) is fixed, whatever the machine's core count.
+        tree_groups = [np.arange(group, len(self.roots), _TREE_GROUPS) for group in range(_TREE_GROUPS)]
+        with ThreadPoolExecutor(max_workers=_MAX_WORKERS) as pool:
             for start in range(0, x.shape[0], _ROWS_PER_BLOCK):
                 rows = x[start : start + _ROWS_PER_BLOCK]
                 partial_sums = pool.map(lambda trees, rows=rows: self._tree_sums(rows, trees), tree_groups)
@@ -105,8 +206,10 @@ class CompiledForest:
         n_rows, n_features = rows.shape
         flat = rows.ravel()
         has_nan = bool(np.isnan(flat).any())
-        fast = self.all_less_equal and not has_nan
         row_offset = np.arange(n_rows, dtype=np.intp) * n_features
+        if self.heap is not None and self.all_less_equal and not has_nan:
+            return self.heap.tree_sums(flat, row_offset, trees)
+        fast = self.all_less_equal and not has_nan
         # Work buffers reused by every level of every tree (np.take(..., out=) avoids reallocating them).
         feature = np.empty(n_rows, dtype=np.intp)
         position = np.empty(n_rows, dtype=np.intp)
@@ -205,18 +308,25 @@ def compile_forest(model_type: str, spec: Any) -> CompiledForest:
     next_s[1::2] = 2 * new_index[true_index[order]]
     depths = np.zeros(len(roots), dtype=np.int64)
     np.maximum.at(depths, tree_rank, node_depth)
-    branch_modes = mode[~is_leaf]
+    all_less_equal = bool((mode[~is_leaf] == LESS_THAN_EQUAL).all())
+    grouped_feature = np.where(is_leaf, 0, feature).astype(np.intp)[order]
+    grouped_leaves = leaf_values[order]
+    heap = None
+    if all_less_equal:
+        heap = build_heap_layout(grouped_feature, threshold[order], next_s, grouped_leaves,
+                                 new_index[roots], depths)
     return CompiledForest(
-        feature_s=np.repeat(np.where(is_leaf, 0, feature).astype(np.intp)[order], 2),
+        feature_s=np.repeat(grouped_feature, 2),
         threshold_s=np.repeat(threshold[order], 2),
         mode_s=np.repeat(mode[order].astype(np.intp), 2),
         tracks_true_s=np.repeat(tracks_true[order], 2),
         next_s=next_s,
         roots=new_index[roots].astype(np.intp),
         depths=depths,
-        leaf_values=leaf_values[order],
+        leaf_values=grouped_leaves,
         base=base,
-        all_less_equal=bool((branch_modes == LESS_THAN_EQUAL).all()),
+        all_less_equal=all_less_equal,
+        heap=heap,
     )
 
 
