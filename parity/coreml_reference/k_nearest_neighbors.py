@@ -88,9 +88,7 @@ def build_k_nearest_neighbors_classifier(spec: Any) -> Callable[[Mapping[str, Co
         if n_samples == 0:
             winner = np.zeros(n_rows, dtype=np.intp)
             return classifier_outputs(model_type, description, labels, winner, np.ones((n_rows, 1)))
-        distances = _squared_distances(x, samples)
-        nearest = np.argsort(distances, axis=1, kind="stable")[:, :neighbours]
-        nearest_distance = np.take_along_axis(distances, nearest, axis=1)
+        nearest, nearest_distance = _nearest(x, samples, neighbours)
         if weighting == "uniformWeighting":
             weights = np.ones_like(nearest_distance)
         else:
@@ -105,10 +103,15 @@ def build_k_nearest_neighbors_classifier(spec: Any) -> Callable[[Mapping[str, Co
     return evaluate
 
 
-def _squared_distances(x: np.ndarray, samples: np.ndarray) -> np.ndarray:
-    out = np.empty((x.shape[0], samples.shape[0]))
+def _nearest(x: np.ndarray, samples: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (n, k) of the k nearest samples (stable: equal distances keep sample order) and their distances."""
+    nearest = np.empty((x.shape[0], k), dtype=np.intp)
+    distance = np.empty((x.shape[0], k))
     block = max(1, _DIFFERENCE_ELEMENTS_PER_BLOCK // max(1, samples.size))
     for start in range(0, x.shape[0], block):
         difference = x[start : start + block, None, :] - samples[None, :, :]
-        out[start : start + block] = np.einsum("nmf,nmf->nm", difference, difference)
-    return out
+        squared = np.einsum("nmf,nmf->nm", difference, difference)
+        order = np.argsort(squared, axis=1, kind="stable")[:, :k]
+        nearest[start : start + block] = order
+        distance[start : start + block] = np.take_along_axis(squared, order, axis=1)
+    return nearest, distance

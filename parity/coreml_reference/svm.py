@@ -84,6 +84,16 @@ def kernel_function(model_type: str, params: Any) -> Callable[[np.ndarray, np.nd
     raise fail(model_type, f"kernel is not set; supported: {SUPPORTED_KERNELS}")
 
 
+def kernel_products(kernel: Callable[[np.ndarray, np.ndarray], np.ndarray], x: np.ndarray, vectors: np.ndarray,
+                    weights: np.ndarray) -> np.ndarray:
+    """K(x, vectors) @ weights, computed in row blocks so the (rows x support vectors) matrix stays bounded."""
+    out = np.empty((x.shape[0], weights.shape[1]))
+    block = max(1, _KERNEL_ELEMENTS_PER_BLOCK // max(1, vectors.shape[0]))
+    for start in range(0, x.shape[0], block):
+        out[start : start + block] = kernel(x[start : start + block], vectors) @ weights
+    return out
+
+
 def _input_width(spec: Any) -> int:
     return sum(slot_count(feature) for feature in spec.description.input)
 
@@ -103,7 +113,7 @@ def build_support_vector_regressor(spec: Any) -> Callable[[Mapping[str, Column]]
 
     def evaluate(env: Mapping[str, Column]) -> dict[str, Column]:
         x = vectorize_features(description.input, env)
-        return {description.predictedFeatureName: kernel(x, vectors) @ alpha - rho}
+        return {description.predictedFeatureName: kernel_products(kernel, x, vectors, alpha[:, None])[:, 0] - rho}
 
     return evaluate
 
@@ -197,7 +207,7 @@ def build_support_vector_classifier(spec: Any) -> Callable[[Mapping[str, Column]
 
     def evaluate(env: Mapping[str, Column]) -> dict[str, Column]:
         x = vectorize_features(description.input, env)
-        decision = kernel(x, vectors) @ pair_weights - rho  # (n, P)
+        decision = kernel_products(kernel, x, vectors, pair_weights) - rho  # (n, P)
         votes = np.zeros((x.shape[0], n_classes), dtype=np.int64)
         first_wins = decision > 0
         np.add.at(votes, (np.arange(x.shape[0])[:, None], np.where(first_wins, first, second)), 1)

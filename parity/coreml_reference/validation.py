@@ -3,6 +3,11 @@
 Each rule cites the Apple validator it mirrors (mlmodel/src/Validation/*.cpp, TreeEnsembleCommon.cpp). Rules Apple
 does NOT have but that the evaluator needs in order never to crash or hang (feature indices inside the input width,
 size limits) are marked "evaluator rule". Every failure raises CoreMLSpecError naming the model type and field.
+
+Here: the envelope (specificationVersion), feature descriptions, classifier/regressor interfaces, vectorizable
+inputs, pipeline-independent count/type helpers and the tree structure rules. Rules about one model type's own
+parameters (array lengths, enum values, kernel parameters, ...) are checked by that type's builder, with `fail` from
+this module, when the spec is compiled — always before any row is evaluated.
 """
 
 from __future__ import annotations
