@@ -16,7 +16,7 @@ from parity.coreml_reference.feature_columns import Column, DictColumn, feature_
 from parity.coreml_reference.validation import fail, require_counts, require_kinds
 from parity.errors import EvaluatorInputError
 
-_MAX_BLOCK = 1 << 24
+_MAX_BLOCK = 1 << 20  # a dictionary block is materialised densely: (rows x inputDimensions) doubles
 
 
 def build_feature_vectorizer(spec: Any) -> Callable[[Mapping[str, Column]], dict[str, Column]]:
