@@ -331,22 +331,45 @@ def _rows_reaching(splits: TreeSplits, chosen: np.ndarray, base: np.ndarray, rng
     its feature across the threshold changes the route); a random row when none does or the model is HGB."""
     picked = rng.integers(0, len(base), len(chosen))
     trees = sklearn_tree_objects(splits.model)
-    if trees is None:
+    predictors = ([p for iteration in splits.model._predictors for p in iteration]
+                  if hasattr(splits.model, "_predictors") else None)
+    if trees is None and predictors is None:
         return picked
     candidates = rng.choice(len(base), min(len(base), 256), replace=False)
     X = base[candidates]
     if splits.head is not None:
         X = np.asarray(splits.head.transform(X), dtype=np.float64)
     X32 = np.ascontiguousarray(X, dtype=np.float32)  # what scikit-learn's trees read
-    for tree_index in np.unique(splits.tree[chosen]):  # one decision_path per tree, not per row
+    for tree_index in np.unique(splits.tree[chosen]):  # one path computation per tree, not per row
         at = np.flatnonzero(splits.tree[chosen] == tree_index)
-        paths = trees[tree_index].decision_path(X32).tocsc()
-        for k in at:
-            node = splits.node[chosen[k]]
-            reaching = paths.indices[paths.indptr[node]:paths.indptr[node + 1]]
+        if trees is not None:
+            paths = trees[tree_index].decision_path(X32).tocsc()
+            visits = [paths.indices[paths.indptr[n]:paths.indptr[n + 1]] for n in splits.node[chosen[at]]]
+        else:
+            visited = _hgb_visits(predictors[tree_index].nodes, X)  # type: ignore[index]
+            visits = [np.flatnonzero(visited[:, n]) for n in splits.node[chosen[at]]]
+        for k, reaching in zip(at, visits, strict=True):
             if len(reaching):
                 picked[k] = candidates[reaching[rng.integers(0, len(reaching))]]
     return picked
+
+
+def _hgb_visits(nodes: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """(n_rows, n_nodes) nodes each row visits in one HGB TreePredictor (float64 x <= num_threshold goes left, NaN
+    follows missing_go_to_left). Categorical splits route by bitset, which we don't replay: rows stop there."""
+    visited = np.zeros((len(X), len(nodes)), dtype=bool)
+    current = np.zeros(len(X), dtype=np.int64)
+    active = np.ones(len(X), dtype=bool)
+    rows = np.arange(len(X))
+    while active.any():  # one step per tree level, vectorised over rows
+        visited[rows[active], current[active]] = True
+        node = nodes[current]
+        active &= (node["is_leaf"] == 0) & (node["is_categorical"] == 0)
+        x = X[rows, node["feature_idx"].astype(np.int64)]
+        with np.errstate(invalid="ignore"):
+            left = np.where(np.isnan(x), node["missing_go_to_left"] == 1, x <= node["num_threshold"])
+        current = np.where(active, np.where(left, node["left"], node["right"]), current).astype(np.int64)
+    return visited
 
 
 def _nan_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:

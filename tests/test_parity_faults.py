@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
 import parity
@@ -31,6 +31,7 @@ from export.to_onnx.options import OnnxOptions
 
 X, Y = make_classification(n_samples=300, n_features=5, n_informative=3, random_state=3)
 FOREST = RandomForestClassifier(n_estimators=4, max_depth=4, random_state=0).fit(X, Y)
+HGB = HistGradientBoostingClassifier(max_iter=6, max_depth=3, random_state=0).fit(X, Y)
 LOGISTIC = LogisticRegression().fit(X, Y)
 
 
@@ -116,6 +117,10 @@ def float32_thresholds_without_snapping(node: ir.TreeEnsemble) -> ir.TreeEnsembl
     return replace_arrays(node, threshold=threshold, mode=mode)
 
 
+def shift_base(node: ir.TreeEnsemble) -> ir.TreeEnsemble:
+    return replace_arrays(node, base=node.base + 0.5)
+
+
 def scale_coefficients(node: Any) -> Any:
     return dataclasses.replace(node, coef=node.coef * (1 + 1e-4))
 
@@ -133,11 +138,15 @@ FAULTS: dict[str, tuple[Any, Callable[[Any], Any], tuple[str, ...]]] = {
     "float32 thresholds without snapping": (FOREST, float32_thresholds_without_snapping,
                                             ("routing diverges", "float32 threshold rounding")),
     "coefficient × (1+1e-4)": (LOGISTIC, scale_coefficients, ("scale factor", "1.0001")),
+    # HGB compares float64 x: a one-ulp move is visible at t's own float64 neighbours.
+    "HGB threshold +1 float64 ulp": (HGB, move_root(lambda t: float(np.nextafter(t, np.inf))),
+                                     ("routing diverges at tree 0 node 0",)),
+    "HGB base value shifted": (HGB, shift_base, ("constant offset", "+0.5")),
 }
 
 
 @pytest.mark.parametrize("kind", ["coreml", "onnx", "ort"])
-@pytest.mark.parametrize("estimator", [FOREST, LOGISTIC], ids=["forest", "logistic"])
+@pytest.mark.parametrize("estimator", [FOREST, LOGISTIC, HGB], ids=["forest", "logistic", "hgb"])
 def test_faithful_exports_pass(estimator: Any, kind: str, tmp_path: Path) -> None:
     path = write(estimator, to_ir(estimator), tmp_path, kind)
     report = parity.check(estimator, [path], inputs=X)

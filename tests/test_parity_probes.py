@@ -146,3 +146,20 @@ def test_threshold_sample_is_bounded_and_seeded() -> None:
     assert len(first.by_name("thresholds").X) == 400  # type: ignore[union-attr]
     assert np.array_equal(first.by_name("thresholds").X, second.by_name("thresholds").X)  # type: ignore[union-attr]
     assert any("seeded sample of 100" in note for note in first.notes)
+
+
+def test_hgb_path_walk_reaches_scikit_learns_leaves() -> None:
+    from parity.probes import _hgb_visits
+
+    hgb = HistGradientBoostingRegressor(max_iter=3, max_depth=4).fit(X_REG, Y_REG)
+    rows = X_REG.copy()
+    rows[::7, 1] = np.nan
+    for iteration in hgb._predictors:
+        predictor = iteration[0]
+        visited = _hgb_visits(predictor.nodes, rows)
+        leaves = np.flatnonzero(predictor.nodes["is_leaf"])
+        reached = visited[:, leaves]
+        assert np.all(reached.sum(axis=1) == 1)  # exactly one leaf per row
+        values = predictor.nodes["value"][leaves][reached.argmax(axis=1)]
+        expected = predictor.predict(rows, np.zeros((0, 8), dtype=np.uint32), np.zeros(rows.shape[1], np.uint32), 1)
+        assert np.array_equal(values, expected)
