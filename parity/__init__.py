@@ -207,8 +207,7 @@ def check(
         runtime_name, path = key.split("|", 1)
         status = "ran" if not raised else (f"failed to run: {first_error}" if not succeeded else
                                            f"ran, but raised on {raised} probe sets: {first_error}")
-        if runtime_name != "Core ML native":
-            report.runtimes.append(RuntimeStatus(runtime_name, path, status))
+        report.runtimes.append(RuntimeStatus(runtime_name, path, status))
     clock = time.perf_counter()
     diagnose.explain(report, estimator, opened, probes)
     timings["diagnosis"] = time.perf_counter() - clock
@@ -253,8 +252,9 @@ def _plan_runs(opened: list[Any], classes: Any, runtimes: list[Any]) -> tuple[li
         runs.append((artifact, result, artifact.runtime, artifact.predict))
         if artifact.kind == "coreml":
             available, status = native_coreml_status()
-            runtimes.append(RuntimeStatus("Core ML native", str(artifact.path), status))
-            if available:
+            if not available:  # when it is, its status comes from how its runs went
+                runtimes.append(RuntimeStatus("Core ML native", str(artifact.path), status))
+            else:
                 runs.append((artifact, result, "Core ML native", lambda X, a=artifact: native_coreml_predict(a, X)))
         problem = diagnose.class_label_problem(artifact.class_labels, classes, artifact.roles)
         if problem:

@@ -358,15 +358,19 @@ def _coreml_by_role(artifact: Artifact, raw: dict[str, Any], n_rows: int) -> dic
 
 
 def native_coreml_status() -> tuple[bool, str]:
-    """Whether native Core ML can run here, and the status string if not."""
-    if platform.system() != "Darwin":
-        return False, f"unavailable on this platform: {platform.system()} (native Core ML needs macOS)"
+    """Whether native Core ML can run here, and the status string if not (never "passed")."""
     try:
         native = importlib.import_module("parity.coreml_reference.native")
     except ImportError as exc:
+        if platform.system() != "Darwin":
+            return False, f"unavailable on this platform: {platform.system()} (native Core ML needs macOS)"
         return False, f"unavailable: parity.coreml_reference.native cannot be imported ({exc})"
-    if not native.native_available():
-        return False, "unavailable on this platform: coremltools cannot load models natively here"
+    answer = native.native_available()
+    # native_available() -> (available, reason); accept a bare bool too.
+    available, reason = answer if isinstance(answer, tuple) else (bool(answer), "")
+    if not available:
+        reason = reason or f"unavailable on this platform: {platform.system()} (native Core ML needs macOS)"
+        return False, reason if reason.startswith("unavailable") else f"unavailable on this platform: {reason}"
     return True, "ran"
 
 

@@ -188,3 +188,32 @@ def test_without_user_data_probes_come_from_the_model(classification: tuple[np.n
     # more samples; sklearn-onnx #1253): only the nan set may fail, and it must say so.
     assert all(c.passed for c in report.checks if c.probe != "nan"), parity.to_markdown(report)
     assert all("NaN routing" in (c.comparison.cause or "") for c in report.failures())
+
+
+def test_native_core_ml_runs_as_its_own_runtime_when_available(classification: tuple[np.ndarray, np.ndarray],
+                                                               tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # Simulate macOS: a native module that is "available" and predicts (here through the reference evaluator).
+    export = pytest.importorskip("export.to_coreml")
+    import parity.coreml_reference as reference
+    from export.from_sklearn import to_ir
+    from parity.coreml_reference import native
+
+    X, y = classification
+    model = LogisticRegression().fit(X, y)
+    path = tmp_path / "logistic.mlmodel"
+    export.save_spec(export.to_spec(to_ir(model), export.CoreMLInterface(n_features=5)), path)
+    calls = []
+
+    def fake_native_predict(artifact_path: object, inputs: object) -> dict[str, np.ndarray]:
+        calls.append(artifact_path)
+        return reference.predict(str(artifact_path), inputs)
+
+    monkeypatch.setattr(native, "native_available", lambda: (True, ""))
+    monkeypatch.setattr(native, "native_predict", fake_native_predict)
+    report = parity.check(model, [path], inputs=X)
+    assert calls
+    native_status = [r for r in report.runtimes if r.runtime == "Core ML native"]
+    assert [r.status for r in native_status] == ["ran"]
+    assert {c.runtime for c in report.checks} == {"Core ML native", report.artifacts[0].runtime}
+    assert report.verdict == "passed", parity.to_markdown(report)
