@@ -207,7 +207,8 @@ def _onnx_class_labels(path: Path, metadata: dict[str, str]) -> np.ndarray | Non
         model = onnx.load(str(path), load_external_data=False)
         for node in model.graph.node:
             for attribute in node.attribute:
-                if attribute.name == "classlabels_int64s" and attribute.ints:
+                # TreeEnsembleClassifier: classlabels_int64s; LinearClassifier / SVMClassifier: classlabels_ints
+                if attribute.name in ("classlabels_int64s", "classlabels_ints") and attribute.ints:
                     return np.asarray(list(attribute.ints), dtype=np.int64)
                 if attribute.name == "classlabels_strings" and attribute.strings:
                     return np.asarray([s.decode() for s in attribute.strings], dtype=object)
