@@ -217,3 +217,20 @@ def test_native_core_ml_runs_as_its_own_runtime_when_available(classification: t
     assert [r.status for r in native_status] == ["ran"]
     assert {c.runtime for c in report.checks} == {"Core ML native", report.artifacts[0].runtime}
     assert report.verdict == "passed", parity.to_markdown(report)
+
+
+def test_swapped_class_labels_in_the_graph_are_named(classification: tuple[np.ndarray, np.ndarray],
+                                                     tmp_path: Path) -> None:
+    X, y = classification
+    model = LogisticRegression().fit(X, y)
+    path = skl2onnx_artifact(model, X, tmp_path / "logistic.onnx")
+    graph_model = onnx.load(str(path))
+    (classifier,) = [n for n in graph_model.graph.node if n.op_type == "LinearClassifier"]
+    labels = next(a for a in classifier.attribute if a.name == "classlabels_ints")
+    labels.ints[:] = list(labels.ints)[::-1]
+    onnx.save(graph_model, str(path))
+    report = parity.check(model, [path], inputs=X, contract="float32")
+    assert report.verdict == "failed"
+    assert report.artifacts[0].problems == [
+        "class-label order swapped: artifact lists ['1', '0'], scikit-learn classes_ is ['0', '1']"]
+    assert "class-label order swapped" in parity.to_junit(report)  # the artifact-level failure reaches JUnit
