@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -10,7 +13,7 @@ from parity.coreml_reference.spec_loading import FeatureTypes_pb2, Model_pb2
 from parity.errors import CoreMLSpecError
 
 
-def network(kind: str, n_in: int, n_out: int, labels: list | None = None) -> tuple[Model_pb2.Model, object]:
+def network(kind: str, n_in: int, n_out: int, labels: list | None = None) -> tuple[Model_pb2.Model, Any]:
     spec = Model_pb2.Model()
     spec.specificationVersion = 1
     feature = spec.description.input.add()
@@ -39,9 +42,9 @@ def network(kind: str, n_in: int, n_out: int, labels: list | None = None) -> tup
     return spec, params
 
 
-def inner_product(params: object, name: str, source: str, target: str, weights: np.ndarray,
+def inner_product(params: Any, name: str, source: str, target: str, weights: np.ndarray,
                   bias: np.ndarray | None) -> None:
-    layer = params.layers.add()  # type: ignore[attr-defined]
+    layer = params.layers.add()
     layer.name, layer.input[:], layer.output[:] = name, [source], [target]
     ip = layer.innerProduct
     ip.outputChannels, ip.inputChannels = weights.shape
@@ -59,7 +62,7 @@ def test_inner_product_weights_are_stored_out_by_in() -> None:
     np.testing.assert_allclose(predict(spec, x)["y"], x @ w.T + [0.25, -0.5], rtol=1e-6)
 
 
-ACTIVATIONS = {
+ACTIVATIONS: dict[str, tuple[dict[str, float], Callable[[np.ndarray], np.ndarray]]] = {
     "linear": ({"alpha": 2.0, "beta": -1.0}, lambda x: 2 * x - 1),
     "ReLU": ({}, lambda x: np.maximum(x, 0)),
     "leakyReLU": ({"alpha": 0.1}, lambda x: np.where(x >= 0, x, 0.1 * x)),
@@ -78,7 +81,7 @@ ACTIVATIONS = {
 def test_activation_formulas(name: str) -> None:
     fields, formula = ACTIVATIONS[name]
     spec, params = network("neuralNetwork", 5, 5)
-    layer = params.layers.add()  # type: ignore[attr-defined]
+    layer = params.layers.add()
     layer.name, layer.input[:], layer.output[:] = "act", ["x"], ["y"]
     getattr(layer.activation, name).SetInParent()
     for field, value in fields.items():
@@ -89,7 +92,7 @@ def test_activation_formulas(name: str) -> None:
 
 def test_prelu_uses_one_slope_per_channel() -> None:
     spec, params = network("neuralNetwork", 3, 3)
-    layer = params.layers.add()  # type: ignore[attr-defined]
+    layer = params.layers.add()
     layer.name, layer.input[:], layer.output[:] = "p", ["x"], ["y"]
     layer.activation.PReLU.alpha.floatValue.extend([0.1, 0.2, 0.3])
     np.testing.assert_allclose(predict(spec, np.array([[-1.0, -1.0, 2.0]]))["y"], [[-0.1, -0.2, 2.0]], rtol=1e-6)
@@ -99,7 +102,7 @@ def test_classifier_softmax_over_channels_with_rank5_mapping() -> None:
     spec, params = network("neuralNetworkClassifier", 2, 3, labels=[4, 5, 6])
     w = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     inner_product(params, "ip", "x", "scores", w, np.array([0.0, 0.0, -1.0]))
-    layer = params.layers.add()  # type: ignore[attr-defined]
+    layer = params.layers.add()
     layer.name, layer.input[:], layer.output[:] = "sm", ["scores"], ["probabilities"]
     layer.softmax.SetInParent()
     x = np.array([[0.3, 2.0], [1.0, -1.0]])
@@ -114,7 +117,7 @@ def test_classifier_softmax_over_channels_with_rank5_mapping() -> None:
 def test_softmax_nd_with_exact_mapping_and_plain_softmax_refused_there() -> None:
     spec, params = network("neuralNetworkRegressor", 3, 3)
     params.arrayInputShapeMapping = 1  # EXACT_ARRAY_MAPPING
-    layer = params.layers.add()  # type: ignore[attr-defined]
+    layer = params.layers.add()
     layer.name, layer.input[:], layer.output[:] = "sm", ["x"], ["y"]
     layer.softmaxND.axis = -1
     x = np.array([[1.0, 2.0, 3.0]])
@@ -133,7 +136,7 @@ def test_weights_are_float32() -> None:
 
 def test_unsupported_layer_and_bad_weights_raise_spec_error() -> None:
     spec, params = network("neuralNetwork", 2, 2)
-    layer = params.layers.add()  # type: ignore[attr-defined]
+    layer = params.layers.add()
     layer.name, layer.input[:], layer.output[:] = "conv", ["x"], ["y"]
     layer.convolution.SetInParent()
     with pytest.raises(CoreMLSpecError, match="supported layers: innerProduct"):
@@ -155,11 +158,11 @@ def test_mlp_classifier_matches_sklearn() -> None:
     mlp = MLPClassifier(hidden_layer_sizes=(5,), activation="tanh", max_iter=300, random_state=0).fit(x, y)
     spec, params = network("neuralNetworkClassifier", 4, 3, labels=[0, 1, 2])
     inner_product(params, "h", "x", "h_in", mlp.coefs_[0].T, mlp.intercepts_[0])
-    hidden = params.layers.add()  # type: ignore[attr-defined]
+    hidden = params.layers.add()
     hidden.name, hidden.input[:], hidden.output[:] = "tanh", ["h_in"], ["h_out"]
     hidden.activation.tanh.SetInParent()
     inner_product(params, "o", "h_out", "logits", mlp.coefs_[1].T, mlp.intercepts_[1])
-    soft = params.layers.add()  # type: ignore[attr-defined]
+    soft = params.layers.add()
     soft.name, soft.input[:], soft.output[:] = "softmax", ["logits"], ["probabilities"]
     soft.softmax.SetInParent()
     out = predict(spec, x)
