@@ -271,13 +271,16 @@ def _run_parity(estimator: Any, artifacts: Mapping[str, Path], signature: Signat
     checked = [p for k, p in artifacts.items() if k in ("coreml", "onnx", "ort")]
     result = parity.check(estimator, checked, inputs=inputs, contract=signature.input_dtype,
                           feature_names=signature.feature_names)
-    as_json = parity.to_json(result)
-    (staging / "parity.json").write_text(json.dumps(as_json, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    markdown = parity.to_markdown(result)
-    (staging / "parity.md").write_text(markdown, encoding="utf-8")
-    (staging / "parity.html").write_text(parity.to_html(result), encoding="utf-8")
     if "coreml" in artifacts:
         parity.write_golden(result, artifacts["coreml"], staging / "golden.json")
+    # Name artifacts by file name, not by the temporary directory they were checked in, and leave out run
+    # timings: the reports are part of the export and must be byte-reproducible.
+    result.rename_artifacts({str(p): p.name for p in checked})
+    result.timings = {}
+    as_json = parity.to_json(result)
+    (staging / "parity.json").write_text(json.dumps(as_json, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (staging / "parity.md").write_text(parity.to_markdown(result), encoding="utf-8")
+    (staging / "parity.html").write_text(parity.to_html(result), encoding="utf-8")
     return ("passed" if result.passed else "failed"), _summary_line(result), as_json
 
 

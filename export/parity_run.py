@@ -43,6 +43,7 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
         raise InputFileError(f"'{directory / 'manifest.json'}' lists no .mlmodel/.onnx/.ort artifact")
     report = parity.check(estimator, artifacts, inputs=inputs, contract=signature.input_dtype,
                           feature_names=signature.feature_names)
+    report.rename_artifacts({str(p): p.name for p in artifacts})
     rendered = {"json": parity.to_json(report), "markdown": parity.to_markdown(report)}
     if junit:
         Path(junit).write_text(parity.to_junit(report), encoding="utf-8")

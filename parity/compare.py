@@ -18,13 +18,15 @@ def as_2d(values: np.ndarray) -> np.ndarray:
 
 
 def element_failures(expected: np.ndarray, got: np.ndarray, tolerance: Tolerance) -> np.ndarray:
-    """Boolean mask of failing elements: pass iff both NaN, or got == expected, or |g-e| <= atol + rtol*|e|."""
+    """Boolean mask of failing elements: pass iff both NaN, or got == expected, or (expected finite and
+    |g-e| <= atol + rtol*|e|). A non-finite expected value must be matched exactly: with rtol > 0 the bound
+    atol + rtol*inf would otherwise accept any got, -inf and finite values included (numpy.isclose's rule too)."""
     expected = np.asarray(expected, dtype=np.float64)
     got = np.asarray(got, dtype=np.float64)
     with np.errstate(invalid="ignore", over="ignore"):
         both_nan = np.isnan(expected) & np.isnan(got)
         equal = got == expected  # covers equal infinities
-        close = np.abs(got - expected) <= tolerance.atol + tolerance.rtol * np.abs(expected)
+        close = np.isfinite(expected) & (np.abs(got - expected) <= tolerance.atol + tolerance.rtol * np.abs(expected))
     return ~(both_nan | equal | close)
 
 

@@ -113,6 +113,26 @@ class ParityReport:
     def passed(self) -> bool:
         return self.verdict == "passed"
 
+    def rename_artifacts(self, names: dict[str, str]) -> None:
+        """Show artifacts under other names (e.g. file names relative to an export directory, instead of the
+        temporary path they were checked at), everywhere the report mentions them."""
+        def rename(text: str) -> str:
+            for old, new in names.items():
+                text = text.replace(old, new)
+            return text
+
+        for artifact in self.artifacts:
+            artifact.path = rename(artifact.path)
+            artifact.problems = [rename(p) for p in artifact.problems]
+        for check in self.checks:
+            check.artifact = rename(check.artifact)
+            if check.comparison.cause:
+                check.comparison.cause = rename(check.comparison.cause)
+        for runtime in self.runtimes:
+            if runtime.artifact:
+                runtime.artifact = rename(runtime.artifact)
+        self.notes = [rename(n) for n in self.notes]
+
     def failures(self) -> list[CheckResult]:
         return [c for c in self.checks if not c.passed]
 
@@ -284,7 +304,9 @@ def _plots(report: ParityReport) -> list[tuple[str, str]]:
         error = np.abs(got[keep] - expected[keep])
         positive = error[error > 0]
         if len(positive):
-            left.hist(np.log10(positive), bins=40, color="#1565c0")
+            log_error = np.log10(positive)
+            # Errors all of (nearly) one size leave no room for 40 finite-width bins: draw one.
+            left.hist(log_error, bins=40 if np.ptp(log_error) > 1e-9 else 1, color="#1565c0")
         if atol > 0:
             left.axvline(np.log10(atol), color="#c62828", linestyle="--", label=f"atol {atol:.0e}")
             left.legend(loc="upper right", fontsize=8)

@@ -15,7 +15,7 @@ import onnxruntime as ort
 import pandas as pd
 import pytest
 from sklearn.datasets import load_diabetes, load_iris
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -63,7 +63,9 @@ def test_export_classifier_matches_sklearn_in_every_runtime(tmp_path: Path, clas
                                    rtol=0, atol=1e-12)
     # Core ML through the reference evaluator (named Double inputs, in feature order).
     outputs = coreml_predict(out / "iris_forest.mlmodel", X)
-    np.testing.assert_array_equal(outputs["classLabel"], model.predict(pd.DataFrame(X, columns=model.feature_names_in_)))
+    frame = pd.DataFrame(X, columns=model.feature_names_in_)
+    np.testing.assert_array_equal(outputs["classLabel"], model.predict(frame))
+    np.testing.assert_allclose(outputs["classProbability"], model.predict_proba(frame), rtol=0, atol=1e-12)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["parity"]["verdict"] == "passed"
     assert manifest["signature"]["class_labels"] == ["setosa", "versicolor", "virginica"]

@@ -24,8 +24,9 @@ TIGHT = Tolerance(rtol=1e-9, atol=1e-12, reason="test")
         (np.nan, 1.0, True),
         (1.0, np.nan, True),
         (np.inf, np.inf, False),  # got == expected covers equal infinities
-        (np.inf, -np.inf, False),  # literal golden.md rule: |Δ| = inf <= atol + rtol·inf = inf (flagged as a jump)
-        (np.inf, 1.0, False),  # same: any finite got passes an infinite expected when rtol > 0
+        (np.inf, -np.inf, True),  # a non-finite expected value must be matched exactly (as in ios_stub's Swift core)
+        (np.inf, 1.0, True),  # atol + rtol·inf would accept anything; exact match required instead
+        (-np.inf, -np.inf, False),
         (1.0, np.inf, True),
         (0.0, -0.0, False),
         (1.0, 1.0 + 1e-9, False),  # |Δ| = 1e-9 <= 1e-12 + 1e-9·1
