@@ -71,6 +71,7 @@ def bench_random_forest(n_rows: int = 100_000, n_estimators: int = 300, max_dept
     from sklearn.ensemble import RandomForestClassifier
 
     from parity.coreml_reference import compile_model
+    from parity.coreml_reference.tree_ensemble import _MAX_WORKERS as tree_ensemble_threads
 
     x, y = make_classification(n_samples=n_rows, n_features=20, random_state=0)
     # Float32-representable inputs: sklearn compares float32(x) with thresholds, Core ML compares doubles (§6 #1).
@@ -102,6 +103,9 @@ def bench_random_forest(n_rows: int = 100_000, n_estimators: int = 300, max_dept
         "sklearn_predict_proba_seconds": sklearn_seconds,
         "evaluator_predict_seconds": evaluator_seconds,
         "ratio": evaluator_seconds / sklearn_seconds,
+        # sklearn's predict_proba runs single-threaded here (n_jobs=None); the evaluator splits trees into 2 fixed
+        # groups run on up to this many threads (numpy releases the GIL in its gathers).
+        "evaluator_threads": tree_ensemble_threads,
         "max_abs_probability_difference": float(np.max(np.abs(probabilities - expected))),
         "label_mismatches": int(np.sum(outputs["classLabel"] != forest.classes_[np.argmax(expected, axis=1)])),
     }
