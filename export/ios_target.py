@@ -23,7 +23,14 @@ from typing import Any
 from export.errors import ExportFailedError, InputFileError, OutputDirError
 from export.loading import sha256_file
 
-IOS_STUB_DIR = Path(__file__).resolve().parent.parent / "ios_stub"
+
+def _ios_stub_dir() -> Path:
+    """The Swift harness: inside the installed wheel (`export/_ios_stub`), else the source tree's `ios_stub/`."""
+    packaged = Path(__file__).resolve().parent / "_ios_stub"
+    return packaged if (packaged / "Sources").is_dir() else Path(__file__).resolve().parent.parent / "ios_stub"
+
+
+IOS_STUB_DIR = _ios_stub_dir()
 MODEL_PARITY_SOURCES = IOS_STUB_DIR / "Sources" / "ModelParity"
 EXAMPLE_TEST = IOS_STUB_DIR / "Example" / "ModelParityExampleTests.swift"
 
@@ -71,7 +78,7 @@ def write_ios_test_target(export_dir: Path, out: Path, *, force: bool = False) -
     sources = sorted(MODEL_PARITY_SOURCES.glob("*.swift"))
     if not sources:
         raise ExportFailedError(f"no ModelParity Swift sources in '{MODEL_PARITY_SOURCES}'; ios-stub needs the "
-                                "mlexport source tree (ios_stub/ is not part of the Python wheel)")
+                                "mlexport installation (reinstall mlexport)")
 
     model_name = model_path.name[: -len(MODEL_SUFFIX)]
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -197,8 +204,8 @@ def _check_hash(export_dir: Path, path: Path, manifest: dict[str, Any] | None) -
 
 def _read_template() -> str:
     if not EXAMPLE_TEST.is_file():
-        raise ExportFailedError(f"'{EXAMPLE_TEST}' is missing; ios-stub needs the mlexport source tree "
-                                "(ios_stub/ is not part of the Python wheel)")
+        raise ExportFailedError(f"'{EXAMPLE_TEST}' is missing; ios-stub needs the Swift sources shipped with mlexport "
+                                "(reinstall mlexport)")
     return EXAMPLE_TEST.read_text(encoding="utf-8")
 
 

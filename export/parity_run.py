@@ -44,12 +44,13 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     report = parity.check(estimator, artifacts, inputs=inputs, contract=signature.input_dtype,
                           feature_names=signature.feature_names)
     report.rename_artifacts({str(p): p.name for p in artifacts})
-    rendered = {"json": parity.to_json(report), "markdown": parity.to_markdown(report)}
+    text = parity.to_markdown(report)
+    rendered: dict[str, Any] = {"json": parity.to_json(report), "markdown": text}
     if junit:
         Path(junit).write_text(parity.to_junit(report), encoding="utf-8")
     if html:
         Path(html).write_text(parity.to_html(report), encoding="utf-8")
     if markdown:
-        Path(markdown).write_text(rendered["markdown"], encoding="utf-8")
+        Path(markdown).write_text(text, encoding="utf-8")
     json.dumps(rendered["json"])  # fail here, not in the caller, if the report is not JSON-serialisable
     return report, rendered
