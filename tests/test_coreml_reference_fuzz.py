@@ -102,18 +102,104 @@ def _seed_specs() -> list[Model_pb2.Model]:
     knn.kNearestNeighborsClassifier.numberOfNeighbors.defaultValue = 3
     knn.kNearestNeighborsClassifier.uniformWeighting.SetInParent()
     knn.kNearestNeighborsClassifier.int64ClassLabels.vector.extend(y[:8].tolist())
-    return [forest, svm, pipeline, network, knn]
+    return [forest, svm, pipeline, network, knn, _transformer_pipeline()]
+
+
+def _feature(features: Any, name: str, kind: str | int) -> None:
+    if isinstance(kind, int):
+        _array_feature(features, name, kind)
+        return
+    feature = features.add()
+    feature.name = name
+    if kind == "dict_int":
+        feature.type.dictionaryType.int64KeyType.SetInParent()
+    elif kind == "dict_str":
+        feature.type.dictionaryType.stringKeyType.SetInParent()
+    else:
+        getattr(feature.type, f"{kind}Type").SetInParent()
+
+
+def _stage(inputs: list[tuple[str, str | int]], outputs: list[tuple[str, str | int]]) -> Any:
+    spec = Model_pb2.Model(specificationVersion=1)
+    for name, kind in inputs:
+        _feature(spec.description.input, name, kind)
+    for name, kind in outputs:
+        _feature(spec.description.output, name, kind)
+    return spec
+
+
+def _transformer_pipeline() -> Model_pb2.Model:
+    """Imputer, normalizer, extractor, one-hot, dict vectorizer, feature vectorizer, scaler, tree, mapping."""
+    imputer = _stage([("x", 3)], [("x_imp", 3)])
+    imputer.imputer.imputedDoubleArray.vector.extend([0.5, 0.0, -0.5])
+    imputer.imputer.replaceDoubleValue = math.nan
+    normalizer = _stage([("x_imp", 3)], [("x_norm", 3)])
+    normalizer.normalizer.normType = 2
+    extractor = _stage([("x_norm", 3)], [("x0", "double")])
+    extractor.arrayFeatureExtractor.extractIndex.append(0)
+    one_hot = _stage([("c", "int64")], [("c_ohe", "dict_int")])
+    one_hot.oneHotEncoder.int64Categories.vector.extend([0, 1, 2])
+    one_hot.oneHotEncoder.outputSparse = True
+    one_hot.oneHotEncoder.handleUnknown = 1
+    dict_vectorizer = _stage([("d", "dict_str")], [("d_vec", "dict_int")])
+    dict_vectorizer.dictVectorizer.stringToIndex.vector.extend(["a", "b"])
+    vectorizer = _stage([("x_norm", 3), ("x0", "double"), ("c_ohe", "dict_int"), ("d_vec", "dict_int")],
+                        [("fv", 9)])
+    for name, width in [("x_norm", 3), ("x0", 1), ("c_ohe", 3), ("d_vec", 2)]:
+        vectorizer.featureVectorizer.inputList.add(inputColumn=name, inputDimensions=width)
+    scaler = _stage([("fv", 9)], [("fv2", 9)])
+    scaler.scaler.shiftValue.append(1.0)
+    scaler.scaler.scaleValue.extend([float(i) for i in range(9)])
+    tree = _stage([("fv2", 9)], [("y", "double")])
+    tree.description.predictedFeatureName = "y"
+    ensemble = tree.treeEnsembleRegressor.treeEnsemble
+    ensemble.numPredictionDimensions = 1
+    for tree_id, (feature, mode) in enumerate([(4, 5), (8, 2), (0, 4)]):
+        ensemble.nodes.add(treeId=tree_id, nodeId=0, nodeBehavior=mode, branchFeatureIndex=feature,
+                           branchFeatureValue=0.5, trueChildNodeId=1, falseChildNodeId=2,
+                           missingValueTracksTrueChild=bool(tree_id % 2))
+        ensemble.nodes.add(treeId=tree_id, nodeId=1, nodeBehavior=6).evaluationInfo.add(evaluationValue=1.0)
+        ensemble.nodes.add(treeId=tree_id, nodeId=2, nodeBehavior=6).evaluationInfo.add(evaluationValue=-2.0)
+    mapping = _stage([("c", "int64")], [("c_name", "string")])
+    mapping.categoricalMapping.int64ToStringMap.map.update({0: "zero", 1: "one", 2: "two"})
+    mapping.categoricalMapping.strValue = "other"
+    pipeline = _stage([("x", 3), ("c", "int64"), ("d", "dict_str")], [("y", "double"), ("c_name", "string")])
+    pipeline.description.predictedFeatureName = "y"
+    pipeline.pipelineRegressor.pipeline.models.extend(
+        [imputer, normalizer, extractor, one_hot, dict_vectorizer, vectorizer, scaler, tree, mapping]
+    )
+    return pipeline
 
 
 SEEDS = _seed_specs()
-INPUTS = np.random.default_rng(0).normal(size=(5, 4))
-INPUTS[1, 2] = np.nan
+MATRIX_INPUTS = np.random.default_rng(0).normal(size=(5, 4))
+MATRIX_INPUTS[1, 2] = np.nan
+TRANSFORMER_INPUTS = {
+    "x": np.array([[1.0, np.nan, 2.0], [0.0, 0.0, 0.0], [3.0, 4.0, np.nan], [-1.0, 1.0, 1.0], [np.nan] * 3]),
+    "c": [0, 1, 2, 5, 1],
+    "d": [{"a": 1.0}, {"b": 2.0}, {}, {"a": 0.5, "b": 1.0}, {}],
+}
+
+
+def seed_inputs(index: int) -> Any:
+    """Rows fitting seed `index`: a dict for the transformer pipeline, a 5 x 4 matrix (one NaN) for the others."""
+    return TRANSFORMER_INPUTS if index == len(SEEDS) - 1 else MATRIX_INPUTS
 
 
 def test_seed_specs_are_valid() -> None:
-    for spec in SEEDS:
-        outputs = predict(spec, INPUTS)
+    for index, spec in enumerate(SEEDS):
+        outputs = predict(spec, seed_inputs(index))
         assert outputs[spec.description.predictedFeatureName].shape == (5,)
+
+
+def test_transformer_pipeline_seed_by_hand() -> None:
+    # Row 1: x = [0, 0, 0] -> imputer leaves it, L2 norm 0 keeps zeros; c = 1 -> one-hot [0,1,0]; d = {b: 2}.
+    # fv = [0,0,0, 0, 0,1,0, 0,2]; fv2 = i * (fv_i + 1) = [0,1,2,3,4,10,6,7,24].
+    # tree 0: fv2[4] = 4 != 0.5 -> true (+1); tree 1: fv2[8] = 24 >= 0.5 -> true (+1); tree 2: fv2[0] = 0 == 0.5? no
+    # -> false (-2). y = 0.
+    outputs = predict(SEEDS[-1], TRANSFORMER_INPUTS)
+    assert outputs["y"][1] == 0.0
+    assert outputs["c_name"].tolist() == ["zero", "one", "two", "other", "one"]
 
 
 def _fields(message: Any, path: tuple = ()) -> list[tuple[Any, Any]]:
@@ -197,7 +283,7 @@ def _exercise(model: Any, inputs: Any) -> None:
         return
     for value in outputs.values():
         assert isinstance(value, np.ndarray)
-        assert value.shape[0] == len(inputs)
+        assert value.shape[0] == (len(inputs) if isinstance(inputs, np.ndarray) else 5)
 
 
 # CI runs 150 examples per test (a few seconds); raise COREML_REFERENCE_FUZZ_EXAMPLES for a longer local hunt.
@@ -213,23 +299,25 @@ FUZZ = settings(
 @given(data=st.data())
 def test_field_mutations_only_raise_evaluator_errors(data: st.DataObject) -> None:
     spec = Model_pb2.Model()
-    spec.CopyFrom(SEEDS[data.draw(st.integers(0, len(SEEDS) - 1), label="seed")])
+    index = data.draw(st.integers(0, len(SEEDS) - 1), label="seed")
+    spec.CopyFrom(SEEDS[index])
     for _ in range(data.draw(st.integers(1, 3), label="n_mutations")):
         _mutate(spec, data)
-    _exercise(spec, INPUTS)
+    _exercise(spec, seed_inputs(index))
 
 
 @FUZZ
 @given(data=st.data())
 def test_byte_truncation_and_corruption_only_raise_evaluator_errors(data: st.DataObject) -> None:
-    raw = bytearray(SEEDS[data.draw(st.integers(0, len(SEEDS) - 1), label="seed")].SerializeToString())
+    index = data.draw(st.integers(0, len(SEEDS) - 1), label="seed")
+    raw = bytearray(SEEDS[index].SerializeToString())
     if data.draw(st.booleans(), label="truncate"):
         raw = raw[: data.draw(st.integers(0, len(raw) - 1), label="cut")]
     else:
         for _ in range(data.draw(st.integers(1, 4), label="n_flips")):
             position = data.draw(st.integers(0, len(raw) - 1), label="position")
             raw[position] = data.draw(st.integers(0, 255), label="byte")
-    _exercise(bytes(raw), INPUTS)
+    _exercise(bytes(raw), seed_inputs(index))
 
 
 @FUZZ
@@ -254,7 +342,7 @@ def test_random_tree_children_and_features_only_raise_evaluator_errors(data: st.
             node.nodeBehavior = value % 8
         else:
             node.treeId = value % 3
-    _exercise(spec, INPUTS)
+    _exercise(spec, MATRIX_INPUTS)
 
 
 @FUZZ
@@ -267,5 +355,6 @@ def test_random_input_shapes_only_raise_evaluator_errors(width: int, rows: int, 
 
 @pytest.mark.parametrize("seed", range(len(SEEDS)))
 def test_missing_input_name_is_reported(seed: int) -> None:
-    with pytest.raises(EvaluatorInputError, match="missing input 'input'"):
+    first_input = SEEDS[seed].description.input[0].name
+    with pytest.raises(EvaluatorInputError, match=f"missing input '{first_input}'"):
         predict(SEEDS[seed], {})
