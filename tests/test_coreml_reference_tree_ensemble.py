@@ -246,8 +246,11 @@ def test_deep_chain_tree_beyond_perfect_tree_padding() -> None:
     np.testing.assert_array_equal(predict(tree_spec(nodes), x)["y"], [0.0, 1.0, 7.0, 23.0, 99.0])
 
 
-def test_padded_fast_path_and_compact_walk_agree_on_irregular_trees() -> None:
-    # Same rows evaluated alone (NaN-free block -> padded heap walk) and next to a NaN row (compact walk).
+def test_padded_fast_path_and_compact_walk_agree_on_irregular_trees_with_nan() -> None:
+    import dataclasses
+
+    from parity.coreml_reference.tree_ensemble import compile_forest
+
     rng = np.random.default_rng(3)
     nodes: list[dict] = []
     for tree in range(6):
@@ -259,13 +262,18 @@ def test_padded_fast_path_and_compact_walk_agree_on_irregular_trees() -> None:
             else:
                 left, right = next_id, next_id + 1
                 next_id += 2
-                nodes.append(branch(tree, node_id, int(rng.integers(3)), float(rng.normal()), left, right))
+                nodes.append(branch(tree, node_id, int(rng.integers(3)), float(rng.normal()), left, right,
+                                    nan_true=bool(rng.random() < 0.5)))
                 frontier += [(left, level + 1), (right, level + 1)]
     spec = tree_spec(nodes, n_features=3)
-    x = rng.normal(size=(50, 3))
-    alone = predict(spec, x)["y"]
-    with_nan = predict(spec, np.vstack([x, [[np.nan, 0.0, 0.0]]]))["y"][:-1]
-    np.testing.assert_array_equal(alone, with_nan)
+    x = rng.normal(size=(60, 3))
+    x[rng.random(x.shape) < 0.2] = np.nan
+    forest = compile_forest("treeEnsembleRegressor", spec)
+    assert forest.heap is not None
+    padded = forest.raw_scores(x)[:, 0]
+    compact = dataclasses.replace(forest, heap=None).raw_scores(x)[:, 0]
+    np.testing.assert_array_equal(padded, compact)
+    np.testing.assert_array_equal(predict(spec, x)["y"], padded)
     # and both equal a direct recursive walk of the node list
     table = {(n["treeId"], n["nodeId"]): n for n in nodes}
 
@@ -273,8 +281,9 @@ def test_padded_fast_path_and_compact_walk_agree_on_irregular_trees() -> None:
         node = table[(tree, node_id)]
         if node["nodeBehavior"] == LEAF:
             return float(node["evaluationInfo"][0][1])
-        go_true = row[node["branchFeatureIndex"]] <= node["branchFeatureValue"]
+        value = row[node["branchFeatureIndex"]]
+        go_true = node["missingValueTracksTrueChild"] if np.isnan(value) else value <= node["branchFeatureValue"]
         return walk(tree, node["trueChildNodeId"] if go_true else node["falseChildNodeId"], row)
 
     expected = [sum(walk(tree, 0, row) for tree in range(6)) for row in x]
-    np.testing.assert_allclose(alone, expected, rtol=1e-12)
+    np.testing.assert_allclose(padded, expected, rtol=1e-12)

@@ -73,17 +73,19 @@ class HeapLayout:
 
     Walking needs no child table: h = 2h + go_true. A leaf above the bottom level becomes a subtree whose padding
     nodes have threshold +inf and whose bottom cells all hold the leaf's value, so any route through it ends on that
-    value. Only used for NaN-free rows of all-`<=` ensembles (NaN routing needs the real nodes' flags).
+    value. Only used for all-`<=` ensembles. NaN (for which `<=` is false) goes to the true child iff the real node's
+    `tracks_true` flag is set; padding nodes are indifferent, their whole subtree holding one value.
     """
 
     feature: np.ndarray  # concatenated per-tree tables of 2**(depth+1) entries
     threshold: np.ndarray
+    tracks_true: np.ndarray
     table_offset: np.ndarray  # (T,) start of each tree's table
     leaf: np.ndarray  # (sum 2**depth, D) bottom level of each tree
     leaf_offset: np.ndarray  # (T,)
     depths: np.ndarray  # (T,)
 
-    def tree_sums(self, flat: np.ndarray, row_offset: np.ndarray, trees: np.ndarray) -> np.ndarray:
+    def tree_sums(self, flat: np.ndarray, row_offset: np.ndarray, trees: np.ndarray, has_nan: bool) -> np.ndarray:
         """Sum of the leaves reached in the given trees by rows whose flattened values are `flat`."""
         n_rows = row_offset.shape[0]
         n_features = flat.shape[0] // n_rows if n_rows else 1
@@ -92,6 +94,8 @@ class HeapLayout:
         value = np.empty(n_rows, dtype=np.float64)
         threshold = np.empty(n_rows, dtype=np.float64)
         go_true = np.empty(n_rows, dtype=bool)
+        missing = np.empty(n_rows, dtype=bool)
+        tracks_true = np.empty(n_rows, dtype=bool)
         total = np.zeros((n_rows, self.leaf.shape[1]))
         for tree in trees.tolist():
             depth = int(self.depths[tree])
@@ -99,12 +103,15 @@ class HeapLayout:
             size = 2 << depth
             feature_table = self.feature[start : start + size]
             threshold_table = self.threshold[start : start + size]
+            tracks_table = self.tracks_true[start : start + size]
             if depth == 0:
                 state = np.ones(n_rows, dtype=np.intp)
             else:
                 # Level 0: every row is at the root, whose feature column is a strided view of the rows.
-                root_feature = int(feature_table[1])
-                np.less_equal(flat[root_feature::n_features], threshold_table[1], out=go_true)
+                root_values = flat[int(feature_table[1]) :: n_features]
+                np.less_equal(root_values, threshold_table[1], out=go_true)
+                if has_nan and tracks_table[1]:
+                    go_true |= np.isnan(root_values)
                 state = go_true.astype(np.intp)
                 state += 2
             for _ in range(depth - 1):
@@ -113,6 +120,12 @@ class HeapLayout:
                 np.take(flat, position, out=value, mode="clip")
                 np.take(threshold_table, state, out=threshold, mode="clip")
                 np.less_equal(value, threshold, out=go_true)
+                if has_nan:
+                    # NaN <= t is false; it goes to the true child only where missingValueTracksTrueChild is set.
+                    np.isnan(value, out=missing)
+                    np.take(tracks_table, state, out=tracks_true, mode="clip")
+                    missing &= tracks_true
+                    go_true |= missing
                 np.left_shift(state, 1, out=state)
                 np.add(state, go_true, out=state)
             state -= 1 << depth
@@ -127,8 +140,8 @@ _MAX_HEAP_CELLS = 1 << 25
 
 
 def build_heap_layout(
-    feature: np.ndarray, threshold: np.ndarray, next_state: np.ndarray, leaf_values: np.ndarray,
-    roots: np.ndarray, depths: np.ndarray,
+    feature: np.ndarray, threshold: np.ndarray, tracks_true: np.ndarray, next_state: np.ndarray,
+    leaf_values: np.ndarray, roots: np.ndarray, depths: np.ndarray,
 ) -> HeapLayout | None:
     """Heap tables for the compact (state = 2 * node) arrays, or None when the trees are too deep for padding."""
     if depths.max(initial=0) > _MAX_HEAP_DEPTH:
@@ -141,6 +154,7 @@ def build_heap_layout(
     leaf_offset = np.concatenate([[0], np.cumsum(leaf_sizes)[:-1]])
     heap_feature = np.zeros(int(sizes.sum()), dtype=np.intp)
     heap_threshold = np.full(int(sizes.sum()), np.inf)
+    heap_tracks_true = np.zeros(int(sizes.sum()), dtype=bool)
     heap_leaf = np.zeros((int(leaf_sizes.sum()), leaf_values.shape[1]))
     # Level-by-level over all trees at once: (tree, heap position h, compact node).
     tree = np.arange(len(roots))
@@ -153,6 +167,7 @@ def build_heap_layout(
         global_position = table_offset[tree[inner]] + position[inner]
         heap_feature[global_position] = feature[node[inner]]
         heap_threshold[global_position] = threshold[node[inner]]
+        heap_tracks_true[global_position] = tracks_true[node[inner]]
         # A leaf at this level owns 2**(depth - level) bottom cells starting at h << (depth - level).
         for leaf_tree, leaf_position, leaf_node in zip(tree[is_leaf].tolist(), position[is_leaf].tolist(),
                                                        node[is_leaf].tolist(), strict=True):
@@ -163,7 +178,7 @@ def build_heap_layout(
         position = np.stack([2 * position[inner], 2 * position[inner] + 1], axis=1).ravel()
         node = np.stack([next_state[2 * node[inner]] // 2, next_state[2 * node[inner] + 1] // 2], axis=1).ravel()
         level += 1
-    return HeapLayout(heap_feature, heap_threshold, table_offset, heap_leaf, leaf_offset, depths)
+    return HeapLayout(heap_feature, heap_threshold, heap_tracks_true, table_offset, heap_leaf, leaf_offset, depths)
 
 
 @dataclass(frozen=True)
@@ -207,8 +222,8 @@ class CompiledForest:
         flat = rows.ravel()
         has_nan = bool(np.isnan(flat).any())
         row_offset = np.arange(n_rows, dtype=np.intp) * n_features
-        if self.heap is not None and self.all_less_equal and not has_nan:
-            return self.heap.tree_sums(flat, row_offset, trees)
+        if self.heap is not None:
+            return self.heap.tree_sums(flat, row_offset, trees, has_nan)
         fast = self.all_less_equal and not has_nan
         # Work buffers reused by every level of every tree (np.take(..., out=) avoids reallocating them).
         feature = np.empty(n_rows, dtype=np.intp)
@@ -313,7 +328,7 @@ def compile_forest(model_type: str, spec: Any) -> CompiledForest:
     grouped_leaves = leaf_values[order]
     heap = None
     if all_less_equal:
-        heap = build_heap_layout(grouped_feature, threshold[order], next_s, grouped_leaves,
+        heap = build_heap_layout(grouped_feature, threshold[order], tracks_true[order], next_s, grouped_leaves,
                                  new_index[roots], depths)
     return CompiledForest(
         feature_s=np.repeat(grouped_feature, 2),
