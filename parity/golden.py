@@ -1,4 +1,4 @@
-"""Golden-vector step of the parity flow: write golden.json (/work/notes/golden.md) for the .mlmodel artifact.
+"""Golden-vector step of the parity flow: write golden.json (parity/golden.md) for the .mlmodel artifact.
 
 The ios_stub reads it on a device/simulator and runs the same element rule. Rows are a bounded, deterministic
 selection covering every probe set; expected values are scikit-learn's on the contract dtype; tolerances are the
@@ -165,3 +165,61 @@ def write_golden(report: ParityReport, artifact: str | os.PathLike[str], path: s
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, target)
     return target
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Checking recorded outputs against a golden file: the Python twin of ios_stub's comparison core (`parity-check`).
+# Same rules, same "replay" format: {"rows": [{"id": 0, "outputs": {"classLabel": 1,
+# "classProbability": {"0": 0.2, "1": 0.8}, "prediction": 3.2}}]} — probability keys are labels rendered as strings.
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, str):
+        return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}[value]
+    return float(value)
+
+
+def check_replay(golden: dict[str, Any], replay: dict[str, Any]) -> list[dict[str, Any]]:
+    """Failures ({row, output, reason}) of recorded outputs against `golden`; an empty list means parity holds."""
+    from parity.compare import element_failures
+    from parity.tolerances import Tolerance
+
+    labels = golden.get("class_labels") or []
+    keys = [str(label) for label in labels]
+    recorded = {row["id"]: row.get("outputs", {}) for row in replay.get("rows", [])}
+    has_probabilities = next((o["name"] for o in golden["outputs"] if o["kind"] == "probabilities"), None)
+    tie = float(golden.get("tie_tolerance", 0.0))
+    failures: list[dict[str, Any]] = []
+    for row in golden["rows"]:
+        outputs = recorded.get(row["id"], {})
+        for output in golden["outputs"]:
+            name, kind = output["name"], output["kind"]
+            if name not in outputs:
+                failures.append({"row": row["id"], "output": name, "reason": "missing output"})
+                continue
+            got, expected = outputs[name], row["expected"][name]
+            if kind == "label":
+                if got == expected:
+                    continue
+                if has_probabilities and str(got) in keys:
+                    probabilities = [_as_float(p) for p in row["expected"][has_probabilities]]
+                    if probabilities[keys.index(str(got))] >= max(probabilities) - tie:
+                        continue  # a reference tie: scikit-learn picked the first of the tied classes
+                failures.append({"row": row["id"], "output": name, "reason": f"label {got!r} != {expected!r}"})
+                continue
+            tolerance = golden["tolerances"][name]
+            bound = Tolerance(float(tolerance["rtol"]), float(tolerance["atol"]), str(tolerance.get("reason", "")))
+            if kind == "probabilities":
+                missing = [k for k in keys if k not in got]
+                if missing:
+                    failures.append({"row": row["id"], "output": name, "reason": f"missing class {missing[0]}"})
+                    continue
+                got_values = [_as_float(got[k]) for k in keys]
+            else:
+                got_values = [_as_float(v) for v in (got if isinstance(got, list) else [got])]
+            expected_values = [_as_float(v) for v in (expected if isinstance(expected, list) else [expected])]
+            if len(got_values) != len(expected_values):
+                failures.append({"row": row["id"], "output": name, "reason": "wrong width"})
+            elif element_failures(np.array(expected_values), np.array(got_values), bound).any():
+                failures.append({"row": row["id"], "output": name, "reason": "outside tolerance"})
+    return failures

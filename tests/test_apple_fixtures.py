@@ -6,7 +6,7 @@ comes from mlexport. `parity.coreml_reference.predict` must turn the spec + rows
 labels exactly, scores/probabilities to 1e-9 (every spec here stores doubles; no case needs a looser bound).
 
 Where Apple's converter is known to write a spec that does NOT mean what scikit-learn computes
-(/work/shared/docs/coreml-semantics.md §2.4), the expectation is what Core ML computes from that spec, derived here
+(../shared/docs/coreml-semantics.md §2.4), the expectation is what Core ML computes from that spec, derived here
 from scikit-learn's outputs by the rule the fixture names (`meta["rule"]`); each rule says why next to its code.
 """
 

@@ -1,6 +1,6 @@
 /// First step of the on-device check: decode golden.json (written by parity/golden.py) into validated Swift values.
 ///
-/// The contract is /work/notes/golden.md ("mlexport-golden", format_version 1). Decoding is `Decodable` with one
+/// The contract is parity/golden.md ("mlexport-golden", format_version 1). Decoding is `Decodable` with one
 /// validation pass on top; every malformed file raises `GoldenError` naming the offending field, e.g.
 /// `golden.json: rows[3].inputs[1]: expected a number or one of "NaN", "Infinity", "-Infinity", got string "x"`.
 import Foundation
