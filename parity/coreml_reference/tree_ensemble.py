@@ -1,8 +1,11 @@
 """Core ML reference evaluator for `treeEnsembleRegressor` / `treeEnsembleClassifier` (TreeEnsemble.proto, §1.1).
 
-A spec is compiled once into flat numpy arrays; prediction walks every row through every tree in lock-step
-(a (rows x trees) node matrix, one gather per level), then sums the leaves' sparse `evaluationInfo` into
-`basePredictionValue` (Core ML sums over trees; it never averages) and applies `postEvaluationTransform`.
+A spec is compiled once into flat numpy arrays; prediction walks a block of rows through one tree at a time in
+lock-step (a vector of node states, a few numpy gathers per level, no per-row Python), then sums the leaves' sparse
+`evaluationInfo` into `basePredictionValue` (Core ML sums over trees; it never averages) and applies
+`postEvaluationTransform`. Two layouts: all-`<=` ensembles no deeper than 16 are padded to perfect trees in heap
+order (the next node is 2h + go_true, no child gather); anything else uses the compact node table with an explicit
+child table and per-mode truth table. Tests check that both layouts agree.
 
 Semantics and what we chose where Apple is silent:
 * Branch: go to `trueChildNodeId` iff `x[branchFeatureIndex] <op> branchFeatureValue` holds, compared in float64
