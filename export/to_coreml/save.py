@@ -32,6 +32,7 @@ def save_spec(spec: Spec, path: str | os.PathLike[str]) -> Path:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
+        os.chmod(temporary, 0o644)  # mkstemp creates 0600; a shipped model is an ordinary readable file
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
