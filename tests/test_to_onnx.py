@@ -408,15 +408,14 @@ def test_export_twice_gives_identical_bytes(tmp_path: Any) -> None:
 
 
 def test_route_table_is_data_driven() -> None:
-    svm = ir.SupportVectorMachine(kernel="rbf", gamma=1.0, coef0=0.0, degree=3, support_vectors=np.ones((1, 2)),
-                                  dual_coef=np.ones((1, 1)), rho=np.zeros(1), n_support=np.zeros(0, dtype=np.int64),
-                                  prob_a=np.zeros(0), prob_b=np.zeros(0), task=ir.Regression())
+    knn = ir.NearestNeighbors(samples=np.eye(2), sample_class=np.array([0, 1]), k=1,
+                              task=ir.Classification(np.array([0, 1]), "neighbour_votes", has_proba=False))
     scaler = ir.Scaler(offset=np.zeros(2), scale=np.ones(2))
-    assert ir.TreeEnsemble in IR_ROUTE_FAMILIES and ir.SupportVectorMachine not in IR_ROUTE_FAMILIES
-    assert route(ir.Pipeline((scaler, svm))) == "skl2onnx"
+    assert ir.TreeEnsemble in IR_ROUTE_FAMILIES and ir.NearestNeighbors not in IR_ROUTE_FAMILIES
+    assert route(ir.Pipeline((scaler, knn))) == "skl2onnx"
     assert route(None) == "skl2onnx"
     with pytest.raises(UsageError, match="needs the fitted estimator"):
-        to_onnx(None, ir.Pipeline((scaler, svm)), OnnxOptions(n_features=2))
+        to_onnx(None, ir.Pipeline((scaler, knn)), OnnxOptions(n_features=2))
 
 
 def test_wrong_feature_count_and_bad_options_are_refused() -> None:
@@ -432,8 +431,12 @@ def test_wrong_feature_count_and_bad_options_are_refused() -> None:
 def test_unsupported_link_on_ir_route_is_refused() -> None:
     from export.to_onnx.ir_route import build_ir_model
 
+    task = ir.Classification(np.array([0, 1]), "neighbour_votes", False)
+    with pytest.raises(UnsupportedEstimatorError, match="link 'neighbour_votes'"):
+        build_ir_model(tiny_ensemble(task, np.ones((4, 1))), OnnxOptions(n_features=2))
+    # ovo_votes is written, but only for the SVM emitter's pairwise decision values
     task = ir.Classification(np.array([0, 1]), "ovo_votes", False)
-    with pytest.raises(UnsupportedEstimatorError, match="link 'ovo_votes'"):
+    with pytest.raises(UnsupportedEstimatorError, match="link 'ovo_votes' on a TreeEnsemble"):
         build_ir_model(tiny_ensemble(task, np.ones((4, 1))), OnnxOptions(n_features=2))
 
 

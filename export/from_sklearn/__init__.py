@@ -75,7 +75,7 @@ class SupportedEstimator:
 ONNX_ROUTE: dict[Family, OnnxRoute] = {
     "tree": "ir",
     "linear": "ir",
-    "kernel": "skl2onnx",
+    "kernel": "ir",  # SVC/NuSVC/SVR/NuSVR: export/to_onnx/svm.py (double; skl2onnx's SVM ops compute in float)
     "neighbours": "skl2onnx",
     "network": "ir",
     "transform": "ir",

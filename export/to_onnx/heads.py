@@ -15,9 +15,12 @@ from export import ir
 from export.errors import UnsupportedEstimatorError
 from export.to_onnx.graph_builder import GraphBuilder
 from export.to_onnx.options import OnnxOptions
+from export.to_onnx.svm import emit_ovo_label_index, emit_pairwise_coupling
 
-# Links this writer turns into graph nodes; ovo_votes (libsvm) and neighbour_votes (k-NN) go through skl2onnx.
-IR_LINKS = ("identity", "logistic", "softmax", "ovr_logistic", "none")
+# Links this writer turns into graph nodes; neighbour_votes (k-NN) goes through skl2onnx.
+# ovo_votes (libsvm): the scores are the K(K-1)/2 pairwise decision values f_p in libsvm pair order, followed, when
+# the task has probabilities, by the K(K-1)/2 Platt pairwise probabilities r_p (export/to_onnx/svm.py).
+IR_LINKS = ("identity", "logistic", "softmax", "ovr_logistic", "none", "ovo_votes")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,39 @@ def _label_index(builder: GraphBuilder, scores: str, n_scores: int, cut: float) 
     return builder.op("ArgMax", [scores], "label_index", axis=1, keepdims=0, select_last_index=0)
 
 
+def _emit_label(builder: GraphBuilder, index: str, task: ir.Classification, options: OnnxOptions) -> HeadOutput:
+    """The label output: the task's labels gathered at the int64 [N] class index."""
+    labels = task.labels
+    label_const = builder.const("class_labels", labels if task.string_labels else labels.astype(np.int64))
+    builder.op("Gather", [label_const, index], output=options.label_name, axis=0)
+    label_type = onnx.TensorProto.STRING if task.string_labels else onnx.TensorProto.INT64
+    return HeadOutput(options.label_name, label_type, ("N",), "label")
+
+
+def _emit_ovo_votes(builder: GraphBuilder, scores: str, n_scores: int, task: ir.Classification,
+                    options: OnnxOptions) -> list[HeadOutput]:
+    """libsvm: label by one-vs-one votes (scikit-learn's predict, also with probability=True); probabilities by
+    pairwise coupling of the Platt pairwise probabilities (predict_proba)."""
+    k = task.n_classes
+    n_pairs = k * (k - 1) // 2
+    expected = 2 * n_pairs if task.has_proba else n_pairs
+    if n_scores != expected:
+        raise UnsupportedEstimatorError(f"ONNX IR writer: {n_scores} score columns for {k} classes with link "
+                                        f"'ovo_votes'; expected {expected}")
+    if not task.has_proba:
+        return [_emit_label(builder, emit_ovo_label_index(builder, scores, k), task, options)]
+    axes = builder.const("axes", np.array([1], dtype=np.int64))
+    middle = builder.const("n_pairs", np.array([n_pairs], dtype=np.int64))
+    decision = builder.op("Slice", [scores, builder.const("start", np.array([0], dtype=np.int64)), middle, axes],
+                          "ovo_decision_values")
+    pairwise = builder.op("Slice", [scores, middle, builder.const("end", np.array([2 * n_pairs], dtype=np.int64)),
+                                    axes], "ovo_pairwise_probability")
+    outputs = [_emit_label(builder, emit_ovo_label_index(builder, decision, k), task, options)]
+    _to_contract_dtype(builder, emit_pairwise_coupling(builder, pairwise, k), options, options.probability_name)
+    outputs.append(HeadOutput(options.probability_name, options.onnx_elem_type, ("N", k), "probabilities"))
+    return outputs
+
+
 def emit_classification(builder: GraphBuilder, scores: str, n_scores: int, task: ir.Classification,
                         options: OnnxOptions) -> list[HeadOutput]:
     link = task.link
@@ -59,6 +95,8 @@ def emit_classification(builder: GraphBuilder, scores: str, n_scores: int, task:
         raise UnsupportedEstimatorError(f"ONNX IR writer: classification link {link!r} is not supported; "
                                         f"supported links: {', '.join(IR_LINKS)}")
     k = task.n_classes
+    if link == "ovo_votes":
+        return _emit_ovo_votes(builder, scores, n_scores, task, options)
     expected = 1 if (k == 2 and n_scores == 1) else k
     if n_scores != expected:
         raise UnsupportedEstimatorError(f"ONNX IR writer: {n_scores} score columns for {k} classes with link "
@@ -67,12 +105,7 @@ def emit_classification(builder: GraphBuilder, scores: str, n_scores: int, task:
         link = "logistic"  # scikit-learn's binary one-vs-rest is the plain sigmoid of the one decision value
 
     cut = 0.5 if link == "identity" else 0.0
-    index = _label_index(builder, scores, n_scores, cut)
-    labels = task.labels
-    label_const = builder.const("class_labels", labels if task.string_labels else labels.astype(np.int64))
-    builder.op("Gather", [label_const, index], output=options.label_name, axis=0)
-    label_type = onnx.TensorProto.STRING if task.string_labels else onnx.TensorProto.INT64
-    outputs = [HeadOutput(options.label_name, label_type, ("N",), "label")]
+    outputs = [_emit_label(builder, _label_index(builder, scores, n_scores, cut), task, options)]
     if not task.has_proba:
         return outputs
 

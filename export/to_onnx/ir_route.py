@@ -15,6 +15,7 @@ from export.errors import UnsupportedEstimatorError
 from export.to_onnx.graph_builder import GraphBuilder
 from export.to_onnx.heads import IR_LINKS, HeadOutput, emit_classification, emit_regression, emit_transformed
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
+from export.to_onnx.svm import emit_support_vector_machine
 from export.to_onnx.tree_ensemble import emit_tree_ensemble
 
 # An emitter reads a double [N, width] tensor and returns (output tensor name, output width).
@@ -113,6 +114,11 @@ def _neural_network(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple
     return x, int(node.layers[-1].weights.shape[0])
 
 
+def _support_vector_machine(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.SupportVectorMachine)
+    return emit_support_vector_machine(b, x, node)
+
+
 @dataclass(frozen=True)
 class IrFamily:
     """One IR node type the exact route writes, and the ONNX operators it becomes."""
@@ -126,6 +132,9 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                               "outputs: + Cast, Gather, ReduceSum (leaf-index encoding)"),
     ir.LinearModel: IrFamily(_linear_model, "Gemm (double)"),
     ir.NeuralNetwork: IrFamily(_neural_network, "Gemm + Relu/Tanh/Sigmoid (double)"),
+    ir.SupportVectorMachine: IrFamily(_support_vector_machine, "MatMul + Exp/Tanh/Mul kernel, MatMul decision values; "
+                                                               "classifiers: vote MatMul + ArgMax, probabilities: "
+                                                               "Platt sigmoid + libsvm coupling Loop (all double)"),
     ir.Scaler: IrFamily(_scaler, "Sub + Mul (double)"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
@@ -155,6 +164,10 @@ def ir_route_blocker(node: ir.Node) -> str | None:
     task = ir.task_of(node)
     if isinstance(task, ir.Classification) and task.link not in IR_LINKS:
         return f"classification link {task.link!r} has no IR-route encoding"
+    final = node.final if isinstance(node, ir.Pipeline) else node
+    if isinstance(task, ir.Classification) and (task.link == "ovo_votes") != isinstance(final, ir.SupportVectorMachine):
+        # The ovo_votes head reads libsvm's pairwise decision values, which only the SVM emitter produces.
+        return f"classification link {task.link!r} on a {type(final).__name__} (ovo_votes is SupportVectorMachine's)"
     return None
 
 
