@@ -79,17 +79,68 @@ def _kernel_matrix(b: GraphBuilder, x: str, node: ir.SupportVectorMachine) -> st
     return b.op("Tanh", [affine], "kernel_sigmoid")
 
 
-def decision_coefficients(node: ir.SupportVectorMachine) -> np.ndarray:
-    """C [n_sv, n_pairs] with decision f_p = (K @ C)[:, p] - rho[p]: column p = (i, j) holds dual_coef[j-1] on the
-    class-i support vectors, dual_coef[i] on the class-j ones and 0 elsewhere (libsvm svm_predict_values)."""
-    assert isinstance(node.task, ir.Classification)
+def _column_shape(b: GraphBuilder, like: str) -> str:
+    """[N, 1] as an int64 shape, N = the batch size of `like` (from its shape, never its values)."""
+    rows = b.op("Shape", [like], "batch_size", start=0, end=1)
+    return b.op("Concat", [rows, b.const("one_i64", np.array([1], dtype=np.int64))], "column_shape", axis=0)
+
+
+def _zero_column(b: GraphBuilder, like: str) -> str:
+    """A double [N, 1] of zeros (a NaN row of `like` cannot leak into it)."""
+    return b.op("ConstantOfShape", [_column_shape(b, like)], "zero_column",
+                value=helper.make_tensor("zero", onnx.TensorProto.DOUBLE, [1], [0.0]))
+
+
+def pair_terms(node: ir.SupportVectorMachine) -> tuple[np.ndarray, np.ndarray]:
+    """(index, coefficient), both [n_pairs, L]: row p lists, in libsvm's summation order, the support vectors pair
+    p = (i, j) sums over — the class-i ones weighted by dual_coef[j-1], then the class-j ones by dual_coef[i]
+    (svm_predict_values) — padded at the end with index n_sv (a zero kernel column) and coefficient 0.
+    Regression: one row, every support vector by dual_coef[0]."""
+    n_sv = node.support_vectors.shape[0]
+    if isinstance(node.task, ir.Regression):
+        return np.arange(n_sv, dtype=np.int64).reshape(1, -1), node.dual_coef[:1].copy()
     starts = np.concatenate([[0], np.cumsum(node.n_support)])
     pairs = ovo_pairs(node.task.n_classes)
-    coefficients = np.zeros((node.support_vectors.shape[0], len(pairs)))
-    for p, (i, j) in enumerate(pairs):  # K(K-1)/2 column fills at export time, not a per-row loop
-        coefficients[starts[i]:starts[i + 1], p] = node.dual_coef[j - 1, starts[i]:starts[i + 1]]
-        coefficients[starts[j]:starts[j + 1], p] = node.dual_coef[i, starts[j]:starts[j + 1]]
-    return coefficients
+    width = max(int(node.n_support[i] + node.n_support[j]) for i, j in pairs)
+    index = np.full((len(pairs), width), n_sv, dtype=np.int64)
+    coefficient = np.zeros((len(pairs), width))
+    for p, (i, j) in enumerate(pairs):  # K(K-1)/2 row fills at export time, not a per-row loop
+        members = np.concatenate([np.arange(starts[i], starts[i + 1]), np.arange(starts[j], starts[j + 1])])
+        index[p, :members.size] = members
+        coefficient[p, :members.size] = np.concatenate([node.dual_coef[j - 1, starts[i]:starts[i + 1]],
+                                                        node.dual_coef[i, starts[j]:starts[j + 1]]])
+    return index, coefficient
+
+
+def _libsvm_ordered_sums(b: GraphBuilder, kernel: str, node: ir.SupportVectorMachine) -> str:
+    """[N, n_pairs] (regression: [N, 1]) sums_p = sum over pair p's support vectors of coefficient * K, added one
+    term after another in libsvm's order, minus rho.
+
+    Why not one MatMul: at inputs like 1e30 in one feature the terms are ~1e28 each and cancel (a feature constant
+    over the support vectors has sum_s coef_s sv_s = 0 exactly, since sum_s y_s alpha_s = 0), so the decision value is
+    pure rounding noise whose sign is the label; only libsvm's own summation order reproduces it. onnxruntime's CumSum
+    is a sequential running sum (checked against a Python loop in tests/test_to_onnx_svm.py), so CumSum over the
+    [N, n_pairs, L] products, last element, is libsvm's `sum += coef[k] * kvalue[k]` exactly. Cost: that tensor is
+    N x n_pairs x L doubles (L = the largest two-class support vector count; L = n_sv for regression and binary)."""
+    index, coefficient = pair_terms(node)
+    n_sv = node.support_vectors.shape[0]
+    n_rows = index.shape[0]
+    if n_rows == 1 and np.array_equal(index[0], np.arange(n_sv)):
+        # Regression and binary classification: every support vector in stored order; no gather needed.
+        products = b.op("Mul", [kernel, b.const("sv_coefficients", coefficient)], "weighted_kernel")
+        axis = 1
+    else:
+        padded = b.op("Concat", [kernel, _zero_column(b, kernel)], "kernel_padded", axis=1)
+        gathered = b.op("Gather", [padded, b.const("pair_sv_index", index)], "pair_kernel", axis=1)  # [N, P, L]
+        products = b.op("Mul", [gathered, b.const("pair_coefficients", coefficient[None, :, :])], "weighted_kernel")
+        axis = 2
+    running = b.op("CumSum", [products, b.const("sum_axis", np.array(axis, dtype=np.int64))], "running_sum")
+    last = b.op("Gather", [running, b.const("last", np.array(index.shape[1] - 1, dtype=np.int64))], "kernel_sums",
+                axis=axis)  # [N] or [N, P]
+    if axis == 1:
+        last = b.op("Unsqueeze", [last, b.const("axes", np.array([1], dtype=np.int64))], "kernel_sums_col")
+    hint = "ovo_decision" if isinstance(node.task, ir.Classification) else "svr_prediction"
+    return b.op("Sub", [last, b.const("rho", node.rho.reshape(1, -1))], hint)
 
 
 def _platt_pairwise(b: GraphBuilder, decision: str, node: ir.SupportVectorMachine) -> str:
@@ -113,11 +164,10 @@ def emit_support_vector_machine(b: GraphBuilder, x: str, node: ir.SupportVectorM
     """Regression: the prediction [N, 1]. Classification: the `ovo_votes` scores — the n_pairs decision values
     f_p in libsvm pair order, followed (with probabilities) by the n_pairs Platt probabilities r_p."""
     kernel = _kernel_matrix(b, x, node)
+    sums = _libsvm_ordered_sums(b, kernel, node)
     if isinstance(node.task, ir.Regression):
-        summed = b.op("MatMul", [kernel, b.const("dual_coef", node.dual_coef.reshape(-1, 1))], "kernel_sum")
-        return b.op("Sub", [summed, b.const("rho", node.rho.reshape(1, 1))], "svr_prediction"), 1
-    summed = b.op("MatMul", [kernel, b.const("ovo_coefficients", decision_coefficients(node))], "ovo_sums")
-    decision = b.op("Sub", [summed, b.const("rho", node.rho.reshape(1, -1))], "ovo_decision")
+        return sums, 1
+    decision = sums
     n_pairs = int(node.rho.size)
     if node.prob_a.size == 0:
         return decision, n_pairs
@@ -169,11 +219,7 @@ def emit_pairwise_coupling(b: GraphBuilder, pairwise: str, n_classes: int) -> st
         source[j * k + i] = n_pairs + p
     one = b.const("one", np.array([[1.0]]))
     complement = b.op("Sub", [one, pairwise], "pairwise_complement")
-    # [N, 1] constants built from the batch size only (not from values, so a NaN row cannot leak into them).
-    rows = b.op("Shape", [pairwise], "batch_size", start=0, end=1)
-    column_shape = b.op("Concat", [rows, b.const("one_i64", np.array([1], dtype=np.int64))], "column_shape", axis=0)
-    zero_column = b.op("ConstantOfShape", [column_shape], "zero_column",
-                       value=helper.make_tensor("zero", onnx.TensorProto.DOUBLE, [1], [0.0]))
+    zero_column = _zero_column(b, pairwise)
     table = b.op("Concat", [pairwise, complement, zero_column], "pairwise_table", axis=1)
     flat = b.op("Gather", [table, b.const("r_source", source)], "r_flat", axis=1)
     r = b.op("Reshape", [flat, b.const("r_shape", np.array([-1, k, k], dtype=np.int64))], "r_matrix")
@@ -191,7 +237,7 @@ def emit_pairwise_coupling(b: GraphBuilder, pairwise: str, n_classes: int) -> st
 
     # Initial p = 1/K per class (libsvm p[t] = 1.0/k); every row active.
     p_init = b.op("Add", [zero_column, b.const("p_uniform", np.full((1, k), 1.0 / k))], "p_init")
-    active_init = b.op("ConstantOfShape", [column_shape], "active_init",
+    active_init = b.op("ConstantOfShape", [_column_shape(b, pairwise)], "active_init",
                        value=helper.make_tensor("true", onnx.TensorProto.BOOL, [1], [True]))
 
     body = _CouplingBuilder()
