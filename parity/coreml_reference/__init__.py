@@ -2,7 +2,7 @@
 
 Core ML cannot predict off macOS, so the parity suite checks Core ML exports against this evaluator. It reads only the
 saved spec (coremltools.proto Model_pb2), never `export`, so a misunderstanding shared by our writer and this
-evaluator cannot pass silently. Semantics follow /work/shared/docs/coreml-semantics.md §0, §1, §5; each per-type
+evaluator cannot pass silently. Semantics follow ../shared/docs/coreml-semantics.md §0, §1, §5; each per-type
 module's docstring states what Apple leaves undocumented and what we chose.
 
 Public API:
