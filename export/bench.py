@@ -135,7 +135,7 @@ def bench_parity(n_rows: int, n_estimators: int, max_depth: int, say: Callable[[
 
 def run_bench(quick: bool = False, peer_python: str | None = None,
               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Run every benchmark, print a table of ratios, return the raw numbers."""
+    """Run every benchmark; return the raw numbers (`format_bench` renders the table of ratios)."""
     say = progress or (lambda message: None)
     from parity.coreml_reference.bench import bench_random_forest
 
@@ -147,7 +147,6 @@ def run_bench(quick: bool = False, peer_python: str | None = None,
     say(f"evaluator: {sizes['rows']} rows through a {sizes['trees']}-tree forest")
     results["evaluator"] = bench_random_forest(n_rows=sizes["rows"], n_estimators=sizes["trees"], max_depth=12)
     results["parity"] = bench_parity(sizes["rows"], sizes["trees"], 12, say)
-    print(format_bench(results))
     return results
 
 

@@ -271,11 +271,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
-    from export.bench import run_bench
+    from export.bench import format_bench, run_bench
 
     results = run_bench(quick=args.quick, peer_python=args.peer_python, progress=_progress)
     if args.json:
         _print_json(results)
+    else:
+        print(format_bench(results))
     return EXIT_OK
 
 
