@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from export.errors import InputFileError, OutputDirError, UsageError
+from export.errors import DataError, OutputDirError, UsageError
 from export.loading import dump_skops, load_model, sha256_file
 from export.manifest import MANIFEST_NAME, package_versions, write_manifest
 from export.signature import Signature, signature_of
@@ -94,7 +94,7 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
     _check_name(name)
     _check_out_dir(out_dir, options.force)
     signature = signature_of(estimator, feature_names=options.feature_names, input_dtype=options.input_dtype)
-    inputs = load_rows(data, signature)
+    inputs = load_rows(data, signature, estimator)
 
     from export.from_sklearn import to_ir
 
@@ -189,22 +189,51 @@ def _staging_dir(out_dir: Path) -> Iterator[Path]:
         raise
 
 
-def load_rows(data: str | Path | np.ndarray | None, signature: Signature) -> np.ndarray | None:
+def load_rows(data: str | Path | np.ndarray | None, signature: Signature, estimator: Any = None) -> np.ndarray | None:
+    """The user's parity rows as float64, checked against the signature (and, for NaN, against the model)."""
     if data is None:
         return None
     from parity.data import load_table
     from parity.errors import DataFileError
 
+    source = "data" if isinstance(data, np.ndarray) else f"data file '{data}'"
     if isinstance(data, np.ndarray):
-        array = np.asarray(data, dtype=np.float64)
-        if array.ndim != 2 or array.shape[1] != signature.n_features:
-            raise UsageError(f"data has shape {array.shape}; the model takes {signature.n_features} columns")
-        return array
-    try:
-        table, _ = load_table(Path(data), signature.n_features, signature.feature_names)
-    except DataFileError as exc:
-        raise InputFileError(str(exc)) from None
+        table = np.asarray(data, dtype=np.float64)
+        if table.ndim != 2 or table.shape[1] != signature.n_features:
+            raise UsageError(f"data has shape {table.shape}; the model takes {signature.n_features} columns")
+        if np.isinf(table).any():
+            raise DataError("data contains ±inf; allowed: finite numbers and NaN (missing) where the model takes NaN")
+    else:
+        try:
+            table, _ = load_table(Path(data), signature.n_features, signature.feature_names)
+        except DataFileError as exc:
+            raise DataError(str(exc)) from None
+    if estimator is not None and np.isnan(table).any():
+        _check_model_takes_nan(estimator, table, signature, source)
     return table
+
+
+def _check_model_takes_nan(estimator: Any, table: np.ndarray, signature: Signature, source: str) -> None:
+    """NaN is a legitimate missing value only for models that take it (trees, HistGradientBoosting, imputers);
+    ask scikit-learn itself, on the rows that hold NaN, rather than guess from estimator tags."""
+    import warnings
+
+    rows = np.flatnonzero(np.isnan(table).any(axis=1))
+    method = getattr(estimator, "predict", None) or estimator.transform
+    frame: Any = table[rows[:5]]
+    if getattr(estimator, "feature_names_in_", None) is not None:
+        import pandas as pd
+
+        frame = pd.DataFrame(frame, columns=list(estimator.feature_names_in_))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            method(frame)
+    except ValueError:
+        column = int(np.flatnonzero(np.isnan(table[rows[0]]))[0])
+        name = signature.feature_names[column] if signature.feature_names else f"column {column}"
+        raise DataError(f"{source}: row {int(rows[0])} has NaN in '{name}', and {type(estimator).__name__} does not "
+                        "accept missing values; allowed: finite numbers") from None
 
 
 def _metadata(estimator: Any, signature: Signature, options: ExportOptions) -> dict[str, str]:

@@ -30,7 +30,7 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     feature_names = signature_json.get("feature_names")
     signature = signature_of(estimator, feature_names=tuple(feature_names) if feature_names else None,
                              input_dtype=manifest.get("input_dtype"))
-    inputs = load_rows(data, signature)
+    inputs = load_rows(data, signature, estimator)
     artifacts = []
     for kind in CHECKED_ARTIFACTS:
         name = (manifest.get("artifacts") or {}).get(kind)

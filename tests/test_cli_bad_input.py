@@ -182,3 +182,39 @@ def test_verify_and_inspect_bad_paths(tmp_path: Path, capsys: pytest.CaptureFixt
     _assert_refused(code, err, "junk.onnx")
     code, err = _run(["inspect", str(tmp_path / "model.tflite")], capsys)
     _assert_refused(code, err, "model.tflite")
+
+
+def test_nan_in_data_for_a_model_without_missing_value_support(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    model = tmp_path / "lr.skops"
+    dump_skops(LogisticRegression(max_iter=500).fit(X, Y), model)
+    data = tmp_path / "rows.csv"
+    data.write_text("a,b,c,d\n1,2,3,4\n1,,3,4\n")
+    code, err = _run(["export", str(model), "--out", str(tmp_path / "out"), "--data", str(data)], capsys)
+    _assert_refused(code, err, "rows.csv", "row 1 has NaN in 'column 1'", "LogisticRegression",
+                    "does not accept missing values")
+    _nothing_written(tmp_path)
+
+
+def test_nan_in_data_is_fine_for_trees(tmp_path: Path, model_file: Path) -> None:
+    data = tmp_path / "rows.npy"
+    rows = X[:20].copy()
+    rows[3, 2] = np.nan
+    np.save(data, rows)
+    assert main(["export", str(model_file), "--out", str(tmp_path / "out"), "--data", str(data),
+                 "--no-parity"]) == 0
+
+
+def test_data_with_wrong_column_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=["sl", "sw", "pl", "pw"])
+    model = tmp_path / "named.skops"
+    dump_skops(RandomForestClassifier(n_estimators=2, random_state=0).fit(frame, Y), model)
+    data = tmp_path / "rows.csv"
+    pd.DataFrame(X[:5], columns=["sl", "sw", "pl", "petal"]).to_csv(data, index=False)
+    code, err = _run(["export", str(model), "--out", str(tmp_path / "out"), "--data", str(data)], capsys)
+    _assert_refused(code, err, "rows.csv", "pw")
+    _nothing_written(tmp_path)
