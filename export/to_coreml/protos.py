@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import logging
-import warnings
 from types import ModuleType
 from typing import Any
 
+from parity.coreml_reference.spec_loading import quiet_coremltools
+
 
 def _import_proto_modules() -> dict[str, ModuleType]:
-    # Importing any coremltools.proto module runs coremltools/__init__, which logs (through the "coremltools"
-    # logger) a scikit-learn version-gate warning and "Failed to load _MLModelProxy" lines on Linux. The writer only
-    # needs the generated protobuf classes, so that logger (and Python warnings) are silenced for the import.
-    core_logger = logging.getLogger("coremltools")
-    previous_level = core_logger.level
-    core_logger.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from coremltools.proto import (
-                FeatureTypes_pb2,
-                GLMClassifier_pb2,
-                GLMRegressor_pb2,
-                Model_pb2,
-                Normalizer_pb2,
-                OneHotEncoder_pb2,
-                TreeEnsemble_pb2,
-            )
-    finally:
-        core_logger.setLevel(previous_level)
+    with quiet_coremltools():  # coremltools' import-time version-gate warning and "Failed to load" lines
+        from coremltools.proto import (
+            FeatureTypes_pb2,
+            GLMClassifier_pb2,
+            GLMRegressor_pb2,
+            Model_pb2,
+            Normalizer_pb2,
+            OneHotEncoder_pb2,
+            TreeEnsemble_pb2,
+        )
     return {
         "FeatureTypes_pb2": FeatureTypes_pb2,
         "GLMClassifier_pb2": GLMClassifier_pb2,

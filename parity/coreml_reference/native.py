@@ -6,16 +6,14 @@ reported as checked against real Core ML.
 
 from __future__ import annotations
 
-import logging
 import platform
-import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from parity.coreml_reference.feature_columns import columns_from_inputs, feature_kind
-from parity.coreml_reference.spec_loading import load_model
+from parity.coreml_reference.spec_loading import load_model, quiet_coremltools
 from parity.errors import EvaluatorInputError
 
 
@@ -25,15 +23,8 @@ def native_available() -> tuple[bool, str]:
     if system != "Darwin":
         return False, f"unavailable on this platform: Core ML prediction needs macOS (this is {system})"
     try:
-        core_logger = logging.getLogger("coremltools")
-        previous = core_logger.level
-        core_logger.setLevel(logging.CRITICAL)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                import coremltools.libcoremlpython  # noqa: F401
-        finally:
-            core_logger.setLevel(previous)
+        with quiet_coremltools():
+            import coremltools.libcoremlpython  # noqa: F401
     except ImportError as exc:
         return False, f"unavailable on this platform: coremltools.libcoremlpython cannot be imported ({exc})"
     return True, ""

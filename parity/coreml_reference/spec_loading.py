@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from parity.errors import CoreMLSpecError
 
 
-def _import_proto_modules() -> tuple[Any, Any]:
-    # Importing any coremltools.proto module runs coremltools/__init__, which logs (through the "coremltools"
-    # logger) a scikit-learn version-gate warning and "Failed to load _MLModelProxy" lines on Linux. We only need
-    # the generated protobuf classes, so silence that logger (and Python warnings) for the duration of the import.
+@contextlib.contextmanager
+def quiet_coremltools() -> Iterator[None]:
+    """Import coremltools modules without its noise. Importing any coremltools module runs coremltools/__init__,
+    which logs (through the "coremltools" logger) a scikit-learn version-gate warning and "Failed to load
+    _MLModelProxy" lines on Linux; we only need the generated protobuf classes (and, on macOS, the Core ML bridge),
+    so that logger and Python warnings are silenced for the import. Shared by the evaluator and export's writer."""
     core_logger = logging.getLogger("coremltools")
     previous_level = core_logger.level
     core_logger.setLevel(logging.CRITICAL)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from coremltools.proto import FeatureTypes_pb2, Model_pb2
+            yield
     finally:
         core_logger.setLevel(previous_level)
+
+
+def _import_proto_modules() -> tuple[Any, Any]:
+    with quiet_coremltools():
+        from coremltools.proto import FeatureTypes_pb2, Model_pb2
     return Model_pb2, FeatureTypes_pb2
 
 
