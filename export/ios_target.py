@@ -22,6 +22,7 @@ from typing import Any
 
 from export.errors import ExportFailedError, InputFileError, OutputDirError
 from export.loading import sha256_file
+from export.manifest import MANIFEST_NAME, read_manifest
 
 
 def _ios_stub_dir() -> Path:
@@ -36,7 +37,6 @@ EXAMPLE_TEST = IOS_STUB_DIR / "Example" / "ModelParityExampleTests.swift"
 
 MODEL_SUFFIX = ".mlmodel"
 GOLDEN_NAME = "golden.json"
-MANIFEST_NAME = "manifest.json"
 GOLDEN_FORMAT = "mlexport-golden"
 
 # The two spots of the example test that name the model; each must occur exactly once in the template.
@@ -148,16 +148,12 @@ ModelParity/CoreMLStandIn.swift compiles to nothing on Apple platforms: it only 
 
 def _read_manifest(export_dir: Path) -> dict[str, Any] | None:
     """manifest.json as a dict, or None when the export has none (older or hand-made directories)."""
-    path = export_dir / MANIFEST_NAME
-    if not path.is_file():
+    if not (export_dir / MANIFEST_NAME).is_file():
         return None
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise IosTargetSourceError(f"'{path}' is not valid JSON ({exc.__class__.__name__})") from None
-    if not isinstance(manifest, dict):
-        raise IosTargetSourceError(f"'{path}' must hold a JSON object")
-    return manifest
+        return read_manifest(export_dir)
+    except InputFileError as exc:
+        raise IosTargetSourceError(str(exc)) from None
 
 
 def _find_model(export_dir: Path, manifest: dict[str, Any] | None) -> Path:
