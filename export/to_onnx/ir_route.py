@@ -132,9 +132,10 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                               "outputs: + Cast, Gather, ReduceSum (leaf-index encoding)"),
     ir.LinearModel: IrFamily(_linear_model, "Gemm (double)"),
     ir.NeuralNetwork: IrFamily(_neural_network, "Gemm + Relu/Tanh/Sigmoid (double)"),
-    ir.SupportVectorMachine: IrFamily(_support_vector_machine, "MatMul + Exp/Tanh/Mul kernel, MatMul decision values; "
-                                                               "classifiers: vote MatMul + ArgMax, probabilities: "
-                                                               "Platt sigmoid + libsvm coupling Loop (all double)"),
+    ir.SupportVectorMachine: IrFamily(_support_vector_machine, "MatMul + Exp/Tanh/Mul kernel, Gather + CumSum "
+                                                               "decision sums in libsvm's order; classifiers: vote "
+                                                               "MatMul + ArgMax, probabilities: Platt sigmoid + libsvm "
+                                                               "coupling Loop (all double)"),
     ir.Scaler: IrFamily(_scaler, "Sub + Mul (double)"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
