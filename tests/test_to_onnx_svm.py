@@ -13,7 +13,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 from onnx import helper, numpy_helper
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_linnerud, load_wine
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris, load_linnerud, load_wine
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR, NuSVC, NuSVR
@@ -191,6 +191,20 @@ def test_extreme_inputs_give_sklearns_labels(kernel: str, dtype: str, scaler: bo
         assert_row_close(out["classProbability"][finite], ref_proba[finite], contract_rtol(dtype))
 
 
+@pytest.mark.parametrize("kernel", ["linear", "poly"])
+def test_cancelling_sums_at_extreme_inputs_follow_libsvms_order(kernel: str) -> None:
+    """digits has features constant over the support vectors: with 1e30 there, the decision value is a sum of ~1e28
+    terms that cancel exactly in real arithmetic, so its sign (the label) is rounding noise. Only libsvm's own
+    summation order reproduces it (a MatMul gave 34/256 wrong labels here); the graph sums in that order."""
+    X, y = _scaled(load_digits)
+    est = fit(SVC(**KERNELS[kernel]), X, y)
+    rows = extreme_rows(X, np.random.default_rng(0))
+    for dtype in ("float64", "float32"):
+        fed = rows.astype(dtype)
+        out = run(export(est, X.shape[1], dtype), fed)
+        np.testing.assert_array_equal(out["classLabel"], est.predict(fed.astype(np.float64)))
+
+
 @pytest.mark.parametrize("kernel", list(KERNELS))
 def test_regressor_extreme_inputs(kernel: str) -> None:
     X, y = load_diabetes(return_X_y=True)
@@ -211,16 +225,25 @@ def test_regressor_extreme_inputs(kernel: str) -> None:
             assert_row_close(got[representable], ref[representable], contract_rtol(dtype))
 
 
-def test_ties_go_to_the_lowest_class_like_libsvm() -> None:
-    """A point equidistant from three symmetric classes: all pairwise decisions ~0, one vote each; both libsvm and
-    the graph pick by the same rule (f > 0 votes the first class, first maximum wins)."""
-    angles = np.repeat(np.arange(3) * 2 * np.pi / 3, 20) + np.tile(np.linspace(-0.2, 0.2, 20), 3)
-    X = np.column_stack([np.cos(angles), np.sin(angles)])
-    y = np.repeat([0, 1, 2], 20)
-    est = fit(SVC(kernel="linear"), X, y)
-    probes = np.vstack([np.zeros((1, 2)), np.random.default_rng(0).normal(scale=1e-3, size=(200, 2))])
-    out = run(export(est, 2, "float64"), probes)
-    np.testing.assert_array_equal(out["classLabel"], est.predict(probes))
+@pytest.mark.parametrize("kernel", ["linear", "rbf"])
+def test_ties_go_to_the_lowest_class_like_libsvm(kernel: str) -> None:
+    """Where the three pairwise decisions of a 3-class SVC cycle (votes 1-1-1), libsvm takes the lowest class index;
+    the graph must too (ArgMax, first maximum). Iris on two features has such regions (found by dense sampling)."""
+    X, y = _scaled(load_iris)
+    est = fit(SVC(kernel=kernel), X[:, :2], y)
+    probes = np.random.default_rng(0).uniform(-4.0, 4.0, size=(20000, 2))
+    decision = ovo_decision(est, probes)
+    votes = np.zeros((probes.shape[0], 3), dtype=int)
+    for p, (i, j) in enumerate(((0, 1), (0, 2), (1, 2))):
+        votes[:, i] += decision[:, p] > 0
+        votes[:, j] += decision[:, p] <= 0
+    tied = votes.max(axis=1) == 1
+    assert tied.sum() >= 10, "the probes must contain real three-way vote ties"
+    assert set(est.predict(probes[tied]).tolist()) == {0}  # libsvm's rule, seen from scikit-learn itself
+    for dtype in ("float64", "float32"):
+        fed = probes.astype(dtype)
+        out = run(export(est, 2, dtype), fed)
+        np.testing.assert_array_equal(out["classLabel"], est.predict(fed.astype(np.float64)))
 
 
 def test_cumsum_is_libsvms_sequential_sum() -> None:
