@@ -135,7 +135,7 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "drop / infrequent categories / string columns refused"),
     (PCA, "transform", preprocessing.pca_to_ir, "whiten supported"),
     (Pipeline, "composition", composition.pipeline_to_ir,
-     "'passthrough' steps skipped; ONNX via skl2onnx when a step is kernel/neighbours"),
+     "'passthrough' steps skipped; ONNX via skl2onnx when a step is k-NN"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
      "dense output only; remainder passthrough/drop/transformer; transformer_weights refused"),
 )
