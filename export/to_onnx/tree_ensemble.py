@@ -121,6 +121,16 @@ def _with_stump_roots(rows: _Rows) -> _Rows:
     return expanded
 
 
+def _less_equal_splits(threshold: np.ndarray, mode: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Re-encode `x < t` nodes as `x <= nextafter(t, -inf)`: the same test for every double x (the float32 contract
+    casts its input to double first), and an ensemble whose nodes share one mode runs on ONNX Runtime's faster
+    same-mode path (a 300-tree forest: 3.1x -> 2.1x scikit-learn's predict_proba time, single-threaded).
+    t = -inf keeps LT: no double lies below it, so `x < -inf` is never true while `x <= -inf` is for x = -inf."""
+    strict = (mode == ir.BranchMode.LT) & (threshold > -np.inf)
+    return (np.where(strict, np.nextafter(threshold, -np.inf), threshold),
+            np.where(strict, ir.BranchMode.LEQ, mode))
+
+
 def _attributes(rows: _Rows, n_targets: int) -> dict[str, Any]:
     """The opset-5 `TreeEnsemble` attributes of `rows` (each copy one tree, each leaf one (target, weight))."""
     is_leaf = rows.feature < 0
@@ -140,14 +150,15 @@ def _attributes(rows: _Rows, n_targets: int) -> dict[str, Any]:
     false_row = row_of(rows.false_child[branch], rows.copy[branch])
     root_rows = row_of(np.zeros(int(rows.copy.max()) + 1, dtype=np.int64), np.arange(int(rows.copy.max()) + 1))
     leaves = np.flatnonzero(is_leaf)
+    splits, modes = _less_equal_splits(rows.threshold[branch].astype(np.float64), rows.mode[branch])
     return {
         "n_targets": n_targets,
         "aggregate_function": _AGGREGATE_SUM,
         "post_transform": _POST_TRANSFORM_NONE,
         "tree_roots": position[root_rows].tolist(),
         "nodes_featureids": rows.feature[branch].tolist(),
-        "nodes_splits": numpy_helper.from_array(rows.threshold[branch].astype(np.float64), "nodes_splits"),
-        "nodes_modes": numpy_helper.from_array(rows.mode[branch].astype(np.uint8), "nodes_modes"),
+        "nodes_splits": numpy_helper.from_array(splits, "nodes_splits"),
+        "nodes_modes": numpy_helper.from_array(modes.astype(np.uint8), "nodes_modes"),
         "nodes_truenodeids": position[true_row].tolist(),
         "nodes_trueleafs": is_leaf[true_row].astype(np.int64).tolist(),
         "nodes_falsenodeids": position[false_row].tolist(),
