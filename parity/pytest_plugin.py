@@ -32,21 +32,39 @@ def assert_parity(
     estimator: Any,
     artifact_dir_or_paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     inputs: Any = None,
-    contract: str = "float64",
+    contract: str | None = None,
     feature_names: Sequence[str] | None = None,
 ) -> Any:
     """Run the parity suite; raise AssertionError carrying the Markdown summary when any check fails.
 
+    `contract` defaults to the input dtype recorded in an export directory's manifest.json, else "float64".
     Returns the ParityReport when parity holds (so a test can also look at the numbers).
     """
     import parity
     from parity.report import to_markdown
 
+    if contract is None:
+        contract = _recorded_contract(artifact_dir_or_paths) or "float64"
     report = parity.check(estimator, _artifact_paths(artifact_dir_or_paths), inputs=inputs, contract=contract,
                           feature_names=feature_names)
     if not report.passed:
         raise AssertionError("exported model does not match scikit-learn\n\n" + to_markdown(report))
     return report
+
+
+def _recorded_contract(artifact_dir_or_paths: Any) -> str | None:
+    if not isinstance(artifact_dir_or_paths, str | os.PathLike):
+        return None
+    manifest = Path(artifact_dir_or_paths) / "manifest.json"
+    if not manifest.is_file():
+        return None
+    import json
+
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8")).get("input_dtype")
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        return None
+    return recorded if recorded in ("float32", "float64") else None
 
 
 @pytest.fixture(name="assert_parity")

@@ -153,3 +153,14 @@ def test_installed_console_script_runs(tmp_path: Path, classifier_file) -> None:
     (out / "iris_forest.onnx").write_bytes(b"tampered")
     proc = subprocess.run([script, "verify", str(out)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and "changed: iris_forest.onnx" in proc.stderr
+
+
+def test_assert_parity_on_an_export_dir_uses_its_recorded_contract(tmp_path: Path, regressor_file) -> None:  # type: ignore[no-untyped-def]
+    from parity.pytest_plugin import assert_parity
+
+    path, model, X = regressor_file
+    out = tmp_path / "f32"
+    assert main(["export", str(path), "--out", str(out), "--input-dtype", "float32", "--no-parity"]) == 0
+    report = assert_parity(model, out, inputs=X[:50])
+    assert report.contract == "float32"
+    assert {Path(a.path).suffix for a in report.artifacts} == {".mlmodel", ".onnx"}
