@@ -125,15 +125,30 @@ Task: TypeAlias = Regression | Classification
 
 @dataclass(frozen=True)
 class Scaler:
-    """y = (x - offset) * scale, elementwise (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler)."""
+    """y = (x - offset) * scale + bias, elementwise (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler).
+
+    `divide`: y = (x - offset) / scale + bias instead — `scale` then holds the divisor (scikit-learn's `scale_`).
+    scikit-learn divides (`X /= scale_`); multiplying by a rounded 1/scale_ is up to 1 ulp off, and a later model
+    that sums near-cancelling terms (a linear SVC on rows with 1e30 in one feature) turns that ulp into a different
+    label. `bias` (None: no addition) is added last, so MinMaxScaler's `X *= scale_; X += min_` is one Scaler with
+    offset 0, scale scale_, bias min_ — the same two roundings as scikit-learn. Writers that can only multiply (Core
+    ML's scaleValue · (x + shiftValue)) approximate; the ONNX writer reproduces each operation.
+    """
 
     offset: FloatArray
     scale: FloatArray
+    divide: bool = False
+    bias: FloatArray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "offset", _float_array(self.offset, 1, "Scaler", "offset"))
         object.__setattr__(self, "scale", _float_array(self.scale, 1, "Scaler", "scale"))
         _check(self.offset.shape == self.scale.shape, "Scaler", "offset and scale lengths differ")
+        _check(not (self.divide and bool(np.any(self.scale == 0))), "Scaler",
+               "divide=True with a zero in scale (a divisor)")
+        if self.bias is not None:
+            object.__setattr__(self, "bias", _float_array(self.bias, 1, "Scaler", "bias"))
+            _check(self.bias.shape == self.scale.shape, "Scaler", "bias and scale lengths differ")
 
     @property
     def n_features(self) -> int:

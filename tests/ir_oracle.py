@@ -3,6 +3,7 @@ libsvm's svm.cpp for probability coupling) — never from the converters. Tests 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,7 +28,9 @@ class Evaluation:
 def transform(node: ir.Node, X: np.ndarray) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     if isinstance(node, ir.Scaler):
-        return (X - node.offset) * node.scale
+        shifted = X - node.offset
+        scaled = shifted / node.scale if node.divide else shifted * node.scale
+        return scaled if node.bias is None else scaled + node.bias
     if isinstance(node, ir.Normalizer):
         if node.norm == "l1":
             norms = np.abs(X).sum(axis=1)
@@ -99,7 +102,7 @@ def _finish(task: ir.Task, scores: np.ndarray) -> Evaluation:
     return _apply_link(task, scores)
 
 
-_ACTIVATIONS = {
+_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "identity": lambda a: a,
     "relu": lambda a: np.maximum(a, 0.0),
     "tanh": np.tanh,

@@ -10,35 +10,41 @@ import numpy as np
 from export import ir
 from export.from_sklearn.estimator_checks import dense, refuse, require_param
 
+# Scalers reproduce scikit-learn's dense `transform` operation by operation (sklearn/preprocessing/_data.py): it
+# subtracts, then divides by `scale_` in place, so the IR divides too (Scaler.divide) rather than multiplying by a
+# reciprocal. A skipped step becomes offset 0 / divisor 1, both exact identities (x - 0 == x, x / 1 == x, NaN
+# and -0.0 included). Zero-variance / zero-range features already have scale_ = 1 (_handle_zeros_in_scale).
+
 
 def standard_scaler_to_ir(est: Any) -> ir.Scaler:
-    """(x - mean_) / scale_; `mean_` is None when with_mean=False, `scale_` None when with_std=False. The IR
-    multiplies by 1/scale_ (the Core ML Scaler form): ≤ 1 ulp from sklearn's division."""
+    """sklearn: `X -= mean_` if with_mean, then `X /= scale_` if with_std (scale_ is None when with_std=False;
+    mean_ is fitted but unused when with_mean=False)."""
     n = int(est.n_features_in_)
     offset = dense(est.mean_) if est.with_mean else np.zeros(n)
-    scale = 1.0 / dense(est.scale_) if est.with_std else np.ones(n)
-    return ir.Scaler(offset=offset, scale=scale)
+    divisor = dense(est.scale_) if est.with_std else np.ones(n)
+    return ir.Scaler(offset=offset, scale=divisor, divide=True)
 
 
 def min_max_scaler_to_ir(est: Any) -> ir.Scaler:
-    """sklearn: x * scale_ + min_  ==  (x - (-min_ / scale_)) * scale_ (scale_ is never 0: constant features
-    get data range 1). clip=True clamps to feature_range, which no IR transform expresses → refused."""
+    """sklearn: `X *= scale_; X += min_` — the IR's multiply-then-add form with bias = min_, the same two roundings.
+    clip=True clamps to feature_range, which no IR transform expresses → refused."""
     require_param(est, "clip", (False,))
     scale = dense(est.scale_)
-    return ir.Scaler(offset=-dense(est.min_) / scale, scale=scale)
+    return ir.Scaler(offset=np.zeros(scale.size), scale=scale, bias=dense(est.min_))
 
 
 def max_abs_scaler_to_ir(est: Any) -> ir.Scaler:
-    """x / scale_ (scale_ = max|x|, 1 for all-zero columns)."""
-    return ir.Scaler(offset=np.zeros(int(est.n_features_in_)), scale=1.0 / dense(est.scale_))
+    """sklearn: `X /= scale_` (scale_ = max|x|, 1 for all-zero columns)."""
+    return ir.Scaler(offset=np.zeros(int(est.n_features_in_)), scale=dense(est.scale_), divide=True)
 
 
 def robust_scaler_to_ir(est: Any) -> ir.Scaler:
-    """(x - center_) / scale_; either is None when with_centering / with_scaling is False."""
+    """sklearn: `X -= center_` if with_centering, then `X /= scale_` if with_scaling (either attribute is None when
+    its flag is False)."""
     n = int(est.n_features_in_)
     offset = dense(est.center_) if est.with_centering else np.zeros(n)
-    scale = 1.0 / dense(est.scale_) if est.with_scaling else np.ones(n)
-    return ir.Scaler(offset=offset, scale=scale)
+    divisor = dense(est.scale_) if est.with_scaling else np.ones(n)
+    return ir.Scaler(offset=offset, scale=divisor, divide=True)
 
 
 def normalizer_to_ir(est: Any) -> ir.Normalizer:

@@ -24,8 +24,16 @@ Emitter = Callable[[GraphBuilder, str, int, "ir.Node"], tuple[str, int]]
 
 def _scaler(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.Scaler)
-    shifted = b.op("Sub", [x, b.const("scaler_offset", node.offset.reshape(1, -1))], "scaler_shifted")
-    return b.op("Mul", [shifted, b.const("scaler_scale", node.scale.reshape(1, -1))], "scaled"), node.n_features
+    # One ONNX operator per scikit-learn in-place step, each a correctly rounded IEEE double operation like numpy's:
+    # Sub then Div (StandardScaler / RobustScaler / MaxAbsScaler divide by scale_), or Mul then Add (MinMaxScaler's
+    # x * scale_ + min_). Steps that are exact identities for every double (x - (+0.0), x * 1, x / 1) are left out.
+    if np.any(node.offset != 0) or np.any(np.signbit(node.offset)):  # x - (-0.0) turns -0.0 into +0.0: keep it
+        x = b.op("Sub", [x, b.const("scaler_offset", node.offset.reshape(1, -1))], "scaler_shifted")
+    if np.any(node.scale != 1):
+        x = b.op("Div" if node.divide else "Mul", [x, b.const("scaler_scale", node.scale.reshape(1, -1))], "scaled")
+    if node.bias is not None:
+        x = b.op("Add", [x, b.const("scaler_bias", node.bias.reshape(1, -1))], "scaler_biased")
+    return x, node.n_features
 
 
 def _imputer(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
@@ -136,7 +144,7 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                                                "decision sums in libsvm's order; classifiers: vote "
                                                                "MatMul + ArgMax, probabilities: Platt sigmoid + libsvm "
                                                                "coupling Loop (all double)"),
-    ir.Scaler: IrFamily(_scaler, "Sub + Mul (double)"),
+    ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double)"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
     ir.OneHotEncoder: IrFamily(_one_hot, "Gather + Equal + Cast (integer categories only)"),
