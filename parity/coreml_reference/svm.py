@@ -85,12 +85,23 @@ def kernel_function(model_type: str, params: Any) -> Callable[[np.ndarray, np.nd
 
 
 def kernel_products(kernel: Callable[[np.ndarray, np.ndarray], np.ndarray], x: np.ndarray, vectors: np.ndarray,
-                    weights: np.ndarray) -> np.ndarray:
-    """K(x, vectors) @ weights, computed in row blocks so the (rows x support vectors) matrix stays bounded."""
-    out = np.empty((x.shape[0], weights.shape[1]))
+                    terms: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """Column p = sum over terms[p] = (support-vector indices, coefficients) of coef * K(x, sv), added one term after
+    another in the given order, computed in row blocks so the (rows x support vectors) matrix stays bounded.
+
+    Core ML's SVMs are libsvm's (the spec carries libsvm's own arrays); libsvm's svm_predict_values adds the terms
+    sequentially (class i's support vectors, then class j's). A BLAS product adds them in another order, and where
+    the terms nearly cancel (inputs like 1e30 after scaling) the sign of the sum — the vote — can differ; np.cumsum
+    is sequential, so the last cumulative sum reproduces libsvm's rounding."""
+    out = np.empty((x.shape[0], len(terms)))
     block = max(1, _KERNEL_ELEMENTS_PER_BLOCK // max(1, vectors.shape[0]))
     for start in range(0, x.shape[0], block):
-        out[start : start + block] = kernel(x[start : start + block], vectors) @ weights
+        values = kernel(x[start : start + block], vectors)
+        for column, (indices, coefficients) in enumerate(terms):
+            if indices.size:
+                out[start : start + block, column] = np.cumsum(values[:, indices] * coefficients, axis=1)[:, -1]
+            else:
+                out[start : start + block, column] = 0.0
     return out
 
 
@@ -113,7 +124,8 @@ def build_support_vector_regressor(spec: Any) -> Callable[[Mapping[str, Column]]
 
     def evaluate(env: Mapping[str, Column]) -> dict[str, Column]:
         x = vectorize_features(description.input, env)
-        return {description.predictedFeatureName: kernel_products(kernel, x, vectors, alpha[:, None])[:, 0] - rho}
+        all_terms = [(np.arange(vectors.shape[0]), alpha)]
+        return {description.predictedFeatureName: kernel_products(kernel, x, vectors, all_terms)[:, 0] - rho}
 
     return evaluate
 
@@ -159,16 +171,16 @@ def multiclass_probability(pairwise: np.ndarray) -> np.ndarray:
     return p
 
 
-def _pair_weight_matrix(coefficients: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """(nSV, P) matrix W with f = K @ W - rho: column p holds coef[j-1] on class i's SVs and coef[i] on class j's."""
+def _pair_terms(coefficients: np.ndarray, counts: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per pair p = (i, j), libsvm's terms in its order: class i's SVs weighted by coef[j-1], then class j's SVs
+    weighted by coef[i] (f_p = that sum - rho[p])."""
     starts = np.concatenate([[0], np.cumsum(counts)])
-    n_classes = len(counts)
-    pairs = pair_indices(n_classes)
-    weights = np.zeros((coefficients.shape[1], len(pairs)))
-    for p, (i, j) in enumerate(pairs):
-        weights[starts[i] : starts[i + 1], p] = coefficients[j - 1, starts[i] : starts[i + 1]]
-        weights[starts[j] : starts[j + 1], p] = coefficients[i, starts[j] : starts[j + 1]]
-    return weights
+    terms = []
+    for i, j in pair_indices(len(counts)):
+        first, second = np.arange(starts[i], starts[i + 1]), np.arange(starts[j], starts[j + 1])
+        terms.append((np.concatenate([first, second]),
+                      np.concatenate([coefficients[j - 1, first], coefficients[i, second]])))
+    return terms
 
 
 def build_support_vector_classifier(spec: Any) -> Callable[[Mapping[str, Column]], dict[str, Column]]:
@@ -200,14 +212,14 @@ def build_support_vector_classifier(spec: Any) -> Callable[[Mapping[str, Column]
     has_probabilities = prob_a.size > 0 or prob_b.size > 0
     if has_probabilities and (prob_a.size != len(pairs) or prob_b.size != len(pairs)):
         raise fail(model_type, f"probA/probB have {prob_a.size}/{prob_b.size} values; both must have {len(pairs)}")
-    pair_weights = _pair_weight_matrix(coefficients, counts)
+    pair_terms = _pair_terms(coefficients, counts)
     first = np.array([i for i, _ in pairs])
     second = np.array([j for _, j in pairs])
     description = spec.description
 
     def evaluate(env: Mapping[str, Column]) -> dict[str, Column]:
         x = vectorize_features(description.input, env)
-        decision = kernel_products(kernel, x, vectors, pair_weights) - rho  # (n, P)
+        decision = kernel_products(kernel, x, vectors, pair_terms) - rho  # (n, P)
         votes = np.zeros((x.shape[0], n_classes), dtype=np.int64)
         first_wins = decision > 0
         np.add.at(votes, (np.arange(x.shape[0])[:, None], np.where(first_wins, first, second)), 1)
