@@ -74,7 +74,7 @@ def bench_export(n_rows: int, n_estimators: int, max_depth: int, peer: str | Non
         interface = CoreMLInterface(n_features=20, input_names=None, input_descriptions=None)
 
         def ours_coreml() -> int:
-            save_spec(to_spec(to_ir(forest), interface), tmpdir / "ours.mlmodel")
+            save_spec(to_spec(to_ir(forest), interface), tmpdir / "ours.mlmodel", validate=False)  # to_spec validated
             return (tmpdir / "ours.mlmodel").stat().st_size
 
         say("export: timing mlexport's Core ML export (best of 3)")
@@ -127,7 +127,8 @@ def bench_parity(n_rows: int, n_estimators: int, max_depth: int, say: Callable[[
     node = to_ir(forest)
     with tempfile.TemporaryDirectory(prefix="mlexport-bench-") as tmp:
         coreml, onnx_path = Path(tmp) / "rf.mlmodel", Path(tmp) / "rf.onnx"
-        save_spec(to_spec(node, CoreMLInterface(n_features=20, input_names=None, input_descriptions=None)), coreml)
+        save_spec(to_spec(node, CoreMLInterface(n_features=20, input_names=None, input_descriptions=None)), coreml,
+                  validate=False)
         save_onnx(to_onnx(forest, node, OnnxOptions(input_dtype="float64", n_features=20)).model, onnx_path)
         say(f"parity: full parity run on {n_rows} rows (scikit-learn + onnxruntime + Core ML evaluator)")
         return bench_parity_run(forest, X, [coreml, onnx_path])

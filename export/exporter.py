@@ -268,7 +268,7 @@ def _write_coreml(node: Any, signature: Signature, options: ExportOptions, metad
         short_description=options.description or _default_description(signature),
         user_defined=dict(metadata),
     )
-    save_spec(to_spec(node, interface), path)
+    save_spec(to_spec(node, interface), path, validate=False)  # to_spec has validated it
     return path
 
 

@@ -79,16 +79,40 @@ def test_tree_binary_fields_and_predictions() -> None:
 
 
 def test_tree_less_than_mode_and_no_leaf_nudge() -> None:
-    # BranchMode.LT → BranchOnValueLessThan: x0 = 0.5 is NOT < 0.5 and goes to the false child. A leaf of exactly
-    # 0.5 is written as 0.5 (no 0.5 - 1e-7 nudge): the tie is the parity suite's business.
+    # BranchMode.LT (x0 < 0.5) is written as BranchOnValueLessThanEqual with the largest double below 0.5
+    # (0.5 - 2**-54): x0 = 0.5 is NOT < 0.5 and goes to the false child, the double just below it to the true one.
+    # A leaf of exactly 0.5 is written as 0.5 (no 0.5 - 1e-7 nudge): the tie is the parity suite's business.
     spec = to_spec(
         stump(ir.BranchMode.LT, False, BINARY, np.array([[0.5], [0.9]]), np.array([0.0])), CoreMLInterface(n_features=2)
     )
     nodes = spec.treeEnsembleClassifier.treeEnsemble.nodes
-    assert nodes[0].nodeBehavior == TREE_NODE.BranchOnValueLessThan
+    assert nodes[0].nodeBehavior == TREE_NODE.BranchOnValueLessThanEqual
+    assert nodes[0].branchFeatureValue == 0.5 - 2.0**-54
     assert nodes[1].evaluationInfo[0].evaluationValue == 0.5
-    out = predict(spec, np.array([[0.5, 0.0], [0.4, 0.0]]))
-    np.testing.assert_allclose(out["classProbability"][:, 1], [0.9, 0.5], rtol=0, atol=0)
+    below = 0.5 - 2.0**-54
+    out = predict(spec, np.array([[0.5, 0.0], [0.4, 0.0], [below, 0.0], [-np.inf, 0.0], [np.inf, 0.0]]))
+    np.testing.assert_allclose(out["classProbability"][:, 1], [0.9, 0.5, 0.5, 0.5, 0.9], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "written", "behavior"),
+    [
+        (np.inf, np.finfo(np.float64).max, "BranchOnValueLessThanEqual"),  # x < inf  <=>  x <= DBL_MAX
+        (0.0, -5e-324, "BranchOnValueLessThanEqual"),  # x < 0  <=>  x <= -min subnormal (-0.0 included: false)
+        (-np.inf, -np.inf, "BranchOnValueLessThan"),  # x < -inf is never true; x <= -inf is at -inf: kept as LT
+    ],
+)
+def test_tree_less_than_edge_thresholds(threshold: float, written: float, behavior: str) -> None:
+    node = stump(ir.BranchMode.LT, False, BINARY, np.array([[0.25], [0.75]]), np.array([0.0]))
+    node = ir.TreeEnsemble(**{**node.__dict__, "threshold": np.array([threshold, 0.0, 0.0])})
+    root = to_spec(node, CoreMLInterface(n_features=2)).treeEnsembleClassifier.treeEnsemble.nodes[0]
+    assert root.nodeBehavior == TREE_NODE.TreeNodeBehavior.Value(behavior)
+    assert root.branchFeatureValue == written
+    rows = np.array([-np.inf, -np.finfo(np.float64).max, -5e-324, -0.0, 0.0, 5e-324, 1.0, np.finfo(np.float64).max,
+                     np.inf])
+    spec = to_spec(node, CoreMLInterface(n_features=2))
+    got = predict(spec, np.column_stack([rows, np.zeros_like(rows)]))["classProbability"][:, 1]
+    np.testing.assert_array_equal(got, np.where(rows < threshold, 0.25, 0.75))  # the IR's own rule: x < threshold
 
 
 def test_tree_logistic_link_and_string_labels() -> None:
@@ -139,7 +163,8 @@ def test_tree_softmax_with_leaf_targets() -> None:
         [(1, -0.25)],
         [(2, 1.0)],
     ]
-    assert [n.relativeHitRate for n in leaves] == [1.0, 1.0, 1.0]
+    # relativeHitRate (an optimisation hint, "no effect on the accuracy") is not written, even when the IR has it.
+    assert [n.relativeHitRate for n in leaves] == [0.0, 0.0, 0.0]
     scores = np.array([0.6, -0.05, 1.3])
     expected = np.exp(scores) / np.exp(scores).sum()
     out = predict(spec, np.array([[0.0]]))

@@ -17,12 +17,16 @@ def spec_bytes(spec: Spec) -> bytes:
     return bytes(spec.SerializeToString(deterministic=True))
 
 
-def save_spec(spec: Spec, path: str | os.PathLike[str]) -> Path:
-    """Validate `spec`, then write it to `path` (.mlmodel) via a temporary file and os.replace."""
+def save_spec(spec: Spec, path: str | os.PathLike[str], validate: bool = True) -> Path:
+    """Validate `spec`, then write it to `path` (.mlmodel) via a temporary file and os.replace.
+
+    `validate=False` is for a spec `to_spec` has just returned (it validates before returning, and validating a
+    300-tree forest again costs as much as writing it); specs from anywhere else should keep the default."""
     target = Path(path)
     if target.suffix != ".mlmodel":
         raise OutputDirError(f"{target}: a classic Core ML model file must end in .mlmodel")
-    validate_spec(spec)
+    if validate:
+        validate_spec(spec)
     data = spec_bytes(spec)
     directory = target.parent if str(target.parent) else Path(".")
     try:

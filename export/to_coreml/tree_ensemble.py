@@ -17,9 +17,13 @@ from export.to_coreml.features import (
     vector_type,
 )
 from export.to_coreml.protos import Spec, TreeEnsemble_pb2
+from export.to_coreml.tree_wire import TreeNodeColumns, encode_nodes
 
 _TRANSFORM = TreeEnsemble_pb2.TreeEnsemblePostEvaluationTransform
-_LEAF = TreeEnsemble_pb2.TreeEnsembleParameters.TreeNode.LeafNode
+_BEHAVIOR = TreeEnsemble_pb2.TreeEnsembleParameters.TreeNode
+_LEAF = _BEHAVIOR.LeafNode
+_LESS_THAN_EQUAL = _BEHAVIOR.BranchOnValueLessThanEqual
+_LESS_THAN = _BEHAVIOR.BranchOnValueLessThan
 
 
 def _post_transform(node: ir.TreeEnsemble) -> int:
@@ -44,38 +48,51 @@ def _post_transform(node: ir.TreeEnsemble) -> int:
         "supported: identity (D=1 binary or D=K), logistic (D=1 binary), softmax (D=K)")
 
 
-def _fill_nodes(params: object, node: ir.TreeEnsemble) -> None:
-    """TreeEnsembleParameters.nodes: one TreeNode per IR node, ids kept as they are (unique per tree)."""
+def _node_ids(values: np.ndarray, field: str) -> np.ndarray:
+    if values.size and int(values.min()) < 0:
+        raise ExportFailedError(f"TreeEnsemble: {field} must be >= 0 (Core ML TreeNode ids are uint64), "
+                                f"got {int(values.min())}")
+    return values.astype(np.uint64)
+
+
+def node_columns(node: ir.TreeEnsemble) -> TreeNodeColumns:
+    """The TreeNode field values for every IR node, ids kept as they are (unique per tree).
+
+    Leaves: treeId, nodeId, nodeBehavior=LeafNode and evaluationInfo — only dimension leaf_target when that is >= 0
+    (one tree per class, gradient boosting), else all D dimensions. Branches: every branch is written as
+    BranchOnValueLessThanEqual (the proto3 default, 0 bytes on the wire). ir.BranchMode.LT (`x < m`) becomes
+    `x <= nextafter(m, -inf)`: no double lies strictly between the two, so for every double input, +-inf included,
+    the comparison is the same — an exact re-encoding, not a rounding (Core ML inputs and thresholds are doubles; the
+    ONNX writer does the same). The one exception is m = -inf (`x < -inf` is never true, `x <= -inf` is for
+    x = -inf), which keeps BranchOnValueLessThan. NaN takes the true child iff missingValueTracksTrueChild
+    (scikit-learn's missing_go_to_left), whatever the comparison. relativeHitRate is not written: Apple documents it
+    as an optimisation hint with "no effect on the accuracy of the result", and it cost 10 bytes per node.
+    """
+    leaf = node.is_leaf
+    branch = ~leaf
+    threshold = np.where(branch, node.threshold, 0.0)
+    less_than = branch & (node.mode == ir.BranchMode.LT)
+    shifted = less_than & (threshold > -np.inf)
+    threshold[shifted] = np.nextafter(threshold[shifted], -np.inf)
+    behavior = np.where(leaf, _LEAF, np.where(less_than & ~shifted, _LESS_THAN, _LESS_THAN_EQUAL)).astype(np.int64)
     d = node.n_outputs
-    leaf_targets = node.leaf_target.tolist()
-    leaf_values = node.leaf_value.tolist()
-    hit_rates = node.hit_rate.tolist() if node.hit_rate is not None else None
-    nodes = params.nodes  # type: ignore[attr-defined]
-    for i, (tree_id, node_id, feature, threshold, mode, true_child, false_child, missing_true) in enumerate(zip(
-            node.tree_id.tolist(), node.node_id.tolist(), node.feature.tolist(), node.threshold.tolist(),
-            node.mode.tolist(), node.true_child.tolist(), node.false_child.tolist(),
-            node.missing_tracks_true.tolist(), strict=True)):
-        tree_node = nodes.add()
-        tree_node.treeId = tree_id
-        tree_node.nodeId = node_id
-        if hit_rates is not None:
-            tree_node.relativeHitRate = hit_rates[i]
-        if feature < 0:
-            tree_node.nodeBehavior = _LEAF
-            # evaluationInfo: only dimension leaf_target (one tree per class, gradient boosting), else all D.
-            dims = [leaf_targets[i]] if leaf_targets[i] >= 0 else range(d)
-            for dim in dims:
-                info = tree_node.evaluationInfo.add()
-                info.evaluationIndex = dim
-                info.evaluationValue = leaf_values[i][dim]
-            continue
-        # ir.BranchMode values are TreeNodeBehavior's (LEQ=0 BranchOnValueLessThanEqual, LT=1 BranchOnValueLessThan)
-        tree_node.nodeBehavior = mode
-        tree_node.branchFeatureIndex = feature
-        tree_node.branchFeatureValue = threshold  # exact double; the front-end already snapped it
-        tree_node.trueChildNodeId = true_child
-        tree_node.falseChildNodeId = false_child
-        tree_node.missingValueTracksTrueChild = missing_true
+    # evaluationInfo: one entry per (leaf, dimension) in node order, dimensions ascending.
+    all_dims = (node.leaf_target < 0)[:, None]
+    dims = leaf[:, None] & (all_dims | (np.arange(d)[None, :] == node.leaf_target[:, None]))
+    info_node, info_index = np.nonzero(dims)
+    return TreeNodeColumns(
+        tree_id=_node_ids(node.tree_id, "tree_id"),
+        node_id=_node_ids(node.node_id, "node_id"),
+        behavior=behavior,
+        feature=np.where(branch, node.feature, 0).astype(np.uint64),
+        threshold=threshold,
+        true_child=_node_ids(np.where(branch, node.true_child, 0), "true_child"),  # leaves hold -1 in the IR
+        false_child=_node_ids(np.where(branch, node.false_child, 0), "false_child"),
+        missing_true=branch & node.missing_tracks_true,
+        info_node=info_node.astype(np.int64),
+        info_index=info_index.astype(np.uint64),
+        info_value=np.ascontiguousarray(node.leaf_value[info_node, info_index], dtype=np.float64),
+    )
 
 
 def tree_ensemble_model(node: ir.TreeEnsemble, source: Feature, names: OutputNames) -> Spec:
@@ -101,5 +118,5 @@ def tree_ensemble_model(node: ir.TreeEnsemble, source: Feature, names: OutputNam
     params = message.treeEnsemble
     params.numPredictionDimensions = node.n_outputs
     params.basePredictionValue.extend(np.asarray(node.base, dtype=np.float64).tolist())
-    _fill_nodes(params, node)
+    params.MergeFromString(encode_nodes(node_columns(node)))  # upb parses the vectorised bytes in milliseconds
     return spec

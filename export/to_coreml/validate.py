@@ -12,6 +12,7 @@ import numpy as np
 
 from export.errors import ExportFailedError
 from export.to_coreml.protos import FeatureTypes_pb2, GLMClassifier_pb2, Spec, TreeEnsemble_pb2
+from export.to_coreml.tree_wire import TreeNodeColumns, WireFormatError, decode_nodes
 
 NEWEST_SPECIFICATION_VERSION = 9  # iOS 18 / macOS 15; classic model types need far less
 _ARRAY = FeatureTypes_pb2.ArrayFeatureType
@@ -198,121 +199,153 @@ def _vectorized_width(spec: Spec, where: str) -> int | None:
 # Tree ensembles (§1.1, TreeEnsembleCommon.cpp).
 
 
-@dataclass(frozen=True)
-class _TreeArrays:
-    """TreeEnsembleParameters.nodes read once into parallel arrays (node keys as dense int64 ranks)."""
+def read_node_objects(nodes: Any) -> TreeNodeColumns:
+    """TreeEnsembleParameters.nodes as columns, read one message object at a time: the slow reader, used when
+    `decode_nodes` meets bytes it does not decode (and by the tests, as a second opinion)."""
+    n = len(nodes)
+    rows = list(map(attrgetter("treeId", "nodeId", "nodeBehavior", "branchFeatureIndex", "trueChildNodeId",
+                               "falseChildNodeId", "missingValueTracksTrueChild"), nodes))
+    ids = np.array(rows, dtype=np.uint64).reshape(n, 7)
+    infos = [(position, info.evaluationIndex, info.evaluationValue)
+             for position, node in enumerate(nodes) for info in node.evaluationInfo]
+    return TreeNodeColumns(
+        tree_id=ids[:, 0], node_id=ids[:, 1], behavior=ids[:, 2].astype(np.int64), feature=ids[:, 3],
+        threshold=np.fromiter(map(attrgetter("branchFeatureValue"), nodes), dtype=np.float64, count=n),
+        true_child=ids[:, 4], false_child=ids[:, 5], missing_true=ids[:, 6] != 0,
+        info_node=np.array([info[0] for info in infos], dtype=np.int64),
+        info_index=np.array([info[1] for info in infos], dtype=np.uint64),
+        info_value=np.array([info[2] for info in infos], dtype=np.float64))
 
-    tree: np.ndarray
-    node: np.ndarray
-    key: np.ndarray  # (treeId, nodeId) as one int64
+
+def _read_nodes(params: Any) -> TreeNodeColumns:
+    try:
+        return decode_nodes(params)
+    except WireFormatError:
+        return read_node_objects(params.nodes)
+
+
+@dataclass(frozen=True)
+class _TreeGraph:
+    """The nodes with (treeId, nodeId) pairs as int64 keys that sort by treeId first."""
+
+    columns: TreeNodeColumns
     leaf: np.ndarray
-    feature: np.ndarray
-    true_key: np.ndarray
+    key: np.ndarray
+    true_key: np.ndarray  # meaningful at branches only
     false_key: np.ndarray
-    info_owner: np.ndarray  # node position of every evaluationInfo
-    info_index: np.ndarray
-    n_info: np.ndarray
 
     @classmethod
-    def read(cls, nodes: Any) -> _TreeArrays:
-        n = len(nodes)
-
-        def field(name: str) -> np.ndarray:
-            return np.fromiter(map(attrgetter(name), nodes), dtype=np.uint64, count=n)
-
-        tree, node = field("treeId"), field("nodeId")
-        true_child, false_child = field("trueChildNodeId"), field("falseChildNodeId")
-        _, tree_rank = np.unique(tree, return_inverse=True)
-        ids, id_rank = np.unique(np.concatenate([node, true_child, false_child]), return_inverse=True)
-        stride = np.int64(ids.size)
-        tree_rank = tree_rank.astype(np.int64)
-        id_rank = id_rank.astype(np.int64)
-        n_info = np.fromiter((len(node.evaluationInfo) for node in nodes), dtype=np.int64, count=n)
-        info_index = np.fromiter((info.evaluationIndex for node in nodes for info in node.evaluationInfo),
-                                 dtype=np.uint64, count=int(n_info.sum()))
-        return cls(tree=tree, node=node, key=tree_rank * stride + id_rank[:n],
-                   leaf=np.fromiter(map(attrgetter("nodeBehavior"), nodes), dtype=np.int64, count=n) == _LEAF,
-                   feature=field("branchFeatureIndex"), true_key=tree_rank * stride + id_rank[n:2 * n],
-                   false_key=tree_rank * stride + id_rank[2 * n:], info_owner=np.repeat(np.arange(n), n_info),
-                   info_index=info_index, n_info=n_info)
+    def build(cls, columns: TreeNodeColumns) -> _TreeGraph:
+        leaf = columns.behavior == _LEAF
+        branch = ~leaf
+        true_child = np.where(branch, columns.true_child, columns.node_id)
+        false_child = np.where(branch, columns.false_child, columns.node_id)
+        largest_id = int(max(columns.node_id.max(), true_child.max(), false_child.max()))
+        trees = int(columns.tree_id.max()) + 1
+        if trees * (largest_id + 1) < 2**62:  # ids as they are: no sort needed
+            stride, tree = np.int64(largest_id + 1), columns.tree_id.astype(np.int64)
+            node, true_rank, false_rank = (ids.astype(np.int64) for ids in (columns.node_id, true_child, false_child))
+        else:  # huge uint64 ids: their ranks keep the order and fit
+            _, tree = np.unique(columns.tree_id, return_inverse=True)
+            ids, rank = np.unique(np.concatenate([columns.node_id, true_child, false_child]), return_inverse=True)
+            stride, n = np.int64(ids.size), columns.n_nodes
+            tree, node, true_rank, false_rank = tree.astype(np.int64), rank[:n], rank[n:2 * n], rank[2 * n:]
+        return cls(columns, leaf, tree * stride + node, tree * stride + true_rank, tree * stride + false_rank)
 
     def name(self, position: int) -> str:
-        return f"treeEnsemble.nodes[treeId={self.tree[position]}, nodeId={self.node[position]}]"
+        return (f"treeEnsemble.nodes[treeId={self.columns.tree_id[position]}, "
+                f"nodeId={self.columns.node_id[position]}]")
 
 
-def _check_leaves(where: str, arrays: _TreeArrays, d: int) -> None:
-    empty = np.flatnonzero(arrays.leaf & (arrays.n_info == 0))
+def _check_unique_keys(where: str, graph: _TreeGraph) -> tuple[np.ndarray, np.ndarray]:
+    """(treeId, nodeId) is unique; return the key order and the sorted keys."""
+    order = np.argsort(graph.key)
+    sorted_keys = graph.key[order]
+    repeated = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
+    if repeated.size:
+        _fail(where, graph.name(int(order[repeated[0] + 1])), "(treeId, nodeId) is not unique")
+    return order, sorted_keys
+
+
+def _check_leaves(where: str, graph: _TreeGraph, d: int) -> None:
+    columns = graph.columns
+    n_info = np.bincount(columns.info_node, minlength=columns.n_nodes)
+    empty = np.flatnonzero(graph.leaf & (n_info == 0))
     if empty.size:
-        _fail(where, arrays.name(int(empty[0])), "a leaf needs at least one evaluationInfo")
-    on_leaf = arrays.leaf[arrays.info_owner]
-    too_big = np.flatnonzero(on_leaf & (arrays.info_index >= np.uint64(d)))
+        _fail(where, graph.name(int(empty[0])), "a leaf needs at least one evaluationInfo")
+    on_leaf = graph.leaf[columns.info_node]
+    too_big = np.flatnonzero(on_leaf & (columns.info_index >= np.uint64(d)))
     if too_big.size:
-        _fail(where, arrays.name(int(arrays.info_owner[too_big[0]])),
+        _fail(where, graph.name(int(columns.info_node[too_big[0]])),
               f"evaluationIndex must be < numPredictionDimensions ({d})")
-    # (leaf, evaluationIndex) as one int64: every index is < d here.
-    pairs = np.sort(arrays.info_owner[on_leaf] * d + arrays.info_index[on_leaf].astype(np.int64))
-    repeated = np.flatnonzero(pairs[1:] == pairs[:-1])
-    if repeated.size:
-        _fail(where, arrays.name(int(pairs[repeated[0]] // d)), "duplicate evaluationIndex within a leaf")
+    # (leaf, evaluationIndex) as one int64: every index is < d here. Usually already ascending: no sort then.
+    pairs = columns.info_node[on_leaf] * d + columns.info_index[on_leaf].astype(np.int64)
+    if not np.all(pairs[1:] > pairs[:-1]):
+        pairs = np.sort(pairs)
+        repeated = np.flatnonzero(pairs[1:] == pairs[:-1])
+        if repeated.size:
+            _fail(where, graph.name(int(pairs[repeated[0]] // d)), "duplicate evaluationIndex within a leaf")
 
 
-def _check_children(where: str, arrays: _TreeArrays, input_width: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Branch feature indices and child links; return (branch positions, child positions) per link."""
-    branch = np.flatnonzero(~arrays.leaf)
+def _check_children(where: str, graph: _TreeGraph, order: np.ndarray, sorted_keys: np.ndarray,
+                    input_width: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """Branch feature indices and child links; return every node's true and false child positions (-1 at leaves)."""
+    n = graph.key.size
+    branch = np.flatnonzero(~graph.leaf)
     if input_width is not None:
-        wide = branch[arrays.feature[branch] >= np.uint64(input_width)]
+        wide = branch[graph.columns.feature[branch] >= np.uint64(input_width)]
         if wide.size:
-            _fail(where, arrays.name(int(wide[0])), f"branchFeatureIndex must be < the input width ({input_width})")
-    order = np.argsort(arrays.key, kind="stable")
-    sorted_keys = arrays.key[order]
-    parents = np.concatenate([branch, branch])
-    child_keys = np.concatenate([arrays.true_key[branch], arrays.false_key[branch]])
-    slot = np.minimum(np.searchsorted(sorted_keys, child_keys), max(sorted_keys.size - 1, 0))
-    missing = np.flatnonzero(sorted_keys[slot] != child_keys)
-    if missing.size:
-        _fail(where, arrays.name(int(parents[missing[0]])), "a child node does not exist in the same tree")
-    children = order[slot]
-    own = np.flatnonzero(children == parents)
+            _fail(where, graph.name(int(wide[0])), f"branchFeatureIndex must be < the input width ({input_width})")
+    positions = []
+    for child_key in (graph.true_key[branch], graph.false_key[branch]):
+        slot = np.minimum(np.searchsorted(sorted_keys, child_key), n - 1)
+        missing = np.flatnonzero(sorted_keys[slot] != child_key)
+        if missing.size:
+            _fail(where, graph.name(int(branch[missing[0]])), "a child node does not exist in the same tree")
+        positions.append(order[slot])
+    true_position, false_position = positions
+    own = np.flatnonzero((true_position == branch) | (false_position == branch))
     if own.size:
-        _fail(where, arrays.name(int(parents[own[0]])), "a node cannot be its own child")
-    n = np.int64(arrays.key.size)
-    links = np.unique(children * n + parents)  # (child, parent) as one int64; a parent naming a child twice is one link
-    link_children = links // n
-    repeated = np.flatnonzero(link_children[1:] == link_children[:-1])
+        _fail(where, graph.name(int(branch[own[0]])), "a node cannot be its own child")
+    # A parent naming one child twice is one link.
+    parents = np.bincount(true_position, minlength=n) \
+        + np.bincount(false_position[false_position != true_position], minlength=n)
+    repeated = np.flatnonzero(parents > 1)
     if repeated.size:
-        _fail(where, arrays.name(int(link_children[repeated[0]])), "the node has more than one parent")
-    return links % n, link_children
+        _fail(where, graph.name(int(repeated[0])), "the node has more than one parent")
+    true_child, false_child = np.full(n, -1), np.full(n, -1)
+    true_child[branch], false_child[branch] = true_position, false_position
+    return true_child, false_child
 
 
-def _check_tree_graph(where: str, arrays: _TreeArrays, parents: np.ndarray, children: np.ndarray) -> None:
+def _check_tree_graph(where: str, graph: _TreeGraph, order: np.ndarray, true_child: np.ndarray,
+                      false_child: np.ndarray) -> None:
     """Exactly one root per treeId, and every node reachable from the roots (with one parent at most, a node that
     is not reached sits on a cycle)."""
-    n = arrays.key.size
+    n = graph.key.size
     has_parent = np.zeros(n, dtype=bool)
-    has_parent[children] = True
+    has_parent[true_child[true_child >= 0]] = True
+    has_parent[false_child[false_child >= 0]] = True
+    # Keys sort by treeId first, so in key order each tree is one run: its rank counts the runs before it.
+    tree_sorted = graph.columns.tree_id[order]
+    tree_rank = np.empty(n, dtype=np.int64)
+    tree_rank[order] = np.concatenate([[0], np.cumsum(tree_sorted[1:] != tree_sorted[:-1])])
     roots = np.flatnonzero(~has_parent)
-    trees, root_counts = np.unique(arrays.tree[roots], return_counts=True)
-    all_trees = np.unique(arrays.tree)
-    bad = [int(t) for t in all_trees if t not in set(trees[root_counts == 1].tolist())]
-    if bad:
-        count = int(root_counts[trees == bad[0]].sum()) if bad[0] in trees else 0
-        _fail(where, f"treeEnsemble.nodes[treeId={bad[0]}]", f"a tree needs exactly one root, found {count}")
-    order = np.argsort(parents, kind="stable")
-    parents_sorted, children_sorted = parents[order], children[order]
+    root_counts = np.bincount(tree_rank[roots], minlength=int(tree_rank.max()) + 1)
+    bad = np.flatnonzero(root_counts != 1)
+    if bad.size:
+        tree = graph.columns.tree_id[int(np.argmax(tree_rank == bad[0]))]
+        _fail(where, f"treeEnsemble.nodes[treeId={tree}]",
+              f"a tree needs exactly one root, found {int(root_counts[bad[0]])}")
     reached = np.zeros(n, dtype=bool)
     frontier = roots
     while frontier.size:
         reached[frontier] = True
-        start = np.searchsorted(parents_sorted, frontier, side="left")
-        stop = np.searchsorted(parents_sorted, frontier, side="right")
-        lengths = stop - start
-        if lengths.sum() == 0:
-            break
-        offsets = np.repeat(start - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
-        frontier = children_sorted[offsets]
+        parents = frontier[~graph.leaf[frontier]]
+        frontier = np.concatenate([true_child[parents], false_child[parents]])
         frontier = frontier[~reached[frontier]]
     if not reached.all():
-        _fail(where, arrays.name(int(np.argmin(reached))),
+        _fail(where, graph.name(int(np.argmin(reached))),
               "every node must be reachable from its tree's root (no cycles)")
 
 
@@ -324,13 +357,11 @@ def _check_tree_parameters(where: str, params: Any, input_width: int | None) -> 
         _fail(where, "treeEnsemble.basePredictionValue", f"length must be 0 or numPredictionDimensions ({d})")
     if len(params.nodes) == 0:
         _fail(where, "treeEnsemble.nodes", "a tree ensemble needs at least one node")
-    arrays = _TreeArrays.read(params.nodes)
-    _, first, counts = np.unique(arrays.key, return_index=True, return_counts=True)
-    if np.any(counts > 1):
-        _fail(where, arrays.name(int(first[np.argmax(counts > 1)])), "(treeId, nodeId) is not unique")
-    _check_leaves(where, arrays, d)
-    parents, children = _check_children(where, arrays, input_width)
-    _check_tree_graph(where, arrays, parents, children)
+    graph = _TreeGraph.build(_read_nodes(params))
+    order, sorted_keys = _check_unique_keys(where, graph)
+    _check_leaves(where, graph, d)
+    true_child, false_child = _check_children(where, graph, order, sorted_keys, input_width)
+    _check_tree_graph(where, graph, order, true_child, false_child)
     return d
 
 
