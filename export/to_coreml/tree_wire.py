@@ -142,21 +142,25 @@ def _exclusive_cumsum(lengths: np.ndarray) -> np.ndarray:
 
 def _join(n_messages: int, parts: list[_Part]) -> tuple[np.ndarray, np.ndarray]:
     """The payloads of `n_messages` messages back to back, each message's parts in list order; and their lengths."""
+    part_bytes = [np.bincount(part.rows, weights=part.lengths, minlength=n_messages).astype(np.int64)
+                  for part in parts]
     lengths = np.zeros(n_messages, dtype=np.int64)
-    for part in parts:
-        lengths += np.bincount(part.rows, weights=part.lengths, minlength=n_messages).astype(np.int64)
+    for added in part_bytes:
+        lengths += added
     out = np.empty(int(lengths.sum()), dtype=np.uint8)
     cursor = _exclusive_cumsum(lengths)  # where each message's next part starts
-    for part in parts:
+    for part, added in zip(parts, part_bytes, strict=True):
         if not part.rows.size:
             continue
         source_start = _exclusive_cumsum(part.lengths)
-        # Entries of one row (a repeated field) follow each other: offset = bytes of the earlier entries of that row.
-        first_of_row = np.searchsorted(part.rows, part.rows, side="left")
-        destination = cursor[part.rows] + source_start - source_start[first_of_row]
+        destination = cursor[part.rows] + source_start
+        # Entries of one row (a repeated field) follow each other: subtract the bytes before the row's first entry.
+        new_row = np.empty(part.rows.size, dtype=bool)
+        new_row[0], new_row[1:] = True, part.rows[1:] != part.rows[:-1]
+        destination -= np.maximum.accumulate(np.where(new_row, source_start, 0))
         shift = np.repeat(destination - source_start, part.lengths)
         out[np.arange(part.flat.size) + shift] = part.flat
-        cursor += np.bincount(part.rows, weights=part.lengths, minlength=n_messages).astype(np.int64)
+        cursor += added
     return out, lengths
 
 
@@ -169,39 +173,37 @@ def _message_part(number: int, rows: np.ndarray, payload: np.ndarray, payload_le
     return _Part(rows, lengths, flat)
 
 
+def _varint_field(number: int, values: np.ndarray) -> _Part:
+    """One singular integer/enum/bool field per message; zeros are the proto3 default and are not written."""
+    present = np.flatnonzero(values != 0)
+    return _varint_part(number, present, values[present])
+
+
+def _double_field(number: int, values: np.ndarray) -> _Part:
+    """One singular double per message; only +0.0 is the default (upb compares bits, so -0.0 is written)."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    present = np.flatnonzero(values.view(np.uint64) != 0)
+    return _double_part(number, present, values[present])
+
+
 def encode_nodes(columns: TreeNodeColumns) -> bytes:
     """The bytes of TreeEnsembleParameters' repeated `nodes` field (field 1): MergeFromString appends them."""
-    n = columns.n_nodes
-    rows = np.arange(n)
-
-    def varint(number: int, values: np.ndarray) -> _Part:
-        present = np.flatnonzero(values != 0)
-        return _varint_part(number, rows[present], values[present])
-
-    def double(number: int, values: np.ndarray) -> _Part:
-        present = np.flatnonzero(values.view(np.uint64) != 0)  # +0.0 is the proto3 default; -0.0 is written
-        return _double_part(number, rows[present], values[present])
-
-    infos = columns.info_node.size
-    info_rows = np.arange(infos)
-    index_present = np.flatnonzero(columns.info_index != 0)
-    value_present = np.flatnonzero(columns.info_value.view(np.uint64) != 0)
-    info_payload, info_lengths = _join(infos, [
-        _varint_part(INFO_INDEX, info_rows[index_present], columns.info_index[index_present]),
-        _double_part(INFO_VALUE, info_rows[value_present], columns.info_value[value_present]),
+    info_payload, info_lengths = _join(columns.info_node.size, [
+        _varint_field(INFO_INDEX, columns.info_index),
+        _double_field(INFO_VALUE, columns.info_value),
     ])
-    node_payload, node_lengths = _join(n, [
-        varint(TREE_ID, columns.tree_id),
-        varint(NODE_ID, columns.node_id),
-        varint(BEHAVIOR, columns.behavior),
-        varint(FEATURE, columns.feature),
-        double(THRESHOLD, np.ascontiguousarray(columns.threshold, dtype=np.float64)),
-        varint(TRUE_CHILD, columns.true_child),
-        varint(FALSE_CHILD, columns.false_child),
-        varint(MISSING_TRUE, columns.missing_true.astype(np.uint64)),
+    node_payload, node_lengths = _join(columns.n_nodes, [
+        _varint_field(TREE_ID, columns.tree_id),
+        _varint_field(NODE_ID, columns.node_id),
+        _varint_field(BEHAVIOR, columns.behavior),
+        _varint_field(FEATURE, columns.feature),
+        _double_field(THRESHOLD, columns.threshold),
+        _varint_field(TRUE_CHILD, columns.true_child),
+        _varint_field(FALSE_CHILD, columns.false_child),
+        _varint_field(MISSING_TRUE, columns.missing_true.astype(np.uint64)),
         _message_part(EVALUATION_INFO, columns.info_node, info_payload, info_lengths),
     ])
-    nodes = _message_part(NODES, np.zeros(n, dtype=np.int64), node_payload, node_lengths)
+    nodes = _message_part(NODES, np.zeros(columns.n_nodes, dtype=np.int64), node_payload, node_lengths)
     return nodes.flat.tobytes()
 
 
