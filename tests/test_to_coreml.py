@@ -571,6 +571,17 @@ def test_save_refuses_an_invalid_spec(tmp_path: Path) -> None:
     assert not (tmp_path / "x.mlmodel").exists()
 
 
+def test_save_without_revalidating_writes_the_same_bytes(tmp_path: Path) -> None:
+    # validate=False is for a spec to_spec has just validated: it skips the check, nothing else.
+    spec = to_spec(stump(ir.BranchMode.LT, True, BINARY, np.array([[0.2], [0.9]]), np.array([0.0])),
+                   CoreMLInterface(n_features=2))
+    save_spec(spec, tmp_path / "checked.mlmodel")
+    save_spec(spec, tmp_path / "trusted.mlmodel", validate=False)
+    assert (tmp_path / "checked.mlmodel").read_bytes() == (tmp_path / "trusted.mlmodel").read_bytes()
+    save_spec(Model_pb2.Model(), tmp_path / "unchecked.mlmodel", validate=False)  # the caller's responsibility
+    assert (tmp_path / "unchecked.mlmodel").read_bytes() == b""
+
+
 def test_nested_pipeline_ending_in_a_model() -> None:
     task = ir.Classification(np.array([0, 1]), "logistic", True)
     inner = ir.Pipeline(
