@@ -124,6 +124,8 @@ def bench_parity(n_rows: int, n_estimators: int, max_depth: int, say: Callable[[
     say(f"parity: training RandomForestClassifier({n_estimators}, max_depth={max_depth}) on {n_rows}x20")
     forest = RandomForestClassifier(n_estimators=n_estimators, max_depth=max_depth, random_state=0, n_jobs=-1)
     forest.fit(X, y)
+    # Train on both cores, but compare with the model as specified (default n_jobs: one-thread predict_proba).
+    forest.n_jobs = None
     node = to_ir(forest)
     with tempfile.TemporaryDirectory(prefix="mlexport-bench-") as tmp:
         coreml, onnx_path = Path(tmp) / "rf.mlmodel", Path(tmp) / "rf.onnx"

@@ -23,8 +23,8 @@ from export.from_sklearn import to_ir
 from export.to_coreml import CoreMLInterface, spec_bytes, to_spec, validate_spec
 from export.to_coreml.protos import Model_pb2, TreeEnsemble_pb2
 from export.to_coreml.tree_ensemble import node_columns
-from export.to_coreml.tree_wire import TreeNodeColumns, WireFormatError, decode_nodes, encode_nodes
-from export.to_coreml.validate import read_node_objects
+from export.to_coreml.tree_wire import encode_nodes
+from parity.coreml_reference.tree_nodes import TreeNodeColumns, WireFormatError, decode_nodes, read_node_objects
 
 APPLE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "apple"
 TREE_NODE = TreeEnsemble_pb2.TreeEnsembleParameters.TreeNode

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any, NoReturn
 
 import numpy as np
 
 from export.errors import ExportFailedError
 from export.to_coreml.protos import FeatureTypes_pb2, GLMClassifier_pb2, Spec, TreeEnsemble_pb2
-from export.to_coreml.tree_wire import TreeNodeColumns, WireFormatError, decode_nodes
+from parity.coreml_reference.tree_nodes import TreeNodeColumns, read_nodes
 
 NEWEST_SPECIFICATION_VERSION = 9  # iOS 18 / macOS 15; classic model types need far less
 _ARRAY = FeatureTypes_pb2.ArrayFeatureType
@@ -199,31 +198,6 @@ def _vectorized_width(spec: Spec, where: str) -> int | None:
 # Tree ensembles (§1.1, TreeEnsembleCommon.cpp).
 
 
-def read_node_objects(nodes: Any) -> TreeNodeColumns:
-    """TreeEnsembleParameters.nodes as columns, read one message object at a time: the slow reader, used when
-    `decode_nodes` meets bytes it does not decode (and by the tests, as a second opinion)."""
-    n = len(nodes)
-    rows = list(map(attrgetter("treeId", "nodeId", "nodeBehavior", "branchFeatureIndex", "trueChildNodeId",
-                               "falseChildNodeId", "missingValueTracksTrueChild"), nodes))
-    ids = np.array(rows, dtype=np.uint64).reshape(n, 7)
-    infos = [(position, info.evaluationIndex, info.evaluationValue)
-             for position, node in enumerate(nodes) for info in node.evaluationInfo]
-    return TreeNodeColumns(
-        tree_id=ids[:, 0], node_id=ids[:, 1], behavior=ids[:, 2].astype(np.int64), feature=ids[:, 3],
-        threshold=np.fromiter(map(attrgetter("branchFeatureValue"), nodes), dtype=np.float64, count=n),
-        true_child=ids[:, 4], false_child=ids[:, 5], missing_true=ids[:, 6] != 0,
-        info_node=np.array([info[0] for info in infos], dtype=np.int64),
-        info_index=np.array([info[1] for info in infos], dtype=np.uint64),
-        info_value=np.array([info[2] for info in infos], dtype=np.float64))
-
-
-def _read_nodes(params: Any) -> TreeNodeColumns:
-    try:
-        return decode_nodes(params)
-    except WireFormatError:
-        return read_node_objects(params.nodes)
-
-
 @dataclass(frozen=True)
 class _TreeGraph:
     """The nodes with (treeId, nodeId) pairs as int64 keys that sort by treeId first."""
@@ -357,7 +331,7 @@ def _check_tree_parameters(where: str, params: Any, input_width: int | None) -> 
         _fail(where, "treeEnsemble.basePredictionValue", f"length must be 0 or numPredictionDimensions ({d})")
     if len(params.nodes) == 0:
         _fail(where, "treeEnsemble.nodes", "a tree ensemble needs at least one node")
-    graph = _TreeGraph.build(_read_nodes(params))
+    graph = _TreeGraph.build(read_nodes(params))
     order, sorted_keys = _check_unique_keys(where, graph)
     _check_leaves(where, graph, d)
     true_child, false_child = _check_children(where, graph, order, sorted_keys, input_width)

@@ -38,6 +38,7 @@ from parity.coreml_reference.classifier_outputs import (
     softmax,
 )
 from parity.coreml_reference.feature_columns import Column, feature_kind, slot_count, vectorize_features
+from parity.coreml_reference.tree_nodes import TreeNodeColumns, read_nodes
 from parity.coreml_reference.validation import class_label_values, fail, validate_tree_structure
 from parity.errors import CoreMLSpecError
 
@@ -277,27 +278,20 @@ def compile_forest(model_type: str, spec: Any) -> CompiledForest:
     elif base.size != dimensions:
         raise fail(model_type, f"treeEnsemble.basePredictionValue has {base.size} values; numPredictionDimensions "
                                f"is {dimensions} (must be 0 or equal)")
-    nodes = params.nodes
-    records = [
-        (n.treeId, n.nodeId, n.nodeBehavior, n.branchFeatureIndex, n.branchFeatureValue, n.trueChildNodeId,
-         n.falseChildNodeId, n.missingValueTracksTrueChild, len(n.evaluationInfo))
-        for n in nodes
-    ]
-    if not records:
+    columns = read_nodes(params)  # decoded from the wire format: no per-node Python objects
+    if columns.n_nodes == 0:
         raise fail(model_type, "treeEnsemble.nodes is empty")
-    columns = list(zip(*records, strict=True))
-    tree_ids = np.array(columns[0], dtype=np.uint64)
-    node_ids = np.array(columns[1], dtype=np.uint64)
-    mode = np.array(columns[2], dtype=np.int64)
+    tree_ids, node_ids = columns.tree_id, columns.node_id
+    mode = columns.behavior
     if ((mode < 0) | (mode > LEAF)).any():
         bad = int(np.flatnonzero((mode < 0) | (mode > LEAF))[0])
         raise fail(model_type, f"tree node (treeId={tree_ids[bad]}, nodeId={node_ids[bad]}) has unknown "
                                f"nodeBehavior {mode[bad]}; supported: {', '.join(BRANCH_MODE_NAMES)}")
     is_leaf = mode == LEAF
-    feature = np.array(columns[3], dtype=np.uint64)
-    threshold = np.array(columns[4], dtype=np.float64)
-    tracks_true = np.array(columns[7], dtype=bool)
-    n_entries = np.array(columns[8], dtype=np.int64)
+    feature = columns.feature
+    threshold = columns.threshold
+    tracks_true = columns.missing_true
+    n_entries = np.bincount(columns.info_node, minlength=columns.n_nodes).astype(np.int64)
 
     n_features = sum(slot_count(feature_desc) for feature_desc in spec.description.input)
     out_of_range = ~is_leaf & (feature >= np.uint64(n_features))
@@ -311,10 +305,9 @@ def compile_forest(model_type: str, spec: Any) -> CompiledForest:
         raise fail(model_type, f"leaf node (treeId={tree_ids[bad]}, nodeId={node_ids[bad]}) has no evaluationInfo")
 
     true_index, false_index, roots, node_depth = validate_tree_structure(
-        model_type, tree_ids, node_ids, is_leaf,
-        np.array(columns[5], dtype=np.uint64), np.array(columns[6], dtype=np.uint64),
+        model_type, tree_ids, node_ids, is_leaf, columns.true_child, columns.false_child,
     )
-    leaf_values = _leaf_value_matrix(model_type, nodes, is_leaf, n_entries, dimensions, tree_ids, node_ids)
+    leaf_values = _leaf_value_matrix(model_type, columns, is_leaf, dimensions)
 
     # Group nodes by tree (treeId order) so each tree's tables are contiguous and cache-friendly during its walk.
     _, tree_rank = np.unique(tree_ids, return_inverse=True)
@@ -348,24 +341,16 @@ def compile_forest(model_type: str, spec: Any) -> CompiledForest:
     )
 
 
-def _leaf_value_matrix(
-    model_type: str,
-    nodes: Any,
-    is_leaf: np.ndarray,
-    n_entries: np.ndarray,
-    dimensions: int,
-    tree_ids: np.ndarray,
-    node_ids: np.ndarray,
-) -> np.ndarray:
-    leaf_rows = np.flatnonzero(is_leaf)
-    if len(nodes) * dimensions > (1 << 27):
-        raise fail(model_type, f"{len(nodes)} nodes x {dimensions} dimensions exceeds the evaluator's dense leaf "
+def _leaf_value_matrix(model_type: str, columns: TreeNodeColumns, is_leaf: np.ndarray, dimensions: int) -> np.ndarray:
+    n_nodes = columns.n_nodes
+    tree_ids, node_ids = columns.tree_id, columns.node_id
+    if n_nodes * dimensions > (1 << 27):
+        raise fail(model_type, f"{n_nodes} nodes x {dimensions} dimensions exceeds the evaluator's dense leaf "
                                f"table limit")
-    entries = [(info.evaluationIndex, info.evaluationValue) for i in leaf_rows.tolist()
-               for info in nodes[i].evaluationInfo]
-    indices = np.array([e[0] for e in entries], dtype=np.uint64)
-    values = np.array([e[1] for e in entries], dtype=np.float64)
-    owner = np.repeat(leaf_rows, n_entries[leaf_rows])
+    on_leaf = is_leaf[columns.info_node]  # evaluationInfo on branch nodes has no effect (only leaves add values)
+    owner = columns.info_node[on_leaf]
+    indices = columns.info_index[on_leaf]
+    values = columns.info_value[on_leaf]
     if (indices >= np.uint64(dimensions)).any():
         bad = int(owner[np.flatnonzero(indices >= np.uint64(dimensions))[0]])
         raise fail(model_type, f"leaf node (treeId={tree_ids[bad]}, nodeId={node_ids[bad]}) has evaluationIndex "
@@ -376,9 +361,9 @@ def _leaf_value_matrix(
         bad = int(owner[np.setdiff1d(np.arange(len(flat)), first)[0]])
         raise fail(model_type, f"leaf node (treeId={tree_ids[bad]}, nodeId={node_ids[bad]}) sets the same "
                                f"evaluationIndex twice")
-    table = np.zeros(len(nodes) * dimensions, dtype=np.float64)
+    table = np.zeros(n_nodes * dimensions, dtype=np.float64)
     table[flat] = values
-    return table.reshape(len(nodes), dimensions)
+    return table.reshape(n_nodes, dimensions)
 
 
 def _transform(model_type: str, transform: int, scores: np.ndarray) -> np.ndarray:
