@@ -168,9 +168,12 @@ def check(
     tie_tolerances: list[float] = []
     from concurrent.futures import ThreadPoolExecutor
 
+    from parity.coreml_reference.tree_ensemble import single_threaded
+
     # scikit-learn, onnxruntime and the Core ML evaluator run concurrently on each probe set: all three spend their
-    # time in native code that releases the GIL (Cython tree walks, ORT kernels, numpy), so threads overlap them.
-    with ThreadPoolExecutor(max_workers=1 + len(runs)) as pool:
+    # time in native code that releases the GIL (Cython tree walks, ORT kernels, numpy), so threads overlap them;
+    # each runtime then uses one thread of its own (onnxruntime sessions are opened that way, see runtimes.py).
+    with ThreadPoolExecutor(max_workers=1 + len(runs)) as pool, single_threaded():
         for probe in probes.sets:
             X = contract_inputs(probe.X, contract)
             started = [(run, pool.submit(_timed, run[3], X)) for run in runs]

@@ -152,6 +152,10 @@ def _open_onnx(path: Path) -> Artifact:
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    # parity runs scikit-learn, onnxruntime and the Core ML evaluator concurrently (one thread each, parity/__init__):
+    # onnxruntime's own thread pool would only oversubscribe the cores and spin against the other two.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
     try:
         session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph classes

@@ -23,8 +23,9 @@ Semantics and what we chose where Apple is silent:
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -69,6 +70,20 @@ MAX_PREDICTION_DIMENSIONS = 1 << 20
 _ROWS_PER_BLOCK = 1 << 14
 _TREE_GROUPS = 2
 _MAX_WORKERS = max(1, min(_TREE_GROUPS, os.cpu_count() or 1))
+# Set by `single_threaded()`: the parity suite already runs the evaluator beside scikit-learn and onnxruntime, one
+# thread each, so the evaluator's own tree-group threads would only oversubscribe the cores.
+_thread_limit: int | None = None
+
+
+@contextlib.contextmanager
+def single_threaded() -> Iterator[None]:
+    """Evaluate tree groups one after another (same grouping, so the same summation order and results)."""
+    global _thread_limit
+    previous, _thread_limit = _thread_limit, 1
+    try:
+        yield
+    finally:
+        _thread_limit = previous
 
 
 @dataclass(frozen=True)
@@ -213,7 +228,7 @@ class CompiledForest:
         # numpy releases the GIL inside take/ufunc loops, so tree groups run concurrently on threads. The grouping
         # (and so the floating-point summation order) is fixed, whatever the machine's core count.
         tree_groups = [np.arange(group, len(self.roots), _TREE_GROUPS) for group in range(_TREE_GROUPS)]
-        with ThreadPoolExecutor(max_workers=_MAX_WORKERS) as pool:
+        with ThreadPoolExecutor(max_workers=_thread_limit or _MAX_WORKERS) as pool:
             for start in range(0, x.shape[0], _ROWS_PER_BLOCK):
                 rows = x[start : start + _ROWS_PER_BLOCK]
                 partial_sums = pool.map(lambda trees, rows=rows: self._tree_sums(rows, trees), tree_groups)
