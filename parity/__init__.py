@@ -173,10 +173,13 @@ def check(
     # scikit-learn, onnxruntime and the Core ML evaluator run concurrently on each probe set: all three spend their
     # time in native code that releases the GIL (Cython tree walks, ORT kernels, numpy), so threads overlap them;
     # each runtime then uses one thread of its own (onnxruntime sessions are opened that way, see runtimes.py).
-    with ThreadPoolExecutor(max_workers=1 + len(runs)) as pool, single_threaded():
+    # Artifacts run in row chunks, submitted round-robin, so the cores stay evenly busy to the end of each probe set
+    # (every runtime's outputs are row-independent; scikit-learn, the reference, always sees the whole set).
+    workers = max(1, min(len(runs), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool, single_threaded():
         for probe in probes.sets:
             X = contract_inputs(probe.X, contract)
-            started = [(run, pool.submit(_timed, run[3], X)) for run in runs]
+            started = _submit_round_robin(pool, runs, X)
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -225,6 +228,37 @@ def _timed(predict: Any, X: Any) -> tuple[Any, float]:
     clock = time.perf_counter()
     outputs = predict(X)
     return outputs, time.perf_counter() - clock
+
+
+_CHUNK_ROWS = 1 << 14
+
+
+class _ChunkedRun:
+    """The row chunks of one artifact's run on one probe set, read back as one result (outputs, seconds)."""
+
+    def __init__(self, futures: list[Any]) -> None:
+        self.futures = futures
+
+    def exception(self) -> BaseException | None:
+        return next((e for e in (f.exception() for f in self.futures) if e is not None), None)
+
+    def result(self) -> tuple[dict[str, Any], float]:
+        import numpy as np
+
+        parts = [f.result() for f in self.futures]
+        if len(parts) == 1:
+            return parts[0]
+        outputs = {name: np.concatenate([np.asarray(p[0][name]) for p in parts]) for name in parts[0][0]}
+        return outputs, sum(p[1] for p in parts)
+
+
+def _submit_round_robin(pool: Any, runs: list[Any], X: Any) -> list[tuple[Any, _ChunkedRun]]:
+    starts = range(0, max(len(X), 1), _CHUNK_ROWS)
+    futures: list[list[Any]] = [[] for _ in runs]
+    for start in starts:
+        for position, run in enumerate(runs):
+            futures[position].append(pool.submit(_timed, run[3], X[start : start + _CHUNK_ROWS]))
+    return [(run, _ChunkedRun(chunks)) for run, chunks in zip(runs, futures, strict=True)]
 
 
 def _record_outcome(ran: dict[str, list[Any]], key: str, runtime_name: str, checks: list[Any]) -> None:
