@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ir_oracle import assert_labels, evaluate
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_linnerud, load_wine
+from shipped_datasets import SCALED_CLASSIFICATION, scaled
+from sklearn.datasets import load_diabetes, load_iris, load_linnerud, load_wine
 from sklearn.linear_model import (
     ElasticNet,
     Lasso,
@@ -31,15 +32,9 @@ SCORE_RTOL, SCORE_ATOL = 1e-12, 1e-12
 PROBA_ATOL = 1e-14
 
 
-def _scaled(loader):  # scaled so that every solver converges quickly
-    X, y = loader(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
 
 CLASSIFICATION = {
-    "breast_cancer": lambda: _scaled(load_breast_cancer),
-    "iris": lambda: _scaled(load_iris),
-    "wine_str": lambda: (lambda X, y: (X, np.array(["barolo", "grignolino", "barbera"])[y]))(*_scaled(load_wine)),
+    **SCALED_CLASSIFICATION,
 }
 REGRESSION = {
     "diabetes": lambda: load_diabetes(return_X_y=True),
@@ -131,7 +126,7 @@ def test_multi_target_regression(make):
 
 
 def test_ovr_multilabel_refused():
-    X, y = _scaled(load_iris)
+    X, y = scaled(load_iris)
     Y = np.column_stack([y == 0, y == 1, y >= 1]).astype(int)
     est = OneVsRestClassifier(LogisticRegression()).fit(X, Y)
     with pytest.raises(UnsupportedEstimatorError, match="multilabel"):
@@ -141,21 +136,21 @@ def test_ovr_multilabel_refused():
 def test_ovr_unsupported_member_refused():
     from sklearn.tree import DecisionTreeClassifier
 
-    X, y = _scaled(load_iris)
+    X, y = scaled(load_iris)
     est = OneVsRestClassifier(DecisionTreeClassifier(max_depth=2)).fit(X, y)
     with pytest.raises(UnsupportedEstimatorError, match=r"DecisionTreeClassifier.*supported: LogisticRegression"):
         to_ir(est)
 
 
 def test_ridge_classifier_multilabel_refused():
-    X, y = _scaled(load_iris)
+    X, y = scaled(load_iris)
     Y = np.column_stack([y == 0, y >= 1]).astype(int)
     with pytest.raises(UnsupportedEstimatorError, match="multilabel"):
         to_ir(RidgeClassifier().fit(X, Y))
 
 
 def test_converter_does_not_mutate_estimator():
-    X, y = _scaled(load_wine)
+    X, y = scaled(load_wine)
     est = LogisticRegression(max_iter=1000).fit(X, y)
     coef, intercept = est.coef_.copy(), est.intercept_.copy()
     node = to_ir(est)

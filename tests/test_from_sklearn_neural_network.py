@@ -7,10 +7,10 @@ import warnings
 import numpy as np
 import pytest
 from ir_oracle import assert_labels, evaluate
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris, load_linnerud, load_wine
+from shipped_datasets import SCALED_CLASSIFICATION, scaled
+from sklearn.datasets import load_diabetes, load_digits, load_iris, load_linnerud
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.preprocessing import StandardScaler
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
@@ -22,16 +22,10 @@ PROBA_ATOL = 1e-12
 PREDICTION_RTOL = 1e-10
 
 
-def _scaled(loader):
-    X, y = loader(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
 
 CLASSIFICATION = {
-    "breast_cancer": lambda: _scaled(load_breast_cancer),
-    "iris": lambda: _scaled(load_iris),
-    "wine_str": lambda: (lambda X, y: (X, np.array(["barolo", "grignolino", "barbera"])[y]))(*_scaled(load_wine)),
-    "digits": lambda: _scaled(load_digits),
+    **SCALED_CLASSIFICATION,
+    "digits": lambda: scaled(load_digits),
 }
 
 
@@ -59,7 +53,7 @@ def test_mlp_classifier(data, activation):
 @pytest.mark.parametrize("loader", [load_diabetes, load_linnerud], ids=["diabetes", "linnerud_multi_target"])
 @pytest.mark.parametrize("activation", ["relu", "tanh"])
 def test_mlp_regressor(loader, activation):
-    X, y = _scaled(loader)
+    X, y = scaled(loader)
     est = _fit(MLPRegressor(hidden_layer_sizes=(12,), activation=activation, max_iter=80, random_state=0), X, y)
     node = to_ir(est)
     expected = est.predict(X).reshape(len(X), -1)
@@ -69,7 +63,7 @@ def test_mlp_regressor(loader, activation):
 
 
 def test_mlp_multilabel_refused():
-    X, y = _scaled(load_iris)
+    X, y = scaled(load_iris)
     Y = np.column_stack([y == 0, y >= 1]).astype(int)
     est = _fit(MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, random_state=0), X, Y)
     with pytest.raises(UnsupportedEstimatorError, match="multilabel"):

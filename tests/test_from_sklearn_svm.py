@@ -7,7 +7,8 @@ import warnings
 import numpy as np
 import pytest
 from ir_oracle import assert_labels, evaluate
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris, load_linnerud, load_wine
+from shipped_datasets import SCALED_CLASSIFICATION
+from sklearn.datasets import load_diabetes, load_linnerud
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR, NuSVC, NuSVR
 
@@ -23,15 +24,9 @@ DECISION_RTOL, DECISION_ATOL = 1e-10, 1e-10
 PROBA_ATOL = 1e-9
 
 
-def _scaled(loader):
-    X, y = loader(return_X_y=True)
-    return StandardScaler().fit_transform(X), y
-
 
 CLASSIFICATION = {
-    "breast_cancer": lambda: _scaled(load_breast_cancer),
-    "iris": lambda: _scaled(load_iris),
-    "wine_str": lambda: (lambda X, y: (X, np.array(["barolo", "grignolino", "barbera"])[y]))(*_scaled(load_wine)),
+    **SCALED_CLASSIFICATION,
 }
 REGRESSION = {
     "diabetes": lambda: load_diabetes(return_X_y=True),
