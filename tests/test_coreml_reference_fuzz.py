@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from coreml_spec_parts import add_classifier_outputs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import make_classification
@@ -30,15 +31,6 @@ def _array_feature(features: Any, name: str, width: int) -> None:
     feature.type.multiArrayType.dataType = DOUBLE
 
 
-def _classifier_outputs(spec: Any) -> None:
-    label = spec.description.output.add()
-    label.name = "label"
-    label.type.int64Type.SetInParent()
-    probability = spec.description.output.add()
-    probability.name = "probs"
-    probability.type.dictionaryType.int64KeyType.SetInParent()
-    spec.description.predictedFeatureName = "label"
-    spec.description.predictedProbabilitiesName = "probs"
 
 
 def _seed_specs() -> list[Model_pb2.Model]:
@@ -48,7 +40,7 @@ def _seed_specs() -> list[Model_pb2.Model]:
 
     svm = Model_pb2.Model(specificationVersion=1)
     _array_feature(svm.description.input, "input", 4)
-    _classifier_outputs(svm)
+    add_classifier_outputs(svm)
     model = SVC(kernel="rbf", gamma=0.5).fit(x, y % 2)
     params = svm.supportVectorClassifier
     params.kernel.rbfKernel.gamma = 0.5
@@ -68,7 +60,7 @@ def _seed_specs() -> list[Model_pb2.Model]:
     vectorizer.scaler.scaleValue.append(0.5)
     glm = Model_pb2.Model(specificationVersion=1)
     _array_feature(glm.description.input, "scaled", 4)
-    _classifier_outputs(glm)
+    add_classifier_outputs(glm)
     for row in ([1.0, -1.0, 0.5, 0.0], [0.0, 1.0, 1.0, -2.0], [2.0, 0.0, 0.0, 1.0]):
         glm.glmClassifier.weights.add().value.extend(row)
     glm.glmClassifier.offset.extend([0.1, 0.2, 0.3])
@@ -76,12 +68,12 @@ def _seed_specs() -> list[Model_pb2.Model]:
     glm.glmClassifier.int64ClassLabels.vector.extend([0, 1, 2])
     pipeline = Model_pb2.Model(specificationVersion=1)
     _array_feature(pipeline.description.input, "input", 4)
-    _classifier_outputs(pipeline)
+    add_classifier_outputs(pipeline)
     pipeline.pipelineClassifier.pipeline.models.extend([vectorizer, glm])
 
     network = Model_pb2.Model(specificationVersion=1)
     _array_feature(network.description.input, "input", 4)
-    _classifier_outputs(network)
+    add_classifier_outputs(network)
     nn = network.neuralNetworkClassifier
     nn.int64ClassLabels.vector.extend([0, 1])
     layer = nn.layers.add(name="ip", input=["input"], output=["z"])
@@ -92,7 +84,7 @@ def _seed_specs() -> list[Model_pb2.Model]:
 
     knn = Model_pb2.Model(specificationVersion=4)
     _array_feature(knn.description.input, "input", 4)
-    _classifier_outputs(knn)
+    add_classifier_outputs(knn)
     index = knn.kNearestNeighborsClassifier.nearestNeighborsIndex
     index.numberOfDimensions = 4
     for row in x[:8]:

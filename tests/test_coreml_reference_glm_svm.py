@@ -6,9 +6,10 @@ import warnings
 
 import numpy as np
 import pytest
+from coreml_spec_parts import add_array_input, add_classifier_outputs
 
 from parity.coreml_reference import class_labels, predict
-from parity.coreml_reference.spec_loading import FeatureTypes_pb2, Model_pb2
+from parity.coreml_reference.spec_loading import Model_pb2
 from parity.coreml_reference.svm import multiclass_probability
 from parity.errors import CoreMLSpecError
 
@@ -20,26 +21,14 @@ def sigma(z: np.ndarray) -> np.ndarray:
 def describe(spec: Model_pb2.Model, n_features: int, labels: list | None) -> None:
     """One MultiArray input 'x'; a classifier gets label + probability outputs, a regressor a Double 'y'."""
     spec.specificationVersion = 1
-    feature = spec.description.input.add()
-    feature.name = "x"
-    feature.type.multiArrayType.shape.append(n_features)
-    feature.type.multiArrayType.dataType = FeatureTypes_pb2.ArrayFeatureType.DOUBLE
+    add_array_input(spec, "x", n_features)
     if labels is None:
         output = spec.description.output.add()
         output.name = "y"
         output.type.doubleType.SetInParent()
         spec.description.predictedFeatureName = "y"
         return
-    strings = isinstance(labels[0], str)
-    label = spec.description.output.add()
-    label.name = "label"
-    (label.type.stringType if strings else label.type.int64Type).SetInParent()
-    probability = spec.description.output.add()
-    probability.name = "probs"
-    dictionary = probability.type.dictionaryType
-    (dictionary.stringKeyType if strings else dictionary.int64KeyType).SetInParent()
-    spec.description.predictedFeatureName = "label"
-    spec.description.predictedProbabilitiesName = "probs"
+    add_classifier_outputs(spec, string_labels=isinstance(labels[0], str))
 
 
 def set_labels(params: object, labels: list) -> None:

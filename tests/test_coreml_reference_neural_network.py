@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from coreml_spec_parts import add_array_input, add_classifier_outputs
 
 from parity.coreml_reference import class_labels, predict
 from parity.coreml_reference.spec_loading import FeatureTypes_pb2, Model_pb2
@@ -16,21 +17,11 @@ from parity.errors import CoreMLSpecError
 def network(kind: str, n_in: int, n_out: int, labels: list | None = None) -> tuple[Model_pb2.Model, Any]:
     spec = Model_pb2.Model()
     spec.specificationVersion = 1
-    feature = spec.description.input.add()
-    feature.name = "x"
-    feature.type.multiArrayType.shape.append(n_in)
-    feature.type.multiArrayType.dataType = FeatureTypes_pb2.ArrayFeatureType.DOUBLE
+    add_array_input(spec, "x", n_in)
     if kind == "neuralNetworkClassifier":
         params = spec.neuralNetworkClassifier
         params.int64ClassLabels.vector.extend(labels or [])
-        label = spec.description.output.add()
-        label.name = "label"
-        label.type.int64Type.SetInParent()
-        probability = spec.description.output.add()
-        probability.name = "probs"
-        probability.type.dictionaryType.int64KeyType.SetInParent()
-        spec.description.predictedFeatureName = "label"
-        spec.description.predictedProbabilitiesName = "probs"
+        add_classifier_outputs(spec)
     else:
         params = getattr(spec, kind)
         output = spec.description.output.add()

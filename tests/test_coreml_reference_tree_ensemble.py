@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from coreml_spec_parts import add_array_input, add_classifier_outputs
 
 from parity.coreml_reference import class_labels, output_kinds, predict
 from parity.coreml_reference.spec_loading import FeatureTypes_pb2, Model_pb2
@@ -27,24 +28,13 @@ def tree_spec(nodes: list[dict], dimensions: int = 1, classifier: bool = False, 
               base: list[float] | None = None, transform: int = 0, n_features: int = 2) -> Model_pb2.Model:
     spec = Model_pb2.Model()
     spec.specificationVersion = 1
-    feature = spec.description.input.add()
-    feature.name = "x"
-    feature.type.multiArrayType.shape.append(n_features)
-    feature.type.multiArrayType.dataType = FeatureTypes_pb2.ArrayFeatureType.DOUBLE
+    add_array_input(spec, "x", n_features)
     if classifier:
         params = spec.treeEnsembleClassifier
         string_labels = labels is not None and isinstance(labels[0], str)
         if labels is not None:
             (params.stringClassLabels if string_labels else params.int64ClassLabels).vector.extend(labels)
-        label = spec.description.output.add()
-        label.name = "label"
-        (label.type.stringType if string_labels else label.type.int64Type).SetInParent()
-        probability = spec.description.output.add()
-        probability.name = "probs"
-        key = probability.type.dictionaryType
-        (key.stringKeyType if string_labels else key.int64KeyType).SetInParent()
-        spec.description.predictedFeatureName = "label"
-        spec.description.predictedProbabilitiesName = "probs"
+        add_classifier_outputs(spec, string_labels)
     else:
         params = spec.treeEnsembleRegressor
         output = spec.description.output.add()
