@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def describe_exception(exc: BaseException, limit: int = 200) -> str:
+    """`TypeName: message` on one line, shortened: how a library's exception is quoted inside our own messages."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:limit]}" if text else type(exc).__name__
+
+
 class MlexportError(Exception):
     """Base of every error mlexport raises on purpose. `exit_code` is what the CLI returns for it."""
 

@@ -100,10 +100,11 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
 
     say(f"lowering {type(estimator).__name__} to the model IR")
     node = to_ir(estimator)
+    versions = package_versions()
     with _staging_dir(out_dir) as staging:
         artifacts: dict[str, Path] = {}
         routes: dict[str, str] = {}
-        metadata = _metadata(estimator, signature, options)
+        metadata = _metadata(estimator, signature, versions)
         if "coreml" in options.formats:
             say("writing Core ML")
             artifacts["coreml"] = _write_coreml(node, signature, options, metadata, staging / f"{name}.mlmodel")
@@ -129,8 +130,8 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
             verdict, summary, parity_json = _run_parity(estimator, artifacts, signature, inputs, staging)
         manifest = {
             "name": name,
-            "mlexport_version": package_versions()["mlexport"],
-            "created_by": package_versions(),
+            "mlexport_version": versions["mlexport"],
+            "created_by": versions,
             "estimator": type(estimator).__name__,
             "model_file": model_copy.name,
             "source_model": {"file": source_path.name, "sha256": sha256_file(source_path)} if source_path else None,
@@ -236,10 +237,9 @@ def _check_model_takes_nan(estimator: Any, table: np.ndarray, signature: Signatu
                         "accept missing values; allowed: finite numbers") from None
 
 
-def _metadata(estimator: Any, signature: Signature, options: ExportOptions) -> dict[str, str]:
+def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str]) -> dict[str, str]:
     import json
 
-    versions = package_versions()
     meta = {
         "mlexport.version": versions["mlexport"],
         "mlexport.source": f"scikit-learn=={versions['scikit-learn']}",

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from export.errors import InputFileError
+from export.errors import InputFileError, describe_exception
 
 ARTIFACT_SUFFIXES = (".mlmodel", ".onnx", ".ort")
 
@@ -134,12 +134,7 @@ def _ort_session(path: Path) -> Any:
     try:
         return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:
-        raise InputFileError(f"artifact '{path}' cannot be loaded by onnxruntime ({_brief(exc)})") from None
-
-
-def _brief(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
+        raise InputFileError(f"artifact '{path}' cannot be loaded by onnxruntime ({describe_exception(exc)})") from None
 
 
 def _plain(values: Any) -> Any:

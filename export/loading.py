@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from export.errors import InputFileError, UntrustedModelError
+from export.errors import InputFileError, UntrustedModelError, describe_exception
 
 SKOPS_SUFFIXES = (".skops",)
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -79,7 +79,7 @@ def _load_skops(path: Path) -> Any:
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, EOFError, OSError, ValueError) as exc:
-        raise InputFileError(f"model file '{path}' is not a readable .skops file ({_brief(exc)})") from None
+        raise InputFileError(f"model file '{path}' is not a readable .skops file ({describe_exception(exc)})") from None
     refused = sorted(t for t in untrusted if t not in REVIEWED_SKOPS_TYPES)
     if refused:
         raise UntrustedModelError(
@@ -88,7 +88,7 @@ def _load_skops(path: Path) -> Any:
     try:
         return sio.load(path, trusted=list(untrusted))
     except Exception as exc:  # skops raises many kinds on corrupt content; none may escape as a traceback
-        raise InputFileError(f"model file '{path}' could not be loaded by skops ({_brief(exc)})") from None
+        raise InputFileError(f"model file '{path}' could not be loaded by skops ({describe_exception(exc)})") from None
 
 
 def _load_trusted_pickle(path: Path, trust_pickle: str | None) -> Any:
@@ -111,12 +111,7 @@ def _load_trusted_pickle(path: Path, trust_pickle: str | None) -> Any:
         with path.open("rb") as handle:
             return pickle.load(handle)
     except Exception as exc:
-        raise InputFileError(f"model file '{path}' could not be unpickled ({_brief(exc)})") from None
-
-
-def _brief(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+        raise InputFileError(f"model file '{path}' could not be unpickled ({describe_exception(exc)})") from None
 
 
 # ----------------------------------------------------------------------------------------------------------------
