@@ -128,6 +128,7 @@ def check(
         estimator_classes,
         input_cast_to_float32,
         open_artifact,
+        reference_outputs,
     )
 
     if contract not in ("float32", "float64"):
@@ -184,11 +185,11 @@ def check(
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     clock = time.perf_counter()
-                    reference = _reference(estimator, X, roles_needed)
+                    reference = reference_outputs(estimator, X, roles_needed)
                     timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + time.perf_counter() - clock
                     if not skip_drift:
                         other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
-                        report.drift += diagnose.reference_drift(_reference(estimator, other, drift_roles),
+                        report.drift += diagnose.reference_drift(reference_outputs(estimator, other, drift_roles),
                                                                  {r: reference[r] for r in drift_roles}, probe.name)
             except (ValueError, FloatingPointError, OverflowError) as exc:
                 report.notes.append(f"probe set {probe.name} skipped: scikit-learn refuses it ({_first_line(exc)})")
@@ -381,12 +382,6 @@ def _excuse_neighbour_ties(estimator: Any, X: np.ndarray, checks: list[Any]) -> 
         else:
             c.violations -= int(ties.sum())
         c.failing_rows = np.flatnonzero(c.failing_mask)[:MAX_FAILING_ROWS_LISTED].tolist()
-
-
-def _reference(estimator: Any, X: np.ndarray, roles: set[str]) -> dict[str, np.ndarray]:
-    from parity.runtimes import reference_outputs
-
-    return reference_outputs(estimator, X, roles)
 
 
 def _first_line(exc: BaseException) -> str:
