@@ -217,24 +217,14 @@ def load_rows(data: str | Path | np.ndarray | None, signature: Signature, estima
 def _check_model_takes_nan(estimator: Any, table: np.ndarray, signature: Signature, source: str) -> None:
     """NaN is a legitimate missing value only for models that take it (trees, HistGradientBoosting, imputers);
     ask scikit-learn itself, on the rows that hold NaN, rather than guess from estimator tags."""
-    import warnings
+    from parity.probes import refusal_reason
 
     rows = np.flatnonzero(np.isnan(table).any(axis=1))
-    method = getattr(estimator, "predict", None) or estimator.transform
-    frame: Any = table[rows[:5]]
-    if getattr(estimator, "feature_names_in_", None) is not None:
-        import pandas as pd
-
-        frame = pd.DataFrame(frame, columns=list(estimator.feature_names_in_))
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            method(frame)
-    except ValueError:
+    if refusal_reason(estimator, table[rows[:5]]) is not None:
         column = int(np.flatnonzero(np.isnan(table[rows[0]]))[0])
         name = signature.feature_names[column] if signature.feature_names else f"column {column}"
         raise DataError(f"{source}: row {int(rows[0])} has NaN in '{name}', and {type(estimator).__name__} does not "
-                        "accept missing values; allowed: finite numbers") from None
+                        "accept missing values; allowed: finite numbers")
 
 
 def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str]) -> dict[str, str]:

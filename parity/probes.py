@@ -238,7 +238,7 @@ def _place(base: np.ndarray, rng: np.random.Generator, features: np.ndarray, val
     return rows
 
 
-def _accepts(estimator: Any, rows: np.ndarray) -> str | None:
+def refusal_reason(estimator: Any, rows: np.ndarray) -> str | None:
     """None if scikit-learn predicts on rows, else the one-line reason it refuses."""
     method = estimator.predict if hasattr(estimator, "predict") else estimator.transform
     try:
@@ -376,7 +376,7 @@ def _nan_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, prob
     n_features = base.shape[1]
     features = np.repeat(_feature_subset(n_features, rng), 3)  # three real rows per feature
     X = _place(base, rng, features, np.full(len(features), np.nan))
-    refused = _accepts(estimator, X)
+    refused = refusal_reason(estimator, X)
     if refused:
         probes.notes.append(f"NaN probes skipped: the model does not accept NaN ({refused})")
         return
@@ -396,7 +396,7 @@ def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, 
     per_feature = _place(base, rng, np.tile(features, len(values)), np.repeat(values, len(features)))
     whole_rows = np.repeat(values[:, None], n_features, axis=1)
     X = np.vstack([per_feature, whole_rows])
-    refused = _accepts(estimator, X)
+    refused = refusal_reason(estimator, X)
     if refused:
         # Try the finite-in-float32 values alone before giving up (1e30 and ±float32 max are all finite).
         probes.notes.append(f"extremes probes skipped: scikit-learn refuses them ({refused})")
