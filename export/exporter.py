@@ -85,21 +85,32 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
     say = progress or (lambda message: None)
     out_dir = Path(out_dir)
     source_path: Path | None = None
+    from export import from_boosting
+
     if isinstance(model, (str, Path)):
         source_path = Path(model)
         estimator = load_model(source_path, trust_pickle=trust_pickle)
+    elif from_boosting.is_boosting_object(model):
+        estimator = from_boosting.from_object(model)  # serialised by its library, read like its model file
     else:
         estimator = model
+    boosted = estimator if isinstance(estimator, from_boosting.BoostedModel) else None
     name = options.name or (source_path.stem if source_path else "model")
     _check_name(name)
     _check_out_dir(out_dir, options.force)
     signature = signature_of(estimator, feature_names=options.feature_names, input_dtype=options.input_dtype)
-    inputs = load_rows(data, signature, estimator)
+    reference = parity_subject(estimator)
+    inputs = load_rows(data, signature, reference)
 
-    from export.from_sklearn import to_ir
+    node: Any
+    if boosted is not None:
+        say(f"lowering {boosted.description} to the model IR")
+        node = boosted.to_ir()
+    else:
+        from export.from_sklearn import to_ir
 
-    say(f"lowering {type(estimator).__name__} to the model IR")
-    node = to_ir(estimator)
+        say(f"lowering {type(estimator).__name__} to the model IR")
+        node = to_ir(estimator)
     versions = package_versions()
     with _staging_dir(out_dir) as staging:
         artifacts: dict[str, Path] = {}
@@ -118,8 +129,10 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
             from export.to_onnx import to_ort
 
             artifacts["ort"], artifacts["ort_config"] = to_ort(artifacts["onnx"], staging)
-        model_copy = staging / f"{name}{MODEL_FILE_SUFFIX}"
-        if source_path is not None and source_path.suffix.lower() == MODEL_FILE_SUFFIX:
+        model_copy = staging / f"{name}{boosted.suffix if boosted else MODEL_FILE_SUFFIX}"
+        if boosted is not None:
+            model_copy.write_bytes(boosted.payload)  # the library's own file, byte for byte as read
+        elif source_path is not None and source_path.suffix.lower() == MODEL_FILE_SUFFIX:
             shutil.copyfile(source_path, model_copy)
         else:
             dump_skops(estimator, model_copy)  # pickle inputs are re-saved as .skops: the export stays safe to reload
@@ -127,12 +140,12 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
         parity_json: dict[str, Any] | None = None
         if options.run_parity:
             say("running the parity suite")
-            verdict, summary, parity_json = _run_parity(estimator, artifacts, signature, inputs, staging)
+            verdict, summary, parity_json = _run_parity(reference, artifacts, signature, inputs, staging)
         manifest = {
             "name": name,
             "mlexport_version": versions["mlexport"],
             "created_by": versions,
-            "estimator": type(estimator).__name__,
+            "estimator": boosted.description if boosted else type(estimator).__name__,
             "model_file": model_copy.name,
             "source_model": {"file": source_path.name, "sha256": sha256_file(source_path)} if source_path else None,
             "options": options.to_json(),
@@ -227,13 +240,24 @@ def _check_model_takes_nan(estimator: Any, table: np.ndarray, signature: Signatu
                         "accept missing values; allowed: finite numbers")
 
 
+def parity_subject(estimator: Any) -> Any:
+    """What parity compares the artifacts with: the estimator itself, or a boosting library's reference adapter."""
+    from export.from_boosting import BoostedModel
+
+    return estimator.reference() if isinstance(estimator, BoostedModel) else estimator
+
+
 def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str]) -> dict[str, str]:
     import json
 
+    from export.from_boosting import BoostedModel
+
+    boosted = isinstance(estimator, BoostedModel)
     meta = {
         "mlexport.version": versions["mlexport"],
-        "mlexport.source": f"scikit-learn=={versions['scikit-learn']}",
-        "mlexport.estimator": type(estimator).__name__,
+        "mlexport.source": (f"{estimator.library}=={estimator.library_version}" if boosted
+                            else f"scikit-learn=={versions['scikit-learn']}"),
+        "mlexport.estimator": estimator.description if boosted else type(estimator).__name__,
         "mlexport.input_dtype": signature.input_dtype,
         "mlexport.input_dtype_reason": signature.input_dtype_reason,
     }

@@ -73,14 +73,21 @@ Link = Literal["identity", "logistic", "softmax", "ovr_logistic", "none", "ovo_v
 """
 
 
+RegressionLink = Literal["identity", "logistic", "exp"]
+"""How a regressor's raw scores become its prediction: ``identity`` (scores as-is), ``logistic`` 1/(1+exp(-z))
+(XGBoost reg:logistic, LightGBM cross_entropy), ``exp`` exp(z) (Poisson / gamma / Tweedie objectives)."""
+
+
 @dataclass(frozen=True)
 class Regression:
-    """The model predicts `n_targets` real values (scikit-learn `predict`)."""
+    """The model predicts `n_targets` real values (scikit-learn `predict`), `link` applied to each raw score."""
 
     n_targets: int = 1
+    link: RegressionLink = "identity"
 
     def __post_init__(self) -> None:
         _check(self.n_targets >= 1, "Regression", "n_targets must be >= 1")
+        _check(self.link in ("identity", "logistic", "exp"), "Regression", f"unknown link {self.link!r}")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from export.errors import InputFileError, UntrustedModelError, describe_exceptio
 
 SKOPS_SUFFIXES = (".skops",)
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
+# Suffixes the boosting libraries' save_model writes; the content decides (export/from_boosting sniff).
+BOOSTING_SUFFIXES = {".json": "XGBoost JSON", ".ubj": "XGBoost UBJSON", ".txt": "LightGBM text", ".cbm": "CatBoost"}
 
 # Types skops does not trust by default, reviewed for mlexport. The tree and neighbour types store raw indices that
 # scikit-learn follows without bounds checks, so after loading we check every index ourselves
@@ -51,22 +53,37 @@ def sha256_file(path: Path) -> str:
 
 
 def load_model(path: str | Path, *, trust_pickle: str | None = None) -> Any:
-    """Load a fitted estimator from `path`, safely. Raises InputFileError / UntrustedModelError with one-line
-    messages naming the file and what is allowed."""
+    """Load a fitted estimator from `path`, safely: a scikit-learn estimator, or an
+    `export.from_boosting.BoostedModel` for the boosting libraries' own files (recognised by content, whatever the
+    suffix). Raises InputFileError / UntrustedModelError with one-line messages naming the file and what is allowed."""
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"model file '{path}' does not exist")
     if not path.is_file():
         raise InputFileError(f"model file '{path}' is not a file")
+    from export import from_boosting
+
     suffix = path.suffix.lower()
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        raise InputFileError(f"model file '{path}' cannot be read ({exc.strerror})") from None
+    boosting_kind = from_boosting.sniff(head) if suffix not in SKOPS_SUFFIXES + PICKLE_SUFFIXES else None
+    if boosting_kind is not None:
+        return from_boosting.load_file(path, boosting_kind)
+    if suffix in BOOSTING_SUFFIXES:
+        raise InputFileError(f"model file '{path}' is not a {BOOSTING_SUFFIXES[suffix]} model (its content is none of "
+                             f"the boosting formats); allowed: {from_boosting.DESCRIPTION}")
     if suffix in SKOPS_SUFFIXES:
         estimator = _load_skops(path)
     elif suffix in PICKLE_SUFFIXES:
         estimator = _load_trusted_pickle(path, trust_pickle)
     else:
-        allowed = ", ".join(SKOPS_SUFFIXES + PICKLE_SUFFIXES)
+        allowed = ", ".join(SKOPS_SUFFIXES + PICKLE_SUFFIXES + tuple(BOOSTING_SUFFIXES))
         raise InputFileError(f"model file '{path}': unknown kind '{suffix or '(no suffix)'}'; allowed: {allowed} "
-                             "(pickle kinds only with --trust-pickle SHA256)")
+                             "(pickle kinds only with --trust-pickle SHA256; boosting files are recognised by "
+                             "content)")
     if not hasattr(estimator, "fit") or not hasattr(estimator, "get_params"):
         raise InputFileError(f"model file '{path}' holds a {type(estimator).__name__}, not a scikit-learn estimator")
     check_internal_indices(estimator, source=str(path))

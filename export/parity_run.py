@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from export.errors import InputFileError
-from export.exporter import load_rows
+from export.exporter import load_rows, parity_subject
 from export.loading import load_model
 from export.manifest import read_manifest
 from export.signature import signature_of
@@ -30,6 +30,7 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     feature_names = signature_json.get("feature_names")
     signature = signature_of(estimator, feature_names=tuple(feature_names) if feature_names else None,
                              input_dtype=manifest.get("input_dtype"))
+    estimator = parity_subject(estimator)
     inputs = load_rows(data, signature, estimator)
     artifacts = []
     for kind in CHECKED_ARTIFACTS:

@@ -108,15 +108,9 @@ def default_input_dtype(estimator: Any) -> tuple[InputDtype, str]:
                        "tree thresholds are snapped so float32-comparing trees stay exact for double inputs")
 
 
-def signature_of(estimator: Any, *, feature_names: tuple[str, ...] | None = None,
-                 input_dtype: str | None = None) -> Signature:
-    """Build the signature of a fitted estimator. `feature_names` overrides `feature_names_in_`."""
-    check_fitted(estimator)
-    n_features = getattr(estimator, "n_features_in_", None)
-    if not isinstance(n_features, (int, np.integer)):
-        raise UsageError(f"{type(estimator).__name__} has no n_features_in_; cannot tell how many inputs it takes")
-    trained_names = getattr(estimator, "feature_names_in_", None)
-    names = tuple(str(n) for n in trained_names) if trained_names is not None else None
+def _chosen_names(n_features: int, names: tuple[str, ...] | None,
+                  feature_names: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The model's own feature names, or the user's (`--feature-names`), checked against each other."""
     if feature_names is not None:
         if len(feature_names) != n_features:
             raise UsageError(f"--feature-names gives {len(feature_names)} names; the model takes {n_features} features")
@@ -128,12 +122,49 @@ def signature_of(estimator: Any, *, feature_names: tuple[str, ...] | None = None
             raise UsageError("--feature-names differs from the names the model was trained with "
                              f"({', '.join(names)})")
         names = tuple(feature_names)
+    return names
+
+
+def _chosen_dtype(input_dtype: str | None, default: tuple[InputDtype, str]) -> tuple[InputDtype, str]:
     if input_dtype is None:
-        dtype, reason = default_input_dtype(estimator)
-    elif input_dtype in INPUT_DTYPES:
-        dtype, reason = input_dtype, "chosen by the user (--input-dtype)"  # type: ignore[assignment]
-    else:
-        raise UsageError(f"--input-dtype '{input_dtype}' is not allowed; allowed: {', '.join(INPUT_DTYPES)}")
+        return default
+    if input_dtype in INPUT_DTYPES:
+        return input_dtype, "chosen by the user (--input-dtype)"  # type: ignore[return-value]
+    raise UsageError(f"--input-dtype '{input_dtype}' is not allowed; allowed: {', '.join(INPUT_DTYPES)}")
+
+
+def _boosted_signature(model: Any, feature_names: tuple[str, ...] | None, input_dtype: str | None) -> Signature:
+    from export import ir
+    from export.from_boosting import dtype_reason
+
+    forest = model.forest
+    names = _chosen_names(forest.n_features, forest.feature_names, feature_names)
+    dtype, reason = _chosen_dtype(input_dtype, ("float64", dtype_reason(model)))
+    task = forest.task
+    labels = tuple(task.labels.tolist()) if isinstance(task, ir.Classification) else None
+    return Signature(
+        n_features=forest.n_features, feature_names=names,
+        coreml_input_names=coreml_input_names(names) if names else None,
+        task="classifier" if labels is not None else "regressor", class_labels=labels,
+        n_outputs=len(labels) if labels is not None else task.n_targets, input_dtype=dtype, input_dtype_reason=reason)
+
+
+def signature_of(estimator: Any, *, feature_names: tuple[str, ...] | None = None,
+                 input_dtype: str | None = None) -> Signature:
+    """Build the signature of a fitted estimator (or a boosting model read from its file). `feature_names`
+    overrides `feature_names_in_`."""
+    from export.from_boosting import BoostedModel
+
+    if isinstance(estimator, BoostedModel):
+        return _boosted_signature(estimator, feature_names, input_dtype)
+    check_fitted(estimator)
+    n_features = getattr(estimator, "n_features_in_", None)
+    if not isinstance(n_features, (int, np.integer)):
+        raise UsageError(f"{type(estimator).__name__} has no n_features_in_; cannot tell how many inputs it takes")
+    trained_names = getattr(estimator, "feature_names_in_", None)
+    names = _chosen_names(int(n_features), tuple(str(n) for n in trained_names) if trained_names is not None else None,
+                          feature_names)
+    dtype, reason = _chosen_dtype(input_dtype, default_input_dtype(estimator))
     task = _task_of(estimator)
     labels: tuple[Any, ...] | None = None
     if task == "classifier":

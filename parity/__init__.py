@@ -151,7 +151,7 @@ def check(
     probes = build_probes(estimator, X_user, int(n_features))
     timings["build probes"] = time.perf_counter() - clock
     classes = estimator_classes(estimator)
-    runtimes = [RuntimeStatus(f"scikit-learn {_sklearn_version()}", None, "ran")]
+    runtimes = [RuntimeStatus(_reference_name(estimator), None, "ran")]
     artifact_results, runs = _plan_runs(opened, classes, runtimes)
     roles_needed = {role for a in opened for role in a.roles.values()}
     drift_roles = roles_needed - {"label"} if roles_needed - {"label"} else roles_needed
@@ -393,13 +393,21 @@ def _plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _sklearn_version() -> str:
+def _reference_name(estimator: Any) -> str:
+    from parity.references import is_reference
+
+    if is_reference(estimator):
+        return str(estimator.describe())
     import sklearn
 
-    return str(sklearn.__version__)
+    return f"scikit-learn {sklearn.__version__}"
 
 
 def _describe(estimator: Any) -> str:
+    from parity.references import is_reference
+
+    if is_reference(estimator):
+        return str(estimator.describe_model())
     if hasattr(estimator, "steps"):
         return "Pipeline(" + " → ".join(type(step).__name__ for _, step in estimator.steps) + ")"
     return type(estimator).__name__

@@ -93,7 +93,11 @@ class WalkTree:
 
 
 def sklearn_trees(model: Any) -> list[WalkTree] | None:
-    """scikit-learn's trees as WalkTrees (left child = true branch of x <= threshold)."""
+    """scikit-learn's trees as WalkTrees (left child = true branch of x <= threshold); a library reference's own."""
+    from parity.references import is_reference
+
+    if is_reference(model):
+        return model.walk_trees()  # type: ignore[no-any-return]
     if hasattr(model, "_predictors"):  # HGB compares float64 x; NaN follows missing_go_to_left
         trees = []
         for iteration in model._predictors:

@@ -140,6 +140,12 @@ def _column_transformer_map(transformer: Any) -> np.ndarray | None:
 
 def tree_splits(estimator: Any, n_features: int) -> tuple[TreeSplits | None, str | None]:
     """Splits of the tree model in raw-input coordinates, or (None, reason the probes are skipped)."""
+    from parity.references import is_reference
+
+    if is_reference(estimator):  # a boosting library's own splits (parity/references/)
+        found = estimator.splits()
+        return TreeSplits(found.feature, found.threshold, found.tree, found.node, estimator.compares_float32,
+                          estimator, None), None
     steps = list(estimator.steps) if hasattr(estimator, "steps") else [("model", estimator)]
     if tree_arrays(steps[-1][1]) is None:
         return None, None  # not a tree model: no thresholds to probe
@@ -388,7 +394,9 @@ def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, 
     n_features = base.shape[1]
     features = _feature_subset(n_features, rng)
     values = np.array(EXTREME_VALUES)
-    if tree_arrays(final_estimator(estimator)) is None:
+    from parity.references import is_reference
+
+    if not is_reference(estimator) and tree_arrays(final_estimator(estimator)) is None:
         # Arithmetic models (scalers, dot products, float32 NN weights) overflow float32 at ±FLT_MAX by construction;
         # only trees, which merely compare x, get those values.
         values = values[np.abs(values) < F32_MAX]

@@ -125,10 +125,14 @@ def test_pickle_payload_never_runs_without_trust(tmp_path: Path) -> None:
 def test_missing_file_and_unknown_kind(tmp_path: Path) -> None:
     with pytest.raises(InputFileError, match="does not exist"):
         load_model(tmp_path / "nope.skops")
-    other = tmp_path / "model.txt"
+    other = tmp_path / "model.dat"
     other.write_text("x")
-    with pytest.raises(InputFileError, match=r"unknown kind '.txt'; allowed: .skops, .pkl"):
+    with pytest.raises(InputFileError, match=r"unknown kind '.dat'; allowed: .skops, .pkl"):
         load_model(other)
+    text = tmp_path / "model.txt"  # a boosting suffix: the content decides, and this is no LightGBM model
+    text.write_text("x")
+    with pytest.raises(InputFileError, match=r"not a LightGBM text model"):
+        load_model(text)
 
 
 def test_a_file_holding_something_else_is_refused(tmp_path: Path) -> None:

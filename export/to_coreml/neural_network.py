@@ -139,3 +139,24 @@ def nn_regressor_models(layers: tuple[ir.DenseLayer, ...], n_targets: int, sourc
     prediction = Feature(names.prediction, double_type())
     extractor = array_feature_extractor_model(scores, [0], prediction)
     return [network, extractor]
+
+
+def exp_models(scores: Feature, n_targets: int, names: OutputNames, fresh: Names) -> list[Spec]:
+    """prediction = exp(scores): a neuralNetwork with one unary EXP layer (UnaryFunctionLayerParams, spec 1; Core ML
+    classic has no exp post-transform). NN blobs are float32 on device, so this stage rounds to float32. T == 1 ends
+    with an ArrayFeatureExtractor to the Double prediction, as nn_regressor_models does."""
+    exp_output = Feature(names.prediction if n_targets > 1 else fresh.fresh("exp_output"), vector_type(n_targets))
+    kind = "neuralNetworkRegressor" if n_targets > 1 else "neuralNetwork"
+    network = new_model([scores], [exp_output])
+    if n_targets > 1:
+        network.description.predictedFeatureName = exp_output.name
+    container = getattr(network, kind)
+    layer = container.layers.add()
+    layer.name = "exp"
+    layer.input.append(scores.name)
+    layer.output.append(exp_output.name)
+    layer.unary.type = layer.unary.EXP
+    layer.unary.scale = 1.0
+    if n_targets > 1:
+        return [network]
+    return [network, array_feature_extractor_model(exp_output, [0], Feature(names.prediction, double_type()))]

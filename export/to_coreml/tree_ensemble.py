@@ -30,6 +30,11 @@ def _post_transform(node: ir.TreeEnsemble) -> int:
     """Map the task's link to postEvaluationTransform (§1.1 step 4), checking Core ML's classifier modes (step 6)."""
     task = node.task
     if isinstance(task, ir.Regression):
+        if task.link == "logistic":
+            return int(_TRANSFORM.Regression_Logistic)  # y = 1/(1+exp(-s)) per dimension
+        if task.link == "exp":
+            raise ExportFailedError("TreeEnsemble: regression link 'exp' is applied by a following stage, not by "
+                                    "postEvaluationTransform (Core ML has no exp transform)")
         return int(_TRANSFORM.NoTransform)
     d, k = node.n_outputs, task.n_classes
     if d == 1 and k == 2 and task.link == "identity":
@@ -41,6 +46,8 @@ def _post_transform(node: ir.TreeEnsemble) -> int:
         return int(_TRANSFORM.Regression_Logistic)  # p = 1/(1+exp(-s)) = P(labels[1])
     if d == k and task.link == "identity":
         return int(_TRANSFORM.NoTransform)  # MULTICLASS: the summed vector is the probabilities, as-is
+    if d == k and task.link == "none":
+        return int(_TRANSFORM.NoTransform)  # MULTICLASS, labels only: the label is the argmax of the scores
     if d == k and task.link == "softmax":
         return int(_TRANSFORM.Classification_SoftMax)
     raise ExportFailedError(
@@ -95,8 +102,10 @@ def node_columns(node: ir.TreeEnsemble) -> TreeNodeColumns:
     )
 
 
-def tree_ensemble_model(node: ir.TreeEnsemble, source: Feature, names: OutputNames) -> Spec:
-    """One treeEnsembleClassifier/Regressor reading the vector `source`."""
+def tree_ensemble_model(node: ir.TreeEnsemble, source: Feature, names: OutputNames,
+                        vector_output: bool = False) -> Spec:
+    """One treeEnsembleClassifier/Regressor reading the vector `source` (`vector_output`: a regressor writes a
+    MultiArray even for one target, for a following pipeline stage)."""
     if source.width != node.n_features:
         raise ExportFailedError(f"TreeEnsemble reads {node.n_features} features but its input has {source.width}")
     task = node.task
@@ -110,7 +119,7 @@ def tree_ensemble_model(node: ir.TreeEnsemble, source: Feature, names: OutputNam
     else:
         if task.n_targets != node.n_outputs:
             raise ExportFailedError(f"TreeEnsemble: {node.n_outputs} output dimensions for {task.n_targets} targets")
-        prediction_type = double_type() if node.n_outputs == 1 else vector_type(node.n_outputs)
+        prediction_type = double_type() if node.n_outputs == 1 and not vector_output else vector_type(node.n_outputs)
         spec = new_model([source], [Feature(names.prediction, prediction_type)])
         spec.description.predictedFeatureName = names.prediction
         message = spec.treeEnsembleRegressor

@@ -18,7 +18,7 @@ _ARRAY = FeatureTypes_pb2.ArrayFeatureType
 _ALLOWED_ARRAY_TYPES = {_ARRAY.DOUBLE: 1, _ARRAY.FLOAT32: 1, _ARRAY.INT32: 1, _ARRAY.FLOAT16: 7}
 _LEAF = TreeEnsemble_pb2.TreeEnsembleParameters.TreeNode.LeafNode
 _EXACT_ARRAY_MAPPING = 1  # NeuralNetworkMultiArrayShapeMapping.EXACT_ARRAY_MAPPING: spec >= 4
-_NN_LAYERS = ("innerProduct", "activation", "softmax")
+_NN_LAYERS = ("innerProduct", "activation", "softmax", "unary")
 
 
 def _fail(where: str, field: str, rule: str) -> NoReturn:

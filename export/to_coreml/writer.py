@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import assert_never
 
 from export import ir
@@ -13,7 +13,7 @@ from export.to_coreml.imputer import imputer_model
 from export.to_coreml.interface import FEATURE_VECTOR_NAME, CoreMLInterface
 from export.to_coreml.metadata import apply_descriptions
 from export.to_coreml.nearest_neighbors import nearest_neighbors_model
-from export.to_coreml.neural_network import nn_classifier_model, nn_regressor_models
+from export.to_coreml.neural_network import exp_models, nn_classifier_model, nn_regressor_models
 from export.to_coreml.normalizer import normalizer_model
 from export.to_coreml.one_hot import one_hot_model
 from export.to_coreml.pipeline import (
@@ -101,6 +101,13 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
 def _lower_model(node: ir.Model, source: Feature, outputs: OutputNames, names: Names) -> _Lowered:
     """A model reading the vector `source` and writing the interface's label/probability or prediction."""
     match node:
+        case ir.TreeEnsemble() if isinstance(node.task, ir.Regression) and node.task.link == "exp":
+            # the ensemble writes raw scores into a fresh vector; a unary EXP network stage applies the link
+            scores = names.fresh("tree_scores")
+            raw = replace(node, task=ir.Regression(n_targets=node.task.n_targets))
+            ensemble = tree_ensemble_model(raw, source, replace(outputs, prediction=scores), vector_output=True)
+            models = [ensemble, *exp_models(Feature(scores, vector_type(node.n_outputs)), node.task.n_targets,
+                                            outputs, names)]
         case ir.TreeEnsemble():
             models = [tree_ensemble_model(node, source, outputs)]
         case ir.LinearModel():

@@ -126,6 +126,12 @@ def emit_classification(builder: GraphBuilder, scores: str, n_scores: int, task:
 
 
 def emit_regression(builder: GraphBuilder, scores: str, task: ir.Regression, options: OnnxOptions) -> list[HeadOutput]:
+    # The links are applied in double as explicit ops, never as a TreeEnsemble post_transform: ONNX Runtime ignores
+    # post_transform=LOGISTIC on one-target regressors (boosting-semantics.md §5.5).
+    if task.link == "logistic":
+        scores = builder.op("Sigmoid", [scores], "regression_logistic")
+    elif task.link == "exp":
+        scores = builder.op("Exp", [scores], "regression_exp")
     _to_contract_dtype(builder, scores, options, options.prediction_name)
     return [HeadOutput(options.prediction_name, options.onnx_elem_type, ("N", task.n_targets), "prediction")]
 

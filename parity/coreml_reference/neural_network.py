@@ -24,7 +24,9 @@ from parity.coreml_reference.classifier_outputs import classifier_outputs, label
 from parity.coreml_reference.feature_columns import Column, feature_kind, multiarray_width
 from parity.coreml_reference.validation import class_label_values, fail
 
-SUPPORTED_LAYERS = ("innerProduct", "activation", "softmax", "softmaxND")
+SUPPORTED_LAYERS = ("innerProduct", "activation", "softmax", "softmaxND", "unary")
+# UnaryFunctionLayerParams.Operation values (NeuralNetwork.proto): y = f(scale * x + shift)
+_UNARY = {4: ("EXP", np.exp), 5: ("LOG", np.log), 6: ("ABS", np.abs), 0: ("SQRT", np.sqrt)}
 SUPPORTED_ACTIVATIONS = ("linear", "ReLU", "leakyReLU", "thresholdedReLU", "PReLU", "tanh", "scaledTanh", "sigmoid",
                          "sigmoidHard", "ELU", "softsign", "softplus", "parametricSoftplus")
 RANK5_ARRAY_MAPPING, EXACT_ARRAY_MAPPING = 0, 1
@@ -159,6 +161,25 @@ def _softmax_nd(model_type: str, layer: Any, mapping: int) -> Layer:
     return lambda blob: np.ones_like(blob)
 
 
+def _unary(model_type: str, layer: Any) -> Layer:
+    """UnaryFunctionLayerParams: y = f(scale * x + shift) elementwise, in float32 like every blob here (scale 0
+    means 1: proto3 default, coremltools writes scale=1.0 explicitly)."""
+    params = layer.unary
+    operation = _UNARY.get(int(params.type))
+    if operation is None:
+        raise fail(model_type, f"layer {layer.name!r}: unary type {int(params.type)} is not supported; supported: "
+                               f"{', '.join(name for name, _ in _UNARY.values())}")
+    function = operation[1]
+    scale = np.float32(params.scale if params.scale != 0 else 1.0)
+    shift = np.float32(params.shift)
+
+    def run(blob: Blob) -> Blob:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return function(scale * blob.astype(np.float32) + shift).astype(np.float32)  # type: ignore[no-any-return]
+
+    return run
+
+
 def compile_layer(model_type: str, layer: Any, mapping: int) -> Layer:
     """One layer as a function of its single input blob."""
     which = layer.WhichOneof("layer")
@@ -173,6 +194,8 @@ def compile_layer(model_type: str, layer: Any, mapping: int) -> Layer:
         return _softmax_last_axis
     if which == "softmaxND":
         return _softmax_nd(model_type, layer, mapping)
+    if which == "unary":
+        return _unary(model_type, layer)
     raise fail(model_type, f"layer {layer.name!r} has type {which}; supported layers: {', '.join(SUPPORTED_LAYERS)}")
 
 

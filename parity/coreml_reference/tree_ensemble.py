@@ -406,7 +406,8 @@ def build_tree_ensemble_regressor(spec: Any) -> Callable[[Mapping[str, Column]],
 
     def evaluate(env: Mapping[str, Column]) -> dict[str, Column]:
         scores = _transform(model_type, transform, forest.raw_scores(vectorize_features(description.input, env)))
-        return {target: scores[:, 0] if forest.base.size == 1 else scores}
+        # a Double output is one column; a MultiArray output (also [1], feeding a pipeline stage) stays 2-D
+        return {target: scores[:, 0] if feature_kind(declared) == "doubleType" else scores}
 
     return evaluate
 

@@ -1,0 +1,201 @@
+"""Boosting-library front-end: XGBoost, LightGBM and CatBoost models from their own safe model files (never pickle)
+or as the in-memory sklearn-API wrappers, read into one normalised form (`forest.BoostedForest`) and lowered to the
+IR by `forest.to_tree_ensemble`.
+
+Each library has one self-contained reader (`xgboost_model`, `lightgbm_model`, `catboost_model`) that validates
+the file's structure before the library's own loader sees it; the library itself is loaded only to be the parity
+reference (`parity.references`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from export import ir
+from export.errors import InputFileError, UnsupportedEstimatorError, UsageError, describe_exception
+from export.from_boosting.forest import BoostedForest, to_tree_ensemble
+
+Library = Literal["xgboost", "lightgbm", "catboost"]
+FileKind = Literal["xgboost-json", "xgboost-ubj", "lightgbm-text", "catboost-cbm"]
+
+# The import name, the pip extra and the distribution that provides each library.
+EXTRAS: dict[Library, str] = {"xgboost": "xgboost", "lightgbm": "lightgbm", "catboost": "catboost"}
+KINDS: dict[FileKind, Library] = {"xgboost-json": "xgboost", "xgboost-ubj": "xgboost", "lightgbm-text": "lightgbm",
+                                  "catboost-cbm": "catboost"}
+SUFFIXES: dict[FileKind, str] = {"xgboost-json": ".json", "xgboost-ubj": ".ubj", "lightgbm-text": ".txt",
+                                 "catboost-cbm": ".cbm"}
+DESCRIPTION = ("XGBoost .json/.ubj (save_model), LightGBM text model (save_model .txt), CatBoost .cbm "
+               "(save_model)")
+MAX_MODEL_BYTES = 1 << 31
+
+
+def require_library(library: Library) -> Any:
+    """Import a boosting library or say, in one line, how to install it."""
+    try:
+        return importlib.import_module(library)
+    except ImportError:
+        raise UsageError(f"reading {library} models needs the {library} package: pip install "
+                         f"'mlexport[{EXTRAS[library]}]'") from None
+
+
+@dataclass
+class BoostedModel:
+    """A boosting model read from its own file: the normalised forest (what we export) and the library's own model
+    object loaded from the same bytes (the parity reference). `payload` is the model file copied into the export."""
+
+    forest: BoostedForest
+    native: Any
+    payload: bytes
+    kind: FileKind
+    library_version: str
+    source: str
+    _reference: Any = field(default=None, repr=False)
+
+    @property
+    def library(self) -> Library:
+        return KINDS[self.kind]
+
+    @property
+    def suffix(self) -> str:
+        return SUFFIXES[self.kind]
+
+    @property
+    def n_features(self) -> int:
+        return self.forest.n_features
+
+    @property
+    def description(self) -> str:
+        return f"{self.library} {self.forest.objective} ({self.forest.n_trees} trees)"
+
+    def to_ir(self) -> ir.TreeEnsemble:
+        return to_tree_ensemble(self.forest)
+
+    def reference(self) -> Any:
+        """The parity reference adapter: the library predicting on its own model object."""
+        if self._reference is None:
+            from parity.references import reference_for
+
+            self._reference = reference_for(self.native, feature_names=self.forest.feature_names)
+        return self._reference
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Detecting a file by its content
+
+
+def sniff(head: bytes) -> FileKind | None:
+    """The boosting file kind of a file starting with `head`, or None when it is none of them."""
+    if head.startswith(b"CBM1"):
+        return "catboost-cbm"  # catboost/libs/model/model.cpp: the flatbuffers model starts with the "CBM1" magic
+    if head.startswith((b"tree\n", b"tree\r\n")):
+        return "lightgbm-text"  # gbdt_model_text.cpp SaveModelToString: first line "tree"
+    if head.startswith(b"{"):
+        # UBJSON objects start with '{' then a key length marker (i/U/I/l/L); JSON with whitespace or '"'.
+        return "xgboost-ubj" if head[1:2] in (b"i", b"U", b"I", b"l", b"L") else "xgboost-json"
+    return None
+
+
+def load_file(path: Path, kind: FileKind) -> BoostedModel:
+    source = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_MODEL_BYTES:
+            raise InputFileError(f"model file '{source}' is {size} bytes; the limit is {MAX_MODEL_BYTES}")
+        payload = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"model file '{source}' cannot be read ({exc.strerror})") from None
+    return load_bytes(payload, kind, source)
+
+
+def load_bytes(payload: bytes, kind: FileKind, source: str) -> BoostedModel:
+    """Read and validate the model bytes ourselves, then load the library's model object from the same bytes."""
+    library = KINDS[kind]
+    if kind in ("xgboost-json", "xgboost-ubj"):
+        return _load_xgboost(payload, kind, source)
+    raise UnsupportedEstimatorError(f"model file '{source}': {library} models are not supported yet; supported: "
+                                    "XGBoost .json/.ubj")
+
+
+def _load_xgboost(payload: bytes, kind: FileKind, source: str) -> BoostedModel:
+    from export.from_boosting import ubjson, xgboost_model
+
+    try:
+        document = json.loads(payload) if kind == "xgboost-json" else ubjson.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        what = "JSON" if kind == "xgboost-json" else "UBJSON"
+        raise InputFileError(f"model file '{source}' is not readable {what} ({describe_exception(exc)}); "
+                             f"allowed: {DESCRIPTION}") from None
+    if not xgboost_model.is_xgboost_document(document):
+        raise InputFileError(f"model file '{source}' is JSON but not an XGBoost model (no learner.gradient_booster); "
+                             f"allowed: {DESCRIPTION}")
+    forest = xgboost_model.parse_xgboost(document, source)
+    xgb = require_library("xgboost")
+    try:
+        booster = xgb.Booster()
+        booster.load_model(bytearray(payload))
+    except Exception as exc:  # xgboost.core.XGBoostError and friends
+        raise InputFileError(f"model file '{source}': XGBoost cannot load it ({describe_exception(exc)})") from None
+    if booster.num_features() != forest.n_features:
+        raise InputFileError(f"model file '{source}': XGBoost reads {booster.num_features()} features, the file "
+                             f"declares {forest.n_features}")
+    return BoostedModel(forest=forest, native=booster, payload=payload, kind=kind,
+                        library_version=str(xgb.__version__), source=source)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# In-memory models: the sklearn-API wrappers and the libraries' Booster objects
+
+
+WRAPPER_MODULES = ("xgboost", "lightgbm", "catboost")
+
+
+def is_boosting_object(obj: Any) -> bool:
+    return type(obj).__module__.split(".")[0] in WRAPPER_MODULES
+
+
+def from_object(obj: Any) -> BoostedModel:
+    """XGBClassifier/XGBRegressor/Booster, LGBMClassifier/LGBMRegressor/Booster, CatBoostClassifier/Regressor/
+    CatBoost: serialised through the library's own safe format, then read like a file."""
+    module = type(obj).__module__.split(".")[0]
+    name = type(obj).__name__
+    try:
+        if module == "xgboost":
+            booster = obj.get_booster() if hasattr(obj, "get_booster") else obj
+            return load_bytes(bytes(booster.save_raw(raw_format="json")), "xgboost-json", f"<{name} in memory>")
+        if module == "lightgbm":
+            booster = obj.booster_ if hasattr(obj, "booster_") else obj
+            return load_bytes(booster.model_to_string().encode(), "lightgbm-text", f"<{name} in memory>")
+        if module == "catboost":
+            with tempfile.TemporaryDirectory(prefix="mlexport-catboost-") as tmp:
+                path = Path(tmp) / "model.cbm"
+                obj.save_model(str(path), format="cbm")
+                return load_bytes(path.read_bytes(), "catboost-cbm", f"<{name} in memory>")
+    except (AttributeError, ValueError) as exc:
+        raise UnsupportedEstimatorError(f"{name} cannot be serialised by its library ({describe_exception(exc)}); "
+                                        "is it fitted?") from None
+    except Exception as exc:  # library errors such as NotFittedError / XGBoostError / CatBoostError
+        if "fit" in str(exc).lower():
+            from export.errors import NotFittedError
+
+            raise NotFittedError(f"{name} is not fitted; fit it before exporting") from None
+        raise UnsupportedEstimatorError(f"{name} cannot be serialised ({describe_exception(exc)})") from None
+    raise UnsupportedEstimatorError(f"{name} from {module} is not a supported boosting model")
+
+
+def dtype_reason(model: BoostedModel) -> str:
+    if model.forest.precision == "float32":
+        return (f"Core ML inputs are Double; {model.library} compares float32(x) with float32 thresholds, which are "
+                "snapped so routing stays exact for double inputs")
+    return f"Core ML inputs are Double and {model.library} compares double x with double thresholds"
+
+
+def labels_of(model: BoostedModel) -> np.ndarray | None:
+    task = model.forest.task
+    return task.labels if isinstance(task, ir.Classification) else None

@@ -1,0 +1,162 @@
+"""The normalised tree form shared by the XGBoost, LightGBM and CatBoost readers, and its one lowering to the IR.
+
+Each reader turns its library's own model file into a `BoostedForest`: per node the feature, the threshold, the
+comparison the library makes (`Op`) in the precision it makes it in (`precision`), where a missing value goes, and
+the leaf values, plus the margin start, the task and the summation precision. Library quirks that change routing
+(LightGBM's zero band, CatBoost's NaN substitution, XGBoost's DART weights) are resolved by the reader, so this
+form states each node's decision completely. `to_tree_ensemble` is the only place that knows the IR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Literal
+
+import numpy as np
+
+from export import ir
+from export.errors import ExportFailedError
+from export.from_sklearn.trees import snap_threshold_float32
+
+Precision = Literal["float32", "float64"]
+
+
+class Op(IntEnum):
+    """The library's test for "go to the true child", evaluated on x in the forest's `precision`."""
+
+    LT = 0  # x < threshold (XGBoost)
+    LE = 1  # x <= threshold (LightGBM)
+    GT = 2  # x > threshold (CatBoost)
+
+
+@dataclass(frozen=True)
+class BoostedForest:
+    """A boosted forest in the library's own terms. Node arrays are flattened over trees in summation order;
+    node 0 of each tree is its root; children are node ids within the tree; leaves have feature -1."""
+
+    library: str  # "xgboost" | "lightgbm" | "catboost"
+    objective: str  # as the file names it, e.g. "binary:logistic", "multiclass", "Logloss"
+    n_features: int
+    feature_names: tuple[str, ...] | None
+    precision: Precision  # XGBoost/CatBoost compare float32(x) with float32 thresholds; LightGBM double x
+    sums_float32: bool  # XGBoost accumulates the margin in float32 in tree order (the rest in double)
+    tree: ir.IntArray
+    node: ir.IntArray
+    feature: ir.IntArray
+    threshold: ir.FloatArray
+    op: ir.IntArray  # Op per node
+    true_child: ir.IntArray
+    false_child: ir.IntArray
+    missing_true: ir.BoolArray  # NaN goes to the true child
+    leaf_value: ir.FloatArray  # (n_nodes, n_outputs), zero rows at branches
+    leaf_target: ir.IntArray  # output dimension a leaf adds to; -1 = all dimensions
+    base: ir.FloatArray  # (n_outputs,) margin start
+    task: ir.Task
+    notes: tuple[str, ...] = ()
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.base.size)
+
+    @property
+    def n_trees(self) -> int:
+        return int(np.unique(self.tree).size)
+
+
+def check_structure(source: str, tree: np.ndarray, node: np.ndarray, feature: np.ndarray, true_child: np.ndarray,
+                    false_child: np.ndarray, n_features: int) -> None:
+    """Every child index inside its own tree, every node reached at most once from its root (no cycles, no shared
+    children), every feature in range: an edited model file fails here with a message, never inside a library's
+    C++ tree walk."""
+    from export.errors import InputFileError
+
+    def corrupt(what: str) -> InputFileError:
+        return InputFileError(f"model file '{source}' is corrupt: {what}")
+
+    branch = feature >= 0
+    if np.any(feature[branch] >= n_features):
+        raise corrupt(f"a split uses feature {int(feature[branch].max())}, but the model has {n_features} features")
+    if tree.size == 0:
+        raise corrupt("the model has no trees")
+    starts = np.flatnonzero(np.r_[True, tree[1:] != tree[:-1]])
+    if np.any(node[starts] != 0) or np.any(np.diff(tree[starts]) <= 0):
+        raise corrupt("tree nodes are not stored tree by tree from node 0")
+    size_of = np.bincount(tree)[tree]
+    offset = starts[np.searchsorted(tree[starts], tree)]
+    for child in (true_child, false_child):
+        if np.any((child[branch] < 0) | (child[branch] >= size_of[branch])):
+            raise corrupt("a tree child index is out of range")
+    visits = np.zeros(tree.size, dtype=np.int64)
+    frontier = starts
+    while frontier.size:  # one step per tree level, all trees at once
+        visits[frontier] += 1
+        if np.any(visits[frontier] > 1):
+            raise corrupt("a tree node is reached twice (a cycle or a shared child)")
+        inner = frontier[branch[frontier]]
+        frontier = np.concatenate([offset[inner] + true_child[inner], offset[inner] + false_child[inner]])
+
+
+def _exact_double_comparison(forest: BoostedForest) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                                               np.ndarray]:
+    """(threshold, mode, true, false, missing_true) of IR branches equivalent, for every double x, to the library's
+    comparison in its precision.
+
+    - float32 `float32(x) < t32` (XGBoost) is `float32(x) <= prev32(t32)` (no float32 lies between them), which
+      `snap_threshold_float32` turns into an exact test on the double x (boosting-semantics.md §5.2).
+    - float32 `float32(x) > b32` (CatBoost) is `not float32(x) <= b32`: the same snap with the children swapped.
+    - float64 `x <= t` (LightGBM) and `x < t` are IR modes as they are.
+    """
+    branch = forest.feature >= 0
+    t = np.where(branch, forest.threshold, 0.0)
+    op = forest.op
+    true_child, false_child = forest.true_child.copy(), forest.false_child.copy()
+    missing = forest.missing_true.copy()
+    mode = np.full(t.shape, ir.BranchMode.LEQ, dtype=np.int64)
+    if forest.precision == "float64":
+        if np.any(branch & (op == Op.GT)):
+            raise ExportFailedError(f"{forest.library}: double 'x > t' splits are not produced by any reader")
+        mode = np.where(op == Op.LT, ir.BranchMode.LT, ir.BranchMode.LEQ).astype(np.int64)
+        return t, mode, true_child, false_child, missing
+    t32 = t.astype(np.float32)
+    if not np.array_equal(t32.astype(np.float64), t):
+        raise ExportFailedError(f"{forest.library}: a float32 forest holds a threshold that is not a float32")
+    lt = branch & (op == Op.LT)
+    le_t32 = np.where(lt, np.nextafter(t32, np.float32(-np.inf)), t32)
+    snapped, snapped_mode = snap_threshold_float32(le_t32.astype(np.float64))
+    gt = branch & (op == Op.GT)
+    true_child = np.where(gt, forest.false_child, forest.true_child)
+    false_child = np.where(gt, forest.true_child, forest.false_child)
+    missing = np.where(gt, ~forest.missing_true, forest.missing_true)
+    return snapped, snapped_mode, true_child, false_child, missing
+
+
+def to_tree_ensemble(forest: BoostedForest) -> ir.TreeEnsemble:
+    """The IR TreeEnsemble computing `forest` exactly for every double input (routing), sums in double."""
+    branch = forest.feature >= 0
+    threshold, mode, true_child, false_child, missing = _exact_double_comparison(forest)
+    return ir.TreeEnsemble(
+        n_features=forest.n_features,
+        tree_id=forest.tree,
+        node_id=forest.node,
+        feature=np.where(branch, forest.feature, -1),
+        threshold=np.where(branch, threshold, 0.0),
+        mode=np.where(branch, mode, ir.BranchMode.LEQ),
+        true_child=np.where(branch, true_child, -1),
+        false_child=np.where(branch, false_child, -1),
+        missing_tracks_true=branch & missing,
+        leaf_value=np.where(branch[:, None], 0.0, forest.leaf_value),
+        leaf_target=forest.leaf_target,
+        base=forest.base,
+        task=forest.task,
+        compares_float32=forest.precision == "float32",
+    )
+
+
+def concatenate_trees(trees: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Per-tree column dicts (same keys, node ids 0..n-1) -> flattened columns with `tree` and `node` ids."""
+    sizes = [t["feature"].size for t in trees]
+    out = {key: np.concatenate([t[key] for t in trees]) for key in trees[0]}
+    out["tree"] = np.repeat(np.arange(len(trees), dtype=np.int64), sizes)
+    out["node"] = np.concatenate([np.arange(size, dtype=np.int64) for size in sizes])
+    return out

@@ -1,0 +1,210 @@
+"""XGBoost model files (`.json`, `.ubj`: Booster.save_model and the sklearn wrappers' save_model) -> BoostedForest.
+
+Semantics (boosting-semantics.md §2, read in `src/predictor/predict_fn.h`, `cpu_predictor.cc`, `learner.cc` @v3.2.0):
+a row goes left iff `float32(x) < split_condition` (float32), NaN takes `default_left`; the margin is the float32
+`base_score` mapped to margin space (ProbToMargin, float32) plus the float32 leaves (`split_conditions` at leaves,
+times the DART `weight_drop`, rounded to float32), summed in float32 in tree order into output `tree_info[i]`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+
+from export import ir
+from export.errors import InputFileError, UnsupportedEstimatorError
+from export.from_boosting.forest import BoostedForest, Op, check_structure, concatenate_trees
+
+# objective -> (task kind, margin start rule). Margin rules follow `ProbToMargin` of each objective class.
+_LOGIT, _LOG, _IDENTITY = "logit", "log", "identity"
+OBJECTIVES: dict[str, tuple[str, str]] = {
+    "binary:logistic": ("binary-logistic", _LOGIT),
+    "binary:logitraw": ("regression-identity", _IDENTITY),  # margin output; starts from the *probability* base
+    "binary:hinge": ("binary-hinge", _IDENTITY),
+    "multi:softprob": ("multi-softprob", _IDENTITY),
+    "multi:softmax": ("multi-softmax", _IDENTITY),
+    "reg:squarederror": ("regression-identity", _IDENTITY),
+    "reg:absoluteerror": ("regression-identity", _IDENTITY),
+    "reg:pseudohubererror": ("regression-identity", _IDENTITY),
+    "reg:quantileerror": ("regression-identity", _IDENTITY),
+    "reg:squaredlogerror": ("regression-identity", _IDENTITY),
+    "reg:logistic": ("regression-logistic", _LOGIT),
+    "count:poisson": ("regression-exp", _LOG),
+    "reg:gamma": ("regression-exp", _LOG),
+    "reg:tweedie": ("regression-exp", _LOG),
+}
+
+
+def _corrupt(source: str, what: str) -> InputFileError:
+    return InputFileError(f"model file '{source}' is not a valid XGBoost model: {what}")
+
+
+def _get(mapping: Any, key: str, source: str, where: str) -> Any:
+    if not isinstance(mapping, dict) or key not in mapping:
+        raise _corrupt(source, f"'{where}' has no '{key}'")
+    return mapping[key]
+
+
+def is_xgboost_document(document: Any) -> bool:
+    return (isinstance(document, dict) and isinstance(document.get("learner"), dict)
+            and "gradient_booster" in document["learner"])
+
+
+def _base_score(param: dict[str, Any], n_outputs: int, source: str) -> np.ndarray:
+    """`learner_model_param.base_score`: "5E-1" (< 3.1) or "[4.865E-1, ...]" (>= 3.1, PR #11656), float32."""
+    raw = str(_get(param, "base_score", source, "learner_model_param")).strip()
+    try:
+        values = json.loads(raw) if raw.startswith("[") else [float(raw)]
+        scores = np.asarray(values, dtype=np.float64).astype(np.float32)
+    except (ValueError, TypeError):
+        raise _corrupt(source, f"base_score {raw!r} is not a number or a list of numbers") from None
+    if scores.size == 1:
+        scores = np.repeat(scores, n_outputs)  # a scalar is broadcast (`HandleOldFormat`, src/learner.cc)
+    if scores.size != n_outputs:
+        raise _corrupt(source, f"base_score has {scores.size} values for {n_outputs} outputs")
+    return scores
+
+
+def _margin_start(scores: np.ndarray, rule: str) -> np.ndarray:
+    """ProbToMargin in float32 (`InitModelState`, src/learner.cc). logf/log1p are glibc's; float32(log(double(t)))
+    is the correctly rounded logf and matched glibc on every case (numpy's float32 np.log is 1 ulp off on some)."""
+    if rule == _IDENTITY:
+        return scores.astype(np.float32)
+    if rule == _LOGIT:  # -logf(1.0f / p - 1.0f), p clamped to [1e-6, 1 - 1e-6] (logistic_obj.h)
+        p = np.clip(scores, np.float32(1e-6), np.float32(1.0 - 1e-6)).astype(np.float32)
+        t = (np.float32(1.0) / p - np.float32(1.0)).astype(np.float32)
+        return np.array([-np.float32(math.log(float(v))) for v in t], dtype=np.float32)
+    return np.array([np.float32(math.log(float(v))) for v in scores], dtype=np.float32)  # logf(p)
+
+
+def _task(kind: str, n_outputs: int) -> ir.Task:
+    labels = np.arange(max(n_outputs, 2), dtype=np.int64)  # XGBClassifier requires labels 0..K-1 (>= 1.6)
+    if kind == "binary-logistic":
+        return ir.Classification(labels=labels, link="logistic", has_proba=True)
+    if kind == "binary-hinge":
+        return ir.Classification(labels=labels, link="none", has_proba=False)
+    if kind == "multi-softprob":
+        return ir.Classification(labels=labels, link="softmax", has_proba=True)
+    if kind == "multi-softmax":
+        return ir.Classification(labels=labels, link="none", has_proba=False)
+    link = {"regression-identity": "identity", "regression-logistic": "logistic", "regression-exp": "exp"}[kind]
+    return ir.Regression(n_targets=n_outputs, link=link)  # type: ignore[arg-type]
+
+
+def _booster_model(booster: dict[str, Any], source: str) -> tuple[dict[str, Any], np.ndarray | None]:
+    """(gbtree model, DART weight_drop or None) across the layouts of 3.2 (`dart.gbtree.model`), 3.3 (`weight_drop`
+    beside `model`) and >= 3.4 (`model.weight_drop`)."""
+    name = booster.get("name")
+    if name == "gblinear":
+        raise UnsupportedEstimatorError(
+            f"model file '{source}': booster 'gblinear' (a linear model) is not supported; supported boosters: "
+            "gbtree, dart")
+    if name == "dart":
+        model = _get(_get(booster, "gbtree", source, "gradient_booster"), "model", source, "gbtree")
+        weights = booster.get("weight_drop")
+    elif name == "gbtree":
+        model = _get(booster, "model", source, "gradient_booster")
+        weights = booster.get("weight_drop", model.get("weight_drop") if isinstance(model, dict) else None)
+    else:
+        raise UnsupportedEstimatorError(f"model file '{source}': booster {name!r} is not supported; supported "
+                                        "boosters: gbtree, dart")
+    return model, None if weights is None else np.asarray(weights, dtype=np.float64).astype(np.float32)
+
+
+def _tree_columns(tree: dict[str, Any], index: int, source: str) -> dict[str, np.ndarray]:
+    where = f"trees[{index}]"
+    param = _get(tree, "tree_param", source, where)
+    if int(param.get("size_leaf_vector", 1) or 1) > 1:
+        raise UnsupportedEstimatorError(
+            f"model file '{source}': {where} is a multi-output tree (multi_strategy='multi_output_tree'); "
+            "supported: one_output_per_tree (the default)")
+    left = np.asarray(_get(tree, "left_children", source, where), dtype=np.int64)
+    right = np.asarray(_get(tree, "right_children", source, where), dtype=np.int64)
+    n = left.size
+    feature = np.asarray(_get(tree, "split_indices", source, where), dtype=np.int64)
+    # Values are float32 written as JSON numbers (or F32 in UBJSON): parsing to double and casting back is exact.
+    conditions = np.asarray(_get(tree, "split_conditions", source, where), dtype=np.float64).astype(np.float32)
+    default_left = np.asarray(_get(tree, "default_left", source, where), dtype=np.int64) != 0
+    split_type = np.asarray(tree.get("split_type", np.zeros(n)), dtype=np.int64)
+    if any(a.size != n for a in (right, feature, conditions, default_left, split_type)) or n == 0 \
+            or str(param.get("num_nodes", n)) != str(n):
+        raise _corrupt(source, f"{where} node arrays have different lengths")
+    leaf = left == -1
+    if np.any(leaf != (right == -1)):
+        raise _corrupt(source, f"{where} has a node with exactly one child")
+    if np.any(split_type[~leaf] != 0):
+        raise UnsupportedEstimatorError(
+            f"model file '{source}': {where} has categorical splits (enable_categorical=True); supported: "
+            "numerical splits")
+    if not np.all(np.isfinite(conditions)):
+        raise _corrupt(source, f"{where} has a non-finite split condition or leaf value")
+    return {"feature": np.where(leaf, -1, feature), "threshold": np.where(leaf, 0.0, conditions.astype(np.float64)),
+            "true_child": left, "false_child": right, "missing_true": default_left & ~leaf,
+            "leaf32": np.where(leaf, conditions, np.float32(0.0)).astype(np.float32)}
+
+
+def parse_xgboost(document: dict[str, Any], source: str) -> BoostedForest:
+    """An XGBoost model document (JSON, or UBJSON decoded) -> BoostedForest, checked before any library loads it."""
+    learner = _get(document, "learner", source, "(top level)")
+    param = _get(learner, "learner_model_param", source, "learner")
+    objective = str(_get(_get(learner, "objective", source, "learner"), "name", source, "objective"))
+    if objective not in OBJECTIVES:
+        raise UnsupportedEstimatorError(f"model file '{source}': XGBoost objective {objective!r} is not supported; "
+                                        f"supported: {', '.join(OBJECTIVES)}")
+    kind, rule = OBJECTIVES[objective]
+    try:
+        n_features = int(param.get("num_feature", 0))
+        n_class = int(param.get("num_class", 0) or 0)
+        n_target = int(param.get("num_target", 1) or 1)
+    except (TypeError, ValueError):
+        raise _corrupt(source, "learner_model_param has a non-integer count") from None
+    n_outputs = n_class if kind.startswith("multi") else n_target
+    if kind.startswith("multi") and n_class < 2:
+        raise _corrupt(source, f"objective {objective} with num_class={n_class}")
+    if n_outputs > 1 and objective == "reg:quantileerror":
+        raise UnsupportedEstimatorError(
+            f"model file '{source}': reg:quantileerror with {n_outputs} quantiles is not supported (XGBoost >= 3.4 "
+            "sorts them per row); supported: one quantile_alpha")
+    if n_features < 1:
+        raise _corrupt(source, f"num_feature={n_features}")
+    feature_types = learner.get("feature_types") or []
+    if any(str(t) == "c" for t in feature_types):
+        raise UnsupportedEstimatorError(
+            f"model file '{source}': categorical features (feature_types 'c') are not supported yet; supported: "
+            "numerical features (float, int, q, i)")
+    model, weights = _booster_model(_get(learner, "gradient_booster", source, "learner"), source)
+    trees = _get(model, "trees", source, "gbtree model")
+    if not isinstance(trees, list) or not trees:
+        raise _corrupt(source, "the model has no trees")
+    tree_info = np.asarray(_get(model, "tree_info", source, "gbtree model"), dtype=np.int64)
+    if tree_info.size != len(trees) or np.any((tree_info < 0) | (tree_info >= n_outputs)):
+        raise _corrupt(source, "tree_info does not give one output group per tree")
+    if weights is not None and weights.size != len(trees):
+        raise _corrupt(source, f"weight_drop has {weights.size} weights for {len(trees)} trees")
+    columns = concatenate_trees([_tree_columns(t, i, source) for i, t in enumerate(trees)])
+    check_structure(source, columns["tree"], columns["node"], columns["feature"], columns["true_child"],
+                    columns["false_child"], n_features)
+    leaf32 = columns["leaf32"]
+    if weights is not None:  # DART: out += leaf * weight, the product rounded to float32 first (cpu_predictor.cc)
+        leaf32 = (leaf32 * weights[columns["tree"]]).astype(np.float32)
+    leaf_target = tree_info[columns["tree"]]
+    base32 = _margin_start(_base_score(param, n_outputs, source), rule)
+    if kind == "binary-hinge":
+        # predict = margin > 0 ? 1 : 0. Written as two scores [0, margin] whose first maximum is that label (a tie
+        # at 0 picks class 0, as `>` does), so both formats take their plain argmax path.
+        n_outputs, leaf_target, base32 = 2, np.ones_like(leaf_target), np.r_[np.float32(0.0), base32]
+    leaf_value = np.zeros((leaf32.size, n_outputs))
+    leaf_value[np.arange(leaf32.size), leaf_target] = leaf32.astype(np.float64)
+    names = learner.get("feature_names") or []
+    return BoostedForest(
+        library="xgboost", objective=objective, n_features=n_features,
+        feature_names=tuple(str(n) for n in names) if len(names) == n_features else None,
+        precision="float32", sums_float32=True,
+        tree=columns["tree"], node=columns["node"], feature=columns["feature"], threshold=columns["threshold"],
+        op=np.full(columns["feature"].size, Op.LT, dtype=np.int64), true_child=columns["true_child"],
+        false_child=columns["false_child"], missing_true=columns["missing_true"], leaf_value=leaf_value,
+        leaf_target=leaf_target if n_outputs > 1 else np.full(leaf_target.size, -1, dtype=np.int64),
+        base=base32.astype(np.float64), task=_task(kind, n_outputs))

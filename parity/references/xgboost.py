@@ -1,0 +1,151 @@
+"""XGBoost as its own parity reference.
+
+- Predicts with `Booster.inplace_predict` (the path XGBClassifier/XGBRegressor.predict take), missing = NaN; the
+  classifier outputs are the wrapper's: predict_proba = [1 - p, p] in float32 for binary:logistic, the softprob
+  matrix for multi:softprob, label = p > 0.5 / argmax (`xgboost/sklearn.py` XGBClassifier.predict).
+- Splits: `split_conditions` of the library's own JSON serialisation (`save_raw("json")`), float32; XGBoost compares
+  `float32(x) < t32`, so `compares_float32` is True and the probes include the float32 rounding boundaries.
+- Tolerance: XGBoost sums float32 leaves in float32 onto a float32 margin start; an artifact that sums the same
+  float32 leaves in double (Core ML's TreeEnsemble, the ONNX double TreeEnsemble) differs by at most the float32
+  rounding of each partial sum: |Δm| <= (N + 1) · 2^-24 · S, S = |base| + Σ_t max_leaf |leaf_t| per output
+  (the largest partial sum any row can reach), N trees per output (Higham, sequential summation). A logistic
+  output moves by at most |Δm| / 4, a softmax probability by at most |Δm| / 2 per margin (its Jacobian rows sum
+  to <= 1/2 in absolute value), exp(m) by a factor exp(|Δm|); XGBoost computes the link itself in float32, which
+  adds a relative 2^-22 (a few ulps of expf and the division) on top.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from parity.diagnose import WalkTree
+from parity.references import LibraryReference, Splits
+from parity.tolerances import Tolerance
+
+_U32 = 2.0**-24  # float32 unit roundoff
+_FLOAT32_LINK = 2.0**-22  # relative error of XGBoost's float32 expf / division in its links (a few ulps)
+
+
+class XGBoostReference(LibraryReference):
+    library = "XGBoost"
+    compares_float32 = True
+
+    def __init__(self, booster: Any, feature_names: tuple[str, ...] | None) -> None:
+        import xgboost
+
+        self.booster = booster
+        self.version = str(xgboost.__version__)
+        model = json.loads(bytes(booster.save_raw(raw_format="json")))["learner"]
+        self.objective = str(model["objective"]["name"])
+        param = self._param = model["learner_model_param"]
+        self.n_features_in_ = int(param["num_feature"])
+        if feature_names is not None:
+            self.feature_names_in_ = np.asarray(feature_names, dtype=object)
+        n_class = int(param.get("num_class", 0) or 0)
+        self.is_classifier = self.objective in ("binary:logistic", "binary:hinge", "multi:softprob", "multi:softmax")
+        if self.is_classifier:
+            self.classes_ = np.arange(max(n_class, 2), dtype=np.int64)
+        booster_json = model["gradient_booster"]
+        gbtree = booster_json["gbtree"]["model"] if booster_json["name"] == "dart" else booster_json["model"]
+        self._trees = gbtree["trees"]
+        self._tree_info = np.asarray(gbtree["tree_info"], dtype=np.int64)
+        self._margin_bound = self._float32_sum_bound()
+
+    # -- predictions, as the sklearn wrappers compute them
+
+    def _raw(self, X: np.ndarray, margin: bool = False) -> np.ndarray:
+        self.check_rows(X)
+        return np.asarray(self.booster.inplace_predict(np.ascontiguousarray(X, dtype=np.float64), missing=np.nan,
+                                                       predict_type="margin" if margin else "value"))
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        if self.objective == "binary:logistic":
+            p = self._raw(X).astype(np.float32).reshape(-1)
+            return np.column_stack([np.float32(1.0) - p, p])  # XGBClassifier.predict_proba, float32
+        if self.objective == "multi:softprob":
+            return self._raw(X).reshape(len(X), -1)
+        raise ValueError(f"XGBoost objective {self.objective} has no predict_proba")
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        raw = self._raw(X)
+        if self.objective == "binary:logistic":
+            return (raw.reshape(-1) > 0.5).astype(np.int64)
+        if self.objective == "multi:softprob":
+            return np.argmax(raw.reshape(len(X), -1), axis=1).astype(np.int64)
+        if self.objective in ("multi:softmax", "binary:hinge"):
+            return raw.reshape(-1).astype(np.int64)
+        return raw.reshape(len(X), -1) if raw.ndim > 1 else raw
+
+    def margin(self, X: np.ndarray) -> np.ndarray:
+        return self._raw(X, margin=True).reshape(len(X), -1)
+
+    # -- what the probes and the diagnosis need
+
+    def splits(self) -> Splits:
+        features, thresholds, trees, nodes = [], [], [], []
+        for i, tree in enumerate(self._trees):
+            left = np.asarray(tree["left_children"], dtype=np.int64)
+            inner = np.flatnonzero(left != -1)
+            features.append(np.asarray(tree["split_indices"], dtype=np.int64)[inner])
+            thresholds.append(np.asarray(tree["split_conditions"], dtype=np.float64)[inner].astype(np.float32))
+            trees.append(np.full(inner.size, i))
+            nodes.append(inner)
+        return Splits(np.concatenate(features), np.concatenate(thresholds).astype(np.float64), np.concatenate(trees),
+                      np.concatenate(nodes))
+
+    def walk_trees(self) -> list[WalkTree]:
+        out = []
+        for tree in self._trees:
+            left = np.asarray(tree["left_children"], dtype=np.int64)
+            leaf = left == -1
+            out.append(WalkTree(np.arange(left.size), leaf, np.asarray(tree["split_indices"], dtype=np.int64),
+                                np.asarray(tree["split_conditions"], dtype=np.float64).astype(np.float32)
+                                .astype(np.float64), ["BRANCH_LT"] * left.size, left,
+                                np.asarray(tree["right_children"], dtype=np.int64),
+                                np.asarray(tree["default_left"], dtype=bool), compares_float32=True))
+        return out
+
+    def _float32_sum_bound(self) -> float:
+        """(N + 1) · 2^-24 · S over the output groups (module docstring), from the model's own leaves."""
+        n_groups = int(self._tree_info.max()) + 1 if self._tree_info.size else 1
+        largest = np.zeros(n_groups)
+        counts = np.bincount(self._tree_info, minlength=n_groups)
+        for tree, group in zip(self._trees, self._tree_info, strict=True):
+            left = np.asarray(tree["left_children"], dtype=np.int64)
+            leaves = np.abs(np.asarray(tree["split_conditions"], dtype=np.float64)[left == -1])
+            largest[group] += float(leaves.max()) if leaves.size else 0.0
+        base = self._margin_start_magnitude()
+        return float(np.max((counts + 1) * _U32 * (largest + base)))
+
+    def _margin_start_magnitude(self) -> float:
+        """max |margin start|: base_score ("5E-1" or "[...]") mapped like ProbToMargin, in double (a bound only)."""
+        raw = str(self._param["base_score"]).strip()
+        scores = np.abs(np.asarray(json.loads(raw) if raw.startswith("[") else [float(raw)], dtype=np.float64))
+        if self.objective in ("binary:logistic", "reg:logistic"):
+            p = np.clip(scores, 1e-6, 1 - 1e-6)
+            return float(np.max(np.abs(np.log(p / (1 - p)))))
+        if self.objective in ("count:poisson", "reg:gamma", "reg:tweedie"):
+            return float(np.max(np.abs(np.log(np.maximum(scores, 1e-300)))))
+        return float(np.max(scores))
+
+    def tolerance(self, role: str, artifact: str, dtype: str, output_scale: float) -> Tolerance | None:
+        bound = self._margin_bound
+        if role == "label":
+            return None
+        if role == "probabilities":
+            factor = 0.25 if self.objective == "binary:logistic" else 0.5
+            return Tolerance(_FLOAT32_LINK, factor * bound,
+                             "XGBoost sums float32 leaves in float32, the artifact in double: |Δmargin| ≤ "
+                             f"(N+1)·2⁻²⁴·S = {bound:.3g}; probability moves ≤ {factor}·|Δmargin|; XGBoost's "
+                             "float32 link adds ≤ 2⁻²² relative")
+        if self.objective in ("count:poisson", "reg:gamma", "reg:tweedie"):
+            return Tolerance(float(np.expm1(bound)) + _FLOAT32_LINK, 0.0,
+                             f"exp(margin): XGBoost's float32 margin sum differs from a double sum by ≤ {bound:.3g} "
+                             "(relative exp(Δ)-1), float32 expf ≤ 2⁻²²")
+        if self.objective == "reg:logistic":
+            return Tolerance(_FLOAT32_LINK, 0.25 * bound, f"sigmoid of a margin within {bound:.3g} (float32 sums)")
+        return Tolerance(_U32, bound, f"XGBoost sums float32 leaves in float32: |Δ| ≤ (N+1)·2⁻²⁴·S = {bound:.3g} vs a "
+                                      "double sum")
