@@ -6,6 +6,8 @@
 2. Core ML reference evaluator (issue 3): 100,000 rows through that forest, evaluator time / scikit-learn
    predict_proba time.
 3. Full parity run (issue 5): scikit-learn + onnxruntime + Core ML evaluator on 100,000 rows, / predict_proba time.
+4. XGBoost / LightGBM / CatBoost (issue 12, export/bench_boosting.py): export time and size vs onnxmltools and
+   coremltools' XGBoost converter, full parity run vs the library's predict.
 """
 
 from __future__ import annotations
@@ -150,6 +152,9 @@ def run_bench(quick: bool = False, peer_python: str | None = None,
     say(f"evaluator: {sizes['rows']} rows through a {sizes['trees']}-tree forest")
     results["evaluator"] = bench_random_forest(n_rows=sizes["rows"], n_estimators=sizes["trees"], max_depth=12)
     results["parity"] = bench_parity(sizes["rows"], sizes["trees"], 12, say)
+    from export.bench_boosting import bench_boosting
+
+    results["boosting"] = bench_boosting(quick, say)
     return results
 
 
@@ -167,4 +172,8 @@ def format_bench(results: dict[str, Any]) -> str:
              _ratio_line(".onnx size / skl2onnx's .onnx", export.get("onnx_size_ratio"), "<= 0.6"),
              _ratio_line("Core ML evaluator time / scikit-learn predict_proba", evaluator.get("ratio"), "<= 1.0"),
              _ratio_line("full parity run / scikit-learn predict_proba", parity_run.get("ratio"), "<= 3.0")]
+    if "boosting" in results:
+        from export.bench_boosting import format_boosting
+
+        lines += format_boosting(results["boosting"])
     return "\n".join(lines)

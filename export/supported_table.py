@@ -17,11 +17,15 @@ README_END = "<!-- supported-estimators:end -->"
 
 def supported_rows() -> list[dict[str, Any]]:
     """One dict per supported estimator, in table order."""
+    from export import from_boosting
     from export.from_sklearn import SUPPORTED
 
-    return [{"estimator": row.name, "module": row.cls.__module__.split("._")[0], "family": row.family,
+    rows = [{"estimator": row.name, "module": row.cls.__module__.split("._")[0], "family": row.family,
              "coreml": row.coreml, "onnx": True, "onnx_route": row.onnx_route, "notes": row.notes}
             for row in SUPPORTED]
+    # The boosting libraries' own model files (export/from_boosting): the IR route, both formats.
+    return rows + [{"estimator": row.name, "module": row.library, "family": "boosting", "coreml": True, "onnx": True,
+                    "onnx_route": "ir", "notes": row.notes} for row in from_boosting.SUPPORTED]
 
 
 def supported_table_markdown() -> str:

@@ -180,10 +180,10 @@ def tree_splits(estimator: Any, n_features: int) -> tuple[TreeSplits | None, str
 
 def float32_bracket(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """lo = largest float32 <= t, hi = next float32 above lo (as float64)."""
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore"):  # thresholds at ±FLT_MAX (CatBoost's NaN border) step to ±inf
         nearest = t.astype(np.float32)
-    lo = np.where(nearest.astype(np.float64) <= t, nearest, np.nextafter(nearest, np.float32(-np.inf)))
-    hi = np.nextafter(lo.astype(np.float32), np.float32(np.inf))
+        lo = np.where(nearest.astype(np.float64) <= t, nearest, np.nextafter(nearest, np.float32(-np.inf)))
+        hi = np.nextafter(lo.astype(np.float32), np.float32(np.inf))
     return lo.astype(np.float64), hi.astype(np.float64)
 
 
@@ -193,7 +193,9 @@ def threshold_values(t: np.ndarray) -> dict[str, list[np.ndarray]]:
         f32 = t.astype(np.float32).astype(np.float64)
     lo, hi = float32_bracket(t)
     representable = lo == t
-    below = np.where(representable, np.nextafter(lo.astype(np.float32), np.float32(-np.inf)).astype(np.float64), lo)
+    with np.errstate(over="ignore"):
+        below = np.where(representable, np.nextafter(lo.astype(np.float32), np.float32(-np.inf)).astype(np.float64),
+                         lo)
     boundary = lo + (hi - lo) / 2.0  # exact: the midpoint of two adjacent float32 values is a double
     return {
         "thresholds": [t, f32, np.nextafter(t, -np.inf), np.nextafter(t, np.inf)],

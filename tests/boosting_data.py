@@ -47,8 +47,9 @@ def at_thresholds(X: np.ndarray, features: np.ndarray, thresholds: np.ndarray, f
     values = [t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf)]
     if float32:
         t32 = t.astype(np.float32)
-        below = np.nextafter(t32, np.float32(-np.inf)).astype(np.float64)
-        above = np.nextafter(t32, np.float32(np.inf)).astype(np.float64)
+        with np.errstate(over="ignore"):  # CatBoost's -FLT_MAX border steps to -inf
+            below = np.nextafter(t32, np.float32(-np.inf)).astype(np.float64)
+            above = np.nextafter(t32, np.float32(np.inf)).astype(np.float64)
         values += [below, above, (below + t) / 2, (t + above) / 2, np.nextafter((below + t) / 2, np.inf),
                    np.nextafter((t + above) / 2, -np.inf)]
     rows = X[rng.integers(0, len(X), len(t) * len(values))].copy()

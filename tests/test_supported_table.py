@@ -20,6 +20,9 @@ def test_readme_table_is_generated_from_the_code() -> None:
 def test_supported_json_lists_every_table_row(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["supported", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["estimator"] for r in rows] == [s.name for s in SUPPORTED]
+    from export.from_boosting import SUPPORTED as BOOSTING
+
+    assert [r["estimator"] for r in rows] == [s.name for s in SUPPORTED] + [b.name for b in BOOSTING]
+    assert [r["module"] for r in rows[-3:]] == ["xgboost", "lightgbm", "catboost"]
     assert {"RandomForestClassifier", "HistGradientBoostingRegressor", "LogisticRegression", "SVC",
             "KNeighborsClassifier", "MLPClassifier", "ColumnTransformer"} <= {r["estimator"] for r in rows}

@@ -36,6 +36,36 @@ DESCRIPTION = ("XGBoost .json/.ubj (save_model), LightGBM text model (save_model
 MAX_MODEL_BYTES = 1 << 31
 
 
+@dataclass(frozen=True)
+class SupportedBoosting:
+    """One row of the supported table for a boosting library (`mlexport supported`, README)."""
+
+    library: Library
+    name: str
+    notes: str
+
+
+SUPPORTED: tuple[SupportedBoosting, ...] = (
+    SupportedBoosting(
+        "xgboost", "Booster / XGBClassifier / XGBRegressor (.json, .ubj)",
+        "gbtree and dart; binary:logistic/logitraw/hinge, multi:softprob/softmax, reg:squarederror/absoluteerror/"
+        "pseudohubererror/quantileerror (one alpha)/squaredlogerror/logistic, count:poisson, reg:gamma, reg:tweedie; "
+        "routing exact for float64 and float32 inputs; float32 margin sums reproduced within (N+1)·2⁻²⁴·S "
+        "(both formats sum in double); categorical splits, gblinear and multi_output_tree refused"),
+    SupportedBoosting(
+        "lightgbm", "Booster / LGBMClassifier / LGBMRegressor (text model)",
+        "gbdt, dart, goss; binary (any sigmoid), multiclass, regression/l1/huber/fair/quantile/mape, poisson/gamma/"
+        "tweedie, cross_entropy; double comparisons with the |x| ≤ 1e-35 zero band and missing types None/NaN; "
+        "categorical splits, linear_tree, rf, multiclassova, reg_sqrt and zero_as_missing against the threshold "
+        "refused"),
+    SupportedBoosting(
+        "catboost", "CatBoost / CatBoostClassifier / CatBoostRegressor (.cbm)",
+        "symmetric (oblivious) trees on numerical features, nan_mode Min/Max/Forbidden; Logloss, CrossEntropy, "
+        "MultiClass, RMSE, MAE, Quantile, MAPE, Huber, Lq, Expectile, LogCosh, Poisson, Tweedie; one-hot and CTR "
+        "categorical features, text/embedding features and non-symmetric trees refused"),
+)
+
+
 def require_library(library: Library) -> Any:
     """Import a boosting library or say, in one line, how to install it."""
     try:
@@ -82,7 +112,8 @@ class BoostedModel:
         if self._reference is None:
             from parity.references import reference_for
 
-            self._reference = reference_for(self.native, feature_names=self.forest.feature_names)
+            labels = self.forest.task.labels if isinstance(self.forest.task, ir.Classification) else None
+            self._reference = reference_for(self.native, feature_names=self.forest.feature_names, labels=labels)
         return self._reference
 
 
@@ -114,13 +145,58 @@ def load_file(path: Path, kind: FileKind) -> BoostedModel:
     return load_bytes(payload, kind, source)
 
 
-def load_bytes(payload: bytes, kind: FileKind, source: str) -> BoostedModel:
-    """Read and validate the model bytes ourselves, then load the library's model object from the same bytes."""
+def load_bytes(payload: bytes, kind: FileKind, source: str, labels: np.ndarray | None = None) -> BoostedModel:
+    """Read and validate the model bytes ourselves, then load the library's model object from the same bytes.
+    `labels`: class labels an in-memory sklearn wrapper knows but the file does not (LGBMClassifier.classes_)."""
     library = KINDS[kind]
     if kind in ("xgboost-json", "xgboost-ubj"):
         return _load_xgboost(payload, kind, source)
-    raise UnsupportedEstimatorError(f"model file '{source}': {library} models are not supported yet; supported: "
-                                    "XGBoost .json/.ubj")
+    if kind == "lightgbm-text":
+        return _load_lightgbm(payload, source, labels)
+    if kind == "catboost-cbm":
+        return _load_catboost(payload, source)
+    raise UsageError(f"model file '{source}': unknown boosting model kind {kind!r} for {library}")  # pragma: no cover
+
+
+def _load_catboost(payload: bytes, source: str) -> BoostedModel:
+    from dataclasses import replace
+
+    from export.from_boosting import catboost_model
+
+    native, document = catboost_model.load_native(payload, source)
+    forest = catboost_model.parse_catboost(document, source)
+    n_features = len(native.feature_names_)  # every input column, also those no split uses
+    if n_features < forest.n_features:
+        raise InputFileError(f"model file '{source}': CatBoost reads {n_features} features, the splits use "
+                             f"{forest.n_features}")
+    names = tuple(str(n) for n in native.feature_names_)
+    auto_names = names == tuple(str(j) for j in range(n_features))  # CatBoost's placeholders for numpy training
+    forest = replace(forest, n_features=n_features, feature_names=None if auto_names else names)
+    import catboost
+
+    return BoostedModel(forest=forest, native=native, payload=payload, kind="catboost-cbm",
+                        library_version=str(catboost.__version__), source=source)
+
+
+def _load_lightgbm(payload: bytes, source: str, labels: np.ndarray | None) -> BoostedModel:
+    from export.from_boosting import lightgbm_model
+
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputFileError(f"model file '{source}' is not a LightGBM text model (not UTF-8 text); allowed: "
+                             f"{DESCRIPTION}") from None
+    forest = lightgbm_model.parse_lightgbm(text, source, labels)
+    lgb = require_library("lightgbm")
+    try:
+        booster = lgb.Booster(model_str=text)
+    except Exception as exc:  # lightgbm.basic.LightGBMError
+        raise InputFileError(f"model file '{source}': LightGBM cannot load it ({describe_exception(exc)})") from None
+    if booster.num_feature() != forest.n_features:
+        raise InputFileError(f"model file '{source}': LightGBM reads {booster.num_feature()} features, the file "
+                             f"declares {forest.n_features}")
+    return BoostedModel(forest=forest, native=booster, payload=payload, kind="lightgbm-text",
+                        library_version=str(lgb.__version__), source=source)
 
 
 def _load_xgboost(payload: bytes, kind: FileKind, source: str) -> BoostedModel:
@@ -171,7 +247,8 @@ def from_object(obj: Any) -> BoostedModel:
             return load_bytes(bytes(booster.save_raw(raw_format="json")), "xgboost-json", f"<{name} in memory>")
         if module == "lightgbm":
             booster = obj.booster_ if hasattr(obj, "booster_") else obj
-            return load_bytes(booster.model_to_string().encode(), "lightgbm-text", f"<{name} in memory>")
+            labels = np.asarray(obj.classes_) if hasattr(obj, "classes_") else None
+            return load_bytes(booster.model_to_string().encode(), "lightgbm-text", f"<{name} in memory>", labels)
         if module == "catboost":
             with tempfile.TemporaryDirectory(prefix="mlexport-catboost-") as tmp:
                 path = Path(tmp) / "model.cbm"

@@ -122,7 +122,8 @@ def _exact_double_comparison(forest: BoostedForest) -> tuple[np.ndarray, np.ndar
     if not np.array_equal(t32.astype(np.float64), t):
         raise ExportFailedError(f"{forest.library}: a float32 forest holds a threshold that is not a float32")
     lt = branch & (op == Op.LT)
-    le_t32 = np.where(lt, np.nextafter(t32, np.float32(-np.inf)), t32)
+    with np.errstate(over="ignore"):  # prev32(-FLT_MAX) = -inf is the intended value
+        le_t32 = np.where(lt, np.nextafter(t32, np.float32(-np.inf)), t32)
     snapped, snapped_mode = snap_threshold_float32(le_t32.astype(np.float64))
     gt = branch & (op == Op.GT)
     true_child = np.where(gt, forest.false_child, forest.true_child)

@@ -77,8 +77,10 @@ class LibraryReference:
             raise ValueError(f"{self.library}: expected (n, {self.n_features_in_}) rows, got {X.shape}")
 
 
-def reference_for(native: Any, feature_names: tuple[str, ...] | None = None) -> LibraryReference:
-    """The adapter for a library's model object (xgboost.Booster, lightgbm.Booster, catboost.CatBoost)."""
+def reference_for(native: Any, feature_names: tuple[str, ...] | None = None,
+                  labels: np.ndarray | None = None) -> LibraryReference:
+    """The adapter for a library's model object (xgboost.Booster, lightgbm.Booster, catboost.CatBoost); `labels`:
+    the class labels the model's class indices stand for (an sklearn wrapper's classes_), default 0..K-1."""
     module = type(native).__module__.split(".")[0]
     if module == "xgboost":
         from parity.references.xgboost import XGBoostReference
@@ -87,11 +89,11 @@ def reference_for(native: Any, feature_names: tuple[str, ...] | None = None) -> 
     if module == "lightgbm":
         from parity.references.lightgbm import LightGBMReference
 
-        return LightGBMReference(native, feature_names)
+        return LightGBMReference(native, feature_names, labels)
     if module == "catboost":
         from parity.references.catboost import CatBoostReference
 
-        return CatBoostReference(native, feature_names)
+        return CatBoostReference(native, feature_names, labels)
     raise ParityInputError(f"no parity reference for {type(native).__module__}.{type(native).__name__}; supported: "
                            "xgboost.Booster, lightgbm.Booster, catboost.CatBoost")
 
