@@ -240,7 +240,10 @@ def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str])
     if signature.feature_names:
         meta[FEATURE_NAMES_KEY] = json.dumps(list(signature.feature_names))
     if signature.class_labels is not None:
-        meta["mlexport.class_labels"] = json.dumps(list(signature.class_labels))
+        meta["mlexport.class_labels"] = json.dumps(list(signature.exported_class_labels or ()))
+    if signature.class_label_encoding:
+        meta["mlexport.class_label_encoding"] = signature.class_label_encoding
+        meta["mlexport.trained_class_labels"] = json.dumps(list(signature.class_labels or ()))
     return meta
 
 
@@ -257,6 +260,8 @@ def _write_coreml(node: Any, signature: Signature, options: ExportOptions, metad
         version=options.version,
         short_description=options.description or _default_description(signature),
         user_defined=dict(metadata),
+        label_description=f"Predicted class label ({signature.class_label_encoding})"
+        if signature.class_label_encoding else "",
     )
     save_spec(to_spec(node, interface), path, validate=False)  # to_spec has validated it
     return path

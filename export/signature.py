@@ -15,6 +15,7 @@ import numpy as np
 from export.errors import NotFittedError, UsageError
 
 InputDtype = Literal["float32", "float64"]
+BOOL_LABEL_ENCODING = "Int64 labels for boolean classes: 0 = False, 1 = True"
 INPUT_DTYPES: tuple[str, ...] = ("float32", "float64")
 
 # Output names taken by the exported models; an input may not reuse them (Core ML feature names share one namespace).
@@ -45,8 +46,33 @@ class Signature:
     input_dtype: InputDtype
     input_dtype_reason: str
 
+    @property
+    def exported_class_labels(self) -> tuple[Any, ...] | None:
+        """The labels the artifacts carry: `class_labels`, except booleans, which become Int64 0 = False, 1 = True.
+
+        Core ML and ONNX classifiers have only Int64 or String labels. Booleans are exported as the integers numpy
+        and Python define them to be (`int(True) == 1`): an app tests `classLabel == 1` and reads
+        `classProbability[1]` without a spelling to get wrong ("True" in Python, "true" in Swift), and the mapping is
+        recorded in the metadata (`mlexport.class_label_encoding`), the label's description, manifest and golden.json.
+        """
+        if self.class_labels is None or not self.bool_labels:
+            return self.class_labels
+        return tuple(int(label) for label in self.class_labels)
+
+    @property
+    def bool_labels(self) -> bool:
+        return self.class_labels is not None and all(isinstance(c, bool) for c in self.class_labels)
+
+    @property
+    def class_label_encoding(self) -> str | None:
+        """How exported labels map back to the trained ones, when they differ (booleans), else None."""
+        return BOOL_LABEL_ENCODING if self.bool_labels else None
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        exported = self.exported_class_labels
+        data["exported_class_labels"] = list(exported) if exported is not None else None
+        data["class_label_encoding"] = self.class_label_encoding
         data["input_name_mapping"] = (
             dict(zip(self.feature_names, self.coreml_input_names, strict=True))
             if self.feature_names and self.coreml_input_names else None)
