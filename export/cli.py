@@ -179,14 +179,21 @@ def _cmd_export(args: argparse.Namespace) -> int:
         force=args.force, run_parity=not args.no_parity)
     result = export_model(args.model, args.out, options, data=args.data, trust_pickle=args.trust_pickle,
                           progress=None if args.json else _progress)
+    from export.signature import renamed_inputs
+
+    renamed = renamed_inputs(result.signature) if "coreml" in result.artifacts else {}
     if args.json:
         _print_json({"out_dir": str(result.out_dir), "artifacts": {k: str(v) for k, v in result.artifacts.items()},
-                     "routes": result.routes, "parity": result.parity_verdict, "summary": result.parity_summary})
+                     "routes": result.routes, "parity": result.parity_verdict, "summary": result.parity_summary,
+                     "renamed_inputs": renamed})
     else:
         for kind, path in result.artifacts.items():
             print(f"{kind:>10}: {path}")
         print(f"{'manifest':>10}: {result.out_dir / 'manifest.json'}")
         print(f"{'parity':>10}: {result.parity_verdict} — {result.parity_summary}")
+        if renamed:  # the names the app developer types in Swift differ from the training columns: say which
+            print(f"{'inputs':>10}: renamed for Core ML/Swift (training column -> Core ML input): "
+                  + ", ".join(f"{original!r} -> {name}" for original, name in renamed.items()))
     if result.parity_verdict == "failed":
         raise ParityFailedError(f"parity failed for '{result.out_dir}': {result.parity_summary} "
                                 f"(see {result.out_dir / 'parity.md'})")
