@@ -1,7 +1,9 @@
 """The `mlexport` command line: `main(argv) -> exit code`, testable without a subprocess.
 
-Exit codes, decided in one place (`main`): 0 ok; 1 parity or verify failed; 2 bad input or usage (a one-line message
-on stderr naming the file or field and what is allowed; `--debug` adds the traceback).
+Exit codes, decided in one place (`main`): 0 ok; 1 parity or verify failed; 2 bad input or usage (our own errors:
+export's `MlexportError` and parity's `ParityError` families, and OS refusals such as a full disk — a one-line message
+on stderr naming the file or field and what is allowed); 3 internal error (anything else is a bug: one line asking
+for a report). `--debug` adds the traceback.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from export.errors import MlexportError, ParityFailedError, UsageError
+from parity.errors import ParityError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -116,20 +119,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except OSError as exc:  # disk full, permissions, a path that vanished: the path and the problem, no errno text
+    except ParityError as exc:  # parity's own family (it never imports export, so it is not an MlexportError)
+        _error(_one_line(exc), debug)
+        return EXIT_USAGE
+    except OSError as exc:
+        # The environment refused an operation (disk full, permission denied, a path that vanished): the user's to
+        # fix, not a bug. Named by path and reason, never as a raw "[Errno N]".
         from export.path_checks import describe_os_error
 
         _error(describe_os_error(exc), debug)
         return EXIT_USAGE
-    except ValueError as exc:  # parity/ raises ValueError subclasses (it never imports export)
-        _error(_one_line(exc), debug)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         _error("interrupted", debug)
         return 130
-    except Exception as exc:  # a bug in mlexport or a library: still one line (the traceback with --debug)
-        _error(f"internal error: {type(exc).__name__}: {_one_line(exc)} (rerun with --debug and report it)", debug)
-        return EXIT_USAGE
+    except Exception as exc:  # anything else is a bug in mlexport or a library: one line (traceback with --debug)
+        _error(f"internal error, please report it with the output of --debug: {type(exc).__name__}: "
+               f"{_one_line(exc)}", debug)
+        return EXIT_INTERNAL
 
 
 def entrypoint() -> None:

@@ -16,6 +16,7 @@ import numpy as np
 
 from parity.compare import as_2d
 from parity.report import CheckResult, DriftResult, ParityReport
+from parity.sub_estimators import final_step
 
 MAX_ROWS_WALKED = 20
 THRESHOLD_PROBES = ("thresholds", "float32-neighbours", "rounding-boundaries")
@@ -443,7 +444,7 @@ def output_cause(check: CheckResult, n_trees: int | None) -> str | None:
 def neighbour_tie_rows(estimator: Any, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """For k-NN models: which of `rows` have the k-th and (k+1)-th nearest training points equally far (a reference
     tie: scikit-learn's pick among equidistant neighbours is arbitrary). All False for other models."""
-    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    model = final_step(estimator)
     ties = np.zeros(len(rows), dtype=bool)
     if not hasattr(model, "kneighbors") or not len(rows) or int(model.n_neighbors) + 1 > model.n_samples_fit_:
         return ties
@@ -455,7 +456,7 @@ def neighbour_tie_rows(estimator: Any, X: np.ndarray, rows: np.ndarray) -> np.nd
 
 def neighbour_tie_cause(estimator: Any, X: np.ndarray, failing: np.ndarray) -> str | None:
     """k-NN: the k-th and (k+1)-th nearest training points are equally far, so the neighbour set is ambiguous."""
-    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    model = final_step(estimator)
     if not hasattr(model, "kneighbors") or not failing.any():
         return None
     rows = X[np.flatnonzero(failing)[:MAX_ROWS_WALKED]]
@@ -534,7 +535,7 @@ def _affine_cause(expected: np.ndarray, got: np.ndarray, role: str) -> str | Non
 
 
 def _n_trees(estimator: Any) -> int | None:
-    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    model = final_step(estimator)
     if type(model).__name__.startswith(("RandomForest", "ExtraTrees")):
         return len(model.estimators_)
     return None

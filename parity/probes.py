@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from parity.sub_estimators import final_step
+
 F32_MAX = float(np.finfo(np.float32).max)
 EXTREME_VALUES = (0.0, -0.0, 1e30, -1e30, F32_MAX, -F32_MAX)
 MAX_THRESHOLDS = 2000
@@ -62,12 +64,6 @@ class TreeSplits:
     compares_float32: bool  # scikit-learn.tree models compare float32(x); HGB compares float64 x
     model: Any = None  # the tree model (last pipeline step)
     head: Any = None  # the pipeline steps before it (None: the model reads raw input)
-
-
-def final_estimator(estimator: Any) -> Any:
-    while hasattr(estimator, "steps"):
-        estimator = estimator.steps[-1][1]
-    return estimator
 
 
 def sklearn_tree_objects(model: Any) -> list[Any] | None:
@@ -388,7 +384,7 @@ def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, 
     n_features = base.shape[1]
     features = _feature_subset(n_features, rng)
     values = np.array(EXTREME_VALUES)
-    if tree_arrays(final_estimator(estimator)) is None:
+    if tree_arrays(final_step(estimator)) is None:
         # Arithmetic models (scalers, dot products, float32 NN weights) overflow float32 at ±FLT_MAX by construction;
         # only trees, which merely compare x, get those values.
         values = values[np.abs(values) < F32_MAX]

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from parity.errors import ArtifactError
+from parity.errors import ArtifactError, ParityInputError
 
 ROLES = ("label", "probabilities", "prediction", "transformed")
 SUPPORTED_SUFFIXES = (".mlmodel", ".onnx", ".ort")
@@ -41,7 +41,7 @@ def contract_inputs(X: np.ndarray, contract: str) -> np.ndarray:
             return np.asarray(X, dtype=np.float64).astype(np.float32).astype(np.float64)
     if contract == "float64":
         return np.asarray(X, dtype=np.float64)
-    raise ValueError(f"contract {contract!r} is not supported; supported: 'float32', 'float64'")
+    raise ParityInputError(f"contract {contract!r} is not supported; supported: 'float32', 'float64'")
 
 
 # ----------------------------------------------------------------------------------------------------------------

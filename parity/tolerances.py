@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from parity.sub_estimators import final_step
+
 ArtifactKind = Literal["coreml", "onnx", "ort"]
 Dtype = Literal["float32", "float64"]
 Role = Literal["label", "probabilities", "prediction", "transformed"]
@@ -35,9 +37,7 @@ DOUBLE_TIE_TOLERANCE = 1e-12
 
 def model_family(estimator: object) -> str:
     """The family of the estimator that produces the final output (the last step of a Pipeline)."""
-    final = estimator
-    while hasattr(final, "steps"):  # sklearn Pipeline: the last step decides the numerics of the output
-        final = final.steps[-1][1]
+    final = final_step(estimator)  # sklearn Pipeline: the last step decides the numerics of the output
     module = type(final).__module__
     name = type(final).__name__
     if module.startswith(("sklearn.tree", "sklearn.ensemble")):
@@ -58,9 +58,7 @@ def model_family(estimator: object) -> str:
 
 
 def is_svc_with_probability(estimator: object) -> bool:
-    final = estimator
-    while hasattr(final, "steps"):
-        final = final.steps[-1][1]
+    final = final_step(estimator)
     return type(final).__name__ in ("SVC", "NuSVC") and bool(getattr(final, "probability", False))
 
 

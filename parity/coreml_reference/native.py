@@ -14,7 +14,7 @@ import numpy as np
 
 from parity.coreml_reference.feature_columns import columns_from_inputs, feature_kind
 from parity.coreml_reference.spec_loading import load_model, quiet_coremltools
-from parity.errors import EvaluatorInputError
+from parity.errors import EvaluatorInputError, RuntimeUnavailableError
 
 
 def native_available() -> tuple[bool, str]:
@@ -38,7 +38,7 @@ def native_predict(path: str | Path, inputs: Any) -> dict[str, np.ndarray]:
     """
     available, reason = native_available()
     if not available:
-        raise RuntimeError(reason)
+        raise RuntimeUnavailableError(reason)
     import coremltools  # imported only on macOS, after native_available() succeeded
 
     from parity.coreml_reference import class_labels as reference_class_labels
