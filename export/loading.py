@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from export.errors import InputFileError, UntrustedModelError, describe_exception
+from export.path_checks import existing_file
 from parity.sub_estimators import walk
 
 SKOPS_SUFFIXES = (".skops",)
@@ -55,11 +56,7 @@ def sha256_file(path: Path) -> str:
 def load_model(path: str | Path, *, trust_pickle: str | None = None) -> Any:
     """Load a fitted estimator from `path`, safely. Raises InputFileError / UntrustedModelError with one-line
     messages naming the file and what is allowed."""
-    path = Path(path)
-    if not path.exists():
-        raise InputFileError(f"model file '{path}' does not exist")
-    if not path.is_file():
-        raise InputFileError(f"model file '{path}' is not a file")
+    path = existing_file(path, "model file")
     suffix = path.suffix.lower()
     if suffix in SKOPS_SUFFIXES:
         estimator = _load_skops(path)

@@ -42,10 +42,11 @@ def native_predict(path: str | Path, inputs: Any) -> dict[str, np.ndarray]:
     import coremltools  # imported only on macOS, after native_available() succeeded
 
     from parity.coreml_reference import class_labels as reference_class_labels
+    from parity.coreml_reference import recorded_feature_names
 
     spec = load_model(path)
     description = spec.description
-    columns = columns_from_inputs(description.input, inputs)
+    columns = columns_from_inputs(description.input, inputs, recorded_feature_names(spec))
     model = coremltools.models.MLModel(str(path))
     n_rows = next(iter(columns.values())).shape[0] if columns else 0  # type: ignore[union-attr]
     labels = reference_class_labels(spec)
