@@ -86,6 +86,7 @@ class BoostedModel:
     kind: FileKind
     library_version: str
     source: str
+    trained_version: str | None = None  # the library version the file records (XGBoost's "version"), if any
     _reference: Any = field(default=None, repr=False)
 
     @property
@@ -221,8 +222,10 @@ def _load_xgboost(payload: bytes, kind: FileKind, source: str) -> BoostedModel:
     if booster.num_features() != forest.n_features:
         raise InputFileError(f"model file '{source}': XGBoost reads {booster.num_features()} features, the file "
                              f"declares {forest.n_features}")
+    version = document.get("version")
+    trained = ".".join(str(v) for v in version) if isinstance(version, (list, np.ndarray)) else None
     return BoostedModel(forest=forest, native=booster, payload=payload, kind=kind,
-                        library_version=str(xgb.__version__), source=source)
+                        library_version=str(xgb.__version__), source=source, trained_version=trained)
 
 
 # ----------------------------------------------------------------------------------------------------------------

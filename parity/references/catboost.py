@@ -3,8 +3,10 @@
 - Predicts with the model's own `predict`: prediction_type "Probability" (predict_proba), "Class" (labels),
   "Exponent" for Poisson/Tweedie and "RawFormulaVal" for the other regressions (what CatBoostClassifier /
   CatBoostRegressor.predict return).
-- Splits: `get_borders()`, the float32 borders of every float feature; CatBoost compares `float32(x) > border`,
-  so `compares_float32` is True and the probes include the float32 rounding boundaries.
+- Trees: from the library's own JSON export (`save_model(format="json")`): each oblivious tree as a full binary
+  tree whose level-l nodes test split l (leaf index bit l, first split = lowest bit). CatBoost's `float32(x) >
+  border` is written as the LEQ node `float32(x) <= border` with the children swapped, and NaN goes where its
+  nan_value_treatment puts it (AsTrue: the bit-1 side, else bit 0); `compares_float32` is True.
 - Tolerance: raw scores are double sums in tree order (family "tree" rule); MultiClass softmax uses CatBoost's
   FastExp (≤ 2.2e-16 from exp, boosting-semantics.md §4.3), inside that rule.
 """
@@ -15,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from parity.references import LibraryReference, Splits
+from parity.references import LibraryReference, WalkTree
 
 EXP_LOSSES = ("Poisson", "Tweedie")
 
 
 class CatBoostReference(LibraryReference):
+    reference_library = "catboost"
     library = "CatBoost"
     compares_float32 = True
 
@@ -51,10 +54,32 @@ class CatBoostReference(LibraryReference):
         kind = "Exponent" if self.objective in EXP_LOSSES else "RawFormulaVal"
         return self._predict(X, kind).astype(np.float64)
 
-    def splits(self) -> Splits:
-        borders = self.model.get_borders()
-        features = [int(j) for j, values in borders.items() for _ in values]
-        thresholds = [float(np.float32(v)) for values in borders.values() for v in values]
-        n = len(features)
-        return Splits(np.asarray(features, dtype=np.int64), np.asarray(thresholds, dtype=np.float64),
-                      np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64))
+    def walk_trees(self) -> list[WalkTree]:
+        import json
+        import tempfile
+        from pathlib import Path
+
+        with tempfile.TemporaryDirectory(prefix="mlexport-parity-catboost-") as tmp:
+            path = Path(tmp) / "model.json"
+            self.model.save_model(str(path), format="json")
+            document = json.loads(path.read_text(encoding="utf-8"))
+        floats = {int(f["feature_index"]): (int(f["flat_feature_index"]), f.get("nan_value_treatment") == "AsTrue")
+                  for f in document["features_info"].get("float_features", [])}
+        out = []
+        for tree in document["oblivious_trees"]:
+            splits = [s for s in tree["splits"] if s.get("split_type") == "FloatFeature"]
+            if len(splits) != len(tree["splits"]):
+                raise ValueError("CatBoost reference: only float-feature splits are walked")
+            depth = len(splits)
+            n_inner, n = (1 << depth) - 1, (1 << (depth + 1)) - 1
+            level = np.concatenate([np.full(1 << d, d) for d in range(depth)] + [np.full(1 << depth, depth)])
+            path_bits = np.arange(n) - ((1 << level) - 1)
+            inner = np.arange(n) < n_inner
+            column = np.array([floats[int(s["float_feature_index"])][0] for s in splits] + [-1], dtype=np.int64)
+            nan_true = np.array([floats[int(s["float_feature_index"])][1] for s in splits] + [False])
+            border = np.array([float(np.float32(s["border"])) for s in splits] + [0.0])
+            bit0 = np.where(inner, (1 << (level + 1)) - 1 + path_bits, -1)  # float32(x) <= border: bit 0
+            bit1 = np.where(inner, bit0 + (1 << level), -1)
+            out.append(WalkTree(np.arange(n), ~inner, np.where(inner, column[level], -1), np.where(inner, border[level],
+                                0.0), ["BRANCH_LEQ"] * n, bit0, bit1, inner & ~nan_true[level], compares_float32=True))
+        return out

@@ -3,7 +3,7 @@
 - Predicts with `Booster.predict` on float64 rows (what LGBMClassifier/LGBMRegressor.predict call); classifier
   outputs are the wrapper's: predict_proba = [1 - p, p] for binary, the softmax matrix for multiclass, label =
   classes_[argmax(predict_proba)] (`lightgbm/sklearn.py` LGBMClassifier.predict).
-- Splits: the library's own `dump_model()` (double thresholds); LightGBM compares the double x (`x <= t`), so
+- Trees: the library's own `dump_model()` (double thresholds); LightGBM compares the double x (`x <= t`), so
   `compares_float32` is False: no float32 rounding boundaries are decision boundaries.
 - Tolerance: raw scores are double sums in tree order, like the artifacts' (family "tree" rule, 1e-12 relative).
 """
@@ -14,13 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from parity.diagnose import WalkTree
-from parity.references import LibraryReference, Splits
-
-_K_ZERO = float(np.float32(1e-35))
+from parity.references import LibraryReference, WalkTree
 
 
 class LightGBMReference(LibraryReference):
+    reference_library = "lightgbm"
     library = "LightGBM"
     compares_float32 = False
 
@@ -74,20 +72,6 @@ class LightGBMReference(LibraryReference):
     @staticmethod
     def _index(node: dict[str, Any], n_inner: int) -> int:
         return int(node["split_index"]) if "split_index" in node else n_inner + int(node.get("leaf_index", 0))
-
-    def splits(self) -> Splits:
-        features, thresholds, trees, nodes = [], [], [], []
-        for t, tree in enumerate(self._nodes()):
-            for i, node in enumerate(tree):
-                if "split_index" in node and node.get("decision_type") == "<=":
-                    features.append(int(node["split_feature"]))
-                    thresholds.append(float(node["threshold"]))
-                    trees.append(t)
-                    nodes.append(i)
-        thresholds_array = np.asarray(thresholds, dtype=np.float64)
-        # the zero band edges ±kZero are decision boundaries too (|x| <= kZero is read as 0)
-        return Splits(np.asarray(features, dtype=np.int64), thresholds_array, np.asarray(trees, dtype=np.int64),
-                      np.asarray(nodes, dtype=np.int64))
 
     def walk_trees(self) -> list[WalkTree]:
         out = []

@@ -3,7 +3,7 @@
 - Predicts with `Booster.inplace_predict` (the path XGBClassifier/XGBRegressor.predict take), missing = NaN; the
   classifier outputs are the wrapper's: predict_proba = [1 - p, p] in float32 for binary:logistic, the softprob
   matrix for multi:softprob, label = p > 0.5 / argmax (`xgboost/sklearn.py` XGBClassifier.predict).
-- Splits: `split_conditions` of the library's own JSON serialisation (`save_raw("json")`), float32; XGBoost compares
+- Trees: `split_conditions` of the library's own JSON serialisation (`save_raw("json")`), float32; XGBoost compares
   `float32(x) < t32`, so `compares_float32` is True and the probes include the float32 rounding boundaries.
 - Tolerance: XGBoost sums float32 leaves in float32 onto a float32 margin start; an artifact that sums the same
   float32 leaves in double (Core ML's TreeEnsemble, the ONNX double TreeEnsemble) differs by at most the float32
@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from parity.diagnose import WalkTree
-from parity.references import LibraryReference, Splits
+from parity.references import LibraryReference, WalkTree
 from parity.tolerances import Tolerance
 
 _U32 = 2.0**-24  # float32 unit roundoff
@@ -30,6 +29,7 @@ _FLOAT32_LINK = 2.0**-22  # relative error of XGBoost's float32 expf / division 
 
 
 class XGBoostReference(LibraryReference):
+    reference_library = "xgboost"
     library = "XGBoost"
     compares_float32 = True
 
@@ -48,6 +48,8 @@ class XGBoostReference(LibraryReference):
         self.is_classifier = self.objective in ("binary:logistic", "binary:hinge", "multi:softprob", "multi:softmax")
         if self.is_classifier:
             self.classes_ = np.arange(max(n_class, 2), dtype=np.int64)
+        # XGBClassifier.predict is p > 0.5 = argmax([1 - p, p]) for float32 p (1 - p is exact for p >= 0.5)
+        self.label_is_argmax = self.objective in ("binary:logistic", "multi:softprob")
         booster_json = model["gradient_booster"]
         gbtree = booster_json["gbtree"]["model"] if booster_json["name"] == "dart" else booster_json["model"]
         self._trees = gbtree["trees"]
@@ -84,28 +86,19 @@ class XGBoostReference(LibraryReference):
 
     # -- what the probes and the diagnosis need
 
-    def splits(self) -> Splits:
-        features, thresholds, trees, nodes = [], [], [], []
-        for i, tree in enumerate(self._trees):
-            left = np.asarray(tree["left_children"], dtype=np.int64)
-            inner = np.flatnonzero(left != -1)
-            features.append(np.asarray(tree["split_indices"], dtype=np.int64)[inner])
-            thresholds.append(np.asarray(tree["split_conditions"], dtype=np.float64)[inner].astype(np.float32))
-            trees.append(np.full(inner.size, i))
-            nodes.append(inner)
-        return Splits(np.concatenate(features), np.concatenate(thresholds).astype(np.float64), np.concatenate(trees),
-                      np.concatenate(nodes))
-
     def walk_trees(self) -> list[WalkTree]:
+        """`float32(x) < t32` as the LEQ node `float32(x) <= prev32(t32)` (no float32 lies between the two), from
+        XGBoost's own JSON (`split_conditions`, `default_left`)."""
         out = []
         for tree in self._trees:
             left = np.asarray(tree["left_children"], dtype=np.int64)
             leaf = left == -1
-            out.append(WalkTree(np.arange(left.size), leaf, np.asarray(tree["split_indices"], dtype=np.int64),
-                                np.asarray(tree["split_conditions"], dtype=np.float64).astype(np.float32)
-                                .astype(np.float64), ["BRANCH_LT"] * left.size, left,
-                                np.asarray(tree["right_children"], dtype=np.int64),
-                                np.asarray(tree["default_left"], dtype=bool), compares_float32=True))
+            t32 = np.asarray(tree["split_conditions"], dtype=np.float64).astype(np.float32)
+            with np.errstate(over="ignore"):
+                below = np.where(leaf, t32, np.nextafter(t32, np.float32(-np.inf))).astype(np.float64)
+            out.append(WalkTree(np.arange(left.size), leaf, np.asarray(tree["split_indices"], dtype=np.int64), below,
+                                ["BRANCH_LEQ"] * left.size, left, np.asarray(tree["right_children"], dtype=np.int64),
+                                np.asarray(tree["default_left"], dtype=bool) & ~leaf, compares_float32=True))
         return out
 
     def _float32_sum_bound(self) -> float:
