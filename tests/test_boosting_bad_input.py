@@ -89,3 +89,13 @@ def test_missing_library_names_the_extra(tmp_path: Path, xgb_json: bytes, capsys
     code, err = _export(tmp_path, "model.json", xgb_json, capsys)
     _assert_refused(code, err, "pip install 'mlexport[xgboost]'")
     _nothing_written(tmp_path)
+
+
+def test_early_stopped_xgboost_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    X, churn, _ = telco_xy()
+    model = xgb.XGBClassifier(n_estimators=20, max_depth=2, early_stopping_rounds=2, eval_metric="logloss")
+    model.fit(X[:300], churn[:300], eval_set=[(X[300:], churn[300:])], verbose=False)
+    model.save_model(str(tmp_path / "early.json"))
+    code = main(["export", str(tmp_path / "early.json"), "--out", str(tmp_path / "out")])
+    _assert_refused(code, capsys.readouterr().err, "early.json", "early stopping (best_iteration=")
+    _nothing_written(tmp_path)

@@ -146,6 +146,19 @@ def _tree_columns(tree: dict[str, Any], index: int, source: str) -> dict[str, np
             "leaf32": np.where(leaf, conditions, np.float32(0.0)).astype(np.float32)}
 
 
+def _check_no_early_stopping(learner: dict[str, Any], source: str) -> None:
+    """The sklearn wrappers predict with the first best_iteration + 1 rounds after early stopping
+    (`XGBModel._get_iteration_range`), a Booster loaded from the file with all of them: the file does not say which
+    the user means, so such a model is refused rather than exported with a silent choice."""
+    attributes = learner.get("attributes") or {}
+    best = attributes.get("best_iteration")
+    if best is not None:
+        raise UnsupportedEstimatorError(
+            f"model file '{source}' was trained with early stopping (best_iteration={best}): XGBClassifier/"
+            "XGBRegressor.predict use rounds 0..best_iteration, Booster.predict all of them; save the rounds you "
+            "mean, e.g. model.get_booster()[: model.best_iteration + 1].save_model(...)")
+
+
 def parse_xgboost(document: dict[str, Any], source: str) -> BoostedForest:
     """An XGBoost model document (JSON, or UBJSON decoded) -> BoostedForest, checked before any library loads it."""
     learner = _get(document, "learner", source, "(top level)")
@@ -175,6 +188,7 @@ def parse_xgboost(document: dict[str, Any], source: str) -> BoostedForest:
         raise UnsupportedEstimatorError(
             f"model file '{source}': categorical features (feature_types 'c') are not supported yet; supported: "
             "numerical features (float, int, q, i)")
+    _check_no_early_stopping(learner, source)
     model, weights = _booster_model(_get(learner, "gradient_booster", source, "learner"), source)
     trees = _get(model, "trees", source, "gbtree model")
     if not isinstance(trees, list) or not trees:

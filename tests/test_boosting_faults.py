@@ -1,0 +1,68 @@
+"""Faults injected into boosting exports are caught by parity against the library itself and named down to the
+tree and node (the references' own trees are walked beside the artifact's)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import parity
+from export.from_boosting import from_object
+from export.to_coreml import CoreMLInterface, save_spec, to_spec
+from export.to_onnx import OnnxOptions, save_onnx, to_onnx
+from tests.boosting_data import telco_xy
+
+xgb = pytest.importorskip("xgboost")
+lgb = pytest.importorskip("lightgbm")
+cb = pytest.importorskip("catboost")
+
+
+def _models() -> dict[str, object]:
+    X, churn, _ = telco_xy()
+    return {
+        "xgboost": xgb.XGBClassifier(n_estimators=3, max_depth=3).fit(X, churn),
+        "lightgbm": lgb.LGBMClassifier(n_estimators=3, num_leaves=6, verbose=-1).fit(X, churn),
+        "catboost": cb.CatBoostClassifier(iterations=3, depth=3, verbose=0, allow_writing_files=False).fit(X, churn),
+    }
+
+
+MODELS = _models()
+
+
+def _first_root(node: object) -> int:
+    return int(np.flatnonzero((node.tree_id == 0) & (node.node_id == 0))[0])  # type: ignore[attr-defined]
+
+
+def _threshold_one_ulp_down(node: object) -> object:
+    threshold = node.threshold.copy()  # type: ignore[attr-defined]
+    i = _first_root(node)
+    threshold[i] = np.nextafter(np.float32(threshold[i]), np.float32(-np.inf)).astype(np.float64) \
+        if node.compares_float32 else np.nextafter(threshold[i], -np.inf)  # type: ignore[attr-defined]
+    return dataclasses.replace(node, threshold=threshold)  # type: ignore[type-var]
+
+
+def _nan_flipped(node: object) -> object:
+    branch = node.feature >= 0  # type: ignore[attr-defined]
+    missing = node.missing_tracks_true.copy()  # type: ignore[attr-defined]
+    missing[branch] = ~missing[branch]
+    return dataclasses.replace(node, missing_tracks_true=missing)  # type: ignore[type-var]
+
+
+@pytest.mark.parametrize("library", list(MODELS))
+@pytest.mark.parametrize(("fault", "words"), [(_threshold_one_ulp_down, ("diverges at tree 0 node 0",)),
+                                              (_nan_flipped, ("NaN",))], ids=["threshold-ulp", "nan-routing"])
+def test_fault_is_caught_and_named(tmp_path: Path, library: str, fault: object, words: tuple[str, ...]) -> None:
+    X, _, _ = telco_xy()
+    model = from_object(MODELS[library])
+    node = fault(model.to_ir())  # type: ignore[operator]
+    coreml, onnx_path = tmp_path / "m.mlmodel", tmp_path / "m.onnx"
+    save_spec(to_spec(node, CoreMLInterface(n_features=model.n_features)), coreml)
+    save_onnx(to_onnx(None, node, OnnxOptions(n_features=model.n_features, input_dtype="float64")).model, onnx_path)
+    report = parity.check(model.reference(), [coreml, onnx_path], inputs=X)
+    assert report.verdict == "failed"
+    causes = [c.comparison.cause or "" for c in report.failures()]
+    assert any(all(word in cause for word in words) for cause in causes), causes
+    assert {Path(c.artifact).name for c in report.failures()} == {"m.mlmodel", "m.onnx"}
