@@ -181,3 +181,22 @@ def write_coreml(pipeline: Any, path: Path) -> Path:
     glm.glmClassifier.stringClassLabels.vector.extend(labels)
     path.write_bytes(spec.SerializeToString())
     return path
+
+
+SWIFT_FIXTURE = Path(__file__).parent.parent / "ios_stub/Tests/ModelParityTests/Fixtures/churn_golden.json"
+
+
+def write_churn_golden(path: Path = SWIFT_FIXTURE, rows: int = 40) -> Path:
+    """The string-input golden.json the Swift tests decode (ios_stub/Tests/ModelParityTests/Fixtures), written by
+    parity from the hand-built Core ML artifact: `python -c "import sys; sys.path.insert(0, 'tests');
+    import string_artifacts as s; s.write_churn_golden()"`."""
+    import tempfile
+
+    import parity
+
+    frame, labels = churn_frame()
+    pipeline = fit_churn_pipeline(frame, labels)
+    with tempfile.TemporaryDirectory() as directory:
+        coreml = write_coreml(pipeline, Path(directory) / "churn.mlmodel")
+        report = parity.check(pipeline, [coreml], inputs=frame.head(rows))
+        return parity.write_golden(report, coreml, path)

@@ -19,6 +19,7 @@ from string_artifacts import (
     COLUMNS,
     NUMERIC_COLUMNS,
     STRING_COLUMNS,
+    SWIFT_FIXTURE,
     churn_frame,
     fit_churn_pipeline,
     write_coreml,
@@ -252,3 +253,54 @@ def test_schema_rows_keep_integer_dtype_when_exact() -> None:
     schema = InputSchema([InputColumn("n", "double", "int64")])
     assert schema.python_rows(np.array([[1.0], [2.0]]))["n"].dtype == np.int64
     assert schema.python_rows(np.array([[1.0], [1e30]]))["n"].dtype == np.float64
+
+
+# ---- golden.json v2
+
+
+def test_golden_v2_carries_string_inputs_and_labels(report: Any, churn: Any, artifacts: tuple[Path, Path],
+                                                    tmp_path: Path) -> None:
+    jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test dependency (pyproject [test] extra)")
+    from parity.golden import check_replay
+
+    _, coreml = artifacts
+    path = parity.write_golden(report, coreml, tmp_path / "golden.json")
+    document = json.loads(path.read_text())
+    schema = json.loads((Path(parity.__file__).parent / "golden.schema.json").read_text())
+    jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+    assert document["format_version"] == 2 and document["input"]["kind"] == "named"
+    types = {f["name"]: f["type"] for f in document["input"]["features"]}
+    assert types == {**dict.fromkeys(STRING_COLUMNS, "string"), **dict.fromkeys(NUMERIC_COLUMNS, "double")}
+    assert document["class_labels"] == ["No", "Yes"]
+    assert {"string-categories", "user-data"} <= {row["probe"] for row in document["rows"]}
+    contract = [row["inputs"][0] for row in document["rows"]]
+    assert "" in contract and UNSEEN_CATEGORY in contract and all(isinstance(v, str) for v in contract)
+    _assert_expected_is_scikit_learns(document, churn[2])
+    faithful = {"rows": [{"id": row["id"], "outputs": {
+        "label": row["expected"]["label"],
+        "probs": dict(zip(document["class_labels"], row["expected"]["probs"], strict=True))}}
+        for row in document["rows"]]}
+    assert check_replay(document, faithful) == []
+    wrong = json.loads(json.dumps(faithful))
+    wrong["rows"][0]["outputs"]["label"] = "Maybe"
+    assert check_replay(document, wrong)
+
+
+
+def _assert_expected_is_scikit_learns(document: dict[str, Any], pipeline: Any) -> None:
+    """Expected values are scikit-learn's on the rows the JSON inputs decode to ("" -> NaN), re-derived here."""
+    rows = pd.DataFrame([row["inputs"] for row in document["rows"]], columns=COLUMNS)
+    for name in STRING_COLUMNS:
+        rows[name] = rows[name].replace("", np.nan)
+    for name in NUMERIC_COLUMNS:
+        rows[name] = pd.to_numeric(rows[name].replace({"NaN": np.nan, "Infinity": np.inf, "-Infinity": -np.inf}))
+    assert [row["expected"]["label"] for row in document["rows"]] == pipeline.predict(rows).tolist()
+    probabilities = np.array([row["expected"]["probs"] for row in document["rows"]], dtype=np.float64)
+    np.testing.assert_allclose(probabilities, pipeline.predict_proba(rows), rtol=1e-12, atol=1e-15)
+
+
+def test_committed_swift_string_fixture_is_scikit_learns(churn: Any) -> None:
+    """ios_stub's string-input golden file (decoded by `swift test`) holds scikit-learn's answers on its rows."""
+    document = json.loads(SWIFT_FIXTURE.read_text(encoding="utf-8"))
+    assert document["format_version"] == 2
+    _assert_expected_is_scikit_learns(document, churn[2])
