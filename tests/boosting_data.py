@@ -17,7 +17,7 @@ HOMES_NUMERIC = ["beds", "baths", "sqft", "latitude", "longitude"]
 @cache
 def telco() -> pd.DataFrame:
     """411 customers; `total_charges` is missing (NaN) for 11 of them."""
-    return pd.read_csv(DATA / "telco_churn_slice.csv")
+    return pd.read_csv(DATA / "telco_churn_boosting.csv")
 
 
 @cache
