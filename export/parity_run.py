@@ -19,6 +19,7 @@ from export.errors import InputFileError, VerifyFailedError
 from export.exporter import load_rows
 from export.loading import load_model, sha256_file
 from export.manifest import check_files, describe_problem, read_manifest
+from export.path_checks import writable_file
 from export.signature import Signature, signature_of
 
 CHECKED_ARTIFACTS = ("coreml", "onnx", "ort")
@@ -37,6 +38,9 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     """Check every artifact listed in `directory/manifest.json` against the model; write the requested reports."""
     import parity
 
+    for flag, report_path in (("--junit", junit), ("--html", html), ("--markdown", markdown)):
+        if report_path:
+            writable_file(report_path, flag)  # before the suite runs: a bad path fails in a second, not a minute
     manifest = read_manifest(directory)
     if verify:
         _, problems = check_files(directory, include_unlisted=False)  # parity reads listed files only
