@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-parity", action="store_true", help="skip the parity suite (verdict recorded as skipped)")
     p.add_argument("--reproducible", action="store_true",
                    help="leave run timings out of parity.json, so the same export gives identical bytes")
+    p.add_argument("--strict-versions", action="store_true",
+                   help="refuse a model file saved by other scikit-learn versions than the running one")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = command("parity", "run the parity suite on an export directory")
@@ -91,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one case per artifact x output x probe set)")
     p.add_argument("--html", metavar="FILE", help="write the self-contained HTML report")
     p.add_argument("--markdown", metavar="FILE", help="write the Markdown report")
+    p.add_argument("--strict-versions", action="store_true",
+                   help="refuse a model file saved by other scikit-learn versions than the running one")
 
     p = command("verify", "recompute every hash in an export's manifest.json")
     p.add_argument("dir")
@@ -213,9 +217,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
         formats=parse_formats(args.formats), name=args.name, input_dtype=args.input_dtype, feature_names=names,
         author=args.author, license=args.license, version=args.model_version, description=args.description,
         force=args.force, run_parity=not args.no_parity, data_copy_rows=args.data_copy_rows,
-        reproducible=args.reproducible)
+        reproducible=args.reproducible, strict_versions=args.strict_versions)
     result = export_model(args.model, args.out, options, data=args.data, trust_pickle=args.trust_pickle,
                           progress=None if args.json else _progress)
+    from export.signature import renamed_inputs
+
+    renamed = renamed_inputs(result.signature) if "coreml" in result.artifacts else {}
     failure = None
     if result.parity_verdict == "failed":
         failure = (f"parity failed for '{result.out_dir}': {result.parity_summary} "
@@ -225,8 +232,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
         _print_json({"out_dir": str(result.out_dir), "artifacts": {k: str(v) for k, v in result.artifacts.items()},
                      "reports": {k: str(v) for k, v in result.reports.items()},
                      "routes": result.routes, "parity": result.parity_verdict, "summary": result.parity_summary,
-                     "error": failure, "causes": _causes_json(report) if report is not None else []})
+                     "error": failure, "causes": _causes_json(report) if report is not None else [],
+                     "renamed_inputs": renamed, "version_mismatch": result.version_mismatch})
     else:
+        if result.version_mismatch:  # first and on stderr too: a difference the user must not miss
+            print(f"mlexport: warning: VERSION MISMATCH: {result.version_mismatch}", file=sys.stderr)
+            print(f"{'versions':>12}: MISMATCH — {result.version_mismatch}")
         for kind, path in {**result.artifacts, **result.reports}.items():
             print(f"{kind:>12}: {path}")
         print(f"{'manifest':>12}: {result.out_dir / 'manifest.json'}")
@@ -236,6 +247,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
             print(f"{'data':>12}: {data['file'] or 'rows passed as an array'} ({data['rows']} rows, sha256 "
                   f"{data['sha256'][:12]}…{copy})")
         print(f"{'parity':>12}: {result.parity_verdict} — {result.parity_summary}")
+        if renamed:  # the names the app developer types in Swift differ from the training columns: say which
+            print(f"{'inputs':>12}: renamed for Core ML/Swift (training column -> Core ML input): "
+                  + ", ".join(f"{original!r} -> {name}" for original, name in renamed.items()))
     if failure:
         raise ParityFailedError(failure)
     return EXIT_OK
@@ -258,7 +272,8 @@ def _cmd_parity(args: argparse.Namespace) -> int:
     from parity.report import one_line_summary, to_summary
 
     run = run_parity_on_dir(Path(args.dir), model=args.model, data=args.data, trust_pickle=args.trust_pickle,
-                            junit=args.junit, html=args.html, markdown=args.markdown, verify=not args.no_verify)
+                            junit=args.junit, html=args.html, markdown=args.markdown, verify=not args.no_verify,
+                            strict_versions=args.strict_versions)
     if args.json:
         _print_json(run.rendered["json"])
     else:

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from export.errors import DataError, InputFileError, UsageError
-from export.loading import dump_skops, load_model, sha256_file
+from export.errors import DataError, InputFileError, UsageError, VersionMismatchError
+from export.loading import dump_skops, load_model_with_versions, sha256_file
 from export.manifest import MANIFEST_NAME, package_versions, read_manifest, write_manifest
 from export.output_dir import atomic_output_dir, check_output_dir, name_some
 from export.signature import Signature, signature_of
@@ -47,12 +47,14 @@ class ExportOptions:
     run_parity: bool = True
     data_copy_rows: int = DEFAULT_DATA_COPY_ROWS
     reproducible: bool = False  # leave run timings out of parity.json: the same export gives the same bytes
+    strict_versions: bool = False  # refuse a model file saved by other library versions than the running ones
 
     def to_json(self) -> dict[str, Any]:
         return {"formats": list(self.formats), "name": self.name, "input_dtype": self.input_dtype,
                 "feature_names": list(self.feature_names) if self.feature_names else None, "author": self.author,
                 "license": self.license, "version": self.version, "description": self.description,
-                "parity": self.run_parity, "data_copy_rows": self.data_copy_rows, "reproducible": self.reproducible}
+                "parity": self.run_parity, "data_copy_rows": self.data_copy_rows, "reproducible": self.reproducible,
+                "strict_versions": self.strict_versions}
 
 
 @dataclass
@@ -69,6 +71,7 @@ class ExportResult:
     routes: dict[str, str] = field(default_factory=dict)
     parity_report: Any = None  # the parity.ParityReport, when parity ran
     reports: dict[str, Path] = field(default_factory=dict)  # parity.json/.md/.html, golden.json as written
+    version_mismatch: str | None = None  # TrainingVersions.mismatch: trained with other versions than exported
 
     @property
     def passed(self) -> bool:
@@ -93,9 +96,15 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
     say = progress or (lambda message: None)
     out_dir = Path(out_dir)
     source_path: Path | None = None
+    versions_json: dict[str, Any] | None = None  # None: an in-memory estimator records no saved version
+    mismatch: str | None = None
     if isinstance(model, (str, Path)):
         source_path = Path(model)
-        estimator = load_model(source_path, trust_pickle=trust_pickle)
+        estimator, trained = load_model_with_versions(source_path, trust_pickle=trust_pickle)
+        versions_json, mismatch = trained.to_json(), trained.mismatch
+        if mismatch and options.strict_versions:
+            raise VersionMismatchError(f"model file '{source_path}': {mismatch}; refused by --strict-versions "
+                                       "(export on a machine with the training versions, or drop the flag)")
     else:
         estimator = model
     name = options.name if options.name is not None else (source_path.stem if source_path else "model")
@@ -142,7 +151,8 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
             from parity.report import one_line_summary
 
             say("running the parity suite")
-            report = _run_parity(estimator, artifacts, signature, inputs, staging, data_record, options.reproducible)
+            report = _run_parity(estimator, artifacts, signature, inputs, staging, data_record, options.reproducible,
+                                 mismatch)
             verdict = "passed" if report.passed else "failed"
             summary = one_line_summary(report)
         reports = [r for r in PARITY_REPORTS if (staging / r).is_file()] if report is not None else []
@@ -153,6 +163,7 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
             "estimator": type(estimator).__name__,
             "model_file": model_copy.name,
             "source_model": {"file": source_path.name, "sha256": sha256_file(source_path)} if source_path else None,
+            "trained_with": versions_json,
             "options": options.to_json(),
             "signature": signature.to_json(),
             "input_dtype": signature.input_dtype,
@@ -166,7 +177,7 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
     return ExportResult(out_dir=out_dir, name=name, artifacts={k: out_dir / v.name for k, v in artifacts.items()},
                         signature=signature, manifest=manifest, parity_verdict=verdict, parity_summary=summary,
                         routes=routes, parity_report=report,
-                        reports={r: out_dir / r for r in reports})
+                        reports={r: out_dir / r for r in reports}, version_mismatch=mismatch)
 
 
 def check_name(name: str) -> None:
@@ -254,7 +265,10 @@ def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str])
     if signature.feature_names:
         meta[FEATURE_NAMES_KEY] = json.dumps(list(signature.feature_names))
     if signature.class_labels is not None:
-        meta["mlexport.class_labels"] = json.dumps(list(signature.class_labels))
+        meta["mlexport.class_labels"] = json.dumps(list(signature.exported_class_labels or ()))
+    if signature.class_label_encoding:
+        meta["mlexport.class_label_encoding"] = signature.class_label_encoding
+        meta["mlexport.trained_class_labels"] = json.dumps(list(signature.class_labels or ()))
     return meta
 
 
@@ -271,6 +285,8 @@ def _write_coreml(node: Any, signature: Signature, options: ExportOptions, metad
         version=options.version,
         short_description=options.description or _default_description(signature),
         user_defined=dict(metadata),
+        label_description=f"Predicted class label ({signature.class_label_encoding})"
+        if signature.class_label_encoding else "",
     )
     save_spec(to_spec(node, interface), path, validate=False)  # to_spec has validated it
     return path
@@ -325,7 +341,8 @@ def _data_copy(inputs: np.ndarray, copy_rows: int) -> np.ndarray:
 
 
 def _run_parity(estimator: Any, artifacts: Mapping[str, Path], signature: Signature, inputs: np.ndarray | None,
-                staging: Path, data_record: dict[str, Any] | None, reproducible: bool) -> Any:
+                staging: Path, data_record: dict[str, Any] | None, reproducible: bool,
+                version_mismatch: str | None = None) -> Any:
     import json
 
     import parity
@@ -338,6 +355,8 @@ def _run_parity(estimator: Any, artifacts: Mapping[str, Path], signature: Signat
         result.user_data = UserData(True, file=data_record["file"], sha256=data_record["sha256"],
                                     sha256_of=data_record["sha256_of"], rows=data_record["rows"],
                                     rows_checked=data_record["rows"], source="--data")
+    if version_mismatch:
+        result.notes.insert(0, version_mismatch_note(version_mismatch))
     if "coreml" in artifacts:
         parity.write_golden(result, artifacts["coreml"], staging / "golden.json")
     # Name artifacts by file name, not by the temporary directory they were checked in.
@@ -350,6 +369,11 @@ def _run_parity(estimator: Any, artifacts: Mapping[str, Path], signature: Signat
     (staging / "parity.md").write_text(parity.to_markdown(result), encoding="utf-8")
     (staging / "parity.html").write_text(parity.to_html(result), encoding="utf-8")
     return result
+
+
+def version_mismatch_note(mismatch: str) -> str:
+    """The first note of a parity report whose model was saved by other library versions than the checking ones."""
+    return f"VERSION MISMATCH: {mismatch}"
 
 
 __all__ = ["DEFAULT_FORMATS", "FORMATS", "MANIFEST_NAME", "ExportOptions", "ExportResult", "export_model",

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from export.errors import InputFileError, VerifyFailedError
-from export.exporter import load_rows
-from export.loading import load_model, sha256_file
+from export.errors import InputFileError, VerifyFailedError, VersionMismatchError
+from export.exporter import load_rows, version_mismatch_note
+from export.loading import load_model_with_versions, sha256_file
 from export.manifest import check_files, describe_problem, read_manifest
 from export.path_checks import writable_file
 from export.signature import Signature, signature_of
@@ -34,7 +34,7 @@ class ParityRun:
 
 def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | None = None,
                       trust_pickle: str | None = None, junit: str | None = None, html: str | None = None,
-                      markdown: str | None = None, verify: bool = True) -> ParityRun:
+                      markdown: str | None = None, verify: bool = True, strict_versions: bool = False) -> ParityRun:
     """Check every artifact listed in `directory/manifest.json` against the model; write the requested reports."""
     import parity
 
@@ -51,7 +51,10 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     model_path = Path(model) if model else directory / str(manifest.get("model_file", ""))
     if not model and not manifest.get("model_file"):
         raise InputFileError(f"'{directory / 'manifest.json'}' records no model file; pass --model MODEL")
-    estimator = load_model(model_path, trust_pickle=trust_pickle)
+    estimator, versions = load_model_with_versions(model_path, trust_pickle=trust_pickle)
+    mismatch = versions.mismatch
+    if mismatch and strict_versions:
+        raise VersionMismatchError(f"model file '{model_path}': {mismatch}; refused by --strict-versions")
     signature_json = manifest.get("signature") or {}
     feature_names = signature_json.get("feature_names")
     signature = signature_of(estimator, feature_names=tuple(feature_names) if feature_names else None,
@@ -70,11 +73,12 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     report = parity.check(estimator, artifacts, inputs=inputs, contract=signature.input_dtype,
                           feature_names=signature.feature_names)
     report.user_data = user_data
-    if model:
-        mismatch = _model_mismatch(manifest, Path(model), directory)
-        if mismatch:
-            report.warnings.insert(0, mismatch)
+    other_model = _model_mismatch(manifest, Path(model), directory) if model else None
+    if other_model:
+        report.warnings.insert(0, other_model)
     report.rename_artifacts({str(p): p.name for p in artifacts})
+    if mismatch:
+        report.notes.insert(0, version_mismatch_note(mismatch))
     text = parity.to_markdown(report)
     rendered: dict[str, Any] = {"json": parity.to_json(report), "markdown": text}
     written: dict[str, Path] = {}
