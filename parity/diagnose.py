@@ -351,7 +351,11 @@ def tree_cause(estimator: Any, artifact: Any, probe: str, X: np.ndarray, failing
     rows = np.flatnonzero(failing)
     divergence = first_divergence(reference, theirs, Xt, rows)
     if divergence is not None:
-        return divergence.describe(probe)
+        from parity.references import is_reference
+
+        text = divergence.describe(probe)
+        # a boosting library is its own reference: name it (its trees are walked as LEQ nodes, see references/)
+        return text.replace("scikit-learn", str(estimator.library)) if is_reference(estimator) else text
     passing = np.flatnonzero(~failing)[:200]
     failing_leaves = _artifact_leaves(theirs, Xt, rows[:MAX_ROWS_WALKED])
     passing_leaves = _artifact_leaves(theirs, Xt, passing)
