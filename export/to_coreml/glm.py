@@ -47,16 +47,13 @@ def affine_models(weights: np.ndarray, bias: np.ndarray, source: Feature, output
     return [*models, vectorizer]
 
 
-def glm_classifier_model(node: ir.LinearModel, source: Feature, names: OutputNames) -> Spec:
+def glm_classifier_model(node: ir.LinearModel, task: ir.Classification, source: Feature, names: OutputNames) -> Spec:
     """GLMClassifier, OneVsRest + Logit (§1.3): K==2 → 1 row, p1 = σ(z); K>2 → K rows, p_k = σ(z_k)/Σσ(z_j).
 
     Links: 'logistic' (binary, 1 row), 'ovr_logistic' (K>2, K rows), 'none' with 1 row (no probability output;
     label = labels[1] iff σ(z) > 0.5 iff z > 0 — z == 0 is a tie whose Core ML side is undocumented). 'none' with K
     rows goes to the neural-network writer (σ saturation would tie large scores here).
     """
-    task = node.task
-    if not isinstance(task, ir.Classification):
-        raise ExportFailedError("glm_classifier_model needs a Classification task")
     k, rows = task.n_classes, node.coef.shape[0]
     expected_rows = 1 if k == 2 else k
     if task.link not in ("logistic", "ovr_logistic", "none") or rows != expected_rows:
