@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 
+from parity.columns import InputSchema
 from parity.compare import OutputComparison
 from parity.runtimes import RuntimeStatus
 
@@ -108,6 +109,7 @@ class ParityReport:
     probe_data: dict[str, tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = field(default_factory=dict)
     classes: list[Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage / runtime (includes comparison)
+    schema: InputSchema | None = None  # typed input columns when the model has string inputs (parity/columns.py)
 
     @property
     def passed(self) -> bool:
@@ -174,6 +176,8 @@ def to_json(report: ParityReport) -> dict[str, Any]:
         "reference_drift": [d.to_json() for d in report.drift],
         "notes": list(report.notes),
         "timings_seconds": {k: round(v, 4) for k, v in report.timings.items()},
+        # Typed input columns, only for models with string inputs (numeric reports keep their v1 shape).
+        **({"inputs": report.schema.to_json()} if report.schema is not None else {}),
     }
 
 
@@ -183,6 +187,33 @@ def to_json(report: ParityReport) -> dict[str, Any]:
 
 def _fmt(value: float) -> str:
     return f"{value:.3g}" if value else "0"
+
+
+def failing_row_text(report: ParityReport, check: CheckResult) -> str:
+    """The first failing row's inputs, readably (strings quoted, a missing string as missing); "" without a schema."""
+    data = report.probe_data.get(check.probe)
+    rows = check.comparison.failing_rows
+    if report.schema is None or data is None or not rows:
+        return ""
+    values = report.schema.display(data[1], int(rows[0]))
+    shown = ", ".join(f"{name}={'missing' if v is None else repr(v) if isinstance(v, str) else f'{v:g}'}"
+                      for name, v in values.items())
+    return f"; first failing row {rows[0]}: {shown}"
+
+
+def _input_lines(report: ParityReport) -> list[str]:
+    if report.schema is None:
+        return []
+    lines = ["", "## Inputs", "", "| input | kind | as the Python model gets it | categories the artifacts know |",
+             "|---|---|---|---|"]
+    for column in report.schema.columns:
+        categories = ", ".join(f'"{c}"' for c in column.categories[:20]) + (" …" if len(column.categories) > 20
+                                                                             else "")
+        lines.append(f"| {column.name} | {column.kind} | {column.python_dtype} | {categories} |")
+    lines.append("")
+    lines.append('String inputs are fed to the artifacts NFC-normalised, a missing string as "" (the export '
+                 "contract); the Python model gets the column's own missing value (NaN or None).")
+    return lines
 
 
 def to_markdown(report: ParityReport) -> str:
@@ -200,7 +231,9 @@ def to_markdown(report: ParityReport) -> str:
         for check in failures:
             c = check.comparison
             lines.append(f"- `{check.artifact}` {c.output} on {check.probe}: "
-                         f"{c.violations + c.label_mismatches}/{c.n_rows} rows — {c.cause or 'unexplained'}")
+                         f"{c.violations + c.label_mismatches}/{c.n_rows} rows — {c.cause or 'unexplained'}"
+                         f"{failing_row_text(report, check)}")
+    lines += _input_lines(report)
     lines += ["", "## Checks", "",
               "| artifact | output | probe set | rows | max abs | max rel | tolerance | viol. | jumps | labels ≠ "
               "| ties | result |",
@@ -343,6 +376,12 @@ def to_html(report: ParityReport) -> str:
         parts += [f"<li><code>{e(c.artifact)}</code> {e(c.comparison.output)} on <b>{e(c.probe)}</b>: "
                   f"<span class='cause'>{e(c.comparison.cause or 'unexplained')}</span></li>" for c in failures]
         parts.append("</ul>")
+    if report.schema is not None:
+        parts.append("<h2>Inputs</h2><table><tr><th class='l'>input</th><th class='l'>kind</th>"
+                     "<th class='l'>categories the artifacts know</th></tr>")
+        parts += [f"<tr><td class='l'>{e(c.name)}</td><td class='l'>{e(c.kind)}</td><td class='l'>"
+                  f"{e(', '.join(repr(v) for v in c.categories))}</td></tr>" for c in report.schema.columns]
+        parts.append("</table>")
     parts.append("<h2>Runtimes</h2><table><tr><th class='l'>runtime</th><th class='l'>artifact</th>"
                  "<th class='l'>status</th></tr>")
     parts += [f"<tr><td class='l'>{e(r.runtime)}</td><td class='l'>{e(r.artifact or '')}</td>"
