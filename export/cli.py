@@ -1,7 +1,9 @@
 """The `mlexport` command line: `main(argv) -> exit code`, testable without a subprocess.
 
-Exit codes, decided in one place (`main`): 0 ok; 1 parity or verify failed; 2 bad input or usage (a one-line message
-on stderr naming the file or field and what is allowed; `--debug` adds the traceback).
+Exit codes, decided in one place (`main`): 0 ok; 1 parity or verify failed; 2 bad input or usage (our own errors:
+export's `MlexportError` and parity's `ParityError` families, and OS refusals such as a full disk — a one-line message
+on stderr naming the file or field and what is allowed); 3 internal error (anything else is a bug: one line asking
+for a report). `--debug` adds the traceback.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from export.errors import MlexportError, ParityFailedError, UsageError
+from parity.errors import ParityError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,16 +115,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except (ValueError, OSError) as exc:
-        # parity/ raises ValueError subclasses (it never imports export); OSError: disk full, permissions, ...
+    except ParityError as exc:  # parity's own family (it never imports export, so it is not an MlexportError)
         _error(_one_line(exc), debug)
+        return EXIT_USAGE
+    except OSError as exc:
+        # The environment refused an operation (disk full, permission denied, a path that vanished): the user's to
+        # fix, not a bug. Named by path and reason, never as a raw "[Errno N]".
+        from export.path_checks import describe_os_error
+
+        _error(describe_os_error(exc), debug)
         return EXIT_USAGE
     except KeyboardInterrupt:
         _error("interrupted", debug)
         return 130
-    except Exception as exc:  # a bug in mlexport or a library: still one line (the traceback with --debug)
-        _error(f"internal error: {type(exc).__name__}: {_one_line(exc)} (rerun with --debug and report it)", debug)
-        return EXIT_USAGE
+    except Exception as exc:  # anything else is a bug in mlexport or a library: one line (traceback with --debug)
+        _error(f"internal error, please report it with the output of --debug: {type(exc).__name__}: "
+               f"{_one_line(exc)}", debug)
+        return EXIT_INTERNAL
 
 
 def entrypoint() -> None:
@@ -228,26 +238,42 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from export.inspection import predict_artifact
+    import numpy as np
 
-    outputs = predict_artifact(Path(args.artifact), Path(args.data))
+    from export.inspection import describe_artifact, predict_artifact, probability_labels
+
+    artifact = Path(args.artifact)
+    outputs = predict_artifact(artifact, Path(args.data))
+    # Probability columns are named by class label (what classProbability["yes"] means in Swift), not by position.
+    labels = probability_labels(describe_artifact(artifact), outputs)
     if args.json:
-        _print_json({name: values.tolist() for name, values in outputs.items()})
-    else:
-        import numpy as np
+        _print_json({name: [dict(zip(labels[name], row, strict=True)) for row in np.asarray(values).tolist()]
+                     if name in labels else np.asarray(values).tolist() for name, values in outputs.items()})
+        return EXIT_OK
+    columns: list[tuple[str, Any]] = []
+    for name, values in outputs.items():
+        values = np.asarray(values)
+        if values.ndim == 2:
+            keys = labels.get(name) or [str(j) for j in range(values.shape[1])]
+            columns += [(f"{name}[{key}]", values[:, j]) for j, key in enumerate(keys)]
+        else:
+            columns.append((name, values))
+    if args.csv:
+        import csv
 
-        columns: list[tuple[str, Any]] = []
-        for name, values in outputs.items():
-            values = np.asarray(values)
-            if values.ndim == 2:
-                columns += [(f"{name}[{j}]", values[:, j]) for j in range(values.shape[1])]
-            else:
-                columns.append((name, values))
-        sep = "," if args.csv else "\t"
-        print(sep.join(name for name, _ in columns))
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(name for name, _ in columns)
+        writer.writerows([_cell(v) for v in row] for row in zip(*(col for _, col in columns), strict=True))
+    else:
+        print("\t".join(name for name, _ in columns))
         for row in zip(*(col for _, col in columns), strict=True):
-            print(sep.join(repr(v.item()) if hasattr(v, "item") else str(v) for v in row))
+            print("\t".join(_cell(v) for v in row))
     return EXIT_OK
+
+
+def _cell(value: Any) -> str:
+    value = value.item() if hasattr(value, "item") else value
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _cmd_supported(args: argparse.Namespace) -> int:

@@ -79,7 +79,7 @@ def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None = None, *,
-                 data: str | Path | np.ndarray | None = None, trust_pickle: str | None = None,
+                 data: Any = None, trust_pickle: str | None = None,
                  progress: Callable[[str], None] | None = None) -> ExportResult:
     """Export a fitted estimator (or a model file path) to `out_dir`. See README "Python API"."""
     options = options or ExportOptions()
@@ -191,25 +191,23 @@ def _staging_dir(out_dir: Path) -> Iterator[Path]:
         raise
 
 
-def load_rows(data: str | Path | np.ndarray | None, signature: Signature, estimator: Any = None) -> np.ndarray | None:
-    """The user's parity rows as float64, checked against the signature (and, for NaN, against the model)."""
+def load_rows(data: Any, signature: Signature, estimator: Any = None) -> np.ndarray | None:
+    """The user's parity rows as float64, checked against the signature (and, for NaN, against the model).
+
+    `data` is a path (.npy/.csv/.parquet), a pandas DataFrame (columns matched by name when the model has names,
+    as `parity.check` does) or a 2-D array in feature order."""
     if data is None:
         return None
-    from parity.data import load_table
+    from parity.data import user_rows
     from parity.errors import DataFileError
 
-    source = "data" if isinstance(data, np.ndarray) else f"data file '{data}'"
-    if isinstance(data, np.ndarray):
-        table = np.asarray(data, dtype=np.float64)
-        if table.ndim != 2 or table.shape[1] != signature.n_features:
-            raise UsageError(f"data has shape {table.shape}; the model takes {signature.n_features} columns")
-        if np.isinf(table).any():
-            raise DataError("data contains ±inf; allowed: finite numbers and NaN (missing) where the model takes NaN")
-    else:
-        try:
-            table, _ = load_table(Path(data), signature.n_features, signature.feature_names)
-        except DataFileError as exc:
-            raise DataError(str(exc)) from None
+    is_path = isinstance(data, str | os.PathLike)
+    source = f"data file '{data}'" if is_path else "data"
+    try:
+        table = user_rows(data, signature.n_features, signature.feature_names, source="data")
+    except DataFileError as exc:
+        raise DataError(str(exc)) from None
+    assert table is not None
     if estimator is not None and np.isnan(table).any():
         _check_model_takes_nan(estimator, table, signature, source)
     return table
@@ -231,6 +229,8 @@ def _check_model_takes_nan(estimator: Any, table: np.ndarray, signature: Signatu
 def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str]) -> dict[str, str]:
     import json
 
+    from parity.data import FEATURE_NAMES_KEY
+
     meta = {
         "mlexport.version": versions["mlexport"],
         "mlexport.source": f"scikit-learn=={versions['scikit-learn']}",
@@ -239,7 +239,7 @@ def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str])
         "mlexport.input_dtype_reason": signature.input_dtype_reason,
     }
     if signature.feature_names:
-        meta["mlexport.feature_names"] = json.dumps(list(signature.feature_names))
+        meta[FEATURE_NAMES_KEY] = json.dumps(list(signature.feature_names))
     if signature.class_labels is not None:
         meta["mlexport.class_labels"] = json.dumps(list(signature.class_labels))
     return meta

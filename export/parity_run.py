@@ -10,6 +10,7 @@ from export.errors import InputFileError
 from export.exporter import load_rows
 from export.loading import load_model
 from export.manifest import read_manifest
+from export.path_checks import writable_file
 from export.signature import signature_of
 
 CHECKED_ARTIFACTS = ("coreml", "onnx", "ort")
@@ -21,6 +22,9 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     """Check every artifact listed in `directory/manifest.json` against the model; write the requested reports."""
     import parity
 
+    for flag, report_path in (("--junit", junit), ("--html", html), ("--markdown", markdown)):
+        if report_path:
+            writable_file(report_path, flag)  # before the suite runs: a bad path fails in a second, not a minute
     manifest = read_manifest(directory)
     model_path = Path(model) if model else directory / str(manifest.get("model_file", ""))
     if not model and not manifest.get("model_file"):
