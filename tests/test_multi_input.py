@@ -149,3 +149,20 @@ def test_string_columns_must_be_read_by_an_encoder() -> None:
     with pytest.raises(ir.IRError, match="differ in kind"):
         ir.Model(schema, (ir.Step("one_hot", ir.OneHotEncoder((np.array([1, 2]), np.array([0, 1]))),
                                   ("city", "x")),), ir.Transformed())
+
+
+def test_stacked_producers_reading_named_vectors_side_by_side() -> None:
+    """A body graph beyond a chain: a producer's raw scores (`first`) read again, next to the input block, by a second
+    producer (stacking's shape). Both writers against the same arithmetic done by hand in numpy."""
+    first = ir.LinearModel(coef=np.array([[1.0, -2.0, 0.5], [0.25, 0.0, 3.0]]), intercept=np.array([0.5, -1.0]))
+    final = ir.LinearModel(coef=np.array([[2.0, -1.0, 0.5, 0.0, 1.0]]), intercept=np.array([0.125]))
+    model = ir.Model(ir.Schema.block(3), (ir.Step("first", first, ("input",)),
+                                          ir.Step("scores", final, ("first", "input"))), ir.Regression())
+    X = np.array([[1.0, 2.0, 3.0], [-0.5, 0.25, 8.0], [0.0, 0.0, 0.0]])
+    stacked = np.hstack([X @ first.coef.T + first.intercept, X])
+    expected = (stacked @ final.coef.T + final.intercept)[:, 0]
+    onnx_model = to_onnx(None, model, OnnxOptions()).model
+    session = ort.InferenceSession(onnx_model.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(session.run(["prediction"], {"input": X})[0][:, 0], expected, rtol=1e-15)
+    spec = to_spec(model, CoreMLInterface())
+    np.testing.assert_allclose(coreml_predict(spec, X)["prediction"], expected, rtol=1e-15)
