@@ -63,14 +63,13 @@ def _ours(path: Path, tmp: Path) -> tuple[float, float, int, int]:
 
     def coreml() -> int:
         model = load_file(path, kind)
-        spec = to_spec(model.to_ir(), CoreMLInterface(n_features=model.n_features, input_names=None,
-                                                      input_descriptions=None))
+        spec = to_spec(model.to_ir(), CoreMLInterface())
         save_spec(spec, tmp / "ours.mlmodel", validate=False)  # to_spec validated it
         return (tmp / "ours.mlmodel").stat().st_size
 
     def onnx() -> int:
         model = load_file(path, kind)
-        result = to_onnx(None, model.to_ir(), OnnxOptions(input_dtype="float64", n_features=model.n_features))
+        result = to_onnx(None, model.to_ir(), OnnxOptions(input_dtype="float64"))
         save_onnx(result.model, tmp / "ours.onnx")
         return (tmp / "ours.onnx").stat().st_size
 

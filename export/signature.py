@@ -218,7 +218,7 @@ def _boosted_signature(model: Any, feature_names: tuple[str, ...] | None, input_
     forest = model.forest
     names = _chosen_names(forest.n_features, forest.feature_names, feature_names)
     dtype, reason = _chosen_dtype(input_dtype, ("float64", dtype_reason(model)))
-    task = forest.task
+    task = forest.head
     labels = tuple(task.labels.tolist()) if isinstance(task, ir.Classification) else None
     return Signature(
         n_features=forest.n_features, feature_names=names,

@@ -99,3 +99,20 @@ def test_early_stopped_xgboost_is_refused(tmp_path: Path, capsys: pytest.Capture
     code = main(["export", str(tmp_path / "early.json"), "--out", str(tmp_path / "out")])
     _assert_refused(code, capsys.readouterr().err, "early.json", "early stopping (best_iteration=")
     _nothing_written(tmp_path)
+
+
+def test_unregistered_boosting_type_is_refused_by_the_registry(tmp_path: Path) -> None:
+    """The registry decides which of a library's types are supported: XGBRanker (ranking, no exported contract)
+    is refused in one line listing the supported types, nothing written."""
+    import numpy as np
+    import xgboost
+
+    from export.errors import UnsupportedEstimatorError
+    from export.exporter import export_model
+
+    X = np.random.default_rng(0).random((20, 3))
+    ranker = xgboost.XGBRanker(n_estimators=2).fit(X, np.arange(20) % 3, qid=np.repeat([0, 1], 10))
+    with pytest.raises(UnsupportedEstimatorError, match=r"XGBRanker is not supported; supported: .*"
+                                                        r"xgboost\.sklearn\.XGBClassifier"):
+        export_model(ranker, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -57,10 +57,12 @@ def _nan_flipped(node: object) -> object:
 def test_fault_is_caught_and_named(tmp_path: Path, library: str, fault: object, words: tuple[str, ...]) -> None:
     X, _, _ = telco_xy()
     model = from_object(MODELS[library])
-    node = fault(model.to_ir())  # type: ignore[operator]
+    exported = model.to_ir()
+    (step,) = exported.body
+    faulty = dataclasses.replace(exported, body=(dataclasses.replace(step, node=fault(step.node)),))  # type: ignore[operator]
     coreml, onnx_path = tmp_path / "m.mlmodel", tmp_path / "m.onnx"
-    save_spec(to_spec(node, CoreMLInterface(n_features=model.n_features)), coreml)
-    save_onnx(to_onnx(None, node, OnnxOptions(n_features=model.n_features, input_dtype="float64")).model, onnx_path)
+    save_spec(to_spec(faulty, CoreMLInterface()), coreml)
+    save_onnx(to_onnx(None, faulty, OnnxOptions(input_dtype="float64")).model, onnx_path)
     report = parity.check(model.reference(), [coreml, onnx_path], inputs=X)
     assert report.verdict == "failed"
     causes = [c.comparison.cause or "" for c in report.failures()]

@@ -144,7 +144,7 @@ def test_snapped_thresholds_route_every_double_like_float32_less_than() -> None:
         feature=np.tile([0, -1, -1], n), threshold=np.repeat(t32.astype(np.float64), 3) * np.tile([1, 0, 0], n),
         op=np.full(3 * n, Op.LT), true_child=np.tile([1, -1, -1], n), false_child=np.tile([2, -1, -1], n),
         missing_true=np.zeros(3 * n, dtype=bool), leaf_value=np.zeros((3 * n, 1)), leaf_target=np.full(3 * n, -1),
-        base=np.zeros(1), task=ir.Regression())
+        base=np.zeros(1), head=ir.Regression())
     lowered = to_tree_ensemble(forest)
     roots = np.arange(n) * 3
     for t, threshold, mode in zip(t32, lowered.threshold[roots], lowered.mode[roots], strict=True):

@@ -20,7 +20,7 @@ import numpy as np
 
 from export import ir
 from export.errors import InputFileError, UnsupportedEstimatorError, UsageError, describe_exception
-from export.from_boosting.forest import BoostedForest, to_tree_ensemble
+from export.from_boosting.forest import BoostedForest, to_ir
 
 Library = Literal["xgboost", "lightgbm", "catboost"]
 FileKind = Literal["xgboost-json", "xgboost-ubj", "lightgbm-text", "catboost-cbm"]
@@ -34,36 +34,6 @@ SUFFIXES: dict[FileKind, str] = {"xgboost-json": ".json", "xgboost-ubj": ".ubj",
 DESCRIPTION = ("XGBoost .json/.ubj (save_model), LightGBM text model (save_model .txt), CatBoost .cbm "
                "(save_model)")
 MAX_MODEL_BYTES = 1 << 31
-
-
-@dataclass(frozen=True)
-class SupportedBoosting:
-    """One row of the supported table for a boosting library (`mlexport supported`, README)."""
-
-    library: Library
-    name: str
-    notes: str
-
-
-SUPPORTED: tuple[SupportedBoosting, ...] = (
-    SupportedBoosting(
-        "xgboost", "Booster / XGBClassifier / XGBRegressor (.json, .ubj)",
-        "gbtree and dart; binary:logistic/logitraw/hinge, multi:softprob/softmax, reg:squarederror/absoluteerror/"
-        "pseudohubererror/quantileerror (one alpha)/squaredlogerror/logistic, count:poisson, reg:gamma, reg:tweedie; "
-        "routing exact for float64 and float32 inputs; float32 margin sums reproduced within (N+1)·2⁻²⁴·S "
-        "(both formats sum in double); categorical splits, gblinear and multi_output_tree refused"),
-    SupportedBoosting(
-        "lightgbm", "Booster / LGBMClassifier / LGBMRegressor (text model)",
-        "gbdt, dart, goss; binary (any sigmoid), multiclass, regression/l1/huber/fair/quantile/mape, poisson/gamma/"
-        "tweedie, cross_entropy; double comparisons with the |x| ≤ 1e-35 zero band and missing types None/NaN; "
-        "categorical splits, linear_tree, rf, multiclassova, reg_sqrt and zero_as_missing against the threshold "
-        "refused"),
-    SupportedBoosting(
-        "catboost", "CatBoost / CatBoostClassifier / CatBoostRegressor (.cbm)",
-        "symmetric (oblivious) trees on numerical features, nan_mode Min/Max/Forbidden; Logloss, CrossEntropy, "
-        "MultiClass, RMSE, MAE, Quantile, MAPE, Huber, Lq, Expectile, LogCosh, Poisson, Tweedie; one-hot and CTR "
-        "categorical features, text/embedding features and non-symmetric trees refused"),
-)
 
 
 def require_library(library: Library) -> Any:
@@ -105,15 +75,15 @@ class BoostedModel:
     def description(self) -> str:
         return f"{self.library} {self.forest.objective} ({self.forest.n_trees} trees)"
 
-    def to_ir(self) -> ir.TreeEnsemble:
-        return to_tree_ensemble(self.forest)
+    def to_ir(self, feature_names: tuple[str, ...] | None = None) -> ir.Model:
+        return to_ir(self.forest, feature_names)
 
     def reference(self) -> Any:
         """The parity reference adapter: the library predicting on its own model object."""
         if self._reference is None:
             from parity.references import reference_for
 
-            labels = self.forest.task.labels if isinstance(self.forest.task, ir.Classification) else None
+            labels = self.forest.head.labels if isinstance(self.forest.head, ir.Classification) else None
             self._reference = reference_for(self.native, feature_names=self.forest.feature_names, labels=labels)
         return self._reference
 
@@ -277,5 +247,5 @@ def dtype_reason(model: BoostedModel) -> str:
 
 
 def labels_of(model: BoostedModel) -> np.ndarray | None:
-    task = model.forest.task
-    return task.labels if isinstance(task, ir.Classification) else None
+    head = model.forest.head
+    return head.labels if isinstance(head, ir.Classification) else None

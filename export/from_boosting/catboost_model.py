@@ -19,7 +19,7 @@ import numpy as np
 
 from export import ir
 from export.errors import InputFileError, UnsupportedEstimatorError, describe_exception
-from export.from_boosting.forest import BoostedForest, Op, check_structure, concatenate_trees
+from export.from_boosting.forest import BoostedForest, BoostingHead, Op, check_structure, concatenate_trees
 
 IDENTITY_LOSSES = ("RMSE", "MAE", "Quantile", "MAPE", "Huber", "Lq", "Expectile", "LogCosh")
 EXP_LOSSES = ("Poisson", "Tweedie")
@@ -134,7 +134,7 @@ def parse_catboost(document: dict[str, Any], source: str) -> BoostedForest:
     check_structure(source, columns["tree"], columns["node"], columns["feature"], columns["true_child"],
                     columns["false_child"], n_features)
     class_names = document.get("model_info", {}).get("class_params", {}).get("class_names")
-    task: ir.Task
+    task: BoostingHead
     if loss in CLASSIFICATION_LOSSES:
         labels = np.asarray(class_names if class_names else list(range(max(dims, 2))))
         if labels.dtype.kind == "f" and np.all(labels == np.round(labels)):
@@ -151,4 +151,4 @@ def parse_catboost(document: dict[str, Any], source: str) -> BoostedForest:
         threshold=columns["threshold"], op=np.full(columns["feature"].size, Op.GT, dtype=np.int64),
         true_child=columns["true_child"], false_child=columns["false_child"], missing_true=columns["missing_true"],
         leaf_value=columns["leaf"], leaf_target=np.full(columns["feature"].size, -1, dtype=np.int64), base=bias,
-        task=task, notes=notes)
+        head=task, notes=notes)

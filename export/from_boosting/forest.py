@@ -16,8 +16,11 @@ from typing import Literal
 import numpy as np
 
 from export import ir
-from export.errors import ExportFailedError
+from export.errors import ExportFailedError, UsageError
 from export.from_sklearn.trees import snap_threshold_float32
+
+BoostingHead = ir.Regression | ir.Classification
+"""What a boosted forest's margins mean: the IR v2 head (regression link identity/logistic/exp, or class labels)."""
 
 Precision = Literal["float32", "float64"]
 
@@ -52,7 +55,7 @@ class BoostedForest:
     leaf_value: ir.FloatArray  # (n_nodes, n_outputs), zero rows at branches
     leaf_target: ir.IntArray  # output dimension a leaf adds to; -1 = all dimensions
     base: ir.FloatArray  # (n_outputs,) margin start
-    task: ir.Task
+    head: BoostingHead  # what the summed margins mean (IR v2 head: link and labels)
     notes: tuple[str, ...] = ()
 
     @property
@@ -132,8 +135,26 @@ def _exact_double_comparison(forest: BoostedForest) -> tuple[np.ndarray, np.ndar
     return snapped, snapped_mode, true_child, false_child, missing
 
 
+def forest_inputs(forest: BoostedForest, feature_names: tuple[str, ...] | None = None) -> ir.Schema:
+    """The forest's inputs: one double column per recorded (or given) feature name, else one block of doubles;
+    NaN is a value every library routes (each node's default direction), so it is never refused."""
+    from export.signature import coreml_input_names
+
+    names = feature_names or forest.feature_names
+    if names is None:
+        return ir.Schema.block(forest.n_features, missing="nan")
+    if len(names) != forest.n_features:
+        raise UsageError(f"{len(names)} feature names for a model that takes {forest.n_features} features")
+    return ir.Schema.doubles(tuple(names), coreml_input_names(tuple(names)), missing="nan")
+
+
+def to_ir(forest: BoostedForest, feature_names: tuple[str, ...] | None = None) -> ir.Model:
+    """The IR root: the forest's inputs, one TreeEnsemble step and the forest's head."""
+    return ir.Model.single(to_tree_ensemble(forest), forest.head, forest_inputs(forest, feature_names))
+
+
 def to_tree_ensemble(forest: BoostedForest) -> ir.TreeEnsemble:
-    """The IR TreeEnsemble computing `forest` exactly for every double input (routing), sums in double."""
+    """The IR TreeEnsemble computing `forest`'s margins exactly for every double input (routing), sums in double."""
     branch = forest.feature >= 0
     threshold, mode, true_child, false_child, missing = _exact_double_comparison(forest)
     return ir.TreeEnsemble(
@@ -149,7 +170,6 @@ def to_tree_ensemble(forest: BoostedForest) -> ir.TreeEnsemble:
         leaf_value=np.where(branch[:, None], 0.0, forest.leaf_value),
         leaf_target=forest.leaf_target,
         base=forest.base,
-        task=forest.task,
         compares_float32=forest.precision == "float32",
     )
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from export import ir
 from export.errors import InputFileError, UnsupportedEstimatorError, describe_exception
-from export.from_boosting.forest import BoostedForest, Op, check_structure, concatenate_trees
+from export.from_boosting.forest import BoostedForest, BoostingHead, Op, check_structure, concatenate_trees
 
 K_ZERO = float(np.float32(1e-35))  # kZeroThreshold (include/LightGBM/meta.h), compared as a double
 _MISSING_NONE, _MISSING_ZERO, _MISSING_NAN = 0, 1, 2
@@ -194,7 +194,7 @@ def parse_lightgbm(text: str, source: str, labels: np.ndarray | None = None) -> 
         raise _corrupt(source, f"multiclass with num_class={n_class} but {n_per_iteration} trees per iteration")
     leaf_value = np.zeros((columns["leaf"].size, n_outputs))
     leaf_value[np.arange(columns["leaf"].size), np.minimum(columns["target"], n_outputs - 1)] = columns["leaf"]
-    task: ir.Task
+    task: BoostingHead
     if objective in ("binary", "multiclass"):
         classes = labels if labels is not None else np.arange(max(n_class, 2), dtype=np.int64)
         task = ir.Classification(labels=classes, link="logistic" if objective == "binary" else "softmax",
@@ -213,4 +213,4 @@ def parse_lightgbm(text: str, source: str, labels: np.ndarray | None = None) -> 
         op=columns["op"], true_child=columns["true_child"], false_child=columns["false_child"],
         missing_true=columns["missing_true"], leaf_value=leaf_value,
         leaf_target=columns["target"] if n_outputs > 1 else np.full(columns["leaf"].size, -1, dtype=np.int64),
-        base=np.zeros(n_outputs), task=task, notes=notes)
+        base=np.zeros(n_outputs), head=task, notes=notes)

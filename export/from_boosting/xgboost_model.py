@@ -16,7 +16,7 @@ import numpy as np
 
 from export import ir
 from export.errors import InputFileError, UnsupportedEstimatorError
-from export.from_boosting.forest import BoostedForest, Op, check_structure, concatenate_trees
+from export.from_boosting.forest import BoostedForest, BoostingHead, Op, check_structure, concatenate_trees
 
 # objective -> (task kind, margin start rule). Margin rules follow `ProbToMargin` of each objective class.
 _LOGIT, _LOG, _IDENTITY = "logit", "log", "identity"
@@ -80,7 +80,7 @@ def _margin_start(scores: np.ndarray, rule: str) -> np.ndarray:
     return np.array([np.float32(math.log(float(v))) for v in scores], dtype=np.float32)  # logf(p)
 
 
-def _task(kind: str, n_outputs: int) -> ir.Task:
+def _task(kind: str, n_outputs: int) -> BoostingHead:
     labels = np.arange(max(n_outputs, 2), dtype=np.int64)  # XGBClassifier requires labels 0..K-1 (>= 1.6)
     if kind == "binary-logistic":
         return ir.Classification(labels=labels, link="logistic", has_proba=True)
@@ -221,4 +221,4 @@ def parse_xgboost(document: dict[str, Any], source: str) -> BoostedForest:
         op=np.full(columns["feature"].size, Op.LT, dtype=np.int64), true_child=columns["true_child"],
         false_child=columns["false_child"], missing_true=columns["missing_true"], leaf_value=leaf_value,
         leaf_target=leaf_target if n_outputs > 1 else np.full(leaf_target.size, -1, dtype=np.int64),
-        base=base32.astype(np.float64), task=_task(kind, n_outputs))
+        base=base32.astype(np.float64), head=_task(kind, n_outputs))

@@ -1,0 +1,56 @@
+"""The boosting libraries' rows of the front-end registry (`export.frontends`): XGBoost, LightGBM and CatBoost
+model types keyed by their library-qualified type names, with per-format support as data.
+
+Every row converts the same way: the model is serialised by its own library into its safe model format and read
+by our validating reader (`export.from_boosting.from_object`), then lowered through `forest.to_tree_ensemble` —
+exactly the path a model file takes (`mlexport export model.json` reads a `Booster` from the file's content).
+Rows are registered by name, so the table lists them whether or not the optional library is installed; a missing
+library is a one-line "pip install 'mlexport[…]'" when a model is read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from export.from_boosting.forest import forest_inputs, to_tree_ensemble
+from export.frontends import Converted, register_named
+
+XGBOOST_NOTES = (
+    "gbtree and dart; binary:logistic/logitraw/hinge, multi:softprob/softmax, reg:squarederror/absoluteerror/"
+    "pseudohubererror/quantileerror (one alpha)/squaredlogerror/logistic, count:poisson, reg:gamma, reg:tweedie; "
+    "routing exact for float64 and float32 inputs; float32 margin sums reproduced within (N+1)·2⁻²⁴·S "
+    "(both formats sum in double); categorical splits, gblinear, multi_output_tree and early-stopped wrappers "
+    "refused")
+LIGHTGBM_NOTES = (
+    "gbdt, dart, goss; binary (any sigmoid), multiclass, regression/l1/huber/fair/quantile/mape, poisson/gamma/"
+    "tweedie, cross_entropy; double comparisons with the |x| ≤ 1e-35 zero band and missing types None/NaN; "
+    "categorical splits, linear_tree, rf, multiclassova, reg_sqrt and zero_as_missing against the threshold refused")
+CATBOOST_NOTES = (
+    "symmetric (oblivious) trees on numerical features, nan_mode Min/Max/Forbidden; Logloss, CrossEntropy, "
+    "MultiClass, RMSE, MAE, Quantile, MAPE, Huber, Lq, Expectile, LogCosh, Poisson, Tweedie; one-hot and CTR "
+    "categorical features, text/embedding features and non-symmetric trees refused")
+
+# (qualified type name as `frontends.qualified_name` spells the class, what the row adds to the library's notes)
+ROWS: tuple[tuple[str, str], ...] = (
+    ("xgboost.core.Booster", "also .json/.ubj model files (save_model), detected by content. " + XGBOOST_NOTES),
+    ("xgboost.sklearn.XGBClassifier", XGBOOST_NOTES),
+    ("xgboost.sklearn.XGBRegressor", XGBOOST_NOTES),
+    ("lightgbm.basic.Booster", "also text model files (save_model .txt), detected by content. " + LIGHTGBM_NOTES),
+    ("lightgbm.sklearn.LGBMClassifier", LIGHTGBM_NOTES),
+    ("lightgbm.sklearn.LGBMRegressor", LIGHTGBM_NOTES),
+    ("catboost.core.CatBoost", "also .cbm model files (save_model), detected by content. " + CATBOOST_NOTES),
+    ("catboost.core.CatBoostClassifier", CATBOOST_NOTES),
+    ("catboost.core.CatBoostRegressor", CATBOOST_NOTES),
+)
+
+
+def convert_boosting(model: Any) -> Converted:
+    """The library's own serialisation, read like a model file; the inputs are the ones the file records."""
+    from export.from_boosting import from_object
+
+    forest = from_object(model).forest
+    return Converted(to_tree_ensemble(forest), forest.head, forest_inputs(forest))
+
+
+for _name, _notes in ROWS:
+    register_named(_name, "tree", convert_boosting, _notes)
