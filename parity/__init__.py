@@ -119,8 +119,10 @@ def check(
     import warnings
 
     from parity import diagnose
+    from parity.bounds import artifact_precision
     from parity.errors import ParityInputError
     from parity.probes import build_probes
+    from parity.references import adapter_for
     from parity.report import ParityReport, ProbeSummary
     from parity.runtimes import (
         RuntimeStatus,
@@ -148,8 +150,12 @@ def check(
     opened = [open_artifact(Path(path)) for path in artifacts]
     timings["open artifacts"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    probes = build_probes(estimator, X_user, int(n_features))
+    chain = adapter_for(estimator).chain(estimator)
+    probes = build_probes(estimator, X_user, int(n_features), chain=chain)
     timings["build probes"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    precisions = {str(a.path): artifact_precision(a, contract) for a in opened} if chain is not None else {}
+    timings["artifact precision"] = time.perf_counter() - clock
     classes = estimator_classes(estimator)
     runtimes = [RuntimeStatus(f"scikit-learn {_sklearn_version()}", None, "ran")]
     artifact_results, runs = _plan_runs(opened, classes, runtimes)
@@ -165,6 +171,9 @@ def check(
     if skip_drift:
         report.notes.append("reference drift float64 vs float32 is zero by construction: scikit-learn casts the input "
                             "of this tree model to float32 itself")
+    if chain is None:
+        report.notes.append("no error bound derived for this model's outputs: fixed tolerances apply (reasons in the "
+                            "tolerance column)")
     ran: dict[str, list[Any]] = {}
     tie_tolerances: list[float] = []
     from concurrent.futures import ThreadPoolExecutor
@@ -202,7 +211,7 @@ def check(
             progress_bar.step(f"scikit-learn · {probe.name}")
             for (artifact, _result, runtime_name, _predict), future in started:
                 checks, tie = _evaluate(estimator, artifact, runtime_name, lambda _X, f=future: f.result()[0],
-                                        probe.name, X, reference, classes)
+                                        probe.name, X, reference, classes, chain, precisions.get(str(artifact.path)))
                 key = f"{runtime_name} · {artifact.path.name}"
                 seconds = future.result()[1] if future.exception() is None else 0.0
                 timings[key] = timings.get(key, 0.0) + seconds
@@ -309,11 +318,16 @@ def _evaluate(
     X: np.ndarray,
     reference: dict[str, np.ndarray],
     classes: np.ndarray | None,
+    chain: Any = None,
+    precision: Any = None,
 ) -> tuple[list[Any], float]:
-    """Run one artifact on one probe set and compare every output; returns the checks and the tie tolerance used."""
+    """Run one artifact on one probe set and compare every output; returns the checks and the tie tolerance used.
+    Outputs the model's bound chain produces are checked against per-row error bounds (parity/bounds.py) for the
+    artifact's precision; others against a fixed tolerance (parity/tolerances.py)."""
     import numpy as np
 
-    from parity.compare import OutputComparison, compare_labels, compare_numeric, output_scale
+    from parity.bounds import SAFETY
+    from parity.compare import OutputComparison, compare_bounded, compare_labels, compare_numeric, output_scale
     from parity.report import CheckResult
     from parity.tolerances import choose_tolerance, tie_tolerance
 
@@ -330,11 +344,20 @@ def _evaluate(
             checks.append(CheckResult(path, runtime_name, probe, comparison))
         return checks, 0.0
     probability_tolerance = None
+    probability_ties: np.ndarray | None = None
     checks = []
     for name, role in artifact.roles.items():
         if role == "label":
             continue
         scale = output_scale(reference[role])
+        if chain is not None and precision is not None and chain.role == role:
+            bound = chain.bound(X, reference[role], precision)
+            comparison = compare_bounded(name, role, reference[role], got[role], bound, scale,
+                                         f"{chain.description}: {precision.description}", SAFETY)
+            if role == "probabilities":  # a label may differ where the top two are within their bounds
+                probability_ties = SAFETY * 2.0 * bound.max(axis=1)
+            checks.append(CheckResult(path, runtime_name, probe, comparison, reference[role], got[role]))
+            continue
         if probe == "extremes":  # accumulation error at |x| ~ 1e30 scales with the largest output, not its spread
             finite = np.abs(np.asarray(reference[role], dtype=float))
             finite = finite[np.isfinite(finite)]
@@ -347,12 +370,14 @@ def _evaluate(
         checks.append(CheckResult(path, runtime_name, probe, comparison, reference[role], got[role]))
     _excuse_neighbour_ties(estimator, X, checks)
     tie = tie_tolerance(probability_tolerance)
+    if probability_ties is not None:
+        tie = max(tie, float(probability_ties.max()) if probability_ties.size else 0.0)
     for name, role in artifact.roles.items():
         if role != "label":
             continue
         labels = artifact.class_labels if artifact.class_labels is not None else classes
-        comparison = compare_labels(name, reference["label"], got["label"], labels,
-                                    reference.get("probabilities"), tie)
+        comparison = compare_labels(name, reference["label"], got["label"], labels, reference.get("probabilities"),
+                                    probability_ties if probability_ties is not None else tie)
         checks.insert(0, CheckResult(path, runtime_name, probe, comparison, reference["label"], got["label"]))
         _excuse_neighbour_ties(estimator, X, checks[:1])
     return checks, tie
