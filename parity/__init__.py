@@ -118,20 +118,10 @@ def check(
     """Compare every artifact with scikit-learn on user rows and model-derived probes; see parity/report.py."""
     import warnings
 
-    from parity import diagnose
-    from parity.bounds import artifact_precision
     from parity.errors import ParityInputError
     from parity.probes import build_probes
     from parity.references import adapter_for
-    from parity.report import ParityReport, ProbeSummary
-    from parity.runtimes import (
-        RuntimeStatus,
-        contract_inputs,
-        estimator_classes,
-        input_cast_to_float32,
-        open_artifact,
-        reference_outputs,
-    )
+    from parity.runtimes import open_artifact
 
     if contract not in ("float32", "float64"):
         raise ParityInputError(f"contract {contract!r} is not supported; supported: 'float32', 'float64'")
@@ -145,14 +135,49 @@ def check(
         names = [str(n) for n in estimator.feature_names_in_]
     X_user = _user_rows(inputs, int(n_features), names)
 
+    from concurrent.futures import ThreadPoolExecutor
+
+    from parity.coreml_reference.tree_ensemble import single_threaded
+
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
-    opened = [open_artifact(Path(path)) for path in artifacts]
-    timings["open artifacts"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    chain = adapter_for(estimator).chain(estimator)
-    probes = build_probes(estimator, X_user, int(n_features), chain=chain)
-    timings["build probes"] = time.perf_counter() - clock
+    # One pool of one worker per core runs everything heavy: opening the artifacts (beside the probe building
+    # here), then scikit-learn and every artifact in row chunks (see the probe loop below).
+    pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1))
+    try:
+        clock = time.perf_counter()
+        opening = [pool.submit(_timed, open_artifact, Path(path)) for path in artifacts]
+        chain = adapter_for(estimator).chain(estimator)
+        probes = build_probes(estimator, X_user, int(n_features), chain=chain)
+        timings["build probes"] = time.perf_counter() - clock
+        opened = [future.result()[0] for future in opening]
+        timings["open artifacts"] = sum(future.result()[1] for future in opening)
+        # scikit-learn's warnings on probe rows (extremes, NaN) are expected; filters are process-wide, so they are set
+        # once here, not per worker thread (catch_warnings is not thread-safe). OpenMP/BLAS pools (HGB, dense
+        # products) are held to one thread: the pool already has one worker per core.
+        from threadpoolctl import threadpool_limits
+
+        with single_threaded(), warnings.catch_warnings(), threadpool_limits(limits=1):
+            warnings.simplefilter("ignore")
+            return _run(estimator, opened, probes, chain, contract, int(n_features), names, progress, timings, pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: str, n_features: int,
+         names: list[str] | None, progress: bool | str, timings: dict[str, float], pool: Any) -> ParityReport:
+    """The probe loop of `check`: every probe set through scikit-learn and every artifact, compared and diagnosed."""
+    from parity import diagnose
+    from parity.bounds import artifact_precision
+    from parity.references import family
+    from parity.report import ParityReport, ProbeSummary
+    from parity.runtimes import (
+        RuntimeStatus,
+        contract_inputs,
+        estimator_classes,
+        input_cast_to_float32,
+        reference_outputs,
+    )
+
     clock = time.perf_counter()
     precisions = {str(a.path): artifact_precision(a, contract) for a in opened} if chain is not None else {}
     timings["artifact precision"] = time.perf_counter() - clock
@@ -163,7 +188,7 @@ def check(
     drift_roles = roles_needed - {"label"} if roles_needed - {"label"} else roles_needed
     progress_bar = _Progress(len(probes.sets) * (1 + len(runs)), progress)
     report = ParityReport(verdict="passed", estimator=_describe(estimator), contract=contract,
-                          n_features=int(n_features), feature_names=names, tie_tolerance=0.0,
+                          n_features=n_features, feature_names=names, tie_tolerance=0.0,
                           artifacts=artifact_results, checks=[], runtimes=runtimes, drift=[], probes=[],
                           notes=list(probes.notes),
                           classes=None if classes is None else [_plain(c) for c in classes])
@@ -176,49 +201,45 @@ def check(
                             "tolerance column)")
     ran: dict[str, list[Any]] = {}
     tie_tolerances: list[float] = []
-    from concurrent.futures import ThreadPoolExecutor
-
-    from parity.coreml_reference.tree_ensemble import single_threaded
-
-    # scikit-learn, onnxruntime and the Core ML evaluator run concurrently on each probe set: all three spend their
-    # time in native code that releases the GIL (Cython tree walks, ORT kernels, numpy), so threads overlap them;
-    # each runtime then uses one thread of its own (onnxruntime sessions are opened that way, see runtimes.py).
-    # Artifacts run in row chunks, submitted round-robin, so the cores stay evenly busy to the end of each probe set
-    # (every runtime's outputs are row-independent; scikit-learn, the reference, always sees the whole set).
-    workers = max(1, min(len(runs), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool, single_threaded():
-        for probe in probes.sets:
-            X = contract_inputs(probe.X, contract)
-            started = _submit_round_robin(pool, runs, X)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    clock = time.perf_counter()
-                    reference = reference_outputs(estimator, X, roles_needed)
-                    timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + time.perf_counter() - clock
-                    if not skip_drift:
-                        other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
-                        report.drift += diagnose.reference_drift(reference_outputs(estimator, other, drift_roles),
-                                                                 {r: reference[r] for r in drift_roles}, probe.name)
-            except (ValueError, FloatingPointError, OverflowError) as exc:
-                report.notes.append(f"probe set {probe.name} skipped: scikit-learn refuses it ({_first_line(exc)})")
-                for _, future in started:
-                    future.exception()  # wait: never leave a runtime busy with a set we drop
-                progress_bar.step(probe.name)
-                continue
-            report.probes.append(ProbeSummary(probe.name, len(X), probe.description))
-            report.probe_data[probe.name] = (probe.X, X, reference)
-            progress_bar.step(f"scikit-learn · {probe.name}")
-            for (artifact, _result, runtime_name, _predict), future in started:
-                checks, tie = _evaluate(estimator, artifact, runtime_name, lambda _X, f=future: f.result()[0],
-                                        probe.name, X, reference, classes, chain, precisions.get(str(artifact.path)))
-                key = f"{runtime_name} · {artifact.path.name}"
-                seconds = future.result()[1] if future.exception() is None else 0.0
-                timings[key] = timings.get(key, 0.0) + seconds
-                tie_tolerances.append(tie)
-                report.checks += checks
-                _record_outcome(ran, f"{runtime_name}|{artifact.path}", runtime_name, checks)
-                progress_bar.step(f"{artifact.path.name} · {probe.name}")
+    # Every probe set's work is queued at once — scikit-learn and each artifact in row chunks, round-robin — so both
+    # cores stay busy to the last chunk, across probe sets, while this thread compares finished sets. All of it is
+    # native code that releases the GIL (Cython tree walks, ORT kernels, numpy); each runtime uses one thread of its
+    # own (onnxruntime sessions are opened that way, the evaluator is single_threaded). Every runtime's outputs are
+    # row-independent; the scikit-learn reference is chunked only for tree models (one walk per row: provably the
+    # same bits), other families see each whole set (a BLAS product's blocking may depend on the batch).
+    chunk_reference = family(estimator) == "tree"
+    queued = []
+    for probe in probes.sets:
+        X = contract_inputs(probe.X, contract)
+        reference_chunks = _submit_reference(pool, estimator, X, roles_needed, chunk_reference)
+        queued.append((probe, X, reference_chunks, _submit_round_robin(pool, runs, X)))
+    for probe, X, reference_chunks, started in queued:
+        try:
+            reference, seconds = reference_chunks.result()
+            timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + seconds
+            if not skip_drift:
+                other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
+                report.drift += diagnose.reference_drift(reference_outputs(estimator, other, drift_roles),
+                                                         {r: reference[r] for r in drift_roles}, probe.name)
+        except (ValueError, FloatingPointError, OverflowError) as exc:
+            report.notes.append(f"probe set {probe.name} skipped: scikit-learn refuses it ({_first_line(exc)})")
+            for _, future in started:
+                future.exception()  # wait: never leave a runtime busy with a set we drop
+            progress_bar.step(probe.name)
+            continue
+        report.probes.append(ProbeSummary(probe.name, len(X), probe.description))
+        report.probe_data[probe.name] = (probe.X, X, reference)
+        progress_bar.step(f"scikit-learn · {probe.name}")
+        for (artifact, _result, runtime_name, _predict), future in started:
+            checks, tie = _evaluate(estimator, artifact, runtime_name, lambda _X, f=future: f.result()[0],
+                                    probe.name, X, reference, classes, chain, precisions.get(str(artifact.path)))
+            key = f"{runtime_name} · {artifact.path.name}"
+            seconds = future.result()[1] if future.exception() is None else 0.0
+            timings[key] = timings.get(key, 0.0) + seconds
+            tie_tolerances.append(tie)
+            report.checks += checks
+            _record_outcome(ran, f"{runtime_name}|{artifact.path}", runtime_name, checks)
+            progress_bar.step(f"{artifact.path.name} · {probe.name}")
     for key, (succeeded, raised, first_error) in ran.items():
         runtime_name, path = key.split("|", 1)
         status = "ran" if not raised else (f"failed to run: {first_error}" if not succeeded else
@@ -234,9 +255,9 @@ def check(
     return report
 
 
-def _timed(predict: Any, X: Any) -> tuple[Any, float]:
+def _timed(work: Any, *args: Any) -> tuple[Any, float]:
     clock = time.perf_counter()
-    outputs = predict(X)
+    outputs = work(*args)
     return outputs, time.perf_counter() - clock
 
 
@@ -260,6 +281,15 @@ class _ChunkedRun:
             return parts[0]
         outputs = {name: np.concatenate([np.asarray(p[0][name]) for p in parts]) for name in parts[0][0]}
         return outputs, sum(p[1] for p in parts)
+
+
+def _submit_reference(pool: Any, estimator: Any, X: Any, roles: set[str], chunked: bool) -> _ChunkedRun:
+    """scikit-learn's outputs on X: in row chunks when `chunked`, else one call on the whole set."""
+    from parity.runtimes import reference_outputs
+
+    step = _CHUNK_ROWS if chunked else max(len(X), 1)
+    return _ChunkedRun([pool.submit(_timed, reference_outputs, estimator, X[start : start + step], roles)
+                        for start in range(0, max(len(X), 1), step)])
 
 
 def _submit_round_robin(pool: Any, runs: list[Any], X: Any) -> list[tuple[Any, _ChunkedRun]]:

@@ -441,8 +441,9 @@ def test_battery_fault_is_caught_with_and_without_user_data(case: str, fault: st
     if fault == "NaN routing flipped" and refusal_reason(estimator, np.full((1, features.shape[1]), np.nan)):
         pytest.skip("the model refuses NaN: its NaN routing is outside what it predicts on")
     node = to_ir(estimator)
-    (tmp_path / "faithful").mkdir()
-    faithful = _write_battery(estimator, node, tmp_path / "faithful", kind)
+    faithful = tmp_path / "faithful"
+    faithful.mkdir()
+    faithful = _write_battery(estimator, node, faithful, kind)
     if fault == "float32 cast" and kind == "coreml" and parity.runtimes.open_artifact(faithful).float32_weights:
         pytest.skip("the Core ML NeuralNetwork already stores float32 weights: there is no double artifact to cast")
     faulty = _write_battery(estimator, faults[fault](node), tmp_path, kind)
