@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
     from parity.report import ParityReport
 
-__all__ = ["check", "to_html", "to_json", "to_junit", "to_markdown", "write_golden"]
+__all__ = ["check", "package_versions", "sha256_file", "sha256_rows", "to_html", "to_json", "to_junit", "to_markdown",
+           "write_golden"]
 
 
 def to_json(report: ParityReport) -> dict[str, Any]:
@@ -76,35 +77,86 @@ class _Progress:
         sys.stderr.flush()
 
 
-def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None) -> np.ndarray | None:
+def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None,
+               kinds: dict[str, str], categories: dict[str, list[str]]) -> tuple[np.ndarray | None, Any]:
+    """(X, InputSchema or None) of the user's rows. Numbers only: X as float64 from `parity.data.user_rows` (the one
+    reader `export_model` and the CLI share, so all accept and refuse the same data) and no schema. String columns
+    (in the data, or inputs the artifacts declare as strings): X encodes them through the schema
+    (parity/columns.py)."""
+    import numpy as np
+
+    from parity.columns import schema_from_frame, schema_from_kinds
+    from parity.data import match_columns, read_frame, user_rows
+    from parity.errors import DataFileError, ParityInputError
+
+    names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(n_features)]
+    strings = "string" in kinds.values()
+    if inputs is None:
+        return None, (schema_from_kinds(names, kinds) if strings else None)  # type: ignore[arg-type]
+    origin = "inputs"
+    if isinstance(inputs, str | os.PathLike):
+        if not strings:
+            return user_rows(inputs, n_features, feature_names), None
+        if Path(inputs).suffix.lower() == ".npy":
+            raise ParityInputError(f"{inputs}: a .npy array holds numbers only, but the model has string "
+                                   f"inputs; give a .csv or .parquet with named columns")
+        inputs, origin = read_frame(inputs, n_features, feature_names, kinds, categories), str(inputs)
+    is_frame = hasattr(inputs, "columns") and hasattr(inputs, "iloc")
+    if not is_frame or (not strings and all(_is_numeric(inputs[c]) for c in inputs.columns)):
+        try:
+            return user_rows(inputs, n_features, feature_names), None
+        except DataFileError as exc:
+            raise ParityInputError(str(exc)) from None  # an argument of check(), not a file
+    columns = [str(c) for c in inputs.columns]
+    if feature_names is not None and columns != list(feature_names):
+        try:
+            order = match_columns(columns, list(feature_names))
+        except DataFileError as exc:
+            raise ParityInputError(f"{origin}: {exc}") from None
+        inputs = inputs.iloc[:, order]
+    frame = inputs.set_axis(names, axis=1) if feature_names is None and len(columns) == n_features else inputs
+    if frame.shape[1] != n_features:
+        raise ParityInputError(f"{origin}: expected {n_features} columns, got {frame.shape[1]}")
+    if len(frame) == 0:
+        raise ParityInputError(f"{origin}: data has no rows")
+    schema = schema_from_frame(frame, names, kinds, origin)  # type: ignore[arg-type]
+    X = schema.encode_frame(frame, origin)
+    _refuse_infinity(origin, X, schema.numeric_indices(), names)
+    return (X, schema) if schema.has_strings else (np.asarray(X, dtype=np.float64), None)
+
+
+def _is_numeric(series: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
+
+
+def _refuse_infinity(origin: str, X: np.ndarray, numeric: Any, names: list[str]) -> None:
     import numpy as np
 
     from parity.errors import ParityInputError
 
-    if inputs is None:
-        return None
-    if isinstance(inputs, str | os.PathLike):
-        from parity.data import load_table
+    infinite = np.isinf(X[:, numeric])
+    if infinite.any():
+        row, k = (int(i) for i in np.argwhere(infinite)[0])
+        raise ParityInputError(f"{origin}: column {names[int(numeric[k])]!r} row {row} is infinite; only finite "
+                               f"values and NaN (missing) are allowed")
 
-        X, _ = load_table(inputs, n_features, feature_names)
-        return X
-    if hasattr(inputs, "columns") and hasattr(inputs, "to_numpy"):  # pandas DataFrame: columns by name when known
-        columns = [str(c) for c in inputs.columns]
-        if feature_names is not None and columns != list(feature_names):
-            missing = [n for n in feature_names if n not in columns]
-            if missing:
-                raise ParityInputError(f"inputs: DataFrame lacks feature columns {missing}; "
-                                       f"expected {list(feature_names)}")
-            inputs = inputs[list(feature_names)]
-        inputs = inputs.to_numpy(dtype=np.float64)
-    X = np.asarray(inputs, dtype=np.float64)
-    if X.ndim == 1:
-        X = X.reshape(1, -1)
-    if X.ndim != 2 or X.shape[1] != n_features:
-        raise ParityInputError(f"inputs: expected shape (n, {n_features}), got {X.shape}")
-    if np.isinf(X).any():
-        raise ParityInputError("inputs: contain ±inf; only finite values and NaN (missing) are allowed")
-    return X
+
+def _artifact_kinds(opened: list[Any], names: list[str] | None, n_features: int) -> dict[str, str]:
+    """{column: 'string' | 'int64' | 'double'} as the artifacts declare their inputs (string wins)."""
+    from parity.runtimes import bind_inputs
+
+    labels = names if names is not None else [f"x{j}" for j in range(n_features)]
+    kinds: dict[str, str] = {}
+    for artifact in opened:
+        for feature, columns in zip(artifact.inputs, bind_inputs(artifact.path, artifact.inputs, names, n_features),
+                                    strict=True):
+            kind = "string" if feature.kind == "string" else "int64" if feature.kind == "int64" else "double"
+            for j in columns:
+                if kinds.get(labels[int(j)]) != "string":
+                    kinds[labels[int(j)]] = kind
+    return kinds
 
 
 def check(
@@ -117,7 +169,9 @@ def check(
 ) -> ParityReport:
     """Compare every artifact with scikit-learn on user rows and model-derived probes; see parity/report.py."""
     import warnings
+    from concurrent.futures import ThreadPoolExecutor
 
+    from parity.coreml_reference.tree_ensemble import single_threaded
     from parity.errors import ParityInputError
     from parity.probes import build_probes
     from parity.references import adapter_for
@@ -133,24 +187,19 @@ def check(
     names = list(feature_names) if feature_names is not None else None
     if names is None and hasattr(estimator, "feature_names_in_"):
         names = [str(n) for n in estimator.feature_names_in_]
-    X_user = _user_rows(inputs, int(n_features), names)
-
-    from concurrent.futures import ThreadPoolExecutor
-
-    from parity.coreml_reference.tree_ensemble import single_threaded
-
     timings: dict[str, float] = {}
-    # One pool of one worker per core runs everything heavy: opening the artifacts (beside the probe building
-    # here), then scikit-learn and every artifact in row chunks (see the probe loop below).
+    # One pool of one worker per core runs everything heavy: opening the artifacts (side by side), then
+    # scikit-learn and every artifact in row chunks (see the probe loop in _run).
     pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1))
     try:
-        clock = time.perf_counter()
         opening = [pool.submit(_timed, open_artifact, Path(path)) for path in artifacts]
-        chain = adapter_for(estimator).chain(estimator)
-        probes = build_probes(estimator, X_user, int(n_features), chain=chain)
-        timings["build probes"] = time.perf_counter() - clock
         opened = [future.result()[0] for future in opening]
         timings["open artifacts"] = sum(future.result()[1] for future in opening)
+        X_user, schema, names = _bound_inputs(opened, inputs, int(n_features), names)
+        clock = time.perf_counter()
+        chain = adapter_for(estimator).chain(estimator) if schema is None else None
+        probes = build_probes(estimator, X_user, int(n_features), schema=schema, chain=chain)
+        timings["build probes"] = time.perf_counter() - clock
         # scikit-learn's warnings on probe rows (extremes, NaN) are expected; filters are process-wide, so they are set
         # once here, not per worker thread (catch_warnings is not thread-safe). OpenMP/BLAS pools (HGB, dense
         # products) are held to one thread: the pool already has one worker per core.
@@ -158,13 +207,15 @@ def check(
 
         with single_threaded(), warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
-            return _run(estimator, opened, probes, chain, contract, int(n_features), names, progress, timings, pool)
+            return _run(estimator, opened, probes, chain, contract, int(n_features), names, schema, inputs, X_user,
+                        progress, timings, pool)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: str, n_features: int,
-         names: list[str] | None, progress: bool | str, timings: dict[str, float], pool: Any) -> ParityReport:
+         names: list[str] | None, schema: Any, inputs: Any, X_user: Any, progress: bool | str,
+         timings: dict[str, float], pool: Any) -> ParityReport:
     """The probe loop of `check`: every probe set through scikit-learn and every artifact, compared and diagnosed."""
     from parity import diagnose
     from parity.bounds import artifact_precision
@@ -191,7 +242,9 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
                           n_features=n_features, feature_names=names, tie_tolerance=0.0,
                           artifacts=artifact_results, checks=[], runtimes=runtimes, drift=[], probes=[],
                           notes=list(probes.notes),
-                          classes=None if classes is None else [_plain(c) for c in classes])
+                          classes=None if classes is None else [_plain(c) for c in classes], schema=schema)
+    report.versions = package_versions()
+    report.user_data = _describe_user_data(inputs, X_user)
     skip_drift = input_cast_to_float32(estimator)
     if skip_drift:
         report.notes.append("reference drift float64 vs float32 is zero by construction: scikit-learn casts the input "
@@ -207,11 +260,11 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
     # own (onnxruntime sessions are opened that way, the evaluator is single_threaded). Every runtime's outputs are
     # row-independent; the scikit-learn reference is chunked only for tree models (one walk per row: provably the
     # same bits), other families see each whole set (a BLAS product's blocking may depend on the batch).
-    chunk_reference = family(estimator) == "tree"
+    chunk_reference = family(estimator) == "tree" and schema is None
     queued = []
     for probe in probes.sets:
         X = contract_inputs(probe.X, contract)
-        reference_chunks = _submit_reference(pool, estimator, X, roles_needed, chunk_reference)
+        reference_chunks = _submit_reference(pool, estimator, X, roles_needed, schema, chunk_reference)
         queued.append((probe, X, reference_chunks, _submit_round_robin(pool, runs, X)))
     for probe, X, reference_chunks, started in queued:
         try:
@@ -219,9 +272,9 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
             timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + seconds
             if not skip_drift:
                 other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
-                report.drift += diagnose.reference_drift(reference_outputs(estimator, other, drift_roles),
+                report.drift += diagnose.reference_drift(reference_outputs(estimator, other, drift_roles, schema),
                                                          {r: reference[r] for r in drift_roles}, probe.name)
-        except (ValueError, FloatingPointError, OverflowError) as exc:
+        except (ValueError, TypeError, FloatingPointError, OverflowError) as exc:
             report.notes.append(f"probe set {probe.name} skipped: scikit-learn refuses it ({_first_line(exc)})")
             for _, future in started:
                 future.exception()  # wait: never leave a runtime busy with a set we drop
@@ -232,7 +285,8 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
         progress_bar.step(f"scikit-learn · {probe.name}")
         for (artifact, _result, runtime_name, _predict), future in started:
             checks, tie = _evaluate(estimator, artifact, runtime_name, lambda _X, f=future: f.result()[0],
-                                    probe.name, X, reference, classes, chain, precisions.get(str(artifact.path)))
+                                    probe.name, X, reference, classes, schema is not None, chain,
+                                    precisions.get(str(artifact.path)))
             key = f"{runtime_name} · {artifact.path.name}"
             seconds = future.result()[1] if future.exception() is None else 0.0
             timings[key] = timings.get(key, 0.0) + seconds
@@ -246,13 +300,44 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
                                            f"ran, but raised on {raised} probe sets: {first_error}")
         report.runtimes.append(RuntimeStatus(runtime_name, path, status))
     clock = time.perf_counter()
-    diagnose.explain(report, estimator, opened, probes)
+    _diagnose(report, estimator, opened, probes)
     timings["diagnosis"] = time.perf_counter() - clock
     report.timings = timings
     report.tie_tolerance = max(tie_tolerances) if tie_tolerances else 1e-12
     failed = any(not c.passed for c in report.checks) or any(a.problems for a in report.artifacts)
     report.verdict = "failed" if failed else "passed"
     return report
+
+
+def _bound_inputs(opened: list[Any], inputs: Any, n_features: int,
+                  names: list[str] | None) -> tuple[Any, Any, list[str] | None]:
+    """(user rows X, InputSchema or None, column names) with every artifact's inputs bound to the columns."""
+    from parity.columns import add_categories
+    from parity.runtimes import artifact_categories
+
+    kinds = _artifact_kinds(opened, names, n_features)
+    categories = artifact_categories(opened, names, n_features) if "string" in kinds.values() else {}
+    X_user, schema = _user_rows(inputs, n_features, names, kinds, categories)
+    if schema is not None:
+        add_categories(schema, categories)
+        names = schema.names
+    for artifact in opened:
+        artifact.bind(names, n_features, schema)
+    return X_user, schema, names
+
+
+def _diagnose(report: ParityReport, estimator: Any, opened: list[Any], probes: Any) -> None:
+    from parity import diagnose
+
+    try:
+        diagnose.explain(report, estimator, opened, probes)
+    except (ValueError, TypeError) as exc:
+        if report.schema is None:
+            raise
+        # The diagnosis replays numeric rows through the model's steps; string columns (codes in X) cannot be.
+        report.notes.append(f"diagnosis incomplete: it replays numeric rows only ({_first_line(exc)})")
+        for check in report.failures():
+            check.comparison.cause = check.comparison.cause or "unexplained (string inputs: no diagnosis replay)"
 
 
 def _timed(work: Any, *args: Any) -> tuple[Any, float]:
@@ -283,12 +368,13 @@ class _ChunkedRun:
         return outputs, sum(p[1] for p in parts)
 
 
-def _submit_reference(pool: Any, estimator: Any, X: Any, roles: set[str], chunked: bool) -> _ChunkedRun:
+def _submit_reference(pool: Any, estimator: Any, X: Any, roles: set[str], schema: Any,
+                      chunked: bool) -> _ChunkedRun:
     """scikit-learn's outputs on X: in row chunks when `chunked`, else one call on the whole set."""
     from parity.runtimes import reference_outputs
 
     step = _CHUNK_ROWS if chunked else max(len(X), 1)
-    return _ChunkedRun([pool.submit(_timed, reference_outputs, estimator, X[start : start + step], roles)
+    return _ChunkedRun([pool.submit(_timed, reference_outputs, estimator, X[start : start + step], roles, schema)
                         for start in range(0, max(len(X), 1), step)])
 
 
@@ -324,7 +410,7 @@ def _plan_runs(opened: list[Any], classes: Any, runtimes: list[Any]) -> tuple[li
     for artifact in opened:
         labels = None if artifact.class_labels is None else [_plain(v) for v in artifact.class_labels]
         result = ArtifactResult(str(artifact.path), artifact.kind, artifact.runtime, artifact.dtype,
-                                dict(artifact.roles), labels)
+                                dict(artifact.roles), labels, sha256=sha256_file(Path(artifact.path)))
         results.append(result)
         runs.append((artifact, result, artifact.runtime, artifact.predict))
         if artifact.kind == "coreml":
@@ -348,6 +434,7 @@ def _evaluate(
     X: np.ndarray,
     reference: dict[str, np.ndarray],
     classes: np.ndarray | None,
+    typed_rows: bool = False,
     chain: Any = None,
     precision: Any = None,
 ) -> tuple[list[Any], float]:
@@ -398,7 +485,8 @@ def _evaluate(
             probability_tolerance = tolerance
         comparison = compare_numeric(name, role, reference[role], got[role], tolerance, scale)
         checks.append(CheckResult(path, runtime_name, probe, comparison, reference[role], got[role]))
-    _excuse_neighbour_ties(estimator, X, checks)
+    if not typed_rows:  # the k-NN tie replay feeds X to the model's steps: numeric rows only
+        _excuse_neighbour_ties(estimator, X, checks)
     tie = tie_tolerance(probability_tolerance)
     if probability_ties is not None:
         tie = max(tie, float(probability_ties.max()) if probability_ties.size else 0.0)
@@ -409,7 +497,8 @@ def _evaluate(
         comparison = compare_labels(name, reference["label"], got["label"], labels, reference.get("probabilities"),
                                     probability_ties if probability_ties is not None else tie)
         checks.insert(0, CheckResult(path, runtime_name, probe, comparison, reference["label"], got["label"]))
-        _excuse_neighbour_ties(estimator, X, checks[:1])
+        if not typed_rows:
+            _excuse_neighbour_ties(estimator, X, checks[:1])
     return checks, tie
 
 
@@ -437,6 +526,54 @@ def _excuse_neighbour_ties(estimator: Any, X: np.ndarray, checks: list[Any]) -> 
         else:
             c.violations -= int(ties.sum())
         c.failing_rows = np.flatnonzero(c.failing_mask)[:MAX_FAILING_ROWS_LISTED].tolist()
+
+
+_VERSIONED = ("scikit-learn", "numpy", "onnxruntime", "coremltools", "onnx", "mlexport")
+
+
+def package_versions(names: Sequence[str] = _VERSIONED) -> dict[str, str]:
+    """Installed versions of `names` (`not installed` where absent): recorded in reports and manifests."""
+    from importlib import metadata
+
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file, streamed (manifests, reports and data records all use this one)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_rows(X: np.ndarray) -> str:
+    """SHA-256 of rows handed over as an array: of their float64 C-order bytes (the values parity checks)."""
+    import hashlib
+
+    import numpy as np
+
+    return hashlib.sha256(np.ascontiguousarray(X, dtype=np.float64).tobytes()).hexdigest()
+
+
+def _describe_user_data(inputs: Any, X_user: np.ndarray | None) -> Any:
+    from parity.report import UserData
+
+    if X_user is None:
+        return None
+    if isinstance(inputs, str | os.PathLike):
+        return UserData(True, file=str(inputs), sha256=sha256_file(Path(inputs)), rows=len(X_user),
+                        rows_checked=len(X_user))
+    return UserData(True, sha256=sha256_rows(X_user), sha256_of="float64 rows", rows=len(X_user),
+                    rows_checked=len(X_user))
 
 
 def _first_line(exc: BaseException) -> str:

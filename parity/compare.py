@@ -74,6 +74,7 @@ class OutputComparison:
     bound_ratio: float | None = None
     bound_max: float | None = None
     bound_reason: str | None = None
+    bound: np.ndarray | None = None  # the per-element bound itself (for the report's plots; not serialised)
 
     @property
     def passed(self) -> bool:
@@ -141,6 +142,7 @@ def compare_bounded(output: str, role: str, expected: np.ndarray, got: np.ndarra
     result.bound_ratio = float(ratio.max()) if ratio.size else 0.0
     finite_bound = bound[np.isfinite(bound)]
     result.bound_max = float(finite_bound.max()) if finite_bound.size else 0.0
+    result.bound = bound
     result.violations = int(failing.sum())
     result.jumps = int(jump_rows(expected, got, scale).sum())
     result.failing_mask = failing

@@ -17,6 +17,7 @@ import numpy as np
 from parity.compare import as_2d
 from parity.references import WalkTree, adapter_for, final_model
 from parity.report import CheckResult, DriftResult, ParityReport
+from parity.sub_estimators import final_step
 
 MAX_ROWS_WALKED = 20
 THRESHOLD_PROBES = ("thresholds", "float32-neighbours", "rounding-boundaries")
@@ -36,6 +37,8 @@ def class_label_problem(
     theirs = [str(v) for v in np.asarray(classes).tolist()]
     if mine == theirs:
         return None
+    if np.asarray(classes).dtype.kind == "b" and mine == [str(int(v)) for v in np.asarray(classes).tolist()]:
+        return None  # boolean classes_ exported as Int64 labels 0 = False, 1 = True (numpy's bool -> int cast)
     if sorted(mine) == sorted(theirs):
         return f"class-label order swapped: artifact lists {mine}, scikit-learn classes_ is {theirs}"
     return f"class labels differ: artifact has {mine}, scikit-learn classes_ is {theirs}"
@@ -387,7 +390,7 @@ def output_cause(check: CheckResult, n_trees: int | None) -> str | None:
 def neighbour_tie_rows(estimator: Any, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """For k-NN models: which of `rows` have the k-th and (k+1)-th nearest training points equally far (a reference
     tie: scikit-learn's pick among equidistant neighbours is arbitrary). All False for other models."""
-    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    model = final_step(estimator)
     ties = np.zeros(len(rows), dtype=bool)
     if not hasattr(model, "kneighbors") or not len(rows) or int(model.n_neighbors) + 1 > model.n_samples_fit_:
         return ties
@@ -399,7 +402,7 @@ def neighbour_tie_rows(estimator: Any, X: np.ndarray, rows: np.ndarray) -> np.nd
 
 def neighbour_tie_cause(estimator: Any, X: np.ndarray, failing: np.ndarray) -> str | None:
     """k-NN: the k-th and (k+1)-th nearest training points are equally far, so the neighbour set is ambiguous."""
-    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    model = final_step(estimator)
     if not hasattr(model, "kneighbors") or not failing.any():
         return None
     rows = X[np.flatnonzero(failing)[:MAX_ROWS_WALKED]]

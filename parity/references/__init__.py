@@ -21,6 +21,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from parity.bounds import Chain
+from parity.sub_estimators import final_step as final_model  # the one walker decides what "the final model" is
 
 # Families, as in the supported table: they decide which probes and which diagnosis apply.
 Family = Literal["tree", "linear", "kernel", "network", "neighbours", "naive_bayes", "transform", "other"]
@@ -115,13 +116,6 @@ class ReferenceAdapter(Protocol):
 
     def chain(self, estimator: Any) -> Chain | None:
         """The estimator's arithmetic as bound steps (parity.bounds), or None where no bound can be derived."""
-
-
-def final_model(estimator: Any) -> Any:
-    """The model producing the outputs: the last step of a (nested) Pipeline."""
-    while hasattr(estimator, "steps"):
-        estimator = estimator.steps[-1][1]
-    return estimator
 
 
 def library_of(model: Any) -> str:
