@@ -1,9 +1,9 @@
 """Input step of the parity flow: read the user's rows (.npy, .csv with header, .parquet).
 
-`load_table` gives a float64 matrix (numeric models). `read_frame` gives a DataFrame of typed columns for models
-with string inputs: CSV columns the model takes as strings are read as text (so "007" stays "007"), Parquet keeps
-its own dtypes (pandas 3 `str`, object, category, numbers). A numeric column holding strings, or a string column
-holding only numbers, is refused naming the column.
+`load_table` / `user_rows` give a float64 matrix (numeric models). `read_frame` gives a DataFrame of typed columns for
+models with string inputs: CSV columns the model takes as strings are read as text (so "007" stays "007"), Parquet
+keeps its own dtypes (pandas 3 `str`, object, category, numbers). A numeric column holding strings, or a string column
+holding only numbers (none of them a known category), is refused naming the column.
 NaN is a legitimate missing value and is kept; ±inf is refused (scikit-learn refuses it at predict time too).
 Every problem raises DataFileError with a one-line message naming the file and, where it applies, the column.
 """
