@@ -11,7 +11,8 @@ tensors computes in float32; a float32 input under a float64 contract rounds the
   unit of the weights, u_c the compute unit (inputs rounded to it), γ_m = m·u/(1 - m·u) for the m nonzero terms
   summed in any order (Higham, Accuracy and Stability, §3.1), u = u_c + 2⁻⁵³ (the Python model's own double rounding);
 - activations: |Δf| ≤ max|f'| on [x - Δx, x + Δx]·Δx + (ulps of exp/tanh)·|f|;
-- softmax: |Δ log p_i| ≤ Δz_i + max_j Δz_j + u·|z_i - z_max|, plus (K + ulps)·u relative for exp, sum and divide;
+- softmax: |Δ log p_i| ≤ Δz_i + max_j Δz_j + u·|z_i - z_max|, plus (K + ulps)·u relative for exp, sum and divide,
+  plus the smallest normal number of the compute type absolute (exp underflows there: float32 exp(-104) is 0);
 - tree sums: the leaves summed in another order and stored once rounded: (u_w + γ_{T+1})·Σ_t max|leaf_t|.
 
 An element fails when |got - expected| > SAFETY × bound (NaN only matches NaN). Outputs without a chain (k-NN,
@@ -29,6 +30,14 @@ U64 = 2.0**-53  # unit roundoff of IEEE double
 U32 = 2.0**-24  # unit roundoff of IEEE single
 SAFETY = 2.0  # flag |Δ| > SAFETY × bound: first-order terms and libm ulp counts are not tight to the last bit
 TRANSCENDENTAL_ULPS = 4.0  # exp/log/tanh of any libm or ML runtime used here: within 4 ulps (glibc ≤ 1, MLAS ≤ 4)
+
+
+def underflow(p: Precision) -> float:
+    """The absolute error floor of a probability computed at precision `p`: below the smallest normal number of its
+    compute/output type, exp() and the final division round to subnormals or flush to 0 (float32 exp(-104) is 0), so
+    a relative bound alone would flag p = 1e-79 computed as 0. Every such value is below this floor."""
+    single = max(p.compute, p.output) >= U32
+    return float(np.finfo(np.float32 if single else np.float64).tiny)
 
 
 def gamma(m: np.ndarray | float, u: float) -> np.ndarray:
@@ -212,7 +221,9 @@ class Activation:
             if self.kind == "logistic":
                 y = 0.5 * (1.0 + np.tanh(0.5 * x))
                 s = 0.5 * (1.0 + np.tanh(0.5 * nearest))
-                return y, dx * s * (1.0 - s) + ulps * y
+                # + one absolute unit: a runtime's σ may be accurate only absolutely (ONNX Runtime 1.32's double
+                # Sigmoid gives 2.22e-16 for σ(-36) = 2.32e-16 and 0 for σ(-40) = 4.2e-18), and σ may underflow
+                return y, dx * s * (1.0 - s) + ulps * y + p.unit + underflow(p)
             if self.kind == "exp":
                 y = np.exp(x)
                 return y, y * np.expm1(dx) + ulps * y
@@ -235,7 +246,7 @@ class BinaryLogistic:
         with np.errstate(over="ignore", invalid="ignore"):
             # σ' = p(1-p), and |d log σ'/dz| ≤ 1, so max σ' on z ± Δz ≤ σ'(z)·e^Δz
             dp1 = np.minimum(p1 * (1.0 - p1) * dz * np.exp(np.minimum(dz, 700.0)), 1.0) + ulps * p1
-        dp = dp1 + p.unit  # 1 - p1 (or σ(-z)) adds one absolute rounding
+        dp = dp1 + p.unit + underflow(p)  # 1 - p1 (or σ(-z)) adds one absolute rounding; σ(z) may underflow
         y = np.column_stack([1.0 - p1, p1])
         return y, np.column_stack([dp, dp])
 
@@ -259,7 +270,7 @@ class Softmax:
             spread = np.nan_to_num(spread, nan=0.0)
             width = np.exp(np.minimum(log_p + spread, 0.0)) - np.exp(log_p - spread)
             dy = np.nan_to_num(width, nan=0.0) + (dx.shape[1] + TRANSCENDENTAL_ULPS + 2.0) * p.unit * y
-        return y, np.minimum(dy, 1.0)
+        return y, np.minimum(dy + underflow(p), 1.0)
 
 
 @dataclass

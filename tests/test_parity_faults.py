@@ -249,10 +249,17 @@ def test_float32_hgb_artifact_under_float64_contract_fails_with_reason(tmp_path:
 
 
 def _final(node: Any) -> Any:
+    """The producer a battery fault edits: the last body step's node (the last step of its pipeline)."""
+    if isinstance(node, ir.Model):
+        node = node.body[-1].node
     return node.steps[-1] if isinstance(node, ir.Pipeline) else node
 
 
 def _with_final(node: Any, final: Any) -> Any:
+    if isinstance(node, ir.Model):
+        step = node.body[-1]
+        return dataclasses.replace(node, body=(*node.body[:-1], dataclasses.replace(step, node=_with_final(step.node,
+                                                                                                          final))))
     return dataclasses.replace(node, steps=(*node.steps[:-1], final)) if isinstance(node, ir.Pipeline) else final
 
 
@@ -348,7 +355,7 @@ ARITHMETIC_FAULTS: dict[str, Callable[[Any], Any]] = {
     "bias + 1e-6·scale": bias_shift,
     "float32 cast": float32_cast,
 }
-LABEL_FAULTS: dict[str, Callable[[Any], Any]] = {"label swap": _on_final(swap_labels)}
+LABEL_FAULTS: dict[str, Callable[[Any], Any]] = {"label swap": swap_labels}  # the head holds the labels
 
 
 def _battery_cases() -> dict[str, tuple[Any, np.ndarray, dict[str, Callable[[Any], Any]]]]:
@@ -390,12 +397,11 @@ BATTERY_FAULTS = [(case, fault) for case, (_, _, faults) in BATTERY.items() for 
 
 
 def _write_battery(estimator: Any, node: Any, directory: Path, kind: str) -> Path:
-    n_features = int(estimator.n_features_in_)
-    if kind == "coreml":
+    if kind == "coreml":  # the IR's schema decides the inputs
         path = directory / "model.mlmodel"
-        save_spec(to_spec(node, CoreMLInterface(n_features=n_features)), path)
+        save_spec(to_spec(node, CoreMLInterface()), path)
         return path
-    exported = to_onnx(estimator, node, OnnxOptions(n_features=n_features, input_dtype="float64"))
+    exported = to_onnx(estimator, node, OnnxOptions(input_dtype="float64"))
     assert exported.route == "ir"  # the fault must reach the graph
     path = directory / "model.onnx"
     save_onnx(exported.model, path)
