@@ -173,7 +173,7 @@ def format_bench(results: dict[str, Any]) -> str:
              _ratio_line(".mlmodel size / coremltools' .mlmodel", export.get("mlmodel_size_ratio"), "<= 1.0"),
              _ratio_line(".onnx size / skl2onnx's .onnx", export.get("onnx_size_ratio"), "<= 0.6"),
              _ratio_line("Core ML evaluator time / scikit-learn predict_proba", evaluator.get("ratio"), "<= 1.0"),
-             _ratio_line("full parity run / scikit-learn predict_proba", parity_run.get("ratio"), "<= 3.0")]
+             _ratio_line("full parity run / scikit-learn predict_proba", parity_run.get("ratio"), "<= 2.5")]
     if "boosting" in results:
         from export.bench_boosting import format_boosting
 

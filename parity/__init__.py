@@ -159,19 +159,13 @@ def check(
 ) -> ParityReport:
     """Compare every artifact with scikit-learn on user rows and model-derived probes; see parity/report.py."""
     import warnings
+    from concurrent.futures import ThreadPoolExecutor
 
-    from parity import diagnose
+    from parity.coreml_reference.tree_ensemble import single_threaded
     from parity.errors import ParityInputError
     from parity.probes import build_probes
-    from parity.report import ParityReport, ProbeSummary
-    from parity.runtimes import (
-        RuntimeStatus,
-        contract_inputs,
-        estimator_classes,
-        input_cast_to_float32,
-        open_artifact,
-        reference_outputs,
-    )
+    from parity.references import adapter_for
+    from parity.runtimes import open_artifact
 
     if contract not in ("float32", "float64"):
         raise ParityInputError(f"contract {contract!r} is not supported; supported: 'float32', 'float64'")
@@ -184,13 +178,50 @@ def check(
     if names is None and hasattr(estimator, "feature_names_in_"):
         names = [str(n) for n in estimator.feature_names_in_]
     timings: dict[str, float] = {}
+    # One pool of one worker per core runs everything heavy: opening the artifacts (side by side), then
+    # scikit-learn and every artifact in row chunks (see the probe loop in _run).
+    pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1))
+    try:
+        opening = [pool.submit(_timed, open_artifact, Path(path)) for path in artifacts]
+        opened = [future.result()[0] for future in opening]
+        timings["open artifacts"] = sum(future.result()[1] for future in opening)
+        X_user, schema, names = _bound_inputs(opened, inputs, int(n_features), names)
+        clock = time.perf_counter()
+        chain = adapter_for(estimator).chain(estimator) if schema is None else None
+        probes = build_probes(estimator, X_user, int(n_features), schema=schema, chain=chain)
+        timings["build probes"] = time.perf_counter() - clock
+        # scikit-learn's warnings on probe rows (extremes, NaN) are expected; filters are process-wide, so they are set
+        # once here, not per worker thread (catch_warnings is not thread-safe). OpenMP/BLAS pools (HGB, dense
+        # products) are held to one thread: the pool already has one worker per core.
+        from threadpoolctl import threadpool_limits
+
+        with single_threaded(), warnings.catch_warnings(), threadpool_limits(limits=1):
+            warnings.simplefilter("ignore")
+            return _run(estimator, opened, probes, chain, contract, int(n_features), names, schema, inputs, X_user,
+                        progress, timings, pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: str, n_features: int,
+         names: list[str] | None, schema: Any, inputs: Any, X_user: Any, progress: bool | str,
+         timings: dict[str, float], pool: Any) -> ParityReport:
+    """The probe loop of `check`: every probe set through scikit-learn and every artifact, compared and diagnosed."""
+    from parity import diagnose
+    from parity.bounds import artifact_precision
+    from parity.references import family
+    from parity.report import ParityReport, ProbeSummary
+    from parity.runtimes import (
+        RuntimeStatus,
+        contract_inputs,
+        estimator_classes,
+        input_cast_to_float32,
+        reference_outputs,
+    )
+
     clock = time.perf_counter()
-    opened = [open_artifact(Path(path)) for path in artifacts]
-    timings["open artifacts"] = time.perf_counter() - clock
-    X_user, schema, names = _bound_inputs(opened, inputs, int(n_features), names)
-    clock = time.perf_counter()
-    probes = build_probes(estimator, X_user, int(n_features), schema=schema)
-    timings["build probes"] = time.perf_counter() - clock
+    precisions = {str(a.path): artifact_precision(a, contract) for a in opened} if chain is not None else {}
+    timings["artifact precision"] = time.perf_counter() - clock
     classes = estimator_classes(estimator)
     runtimes = [RuntimeStatus(_reference_name(estimator), None, "ran")]
     artifact_results, runs = _plan_runs(opened, classes, runtimes)
@@ -198,7 +229,7 @@ def check(
     drift_roles = roles_needed - {"label"} if roles_needed - {"label"} else roles_needed
     progress_bar = _Progress(len(probes.sets) * (1 + len(runs)), progress)
     report = ParityReport(verdict="passed", estimator=_describe(estimator), contract=contract,
-                          n_features=int(n_features), feature_names=names, tie_tolerance=0.0,
+                          n_features=n_features, feature_names=names, tie_tolerance=0.0,
                           artifacts=artifact_results, checks=[], runtimes=runtimes, drift=[], probes=[],
                           notes=list(probes.notes),
                           classes=None if classes is None else [_plain(c) for c in classes], schema=schema)
@@ -208,52 +239,51 @@ def check(
     if skip_drift:
         report.notes.append("reference drift float64 vs float32 is zero by construction: scikit-learn casts the input "
                             "of this tree model to float32 itself")
+    if chain is None:
+        report.notes.append("no error bound derived for this model's outputs: fixed tolerances apply (reasons in the "
+                            "tolerance column)")
     ran: dict[str, list[Any]] = {}
     tie_tolerances: list[float] = []
-    from concurrent.futures import ThreadPoolExecutor
-
-    from parity.coreml_reference.tree_ensemble import single_threaded
-
-    # scikit-learn, onnxruntime and the Core ML evaluator run concurrently on each probe set: all three spend their
-    # time in native code that releases the GIL (Cython tree walks, ORT kernels, numpy), so threads overlap them;
-    # each runtime then uses one thread of its own (onnxruntime sessions are opened that way, see runtimes.py).
-    # Artifacts run in row chunks, submitted round-robin, so the cores stay evenly busy to the end of each probe set
-    # (every runtime's outputs are row-independent; scikit-learn, the reference, always sees the whole set).
-    workers = max(1, min(len(runs), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool, single_threaded():
-        for probe in probes.sets:
-            X = contract_inputs(probe.X, contract)
-            started = _submit_round_robin(pool, runs, X)
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    clock = time.perf_counter()
-                    reference = reference_outputs(estimator, X, roles_needed, schema)
-                    timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + time.perf_counter() - clock
-                    if not skip_drift:
-                        other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
-                        report.drift += diagnose.reference_drift(reference_outputs(estimator, other, drift_roles,
-                                                                                   schema),
-                                                                 {r: reference[r] for r in drift_roles}, probe.name)
-            except (ValueError, TypeError, FloatingPointError, OverflowError) as exc:
-                report.notes.append(f"probe set {probe.name} skipped: scikit-learn refuses it ({_first_line(exc)})")
-                for _, future in started:
-                    future.exception()  # wait: never leave a runtime busy with a set we drop
-                progress_bar.step(probe.name)
-                continue
-            report.probes.append(ProbeSummary(probe.name, len(X), probe.description))
-            report.probe_data[probe.name] = (probe.X, X, reference)
-            progress_bar.step(f"scikit-learn · {probe.name}")
-            for (artifact, _result, runtime_name, _predict), future in started:
-                checks, tie = _evaluate(estimator, artifact, runtime_name, lambda _X, f=future: f.result()[0],
-                                        probe.name, X, reference, classes, schema is not None)
-                key = f"{runtime_name} · {artifact.path.name}"
-                seconds = future.result()[1] if future.exception() is None else 0.0
-                timings[key] = timings.get(key, 0.0) + seconds
-                tie_tolerances.append(tie)
-                report.checks += checks
-                _record_outcome(ran, f"{runtime_name}|{artifact.path}", runtime_name, checks)
-                progress_bar.step(f"{artifact.path.name} · {probe.name}")
+    # Every probe set's work is queued at once — scikit-learn and each artifact in row chunks, round-robin — so both
+    # cores stay busy to the last chunk, across probe sets, while this thread compares finished sets. All of it is
+    # native code that releases the GIL (Cython tree walks, ORT kernels, numpy); each runtime uses one thread of its
+    # own (onnxruntime sessions are opened that way, the evaluator is single_threaded). Every runtime's outputs are
+    # row-independent; the scikit-learn reference is chunked only for tree models (one walk per row: provably the
+    # same bits), other families see each whole set (a BLAS product's blocking may depend on the batch).
+    chunk_reference = family(estimator) == "tree" and schema is None
+    queued = []
+    for probe in probes.sets:
+        X = contract_inputs(probe.X, contract)
+        reference_chunks = _submit_reference(pool, estimator, X, roles_needed, schema, chunk_reference)
+        queued.append((probe, X, reference_chunks, _submit_round_robin(pool, runs, X)))
+    for probe, X, reference_chunks, started in queued:
+        try:
+            reference, seconds = reference_chunks.result()
+            timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + seconds
+            if not skip_drift:
+                other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
+                report.drift += diagnose.reference_drift(reference_outputs(estimator, other, drift_roles, schema),
+                                                         {r: reference[r] for r in drift_roles}, probe.name)
+        except (ValueError, TypeError, FloatingPointError, OverflowError) as exc:
+            report.notes.append(f"probe set {probe.name} skipped: scikit-learn refuses it ({_first_line(exc)})")
+            for _, future in started:
+                future.exception()  # wait: never leave a runtime busy with a set we drop
+            progress_bar.step(probe.name)
+            continue
+        report.probes.append(ProbeSummary(probe.name, len(X), probe.description))
+        report.probe_data[probe.name] = (probe.X, X, reference)
+        progress_bar.step(f"scikit-learn · {probe.name}")
+        for (artifact, _result, runtime_name, _predict), future in started:
+            checks, tie = _evaluate(estimator, artifact, runtime_name, lambda _X, f=future: f.result()[0],
+                                    probe.name, X, reference, classes, schema is not None, chain,
+                                    precisions.get(str(artifact.path)))
+            key = f"{runtime_name} · {artifact.path.name}"
+            seconds = future.result()[1] if future.exception() is None else 0.0
+            timings[key] = timings.get(key, 0.0) + seconds
+            tie_tolerances.append(tie)
+            report.checks += checks
+            _record_outcome(ran, f"{runtime_name}|{artifact.path}", runtime_name, checks)
+            progress_bar.step(f"{artifact.path.name} · {probe.name}")
     for key, (succeeded, raised, first_error) in ran.items():
         runtime_name, path = key.split("|", 1)
         status = "ran" if not raised else (f"failed to run: {first_error}" if not succeeded else
@@ -300,9 +330,9 @@ def _diagnose(report: ParityReport, estimator: Any, opened: list[Any], probes: A
             check.comparison.cause = check.comparison.cause or "unexplained (string inputs: no diagnosis replay)"
 
 
-def _timed(predict: Any, X: Any) -> tuple[Any, float]:
+def _timed(work: Any, *args: Any) -> tuple[Any, float]:
     clock = time.perf_counter()
-    outputs = predict(X)
+    outputs = work(*args)
     return outputs, time.perf_counter() - clock
 
 
@@ -326,6 +356,16 @@ class _ChunkedRun:
             return parts[0]
         outputs = {name: np.concatenate([np.asarray(p[0][name]) for p in parts]) for name in parts[0][0]}
         return outputs, sum(p[1] for p in parts)
+
+
+def _submit_reference(pool: Any, estimator: Any, X: Any, roles: set[str], schema: Any,
+                      chunked: bool) -> _ChunkedRun:
+    """scikit-learn's outputs on X: in row chunks when `chunked`, else one call on the whole set."""
+    from parity.runtimes import reference_outputs
+
+    step = _CHUNK_ROWS if chunked else max(len(X), 1)
+    return _ChunkedRun([pool.submit(_timed, reference_outputs, estimator, X[start : start + step], roles, schema)
+                        for start in range(0, max(len(X), 1), step)])
 
 
 def _submit_round_robin(pool: Any, runs: list[Any], X: Any) -> list[tuple[Any, _ChunkedRun]]:
@@ -385,11 +425,16 @@ def _evaluate(
     reference: dict[str, np.ndarray],
     classes: np.ndarray | None,
     typed_rows: bool = False,
+    chain: Any = None,
+    precision: Any = None,
 ) -> tuple[list[Any], float]:
-    """Run one artifact on one probe set and compare every output; returns the checks and the tie tolerance used."""
+    """Run one artifact on one probe set and compare every output; returns the checks and the tie tolerance used.
+    Outputs the model's bound chain produces are checked against per-row error bounds (parity/bounds.py) for the
+    artifact's precision; others against a fixed tolerance (parity/tolerances.py)."""
     import numpy as np
 
-    from parity.compare import OutputComparison, compare_labels, compare_numeric, output_scale
+    from parity.bounds import SAFETY
+    from parity.compare import OutputComparison, compare_bounded, compare_labels, compare_numeric, output_scale
     from parity.report import CheckResult
     from parity.tolerances import choose_tolerance, tie_tolerance
 
@@ -406,11 +451,20 @@ def _evaluate(
             checks.append(CheckResult(path, runtime_name, probe, comparison))
         return checks, 0.0
     probability_tolerance = None
+    probability_ties: np.ndarray | None = None
     checks = []
     for name, role in artifact.roles.items():
         if role == "label":
             continue
         scale = output_scale(reference[role])
+        if chain is not None and precision is not None and chain.role == role:
+            bound = chain.bound(X, reference[role], precision)
+            comparison = compare_bounded(name, role, reference[role], got[role], bound, scale,
+                                         f"{chain.description}: {precision.description}", SAFETY)
+            if role == "probabilities":  # a label may differ where the top two are within their bounds
+                probability_ties = SAFETY * 2.0 * bound.max(axis=1)
+            checks.append(CheckResult(path, runtime_name, probe, comparison, reference[role], got[role]))
+            continue
         if probe == "extremes":  # accumulation error at |x| ~ 1e30 scales with the largest output, not its spread
             finite = np.abs(np.asarray(reference[role], dtype=float))
             finite = finite[np.isfinite(finite)]
@@ -424,12 +478,14 @@ def _evaluate(
     if not typed_rows:  # the k-NN tie replay feeds X to the model's steps: numeric rows only
         _excuse_neighbour_ties(estimator, X, checks)
     tie = tie_tolerance(probability_tolerance)
+    if probability_ties is not None:
+        tie = max(tie, float(probability_ties.max()) if probability_ties.size else 0.0)
     for name, role in artifact.roles.items():
         if role != "label":
             continue
         labels = artifact.class_labels if artifact.class_labels is not None else classes
-        comparison = compare_labels(name, reference["label"], got["label"], labels,
-                                    reference.get("probabilities"), tie)
+        comparison = compare_labels(name, reference["label"], got["label"], labels, reference.get("probabilities"),
+                                    probability_ties if probability_ties is not None else tie)
         checks.insert(0, CheckResult(path, runtime_name, probe, comparison, reference["label"], got["label"]))
         if not typed_rows:
             _excuse_neighbour_ties(estimator, X, checks[:1])

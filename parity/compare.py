@@ -70,6 +70,11 @@ class OutputComparison:
     failing_rows: list[int] = field(default_factory=list)
     failing_mask: np.ndarray | None = None
     cause: str | None = None
+    # Bounded outputs (parity/bounds.py): worst |Δ| / bound over the rows, the largest bound, and what it assumes
+    bound_ratio: float | None = None
+    bound_max: float | None = None
+    bound_reason: str | None = None
+    bound: np.ndarray | None = None  # the per-element bound itself (for the report's plots; not serialised)
 
     @property
     def passed(self) -> bool:
@@ -109,15 +114,52 @@ def compare_numeric(
     return result
 
 
+def compare_bounded(output: str, role: str, expected: np.ndarray, got: np.ndarray, bound: np.ndarray, scale: float,
+                    reason: str, safety: float) -> OutputComparison:
+    """Element rule against per-element error bounds: pass iff both NaN, or got == expected, or expected finite and
+    |got - expected| <= safety × bound. Records the worst |Δ| / bound (inf where the bound is 0 and Δ is not)."""
+    expected = as_2d(np.asarray(expected, dtype=np.float64))
+    got = as_2d(np.asarray(got, dtype=np.float64))
+    result = OutputComparison(output=output, role=role, n_rows=len(expected), tolerance=None, bound_reason=reason)
+    if expected.shape != got.shape:
+        result.violations = len(expected)
+        result.failing_mask = np.ones(len(expected), dtype=bool)
+        result.failing_rows = list(range(min(len(expected), MAX_FAILING_ROWS_LISTED)))
+        result.cause = f"shape mismatch: artifact gives {got.shape}, scikit-learn {expected.shape}"
+        return result
+    bound = np.broadcast_to(np.asarray(bound, dtype=np.float64), expected.shape)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        delta = np.abs(got - expected)
+        both_nan = np.isnan(expected) & np.isnan(got)
+        equal = got == expected
+        within = np.isfinite(expected) & (delta <= safety * bound)
+        failing_elements = ~(both_nan | equal | within)
+        measured = np.isfinite(expected) & ~equal & ~both_nan
+        ratio = np.where(measured, np.where(bound > 0, delta / bound, np.inf), 0.0)
+    ratio = np.where(np.isnan(ratio), np.inf, ratio)  # NaN where a finite value was expected
+    failing = np.any(failing_elements, axis=1)
+    result.max_abs_error, result.max_rel_error = _errors(expected, got)
+    result.bound_ratio = float(ratio.max()) if ratio.size else 0.0
+    finite_bound = bound[np.isfinite(bound)]
+    result.bound_max = float(finite_bound.max()) if finite_bound.size else 0.0
+    result.bound = bound
+    result.violations = int(failing.sum())
+    result.jumps = int(jump_rows(expected, got, scale).sum())
+    result.failing_mask = failing
+    result.failing_rows = np.flatnonzero(failing)[:MAX_FAILING_ROWS_LISTED].tolist()
+    return result
+
+
 def compare_labels(
     output: str,
     expected: np.ndarray,
     got: np.ndarray,
     class_labels: np.ndarray | None,
     expected_probabilities: np.ndarray | None,
-    tie_tolerance: float,
+    tie_tolerance: float | np.ndarray,
 ) -> OutputComparison:
-    """Exact labels; a mismatch is excused iff expected_probs[got] >= max(expected_probs) - tie_tolerance."""
+    """Exact labels; a mismatch is excused iff expected_probs[got] >= max(expected_probs) - tie_tolerance (a scalar,
+    or one per row: what the probabilities' error bounds allow)."""
     expected = np.asarray(expected).ravel()
     got = np.asarray(got).ravel()
     result = OutputComparison(output=output, role="label", n_rows=len(expected), tolerance=None)
@@ -130,7 +172,8 @@ def compare_labels(
         known = column >= 0
         got_prob = np.full(len(rows), -np.inf)
         got_prob[known] = probs[rows[known], column[known]]
-        excused[rows] = got_prob >= probs[rows].max(axis=1) - tie_tolerance
+        tie = np.broadcast_to(np.asarray(tie_tolerance, dtype=np.float64), mismatch.shape)[rows]
+        excused[rows] = got_prob >= probs[rows].max(axis=1) - tie
     failing = mismatch & ~excused
     result.label_mismatches = int(failing.sum())
     result.tie_excused = int(excused.sum())

@@ -85,11 +85,12 @@ def golden_document(report: ParityReport, artifact: str | os.PathLike[str]) -> d
     coreml_checks = [c for c in report.checks if c.artifact == result.path and c.runtime != "Core ML native"]
     for check in coreml_checks:
         c = check.comparison
-        if c.tolerance is None:
+        tolerance = c.tolerance if c.tolerance is not None else _bound_tolerance(c)
+        if tolerance is None:
             continue
         current = tolerances.get(c.output)
-        if current is None or (c.tolerance.atol, c.tolerance.rtol) > (current["atol"], current["rtol"]):
-            tolerances[c.output] = c.tolerance.to_json()
+        if current is None or (tolerance.atol, tolerance.rtol) > (current["atol"], current["rtol"]):
+            tolerances[c.output] = tolerance.to_json()
     widths: dict[str, int] = {}
     for name, role in roles.items():
         if role in ("prediction", "transformed"):
@@ -112,11 +113,22 @@ def golden_document(report: ParityReport, artifact: str | os.PathLike[str]) -> d
     }
 
 
+def _bound_tolerance(comparison: Any) -> Any:
+    """A bounded output's largest error bound (× the safety factor) as the absolute tolerance golden.json carries."""
+    from parity.bounds import SAFETY
+    from parity.tolerances import Tolerance
+
+    if comparison.bound_max is None:
+        return None
+    return Tolerance(0.0, SAFETY * comparison.bound_max, f"error bound × {SAFETY:g}: {comparison.bound_reason}")
+
+
 def _tie_tolerance(checks: list[Any]) -> float:
     from parity.tolerances import tie_tolerance
 
-    probability = [c.comparison.tolerance for c in checks if c.comparison.role == "probabilities"
-                   and c.comparison.tolerance is not None]
+    probability = [c.comparison.tolerance or _bound_tolerance(c.comparison) for c in checks
+                   if c.comparison.role == "probabilities"]
+    probability = [t for t in probability if t is not None]
     return tie_tolerance(max(probability, key=lambda t: t.atol) if probability else None)
 
 

@@ -212,6 +212,7 @@ def _feature_subset(n_features: int, rng: np.random.Generator, schema: InputSche
 def build_probes(
     estimator: Any, X_user: np.ndarray | None, n_features: int, seed: int = 0, max_thresholds: int = MAX_THRESHOLDS,
     schema: InputSchema | None = None,
+    chain: Any = None,
 ) -> Probes:
     """Every probe set for this estimator; `notes` say which sets were skipped and why. With a `schema`, X holds
     string columns as vocabulary codes (parity/columns.py)."""
@@ -232,6 +233,7 @@ def build_probes(
             finite_base[:, schema.string_indices()] = 0.0
 
     _threshold_probes(estimator, n_features, finite_base, rng, max_thresholds, probes, schema)
+    _sensitivity_probes(chain, n_features, probes)
     _nan_probes(estimator, finite_base, rng, probes, schema)
     _extreme_probes(estimator, finite_base, rng, probes, schema)
     _unseen_category_probes(estimator, finite_base, rng, probes, schema)
@@ -308,6 +310,22 @@ def _rows_reaching(splits: TreeSplits, chosen: np.ndarray, base: np.ndarray, rng
             if len(reaching):
                 picked[k] = candidates[reaching[rng.integers(0, len(reaching))]]
     return picked
+
+
+def _sensitivity_probes(chain: Any, n_features: int, probes: Probes) -> None:
+    """Rows isolating each coefficient of the model's first weighted step (a linear/GLM/network layer: ±c·e_j in
+    its input space; a kernel expansion: its support vectors), mapped back to raw inputs through the invertible
+    steps before it (scalers, imputers), so one wrong weight moves an output beyond its error bound."""
+    found = chain.model_space() if chain is not None else None
+    if found is None:
+        return
+    index, layer = found
+    X = chain.to_raw(layer.isolating_rows(MAX_FEATURES_PER_ROW_PROBE * 4), index)
+    if X.shape[1] != n_features or not np.all(np.isfinite(X)):
+        return
+    what = "support vectors" if hasattr(layer, "support_vectors") else "±c·e_j per coefficient and the origin"
+    probes.sets.append(ProbeSet("sensitivity", X, f"rows isolating each coefficient of the first weighted step "
+                                f"({what}, mapped back through the scalers)"))
 
 
 def _nan_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes,

@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 
+from parity.bounds import SAFETY
 from parity.columns import InputSchema
 from parity.compare import OutputComparison
 from parity.runtimes import RuntimeStatus
@@ -45,6 +46,9 @@ class CheckResult:
             "max_abs_error": _number(c.max_abs_error),
             "max_rel_error": _number(c.max_rel_error),
             "tolerance": c.tolerance.to_json() if c.tolerance else None,
+            "error_bound": None if c.bound_ratio is None else {
+                "worst_error_over_bound": _number(c.bound_ratio), "max_bound": _number(c.bound_max or 0.0),
+                "safety_factor": SAFETY, "reason": c.bound_reason},
             "violations": c.violations,
             "jumps": c.jumps,
             "label_mismatches": c.label_mismatches,
@@ -182,6 +186,34 @@ class ParityReport:
         return list(grouped.items())
 
 
+def bound_summary(report: ParityReport) -> list[dict[str, Any]]:
+    """Per artifact × runtime × output: the worst observed error ÷ its bound over every probe set (a check fails
+    above SAFETY), where a bound was derived."""
+    summary: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for check in report.checks:
+        c = check.comparison
+        if c.bound_ratio is None:
+            continue
+        key = (check.artifact, check.runtime, c.output)
+        entry = summary.setdefault(key, {"artifact": check.artifact, "runtime": check.runtime, "output": c.output,
+                                         "worst_error_over_bound": -1.0, "worst_probe": None, "max_bound": 0.0,
+                                         "safety_factor": SAFETY, "reason": c.bound_reason})
+        if c.bound_ratio > entry["worst_error_over_bound"]:
+            entry["worst_error_over_bound"], entry["worst_probe"] = c.bound_ratio, check.probe
+        entry["max_bound"] = max(entry["max_bound"], c.bound_max or 0.0)
+    return list(summary.values())
+
+
+def _limit(c: OutputComparison) -> str:
+    if c.bound_ratio is not None:
+        return f"bound ×{SAFETY:g} (≤ {c.bound_max or 0.0:.1e})"
+    return f"rtol {c.tolerance.rtol:.0e} atol {c.tolerance.atol:.0e}" if c.tolerance else "exact"
+
+
+def _ratio(c: OutputComparison) -> str:
+    return "—" if c.bound_ratio is None else f"{c.bound_ratio:.3g}"
+
+
 def _number(value: float) -> float | str:
     if math.isnan(value):
         return "NaN"
@@ -217,6 +249,8 @@ def to_json(report: ParityReport) -> dict[str, Any]:
         "probes": [{"name": p.name, "n_rows": p.n_rows, "description": p.description} for p in report.probes],
         "checks": [c.to_json() for c in report.checks],
         "reference_drift": [d.to_json() for d in report.drift],
+        "error_bounds": [{**b, "worst_error_over_bound": _number(b["worst_error_over_bound"])}
+                         for b in bound_summary(report)],
         "notes": list(report.notes),
         "warnings": list(report.warnings),
         "user_data": report.user_data.to_json() if report.user_data else None,
@@ -283,15 +317,21 @@ def to_markdown(report: ParityReport) -> str:
                          f"{failing_row_text(report, check)}")
     lines += _input_lines(report)
     lines += ["", "## Checks", "",
-              "| artifact | output | probe set | rows | max abs | max rel | tolerance | viol. | jumps | labels ≠ "
-              "| ties | result |",
-              "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---|"]
+              "| artifact | output | probe set | rows | max abs | max rel | tolerance | error ÷ bound | viol. | jumps "
+              "| labels ≠ | ties | result |",
+              "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---|"]
     for check in report.checks:
         c = check.comparison
-        tol = f"rtol {c.tolerance.rtol:.0e} atol {c.tolerance.atol:.0e}" if c.tolerance else "exact"
         lines.append(f"| {check.artifact} | {c.output} | {check.probe} | {c.n_rows} | {_fmt(c.max_abs_error)} | "
-                     f"{_fmt(c.max_rel_error)} | {tol} | {c.violations} | {c.jumps} | {c.label_mismatches} | "
-                     f"{c.tie_excused} | {'ok' if check.passed else 'FAIL'} |")
+                     f"{_fmt(c.max_rel_error)} | {_limit(c)} | {_ratio(c)} | {c.violations} | {c.jumps} | "
+                     f"{c.label_mismatches} | {c.tie_excused} | {'ok' if check.passed else 'FAIL'} |")
+    bounds = bound_summary(report)
+    if bounds:
+        lines += ["", f"## Error bounds (worst observed error ÷ bound per output; a check fails above {SAFETY:g})", "",
+                  "| artifact | runtime | output | worst error ÷ bound | on probe set | largest bound | bound from |",
+                  "|---|---|---|---:|---|---:|---|"]
+        lines += [f"| {b['artifact']} | {b['runtime']} | {b['output']} | {b['worst_error_over_bound']:.3g} | "
+                  f"{b['worst_probe']} | {b['max_bound']:.3g} | {b['reason']} |" for b in bounds]
     if report.drift:
         lines += ["", "## Reference drift (scikit-learn on float64 vs float32-rounded inputs; not a failure)", ""]
         lines += ["| output | probe set | rows changed | max abs change |", "|---|---|---:|---:|"]
@@ -443,14 +483,18 @@ def _tolerance_ratios(checks: list[CheckResult]) -> tuple[np.ndarray, int, int]:
     of `checks`: (ratios of the inexact elements, number of exact elements, number beyond any finite ratio)."""
     ratios, exact, beyond = [], 0, 0
     for check in checks:
-        tolerance = check.comparison.tolerance
+        tolerance, bound = check.comparison.tolerance, check.comparison.bound
         expected, got = _as_rows(check.expected), _as_rows(check.got)
-        if tolerance is None or expected.shape != got.shape:
+        if (tolerance is None and bound is None) or expected.shape != got.shape:
             continue
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             keep = np.isfinite(expected) & np.isfinite(got)
             error = np.abs(got[keep] - expected[keep])
-            allowed = tolerance.atol + tolerance.rtol * np.abs(expected[keep])
+            if bound is not None:  # what the artifact's precision allows: SAFETY × the per-element error bound
+                allowed = SAFETY * np.broadcast_to(bound, expected.shape)[keep]
+            else:
+                assert tolerance is not None
+                allowed = tolerance.atol + tolerance.rtol * np.abs(expected[keep])
             exact += int((error == 0).sum())
             inexact = error > 0
             beyond += int((inexact & (allowed == 0)).sum())
@@ -482,7 +526,7 @@ def _plots(report: ParityReport) -> list[tuple[str, str]]:
             log_ratio = np.log10(ratios)
             # Errors all of (nearly) one size leave no room for 40 finite-width bins: draw one.
             axes.hist(log_ratio, bins=40 if np.ptp(log_ratio) > 1e-9 else 1, color="#1565c0")
-        axes.axvline(0.0, color="#c62828", linestyle="--", label="tolerance (atol + rtol·|reference|)")
+        axes.axvline(0.0, color="#c62828", linestyle="--", label="allowed (atol + rtol·|reference|, or 2 × bound)")
         axes.legend(loc="upper left", fontsize=8)
         failing = int((ratios > 1).sum()) + beyond
         axes.set_title(f"{artifact} · {output}: {exact} of {total} elements exact, {failing} beyond tolerance",
@@ -557,19 +601,21 @@ def to_html(report: ParityReport) -> str:
         parts.append("</table>")
     parts.append("<h2>Checks</h2><p class='muted'>One row per artifact × output × probe set; failing checks first."
                  "</p><table><tr><th class='l'>artifact</th><th class='l'>output</th><th class='l'>probe set</th>"
-                 "<th>rows</th><th>max abs</th><th>max rel</th><th class='l'>tolerance</th><th>violations</th>"
+                 "<th>rows</th><th>max abs</th><th>max rel</th><th class='l'>tolerance</th><th>error ÷ bound</th>"
+                 "<th>violations</th>"
                  "<th>jumps</th><th>labels ≠</th><th>ties</th><th class='l'>result</th></tr>")
     order = sorted(range(len(report.checks)), key=lambda i: report.checks[i].passed)
     for index in order:
         check = report.checks[index]
         c = check.comparison
-        tol = f"rtol {c.tolerance.rtol:.0e}, atol {c.tolerance.atol:.0e}" if c.tolerance else "exact"
+        tol = _limit(c)
         result = "ok" if check.passed else (f"<span class='cause'>FAIL</span> <span class='muted'>first failing rows "
                                             f"{e(str(list(c.failing_rows)))}</span>")
         parts.append(f"<tr id='check-{index}' class='{'' if check.passed else 'fail'}'>"
                      f"<td class='l'>{e(check.artifact)}</td><td class='l'>{e(c.output)}</td>"
                      f"<td class='l'>{e(check.probe)}</td><td>{c.n_rows}</td><td>{_fmt(c.max_abs_error)}</td>"
-                     f"<td>{_fmt(c.max_rel_error)}</td><td class='l'>{e(tol)}</td><td>{c.violations}</td>"
+                     f"<td>{_fmt(c.max_rel_error)}</td><td class='l'>{e(tol)}</td><td>{_ratio(c)}</td>"
+                     f"<td>{c.violations}</td>"
                      f"<td>{c.jumps}</td><td>{c.label_mismatches}</td><td>{c.tie_excused}</td>"
                      f"<td class='l'>{result}</td></tr>")
     parts.append("</table>")
@@ -588,6 +634,18 @@ def to_html(report: ParityReport) -> str:
     parts += [f"<tr><td class='l'>{e(r.runtime)}</td><td class='l'>{e(r.artifact or '')}</td>"
               f"<td class='l'>{e(r.status)}</td></tr>" for r in report.runtimes]
     parts.append("</table>")
+    bounds = bound_summary(report)
+    if bounds:
+        parts.append(f"<h2>Error bounds</h2><p class='muted'>worst observed error ÷ the bound a faithful artifact "
+                     f"can reach from its own precision; a check fails above {SAFETY:g}.</p><table><tr>"
+                     "<th class='l'>artifact</th><th class='l'>runtime</th><th class='l'>output</th>"
+                     "<th>worst error ÷ bound</th><th class='l'>on probe set</th><th>largest bound</th>"
+                     "<th class='l'>bound from</th></tr>")
+        parts += [f"<tr><td class='l'>{e(b['artifact'])}</td><td class='l'>{e(b['runtime'])}</td>"
+                  f"<td class='l'>{e(b['output'])}</td><td>{b['worst_error_over_bound']:.3g}</td>"
+                  f"<td class='l'>{e(str(b['worst_probe']))}</td><td>{b['max_bound']:.3g}</td>"
+                  f"<td class='l'>{e(str(b['reason']))}</td></tr>" for b in bounds]
+        parts.append("</table>")
     if report.drift:
         parts.append("<h2>Reference drift</h2><p class='muted'>scikit-learn itself on float64 vs float32-rounded "
                      "inputs — a property of the model, never a failure.</p><table><tr><th class='l'>output</th>"

@@ -92,7 +92,8 @@ def test_markdown_lists_runtimes_and_tolerance_reasons(iris_report: parity.Parit
     text = to_markdown(iris_report)
     assert text.startswith("# Parity ")
     assert "Core ML native" in text and "onnxruntime" in text
-    assert "double sums of tree leaves" in text
+    assert "## Error bounds" in text and "error ÷ bound" in text  # forest probabilities are bounded
+    assert "Core ML models in double" in text
 
 
 def test_failure_renderings_carry_the_cause(iris_export: tuple[Any, np.ndarray, list[Path]],

@@ -187,12 +187,16 @@ def build_heap_layout(
         heap_feature[global_position] = feature[node[inner]]
         heap_threshold[global_position] = threshold[node[inner]]
         heap_tracks_true[global_position] = tracks_true[node[inner]]
-        # A leaf at this level owns 2**(depth - level) bottom cells starting at h << (depth - level).
-        for leaf_tree, leaf_position, leaf_node in zip(tree[is_leaf].tolist(), position[is_leaf].tolist(),
-                                                       node[is_leaf].tolist(), strict=True):
-            below = int(depths[leaf_tree]) - level
-            first = (leaf_position << below) - (1 << int(depths[leaf_tree])) + int(leaf_offset[leaf_tree])
-            heap_leaf[first : first + (1 << below)] = leaf_values[leaf_node]
+        # A leaf at this level owns 2**(depth - level) bottom cells starting at h << (depth - level): every leaf
+        # of the level at once, each cell index = its leaf's first cell + its offset within the leaf's run.
+        leaf_tree, leaf_node = tree[is_leaf], node[is_leaf]
+        below = depths[leaf_tree].astype(np.int64) - level
+        first = (position[is_leaf] << below) - (np.int64(1) << depths[leaf_tree].astype(np.int64)) + leaf_offset[
+            leaf_tree]
+        counts = np.int64(1) << below
+        run_start = np.cumsum(counts) - counts
+        within = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(run_start, counts)
+        heap_leaf[np.repeat(first, counts) + within] = leaf_values[np.repeat(leaf_node, counts)]
         tree = np.repeat(tree[inner], 2)
         position = np.stack([2 * position[inner], 2 * position[inner] + 1], axis=1).ravel()
         node = np.stack([next_state[2 * node[inner]] // 2, next_state[2 * node[inner] + 1] // 2], axis=1).ravel()

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from parity.bounds import Chain
 from parity.sub_estimators import final_step as final_model  # the one walker decides what "the final model" is
 
 # Families, as in the supported table: they decide which probes and which diagnosis apply.
@@ -115,6 +117,9 @@ class ReferenceAdapter(Protocol):
 
     def averaged_trees(self, model: Any) -> int | None:
         """Number of trees whose leaves are averaged into probabilities (forests), for the 'not averaged' hint."""
+
+    def chain(self, estimator: Any) -> Chain | None:
+        """The estimator's arithmetic as bound steps (parity.bounds), or None where no bound can be derived."""
 
 
 def library_of(model: Any) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from parity.bounds import Chain
 from parity.references import Family, WalkTree
 
 
@@ -55,6 +56,11 @@ class BoostingAdapter:
         return []
 
     def averaged_trees(self, model: Any) -> int | None:
+        return None
+
+    def chain(self, estimator: Any) -> Chain | None:
+        # No parity.bounds chain: each library reference states its own bound from the library's arithmetic
+        # (LibraryReference.tolerance, e.g. XGBoost's float32 margin sum (N+1)·2⁻²⁴·S), which choose_tolerance uses.
         return None
 
 

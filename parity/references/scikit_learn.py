@@ -12,7 +12,19 @@ from typing import Any
 
 import numpy as np
 
-from parity.references import Family, WalkTree
+from parity.bounds import (
+    Activation,
+    Affine,
+    BinaryLogistic,
+    Chain,
+    Elementwise,
+    Impute,
+    KernelExpansion,
+    Normalise,
+    Softmax,
+    TreeSum,
+)
+from parity.references import Family, WalkTree, final_model
 
 # sklearn.tree-based models: scikit-learn casts X to float32 before walking (`check_input` -> DTYPE = float32).
 _FLOAT32_TREE_MODELS = ("RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
@@ -178,6 +190,156 @@ class ScikitLearnAdapter:
             return [(inner, np.asarray(indices[name])) for name, inner, _ in first.transformers_
                     if type(inner).__name__ == "OneHotEncoder" and name in indices]
         return []
+
+    # ---- arithmetic, for error bounds
+
+    def chain(self, estimator: Any) -> Chain | None:
+        steps = list(estimator.steps) if hasattr(estimator, "steps") else [("model", estimator)]
+        bound_steps: list[Any] = []
+        for _, step in steps:
+            if step is None or step == "passthrough":
+                continue
+            if hasattr(step, "steps"):
+                inner = self.chain(step)
+                if inner is None:
+                    return None
+                bound_steps += inner.steps
+                continue
+            found = _step_chain(step)
+            if found is None:
+                return None
+            bound_steps += found
+        model = final_model(estimator)
+        role = ("probabilities" if hasattr(model, "predict_proba") and hasattr(model, "classes_") else
+                "prediction" if hasattr(model, "predict") else "transformed")
+        if role == "probabilities" and not isinstance(bound_steps[-1], BinaryLogistic | Softmax | Normalise
+                                                      | TreeSum):
+            return None
+        if role == "prediction" and hasattr(model, "classes_"):
+            return None  # labels only: compared exactly
+        return Chain(bound_steps, role, " → ".join(type(s).__name__ for _, s in steps if s not in (None,
+                                                                                                  "passthrough")))
+
+
+def _column(values: Any) -> np.ndarray:
+    return np.asarray(values, dtype=np.float64).ravel()
+
+
+def _step_chain(step: Any) -> list[Any] | None:
+    """Bound steps of one fitted scikit-learn estimator, or None where none is derived."""
+    name = type(step).__name__
+    if not type(step).__module__.startswith("sklearn."):
+        return None
+    n = int(getattr(step, "n_features_in_", 0))
+    zeros, ones = np.zeros(n), np.ones(n)
+    if name == "StandardScaler":
+        mean = zeros if step.mean_ is None else _column(step.mean_)
+        scale = ones if step.scale_ is None else _column(step.scale_)
+        return [Elementwise(mean, 1.0 / scale, zeros)]
+    if name == "RobustScaler":
+        centre = zeros if step.center_ is None else _column(step.center_)
+        scale = ones if step.scale_ is None else _column(step.scale_)
+        return [Elementwise(centre, 1.0 / scale, zeros)]
+    if name == "MaxAbsScaler":
+        return [Elementwise(zeros, 1.0 / _column(step.scale_), zeros)]
+    if name == "MinMaxScaler" and not step.clip:
+        return [Elementwise(zeros, _column(step.scale_), _column(step.min_))]
+    if name == "SimpleImputer" and step.add_indicator is False:
+        statistics = _column(step.statistics_)
+        keep = np.arange(n) if step.keep_empty_features else np.flatnonzero(~np.isnan(statistics))
+        return [Impute(np.nan_to_num(statistics), keep)]
+    if name == "PCA":
+        weight = np.asarray(step.components_, dtype=np.float64).T
+        if step.whiten:
+            weight = weight / np.sqrt(_column(step.explained_variance_))
+        return [Affine(weight, np.zeros(weight.shape[1]), _column(step.mean_))]
+    if name in _LINEAR_REGRESSORS:
+        coef = np.asarray(step.coef_, dtype=np.float64)
+        weight = coef.reshape(1, -1).T if coef.ndim == 1 else coef.T
+        return [Affine(weight, np.atleast_1d(np.asarray(step.intercept_, dtype=np.float64)))]
+    if name == "LogisticRegression" or (name == "SGDClassifier" and step.loss == "log_loss"):
+        return _logistic(np.asarray(step.coef_, dtype=np.float64), _column(step.intercept_),
+                         softmax=name == "LogisticRegression")
+    if name == "OneVsRestClassifier" and all(type(e).__name__ == "LogisticRegression" for e in step.estimators_):
+        coef = np.vstack([np.asarray(e.coef_, dtype=np.float64) for e in step.estimators_])
+        intercept = np.concatenate([_column(e.intercept_) for e in step.estimators_])
+        return _logistic(coef, intercept, softmax=False)
+    if name in ("MLPClassifier", "MLPRegressor"):
+        return _network(step)
+    if name in ("SVR", "NuSVR") and step.kernel in ("rbf", "linear"):
+        return [KernelExpansion(step.kernel, float(step._gamma), np.asarray(step.support_vectors_, dtype=np.float64),
+                                np.asarray(step.dual_coef_, dtype=np.float64).T, _column(step.intercept_))]
+    return _tree_chain(step)
+
+
+_LINEAR_REGRESSORS = ("LinearRegression", "Ridge", "Lasso", "ElasticNet", "SGDRegressor", "LinearSVR")
+
+
+def _logistic(coef: np.ndarray, intercept: np.ndarray, softmax: bool) -> list[Any]:
+    affine = Affine(coef.T, intercept)
+    if coef.shape[0] == 1:
+        return [affine, BinaryLogistic()]
+    if softmax:  # scikit-learn >= 1.5: multiclass LogisticRegression is multinomial
+        return [affine, Softmax()]
+    return [affine, Activation("logistic"), Normalise()]  # one-vs-rest: sigmoid per class, normalised
+
+
+def _network(model: Any) -> list[Any] | None:
+    steps: list[Any] = []
+    for index, (weight, bias) in enumerate(zip(model.coefs_, model.intercepts_, strict=True)):
+        steps.append(Affine(np.asarray(weight, dtype=np.float64), _column(bias)))
+        last = index == len(model.coefs_) - 1
+        kind = model.out_activation_ if last else model.activation
+        if last and kind == "softmax":
+            steps.append(Softmax())
+        elif last and kind == "logistic":
+            if np.asarray(weight).shape[1] != 1:
+                return None  # multilabel
+            steps.append(BinaryLogistic())
+        elif kind in ("identity", "relu", "tanh", "logistic"):
+            steps.append(Activation(kind))
+        else:
+            return None
+    return steps
+
+
+def _tree_chain(model: Any) -> list[Any] | None:
+    """Tree sums and their link: forests average leaf values (folded into the leaves), gradient boosting adds
+    learning_rate × leaf values to its initial raw prediction, HistGradientBoosting adds leaves to its baseline."""
+    name = type(model).__name__
+    if hasattr(model, "_predictors"):
+        per_column = np.zeros(len(model._predictors[0]))
+        for iteration in model._predictors:
+            for k, predictor in enumerate(iteration):
+                per_column[k] += float(np.max(np.abs(predictor.nodes["value"])))
+        per_column += np.abs(_column(model._baseline_prediction))
+        return _with_link([TreeSum(per_column, len(model._predictors))], type(model._loss.link).__name__)
+    if name.startswith("GradientBoosting"):
+        if not (model.init_ == "zero" or type(model.init_).__name__.startswith("Dummy")):
+            return None
+        stages = np.asarray(model.estimators_, dtype=object)
+        per_column = np.array([sum(float(np.max(np.abs(e.tree_.value))) for e in stages[:, k])
+                               for k in range(stages.shape[1])]) * float(model.learning_rate)
+        initial = np.zeros(stages.shape[1]) if model.init_ == "zero" else np.abs(
+            np.asarray(model._raw_predict_init(np.zeros((1, model.n_features_in_))), dtype=np.float64).ravel())
+        return _with_link([TreeSum(per_column + initial, stages.shape[0])], type(model._loss.link).__name__)
+    if not _is(model, _FLOAT32_TREE_MODELS):
+        return None
+    trees = [e.tree_ for e in model.estimators_] if hasattr(model, "estimators_") else [model.tree_]
+    values = [np.abs(np.asarray(t.value, dtype=np.float64)) for t in trees]  # (nodes, n_outputs, n_classes)
+    # classifiers: one column per class (single output); regressors: one per output
+    per_column = sum(v.max(axis=0).reshape(-1) for v in values) / len(trees)
+    return [TreeSum(np.asarray(per_column, dtype=np.float64), len(trees))]
+
+
+def _with_link(steps: list[Any], link: str) -> list[Any] | None:
+    links: dict[str, list[Any]] = {"IdentityLink": [], "LogitLink": [BinaryLogistic()],
+                                   "MultinomialLogit": [Softmax()], "LogLink": [Activation("exp")]}
+    if link not in links:
+        return None
+    if link == "LogLink":
+        return None  # exp of a tree sum: the raw sum is not recomputed here, so no bound (yet)
+    return steps + links[link]
 
 
 ADAPTER = ScikitLearnAdapter()
