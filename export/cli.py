@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-pickle", metavar="SHA256", help="load a pickle/joblib file whose SHA-256 is exactly this")
     p.add_argument("--force", action="store_true", help="replace an existing output directory")
     p.add_argument("--no-parity", action="store_true", help="skip the parity suite (verdict recorded as skipped)")
+    p.add_argument("--strict-versions", action="store_true",
+                   help="refuse a model file saved by other scikit-learn versions than the running one")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = sub.add_parser("parity", help="run the parity suite on an export directory")
@@ -61,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one case per artifact x output x probe set)")
     p.add_argument("--html", metavar="FILE", help="write the self-contained HTML report")
     p.add_argument("--markdown", metavar="FILE", help="write the Markdown report")
+    p.add_argument("--strict-versions", action="store_true",
+                   help="refuse a model file saved by other scikit-learn versions than the running one")
 
     p = sub.add_parser("verify", help="recompute every hash in an export's manifest.json")
     p.add_argument("dir")
@@ -182,17 +186,27 @@ def _cmd_export(args: argparse.Namespace) -> int:
     options = ExportOptions(
         formats=parse_formats(args.formats), name=args.name, input_dtype=args.input_dtype, feature_names=names,
         author=args.author, license=args.license, version=args.model_version, description=args.description,
-        force=args.force, run_parity=not args.no_parity)
+        force=args.force, run_parity=not args.no_parity, strict_versions=args.strict_versions)
     result = export_model(args.model, args.out, options, data=args.data, trust_pickle=args.trust_pickle,
                           progress=None if args.json else _progress)
+    from export.signature import renamed_inputs
+
+    renamed = renamed_inputs(result.signature) if "coreml" in result.artifacts else {}
     if args.json:
         _print_json({"out_dir": str(result.out_dir), "artifacts": {k: str(v) for k, v in result.artifacts.items()},
-                     "routes": result.routes, "parity": result.parity_verdict, "summary": result.parity_summary})
+                     "routes": result.routes, "parity": result.parity_verdict, "summary": result.parity_summary,
+                     "renamed_inputs": renamed, "version_mismatch": result.version_mismatch})
     else:
+        if result.version_mismatch:  # first and on stderr too: a difference the user must not miss
+            print(f"mlexport: warning: VERSION MISMATCH: {result.version_mismatch}", file=sys.stderr)
+            print(f"{'versions':>10}: MISMATCH — {result.version_mismatch}")
         for kind, path in result.artifacts.items():
             print(f"{kind:>10}: {path}")
         print(f"{'manifest':>10}: {result.out_dir / 'manifest.json'}")
         print(f"{'parity':>10}: {result.parity_verdict} — {result.parity_summary}")
+        if renamed:  # the names the app developer types in Swift differ from the training columns: say which
+            print(f"{'inputs':>10}: renamed for Core ML/Swift (training column -> Core ML input): "
+                  + ", ".join(f"{original!r} -> {name}" for original, name in renamed.items()))
     if result.parity_verdict == "failed":
         raise ParityFailedError(f"parity failed for '{result.out_dir}': {result.parity_summary} "
                                 f"(see {result.out_dir / 'parity.md'})")
@@ -204,7 +218,7 @@ def _cmd_parity(args: argparse.Namespace) -> int:
 
     report, rendered = run_parity_on_dir(Path(args.dir), model=args.model, data=args.data,
                                          trust_pickle=args.trust_pickle, junit=args.junit, html=args.html,
-                                         markdown=args.markdown)
+                                         markdown=args.markdown, strict_versions=args.strict_versions)
     if args.json:
         _print_json(rendered["json"])
     else:

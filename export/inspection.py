@@ -68,7 +68,12 @@ def _describe_mlmodel(path: Path) -> dict[str, Any]:
     spec = _load_mlmodel(path)
     description = spec.description
     meta = description.metadata
+    recorded = _json_list(meta.userDefined.get(FEATURE_NAMES_KEY))
+    inputs = [f.name for f in description.input]
+    mapping = ({original: name for original, name in zip(recorded, inputs, strict=True) if original != name}
+               if recorded is not None and len(recorded) == len(inputs) else {})
     return {
+        "input_name_mapping": mapping,
         "format": "coreml",
         "model_kind": spec.WhichOneof("Type"),
         "specification_version": spec.specificationVersion,
@@ -83,6 +88,16 @@ def _describe_mlmodel(path: Path) -> dict[str, Any]:
                      "short_description": meta.shortDescription,
                      "user_defined": dict(sorted(meta.userDefined.items()))},
     }
+
+
+def _json_list(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return [str(v) for v in value] if isinstance(value, list) else None
 
 
 def _tensor_type(value_info: Any) -> str:
@@ -157,6 +172,9 @@ def format_description(info: dict[str, Any]) -> str:
     lines.append("  outputs:")
     lines += [f"    {o['name']}: {o['type']}" + (f"  — {o['description']}" if o.get("description") else "")
               for o in info["outputs"]]
+    if info.get("input_name_mapping"):
+        lines.append("  inputs renamed for Swift (training column -> Core ML input):")
+        lines += [f"    {original!r} -> {name}" for original, name in info["input_name_mapping"].items()]
     if info.get("class_labels") is not None:
         lines.append(f"  class labels: {info['class_labels']}")
     meta = info.get("metadata") or {}
@@ -196,15 +214,8 @@ def _expected_names(info: dict[str, Any]) -> tuple[list[str] | None, list[str] |
     records (`mlexport.feature_names`), and for a Core ML model with one scalar input per column its input names
     (which may be rewritten for Swift: both spellings are accepted). (None, None): match by position only."""
     meta = info.get("metadata") or {}
-    recorded_text = (meta.get("user_defined") or {}).get(FEATURE_NAMES_KEY) if info["format"] == "coreml" \
-        else meta.get(FEATURE_NAMES_KEY)
-    recorded: list[str] | None = None
-    if recorded_text:
-        try:
-            value = json.loads(recorded_text)
-        except ValueError:
-            value = None
-        recorded = [str(n) for n in value] if isinstance(value, list) else None
+    recorded = _json_list((meta.get("user_defined") or {}).get(FEATURE_NAMES_KEY) if info["format"] == "coreml"
+                          else meta.get(FEATURE_NAMES_KEY))
     scalar_inputs = [i["name"] for i in info["inputs"] if i["type"] in ("Double", "Int64")]
     named_inputs = scalar_inputs if info["format"] == "coreml" and len(scalar_inputs) == len(info["inputs"]) else None
     if recorded is not None and named_inputs is not None and len(recorded) != len(named_inputs):

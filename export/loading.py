@@ -53,10 +53,65 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class TrainingVersions:
+    """The library versions a model file was saved with, as the file records them (scikit-learn writes
+    `_sklearn_version` into every estimator's state, `BaseEstimator.__getstate__`), against the running ones."""
+
+    trained: dict[str, str]  # {"scikit-learn": "1.5.0"}; several versions in one file are joined with ", "
+    running: dict[str, str]
+    estimators: tuple[str, ...] = ()  # estimator classes whose recorded version differs from the running one
+
+    @property
+    def mismatch(self) -> str | None:
+        """A one-line statement of the mismatch, or None when the file was saved by the running versions."""
+        differing = [lib for lib, version in self.trained.items() if version != self.running.get(lib)]
+        if not differing:
+            return None
+        said = "; ".join(f"{lib} {self.trained[lib]}, this machine runs {self.running.get(lib)}" for lib in differing)
+        which = f" ({', '.join(self.estimators)})" if self.estimators else ""
+        return (f"the model was saved by {said}{which}: predictions may differ across versions, and parity compares "
+                "the artifacts with this machine's library, not the training one")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"trained": dict(self.trained), "running": dict(self.running), "mismatch": self.mismatch}
+
+
 def load_model(path: str | Path, *, trust_pickle: str | None = None) -> Any:
     """Load a fitted estimator from `path`, safely. Raises InputFileError / UntrustedModelError with one-line
     messages naming the file and what is allowed."""
+    return load_model_with_versions(path, trust_pickle=trust_pickle)[0]
+
+
+def load_model_with_versions(path: str | Path, *, trust_pickle: str | None = None) -> tuple[Any, TrainingVersions]:
+    """`load_model`, plus the versions the file was saved with. scikit-learn pops `_sklearn_version` while
+    unpickling (`BaseEstimator.__setstate__`, for skops too) and warns `InconsistentVersionWarning` naming the
+    estimator and the saved version when it differs: those warnings are the record. No warning means every
+    estimator in the file was saved by the running version."""
+    import warnings
+
+    import sklearn
+    from sklearn.exceptions import InconsistentVersionWarning
+
     path = existing_file(path, "model file")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InconsistentVersionWarning)
+        estimator = _load_checked(path, trust_pickle)
+    saved: dict[str, set[str]] = {}
+    for warning in caught:
+        message = warning.message
+        if isinstance(message, InconsistentVersionWarning):
+            saved.setdefault(str(message.original_sklearn_version), set()).add(str(message.estimator_name))
+        else:  # not ours to swallow
+            warnings.warn_explicit(message, warning.category, warning.filename, warning.lineno)
+    running = str(sklearn.__version__)
+    trained = ", ".join(sorted(saved)) if saved else running
+    versions = TrainingVersions(trained={"scikit-learn": trained}, running={"scikit-learn": running},
+                                estimators=tuple(sorted(set().union(*saved.values()))) if saved else ())
+    return estimator, versions
+
+
+def _load_checked(path: Path, trust_pickle: str | None) -> Any:
     suffix = path.suffix.lower()
     if suffix in SKOPS_SUFFIXES:
         estimator = _load_skops(path)

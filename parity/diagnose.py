@@ -37,6 +37,8 @@ def class_label_problem(
     theirs = [str(v) for v in np.asarray(classes).tolist()]
     if mine == theirs:
         return None
+    if np.asarray(classes).dtype.kind == "b" and mine == [str(int(v)) for v in np.asarray(classes).tolist()]:
+        return None  # boolean classes_ exported as Int64 labels 0 = False, 1 = True (numpy's bool -> int cast)
     if sorted(mine) == sorted(theirs):
         return f"class-label order swapped: artifact lists {mine}, scikit-learn classes_ is {theirs}"
     return f"class labels differ: artifact has {mine}, scikit-learn classes_ is {theirs}"
