@@ -374,7 +374,8 @@ def to_html(report: ParityReport) -> str:
         parts += [f"<li><code>{e(path)}</code>: <span class='cause'>{e(problem)}</span></li>"
                   for path, problem in problems]
         parts += [f"<li><code>{e(c.artifact)}</code> {e(c.comparison.output)} on <b>{e(c.probe)}</b>: "
-                  f"<span class='cause'>{e(c.comparison.cause or 'unexplained')}</span></li>" for c in failures]
+                  f"<span class='cause'>{e(c.comparison.cause or 'unexplained')}</span>"
+                  f"{e(failing_row_text(report, c))}</li>" for c in failures]
         parts.append("</ul>")
     if report.schema is not None:
         parts.append("<h2>Inputs</h2><table><tr><th class='l'>input</th><th class='l'>kind</th>"
