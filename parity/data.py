@@ -165,16 +165,12 @@ def _load_frame(path: Path, suffix: str, n_features: int, names: list[str] | Non
     return frame_to_matrix(frame, n_features, names, str(path), aliases)
 
 
-def _numeric_column(path: Path | str, name: str, values: Any) -> np.ndarray:
-    return numeric_values(values, name, str(path), DataFileError)
-
-
 def read_frame(path: str | os.PathLike[str], n_features: int, feature_names: Sequence[str] | None,
                kinds: dict[str, str], categories: dict[str, list[str]] | None = None) -> Any:
-    """The user's .csv / .parquet as a DataFrame in model column order (matched by name, as `load_table` does),
-    each column of the kind the artifacts declare (`kinds`: column -> 'string' | 'double' | 'int64'; others are
-    inferred). `categories` (column -> categories the artifacts know) lets a CSV string column of digits (zip codes)
-    through when its values are known categories."""
+    """The user's .csv / .parquet as a DataFrame in model column order, each column of the kind the artifacts
+    declare (`kinds`: column -> 'string' | 'double' | 'int64'; columns not listed are inferred). `categories`
+    (column -> categories the artifacts know) lets a CSV string column of digits (zip codes) through when its
+    values are known categories. Columns are matched by name exactly as `load_table` matches them."""
     import pandas as pd
 
     path = Path(path)
@@ -195,11 +191,18 @@ def read_frame(path: str | os.PathLike[str], n_features: int, feature_names: Seq
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         raise DataFileError(f"{path}: cannot parse {suffix} ({reason})") from exc
     frame.columns = [str(c) for c in frame.columns]
-    if feature_names is not None:
+    names = list(feature_names) if feature_names is not None else None
+    if suffix == ".csv" and header_looks_like_data(list(frame.columns)):
+        shown = ", ".join(list(frame.columns)[:4]) + (", ..." if len(frame.columns) > 4 else "")
+        expected = f" ({', '.join(names)})" if names else ""
+        raise DataFileError(f"{path}: the first row ({shown}) looks like data, not a header; a .csv needs a header "
+                            f"row naming the columns{expected}")
+    if names is not None:
         try:
-            frame = frame.iloc[:, match_columns(list(frame.columns), list(feature_names))]
+            order = match_columns(list(frame.columns), names)
         except DataFileError as exc:
             raise DataFileError(f"{path}: {exc}") from None
+        frame = frame.iloc[:, order]
     elif len(frame.columns) != n_features:
         raise DataFileError(f"{path}: has {len(frame.columns)} columns, the model expects {n_features}")
     if len(frame) == 0:
@@ -227,6 +230,10 @@ def _refuse_numbers_as_strings(path: Path, name: str, values: Any, csv: bool, ca
             and not any(value in known for value in present.tolist())):
         raise DataFileError(f"{path}: column {name!r} holds only numbers (e.g. {present.iloc[0]!r}) where the model "
                             f"expects strings")
+
+
+def _numeric_column(path: Path | str, name: str, values: Any) -> np.ndarray:
+    return numeric_values(values, name, str(path), DataFileError)
 
 
 def _refuse_infinity(path: Path | str, X: np.ndarray, names: list[str] | None) -> None:
