@@ -95,17 +95,17 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
     _check_name(name)
     _check_out_dir(out_dir, options.force)
     signature = signature_of(estimator, feature_names=options.feature_names, input_dtype=options.input_dtype)
-    inputs = load_rows(data, signature, estimator)
 
     from export.frontends import to_ir
 
     say(f"lowering {type(estimator).__name__} to the model IR")
     node = to_ir(estimator, feature_names=signature.feature_names)
+    inputs = load_rows(data, signature, estimator, node.inputs)
     versions = package_versions()
     with _staging_dir(out_dir) as staging:
         artifacts: dict[str, Path] = {}
         routes: dict[str, str] = {}
-        metadata = _metadata(estimator, signature, versions)
+        metadata = _metadata(estimator, signature, versions, node.inputs)
         if "coreml" in options.formats:
             say("writing Core ML")
             artifacts["coreml"] = _write_coreml(node, signature, options, metadata, staging / f"{name}.mlmodel")
@@ -191,12 +191,28 @@ def _staging_dir(out_dir: Path) -> Iterator[Path]:
         raise
 
 
-def load_rows(data: str | Path | np.ndarray | None, signature: Signature, estimator: Any = None) -> np.ndarray | None:
-    """The user's parity rows as float64, checked against the signature (and, for NaN, against the model)."""
+def load_rows(data: Any, signature: Signature, estimator: Any = None, schema: ir.Schema | None = None) -> Any:
+    """The user's parity rows as float64, checked against the signature (and, for NaN, against the model); for a
+    model with string inputs (`schema`), a DataFrame in schema column order, each column checked against its kind
+    (a missing column, strings in a numeric column, numbers in a string column: one line naming the column)."""
     if data is None:
         return None
-    from parity.data import load_table
+    from parity.data import load_table, read_frame
     from parity.errors import DataFileError
+
+    if schema is not None and not schema.all_double:
+        kinds: dict[str, str] = {c.name: c.kind for c in schema.columns}
+        if type(data).__name__ == "DataFrame":
+            missing = [n for n in schema.names if n not in data.columns]
+            if missing:
+                raise DataError(f"data: missing columns {missing}; the model reads {list(schema.names)}")
+            return data[list(schema.names)]
+        if isinstance(data, np.ndarray):
+            raise UsageError("this model has string inputs; pass its data as a DataFrame or a .csv/.parquet file")
+        try:
+            return read_frame(Path(data), len(schema.names), schema.names, kinds)
+        except DataFileError as exc:
+            raise DataError(str(exc)) from None
 
     source = "data" if isinstance(data, np.ndarray) else f"data file '{data}'"
     if isinstance(data, np.ndarray):
@@ -228,7 +244,8 @@ def _check_model_takes_nan(estimator: Any, table: np.ndarray, signature: Signatu
                         "accept missing values; allowed: finite numbers")
 
 
-def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str]) -> dict[str, str]:
+def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str],
+              schema: ir.Schema | None = None) -> dict[str, str]:
     import json
 
     meta = {
@@ -242,6 +259,11 @@ def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str])
         meta["mlexport.feature_names"] = json.dumps(list(signature.feature_names))
     if signature.class_labels is not None:
         meta["mlexport.class_labels"] = json.dumps(list(signature.class_labels))
+    if schema is not None and not schema.all_double:
+        # The string-input contract (README "DataFrame models with string columns"), for the app developer.
+        meta["mlexport.string_inputs"] = json.dumps([c.input_name for c in schema.columns if c.kind == "string"])
+        meta["mlexport.missing_string"] = '"" (the empty string) = a missing value, as scikit-learn treats NaN'
+        meta["mlexport.string_normalization"] = "NFC (normalise strings before feeding them)"
     return meta
 
 

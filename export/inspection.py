@@ -196,6 +196,9 @@ def predict_artifact(artifact: Path, data: Path) -> dict[str, np.ndarray]:
     from parity.errors import DataFileError
 
     info = describe_artifact(artifact)
+    typed = _predict_typed(artifact, data)
+    if typed is not None:
+        return typed
     try:
         X, _ = load_table(data, _n_features(info))
     except DataFileError as exc:
@@ -210,3 +213,32 @@ def predict_artifact(artifact: Path, data: Path) -> dict[str, np.ndarray]:
     names = [o.name for o in session.get_outputs()]
     values = session.run(names, {model_input.name: X.astype(dtype)})
     return {name: np.asarray(value) for name, value in zip(names, values, strict=True)}
+
+
+def _predict_typed(artifact: Path, data: Path) -> dict[str, np.ndarray] | None:
+    """An artifact with String/string inputs (one per DataFrame column): rows read by column name and kind from a
+    .csv / .parquet file and fed as an app would (strings NFC, a missing string as ""); outputs by their names.
+    None for an artifact of numeric inputs only (the numeric path above)."""
+    from parity.columns import schema_from_frame
+    from parity.data import read_frame
+    from parity.errors import ArtifactError, DataFileError, ParityInputError
+    from parity.runtimes import open_artifact
+
+    try:
+        opened = open_artifact(artifact)
+    except ArtifactError as exc:
+        raise InputFileError(str(exc)) from None
+    if not any(feature.kind == "string" for feature in opened.inputs):
+        return None
+    names = [feature.name for feature in opened.inputs]
+    kinds: dict[str, str] = {feature.name: feature.kind for feature in opened.inputs}
+    try:
+        frame = read_frame(data, len(names), names, kinds)
+        schema = schema_from_frame(frame, names, kinds, str(data))  # type: ignore[arg-type]
+        X = schema.encode_frame(frame, str(data))
+        opened.bind(names, len(names), schema)
+        outputs = opened.predict(X)
+    except (DataFileError, ParityInputError, ArtifactError) as exc:
+        raise InputFileError(str(exc)) from None
+    by_role = {role: name for name, role in opened.roles.items()}
+    return {by_role.get(role, role): np.asarray(values) for role, values in outputs.items()}
