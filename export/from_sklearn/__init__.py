@@ -28,6 +28,7 @@ from sklearn.linear_model import (
     SGDRegressor,
 )
 from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
@@ -44,7 +45,17 @@ from sklearn.preprocessing import (
 from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from export.from_sklearn import composition, dataframe, linear, neighbors, neural_network, preprocessing, svm, trees
+from export.from_sklearn import (
+    composition,
+    dataframe,
+    linear,
+    naive_bayes,
+    neighbors,
+    neural_network,
+    preprocessing,
+    svm,
+    trees,
+)
 from export.frontends import Converter, Family, FormatSupport, register, register_model_builder
 
 _LABELS_ONLY = "labels only (scikit-learn has no predict_proba)"
@@ -87,6 +98,7 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (NuSVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
     (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir,
      "weights='uniform', Euclidean distance only; labels only (vote fractions not exported)"),
+    (GaussianNB, "naive_bayes", naive_bayes.gaussian_nb_to_ir, "priors and var_smoothing as fitted"),
     (MLPClassifier, "network", neural_network.mlp_classifier_to_ir, "binary and multiclass; multilabel refused"),
     (MLPRegressor, "network", neural_network.mlp_regressor_to_ir,
      "multi-target supported; loss='poisson' (exp output) refused"),
@@ -123,7 +135,14 @@ _ONNX: dict[type, FormatSupport] = {
     KNeighborsClassifier: FormatSupport("skl2onnx"),
     Pipeline: FormatSupport("ir", "skl2onnx when a step has no exact ONNX writer (k-NN)"),
 }
-_COREML: dict[type, FormatSupport] = {}
+_OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
+                  "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
+_COREML: dict[type, FormatSupport] = {
+    OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
+    SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
+    GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
+                                    "so K > 2 is refused (ONNX takes any K)"),
+}
 
 for _cls, _family, _converter, _notes in _TABLE:
     register(_cls, _family, _converter, _notes, coreml=_COREML.get(_cls, FormatSupport("ir")),
