@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
     from parity.report import ParityReport
 
-__all__ = ["check", "to_html", "to_json", "to_junit", "to_markdown", "write_golden"]
+__all__ = ["check", "package_versions", "sha256_file", "sha256_rows", "to_html", "to_json", "to_junit", "to_markdown",
+           "write_golden"]
 
 
 def to_json(report: ParityReport) -> dict[str, Any]:
@@ -201,6 +202,8 @@ def check(
                           artifacts=artifact_results, checks=[], runtimes=runtimes, drift=[], probes=[],
                           notes=list(probes.notes),
                           classes=None if classes is None else [_plain(c) for c in classes], schema=schema)
+    report.versions = package_versions()
+    report.user_data = _describe_user_data(inputs, X_user)
     skip_drift = input_cast_to_float32(estimator)
     if skip_drift:
         report.notes.append("reference drift float64 vs float32 is zero by construction: scikit-learn casts the input "
@@ -357,7 +360,7 @@ def _plan_runs(opened: list[Any], classes: Any, runtimes: list[Any]) -> tuple[li
     for artifact in opened:
         labels = None if artifact.class_labels is None else [_plain(v) for v in artifact.class_labels]
         result = ArtifactResult(str(artifact.path), artifact.kind, artifact.runtime, artifact.dtype,
-                                dict(artifact.roles), labels)
+                                dict(artifact.roles), labels, sha256=sha256_file(Path(artifact.path)))
         results.append(result)
         runs.append((artifact, result, artifact.runtime, artifact.predict))
         if artifact.kind == "coreml":
@@ -457,6 +460,54 @@ def _excuse_neighbour_ties(estimator: Any, X: np.ndarray, checks: list[Any]) -> 
         else:
             c.violations -= int(ties.sum())
         c.failing_rows = np.flatnonzero(c.failing_mask)[:MAX_FAILING_ROWS_LISTED].tolist()
+
+
+_VERSIONED = ("scikit-learn", "numpy", "onnxruntime", "coremltools", "onnx", "mlexport")
+
+
+def package_versions(names: Sequence[str] = _VERSIONED) -> dict[str, str]:
+    """Installed versions of `names` (`not installed` where absent): recorded in reports and manifests."""
+    from importlib import metadata
+
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file, streamed (manifests, reports and data records all use this one)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_rows(X: np.ndarray) -> str:
+    """SHA-256 of rows handed over as an array: of their float64 C-order bytes (the values parity checks)."""
+    import hashlib
+
+    import numpy as np
+
+    return hashlib.sha256(np.ascontiguousarray(X, dtype=np.float64).tobytes()).hexdigest()
+
+
+def _describe_user_data(inputs: Any, X_user: np.ndarray | None) -> Any:
+    from parity.report import UserData
+
+    if X_user is None:
+        return None
+    if isinstance(inputs, str | os.PathLike):
+        return UserData(True, file=str(inputs), sha256=sha256_file(Path(inputs)), rows=len(X_user),
+                        rows_checked=len(X_user))
+    return UserData(True, sha256=sha256_rows(X_user), sha256_of="float64 rows", rows=len(X_user),
+                    rows_checked=len(X_user))
 
 
 def _first_line(exc: BaseException) -> str:

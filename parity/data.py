@@ -38,10 +38,7 @@ def load_table(
     accepted instead of `feature_names`. An empty table is refused: parity or predictions on no rows prove nothing.
     """
     path = Path(path)
-    if path.is_dir():
-        raise DataFileError(f"data file '{path}' is a directory; give a .npy, .csv or .parquet file")
-    if not path.is_file():
-        raise DataFileError(f"data file '{path}' not found")
+    _existing_data_file(path, ".npy, .csv or .parquet")
     suffix = path.suffix.lower()
     names = list(feature_names) if feature_names is not None else None
     if names is not None and len(names) != n_features:
@@ -147,10 +144,24 @@ def _load_npy(path: Path, n_features: int) -> np.ndarray:
 
 def _load_frame(path: Path, suffix: str, n_features: int, names: list[str] | None,
                 aliases: list[str] | None) -> tuple[np.ndarray, list[str]]:
+    return frame_to_matrix(_read_file_frame(path, suffix, names), n_features, names, str(path), aliases)
+
+
+def _existing_data_file(path: Path, allowed: str) -> None:
+    if path.is_dir():
+        raise DataFileError(f"data file '{path}' is a directory; give a {allowed} file")
+    if not path.is_file():
+        raise DataFileError(f"data file '{path}' not found")
+
+
+def _read_file_frame(path: Path, suffix: str, names: list[str] | None,
+                     text_columns: dict[str, str] | None = None) -> Any:
+    """A .csv (with a header row: one that looks like data is refused) or .parquet file as a DataFrame with str
+    column names; `text_columns` are read as text from a CSV (so "007" stays "007")."""
     import pandas as pd
 
     try:
-        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+        frame = pd.read_csv(path, dtype=text_columns) if suffix == ".csv" else pd.read_parquet(path)
     except pd.errors.EmptyDataError:
         raise DataFileError(f"{path}: data file is empty; a .csv needs a header row naming the columns") from None
     except Exception as exc:  # pandas/pyarrow raise many parser error types
@@ -162,44 +173,28 @@ def _load_frame(path: Path, suffix: str, n_features: int, names: list[str] | Non
         expected = f" ({', '.join(names)})" if names else ""
         raise DataFileError(f"{path}: the first row ({shown}) looks like data, not a header; a .csv needs a header "
                             f"row naming the columns{expected}")
-    return frame_to_matrix(frame, n_features, names, str(path), aliases)
-
-
-def _numeric_column(path: Path | str, name: str, values: Any) -> np.ndarray:
-    return numeric_values(values, name, str(path), DataFileError)
+    return frame
 
 
 def read_frame(path: str | os.PathLike[str], n_features: int, feature_names: Sequence[str] | None,
                kinds: dict[str, str], categories: dict[str, list[str]] | None = None) -> Any:
-    """The user's .csv / .parquet as a DataFrame in model column order (matched by name, as `load_table` does),
-    each column of the kind the artifacts declare (`kinds`: column -> 'string' | 'double' | 'int64'; others are
-    inferred). `categories` (column -> categories the artifacts know) lets a CSV string column of digits (zip codes)
-    through when its values are known categories."""
-    import pandas as pd
-
+    """The user's .csv / .parquet as a DataFrame in model column order, each column of the kind the artifacts
+    declare (`kinds`: column -> 'string' | 'double' | 'int64'; columns not listed are inferred). `categories`
+    (column -> categories the artifacts know) lets a CSV string column of digits (zip codes) through when its
+    values are known categories. Columns are matched by name exactly as `load_table` matches them."""
     path = Path(path)
-    if path.is_dir():
-        raise DataFileError(f"data file '{path}' is a directory; give a .csv or .parquet file")
-    if not path.is_file():
-        raise DataFileError(f"data file '{path}' not found")
+    _existing_data_file(path, ".csv or .parquet")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet"):
-        raise DataFileError(f"{path}: the model has string inputs; give a .csv or .parquet data file with named "
-                            f"columns, not {suffix or '(none)'!r}")
-    text_columns = {name: "str" for name, kind in kinds.items() if kind == "string"}
-    try:
-        frame = pd.read_csv(path, dtype=text_columns) if suffix == ".csv" else pd.read_parquet(path)
-    except pd.errors.EmptyDataError:
-        raise DataFileError(f"{path}: data file is empty; a .csv needs a header row naming the columns") from None
-    except Exception as exc:  # pandas/pyarrow raise many parser error types
-        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        raise DataFileError(f"{path}: cannot parse {suffix} ({reason})") from exc
-    frame.columns = [str(c) for c in frame.columns]
-    if feature_names is not None:
+        raise DataFileError(f"{path}: string inputs need a .csv or .parquet data file, got {suffix or '(none)'!r}")
+    names = list(feature_names) if feature_names is not None else None
+    frame = _read_file_frame(path, suffix, names, {name: "str" for name, kind in kinds.items() if kind == "string"})
+    if names is not None:
         try:
-            frame = frame.iloc[:, match_columns(list(frame.columns), list(feature_names))]
+            order = match_columns(list(frame.columns), names)
         except DataFileError as exc:
             raise DataFileError(f"{path}: {exc}") from None
+        frame = frame.iloc[:, order]
     elif len(frame.columns) != n_features:
         raise DataFileError(f"{path}: has {len(frame.columns)} columns, the model expects {n_features}")
     if len(frame) == 0:
@@ -227,6 +222,10 @@ def _refuse_numbers_as_strings(path: Path, name: str, values: Any, csv: bool, ca
             and not any(value in known for value in present.tolist())):
         raise DataFileError(f"{path}: column {name!r} holds only numbers (e.g. {present.iloc[0]!r}) where the model "
                             f"expects strings")
+
+
+def _numeric_column(path: Path | str, name: str, values: Any) -> np.ndarray:
+    return numeric_values(values, name, str(path), DataFileError)
 
 
 def _refuse_infinity(path: Path | str, X: np.ndarray, names: list[str] | None) -> None:

@@ -194,8 +194,8 @@ def _place(base: np.ndarray, rng: np.random.Generator, features: np.ndarray, val
 
 
 def refusal_reason(estimator: Any, rows: np.ndarray, schema: InputSchema | None = None) -> str | None:
-    """None if the Python model predicts on rows, else the one-line reason it refuses (with a schema, on the
-    DataFrame the rows decode to)."""
+    """None if the Python model predicts on rows (decoded through `schema` when it has string columns), else the
+    one-line reason it refuses."""
     return adapter_for(estimator).nan_refusal(estimator, rows if schema is None else schema.python_rows(rows))
 
 
@@ -289,9 +289,11 @@ def _rows_reaching(splits: TreeSplits, chosen: np.ndarray, base: np.ndarray, rng
     """For each chosen split, a base row whose path in the Python model's tree passes through that node (so moving
     its feature across the threshold changes the route); a random row when none does."""
     picked = rng.integers(0, len(base), len(chosen))
+    if np.any(getattr(splits.model, "is_categorical_", None) or False):
+        return picked  # HGB reads categorical columns first, as its own codes: no raw-row replay
     trees = adapter_for(splits.model).trees(splits.model)
-    if trees is None or np.any(getattr(splits.model, "is_categorical_", None) or False):
-        return picked  # (HGB with categorical columns reads them first, as its own codes: no raw-row replay)
+    if trees is None:
+        return picked
     candidates = rng.choice(len(base), min(len(base), 256), replace=False)
     X = base[candidates]
     if splits.head is not None:

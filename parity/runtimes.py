@@ -54,8 +54,9 @@ def contract_inputs(X: np.ndarray, contract: str) -> np.ndarray:
 def reference_outputs(estimator: Any, X: np.ndarray, roles: set[str],
                       schema: InputSchema | None = None) -> dict[str, np.ndarray]:
     """Canonical outputs of the Python model on X (already on the contract dtype), through its reference adapter;
-    with a schema, on the DataFrame the rows decode to (string columns in the user's dtype)."""
-    return adapter_for(estimator).predict(estimator, X if schema is None else schema.python_rows(X), roles)
+    with a schema, on the DataFrame the rows decode to (string columns as the user's dtype)."""
+    rows = X if schema is None else schema.python_rows(X)
+    return adapter_for(estimator).predict(estimator, rows, roles)
 
 
 def input_cast_to_float32(estimator: Any) -> bool:
