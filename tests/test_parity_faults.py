@@ -1,6 +1,6 @@
 """Fault-injection battery: faithful exports pass; each injected fault is caught and its cause named.
 
-Faults are injected into the IR between `export.from_sklearn.to_ir` and the writers (`export.to_coreml.to_spec`,
+Faults are injected into the IR between `export.frontends.to_ir` and the writers (`export.to_coreml.to_spec`,
 `export.to_onnx.to_onnx`), so every artifact is otherwise exactly what the exporter writes. The truth is
 scikit-learn's own predictions; nothing here compares our output with our output.
 """

@@ -1,4 +1,4 @@
-"""End to end: scikit-learn estimator → export.from_sklearn.to_ir → export.to_coreml.to_spec → the reference
+"""End to end: scikit-learn estimator → export.frontends.to_ir → export.to_coreml.to_spec → the reference
 evaluator (parity.coreml_reference) must reproduce scikit-learn's own predictions on datasets shipped with
 scikit-learn. Labels exactly; double-precision specs to 1e-9; float32 specs (NN weights, KNN samples) to 1e-5."""
 

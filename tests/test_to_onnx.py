@@ -303,7 +303,7 @@ def test_multiclass_first_maximum_wins_and_string_labels() -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Through the real front-end (export.from_sklearn.to_ir).
+# Through the real front-end (export.frontends.to_ir).
 
 
 def _fit_cases() -> list[tuple[str, Any, np.ndarray, np.ndarray]]:
