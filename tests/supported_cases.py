@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,8 +49,10 @@ from sklearn.preprocessing import (
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
+    OrdinalEncoder,
     RobustScaler,
     StandardScaler,
+    TargetEncoder,
 )
 from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -90,6 +93,35 @@ def iris_rounded() -> Data:
     return np.round(iris()[0]), None
 
 
+CHURN_STRINGS = ["contract", "internet_service", "payment_method"]
+CHURN_NUMBERS = ["tenure", "monthly_charges", "total_charges"]
+
+
+def churn(categories: bool = False) -> tuple[Any, Any]:
+    """Real telco rows (tests/data/telco_churn_slice.csv, pandas 3 str columns) with missing strings; string labels;
+    `categories`: the string columns as pandas category (HistGradientBoosting's from_dtype)."""
+    import pandas as pd
+
+    frame = pd.read_csv(Path(__file__).parent / "data" / "telco_churn_slice.csv")
+    X = frame[CHURN_STRINGS + CHURN_NUMBERS].copy()
+    X.loc[X.index[3:9], "payment_method"] = np.nan
+    if categories:
+        for column in CHURN_STRINGS:
+            X[column] = X[column].astype("category")
+    return X, frame["churn"]
+
+
+def churn_strings() -> tuple[Any, Any]:
+    X, y = churn()
+    return X[CHURN_STRINGS], y
+
+
+def churn_pipeline() -> Pipeline:
+    columns = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), CHURN_STRINGS),
+                                 ("num", make_pipeline(SimpleImputer(), StandardScaler()), CHURN_NUMBERS)])
+    return Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=1000))])
+
+
 @dataclass(frozen=True)
 class Case:
     """One estimator fitted on one dataset. Documented Core ML format limits (the row's `coreml` note):
@@ -99,11 +131,11 @@ class Case:
 
     name: str
     make: Callable[[], Any]
-    data: Callable[[], Data]
+    data: Callable[[], Any]
     coreml_refusal: str | None = None
     coreml_fails_only_on: tuple[str, str] | None = None
 
-    def fit(self) -> tuple[Any, np.ndarray]:
+    def fit(self) -> tuple[Any, Any]:
         X, y = self.data()
         estimator = self.make()
         estimator.fit(X) if y is None else estimator.fit(X, y)
@@ -166,4 +198,11 @@ CASES: tuple[Case, ...] = (
     Case("pipeline-knn", lambda: Pipeline([("scale", MinMaxScaler()), ("knn", KNeighborsClassifier())]), iris),
     Case("column-transformer", lambda: ColumnTransformer([("scale", StandardScaler(), [0, 1]),
                                                           ("pca", PCA(n_components=1), [2, 3])]), unlabelled(iris)),
+    # DataFrames with string columns (one input per column, "" = missing; tests/test_dataframe_export.py has more)
+    Case("ordinal-encoder-strings", lambda: OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                                                           encoded_missing_value=-2), churn_strings),
+    Case("target-encoder-strings", TargetEncoder, churn_strings),
+    Case("dataframe-pipeline-strings", churn_pipeline, churn),
+    Case("hist-gradient-boosting-native-categorical",
+         lambda: HistGradientBoostingClassifier(max_iter=10, random_state=0), lambda: churn(categories=True)),
 )

@@ -26,6 +26,7 @@ from export.to_onnx import route as onnx_route_of
 
 FAMILIES = {"tree", "linear", "kernel", "neighbours", "network", "naive_bayes", "transform", "composition"}
 SUPPORTED = supported()
+STRING_ONLY = ("OrdinalEncoder", "TargetEncoder")
 
 
 def test_table_rows_are_consistent():
@@ -67,6 +68,11 @@ def _fitted_instance(cls):
         return ColumnTransformer([("s", StandardScaler(), [0, 1])], remainder="passthrough").fit(X)
     if cls is OneVsRestClassifier:
         return OneVsRestClassifier(LogisticRegression(max_iter=500)).fit(X, y)
+    if cls.__name__ in STRING_ONLY:  # exported on DataFrame string columns only
+        import pandas as pd
+
+        frame = pd.DataFrame({"species": np.array(["setosa", "versicolor", "virginica"])[y]})
+        return cls().fit(frame, X[:, 0])
     est = cls()
     small = {k: 5 for k in ("n_estimators", "max_iter") if k in est.get_params()}  # keep ensembles small
     est.set_params(**small)
@@ -88,7 +94,10 @@ def test_every_row_converts_a_default_fitted_instance(row: FrontEnd):
     assert lookup(est) is row
     # the table's ONNX route must be the one the ONNX writer actually takes for this model
     assert onnx_route_of(model) == row.onnx.route
-    assert model.inputs.is_block and model.inputs.n_values == est.n_features_in_
+    if row.name in STRING_ONLY:
+        assert [c.kind for c in model.inputs.columns] == ["string"] * est.n_features_in_
+    else:
+        assert model.inputs.is_block and model.inputs.n_values == est.n_features_in_
     assert isinstance(model.head, ir.Transformed) == (not (is_classifier(est) or is_regressor(est)))
 
 

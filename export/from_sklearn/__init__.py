@@ -37,14 +37,17 @@ from sklearn.preprocessing import (
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
+    OrdinalEncoder,
     RobustScaler,
     StandardScaler,
+    TargetEncoder,
 )
 from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from export.from_sklearn import (
     composition,
+    dataframe,
     linear,
     naive_bayes,
     neighbors,
@@ -53,9 +56,11 @@ from export.from_sklearn import (
     svm,
     trees,
 )
-from export.frontends import Converter, Family, FormatSupport, register
+from export.frontends import Converter, Family, FormatSupport, register, register_model_builder
 
 _LABELS_ONLY = "labels only (scikit-learn has no predict_proba)"
+_HGB_NOTE = ("native categorical splits on DataFrame string columns (category / str; unknown = missing as in "
+             "scikit-learn), one membership lookup per distinct split set; numeric-coded categoricals refused")
 
 # (class, family, converter, notes) — exact-type lookup; a subclass may override predict, so it is refused.
 _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
@@ -67,8 +72,8 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (ExtraTreesRegressor, "tree", trees.forest_to_ir, "averaging folded into leaves"),
     (GradientBoostingClassifier, "tree", trees.gradient_boosting_to_ir, "learning rate folded into leaves"),
     (GradientBoostingRegressor, "tree", trees.gradient_boosting_to_ir, "learning rate folded into leaves"),
-    (HistGradientBoostingClassifier, "tree", trees.hist_gradient_boosting_to_ir, "categorical splits refused"),
-    (HistGradientBoostingRegressor, "tree", trees.hist_gradient_boosting_to_ir, "categorical splits refused"),
+    (HistGradientBoostingClassifier, "tree", trees.hist_gradient_boosting_to_ir, _HGB_NOTE),
+    (HistGradientBoostingRegressor, "tree", trees.hist_gradient_boosting_to_ir, _HGB_NOTE),
     (LinearRegression, "linear", linear.linear_regressor_to_ir, "multi-target supported"),
     (Ridge, "linear", linear.linear_regressor_to_ir, "multi-target supported"),
     (Lasso, "linear", linear.linear_regressor_to_ir, "multi-target supported"),
@@ -104,15 +109,24 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (RobustScaler, "transform", preprocessing.robust_scaler_to_ir, ""),
     (Normalizer, "transform", preprocessing.normalizer_to_ir, "l1, l2, max"),
     (SimpleImputer, "transform", preprocessing.simple_imputer_to_ir,
-     "numeric columns; add_indicator and dropped all-missing columns refused"),
+     "numeric columns; string columns (most_frequent/constant) folded into the encoder that follows; "
+     "add_indicator and dropped all-missing columns refused"),
     (OneHotEncoder, "transform", preprocessing.one_hot_encoder_to_ir,
-     "integer-valued numeric categories; unknown values → all zeros (sklearn raises for handle_unknown='error'); "
-     "drop / infrequent categories / string columns refused"),
+     "string columns of a DataFrame (ColumnTransformer part): every drop / min_frequency / max_categories / "
+     "handle_unknown / sparse_output setting, NaN a category, \"\" = missing; numeric columns: integer-valued "
+     "categories without drop/infrequent; unknown values under handle_unknown='error' → all zeros (sklearn raises)"),
+    (OrdinalEncoder, "transform", preprocessing.string_encoder_to_ir,
+     "string columns of a DataFrame (ColumnTransformer part): unknown_value, encoded_missing_value (NaN too), "
+     "infrequent categories; handle_unknown='error' → unknown gives NaN (sklearn raises)"),
+    (TargetEncoder, "transform", preprocessing.string_encoder_to_ir,
+     "string columns of a DataFrame (ColumnTransformer part): binary, multiclass, continuous; exports transform "
+     "(fit_transform is cross-fitted); unknown → target_mean_"),
     (PCA, "transform", preprocessing.pca_to_ir, "whiten supported"),
     (Pipeline, "composition", composition.pipeline_to_ir,
      "'passthrough' steps skipped; any step may be a model only at the end"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
-     "dense output only; remainder passthrough/drop/transformer; transformer_weights refused"),
+     "columns by name / index / make_column_selector (resolved at fit); sparse output densified; remainder "
+     "passthrough/drop/transformer; one input per DataFrame column; transformer_weights refused"),
 )
 
 
@@ -133,3 +147,6 @@ _COREML: dict[type, FormatSupport] = {
 for _cls, _family, _converter, _notes in _TABLE:
     register(_cls, _family, _converter, _notes, coreml=_COREML.get(_cls, FormatSupport("ir")),
              onnx=_ONNX.get(_cls, FormatSupport("ir")))
+
+register_model_builder(dataframe.dataframe_model)
+register_model_builder(dataframe.hist_gradient_boosting_model)

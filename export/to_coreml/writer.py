@@ -9,6 +9,7 @@ from typing import assert_never
 
 from export import ir
 from export.errors import ExportFailedError
+from export.to_coreml.category_lookup import category_lookup_models
 from export.to_coreml.features import Feature, Names, OutputNames, double_type, vector_type
 from export.to_coreml.glm import affine_models, glm_classifier_model, glm_regressor_model
 from export.to_coreml.imputer import imputer_model
@@ -74,6 +75,9 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             return _Lowered([*models, vectorizer], [output])
         case ir.Pipeline():
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
+        case ir.CategoryLookup():
+            raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
+                                    "numeric vector")
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
                 | ir.NearestNeighbors() | ir.GaussianNaiveBayes():
             return _lower_scores(node, source, names)
@@ -229,7 +233,12 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     for index, step in enumerate(model.body):
         last = index == len(model.body) - 1
         target = outputs.transformed if last else names.fresh("step")
-        if model.reads_columns_one_by_one(step):
+        if isinstance(step.node, ir.CategoryLookup):
+            if last and not isinstance(model.head, ir.Transformed):
+                raise ExportFailedError(f"step {step.name!r} (a CategoryLookup) is a transform; a model head needs "
+                                        "a score producer last")
+            lowered = _Lowered(*category_lookup_models(step.node, [env[n] for n in step.inputs], target, names))
+        elif model.reads_columns_one_by_one(step):
             if not isinstance(step.node, ir.OneHotEncoder) or (last and not isinstance(model.head, ir.Transformed)):
                 raise ExportFailedError(f"step {step.name!r} reads string/int64 columns one by one; only a "
                                         "OneHotEncoder can, and it is a transform")

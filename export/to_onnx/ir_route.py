@@ -69,6 +69,11 @@ def _normalizer(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str
     return b.op("Div", [x, safe], "normalized"), node.n_features
 
 
+def _reads_string_columns(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    raise UnsupportedEstimatorError(f"ONNX IR writer: a {type(node).__name__} reads string columns one by one as a "
+                                    "body step of its own, never a numeric vector")
+
+
 def _one_hot(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.OneHotEncoder)
     # Output column m is [x[:, column[m]] == category[m]]: one Gather and one broadcast Equal for all columns; a
@@ -173,6 +178,7 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
     ir.OneHotEncoder: IrFamily(_one_hot, "Gather + Equal + Cast (integer categories only)"),
+    ir.CategoryLookup: IrFamily(_reads_string_columns, "LabelEncoder (string -> row index) + Gather of the rows"),
     ir.Linear: IrFamily(_linear, "Gemm (double)"),
     ir.ColumnSelect: IrFamily(_column_select, "Gather"),
     ir.Concat: IrFamily(_concat, "Concat"),
@@ -309,6 +315,26 @@ def _one_hot_columns(b: GraphBuilder, model: ir.Model, step: ir.Step, env: dict[
     return out, step.node.n_outputs
 
 
+def _category_lookup(b: GraphBuilder, step: ir.Step, env: dict[str, str]) -> tuple[str, int]:
+    """Per string column: LabelEncoder (ai.onnx.ml, keys_strings -> row index 0..n-1, anything else -> n, the
+    default row) then Gather of that row from the constant table [values; default] — a copy, so NaN codes,
+    encodings and one-hot rows come out bit for bit. Key matching is byte-exact: apps and parity feed
+    NFC-normalised strings, and the keys are NFC (checked by the front-end)."""
+    node = step.node
+    assert isinstance(node, ir.CategoryLookup)
+    blocks = []
+    for name, keys, values, default in zip(step.inputs, node.keys, node.values, node.default, strict=True):
+        index = b.op("LabelEncoder", [env[name]], "category_row", domain="ai.onnx.ml",
+                     keys_strings=[str(k) for k in keys.tolist()], values_int64s=list(range(keys.size)),
+                     default_int64=int(keys.size))
+        table = b.const("category_table", np.vstack([values, default[np.newaxis, :]]))
+        rows = b.op("Gather", [table, index], "category_rows", axis=0)  # [N, 1, width]
+        shape = b.const("category_shape", np.array([-1, default.size], dtype=np.int64))
+        blocks.append(b.op("Reshape", [rows, shape], "category_block"))
+    out = blocks[0] if len(blocks) == 1 else b.op("Concat", blocks, "category_columns", axis=1)
+    return out, node.n_outputs
+
+
 def build_ir_model(model: ir.Model, options: OnnxOptions) -> tuple[onnx.ModelProto, list[HeadOutput]]:
     """The ONNX model computing `model` on the contract input; metadata is added by the caller."""
     blocker = ir_route_blocker(model)
@@ -320,7 +346,9 @@ def build_ir_model(model: ir.Model, options: OnnxOptions) -> tuple[onnx.ModelPro
     inputs, env = _graph_inputs(b, model.inputs, options)
     widths = {c.name: c.n_values for c in model.inputs.columns}
     for step in model.body:
-        if model.reads_columns_one_by_one(step):
+        if isinstance(step.node, ir.CategoryLookup):
+            values, width = _category_lookup(b, step, env)
+        elif model.reads_columns_one_by_one(step):
             values, width = _one_hot_columns(b, model, step, env)
         else:
             x, in_width = _numeric_source(b, model, step, env, widths)
