@@ -122,3 +122,9 @@ def pca_to_ir(est: Any) -> Converted:
         weights = weights / scale[:, np.newaxis]
         bias = bias / scale
     return Converted(ir.Linear(weights=weights, bias=bias), ir.Transformed())
+
+
+def truncated_svd_to_ir(est: Any) -> Converted:
+    """sklearn TruncatedSVD.transform = X @ components_.T (no centring)."""
+    weights = dense(est.components_)
+    return Converted(ir.Linear(weights=weights, bias=np.zeros(weights.shape[0])), ir.Transformed())

@@ -72,6 +72,8 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             vectorizer, _ = feature_vectorizer_model(part_outputs, output_name)
             return _Lowered([*models, vectorizer], [output])
         case ir.Pipeline():
+            if _is_scores(node):  # a member's pipeline inside a combinator (BaggingRegressor's feature subsets)
+                return _lower_scores(node, source, names)
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
                 | ir.NearestNeighbors():
