@@ -69,7 +69,9 @@ first maximum wins, as numpy's argmax; binary: labels[1] only when strictly abov
 - ``logistic``: one column z (binary): P(labels[1]) = 1/(1+exp(-z)); label = labels[1] iff z > 0.
 - ``softmax``: K columns: probabilities = softmax(scores); label = labels[argmax(scores)] (first max wins).
 - ``ovr_logistic``: K columns: p_k = sigmoid(z_k) / sum_j sigmoid(z_j) (scikit-learn's one-vs-rest normalisation);
-  label = labels[argmax(z)]. One column: as ``logistic``.
+  label = labels[argmax(z)]. One column: as ``logistic``. A row whose sigmoids all underflow to 0 follows
+  `Classification.all_zero`: 'uniform' 1/K (`LinearClassifierMixin._predict_proba_lr`) or 'zeros'
+  (`OneVsRestClassifier.predict_proba` leaves zero-sum rows as they are).
 - ``none``: no probabilities (scikit-learn has no predict_proba). One column: label = labels[1] iff z > 0;
   K columns: labels[argmax(z)].
 - ``ovo_votes``: support vector machines (libsvm): the K(K-1)/2 one-vs-one decision values, majority vote, ties to
@@ -106,8 +108,10 @@ class Classification:
     labels: np.ndarray
     link: Link
     has_proba: bool
+    all_zero: Literal["uniform", "zeros"] = "uniform"  # ovr_logistic rows whose sigmoids all underflow (see Link)
 
     def __post_init__(self) -> None:
+        _check(self.all_zero in ("uniform", "zeros"), "Classification", f"unknown all_zero rule {self.all_zero!r}")
         labels = np.asarray(self.labels)
         if labels.dtype.kind in "iub":
             labels = labels.astype(np.int64)
@@ -550,6 +554,38 @@ class NearestNeighbors:
 
 
 @dataclass(frozen=True)
+class GaussianNaiveBayes:
+    """Gaussian naive Bayes joint log-likelihoods, one score per class k, in scikit-learn's own order of operations
+    (`GaussianNB._joint_log_likelihood`): scores_k = log_prior[k] + (log_normaliser[k] - 0.5 * sum_j (x_j - theta[k, j])
+    ** 2 / var[k, j]), with log_normaliser[k] = -0.5 * sum_j log(2 pi var[k, j]) (computed by the front-end from
+    `var_`, as scikit-learn does). Head: link 'softmax' (predict_proba = exp(jll - logsumexp(jll)), label = argmax)."""
+
+    theta: FloatArray  # (n_classes, n_features) class means
+    var: FloatArray  # (n_classes, n_features) class variances, var_smoothing included
+    log_prior: FloatArray  # (n_classes,)
+    log_normaliser: FloatArray  # (n_classes,)
+
+    def __post_init__(self) -> None:
+        name = "GaussianNaiveBayes"
+        object.__setattr__(self, "theta", _float_array(self.theta, 2, name, "theta"))
+        object.__setattr__(self, "var", _float_array(self.var, 2, name, "var"))
+        object.__setattr__(self, "log_prior", _float_array(self.log_prior, 1, name, "log_prior"))
+        object.__setattr__(self, "log_normaliser", _float_array(self.log_normaliser, 1, name, "log_normaliser"))
+        _check(self.theta.shape == self.var.shape, name, "theta and var shapes differ")
+        _check(self.log_prior.size == self.log_normaliser.size == self.theta.shape[0], name,
+               "one log_prior and log_normaliser per class")
+        _check(bool(np.all(self.var > 0)), name, "variances must be > 0")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.theta.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.theta.shape[0])
+
+
+@dataclass(frozen=True)
 class Pipeline:
     """steps[0] reads the step's input vector; each next step reads the previous one's output. Any step may be a
     score producer (its scores are a vector like any other); the last step's output is the pipeline's."""
@@ -566,10 +602,12 @@ class Pipeline:
 
 
 Transform: TypeAlias = Scaler | Normalizer | Imputer | OneHotEncoder | Linear | ColumnSelect | Concat
-Producer: TypeAlias = TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
+Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
+                       | GaussianNaiveBayes)
 Node: TypeAlias = Transform | Producer | Pipeline
 
-PRODUCER_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors)
+PRODUCER_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors,
+                  GaussianNaiveBayes)
 
 
 def input_width(node: Node) -> int | None:
@@ -581,7 +619,8 @@ def input_width(node: Node) -> int | None:
         case Concat():
             return input_width(node.parts[0])
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
-                | NearestNeighbors() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() | ColumnSelect():
+                | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
+                | ColumnSelect():
             return node.n_features
         case _:
             assert_never(node)
@@ -610,7 +649,7 @@ def output_width(node: Node) -> int:
             return int(node.layers[-1].weights.shape[0])
         case SupportVectorMachine():
             return node.n_scores
-        case NearestNeighbors():
+        case NearestNeighbors() | GaussianNaiveBayes():
             return node.n_classes
         case _:
             assert_never(node)

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
     from parity.report import ParityReport
 
-__all__ = ["check", "to_html", "to_json", "to_junit", "to_markdown", "write_golden"]
+__all__ = ["check", "package_versions", "sha256_file", "sha256_rows", "to_html", "to_json", "to_junit", "to_markdown",
+           "write_golden"]
 
 
 def to_json(report: ParityReport) -> dict[str, Any]:
@@ -78,52 +79,56 @@ class _Progress:
 
 def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None,
                kinds: dict[str, str], categories: dict[str, list[str]]) -> tuple[np.ndarray | None, Any]:
-    """(X, InputSchema or None) of the user's rows. Numbers only: X as float64 and no schema. String columns (in
-    the data, or inputs the artifacts declare as strings): X encodes them through the schema (parity/columns.py)."""
+    """(X, InputSchema or None) of the user's rows. Numbers only: X as float64 from `parity.data.user_rows` (the one
+    reader `export_model` and the CLI share, so all accept and refuse the same data) and no schema. String columns
+    (in the data, or inputs the artifacts declare as strings): X encodes them through the schema
+    (parity/columns.py)."""
     import numpy as np
 
     from parity.columns import schema_from_frame, schema_from_kinds
-    from parity.errors import ParityInputError
+    from parity.data import match_columns, read_frame, user_rows
+    from parity.errors import DataFileError, ParityInputError
 
     names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(n_features)]
+    strings = "string" in kinds.values()
     if inputs is None:
-        return None, (schema_from_kinds(names, kinds) if "string" in kinds.values() else None)  # type: ignore[arg-type]
+        return None, (schema_from_kinds(names, kinds) if strings else None)  # type: ignore[arg-type]
     origin = "inputs"
     if isinstance(inputs, str | os.PathLike):
-        from parity.data import load_table, read_frame
-
+        if not strings:
+            return user_rows(inputs, n_features, feature_names), None
         if Path(inputs).suffix.lower() == ".npy":
-            X, _ = load_table(inputs, n_features, feature_names)
-            if "string" in kinds.values():
-                raise ParityInputError(f"{inputs}: a .npy array holds numbers only, but the model has string "
-                                       f"inputs; give a .csv or .parquet with named columns")
-            return X, None
+            raise ParityInputError(f"{inputs}: a .npy array holds numbers only, but the model has string "
+                                   f"inputs; give a .csv or .parquet with named columns")
         inputs, origin = read_frame(inputs, n_features, feature_names, kinds, categories), str(inputs)
-    if hasattr(inputs, "columns") and hasattr(inputs, "to_numpy"):  # pandas DataFrame: columns by name when known
-        columns = [str(c) for c in inputs.columns]
-        if feature_names is not None and columns != list(feature_names):
-            missing = [n for n in feature_names if n not in columns]
-            if missing:
-                raise ParityInputError(f"{origin}: DataFrame lacks feature columns {missing}; "
-                                       f"expected {list(feature_names)}")
-            inputs = inputs[list(feature_names)]
-        frame = inputs.set_axis(names, axis=1) if feature_names is None and len(columns) == n_features else inputs
-        if frame.shape[1] != n_features:
-            raise ParityInputError(f"{origin}: expected {n_features} columns, got {frame.shape[1]}")
-        schema = schema_from_frame(frame, names, kinds, origin)  # type: ignore[arg-type]
-        if schema.has_strings:
-            X = schema.encode_frame(frame, origin)
-            _refuse_infinity(origin, X, schema.numeric_indices(), names)
-            return X, schema
-        inputs = schema.encode_frame(frame, origin)
-    X = np.asarray(inputs, dtype=np.float64)
-    if X.ndim == 1:
-        X = X.reshape(1, -1)
-    if X.ndim != 2 or X.shape[1] != n_features:
-        raise ParityInputError(f"inputs: expected shape (n, {n_features}), got {X.shape}")
-    if np.isinf(X).any():
-        raise ParityInputError("inputs: contain ±inf; only finite values and NaN (missing) are allowed")
-    return X, None
+    is_frame = hasattr(inputs, "columns") and hasattr(inputs, "iloc")
+    if not is_frame or (not strings and all(_is_numeric(inputs[c]) for c in inputs.columns)):
+        try:
+            return user_rows(inputs, n_features, feature_names), None
+        except DataFileError as exc:
+            raise ParityInputError(str(exc)) from None  # an argument of check(), not a file
+    columns = [str(c) for c in inputs.columns]
+    if feature_names is not None and columns != list(feature_names):
+        try:
+            order = match_columns(columns, list(feature_names))
+        except DataFileError as exc:
+            raise ParityInputError(f"{origin}: {exc}") from None
+        inputs = inputs.iloc[:, order]
+    frame = inputs.set_axis(names, axis=1) if feature_names is None and len(columns) == n_features else inputs
+    if frame.shape[1] != n_features:
+        raise ParityInputError(f"{origin}: expected {n_features} columns, got {frame.shape[1]}")
+    if len(frame) == 0:
+        raise ParityInputError(f"{origin}: data has no rows")
+    schema = schema_from_frame(frame, names, kinds, origin)  # type: ignore[arg-type]
+    X = schema.encode_frame(frame, origin)
+    _refuse_infinity(origin, X, schema.numeric_indices(), names)
+    return (X, schema) if schema.has_strings else (np.asarray(X, dtype=np.float64), None)
+
+
+def _is_numeric(series: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
 
 
 def _refuse_infinity(origin: str, X: np.ndarray, numeric: Any, names: list[str]) -> None:
@@ -207,6 +212,8 @@ def check(
                           artifacts=artifact_results, checks=[], runtimes=runtimes, drift=[], probes=[],
                           notes=list(probes.notes),
                           classes=None if classes is None else [_plain(c) for c in classes], schema=schema)
+    report.versions = package_versions()
+    report.user_data = _describe_user_data(inputs, X_user)
     skip_drift = input_cast_to_float32(estimator)
     if skip_drift:
         report.notes.append("reference drift float64 vs float32 is zero by construction: scikit-learn casts the input "
@@ -363,7 +370,7 @@ def _plan_runs(opened: list[Any], classes: Any, runtimes: list[Any]) -> tuple[li
     for artifact in opened:
         labels = None if artifact.class_labels is None else [_plain(v) for v in artifact.class_labels]
         result = ArtifactResult(str(artifact.path), artifact.kind, artifact.runtime, artifact.dtype,
-                                dict(artifact.roles), labels)
+                                dict(artifact.roles), labels, sha256=sha256_file(Path(artifact.path)))
         results.append(result)
         runs.append((artifact, result, artifact.runtime, artifact.predict))
         if artifact.kind == "coreml":
@@ -463,6 +470,54 @@ def _excuse_neighbour_ties(estimator: Any, X: np.ndarray, checks: list[Any]) -> 
         else:
             c.violations -= int(ties.sum())
         c.failing_rows = np.flatnonzero(c.failing_mask)[:MAX_FAILING_ROWS_LISTED].tolist()
+
+
+_VERSIONED = ("scikit-learn", "numpy", "onnxruntime", "coremltools", "onnx", "mlexport")
+
+
+def package_versions(names: Sequence[str] = _VERSIONED) -> dict[str, str]:
+    """Installed versions of `names` (`not installed` where absent): recorded in reports and manifests."""
+    from importlib import metadata
+
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file, streamed (manifests, reports and data records all use this one)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_rows(X: np.ndarray) -> str:
+    """SHA-256 of rows handed over as an array: of their float64 C-order bytes (the values parity checks)."""
+    import hashlib
+
+    import numpy as np
+
+    return hashlib.sha256(np.ascontiguousarray(X, dtype=np.float64).tobytes()).hexdigest()
+
+
+def _describe_user_data(inputs: Any, X_user: np.ndarray | None) -> Any:
+    from parity.report import UserData
+
+    if X_user is None:
+        return None
+    if isinstance(inputs, str | os.PathLike):
+        return UserData(True, file=str(inputs), sha256=sha256_file(Path(inputs)), rows=len(X_user),
+                        rows_checked=len(X_user))
+    return UserData(True, sha256=sha256_rows(X_user), sha256_of="float64 rows", rows=len(X_user),
+                    rows_checked=len(X_user))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -18,7 +18,8 @@ from typing import Any, Literal
 import numpy as np
 
 from parity.columns import InputSchema
-from parity.errors import ArtifactError
+from parity.errors import ArtifactError, ParityInputError
+from parity.references import adapter_for
 
 ROLES = ("label", "probabilities", "prediction", "transformed")
 SUPPORTED_SUFFIXES = (".mlmodel", ".onnx", ".ort")
@@ -43,7 +44,7 @@ def contract_inputs(X: np.ndarray, contract: str) -> np.ndarray:
             return np.asarray(X, dtype=np.float64).astype(np.float32).astype(np.float64)
     if contract == "float64":
         return np.asarray(X, dtype=np.float64)
-    raise ValueError(f"contract {contract!r} is not supported; supported: 'float32', 'float64'")
+    raise ParityInputError(f"contract {contract!r} is not supported; supported: 'float32', 'float64'")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -52,57 +53,16 @@ def contract_inputs(X: np.ndarray, contract: str) -> np.ndarray:
 
 def reference_outputs(estimator: Any, X: np.ndarray, roles: set[str],
                       schema: InputSchema | None = None) -> dict[str, np.ndarray]:
-    """Canonical outputs of scikit-learn on X (already on the contract dtype); with a schema, on the DataFrame
-    the rows decode to (string columns as the user's dtype)."""
-    n_rows = len(X)
-    if schema is not None:
-        X = schema.python_rows(X)
-    outputs: dict[str, np.ndarray] = {}
-    if "probabilities" in roles:
-        outputs["probabilities"] = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-    if "label" in roles:
-        if "probabilities" in outputs and label_is_argmax_of_proba(estimator):
-            # Same computation scikit-learn's own predict does for these models (ForestClassifier.predict,
-            # DecisionTreeClassifier.predict: classes_.take(argmax(proba))), without walking the trees twice.
-            outputs["label"] = np.asarray(estimator.classes_).take(np.argmax(outputs["probabilities"], axis=1))
-        else:
-            outputs["label"] = np.asarray(estimator.predict(X)).ravel()
-    if "prediction" in roles:
-        prediction = np.asarray(estimator.predict(X), dtype=np.float64)
-        outputs["prediction"] = prediction.reshape(n_rows, -1)
-    if "transformed" in roles:
-        transformed = estimator.transform(X)
-        if hasattr(transformed, "toarray"):  # sparse output (e.g. OneHotEncoder) -> dense for comparison
-            transformed = transformed.toarray()
-        outputs["transformed"] = np.asarray(transformed, dtype=np.float64).reshape(n_rows, -1)
-    return outputs
-
-
-def label_is_argmax_of_proba(estimator: Any) -> bool:
-    """True for single-output scikit-learn tree/forest classifiers whose predict is classes_[argmax(predict_proba)]."""
-    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
-    from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
-
-    exact_types = (RandomForestClassifier, ExtraTreesClassifier, DecisionTreeClassifier, ExtraTreeClassifier)
-    return type(estimator) in exact_types and getattr(estimator, "n_outputs_", 1) == 1
+    """Canonical outputs of the Python model on X (already on the contract dtype), through its reference adapter;
+    with a schema, on the DataFrame the rows decode to (string columns as the user's dtype)."""
+    rows = X if schema is None else schema.python_rows(X)
+    return adapter_for(estimator).predict(estimator, rows, roles)
 
 
 def input_cast_to_float32(estimator: Any) -> bool:
-    """True when scikit-learn itself casts X to float32 before anything else (sklearn.tree-based models, not HGB):
+    """True when the library itself casts X to float32 before anything else (sklearn.tree-based models, not HGB):
     then predict(X) == predict(float32(X)) exactly and the reference drift is zero by construction."""
-    from sklearn.ensemble import (
-        ExtraTreesClassifier,
-        ExtraTreesRegressor,
-        GradientBoostingClassifier,
-        GradientBoostingRegressor,
-        RandomForestClassifier,
-        RandomForestRegressor,
-    )
-    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
-
-    return type(estimator) in (RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier,
-                               ExtraTreesRegressor, DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier,
-                               ExtraTreeRegressor, GradientBoostingClassifier, GradientBoostingRegressor)
+    return adapter_for(estimator).input_cast_to_float32(estimator)
 
 
 def estimator_classes(estimator: Any) -> np.ndarray | None:
@@ -582,3 +542,48 @@ def _onnx_categories(path: Path) -> dict[str, list[str]]:
             if strings:
                 found.setdefault(source, []).extend(strings)
     return found
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Feeding an artifact straight from a data file (mlexport predict on models with string inputs)
+
+
+def declared_inputs(path: Path) -> list[ArtifactInput]:
+    """The inputs an artifact declares (name, kind, width), read from the file itself; no roles metadata needed."""
+    path = Path(path)
+    if path.suffix.lower() == ".mlmodel":
+        from parity.coreml_reference.spec_loading import load_model
+
+        return [_coreml_input(path, feature) for feature in load_model(path).description.input]
+    import onnxruntime as ort
+
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph classes
+        raise ArtifactError(f"{path}: onnxruntime cannot load the model ({type(exc).__name__}: {exc})") from exc
+    return [_onnx_input(path, i) for i in session.get_inputs()]
+
+
+def feeds_from_data(path: Path, inputs: Sequence[ArtifactInput], data: str | Path,
+                    column_names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """{input name: values} for an artifact with one input per column (string inputs included), from a .csv or
+    .parquet whose columns are `column_names` (default: the input names), matched by name. Values follow the
+    contract (parity/columns.py): strings NFC with "" for missing, numbers as each input's dtype."""
+    from parity.columns import schema_from_frame
+    from parity.data import read_frame
+
+    if any(i.width != 1 for i in inputs):
+        layout = ", ".join(f"{i.name}:{i.width}" for i in inputs)
+        raise ArtifactError(f"{path}: inputs ({layout}) mix string and multi-column inputs; supported for data files: "
+                            f"one input per column")
+    names = list(column_names) if column_names is not None else [i.name for i in inputs]
+    kinds: dict[str, Any] = {name: "string" if i.kind == "string" else "int64" if i.kind == "int64" else "double"
+                             for name, i in zip(names, inputs, strict=True)}
+    frame = read_frame(data, len(names), names, kinds)
+    schema = schema_from_frame(frame, names, kinds, str(data))
+    X = schema.encode_frame(frame, str(data))
+    artifact = Artifact(path=Path(path), kind="coreml", runtime="", roles={}, class_labels=None, dtype="float64",
+                        inputs=list(inputs))
+    artifact.bound = [np.array([j], dtype=np.int64) for j in range(len(inputs))]  # columns already in input order
+    artifact.schema = schema
+    return artifact.feeds(X)

@@ -1,40 +1,46 @@
-"""Every supported scikit-learn type end to end (tests/supported_cases.py): fitted on real rows, exported with both
-writers (a format the table refuses must refuse), then `parity.check` against scikit-learn's own predictions on the
-rows and the generated probes."""
+"""Every supported type, end to end: the fitted estimator → `to_ir` → both writers (Core ML and ONNX, each as the
+supported table says) → saved files → `parity.check` against the Python model itself (the truth)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from supported_cases import CASES, Case, data
+from supported_cases import CASES, Case
 
 import parity
-from export.errors import MlexportError
-from export.exporter import ExportOptions, export_model
-from export.frontends import lookup, supported
+from export.errors import UnsupportedEstimatorError
+from export.frontends import lookup, supported, to_ir
+from export.to_coreml import CoreMLInterface, save_spec, to_spec
+from export.to_onnx import OnnxOptions, save_onnx, to_onnx
 
 
-def test_every_table_row_has_an_end_to_end_case() -> None:
-    covered = {case.covers for case in CASES}
-    missing = [row.name for row in supported() if row.cls not in covered]
-    assert not missing, f"rows without an end-to-end case in tests/supported_cases.py: {missing}"
-    assert len({case.id for case in CASES}) == len(CASES)
+def test_every_supported_type_has_a_case() -> None:
+    covered = {lookup(case.make()).qualified_name for case in CASES}
+    assert covered == {row.qualified_name for row in supported()}
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-def test_export_and_parity(case: Case, tmp_path: Path) -> None:
-    est, X = case.build(data())
-    row = lookup(est)
-    nested = {type(value) for value in est.get_params(deep=True).values()}
-    assert case.covers is row.cls or case.covers in nested
-    support = {"coreml": row.coreml.supported and "coreml" not in case.refused,
-               "onnx": row.onnx.supported and "onnx" not in case.refused}
-    formats = tuple(f for f, ok in support.items() if ok)
-    result = export_model(est, tmp_path / "out", ExportOptions(formats=formats, run_parity=False))
-    report = parity.check(est, [result.artifacts[f] for f in formats], inputs=X)
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)
+def test_both_writers_pass_parity(case: Case, tmp_path: Path) -> None:
+    estimator, X = case.fit()
+    row = lookup(estimator)
+    model = to_ir(estimator)
+    artifacts = []
+    if case.coreml_refusal is not None:
+        with pytest.raises(UnsupportedEstimatorError, match=case.coreml_refusal):
+            to_spec(model, CoreMLInterface())
+    elif row.coreml.supported:
+        artifacts.append(save_spec(to_spec(model, CoreMLInterface()), tmp_path / "model.mlmodel"))
+    if row.onnx.supported:
+        exported = to_onnx(estimator, model, OnnxOptions())
+        assert exported.route in (row.onnx.route, "skl2onnx" if "skl2onnx" in row.onnx.note else row.onnx.route)
+        artifacts.append(save_onnx(exported.model, tmp_path / "model.onnx"))
+    assert artifacts
+    if case.coreml_fails_only_on is not None:
+        coreml, *artifacts = artifacts
+        limited = parity.check(estimator, [coreml], inputs=X)
+        assert limited.verdict == "failed"  # the limit is real on these rows...
+        assert {(c.comparison.role, c.probe) for c in limited.failures()} == {case.coreml_fails_only_on}  # ...and only
+    report = parity.check(estimator, artifacts, inputs=X)
     assert report.verdict == "passed", parity.to_markdown(report)
-    for name, ok in support.items():
-        if not ok:
-            with pytest.raises(MlexportError):
-                export_model(est, tmp_path / name, ExportOptions(formats=(name,), run_parity=False))

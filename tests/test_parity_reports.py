@@ -76,7 +76,7 @@ def test_html_is_self_contained(iris_report: parity.ParityReport) -> None:
     assert page.count("data:image/png;base64,") >= 2  # one figure per artifact × numeric output
     assert f"banner {iris_report.verdict}" in page
     for probe in iris_report.probes:
-        assert f"Probe set: {probe.name}" in page
+        assert f"<td class='l'>{probe.name}</td><td>{probe.n_rows}</td>" in page
 
 
 def test_junit_has_one_case_per_artifact_output_probe(iris_report: parity.ParityReport) -> None:
@@ -228,7 +228,7 @@ def test_load_table_errors(tmp_path: Path) -> None:
     pd.DataFrame({"a": [1.0], "b": [2.0], "c": [3.0]}).to_csv(tmp_path / "wide.csv", index=False)
     with pytest.raises(DataFileError, match="has 3 columns, the model expects 2"):
         load_table(tmp_path / "wide.csv", 2)
-    with pytest.raises(DataFileError, match=r"missing feature columns \['z'\]"):
+    with pytest.raises(DataFileError, match=r"missing columns \[.z.\]; unexpected columns \[.c.\]"):
         load_table(tmp_path / "wide.csv", 3, ["a", "b", "z"])
     pd.DataFrame({"a": ["1.0", "oops"], "b": [1, 2]}).to_csv(tmp_path / "text.csv", index=False)
     with pytest.raises(DataFileError, match="column 'a' row 1 holds 'oops'"):

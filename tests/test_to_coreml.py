@@ -434,8 +434,12 @@ def test_normalizer_and_imputer() -> None:
 
 def test_one_hot_real_categories_and_unknowns() -> None:
     spec = to_spec(array_model(ir.OneHotEncoder(categories=(np.array([1, 3]), np.array([0, 2, 5])))), CoreMLInterface())
-    assert spec.WhichOneof("Type") == "treeEnsembleRegressor"
-    params = spec.treeEnsembleRegressor.treeEnsemble
+    # A transformer export is a plain pipeline at the top (no predictedFeatureName: apps and parity would read the
+    # lone treeEnsembleRegressor's output as a prediction).
+    assert spec.WhichOneof("Type") == "pipeline" and not spec.description.predictedFeatureName
+    (encoder,) = spec.pipeline.models
+    assert encoder.WhichOneof("Type") == "treeEnsembleRegressor"
+    params = encoder.treeEnsembleRegressor.treeEnsemble
     assert params.numPredictionDimensions == 5
     roots = [n for n in params.nodes if n.nodeId == 0]
     # One BranchOnValueEqual stump per (column, category), with the real category values, in output order.

@@ -487,3 +487,14 @@ def test_two_output_forest_keeps_direct_encoding() -> None:
     node = forest_ir(est)  # two whole-row columns
     ops = {n.op_type for n in to_onnx(est, node, OnnxOptions()).model.graph.node}
     assert "ReduceSum" not in ops and "TreeEnsemble" in ops
+
+
+@pytest.mark.parametrize(("rule", "expected"), [("uniform", 1.0 / 3.0), ("zeros", 0.0)])
+def test_ovr_rows_whose_sigmoids_all_underflow_follow_scikit_learn(rule: str, expected: float) -> None:
+    """sigmoid(-1000) is 0.0 in double: scikit-learn's _predict_proba_lr gives 1/K there, OneVsRestClassifier keeps
+    the zeros; 0/0 = NaN would be neither. Ordinary rows are still normalised."""
+    node = ir.LinearModel(coef=np.array([[1.0], [2.0], [3.0]]), intercept=np.zeros(3))
+    head = ir.Classification(np.array([0, 1, 2]), "ovr_logistic", True, all_zero=rule)  # type: ignore[arg-type]
+    out = run(to_onnx(None, array_model(node, head), OnnxOptions()).model, np.array([[-1000.0], [0.0]]))
+    np.testing.assert_array_equal(out["classProbability"][0], [expected] * 3)
+    np.testing.assert_allclose(out["classProbability"][1], [1 / 3] * 3, rtol=1e-15)

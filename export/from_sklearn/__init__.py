@@ -72,6 +72,7 @@ from sklearn.linear_model import (
 )
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
+from sklearn.naive_bayes import GaussianNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
@@ -91,6 +92,7 @@ from export.from_sklearn import (
     ensemble,
     feature_selection,
     linear,
+    naive_bayes,
     neighbors,
     neural_network,
     preprocessing,
@@ -156,6 +158,7 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (NuSVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
     (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir,
      "weights='uniform', Euclidean distance only; labels only (vote fractions not exported)"),
+    (GaussianNB, "naive_bayes", naive_bayes.gaussian_nb_to_ir, "priors and var_smoothing as fitted"),
     (MLPClassifier, "network", neural_network.mlp_classifier_to_ir, "binary and multiclass; multilabel refused"),
     (MLPRegressor, "network", neural_network.mlp_regressor_to_ir,
      "multi-target supported; loss='poisson' (exp output) refused"),
@@ -199,7 +202,13 @@ _ONNX: dict[type, FormatSupport] = {
     KNeighborsClassifier: FormatSupport("skl2onnx"),
     Pipeline: FormatSupport("ir", "skl2onnx when a step has no exact ONNX writer (k-NN)"),
 }
+_OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
+                  "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
 _COREML: dict[type, FormatSupport] = {
+    OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
+    SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
+    GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
+                                    "so K > 2 is refused (ONNX takes any K)"),
     PoissonRegressor: _COREML_NO_EXP,
     GammaRegressor: _COREML_NO_EXP,
     TweedieRegressor: FormatSupport("ir", "identity link only; log link refused (no exp link in GLMRegressor)"),

@@ -93,7 +93,9 @@ def one_vs_rest_to_ir(est: Any) -> Converted:
         link: ir.Link = "logistic" if has_proba else "none"
     else:
         link = "ovr_logistic" if has_proba else "none"
-    return Converted(ir.LinearModel(coef=coef, intercept=intercept), classification(est, link, has_proba))
+    # OneVsRestClassifier.predict_proba divides by the row sum only `where=row_sums != 0`: all-zero rows stay zero.
+    head = classification(est, link, has_proba, all_zero="zeros")
+    return Converted(ir.LinearModel(coef=coef, intercept=intercept), head)
 
 
 def glm_to_ir(est: Any) -> Converted:

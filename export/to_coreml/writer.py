@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from export import ir
-from export.errors import ExportFailedError
+from export.errors import ExportFailedError, UnsupportedEstimatorError
 from export.to_coreml.features import Feature, Names, OutputNames, double_type, vector_type
 from export.to_coreml.glm import affine_models, glm_classifier_model, glm_regressor_model
 from export.to_coreml.imputer import imputer_model
 from export.to_coreml.interface import FEATURE_VECTOR_NAME, CoreMLInterface, input_features
 from export.to_coreml.metadata import apply_descriptions
+from export.to_coreml.naive_bayes import gaussian_naive_bayes_models
 from export.to_coreml.nearest_neighbors import nearest_neighbors_model
 from export.to_coreml.neural_network import nn_classifier_model, nn_regressor_models
 from export.to_coreml.normalizer import normalizer_model
@@ -76,7 +77,7 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
                 return _lower_scores(node, source, names)
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
-                | ir.NearestNeighbors():
+                | ir.NearestNeighbors() | ir.GaussianNaiveBayes():
             return _lower_scores(node, source, names)
         case _:
             assert_never(node)
@@ -103,6 +104,10 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
             if not isinstance(head, ir.Classification):
                 raise ExportFailedError("NearestNeighbors needs a Classification head")
             models = [nearest_neighbors_model(node, head, source, outputs)]
+        case ir.GaussianNaiveBayes():
+            if not isinstance(head, ir.Classification):
+                raise ExportFailedError("GaussianNaiveBayes needs a Classification head")
+            models = gaussian_naive_bayes_models(node, head, source, outputs, names)
         case _:
             assert_never(node)
     last = models[-1].description.output
@@ -111,8 +116,9 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
 
 def _require_identity(head: ir.Regression, producer: str) -> None:
     if head.link != "identity":
-        raise ExportFailedError(f"{producer}: regression link {head.link!r} has no Core ML encoding; supported: "
-                                "identity")
+        # Core ML's GLMRegressor has no link; a neural-network exp layer would compute in float32 (not exact).
+        raise UnsupportedEstimatorError(f"{producer}: regression link {head.link!r} has no exact Core ML encoding; "
+                                        "supported: identity (export ONNX for this model)")
 
 
 def _neural_network_models(layers: tuple[ir.DenseLayer, ...], head: ir.Regression | ir.Classification,
@@ -243,7 +249,9 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
         models.extend(lowered.models)
         env[step.name] = lowered.outputs[0]
     head = model.head
-    if len(models) == 1:
+    # A transformer export is never a regressor at the top (parity and apps read predictedFeatureName as "the
+    # prediction"): a lone regressor-typed sub-model (the exact one-hot's treeEnsembleRegressor) goes in a pipeline.
+    if len(models) == 1 and not (isinstance(head, ir.Transformed) and models[0].description.predictedFeatureName):
         spec = models[0]
     else:
         kind: PipelineKind = ("pipelineClassifier" if isinstance(head, ir.Classification) else

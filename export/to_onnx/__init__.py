@@ -22,6 +22,7 @@ from export.to_onnx.options import (
     Route,
 )
 from export.to_onnx.ort import to_ort
+from parity.sub_estimators import final_step
 
 __all__ = [
     "IR_ROUTE_FAMILIES",
@@ -47,10 +48,7 @@ def route(model: ir.Model | None) -> Route:
 def _class_labels(estimator: object, model: ir.Model | None) -> list[object] | None:
     if model is not None:
         return list(model.head.labels.tolist()) if isinstance(model.head, ir.Classification) else None
-    final = estimator
-    while hasattr(final, "steps"):
-        final = final.steps[-1][1]
-    classes = getattr(final, "classes_", None)
+    classes = getattr(final_step(estimator), "classes_", None)
     return None if classes is None else [c.item() if hasattr(c, "item") else c for c in classes]
 
 

@@ -119,7 +119,11 @@ def emit_classification(builder: GraphBuilder, scores: str, n_scores: int, task:
         sig = builder.op("Sigmoid", [scores], "sigmoid")
         axes = builder.const("axes", np.array([1], dtype=np.int64))
         total = builder.op("ReduceSum", [sig, axes], "sigmoid_sum", keepdims=1)
-        proba = builder.op("Div", [sig, total], "ovr_proba")
+        normalised = builder.op("Div", [sig, total], "ovr_normalised")
+        # Rows whose sigmoids all underflow to 0 (every z < ~-745): scikit-learn's rule, not 0/0 = NaN.
+        all_zero = builder.op("Equal", [total, builder.const("zero", np.array([[0.0]]))], "ovr_all_zero")
+        fallback = builder.const("uniform", np.array([[1.0 / k]])) if task.all_zero == "uniform" else sig
+        proba = builder.op("Where", [all_zero, fallback, normalised], "ovr_proba")
     _to_contract_dtype(builder, proba, options, options.probability_name)
     outputs.append(HeadOutput(options.probability_name, options.onnx_elem_type, ("N", k), "probabilities"))
     return outputs

@@ -136,6 +136,21 @@ def _support_vector_machine(b: GraphBuilder, x: str, width: int, node: ir.Node) 
     return emit_support_vector_machine(b, x, node)
 
 
+def _gaussian_naive_bayes(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.GaussianNaiveBayes)
+    # scikit-learn's operations in its order: ((x - theta) ** 2) / var summed over features, times 0.5, subtracted
+    # from the per-class constant, plus log prior — one [N, K, n] broadcast instead of its loop over classes.
+    rows = b.op("Unsqueeze", [x, b.const("axes", np.array([1], dtype=np.int64))], "nb_rows")  # [N, 1, n]
+    centred = b.op("Sub", [rows, b.const("nb_theta", node.theta)], "nb_centred")  # [N, K, n]
+    squared = b.op("Mul", [centred, centred], "nb_squared")
+    scaled = b.op("Div", [squared, b.const("nb_var", node.var)], "nb_scaled")
+    total = b.op("ReduceSum", [scaled, b.const("axes", np.array([2], dtype=np.int64))], "nb_sum", keepdims=0)
+    half = b.op("Mul", [b.const("half", np.array([[0.5]])), total], "nb_half_sum")
+    n_ij = b.op("Sub", [b.const("nb_log_normaliser", node.log_normaliser.reshape(1, -1)), half], "nb_n_ij")
+    jll = b.op("Add", [b.const("nb_log_prior", node.log_prior.reshape(1, -1)), n_ij], "nb_joint_log_likelihood")
+    return jll, node.n_classes
+
+
 @dataclass(frozen=True)
 class IrFamily:
     """One IR node type the exact route writes, and the ONNX operators it becomes."""
@@ -153,6 +168,7 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                                                "decision sums in libsvm's order; classifiers: vote "
                                                                "MatMul + ArgMax, probabilities: Platt sigmoid + libsvm "
                                                                "coupling Loop (all double)"),
+    ir.GaussianNaiveBayes: IrFamily(_gaussian_naive_bayes, "Unsqueeze + Sub + Mul + Div + ReduceSum (double)"),
     ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double)"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
@@ -279,7 +295,7 @@ def _one_hot_columns(b: GraphBuilder, model: ir.Model, step: ir.Step, env: dict[
         if categories.dtype == object:
             index = b.op("LabelEncoder", [tensor], "category_index", domain="ai.onnx.ml",
                          keys_strings=[str(c) for c in categories.tolist()],
-                         values_int64=list(range(categories.size)), default_int64=-1)
+                         values_int64s=list(range(categories.size)), default_int64=-1)
             targets = b.const("category_positions", np.arange(categories.size, dtype=np.int64).reshape(1, -1))
             hits = b.op("Equal", [index, targets], "onehot_hits")
         elif model.inputs.column(name).kind == "int64":
