@@ -129,3 +129,9 @@ def string_encoder_to_ir(est: Any) -> Converted:
     lookups of string columns, `export.from_sklearn.dataframe`)."""
     raise refuse(est, "is supported on string columns of a DataFrame, as a ColumnTransformer part (optionally after "
                       "a SimpleImputer); numeric columns and numpy input are not supported")
+
+
+def truncated_svd_to_ir(est: Any) -> Converted:
+    """sklearn TruncatedSVD.transform = X @ components_.T (no centring)."""
+    weights = dense(est.components_)
+    return Converted(ir.Linear(weights=weights, bias=np.zeros(weights.shape[0])), ir.Transformed())

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import assert_never
 
 from export import ir
-from export.errors import ExportFailedError
+from export.errors import ExportFailedError, UnsupportedEstimatorError
 from export.to_coreml.category_lookup import category_lookup_models
 from export.to_coreml.features import Feature, Names, OutputNames, double_type, vector_type
 from export.to_coreml.glm import affine_models, glm_classifier_model, glm_regressor_model
@@ -74,6 +74,8 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             vectorizer, _ = feature_vectorizer_model(part_outputs, output_name)
             return _Lowered([*models, vectorizer], [output])
         case ir.Pipeline():
+            if _is_scores(node):  # a member's pipeline inside a combinator (BaggingRegressor's feature subsets)
+                return _lower_scores(node, source, names)
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
         case ir.CategoryLookup():
             raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
@@ -118,8 +120,9 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
 
 def _require_identity(head: ir.Regression, producer: str) -> None:
     if head.link != "identity":
-        raise ExportFailedError(f"{producer}: regression link {head.link!r} has no Core ML encoding; supported: "
-                                "identity")
+        # Core ML's GLMRegressor has no link; a neural-network exp layer would compute in float32 (not exact).
+        raise UnsupportedEstimatorError(f"{producer}: regression link {head.link!r} has no exact Core ML encoding; "
+                                        "supported: identity (export ONNX for this model)")
 
 
 def _neural_network_models(layers: tuple[ir.DenseLayer, ...], head: ir.Regression | ir.Classification,
