@@ -5,7 +5,6 @@ probabilities with linear and naive Bayes models. Inputs: Tate titles + the edge
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -69,15 +68,6 @@ def test_hashing_vectorizer_matches_murmurhash_buckets_and_signs(settings: dict[
     np.testing.assert_array_equal(got, expected)
 
 
-@lru_cache(maxsize=1)
-def _training() -> tuple[list[str], np.ndarray]:
-    corpus = text_corpus.corpus()
-    kind = corpus["medium"].str.split(" ").str[0].str.rstrip(",")
-    top = kind.value_counts().index[:5]
-    keep = kind.isin(top).to_numpy()
-    return [t for t, k in zip(text_corpus.titles(), keep, strict=True) if k], kind[keep].to_numpy()
-
-
 MODELS = {
     "tfidf_logistic": lambda: make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=300)),
     "tfidf_bigram_linear_svc": lambda: make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
@@ -94,7 +84,7 @@ MODELS = {
 
 @pytest.mark.parametrize("name", list(MODELS))
 def test_text_pipelines_predict_like_scikit_learn(name: str) -> None:
-    titles, kinds = _training()
+    titles, kinds = text_corpus.training_set()
     if name == "binary_logistic":
         kinds = np.where(kinds == kinds[0], kinds[0], "other")
     pipeline = MODELS[name]().fit(titles, kinds)
@@ -108,7 +98,7 @@ def test_text_pipelines_predict_like_scikit_learn(name: str) -> None:
 
 
 def test_float32_contract_outputs_are_the_double_results_rounded() -> None:
-    titles, kinds = _training()
+    titles, kinds = text_corpus.training_set()
     pipeline = make_pipeline(TfidfVectorizer(), MultinomialNB()).fit(titles, kinds)
     documents = _documents(100)
     proba = _run(_session(pipeline, "float32")[0], documents)[1]
@@ -117,7 +107,7 @@ def test_float32_contract_outputs_are_the_double_results_rounded() -> None:
 
 
 def test_unsupported_text_pipelines_are_refused() -> None:
-    titles, kinds = _training()
+    titles, kinds = text_corpus.training_set()
     with pytest.raises(UnsupportedEstimatorError, match="analyzer='char'"):
         text_model_of(make_pipeline(TfidfVectorizer(analyzer="char"), MultinomialNB()).fit(titles, kinds))
     with pytest.raises(UnsupportedEstimatorError, match="a text model starts with one of CountVectorizer"):

@@ -115,3 +115,11 @@ def write_swift_fixture() -> None:
     SWIFT_FIXTURE.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(swift_fixture(FIXTURE_TITLES), ensure_ascii=False, separators=(",", ":"))
     SWIFT_FIXTURE.write_text(text + "\n", encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def training_set() -> tuple[list[str], Any]:
+    """Titles of the five most common medium kinds (the medium's first word: Etching, Screenprint, ...) and kinds."""
+    kind = corpus()["medium"].str.split(" ").str[0].str.rstrip(",")
+    keep = kind.isin(kind.value_counts().index[:5]).to_numpy()
+    return [t for t, k in zip(titles(), keep, strict=True) if k], kind[keep].to_numpy()

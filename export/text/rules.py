@@ -22,8 +22,10 @@ def _runs(code_points: list[int]) -> list[list[int]]:
     return [list(run) for run in unicode_tables.ranges(sorted(code_points))]
 
 
-def text_rules(analyzer: Analyzer, binary: bool) -> dict[str, Any]:
-    """The JSON-ready rules for `analyzer` (counts made 0/1 when `binary`)."""
+def text_rules(analyzer: Analyzer, binary: bool, vocabulary: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """The JSON-ready rules for `analyzer` (counts made 0/1 when `binary`). `vocabulary`: the terms a Core ML
+    model's DictVectorizer knows; Core ML requires every dictionary key to be one of them, so TextFeatures.counts
+    keeps only those (scikit-learn ignores the others)."""
     rules: dict[str, Any] = {
         "format": RULES_FORMAT,
         "format_version": RULES_FORMAT_VERSION,
@@ -52,6 +54,8 @@ def text_rules(analyzer: Analyzer, binary: bool) -> dict[str, Any]:
             accents = {cp: text for cp, text in accents.items() if cp not in hangul}
         rules["accent_hangul_syllables"] = bool(hangul)
         rules["accent_map"] = _code_point_map(accents)
+    if vocabulary is not None:
+        rules["vocabulary"] = list(vocabulary)
     return rules
 
 

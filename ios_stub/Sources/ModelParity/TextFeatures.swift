@@ -45,6 +45,9 @@ public struct TextRules: Decodable, Sendable {
     public let accentMap: [String: [UInt32]]?
     /// Precomposed Hangul syllables decompose by the Unicode algorithm (not listed in accent_map).
     public let accentHangulSyllables: Bool?
+    /// The Core ML model's DictVectorizer terms: `counts(_:)` keeps only these (Core ML requires every key to be
+    /// known; scikit-learn ignores unknown terms).
+    public let vocabulary: [String]?
 
     enum CodingKeys: String, CodingKey {
         case format, lowercase, binary
@@ -52,6 +55,7 @@ public struct TextRules: Decodable, Sendable {
         case minTokenChars = "min_token_chars", ngramRange = "ngram_range", stopWords = "stop_words"
         case wordRanges = "word_ranges", lowercaseMap = "lowercase_map", sigmaSkipped = "sigma_skipped"
         case sigmaCased = "sigma_cased", accentMap = "accent_map", accentHangulSyllables = "accent_hangul_syllables"
+        case vocabulary
     }
 }
 
@@ -90,6 +94,7 @@ public struct TextFeatures: Sendable {
     private let sigmaCased: ScalarSet?
     private let accents: [UInt32: [UInt32]]
     private let stopWords: Set<[UInt32]>
+    private let vocabulary: Set<[UInt32]>?
     private static let capitalSigma: UInt32 = 0x3A3
 
     public init(rulesJSON data: Data) throws {
@@ -139,6 +144,7 @@ public struct TextFeatures: Sendable {
         }
         accents = try scalarMap(rules.accentMap, "accent_map")
         stopWords = Set(rules.stopWords.map { $0.unicodeScalars.map(\.value) })
+        vocabulary = rules.vocabulary.map { Set($0.map { $0.unicodeScalars.map(\.value) }) }
     }
 
     /// CPython's str.lower(): per code point, except CAPITAL SIGMA -> final 'ς' when the previous non-case-ignorable
@@ -224,12 +230,12 @@ public struct TextFeatures: Sendable {
         return counts
     }
 
-    /// The Core ML dictionary input: term -> count. Throws if two distinct terms of this text are canonically
-    /// equivalent (one Swift String key), which Python keeps apart.
+    /// The Core ML dictionary input: term -> count, only vocabulary terms when the rules list them. Throws if two
+    /// distinct terms of this text are canonically equivalent (one Swift String key), which Python keeps apart.
     public func counts(_ text: String) throws -> [String: Double] {
         var result: [String: Double] = [:]
         var scalarsOf: [String: [UInt32]] = [:]
-        for (scalars, count) in termCounts(text) {
+        for (scalars, count) in termCounts(text) where vocabulary?.contains(scalars) ?? true {
             var key = ""
             key.unicodeScalars.append(contentsOf: scalars.compactMap(Unicode.Scalar.init))
             if let other = scalarsOf[key], other != scalars {
