@@ -38,7 +38,9 @@ def _best_of(repeats: int, work: Callable[[], Any]) -> tuple[float, Any]:
 def find_peer_python(explicit: str | None, say: Callable[[str], None]) -> tuple[str | None, str]:
     """The side venv's python for coremltools' converter: given, cached, or created now from PyPI."""
     if explicit:
-        return explicit, "given with --peer-python"
+        from export.path_checks import existing_file
+
+        return str(existing_file(explicit, "--peer-python")), "given with --peer-python"
     venv = Path(os.environ.get("MLEXPORT_PEER_VENV", Path.home() / ".cache" / "mlexport" / "coremltools-peer"))
     python = venv / "bin" / "python"
     if python.exists():

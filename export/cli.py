@@ -1,7 +1,9 @@
 """The `mlexport` command line: `main(argv) -> exit code`, testable without a subprocess.
 
-Exit codes, decided in one place (`main`): 0 ok; 1 parity or verify failed; 2 bad input or usage (a one-line message
-on stderr naming the file or field and what is allowed; `--debug` adds the traceback).
+Exit codes, decided in one place (`main`): 0 ok; 1 parity or verify failed; 2 bad input or usage (our own errors:
+export's `MlexportError` and parity's `ParityError` families, and OS refusals such as a full disk — a one-line message
+on stderr naming the file or field and what is allowed); 3 internal error (anything else is a bug: one line asking
+for a report). `--debug` adds the traceback.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from export.errors import MlexportError, ParityFailedError, UsageError
+from parity.errors import ParityError
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -47,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-pickle", metavar="SHA256", help="load a pickle/joblib file whose SHA-256 is exactly this")
     p.add_argument("--force", action="store_true", help="replace an existing output directory")
     p.add_argument("--no-parity", action="store_true", help="skip the parity suite (verdict recorded as skipped)")
+    p.add_argument("--strict-versions", action="store_true",
+                   help="refuse a model file saved by other scikit-learn versions than the running one")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
     p = sub.add_parser("parity", help="run the parity suite on an export directory")
@@ -58,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one case per artifact x output x probe set)")
     p.add_argument("--html", metavar="FILE", help="write the self-contained HTML report")
     p.add_argument("--markdown", metavar="FILE", help="write the Markdown report")
+    p.add_argument("--strict-versions", action="store_true",
+                   help="refuse a model file saved by other scikit-learn versions than the running one")
 
     p = sub.add_parser("verify", help="recompute every hash in an export's manifest.json")
     p.add_argument("dir")
@@ -112,16 +119,23 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except (ValueError, OSError) as exc:
-        # parity/ raises ValueError subclasses (it never imports export); OSError: disk full, permissions, ...
+    except ParityError as exc:  # parity's own family (it never imports export, so it is not an MlexportError)
         _error(_one_line(exc), debug)
+        return EXIT_USAGE
+    except OSError as exc:
+        # The environment refused an operation (disk full, permission denied, a path that vanished): the user's to
+        # fix, not a bug. Named by path and reason, never as a raw "[Errno N]".
+        from export.path_checks import describe_os_error
+
+        _error(describe_os_error(exc), debug)
         return EXIT_USAGE
     except KeyboardInterrupt:
         _error("interrupted", debug)
         return 130
-    except Exception as exc:  # a bug in mlexport or a library: still one line (the traceback with --debug)
-        _error(f"internal error: {type(exc).__name__}: {_one_line(exc)} (rerun with --debug and report it)", debug)
-        return EXIT_USAGE
+    except Exception as exc:  # anything else is a bug in mlexport or a library: one line (traceback with --debug)
+        _error(f"internal error, please report it with the output of --debug: {type(exc).__name__}: "
+               f"{_one_line(exc)}", debug)
+        return EXIT_INTERNAL
 
 
 def entrypoint() -> None:
@@ -172,17 +186,27 @@ def _cmd_export(args: argparse.Namespace) -> int:
     options = ExportOptions(
         formats=parse_formats(args.formats), name=args.name, input_dtype=args.input_dtype, feature_names=names,
         author=args.author, license=args.license, version=args.model_version, description=args.description,
-        force=args.force, run_parity=not args.no_parity)
+        force=args.force, run_parity=not args.no_parity, strict_versions=args.strict_versions)
     result = export_model(args.model, args.out, options, data=args.data, trust_pickle=args.trust_pickle,
                           progress=None if args.json else _progress)
+    from export.signature import renamed_inputs
+
+    renamed = renamed_inputs(result.signature) if "coreml" in result.artifacts else {}
     if args.json:
         _print_json({"out_dir": str(result.out_dir), "artifacts": {k: str(v) for k, v in result.artifacts.items()},
-                     "routes": result.routes, "parity": result.parity_verdict, "summary": result.parity_summary})
+                     "routes": result.routes, "parity": result.parity_verdict, "summary": result.parity_summary,
+                     "renamed_inputs": renamed, "version_mismatch": result.version_mismatch})
     else:
+        if result.version_mismatch:  # first and on stderr too: a difference the user must not miss
+            print(f"mlexport: warning: VERSION MISMATCH: {result.version_mismatch}", file=sys.stderr)
+            print(f"{'versions':>10}: MISMATCH — {result.version_mismatch}")
         for kind, path in result.artifacts.items():
             print(f"{kind:>10}: {path}")
         print(f"{'manifest':>10}: {result.out_dir / 'manifest.json'}")
         print(f"{'parity':>10}: {result.parity_verdict} — {result.parity_summary}")
+        if renamed:  # the names the app developer types in Swift differ from the training columns: say which
+            print(f"{'inputs':>10}: renamed for Core ML/Swift (training column -> Core ML input): "
+                  + ", ".join(f"{original!r} -> {name}" for original, name in renamed.items()))
     if result.parity_verdict == "failed":
         raise ParityFailedError(f"parity failed for '{result.out_dir}': {result.parity_summary} "
                                 f"(see {result.out_dir / 'parity.md'})")
@@ -194,7 +218,7 @@ def _cmd_parity(args: argparse.Namespace) -> int:
 
     report, rendered = run_parity_on_dir(Path(args.dir), model=args.model, data=args.data,
                                          trust_pickle=args.trust_pickle, junit=args.junit, html=args.html,
-                                         markdown=args.markdown)
+                                         markdown=args.markdown, strict_versions=args.strict_versions)
     if args.json:
         _print_json(rendered["json"])
     else:
@@ -228,26 +252,42 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from export.inspection import predict_artifact
+    import numpy as np
 
-    outputs = predict_artifact(Path(args.artifact), Path(args.data))
+    from export.inspection import describe_artifact, predict_artifact, probability_labels
+
+    artifact = Path(args.artifact)
+    outputs = predict_artifact(artifact, Path(args.data))
+    # Probability columns are named by class label (what classProbability["yes"] means in Swift), not by position.
+    labels = probability_labels(describe_artifact(artifact), outputs)
     if args.json:
-        _print_json({name: values.tolist() for name, values in outputs.items()})
-    else:
-        import numpy as np
+        _print_json({name: [dict(zip(labels[name], row, strict=True)) for row in np.asarray(values).tolist()]
+                     if name in labels else np.asarray(values).tolist() for name, values in outputs.items()})
+        return EXIT_OK
+    columns: list[tuple[str, Any]] = []
+    for name, values in outputs.items():
+        values = np.asarray(values)
+        if values.ndim == 2:
+            keys = labels.get(name) or [str(j) for j in range(values.shape[1])]
+            columns += [(f"{name}[{key}]", values[:, j]) for j, key in enumerate(keys)]
+        else:
+            columns.append((name, values))
+    if args.csv:
+        import csv
 
-        columns: list[tuple[str, Any]] = []
-        for name, values in outputs.items():
-            values = np.asarray(values)
-            if values.ndim == 2:
-                columns += [(f"{name}[{j}]", values[:, j]) for j in range(values.shape[1])]
-            else:
-                columns.append((name, values))
-        sep = "," if args.csv else "\t"
-        print(sep.join(name for name, _ in columns))
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(name for name, _ in columns)
+        writer.writerows([_cell(v) for v in row] for row in zip(*(col for _, col in columns), strict=True))
+    else:
+        print("\t".join(name for name, _ in columns))
         for row in zip(*(col for _, col in columns), strict=True):
-            print(sep.join(repr(v.item()) if hasattr(v, "item") else str(v) for v in row))
+            print("\t".join(_cell(v) for v in row))
     return EXIT_OK
+
+
+def _cell(value: Any) -> str:
+    value = value.item() if hasattr(value, "item") else value
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def _cmd_supported(args: argparse.Namespace) -> int:

@@ -43,6 +43,10 @@ class OutputDirError(MlexportError):
     """The output directory exists (without --force), or cannot be written."""
 
 
+class VersionMismatchError(MlexportError):
+    """The model file was saved by other library versions than the running ones, and --strict-versions is set."""
+
+
 class ExportFailedError(MlexportError):
     """A writer produced an artifact that its own checks reject (a bug in mlexport, reported, never shipped)."""
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from export.errors import DataError, OutputDirError, UsageError
-from export.loading import dump_skops, load_model, sha256_file
+from export.errors import DataError, OutputDirError, UsageError, VersionMismatchError
+from export.loading import dump_skops, load_model_with_versions, sha256_file
 from export.manifest import MANIFEST_NAME, package_versions, write_manifest
 from export.signature import Signature, signature_of
 
@@ -41,12 +41,13 @@ class ExportOptions:
     description: str = ""
     force: bool = False
     run_parity: bool = True
+    strict_versions: bool = False  # refuse a model file saved by other library versions than the running ones
 
     def to_json(self) -> dict[str, Any]:
         return {"formats": list(self.formats), "name": self.name, "input_dtype": self.input_dtype,
                 "feature_names": list(self.feature_names) if self.feature_names else None, "author": self.author,
                 "license": self.license, "version": self.version, "description": self.description,
-                "parity": self.run_parity}
+                "parity": self.run_parity, "strict_versions": self.strict_versions}
 
 
 @dataclass
@@ -61,6 +62,7 @@ class ExportResult:
     parity_verdict: str  # "passed" | "failed" | "skipped"
     parity_summary: str = ""
     routes: dict[str, str] = field(default_factory=dict)
+    version_mismatch: str | None = None  # TrainingVersions.mismatch: trained with other versions than exported
 
     @property
     def passed(self) -> bool:
@@ -78,16 +80,22 @@ def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None = None, *,
-                 data: str | Path | np.ndarray | None = None, trust_pickle: str | None = None,
+                 data: Any = None, trust_pickle: str | None = None,
                  progress: Callable[[str], None] | None = None) -> ExportResult:
     """Export a fitted estimator (or a model file path) to `out_dir`. See README "Python API"."""
     options = options or ExportOptions()
     say = progress or (lambda message: None)
     out_dir = Path(out_dir)
     source_path: Path | None = None
+    versions_json: dict[str, Any] | None = None  # None: an in-memory estimator records no saved version
+    mismatch: str | None = None
     if isinstance(model, (str, Path)):
         source_path = Path(model)
-        estimator = load_model(source_path, trust_pickle=trust_pickle)
+        estimator, trained = load_model_with_versions(source_path, trust_pickle=trust_pickle)
+        versions_json, mismatch = trained.to_json(), trained.mismatch
+        if mismatch and options.strict_versions:
+            raise VersionMismatchError(f"model file '{source_path}': {mismatch}; refused by --strict-versions "
+                                       "(export on a machine with the training versions, or drop the flag)")
     else:
         estimator = model
     name = options.name or (source_path.stem if source_path else "model")
@@ -127,7 +135,7 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
         parity_json: dict[str, Any] | None = None
         if options.run_parity:
             say("running the parity suite")
-            verdict, summary, parity_json = _run_parity(estimator, artifacts, signature, inputs, staging)
+            verdict, summary, parity_json = _run_parity(estimator, artifacts, signature, inputs, staging, mismatch)
         manifest = {
             "name": name,
             "mlexport_version": versions["mlexport"],
@@ -135,6 +143,7 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
             "estimator": type(estimator).__name__,
             "model_file": model_copy.name,
             "source_model": {"file": source_path.name, "sha256": sha256_file(source_path)} if source_path else None,
+            "trained_with": versions_json,
             "options": options.to_json(),
             "signature": signature.to_json(),
             "input_dtype": signature.input_dtype,
@@ -147,7 +156,7 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
         manifest = write_manifest(staging, manifest)
     return ExportResult(out_dir=out_dir, name=name, artifacts={k: out_dir / v.name for k, v in artifacts.items()},
                         signature=signature, manifest=manifest, parity_verdict=verdict, parity_summary=summary,
-                        routes=routes)
+                        routes=routes, version_mismatch=mismatch)
 
 
 def _check_name(name: str) -> None:
@@ -190,25 +199,23 @@ def _staging_dir(out_dir: Path) -> Iterator[Path]:
         raise
 
 
-def load_rows(data: str | Path | np.ndarray | None, signature: Signature, estimator: Any = None) -> np.ndarray | None:
-    """The user's parity rows as float64, checked against the signature (and, for NaN, against the model)."""
+def load_rows(data: Any, signature: Signature, estimator: Any = None) -> np.ndarray | None:
+    """The user's parity rows as float64, checked against the signature (and, for NaN, against the model).
+
+    `data` is a path (.npy/.csv/.parquet), a pandas DataFrame (columns matched by name when the model has names,
+    as `parity.check` does) or a 2-D array in feature order."""
     if data is None:
         return None
-    from parity.data import load_table
+    from parity.data import user_rows
     from parity.errors import DataFileError
 
-    source = "data" if isinstance(data, np.ndarray) else f"data file '{data}'"
-    if isinstance(data, np.ndarray):
-        table = np.asarray(data, dtype=np.float64)
-        if table.ndim != 2 or table.shape[1] != signature.n_features:
-            raise UsageError(f"data has shape {table.shape}; the model takes {signature.n_features} columns")
-        if np.isinf(table).any():
-            raise DataError("data contains ±inf; allowed: finite numbers and NaN (missing) where the model takes NaN")
-    else:
-        try:
-            table, _ = load_table(Path(data), signature.n_features, signature.feature_names)
-        except DataFileError as exc:
-            raise DataError(str(exc)) from None
+    is_path = isinstance(data, str | os.PathLike)
+    source = f"data file '{data}'" if is_path else "data"
+    try:
+        table = user_rows(data, signature.n_features, signature.feature_names, source="data")
+    except DataFileError as exc:
+        raise DataError(str(exc)) from None
+    assert table is not None
     if estimator is not None and np.isnan(table).any():
         _check_model_takes_nan(estimator, table, signature, source)
     return table
@@ -230,6 +237,8 @@ def _check_model_takes_nan(estimator: Any, table: np.ndarray, signature: Signatu
 def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str]) -> dict[str, str]:
     import json
 
+    from parity.data import FEATURE_NAMES_KEY
+
     meta = {
         "mlexport.version": versions["mlexport"],
         "mlexport.source": f"scikit-learn=={versions['scikit-learn']}",
@@ -238,9 +247,12 @@ def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str])
         "mlexport.input_dtype_reason": signature.input_dtype_reason,
     }
     if signature.feature_names:
-        meta["mlexport.feature_names"] = json.dumps(list(signature.feature_names))
+        meta[FEATURE_NAMES_KEY] = json.dumps(list(signature.feature_names))
     if signature.class_labels is not None:
-        meta["mlexport.class_labels"] = json.dumps(list(signature.class_labels))
+        meta["mlexport.class_labels"] = json.dumps(list(signature.exported_class_labels or ()))
+    if signature.class_label_encoding:
+        meta["mlexport.class_label_encoding"] = signature.class_label_encoding
+        meta["mlexport.trained_class_labels"] = json.dumps(list(signature.class_labels or ()))
     return meta
 
 
@@ -257,6 +269,8 @@ def _write_coreml(node: Any, signature: Signature, options: ExportOptions, metad
         version=options.version,
         short_description=options.description or _default_description(signature),
         user_defined=dict(metadata),
+        label_description=f"Predicted class label ({signature.class_label_encoding})"
+        if signature.class_label_encoding else "",
     )
     save_spec(to_spec(node, interface), path, validate=False)  # to_spec has validated it
     return path
@@ -282,7 +296,7 @@ def _write_onnx(estimator: Any, node: Any, signature: Signature, metadata: Mappi
 
 
 def _run_parity(estimator: Any, artifacts: Mapping[str, Path], signature: Signature, inputs: np.ndarray | None,
-                staging: Path) -> tuple[str, str, dict[str, Any]]:
+                staging: Path, version_mismatch: str | None = None) -> tuple[str, str, dict[str, Any]]:
     import json
 
     import parity
@@ -290,6 +304,8 @@ def _run_parity(estimator: Any, artifacts: Mapping[str, Path], signature: Signat
     checked = [p for k, p in artifacts.items() if k in ("coreml", "onnx", "ort")]
     result = parity.check(estimator, checked, inputs=inputs, contract=signature.input_dtype,
                           feature_names=signature.feature_names)
+    if version_mismatch:
+        result.notes.insert(0, version_mismatch_note(version_mismatch))
     if "coreml" in artifacts:
         parity.write_golden(result, artifacts["coreml"], staging / "golden.json")
     # Name artifacts by file name, not by the temporary directory they were checked in, and leave out run
@@ -301,6 +317,11 @@ def _run_parity(estimator: Any, artifacts: Mapping[str, Path], signature: Signat
     (staging / "parity.md").write_text(parity.to_markdown(result), encoding="utf-8")
     (staging / "parity.html").write_text(parity.to_html(result), encoding="utf-8")
     return ("passed" if result.passed else "failed"), _summary_line(result), as_json
+
+
+def version_mismatch_note(mismatch: str) -> str:
+    """The first note of a parity report whose model was saved by other library versions than the checking ones."""
+    return f"VERSION MISMATCH: {mismatch}"
 
 
 def _summary_line(result: Any) -> str:

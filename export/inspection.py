@@ -12,13 +12,14 @@ from typing import Any
 import numpy as np
 
 from export.errors import InputFileError, describe_exception
+from export.path_checks import existing_file
+from parity.data import FEATURE_NAMES_KEY
 
 ARTIFACT_SUFFIXES = (".mlmodel", ".onnx", ".ort")
 
 
 def _check_artifact(path: Path) -> str:
-    if not path.is_file():
-        raise InputFileError(f"artifact '{path}' does not exist")
+    existing_file(path, "artifact")
     suffix = path.suffix.lower()
     if suffix not in ARTIFACT_SUFFIXES:
         raise InputFileError(f"artifact '{path}': unknown kind '{suffix}'; allowed: {', '.join(ARTIFACT_SUFFIXES)}")
@@ -67,7 +68,12 @@ def _describe_mlmodel(path: Path) -> dict[str, Any]:
     spec = _load_mlmodel(path)
     description = spec.description
     meta = description.metadata
+    recorded = _json_list(meta.userDefined.get(FEATURE_NAMES_KEY))
+    inputs = [f.name for f in description.input]
+    mapping = ({original: name for original, name in zip(recorded, inputs, strict=True) if original != name}
+               if recorded is not None and len(recorded) == len(inputs) else {})
     return {
+        "input_name_mapping": mapping,
         "format": "coreml",
         "model_kind": spec.WhichOneof("Type"),
         "specification_version": spec.specificationVersion,
@@ -82,6 +88,16 @@ def _describe_mlmodel(path: Path) -> dict[str, Any]:
                      "short_description": meta.shortDescription,
                      "user_defined": dict(sorted(meta.userDefined.items()))},
     }
+
+
+def _json_list(text: str | None) -> list[str] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return [str(v) for v in value] if isinstance(value, list) else None
 
 
 def _tensor_type(value_info: Any) -> str:
@@ -156,6 +172,9 @@ def format_description(info: dict[str, Any]) -> str:
     lines.append("  outputs:")
     lines += [f"    {o['name']}: {o['type']}" + (f"  — {o['description']}" if o.get("description") else "")
               for o in info["outputs"]]
+    if info.get("input_name_mapping"):
+        lines.append("  inputs renamed for Swift (training column -> Core ML input):")
+        lines += [f"    {original!r} -> {name}" for original, name in info["input_name_mapping"].items()]
     if info.get("class_labels") is not None:
         lines.append(f"  class labels: {info['class_labels']}")
     meta = info.get("metadata") or {}
@@ -190,14 +209,46 @@ def _n_features(info: dict[str, Any]) -> int:
     return total
 
 
+def _expected_names(info: dict[str, Any]) -> tuple[list[str] | None, list[str] | None]:
+    """(names, aliases) a data file's columns are matched against: the training column names an mlexport export
+    records (`mlexport.feature_names`), and for a Core ML model with one scalar input per column its input names
+    (which may be rewritten for Swift: both spellings are accepted). (None, None): match by position only."""
+    meta = info.get("metadata") or {}
+    recorded = _json_list((meta.get("user_defined") or {}).get(FEATURE_NAMES_KEY) if info["format"] == "coreml"
+                          else meta.get(FEATURE_NAMES_KEY))
+    scalar_inputs = [i["name"] for i in info["inputs"] if i["type"] in ("Double", "Int64")]
+    named_inputs = scalar_inputs if info["format"] == "coreml" and len(scalar_inputs) == len(info["inputs"]) else None
+    if recorded is not None and named_inputs is not None and len(recorded) != len(named_inputs):
+        recorded = None  # metadata that does not describe these inputs: trust the inputs themselves
+    if recorded is not None:
+        return recorded, named_inputs
+    return named_inputs, None
+
+
+def probability_labels(info: dict[str, Any], outputs: dict[str, np.ndarray]) -> dict[str, list[str]]:
+    """{output name: column labels} for the class-probability outputs: the class labels, in score order."""
+    labels = info.get("class_labels")
+    if not labels:
+        return {}
+    names = [info["predicted_probabilities"]] if info.get("predicted_probabilities") else list(outputs)
+    return {name: [str(label) for label in labels] for name in names
+            if name in outputs and np.ndim(outputs[name]) == 2 and np.shape(outputs[name])[1] == len(labels)
+            and np.asarray(outputs[name]).dtype.kind == "f"}
+
+
 def predict_artifact(artifact: Path, data: Path) -> dict[str, np.ndarray]:
-    """Run `artifact` on the rows of `data`: {output name: values}. Core ML runs through the reference evaluator."""
+    """Run `artifact` on the rows of `data`: {output name: values}. Core ML runs through the reference evaluator.
+
+    Data columns are matched by name whenever the artifact records names (reordered when the set is the model's,
+    refused naming the column when one is missing, extra or renamed), exactly as the export's parity check reads
+    the same file."""
     from parity.data import load_table
     from parity.errors import DataFileError
 
     info = describe_artifact(artifact)
+    names, aliases = _expected_names(info)
     try:
-        X, _ = load_table(data, _n_features(info))
+        X, _ = load_table(data, _n_features(info), names, aliases)
     except DataFileError as exc:
         raise InputFileError(str(exc)) from None
     if info["format"] == "coreml":
@@ -207,6 +258,6 @@ def predict_artifact(artifact: Path, data: Path) -> dict[str, np.ndarray]:
     session = _ort_session(artifact)
     (model_input,) = session.get_inputs()
     dtype = np.float32 if "float)" in model_input.type or model_input.type == "tensor(float)" else np.float64
-    names = [o.name for o in session.get_outputs()]
-    values = session.run(names, {model_input.name: X.astype(dtype)})
-    return {name: np.asarray(value) for name, value in zip(names, values, strict=True)}
+    output_names = [o.name for o in session.get_outputs()]
+    values = session.run(output_names, {model_input.name: X.astype(dtype)})
+    return {name: np.asarray(value) for name, value in zip(output_names, values, strict=True)}

@@ -62,7 +62,8 @@ def write_ios_test_target(export_dir: Path, out: Path, *, force: bool = False) -
     export_dir = Path(export_dir)
     out = Path(out)
     if not export_dir.is_dir():
-        raise IosTargetSourceError(f"export directory '{export_dir}' does not exist")
+        problem = "is not a directory" if export_dir.exists() else "does not exist"
+        raise IosTargetSourceError(f"export directory '{export_dir}' {problem}")
     golden_path = export_dir / GOLDEN_NAME
     if not golden_path.is_file():
         raise IosTargetSourceError(

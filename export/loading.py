@@ -12,12 +12,15 @@ import io
 import json
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from export.errors import InputFileError, UntrustedModelError, describe_exception
+from export.path_checks import existing_file
+from parity.sub_estimators import walk
 
 SKOPS_SUFFIXES = (".skops",)
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
@@ -50,14 +53,65 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class TrainingVersions:
+    """The library versions a model file was saved with, as the file records them (scikit-learn writes
+    `_sklearn_version` into every estimator's state, `BaseEstimator.__getstate__`), against the running ones."""
+
+    trained: dict[str, str]  # {"scikit-learn": "1.5.0"}; several versions in one file are joined with ", "
+    running: dict[str, str]
+    estimators: tuple[str, ...] = ()  # estimator classes whose recorded version differs from the running one
+
+    @property
+    def mismatch(self) -> str | None:
+        """A one-line statement of the mismatch, or None when the file was saved by the running versions."""
+        differing = [lib for lib, version in self.trained.items() if version != self.running.get(lib)]
+        if not differing:
+            return None
+        said = "; ".join(f"{lib} {self.trained[lib]}, this machine runs {self.running.get(lib)}" for lib in differing)
+        which = f" ({', '.join(self.estimators)})" if self.estimators else ""
+        return (f"the model was saved by {said}{which}: predictions may differ across versions, and parity compares "
+                "the artifacts with this machine's library, not the training one")
+
+    def to_json(self) -> dict[str, Any]:
+        return {"trained": dict(self.trained), "running": dict(self.running), "mismatch": self.mismatch}
+
+
 def load_model(path: str | Path, *, trust_pickle: str | None = None) -> Any:
     """Load a fitted estimator from `path`, safely. Raises InputFileError / UntrustedModelError with one-line
     messages naming the file and what is allowed."""
-    path = Path(path)
-    if not path.exists():
-        raise InputFileError(f"model file '{path}' does not exist")
-    if not path.is_file():
-        raise InputFileError(f"model file '{path}' is not a file")
+    return load_model_with_versions(path, trust_pickle=trust_pickle)[0]
+
+
+def load_model_with_versions(path: str | Path, *, trust_pickle: str | None = None) -> tuple[Any, TrainingVersions]:
+    """`load_model`, plus the versions the file was saved with. scikit-learn pops `_sklearn_version` while
+    unpickling (`BaseEstimator.__setstate__`, for skops too) and warns `InconsistentVersionWarning` naming the
+    estimator and the saved version when it differs: those warnings are the record. No warning means every
+    estimator in the file was saved by the running version."""
+    import warnings
+
+    import sklearn
+    from sklearn.exceptions import InconsistentVersionWarning
+
+    path = existing_file(path, "model file")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InconsistentVersionWarning)
+        estimator = _load_checked(path, trust_pickle)
+    saved: dict[str, set[str]] = {}
+    for warning in caught:
+        message = warning.message
+        if isinstance(message, InconsistentVersionWarning):
+            saved.setdefault(str(message.original_sklearn_version), set()).add(str(message.estimator_name))
+        else:  # not ours to swallow
+            warnings.warn_explicit(message, warning.category, warning.filename, warning.lineno)
+    running = str(sklearn.__version__)
+    trained = ", ".join(sorted(saved)) if saved else running
+    versions = TrainingVersions(trained={"scikit-learn": trained}, running={"scikit-learn": running},
+                                estimators=tuple(sorted(set().union(*saved.values()))) if saved else ())
+    return estimator, versions
+
+
+def _load_checked(path: Path, trust_pickle: str | None) -> Any:
     suffix = path.suffix.lower()
     if suffix in SKOPS_SUFFIXES:
         estimator = _load_skops(path)
@@ -120,51 +174,42 @@ def _load_trusted_pickle(path: Path, trust_pickle: str | None) -> Any:
 
 
 def check_internal_indices(estimator: Any, source: str) -> None:
-    """Walk `estimator` (and nested estimators) and check the raw indices of every tree / KD-tree it holds."""
-    seen: set[int] = set()
-    _check_object(estimator, source, seen, depth=0)
+    """Check the raw indices of every tree / KD-tree held by `estimator` or any estimator nested in it (pipeline
+    steps, ensemble members, stacking's `final_estimator_`, calibrated members, ...: `parity.sub_estimators.walk`
+    reaches every one)."""
+    for member in walk(estimator):
+        obj = member.estimator
+        where = _Where(source, member.path)
+        tree = getattr(obj, "tree_", None)
+        if tree is not None and type(tree).__name__ == "Tree":
+            _check_sklearn_tree(tree, getattr(obj, "n_features_in_", None), where)
+        for predictors in getattr(obj, "_predictors", None) or []:
+            for predictor in predictors:
+                _check_tree_predictor(predictor, where)
+        fit_tree = getattr(obj, "_tree", None)
+        if fit_tree is not None and type(fit_tree).__name__ in ("KDTree", "BallTree"):
+            _check_binary_tree(fit_tree, where)
 
 
-def _check_object(obj: Any, source: str, seen: set[int], depth: int) -> None:
-    if id(obj) in seen or depth > 50:
-        return
-    seen.add(id(obj))
-    tree = getattr(obj, "tree_", None)
-    if tree is not None and type(tree).__name__ == "Tree":
-        _check_sklearn_tree(tree, getattr(obj, "n_features_in_", None), source)
-    for predictors in getattr(obj, "_predictors", None) or []:
-        for predictor in predictors:
-            _check_tree_predictor(predictor, source)
-    fit_tree = getattr(obj, "_tree", None)
-    if fit_tree is not None and type(fit_tree).__name__ in ("KDTree", "BallTree"):
-        _check_binary_tree(fit_tree, source)
-    children: list[Any] = []
-    for attr in ("estimators_", "steps", "transformers_", "estimator", "estimators", "named_steps"):
-        value = getattr(obj, attr, None)
-        if isinstance(value, np.ndarray):
-            children.extend(value.ravel().tolist())
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                children.extend(item[1:2] if isinstance(item, tuple) else [item])
-        elif value is not None and hasattr(value, "get_params"):
-            children.append(value)
-    for child in children:
-        if hasattr(child, "get_params"):
-            _check_object(child, source, seen, depth + 1)
+@dataclass(frozen=True)
+class _Where:
+    source: str  # the model file
+    path: str  # attribute path of the estimator holding the bad index ("" for the loaded estimator itself)
 
 
-def _corrupt(source: str, what: str) -> InputFileError:
-    return InputFileError(f"model file '{source}' is corrupt: {what}")
+def _corrupt(where: _Where, what: str) -> InputFileError:
+    inside = f" (in {where.path})" if where.path else ""
+    return InputFileError(f"model file '{where.source}' is corrupt: {what}{inside}")
 
 
-def _check_sklearn_tree(tree: Any, n_features: int | None, source: str) -> None:
+def _check_sklearn_tree(tree: Any, n_features: int | None, where: _Where) -> None:
     n = int(tree.node_count)
     left, right, feature = tree.children_left, tree.children_right, tree.feature
     if left.shape != (n,) or right.shape != (n,) or tree.value.shape[0] != n:
-        raise _corrupt(source, "tree arrays do not match node_count")
+        raise _corrupt(where, "tree arrays do not match node_count")
     leaf = left == -1
     if np.any(leaf != (right == -1)):
-        raise _corrupt(source, "a tree node has exactly one child")
+        raise _corrupt(where, "a tree node has exactly one child")
     branch = ~leaf
     idx = np.arange(n)
     # scikit-learn builds trees depth first: every child has a larger index than its parent, so a check of
@@ -172,13 +217,13 @@ def _check_sklearn_tree(tree: Any, n_features: int | None, source: str) -> None:
     bad_left = (left[branch] <= idx[branch]) | (left[branch] >= n)
     bad_right = (right[branch] <= idx[branch]) | (right[branch] >= n)
     if np.any(bad_left | bad_right):
-        raise _corrupt(source, "a tree child index is out of range")
+        raise _corrupt(where, "a tree child index is out of range")
     limit = n_features if n_features is not None else np.iinfo(np.int64).max
     if np.any((feature[branch] < 0) | (feature[branch] >= limit)):
-        raise _corrupt(source, "a tree feature index is out of range")
+        raise _corrupt(where, "a tree feature index is out of range")
 
 
-def _check_tree_predictor(predictor: Any, source: str) -> None:
+def _check_tree_predictor(predictor: Any, where: _Where) -> None:
     nodes = predictor.nodes
     n = nodes.shape[0]
     branch = nodes["is_leaf"] == 0
@@ -186,21 +231,21 @@ def _check_tree_predictor(predictor: Any, source: str) -> None:
     for side in ("left", "right"):
         child = nodes[side].astype(np.int64)
         if np.any((child[branch] <= idx[branch]) | (child[branch] >= n)):
-            raise _corrupt(source, "a HistGradientBoosting node index is out of range")
+            raise _corrupt(where, "a HistGradientBoosting node index is out of range")
     n_bitsets = predictor.raw_left_cat_bitsets.shape[0]
     categorical = branch & (nodes["is_categorical"] != 0)
     if np.any(nodes["bitset_idx"][categorical] >= n_bitsets):
-        raise _corrupt(source, "a HistGradientBoosting category bitset index is out of range")
+        raise _corrupt(where, "a HistGradientBoosting category bitset index is out of range")
 
 
-def _check_binary_tree(tree: Any, source: str) -> None:
+def _check_binary_tree(tree: Any, where: _Where) -> None:
     data, idx_array, node_data = tree.get_arrays()[:3]
     n = data.shape[0]
     if idx_array.shape != (n,) or not np.array_equal(np.sort(idx_array), np.arange(n)):
-        raise _corrupt(source, "neighbour index is not a permutation of the training rows")
+        raise _corrupt(where, "neighbour index is not a permutation of the training rows")
     start, end = node_data["idx_start"], node_data["idx_end"]
     if np.any((start < 0) | (end > n) | (start > end)):
-        raise _corrupt(source, "neighbour tree node bounds are out of range")
+        raise _corrupt(where, "neighbour tree node bounds are out of range")
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import Any
 
 from export.errors import InputFileError, VerifyFailedError
 from export.loading import sha256_file
+from export.path_checks import existing_dir
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "mlexport-manifest"
@@ -60,8 +61,7 @@ def write_manifest(directory: Path, manifest: dict[str, Any]) -> dict[str, Any]:
 def read_manifest(directory: Path) -> dict[str, Any]:
     """Load and sanity-check `directory/manifest.json`."""
     path = Path(directory) / MANIFEST_NAME
-    if not Path(directory).is_dir():
-        raise InputFileError(f"export directory '{directory}' does not exist")
+    existing_dir(directory, "export directory")
     if not path.is_file():
         raise InputFileError(f"'{path}' does not exist; is '{directory}' an mlexport export directory?")
     try:

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from export.errors import InputFileError
-from export.exporter import load_rows
-from export.loading import load_model
+from export.errors import InputFileError, VersionMismatchError
+from export.exporter import load_rows, version_mismatch_note
+from export.loading import load_model_with_versions
 from export.manifest import read_manifest
+from export.path_checks import writable_file
 from export.signature import signature_of
 
 CHECKED_ARTIFACTS = ("coreml", "onnx", "ort")
@@ -17,15 +18,21 @@ CHECKED_ARTIFACTS = ("coreml", "onnx", "ort")
 
 def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | None = None,
                       trust_pickle: str | None = None, junit: str | None = None, html: str | None = None,
-                      markdown: str | None = None) -> tuple[Any, dict[str, Any]]:
+                      markdown: str | None = None, strict_versions: bool = False) -> tuple[Any, dict[str, Any]]:
     """Check every artifact listed in `directory/manifest.json` against the model; write the requested reports."""
     import parity
 
+    for flag, report_path in (("--junit", junit), ("--html", html), ("--markdown", markdown)):
+        if report_path:
+            writable_file(report_path, flag)  # before the suite runs: a bad path fails in a second, not a minute
     manifest = read_manifest(directory)
     model_path = Path(model) if model else directory / str(manifest.get("model_file", ""))
     if not model and not manifest.get("model_file"):
         raise InputFileError(f"'{directory / 'manifest.json'}' records no model file; pass --model MODEL")
-    estimator = load_model(model_path, trust_pickle=trust_pickle)
+    estimator, versions = load_model_with_versions(model_path, trust_pickle=trust_pickle)
+    mismatch = versions.mismatch
+    if mismatch and strict_versions:
+        raise VersionMismatchError(f"model file '{model_path}': {mismatch}; refused by --strict-versions")
     signature_json = manifest.get("signature") or {}
     feature_names = signature_json.get("feature_names")
     signature = signature_of(estimator, feature_names=tuple(feature_names) if feature_names else None,
@@ -44,6 +51,8 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     report = parity.check(estimator, artifacts, inputs=inputs, contract=signature.input_dtype,
                           feature_names=signature.feature_names)
     report.rename_artifacts({str(p): p.name for p in artifacts})
+    if mismatch:
+        report.notes.insert(0, version_mismatch_note(mismatch))
     text = parity.to_markdown(report)
     rendered: dict[str, Any] = {"json": parity.to_json(report), "markdown": text}
     if junit:

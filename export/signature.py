@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import keyword
 import re
+import unicodedata
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ import numpy as np
 from export.errors import NotFittedError, UsageError
 
 InputDtype = Literal["float32", "float64"]
+BOOL_LABEL_ENCODING = "Int64 labels for boolean classes: 0 = False, 1 = True"
 INPUT_DTYPES: tuple[str, ...] = ("float32", "float64")
 
 # Output names taken by the exported models; an input may not reuse them (Core ML feature names share one namespace).
@@ -45,19 +47,84 @@ class Signature:
     input_dtype: InputDtype
     input_dtype_reason: str
 
+    @property
+    def exported_class_labels(self) -> tuple[Any, ...] | None:
+        """The labels the artifacts carry: `class_labels`, except booleans, which become Int64 0 = False, 1 = True.
+
+        Core ML and ONNX classifiers have only Int64 or String labels. Booleans are exported as the integers numpy
+        and Python define them to be (`int(True) == 1`): an app tests `classLabel == 1` and reads
+        `classProbability[1]` without a spelling to get wrong ("True" in Python, "true" in Swift), and the mapping is
+        recorded in the metadata (`mlexport.class_label_encoding`), the label's description, manifest and golden.json.
+        """
+        if self.class_labels is None or not self.bool_labels:
+            return self.class_labels
+        return tuple(int(label) for label in self.class_labels)
+
+    @property
+    def bool_labels(self) -> bool:
+        return self.class_labels is not None and all(isinstance(c, bool) for c in self.class_labels)
+
+    @property
+    def class_label_encoding(self) -> str | None:
+        """How exported labels map back to the trained ones, when they differ (booleans), else None."""
+        return BOOL_LABEL_ENCODING if self.bool_labels else None
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        exported = self.exported_class_labels
+        data["exported_class_labels"] = list(exported) if exported is not None else None
+        data["class_label_encoding"] = self.class_label_encoding
         data["input_name_mapping"] = (
             dict(zip(self.feature_names, self.coreml_input_names, strict=True))
             if self.feature_names and self.coreml_input_names else None)
         return data
 
 
+# Swift's identifier grammar ("The Swift Programming Language", Lexical Structure › Identifiers): the code points an
+# identifier may start with, and the extra ones it may continue with. Xcode names the generated Swift property after
+# the Core ML feature, so a feature name inside this grammar reaches Swift code unchanged.
+_SWIFT_HEAD_RANGES = (
+    (0x41, 0x5A), (0x61, 0x7A), (0x5F, 0x5F), (0xA8, 0xA8), (0xAA, 0xAA), (0xAD, 0xAD), (0xAF, 0xAF),
+    (0xB2, 0xB5), (0xB7, 0xBA), (0xBC, 0xBE), (0xC0, 0xD6), (0xD8, 0xF6), (0xF8, 0xFF), (0x100, 0x2FF),
+    (0x370, 0x167F), (0x1681, 0x180D), (0x180F, 0x1DBF), (0x1E00, 0x1FFF), (0x200B, 0x200D), (0x202A, 0x202E),
+    (0x203F, 0x2040), (0x2054, 0x2054), (0x2060, 0x206F), (0x2070, 0x20CF), (0x2100, 0x218F), (0x2460, 0x24FF),
+    (0x2776, 0x2793), (0x2C00, 0x2DFF), (0x2E80, 0x2FFF), (0x3004, 0x3007), (0x3021, 0x302F), (0x3031, 0x303F),
+    (0x3040, 0xD7FF), (0xF900, 0xFD3D), (0xFD40, 0xFDCF), (0xFDF0, 0xFE1F), (0xFE30, 0xFE44), (0xFE47, 0xFFFD),
+    *((plane, plane + 0xFFFD) for plane in range(0x10000, 0xF0000, 0x10000)),
+)
+_SWIFT_CONTINUE_RANGES = ((0x30, 0x39), (0x300, 0x36F), (0x1DC0, 0x1DFF), (0x20D0, 0x20FF), (0xFE20, 0xFE2F))
+
+
+def _swift_head(char: str) -> bool:
+    point = ord(char)
+    return any(lo <= point <= hi for lo, hi in _SWIFT_HEAD_RANGES)
+
+
+def _kept(char: str) -> bool:
+    """A character kept in a Core ML input name: a letter, digit or combining mark that Swift's grammar allows.
+    Swift's ranges also admit invisible format characters (U+200B, bidi controls); those are not readable names."""
+    if not (char.isalnum() or char == "_" or unicodedata.category(char).startswith("M")):
+        return False
+    point = ord(char)
+    return _swift_head(char) or any(lo <= point <= hi for lo, hi in _SWIFT_CONTINUE_RANGES)
+
+
 def swift_identifier(name: str) -> str:
-    """Sanitise a feature name as Xcode does for generated Swift properties: non-identifier characters become `_`,
-    a leading digit gets a `_` prefix, Swift keywords get a trailing `_` ("PM2.5" -> "PM2_5", "Class" -> "Class_")."""
-    ident = re.sub(r"[^0-9A-Za-z_]", "_", name)
-    if not ident or ident[0].isdigit():
+    """A readable Swift identifier for a feature name, used as its Core ML input name.
+
+    Core ML itself accepts any non-empty, unique feature name (coremltools' InterfaceValidators.cpp,
+    `validateFeatureDescription`: "Feature description must have a non-empty name"); Xcode, though, names the
+    generated Swift property after it. A name inside Swift's identifier grammar reaches Swift unchanged, so we keep
+    Unicode letters and digits ("âge", "収入", "PM2_5"), NFC-normalised, and turn each run of other characters into
+    one `_`, dropping it at the ends ("tenure months" -> "tenure_months", "PCOS (Y/N)" -> "PCOS_Y_N"). A name that
+    cannot start an identifier gets a `_` prefix ("2nd" -> "_2nd"); Swift keywords a trailing `_` ("Class" -> "Class_").
+    """
+    text = unicodedata.normalize("NFC", name)
+    ident = "".join(c if _kept(c) else " " for c in text)
+    ident = re.sub(r" +", "_", ident.strip(" ")) if ident.strip(" ") else ""
+    if not ident:
+        return "_"
+    if not _swift_head(ident[0]) or ident[0].isdigit():
         ident = "_" + ident
     if ident in _SWIFT_KEYWORDS or keyword.iskeyword(ident):
         ident += "_"
@@ -65,11 +132,14 @@ def swift_identifier(name: str) -> str:
 
 
 def coreml_input_names(feature_names: tuple[str, ...]) -> tuple[str, ...]:
-    """Unique Swift-safe Core ML input names, in feature order; clashes get `_2`, `_3`, ... suffixes."""
+    """Unique Swift-safe Core ML input names, in feature order; clashes get `_2`, `_3`, ... suffixes, and a name with
+    nothing readable left ("%", "") becomes `feature_<position>`."""
     taken: set[str] = set(RESERVED_NAMES)
     out = []
-    for name in feature_names:
+    for position, name in enumerate(feature_names):
         base = swift_identifier(name)
+        if base == "_" and name != "_":
+            base = f"feature_{position}"
         candidate, n = base, 1
         while candidate in taken:
             n += 1
@@ -77,6 +147,14 @@ def coreml_input_names(feature_names: tuple[str, ...]) -> tuple[str, ...]:
         taken.add(candidate)
         out.append(candidate)
     return tuple(out)
+
+
+def renamed_inputs(signature: Signature) -> dict[str, str]:
+    """{training column name: Core ML input name} for the columns whose Core ML name differs."""
+    if not signature.feature_names or not signature.coreml_input_names:
+        return {}
+    return {original: exported for original, exported in
+            zip(signature.feature_names, signature.coreml_input_names, strict=True) if original != exported}
 
 
 def _task_of(estimator: Any) -> Literal["classifier", "regressor", "transformer"]:

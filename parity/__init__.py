@@ -76,37 +76,6 @@ class _Progress:
         sys.stderr.flush()
 
 
-def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None) -> np.ndarray | None:
-    import numpy as np
-
-    from parity.errors import ParityInputError
-
-    if inputs is None:
-        return None
-    if isinstance(inputs, str | os.PathLike):
-        from parity.data import load_table
-
-        X, _ = load_table(inputs, n_features, feature_names)
-        return X
-    if hasattr(inputs, "columns") and hasattr(inputs, "to_numpy"):  # pandas DataFrame: columns by name when known
-        columns = [str(c) for c in inputs.columns]
-        if feature_names is not None and columns != list(feature_names):
-            missing = [n for n in feature_names if n not in columns]
-            if missing:
-                raise ParityInputError(f"inputs: DataFrame lacks feature columns {missing}; "
-                                       f"expected {list(feature_names)}")
-            inputs = inputs[list(feature_names)]
-        inputs = inputs.to_numpy(dtype=np.float64)
-    X = np.asarray(inputs, dtype=np.float64)
-    if X.ndim == 1:
-        X = X.reshape(1, -1)
-    if X.ndim != 2 or X.shape[1] != n_features:
-        raise ParityInputError(f"inputs: expected shape (n, {n_features}), got {X.shape}")
-    if np.isinf(X).any():
-        raise ParityInputError("inputs: contain ±inf; only finite values and NaN (missing) are allowed")
-    return X
-
-
 def check(
     estimator: Any,
     artifacts: Sequence[str | os.PathLike[str]],
@@ -119,7 +88,8 @@ def check(
     import warnings
 
     from parity import diagnose
-    from parity.errors import ParityInputError
+    from parity.data import user_rows
+    from parity.errors import DataFileError, ParityInputError
     from parity.probes import build_probes
     from parity.report import ParityReport, ProbeSummary
     from parity.runtimes import (
@@ -141,7 +111,12 @@ def check(
     names = list(feature_names) if feature_names is not None else None
     if names is None and hasattr(estimator, "feature_names_in_"):
         names = [str(n) for n in estimator.feature_names_in_]
-    X_user = _user_rows(inputs, int(n_features), names)
+    try:
+        X_user = user_rows(inputs, int(n_features), names)
+    except DataFileError as exc:
+        if isinstance(inputs, str | os.PathLike):
+            raise
+        raise ParityInputError(str(exc)) from None  # an argument of check(), not a file
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()

@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 
 from parity.compare import as_2d
+from parity.references import WalkTree, adapter_for, final_model
 from parity.report import CheckResult, DriftResult, ParityReport
+from parity.sub_estimators import final_step
 
 MAX_ROWS_WALKED = 20
 THRESHOLD_PROBES = ("thresholds", "float32-neighbours", "rounding-boundaries")
@@ -35,6 +37,8 @@ def class_label_problem(
     theirs = [str(v) for v in np.asarray(classes).tolist()]
     if mine == theirs:
         return None
+    if np.asarray(classes).dtype.kind == "b" and mine == [str(int(v)) for v in np.asarray(classes).tolist()]:
+        return None  # boolean classes_ exported as Int64 labels 0 = False, 1 = True (numpy's bool -> int cast)
     if sorted(mine) == sorted(theirs):
         return f"class-label order swapped: artifact lists {mine}, scikit-learn classes_ is {theirs}"
     return f"class labels differ: artifact has {mine}, scikit-learn classes_ is {theirs}"
@@ -64,64 +68,9 @@ def reference_drift(other: dict[str, np.ndarray], contract: dict[str, np.ndarray
 # Tree structures: scikit-learn's and the artifact's, walked side by side
 
 
-@dataclass
-class WalkTree:
-    """One binary tree: per node index, leaf flag, feature, threshold, mode, true/false child, NaN -> true child.
-
-    Mode strings follow ONNX: BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT, BRANCH_EQ, BRANCH_NEQ.
-    `compares_float32`: the tree sees float32(x).
-    """
-
-    node_ids: np.ndarray
-    leaf: np.ndarray
-    feature: np.ndarray
-    threshold: np.ndarray
-    mode: list[str]
-    true_child: np.ndarray  # node index (position), -1 at leaves
-    false_child: np.ndarray
-    missing_true: np.ndarray
-    compares_float32: bool
-
-    def goes_true(self, node: int, x: float) -> bool:
-        value = np.float64(np.float32(x)) if self.compares_float32 else np.float64(x)
-        if np.isnan(value):
-            return bool(self.missing_true[node])
-        t = self.threshold[node]
-        mode = self.mode[node]
-        return bool({"BRANCH_LEQ": value <= t, "BRANCH_LT": value < t, "BRANCH_GTE": value >= t,
-                     "BRANCH_GT": value > t, "BRANCH_EQ": value == t, "BRANCH_NEQ": value != t}[mode])
-
-
 def sklearn_trees(model: Any) -> list[WalkTree] | None:
-    """scikit-learn's trees as WalkTrees (left child = true branch of x <= threshold)."""
-    if hasattr(model, "_predictors"):  # HGB compares float64 x; NaN follows missing_go_to_left
-        trees = []
-        for iteration in model._predictors:
-            for predictor in iteration:
-                nodes = predictor.nodes
-                leaf = nodes["is_leaf"].astype(bool)
-                trees.append(WalkTree(np.arange(len(nodes)), leaf, nodes["feature_idx"].astype(np.int64),
-                                      nodes["num_threshold"].astype(np.float64), ["BRANCH_LEQ"] * len(nodes),
-                                      np.where(leaf, -1, nodes["left"]).astype(np.int64),
-                                      np.where(leaf, -1, nodes["right"]).astype(np.int64),
-                                      nodes["missing_go_to_left"].astype(bool), compares_float32=False))
-        return trees
-    if hasattr(model, "tree_"):
-        raw = [model.tree_]
-    elif hasattr(model, "estimators_") and type(model).__name__.startswith(
-            ("RandomForest", "ExtraTrees", "GradientBoosting")):
-        raw = [e.tree_ for e in np.asarray(model.estimators_, dtype=object).ravel()]
-    else:
-        return None
-    trees = []
-    for tree in raw:
-        leaf = tree.children_left == -1
-        missing_left = getattr(tree, "missing_go_to_left", np.zeros(tree.node_count, dtype=np.uint8))
-        trees.append(WalkTree(np.arange(tree.node_count), leaf, tree.feature.astype(np.int64),
-                              tree.threshold.astype(np.float64), ["BRANCH_LEQ"] * tree.node_count,
-                              tree.children_left.astype(np.int64), tree.children_right.astype(np.int64),
-                              np.asarray(missing_left).astype(bool), compares_float32=True))
-    return trees
+    """The Python model's trees as WalkTrees (left child = true branch of x <= threshold), from its adapter."""
+    return adapter_for(model).trees(model)
 
 
 _COREML_MODES = ["BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ", "BRANCH_NEQ", "LEAF"]
@@ -441,7 +390,7 @@ def output_cause(check: CheckResult, n_trees: int | None) -> str | None:
 def neighbour_tie_rows(estimator: Any, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """For k-NN models: which of `rows` have the k-th and (k+1)-th nearest training points equally far (a reference
     tie: scikit-learn's pick among equidistant neighbours is arbitrary). All False for other models."""
-    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    model = final_step(estimator)
     ties = np.zeros(len(rows), dtype=bool)
     if not hasattr(model, "kneighbors") or not len(rows) or int(model.n_neighbors) + 1 > model.n_samples_fit_:
         return ties
@@ -453,7 +402,7 @@ def neighbour_tie_rows(estimator: Any, X: np.ndarray, rows: np.ndarray) -> np.nd
 
 def neighbour_tie_cause(estimator: Any, X: np.ndarray, failing: np.ndarray) -> str | None:
     """k-NN: the k-th and (k+1)-th nearest training points are equally far, so the neighbour set is ambiguous."""
-    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    model = final_step(estimator)
     if not hasattr(model, "kneighbors") or not failing.any():
         return None
     rows = X[np.flatnonzero(failing)[:MAX_ROWS_WALKED]]
@@ -532,10 +481,8 @@ def _affine_cause(expected: np.ndarray, got: np.ndarray, role: str) -> str | Non
 
 
 def _n_trees(estimator: Any) -> int | None:
-    model = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
-    if type(model).__name__.startswith(("RandomForest", "ExtraTrees")):
-        return len(model.estimators_)
-    return None
+    model = final_model(estimator)
+    return adapter_for(model).averaged_trees(model)
 
 
 def explain(report: ParityReport, estimator: Any, artifacts: list[Any], probes: Any) -> None:

@@ -35,6 +35,8 @@ def _number(value: float) -> float | str:
 def _label(value: Any) -> Any:
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, bool):
+        return int(value)  # boolean classes_ are exported as Int64 labels 0 = False, 1 = True
     if isinstance(value, bytes):
         return value.decode()
     if isinstance(value, float) and value.is_integer():

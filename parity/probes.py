@@ -11,11 +11,12 @@ where float32(x) changes — where a double artifact snapped to scikit-learn's f
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from parity.references import adapter_for, family
 
 F32_MAX = float(np.finfo(np.float32).max)
 EXTREME_VALUES = (0.0, -0.0, 1e30, -1e30, F32_MAX, -F32_MAX)
@@ -64,78 +65,12 @@ class TreeSplits:
     head: Any = None  # the pipeline steps before it (None: the model reads raw input)
 
 
-def final_estimator(estimator: Any) -> Any:
-    while hasattr(estimator, "steps"):
-        estimator = estimator.steps[-1][1]
-    return estimator
-
-
-def sklearn_tree_objects(model: Any) -> list[Any] | None:
-    """The `tree_` objects of a scikit-learn.tree-based model, in flattened estimators_ order; None otherwise."""
-    name = type(model).__name__
-    if hasattr(model, "tree_"):
-        return [model.tree_]
-    if name.startswith(("RandomForest", "ExtraTrees", "GradientBoosting")) and hasattr(model, "estimators_"):
-        return [e.tree_ for e in np.asarray(model.estimators_, dtype=object).ravel()]
-    return None
-
-
 def tree_arrays(model: Any) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None:
     """(feature, threshold, node index) of the internal numerical nodes of every tree, or None if not a tree model."""
-    if hasattr(model, "_predictors"):  # HistGradientBoosting*: TreePredictor.nodes structured arrays
-        arrays = []
-        for iteration in model._predictors:
-            for predictor in iteration:
-                nodes = predictor.nodes
-                numerical = (nodes["is_leaf"] == 0) & (nodes["is_categorical"] == 0)
-                arrays.append((nodes["feature_idx"][numerical].astype(np.int64),
-                               nodes["num_threshold"][numerical].astype(np.float64), np.flatnonzero(numerical)))
-        return arrays
-    trees = sklearn_tree_objects(model)
+    trees = adapter_for(model).trees(model)
     if trees is None:
         return None
-    arrays = []
-    for tree in trees:
-        internal = tree.children_left != -1
-        arrays.append((tree.feature[internal].astype(np.int64), tree.threshold[internal].astype(np.float64),
-                       np.flatnonzero(internal)))
-    return arrays
-
-
-def _column_map(step: Any, n_in: int) -> np.ndarray | None:
-    """For a step that only selects/passes raw columns: output column j <- input column map[j]; else None."""
-    if step is None or step == "passthrough":
-        return np.arange(n_in)
-    name = type(step).__name__
-    if name == "SimpleImputer":
-        # Non-NaN values pass through unchanged; columns whose statistic is NaN are dropped unless kept.
-        if getattr(step, "keep_empty_features", False):
-            return np.arange(n_in)
-        return np.flatnonzero(~np.isnan(np.asarray(step.statistics_, dtype=np.float64)))
-    if name == "FunctionTransformer" and step.func is None:
-        return np.arange(n_in)
-    if hasattr(step, "get_support") and not hasattr(step, "transform_output_"):
-        try:
-            return np.asarray(step.get_support(indices=True), dtype=np.int64)
-        except (AttributeError, ValueError):
-            return None
-    if name == "ColumnTransformer":
-        return _column_transformer_map(step)
-    return None
-
-
-def _column_transformer_map(transformer: Any) -> np.ndarray | None:
-    indices = getattr(transformer, "_transformer_to_input_indices", None)
-    if indices is None:
-        return None
-    pieces = []
-    for name, inner, _columns in transformer.transformers_:
-        if inner == "drop":
-            continue
-        if inner != "passthrough":
-            return None
-        pieces.append(np.asarray(indices[name], dtype=np.int64))
-    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int64)
+    return [(tree.feature[~tree.leaf], tree.threshold[~tree.leaf], np.flatnonzero(~tree.leaf)) for tree in trees]
 
 
 def tree_splits(estimator: Any, n_features: int) -> tuple[TreeSplits | None, str | None]:
@@ -143,9 +78,10 @@ def tree_splits(estimator: Any, n_features: int) -> tuple[TreeSplits | None, str
     steps = list(estimator.steps) if hasattr(estimator, "steps") else [("model", estimator)]
     if tree_arrays(steps[-1][1]) is None:
         return None, None  # not a tree model: no thresholds to probe
+    adapter = adapter_for(estimator)
     mapping = np.arange(n_features)
     for step_name, step in steps[:-1]:
-        step_map = _column_map(step, len(mapping))
+        step_map = adapter.raw_columns(step, len(mapping))
         if step_map is None:
             return None, (
                 f"threshold probes skipped: the tree reads the output of step {step_name!r} "
@@ -163,7 +99,7 @@ def tree_splits(estimator: Any, n_features: int) -> tuple[TreeSplits | None, str
     thresholds = np.concatenate([a[1] for a in arrays])
     nodes = np.concatenate([a[2] for a in arrays])
     trees = np.repeat(np.arange(len(arrays)), [len(a[0]) for a in arrays])
-    compares_float32 = not hasattr(model, "_predictors")
+    compares_float32 = adapter.compares_float32(model)
     head = estimator[:-1] if len(steps) > 1 else None
     return TreeSplits(mapping[features], thresholds, trees, nodes, compares_float32, model, head), None
 
@@ -239,15 +175,8 @@ def _place(base: np.ndarray, rng: np.random.Generator, features: np.ndarray, val
 
 
 def refusal_reason(estimator: Any, rows: np.ndarray) -> str | None:
-    """None if scikit-learn predicts on rows, else the one-line reason it refuses."""
-    method = estimator.predict if hasattr(estimator, "predict") else estimator.transform
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            method(rows)
-    except (ValueError, FloatingPointError, OverflowError) as exc:
-        return str(exc).splitlines()[0]
-    return None
+    """None if the Python model predicts on rows, else the one-line reason it refuses."""
+    return adapter_for(estimator).nan_refusal(estimator, rows)
 
 
 def _feature_subset(n_features: int, rng: np.random.Generator) -> np.ndarray:
@@ -327,49 +256,24 @@ def _threshold_probes(
 
 
 def _rows_reaching(splits: TreeSplits, chosen: np.ndarray, base: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """For each chosen split, a base row whose path in scikit-learn's tree passes through that node (so moving
-    its feature across the threshold changes the route); a random row when none does or the model is HGB."""
+    """For each chosen split, a base row whose path in the Python model's tree passes through that node (so moving
+    its feature across the threshold changes the route); a random row when none does."""
     picked = rng.integers(0, len(base), len(chosen))
-    trees = sklearn_tree_objects(splits.model)
-    predictors = ([p for iteration in splits.model._predictors for p in iteration]
-                  if hasattr(splits.model, "_predictors") else None)
-    if trees is None and predictors is None:
+    trees = adapter_for(splits.model).trees(splits.model)
+    if trees is None:
         return picked
     candidates = rng.choice(len(base), min(len(base), 256), replace=False)
     X = base[candidates]
     if splits.head is not None:
         X = np.asarray(splits.head.transform(X), dtype=np.float64)
-    X32 = np.ascontiguousarray(X, dtype=np.float32)  # what scikit-learn's trees read
     for tree_index in np.unique(splits.tree[chosen]):  # one path computation per tree, not per row
         at = np.flatnonzero(splits.tree[chosen] == tree_index)
-        if trees is not None:
-            paths = trees[tree_index].decision_path(X32).tocsc()
-            visits = [paths.indices[paths.indptr[n]:paths.indptr[n + 1]] for n in splits.node[chosen[at]]]
-        else:
-            visited = _hgb_visits(predictors[tree_index].nodes, X)  # type: ignore[index]
-            visits = [np.flatnonzero(visited[:, n]) for n in splits.node[chosen[at]]]
-        for k, reaching in zip(at, visits, strict=True):
+        visited = trees[tree_index].visits(X)
+        for k, node in zip(at, splits.node[chosen[at]], strict=True):
+            reaching = np.flatnonzero(visited[:, node])
             if len(reaching):
                 picked[k] = candidates[reaching[rng.integers(0, len(reaching))]]
     return picked
-
-
-def _hgb_visits(nodes: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """(n_rows, n_nodes) nodes each row visits in one HGB TreePredictor (float64 x <= num_threshold goes left, NaN
-    follows missing_go_to_left). Categorical splits route by bitset, which we don't replay: rows stop there."""
-    visited = np.zeros((len(X), len(nodes)), dtype=bool)
-    current = np.zeros(len(X), dtype=np.int64)
-    active = np.ones(len(X), dtype=bool)
-    rows = np.arange(len(X))
-    while active.any():  # one step per tree level, vectorised over rows
-        visited[rows[active], current[active]] = True
-        node = nodes[current]
-        active &= (node["is_leaf"] == 0) & (node["is_categorical"] == 0)
-        x = X[rows, node["feature_idx"].astype(np.int64)]
-        with np.errstate(invalid="ignore"):
-            left = np.where(np.isnan(x), node["missing_go_to_left"] == 1, x <= node["num_threshold"])
-        current = np.where(active, np.where(left, node["left"], node["right"]), current).astype(np.int64)
-    return visited
 
 
 def _nan_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:
@@ -388,7 +292,7 @@ def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, 
     n_features = base.shape[1]
     features = _feature_subset(n_features, rng)
     values = np.array(EXTREME_VALUES)
-    if tree_arrays(final_estimator(estimator)) is None:
+    if family(estimator) != "tree":
         # Arithmetic models (scalers, dot products, float32 NN weights) overflow float32 at ±FLT_MAX by construction;
         # only trees, which merely compare x, get those values.
         values = values[np.abs(values) < F32_MAX]
@@ -405,21 +309,9 @@ def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, 
     probes.sets.append(ProbeSet("extremes", X, f"{described} per feature and as whole rows"))
 
 
-def _one_hot_encoders(estimator: Any, n_features: int) -> list[tuple[Any, np.ndarray]]:
-    """(encoder, raw input columns it reads) for OneHotEncoders that read raw input."""
-    first = estimator.steps[0][1] if hasattr(estimator, "steps") else estimator
-    if type(first).__name__ == "OneHotEncoder":
-        return [(first, np.arange(n_features))]
-    if type(first).__name__ == "ColumnTransformer":
-        indices = getattr(first, "_transformer_to_input_indices", {})
-        return [(inner, np.asarray(indices[name])) for name, inner, _ in first.transformers_
-                if type(inner).__name__ == "OneHotEncoder" and name in indices]
-    return []
-
-
 def _unseen_category_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:
     rows = []
-    for encoder, columns in _one_hot_encoders(estimator, base.shape[1]):
+    for encoder, columns in adapter_for(estimator).unseen_category_columns(estimator, base.shape[1]):
         if encoder.handle_unknown == "error":
             probes.notes.append("unseen-category probes skipped: OneHotEncoder(handle_unknown='error') refuses them")
             continue

@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from parity.errors import ArtifactError
+from parity.errors import ArtifactError, ParityInputError
+from parity.references import adapter_for
 
 ROLES = ("label", "probabilities", "prediction", "transformed")
 SUPPORTED_SUFFIXES = (".mlmodel", ".onnx", ".ort")
@@ -41,7 +42,7 @@ def contract_inputs(X: np.ndarray, contract: str) -> np.ndarray:
             return np.asarray(X, dtype=np.float64).astype(np.float32).astype(np.float64)
     if contract == "float64":
         return np.asarray(X, dtype=np.float64)
-    raise ValueError(f"contract {contract!r} is not supported; supported: 'float32', 'float64'")
+    raise ParityInputError(f"contract {contract!r} is not supported; supported: 'float32', 'float64'")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -49,53 +50,14 @@ def contract_inputs(X: np.ndarray, contract: str) -> np.ndarray:
 
 
 def reference_outputs(estimator: Any, X: np.ndarray, roles: set[str]) -> dict[str, np.ndarray]:
-    """Canonical outputs of scikit-learn on X (already on the contract dtype)."""
-    outputs: dict[str, np.ndarray] = {}
-    if "probabilities" in roles:
-        outputs["probabilities"] = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-    if "label" in roles:
-        if "probabilities" in outputs and label_is_argmax_of_proba(estimator):
-            # Same computation scikit-learn's own predict does for these models (ForestClassifier.predict,
-            # DecisionTreeClassifier.predict: classes_.take(argmax(proba))), without walking the trees twice.
-            outputs["label"] = np.asarray(estimator.classes_).take(np.argmax(outputs["probabilities"], axis=1))
-        else:
-            outputs["label"] = np.asarray(estimator.predict(X)).ravel()
-    if "prediction" in roles:
-        prediction = np.asarray(estimator.predict(X), dtype=np.float64)
-        outputs["prediction"] = prediction.reshape(len(X), -1)
-    if "transformed" in roles:
-        transformed = estimator.transform(X)
-        if hasattr(transformed, "toarray"):  # sparse output (e.g. OneHotEncoder) -> dense for comparison
-            transformed = transformed.toarray()
-        outputs["transformed"] = np.asarray(transformed, dtype=np.float64).reshape(len(X), -1)
-    return outputs
-
-
-def label_is_argmax_of_proba(estimator: Any) -> bool:
-    """True for single-output scikit-learn tree/forest classifiers whose predict is classes_[argmax(predict_proba)]."""
-    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
-    from sklearn.tree import DecisionTreeClassifier, ExtraTreeClassifier
-
-    exact_types = (RandomForestClassifier, ExtraTreesClassifier, DecisionTreeClassifier, ExtraTreeClassifier)
-    return type(estimator) in exact_types and getattr(estimator, "n_outputs_", 1) == 1
+    """Canonical outputs of the Python model on X (already on the contract dtype), through its reference adapter."""
+    return adapter_for(estimator).predict(estimator, X, roles)
 
 
 def input_cast_to_float32(estimator: Any) -> bool:
-    """True when scikit-learn itself casts X to float32 before anything else (sklearn.tree-based models, not HGB):
+    """True when the library itself casts X to float32 before anything else (sklearn.tree-based models, not HGB):
     then predict(X) == predict(float32(X)) exactly and the reference drift is zero by construction."""
-    from sklearn.ensemble import (
-        ExtraTreesClassifier,
-        ExtraTreesRegressor,
-        GradientBoostingClassifier,
-        GradientBoostingRegressor,
-        RandomForestClassifier,
-        RandomForestRegressor,
-    )
-    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
-
-    return type(estimator) in (RandomForestClassifier, RandomForestRegressor, ExtraTreesClassifier,
-                               ExtraTreesRegressor, DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier,
-                               ExtraTreeRegressor, GradientBoostingClassifier, GradientBoostingRegressor)
+    return adapter_for(estimator).input_cast_to_float32(estimator)
 
 
 def estimator_classes(estimator: Any) -> np.ndarray | None:

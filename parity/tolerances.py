@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from parity.references import family, final_model
+
 ArtifactKind = Literal["coreml", "onnx", "ort"]
 Dtype = Literal["float32", "float64"]
 Role = Literal["label", "probabilities", "prediction", "transformed"]
-
-FAMILIES = ("tree", "linear", "svm", "nn", "knn", "naive_bayes", "transformer", "other")
 
 
 @dataclass(frozen=True)
@@ -34,34 +34,13 @@ DOUBLE_TIE_TOLERANCE = 1e-12
 
 
 def model_family(estimator: object) -> str:
-    """The family of the estimator that produces the final output (the last step of a Pipeline)."""
-    final = estimator
-    while hasattr(final, "steps"):  # sklearn Pipeline: the last step decides the numerics of the output
-        final = final.steps[-1][1]
-    module = type(final).__module__
-    name = type(final).__name__
-    if module.startswith(("sklearn.tree", "sklearn.ensemble")):
-        return "tree"
-    if module.startswith("sklearn.svm"):
-        return "linear" if name in ("LinearSVC", "LinearSVR") else "svm"
-    if module.startswith("sklearn.linear_model"):
-        return "linear"
-    if module.startswith("sklearn.neural_network"):
-        return "nn"
-    if module.startswith("sklearn.neighbors"):
-        return "knn"
-    if module.startswith("sklearn.naive_bayes"):
-        return "naive_bayes"
-    if not hasattr(final, "predict") and hasattr(final, "transform"):
-        return "transformer"
-    return "other"
+    """The family of the model that produces the final output (the last step of a Pipeline), from its adapter."""
+    return family(estimator)
 
 
 def is_svc_with_probability(estimator: object) -> bool:
-    final = estimator
-    while hasattr(final, "steps"):
-        final = final.steps[-1][1]
-    return type(final).__name__ in ("SVC", "NuSVC") and bool(getattr(final, "probability", False))
+    """A kernel classifier whose probabilities come from libsvm's Platt scaling + pairwise coupling."""
+    return family(estimator) == "kernel" and bool(getattr(final_model(estimator), "probability", False))
 
 
 def choose_tolerance(
@@ -77,7 +56,7 @@ def choose_tolerance(
     `float32_weights`: the artifact itself stores float32 weights (a Core ML NeuralNetwork, which our writer also uses
     for multinomial logistic regression), whatever the estimator's family.
     """
-    family = "nn" if float32_weights else model_family(estimator)
+    kind = "network" if float32_weights else model_family(estimator)
     if role == "label":
         return Tolerance(0.0, 0.0, "labels are compared exactly (reference ties excused)")
     if dtype == "float32":
@@ -89,18 +68,18 @@ def choose_tolerance(
             f"float32 accumulation in the artifact (atol = 1e-6 × output scale {output_scale:.4g})",
         )
     # Double-precision artifacts.
-    if artifact == "coreml" and family == "nn":
+    if artifact == "coreml" and kind == "network":
         return Tolerance(1e-4, 1e-5 * max(1.0, output_scale if role != "probabilities" else 1.0),
                          "Core ML stores innerProduct weights as float32")
     if artifact == "coreml" and role == "probabilities" and is_svc_with_probability(estimator):
         return Tolerance(0.0, 5e-3, "libsvm pairwise coupling in Core ML vs scikit-learn's (binary differs ≤ 0.5%)")
-    if family == "tree":
+    if kind == "tree":
         return Tolerance(1e-12, 1e-12 * output_scale, "double sums of tree leaves in a different order")
-    if family == "knn":
+    if kind == "neighbours":
         return Tolerance(1e-12, 1e-12 * output_scale, "neighbour averages in double, summed in a different order")
-    if family == "svm" and role == "probabilities" and artifact != "coreml":
+    if kind == "kernel" and role == "probabilities" and artifact != "coreml":
         return Tolerance(1e-6, 1e-6, "skl2onnx's SVM probability path computes partly in float (4.8e-7 measured, §1.5)")
-    if family == "svm":
+    if kind == "kernel":
         return Tolerance(1e-9, 1e-9 * output_scale, "double kernel sums in a different order; exp from another libm")
     if role == "probabilities":
         return Tolerance(1e-9, 1e-12, "double dot products in a different order; exp/log from another libm")

@@ -218,3 +218,66 @@ def test_data_with_wrong_column_names(tmp_path: Path, capsys: pytest.CaptureFixt
     code, err = _run(["export", str(model), "--out", str(tmp_path / "out"), "--data", str(data)], capsys)
     _assert_refused(code, err, "rows.csv", "pw")
     _nothing_written(tmp_path)
+
+
+def test_data_file_with_a_header_and_no_rows(tmp_path: Path, model_file: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "empty.csv"
+    data.write_text("a,b,c,d\n")
+    code, err = _run(["export", str(model_file), "--out", str(tmp_path / "out"), "--data", str(data)], capsys)
+    _assert_refused(code, err, "empty.csv", "data file has no rows")
+    _nothing_written(tmp_path)
+    np.save(tmp_path / "empty.npy", np.zeros((0, 4)))
+    code, err = _run(["export", str(model_file), "--out", str(tmp_path / "out"), "--data",
+                      str(tmp_path / "empty.npy")], capsys)
+    _assert_refused(code, err, "empty.npy", "data file has no rows")
+    _nothing_written(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory: pytest.TempPathFactory, model_file: Path) -> Path:
+    out = tmp_path_factory.mktemp("exports") / "forest"
+    assert main(["export", str(model_file), "--out", str(out), "--formats", "onnx", "--no-parity"]) == 0
+    return out
+
+
+def test_path_arguments_give_one_line_messages_without_errno(tmp_path: Path, model_file: Path, export_dir: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    data = tmp_path / "rows.csv"
+    data.write_text("a,b,c,d\n1,2,3,4\n")
+    cases = [
+        (["parity", str(export_dir), "--junit", "/nonexistent/x.xml"], ["/nonexistent", "does not exist"]),
+        (["parity", str(export_dir), "--junit", str(folder)], [str(folder), "is a directory"]),
+        (["parity", str(export_dir), "--html", str(folder)], ["--html", "is a directory"]),
+        (["parity", str(export_dir), "--markdown", str(tmp_path / "no" / "r.md")], ["does not exist"]),
+        (["parity", str(export_dir), "--data", str(folder)], [str(folder), "is a directory"]),
+        (["export", str(model_file), "--out", str(tmp_path / "out"), "--data", str(folder)],
+         [str(folder), "is a directory"]),
+        (["export", str(folder), "--out", str(tmp_path / "out")], ["model file", "is a directory"]),
+        (["parity", str(model_file)], ["export directory", "is not a directory"]),
+        (["verify", str(model_file)], ["export directory", "is not a directory"]),
+        (["parity", str(export_dir), "--model", str(folder)], ["model file", "is a directory"]),
+        (["predict", str(folder), "--data", str(data)], ["artifact", "is a directory"]),
+        (["predict", str(export_dir / "forest.onnx"), "--data", str(folder)], ["data file", "is a directory"]),
+        (["inspect", str(folder)], ["artifact", "is a directory"]),
+        (["ios-stub", str(model_file), "--out", str(tmp_path / "stub")], ["is not a directory"]),
+        (["bench", "--peer-python", str(tmp_path / "nope")], ["--peer-python", "does not exist"]),
+    ]
+    for argv, needles in cases:
+        code, err = _run(argv, capsys)
+        _assert_refused(code, err, *needles)
+        assert "Errno" not in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "rows.csv"]  # nothing written anywhere
+    assert list(folder.iterdir()) == []
+
+
+def test_os_errors_are_described_in_words() -> None:
+    import errno
+
+    from export.path_checks import describe_os_error
+
+    text = describe_os_error(IsADirectoryError(errno.EISDIR, "Is a directory", "reports"))
+    assert text == "cannot use 'reports': is a directory; give a file path"
+    assert "Errno" not in describe_os_error(OSError(errno.ENOSPC, "No space left on device", "/full/x"))

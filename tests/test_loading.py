@@ -77,16 +77,20 @@ def test_corrupt_and_truncated_skops_are_refused(tmp_path: Path) -> None:
         load_model(broken_schema)
 
 
+def corrupt_child_index(tree: object) -> None:
+    """What a crafted file can do: point a child index of `tree` (a sklearn Tree) past its node array."""
+    state = tree.__getstate__()  # type: ignore[attr-defined]
+    nodes = state["nodes"].copy()
+    branch = np.flatnonzero(nodes["left_child"] != -1)[0]
+    nodes["left_child"][branch] = tree.node_count + 1000  # type: ignore[attr-defined]
+    state["nodes"] = nodes
+    tree.__setstate__(state)  # type: ignore[attr-defined]
+
+
 def test_out_of_range_tree_index_is_refused_before_predict(tmp_path: Path) -> None:
     # A crafted file can point a child index past the node array; scikit-learn would read out of bounds.
     model = _forest()
-    tree = model.estimators_[0].tree_
-    state = tree.__getstate__()
-    nodes = state["nodes"].copy()
-    branch = np.flatnonzero(nodes["left_child"] != -1)[0]
-    nodes["left_child"][branch] = tree.node_count + 1000
-    state["nodes"] = nodes
-    tree.__setstate__(state)
+    corrupt_child_index(model.estimators_[0].tree_)
     path = tmp_path / "evil.skops"
     sio.dump(model, path)
     with pytest.raises(InputFileError, match="corrupt: a tree child index is out of range"):

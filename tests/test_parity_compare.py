@@ -107,7 +107,7 @@ def test_tolerance_table_reasons_and_families() -> None:
     svc = SVC(probability=True, random_state=0).fit(X, y)
     mlp = MLPClassifier(max_iter=20, random_state=0).fit(X, y)
     logistic = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
-    assert model_family(forest) == "tree" and model_family(logistic) == "linear" and model_family(mlp) == "nn"
+    assert model_family(forest) == "tree" and model_family(logistic) == "linear" and model_family(mlp) == "network"
     tree = choose_tolerance("probabilities", "coreml", "float64", forest)
     assert (tree.rtol, tree.atol) == (1e-12, 1e-12) and "different order" in tree.reason
     assert choose_tolerance("probabilities", "coreml", "float64", svc).atol == 5e-3

@@ -149,17 +149,33 @@ def test_threshold_sample_is_bounded_and_seeded() -> None:
 
 
 def test_hgb_path_walk_reaches_scikit_learns_leaves() -> None:
-    from parity.probes import _hgb_visits
+    from parity.references import adapter_for
 
     hgb = HistGradientBoostingRegressor(max_iter=3, max_depth=4).fit(X_REG, Y_REG)
     rows = X_REG.copy()
     rows[::7, 1] = np.nan
-    for iteration in hgb._predictors:
+    trees = adapter_for(hgb).trees(hgb)
+    assert trees is not None
+    for iteration, tree in zip(hgb._predictors, trees, strict=True):
         predictor = iteration[0]
-        visited = _hgb_visits(predictor.nodes, rows)
+        visited = tree.visits(rows)
         leaves = np.flatnonzero(predictor.nodes["is_leaf"])
         reached = visited[:, leaves]
         assert np.all(reached.sum(axis=1) == 1)  # exactly one leaf per row
         values = predictor.nodes["value"][leaves][reached.argmax(axis=1)]
         expected = predictor.predict(rows, np.zeros((0, 8), dtype=np.uint32), np.zeros(rows.shape[1], np.uint32), 1)
         assert np.array_equal(values, expected)
+
+
+def test_tree_path_walk_matches_scikit_learns_decision_path() -> None:
+    from sklearn.tree import DecisionTreeRegressor
+
+    from parity.references import adapter_for
+
+    rows = X_REG.copy()
+    rows[::5, 0] = np.nan
+    tree_model = DecisionTreeRegressor(max_depth=5, random_state=0).fit(rows, Y_REG)  # learns NaN routing
+    trees = adapter_for(tree_model).trees(tree_model)
+    assert trees is not None and len(trees) == 1
+    expected = tree_model.decision_path(rows).toarray().astype(bool)
+    assert np.array_equal(trees[0].visits(rows), expected)

@@ -227,7 +227,7 @@ def test_load_table_errors(tmp_path: Path) -> None:
     pd.DataFrame({"a": [1.0], "b": [2.0], "c": [3.0]}).to_csv(tmp_path / "wide.csv", index=False)
     with pytest.raises(DataFileError, match="has 3 columns, the model expects 2"):
         load_table(tmp_path / "wide.csv", 2)
-    with pytest.raises(DataFileError, match=r"missing feature columns \['z'\]"):
+    with pytest.raises(DataFileError, match=r"missing columns \[.z.\]; unexpected columns \[.c.\]"):
         load_table(tmp_path / "wide.csv", 3, ["a", "b", "z"])
     pd.DataFrame({"a": ["1.0", "oops"], "b": [1, 2]}).to_csv(tmp_path / "text.csv", index=False)
     with pytest.raises(DataFileError, match="column 'a' row 1 holds 'oops'"):

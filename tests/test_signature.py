@@ -15,11 +15,27 @@ from export.signature import coreml_input_names, signature_of, swift_identifier
 
 
 @pytest.mark.parametrize(("name", "expected"), [
-    ("PM2.5", "PM2_5"), ("PCOS (Y/N)", "PCOS__Y_N_"), ("image (120x120)", "image__120x120_"),
+    ("PM2.5", "PM2_5"), ("PCOS (Y/N)", "PCOS_Y_N"), ("image (120x120)", "image_120x120"),
     ("Class", "Class_"), ("class", "class_"), ("2nd", "_2nd"), ("ok_name", "ok_name"), ("", "_"),
+    ("tenure months", "tenure_months"), ("_private", "_private"), ("price ($)", "price"),
+    # Unicode letters are Swift identifier characters: kept (NFC-normalised), not replaced by underscores.
+    ("âge", "âge"), ("収入", "収入"), ("e\u0301te\u0301", "été"), ("Größe (m²)", "Größe_m²"),
+    ("x\u200by", "x_y"),  # an invisible zero-width space is allowed by Swift but is not a readable name
 ])
-def test_swift_identifier_follows_xcode(name: str, expected: str) -> None:
+def test_swift_identifier_keeps_unicode_letters_and_is_readable(name: str, expected: str) -> None:
     assert swift_identifier(name) == expected
+
+
+def test_unicode_names_are_swift_identifiers_per_the_swift_grammar() -> None:
+    # Spot checks against "The Swift Programming Language" identifier-head ranges (U+00C0–U+00D6, U+3040–U+D7FF).
+    from export.signature import _swift_head
+
+    assert _swift_head("â") and _swift_head("収") and _swift_head("_")
+    assert not _swift_head("×") and not _swift_head("1") and not _swift_head("$")
+
+
+def test_names_with_nothing_readable_get_a_positional_name() -> None:
+    assert coreml_input_names(("%", "", "ok")) == ("feature_0", "feature_1", "ok")
 
 
 def test_coreml_names_are_unique_and_avoid_output_names() -> None:
@@ -35,11 +51,10 @@ def test_classifier_signature_from_a_dataframe() -> None:
     assert sig.task == "classifier"
     assert sig.n_features == 4
     assert sig.feature_names == tuple(iris.data.columns)
-    assert sig.coreml_input_names == ("sepal_length__cm_", "sepal_width__cm_", "petal_length__cm_",
-                                      "petal_width__cm_")
+    assert sig.coreml_input_names == ("sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm")
     assert sig.class_labels == ("setosa", "versicolor", "virginica")
     assert sig.input_dtype == "float64"
-    assert sig.to_json()["input_name_mapping"]["sepal length (cm)"] == "sepal_length__cm_"
+    assert sig.to_json()["input_name_mapping"]["sepal length (cm)"] == "sepal_length_cm"
 
 
 def test_regressor_and_transformer_and_user_names() -> None:

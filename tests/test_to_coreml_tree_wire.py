@@ -245,7 +245,7 @@ def test_unknown_fields_fall_back_to_the_message_objects() -> None:
     validate_spec(spec)
     odd.nodeId = params.nodes[0].nodeId  # now a duplicate (treeId, nodeId): the fallback must still see it
     params.nodes[2].CopyFrom(odd)
-    with pytest.raises(Exception, match=r"\(treeId, nodeId\) is not unique"):
+    with pytest.raises(Exception, match=r"tree node \(treeId=0, nodeId=0\) is duplicated"):
         validate_spec(spec)
 
 

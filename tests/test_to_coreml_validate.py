@@ -190,7 +190,7 @@ BREAKAGES: list[tuple[str, Callable[[], Any], Callable[[Any], object], str]] = [
         "no predictedFeatureName",
         glm_classifier,
         lambda s: s.description.ClearField("predictedFeatureName"),
-        "needs predictedFeatureName",
+        "predictedFeatureName is required",
     ),
     (
         "label type mismatch",
@@ -202,7 +202,7 @@ BREAKAGES: list[tuple[str, Callable[[], Any], Callable[[Any], object], str]] = [
         "probability key mismatch",
         glm_classifier,
         lambda s: s.description.output[1].type.dictionaryType.stringKeyType.SetInParent(),
-        "key type must match",
+        "stringKeyType keys but the class labels need int64KeyType",
     ),
     (
         "labels missing",
@@ -214,7 +214,7 @@ BREAKAGES: list[tuple[str, Callable[[], Any], Callable[[Any], object], str]] = [
         "regressor output missing",
         glm_regressor,
         lambda s: setattr(s.description, "predictedFeatureName", "nope"),
-        "Double or MultiArray",
+        "predictedFeatureName 'nope' is not an output",
     ),
     (
         "duplicate labels",
@@ -227,16 +227,17 @@ BREAKAGES: list[tuple[str, Callable[[], Any], Callable[[Any], object], str]] = [
         "duplicate node id",
         tree_classifier,
         lambda s: setattr(s.treeEnsembleClassifier.treeEnsemble.nodes[2], "nodeId", 1),
-        "is not unique",
+        "is duplicated",
     ),
     (
         "missing child",
         tree_classifier,
         lambda s: setattr(s.treeEnsembleClassifier.treeEnsemble.nodes[0], "falseChildNodeId", 7),
-        "does not exist",
+        "not declared in that tree",
     ),
-    ("two roots", tree_classifier, _add_second_root, "exactly one root"),
-    ("cycle", tree_classifier, _make_cycle, "reachable from its tree's root"),
+    ("two roots", tree_classifier, _add_second_root, "2 root nodes; each tree needs exactly one"),
+    # Apple (TreeEnsembleCommon.cpp) links false then true child: a branch naming one child twice gives it two parents
+    ("cycle", tree_classifier, _make_cycle, "more than one parent"),
     (
         "leaf without value",
         tree_classifier,

@@ -33,6 +33,7 @@ class CoreMLInterface:
     license: str = ""
     version: str = ""
     short_description: str = ""
+    label_description: str = ""  # overrides the label output's default description (e.g. a label encoding)
     user_defined: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:

@@ -15,7 +15,7 @@ def apply_descriptions(spec: Spec, interface: CoreMLInterface) -> None:
         is_array = feature.type.WhichOneof("Type") == "multiArrayType"
         width = int(feature.type.multiArrayType.shape[0]) if is_array else None
         if feature.name == interface.label_name:
-            feature.shortDescription = output_short_description("label")
+            feature.shortDescription = interface.label_description or output_short_description("label")
         elif feature.name == interface.probability_name:
             feature.shortDescription = output_short_description("probabilities")
         elif feature.name == interface.prediction_name:

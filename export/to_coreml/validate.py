@@ -1,21 +1,34 @@
 """Structural validator for the specs the Core ML writer emits: Apple's validator rules ([V] in coreml-semantics
-§0–1), run on Linux where coremltools cannot compile a model. Every failure names the model type, field and rule."""
+§0–1), run on Linux where coremltools cannot compile a model. Every failure names the model type, field and rule.
+
+The rules the reference evaluator needs too — the specificationVersion envelope, the classifier / regressor
+interfaces and the tree-graph rules — live once, in `parity.coreml_reference.validation` (parity owns them because
+parity never imports export); this module calls them and reports their CoreMLSpecError as ExportFailedError. The
+rest (per-type parameter shapes the writer must get right) is checked here; tests/test_coreml_validation_shared.py
+runs the same broken specs through both callers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import numpy as np
 
 from export.errors import ExportFailedError
-from export.to_coreml.protos import FeatureTypes_pb2, GLMClassifier_pb2, Spec, TreeEnsemble_pb2
+from export.to_coreml.protos import GLMClassifier_pb2, Spec, TreeEnsemble_pb2
 from parity.coreml_reference.tree_nodes import TreeNodeColumns, read_nodes
+from parity.coreml_reference.validation import (
+    ARRAY_DATA_TYPE_VERSION,
+    required_specification_version,
+    validate_classifier_outputs,
+    validate_regressor_interface,
+    validate_specification_version,
+    validate_tree_structure,
+)
+from parity.errors import CoreMLSpecError
 
-NEWEST_SPECIFICATION_VERSION = 9  # iOS 18 / macOS 15; classic model types need far less
-_ARRAY = FeatureTypes_pb2.ArrayFeatureType
-_ALLOWED_ARRAY_TYPES = {_ARRAY.DOUBLE: 1, _ARRAY.FLOAT32: 1, _ARRAY.INT32: 1, _ARRAY.FLOAT16: 7}
 _LEAF = TreeEnsemble_pb2.TreeEnsembleParameters.TreeNode.LeafNode
 _EXACT_ARRAY_MAPPING = 1  # NeuralNetworkMultiArrayShapeMapping.EXACT_ARRAY_MAPPING: spec >= 4
 _NN_LAYERS = ("innerProduct", "activation", "softmax")
@@ -23,6 +36,18 @@ _NN_LAYERS = ("innerProduct", "activation", "softmax")
 
 def _fail(where: str, field: str, rule: str) -> NoReturn:
     raise ExportFailedError(f"invalid Core ML spec: {where}: {field}: {rule}")
+
+
+@contextlib.contextmanager
+def _shared_rule(where: str) -> Iterator[None]:
+    """Run a rule shared with the evaluator (parity.coreml_reference.validation); its CoreMLSpecError
+    (`<modelType>: <what>`) becomes this module's ExportFailedError."""
+    try:
+        yield
+    except CoreMLSpecError as exc:
+        model_type, _, rule = str(exc).partition(": ")
+        text = rule if where.endswith(f"({model_type})") else str(exc)  # `where` already names the model type
+        raise ExportFailedError(f"invalid Core ML spec: {where}: {text}") from exc
 
 
 def _type_kind(feature_type: Any) -> str | None:
@@ -55,30 +80,6 @@ def _slot_width(feature_type: Any) -> int | None:
 # Envelope (§0.1) and the minimum specificationVersion (§0.4).
 
 
-def required_specification_version(spec: Spec) -> int:
-    """The lowest specificationVersion the spec's features need (Utils.cpp hasIOS*Features, §0.4)."""
-    kind = spec.WhichOneof("Type")
-    version = 1
-    for feature in (*spec.description.input, *spec.description.output):
-        if _type_kind(feature.type) == "multiArrayType":
-            array = feature.type.multiArrayType
-            version = max(version, _ALLOWED_ARRAY_TYPES.get(array.dataType, 1))
-            if array.WhichOneof("ShapeFlexibility") is not None:
-                version = max(version, 3)
-        if _type_kind(feature.type) == "sequenceType":
-            version = max(version, 3)
-    if kind == "kNearestNeighborsClassifier":
-        version = max(version, 4)
-    if kind in ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor") \
-            and getattr(spec, kind).arrayInputShapeMapping == _EXACT_ARRAY_MAPPING:
-        version = max(version, 4)
-    if kind in ("pipeline", "pipelineClassifier", "pipelineRegressor"):
-        container = spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline
-        for model in container.models:
-            version = max(version, required_specification_version(model))
-    return version
-
-
 def _check_feature(where: str, feature: Any, is_input: bool) -> None:
     side = "input" if is_input else "output"
     if not feature.name:
@@ -89,7 +90,7 @@ def _check_feature(where: str, feature: Any, is_input: bool) -> None:
         _fail(where, field, "the feature type is not set")
     if kind == "multiArrayType":
         array = feature.type.multiArrayType
-        if array.dataType not in _ALLOWED_ARRAY_TYPES:
+        if array.dataType not in ARRAY_DATA_TYPE_VERSION:
             _fail(where, field, "multiArray dataType must be DOUBLE, FLOAT32, INT32 or FLOAT16")
         if is_input and not array.shape and array.WhichOneof("ShapeFlexibility") is None:
             _fail(where, field, "an input multiArray needs a shape (missing shape constraints)")
@@ -102,14 +103,12 @@ def _check_feature(where: str, feature: Any, is_input: bool) -> None:
 
 
 def _check_envelope(spec: Spec, where: str) -> None:
-    version = spec.specificationVersion
-    if version < 1:
-        _fail(where, "specificationVersion", f"must be >= 1, got {version}")
-    if version > NEWEST_SPECIFICATION_VERSION:
-        _fail(where, "specificationVersion", f"{version} is newer than {NEWEST_SPECIFICATION_VERSION}")
-    required = required_specification_version(spec)
-    if version < required:
-        _fail(where, "specificationVersion", f"{version} is below {required}, the minimum its features need")
+    with _shared_rule(where):
+        validate_specification_version(str(spec.WhichOneof("Type")), spec)
+    required = required_specification_version(spec)  # stricter than the evaluator: what we emit must declare it
+    if spec.specificationVersion < required:
+        _fail(where, "specificationVersion", f"{spec.specificationVersion} is below {required}, the minimum its "
+                                             "features need")
     description = spec.description
     if len(description.input) < 1 or len(description.output) < 1:
         _fail(where, "description", "a model needs at least one input and one output")
@@ -140,25 +139,10 @@ def _class_labels(message: Any) -> tuple[str | None, list[Any]]:
 
 
 def _check_classifier_interface(spec: Spec, where: str, labels_kind: str | None) -> None:
-    """predictedFeatureName → Int64/String output matching the labels; predictedProbabilitiesName → Dictionary
-    output whose key type matches the labels (coremltools enforces the key match)."""
-    description = spec.description
-    string_labels = labels_kind == "stringClassLabels"
-    expected = "stringType" if string_labels else "int64Type"
-    if not description.predictedFeatureName:
-        _fail(where, "description.predictedFeatureName", "a classifier needs predictedFeatureName")
-    label = _output(spec, description.predictedFeatureName)
-    if label is None or _type_kind(label.type) != expected:
-        _fail(where, "description.predictedFeatureName",
-              f"must name an output of type {expected} (the class labels' type)")
-    if description.predictedProbabilitiesName:
-        probabilities = _output(spec, description.predictedProbabilitiesName)
-        if probabilities is None or _type_kind(probabilities.type) != "dictionaryType":
-            _fail(where, "description.predictedProbabilitiesName", "must name a Dictionary output")
-        key = probabilities.type.dictionaryType.WhichOneof("KeyType")
-        if key != ("stringKeyType" if string_labels else "int64KeyType"):
-            _fail(where, "description.predictedProbabilitiesName",
-                  "the probability dictionary's key type must match the class labels' type")
+    """validateClassifierFeatureDescriptions, shared with the evaluator (label output type, probability output)."""
+    with _shared_rule(where):
+        validate_classifier_outputs(str(spec.WhichOneof("Type")), spec.description,
+                                    string_labels=labels_kind == "stringClassLabels")
 
 
 def _check_labels(where: str, message: Any, field: str, required: bool,
@@ -173,12 +157,9 @@ def _check_labels(where: str, message: Any, field: str, required: bool,
 
 
 def _check_regressor_interface(spec: Spec, where: str) -> None:
-    name = spec.description.predictedFeatureName
-    if not name:
-        _fail(where, "description.predictedFeatureName", "a regressor needs predictedFeatureName")
-    output = _output(spec, name)
-    if output is None or _type_kind(output.type) not in ("doubleType", "multiArrayType"):
-        _fail(where, "description.predictedFeatureName", "must name an output of type Double or MultiArray")
+    """validateRegressorInterface, shared with the evaluator."""
+    with _shared_rule(where):
+        validate_regressor_interface(str(spec.WhichOneof("Type")), spec.description)
 
 
 def _vectorized_width(spec: Spec, where: str) -> int | None:
@@ -198,59 +179,19 @@ def _vectorized_width(spec: Spec, where: str) -> int | None:
 # Tree ensembles (§1.1, TreeEnsembleCommon.cpp).
 
 
-@dataclass(frozen=True)
-class _TreeGraph:
-    """The nodes with (treeId, nodeId) pairs as int64 keys that sort by treeId first."""
-
-    columns: TreeNodeColumns
-    leaf: np.ndarray
-    key: np.ndarray
-    true_key: np.ndarray  # meaningful at branches only
-    false_key: np.ndarray
-
-    @classmethod
-    def build(cls, columns: TreeNodeColumns) -> _TreeGraph:
-        leaf = columns.behavior == _LEAF
-        branch = ~leaf
-        true_child = np.where(branch, columns.true_child, columns.node_id)
-        false_child = np.where(branch, columns.false_child, columns.node_id)
-        largest_id = int(max(columns.node_id.max(), true_child.max(), false_child.max()))
-        trees = int(columns.tree_id.max()) + 1
-        if trees * (largest_id + 1) < 2**62:  # ids as they are: no sort needed
-            stride, tree = np.int64(largest_id + 1), columns.tree_id.astype(np.int64)
-            node, true_rank, false_rank = (ids.astype(np.int64) for ids in (columns.node_id, true_child, false_child))
-        else:  # huge uint64 ids: their ranks keep the order and fit
-            _, tree = np.unique(columns.tree_id, return_inverse=True)
-            ids, rank = np.unique(np.concatenate([columns.node_id, true_child, false_child]), return_inverse=True)
-            stride, n = np.int64(ids.size), columns.n_nodes
-            tree, node, true_rank, false_rank = tree.astype(np.int64), rank[:n], rank[n:2 * n], rank[2 * n:]
-        return cls(columns, leaf, tree * stride + node, tree * stride + true_rank, tree * stride + false_rank)
-
-    def name(self, position: int) -> str:
-        return (f"treeEnsemble.nodes[treeId={self.columns.tree_id[position]}, "
-                f"nodeId={self.columns.node_id[position]}]")
+def _node_name(columns: TreeNodeColumns, position: int) -> str:
+    return f"treeEnsemble.nodes[treeId={columns.tree_id[position]}, nodeId={columns.node_id[position]}]"
 
 
-def _check_unique_keys(where: str, graph: _TreeGraph) -> tuple[np.ndarray, np.ndarray]:
-    """(treeId, nodeId) is unique; return the key order and the sorted keys."""
-    order = np.argsort(graph.key)
-    sorted_keys = graph.key[order]
-    repeated = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1])
-    if repeated.size:
-        _fail(where, graph.name(int(order[repeated[0] + 1])), "(treeId, nodeId) is not unique")
-    return order, sorted_keys
-
-
-def _check_leaves(where: str, graph: _TreeGraph, d: int) -> None:
-    columns = graph.columns
+def _check_leaves(where: str, columns: TreeNodeColumns, leaf: np.ndarray, d: int) -> None:
     n_info = np.bincount(columns.info_node, minlength=columns.n_nodes)
-    empty = np.flatnonzero(graph.leaf & (n_info == 0))
+    empty = np.flatnonzero(leaf & (n_info == 0))
     if empty.size:
-        _fail(where, graph.name(int(empty[0])), "a leaf needs at least one evaluationInfo")
-    on_leaf = graph.leaf[columns.info_node]
+        _fail(where, _node_name(columns, int(empty[0])), "a leaf needs at least one evaluationInfo")
+    on_leaf = leaf[columns.info_node]
     too_big = np.flatnonzero(on_leaf & (columns.info_index >= np.uint64(d)))
     if too_big.size:
-        _fail(where, graph.name(int(columns.info_node[too_big[0]])),
+        _fail(where, _node_name(columns, int(columns.info_node[too_big[0]])),
               f"evaluationIndex must be < numPredictionDimensions ({d})")
     # (leaf, evaluationIndex) as one int64: every index is < d here. Usually already ascending: no sort then.
     pairs = columns.info_node[on_leaf] * d + columns.info_index[on_leaf].astype(np.int64)
@@ -258,72 +199,10 @@ def _check_leaves(where: str, graph: _TreeGraph, d: int) -> None:
         pairs = np.sort(pairs)
         repeated = np.flatnonzero(pairs[1:] == pairs[:-1])
         if repeated.size:
-            _fail(where, graph.name(int(pairs[repeated[0]] // d)), "duplicate evaluationIndex within a leaf")
+            _fail(where, _node_name(columns, int(pairs[repeated[0]] // d)), "duplicate evaluationIndex within a leaf")
 
 
-def _check_children(where: str, graph: _TreeGraph, order: np.ndarray, sorted_keys: np.ndarray,
-                    input_width: int | None) -> tuple[np.ndarray, np.ndarray]:
-    """Branch feature indices and child links; return every node's true and false child positions (-1 at leaves)."""
-    n = graph.key.size
-    branch = np.flatnonzero(~graph.leaf)
-    if input_width is not None:
-        wide = branch[graph.columns.feature[branch] >= np.uint64(input_width)]
-        if wide.size:
-            _fail(where, graph.name(int(wide[0])), f"branchFeatureIndex must be < the input width ({input_width})")
-    positions = []
-    for child_key in (graph.true_key[branch], graph.false_key[branch]):
-        slot = np.minimum(np.searchsorted(sorted_keys, child_key), n - 1)
-        missing = np.flatnonzero(sorted_keys[slot] != child_key)
-        if missing.size:
-            _fail(where, graph.name(int(branch[missing[0]])), "a child node does not exist in the same tree")
-        positions.append(order[slot])
-    true_position, false_position = positions
-    own = np.flatnonzero((true_position == branch) | (false_position == branch))
-    if own.size:
-        _fail(where, graph.name(int(branch[own[0]])), "a node cannot be its own child")
-    # A parent naming one child twice is one link.
-    parents = np.bincount(true_position, minlength=n) \
-        + np.bincount(false_position[false_position != true_position], minlength=n)
-    repeated = np.flatnonzero(parents > 1)
-    if repeated.size:
-        _fail(where, graph.name(int(repeated[0])), "the node has more than one parent")
-    true_child, false_child = np.full(n, -1), np.full(n, -1)
-    true_child[branch], false_child[branch] = true_position, false_position
-    return true_child, false_child
-
-
-def _check_tree_graph(where: str, graph: _TreeGraph, order: np.ndarray, true_child: np.ndarray,
-                      false_child: np.ndarray) -> None:
-    """Exactly one root per treeId, and every node reachable from the roots (with one parent at most, a node that
-    is not reached sits on a cycle)."""
-    n = graph.key.size
-    has_parent = np.zeros(n, dtype=bool)
-    has_parent[true_child[true_child >= 0]] = True
-    has_parent[false_child[false_child >= 0]] = True
-    # Keys sort by treeId first, so in key order each tree is one run: its rank counts the runs before it.
-    tree_sorted = graph.columns.tree_id[order]
-    tree_rank = np.empty(n, dtype=np.int64)
-    tree_rank[order] = np.concatenate([[0], np.cumsum(tree_sorted[1:] != tree_sorted[:-1])])
-    roots = np.flatnonzero(~has_parent)
-    root_counts = np.bincount(tree_rank[roots], minlength=int(tree_rank.max()) + 1)
-    bad = np.flatnonzero(root_counts != 1)
-    if bad.size:
-        tree = graph.columns.tree_id[int(np.argmax(tree_rank == bad[0]))]
-        _fail(where, f"treeEnsemble.nodes[treeId={tree}]",
-              f"a tree needs exactly one root, found {int(root_counts[bad[0]])}")
-    reached = np.zeros(n, dtype=bool)
-    frontier = roots
-    while frontier.size:
-        reached[frontier] = True
-        parents = frontier[~graph.leaf[frontier]]
-        frontier = np.concatenate([true_child[parents], false_child[parents]])
-        frontier = frontier[~reached[frontier]]
-    if not reached.all():
-        _fail(where, graph.name(int(np.argmin(reached))),
-              "every node must be reachable from its tree's root (no cycles)")
-
-
-def _check_tree_parameters(where: str, params: Any, input_width: int | None) -> int:
+def _check_tree_parameters(where: str, model_type: str, params: Any, input_width: int | None) -> int:
     d = int(params.numPredictionDimensions)
     if d <= 0:
         _fail(where, "treeEnsemble.numPredictionDimensions", "must be > 0")
@@ -331,17 +210,23 @@ def _check_tree_parameters(where: str, params: Any, input_width: int | None) -> 
         _fail(where, "treeEnsemble.basePredictionValue", f"length must be 0 or numPredictionDimensions ({d})")
     if len(params.nodes) == 0:
         _fail(where, "treeEnsemble.nodes", "a tree ensemble needs at least one node")
-    graph = _TreeGraph.build(read_nodes(params))
-    order, sorted_keys = _check_unique_keys(where, graph)
-    _check_leaves(where, graph, d)
-    true_child, false_child = _check_children(where, graph, order, sorted_keys, input_width)
-    _check_tree_graph(where, graph, order, true_child, false_child)
+    columns = read_nodes(params)
+    leaf = columns.behavior == _LEAF
+    _check_leaves(where, columns, leaf, d)
+    if input_width is not None:
+        wide = np.flatnonzero(~leaf & (columns.feature >= np.uint64(input_width)))
+        if wide.size:
+            _fail(where, _node_name(columns, int(wide[0])),
+                  f"branchFeatureIndex must be < the input width ({input_width})")
+    with _shared_rule(where):  # TreeEnsembleCommon.cpp: unique ids, children exist, one parent, one root, no cycle
+        validate_tree_structure(model_type, columns.tree_id, columns.node_id, leaf,
+                                columns.true_child, columns.false_child)
     return d
 
 
 def _check_tree_classifier(spec: Spec, where: str) -> None:
     message = spec.treeEnsembleClassifier
-    d = _check_tree_parameters(where, message.treeEnsemble, _vectorized_width(spec, where))
+    d = _check_tree_parameters(where, "treeEnsembleClassifier", message.treeEnsemble, _vectorized_width(spec, where))
     kind, labels = _check_labels(where, message, "treeEnsembleClassifier", required=False)
     n_labels = len(labels) if kind is not None else (2 if d == 1 else d)
     if not ((d == 1 and n_labels == 2) or (d >= 2 and n_labels == d)):
@@ -351,7 +236,8 @@ def _check_tree_classifier(spec: Spec, where: str) -> None:
 
 
 def _check_tree_regressor(spec: Spec, where: str) -> None:
-    d = _check_tree_parameters(where, spec.treeEnsembleRegressor.treeEnsemble, _vectorized_width(spec, where))
+    d = _check_tree_parameters(where, "treeEnsembleRegressor", spec.treeEnsembleRegressor.treeEnsemble,
+                               _vectorized_width(spec, where))
     _check_regressor_interface(spec, where)
     output = _output(spec, spec.description.predictedFeatureName)
     if d > 1 and (output is None or _array_width(output.type) != d):

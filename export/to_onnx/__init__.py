@@ -21,6 +21,7 @@ from export.to_onnx.options import (
     Route,
 )
 from export.to_onnx.ort import to_ort
+from parity.sub_estimators import final_step
 
 __all__ = [
     "IR_ROUTE_FAMILIES",
@@ -56,10 +57,7 @@ def _class_labels(estimator: object, node: ir.Node | None) -> list[object] | Non
     task = ir.task_of(node) if node is not None else None
     if isinstance(task, ir.Classification):
         return list(task.labels.tolist())
-    final = estimator
-    while hasattr(final, "steps"):
-        final = final.steps[-1][1]
-    classes = getattr(final, "classes_", None)
+    classes = getattr(final_step(estimator), "classes_", None)
     return None if classes is None else [c.item() if hasattr(c, "item") else c for c in classes]
 
 

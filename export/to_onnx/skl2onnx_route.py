@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import onnx
 import onnxruntime
 from onnx import helper
-from sklearn.base import BaseEstimator, is_classifier, is_regressor
+from sklearn.base import is_classifier, is_regressor
 from sklearn.ensemble import (
     GradientBoostingClassifier,
     GradientBoostingRegressor,
@@ -23,37 +21,16 @@ from sklearn.tree import BaseDecisionTree
 from export.errors import ExportFailedError, UnsupportedEstimatorError, UsageError
 from export.to_onnx.heads import HeadOutput
 from export.to_onnx.options import SKL2ONNX_ROUTE_OPSET, OnnxOptions
+from parity.sub_estimators import final_step, sub_estimators
 
 # Models whose own trees read the raw input: skl2onnx's float32 threshold adjustment (`sklearn_threshold`) makes
 # these routing-exact; a tree after a float32 transform is not (onnx-parity.md §1.4, Scaler -> RF 9/442 rows).
 _PLAIN_TREE_MODELS = (BaseDecisionTree, BaseForest, GradientBoostingClassifier, GradientBoostingRegressor)
-_SUB_ESTIMATOR_ATTRS = ("estimators_", "estimator_", "steps", "transformers_", "calibrated_classifiers_")
-
-
-def _sub_estimators(estimator: object) -> Iterator[BaseEstimator]:
-    """The estimator, every estimator among its parameters, and every fitted sub-estimator (`estimators_`,
-    `steps`, `transformers_`, ...), so the trees inside forests, boosting stages and pipelines are all seen."""
-    stack: list[object] = [estimator]
-    seen: set[int] = set()
-    while stack:
-        item = stack.pop()
-        if isinstance(item, tuple) and len(item) >= 2 and isinstance(item[0], str):
-            item = item[1]  # (name, estimator[, columns]) of Pipeline.steps / ColumnTransformer.transformers_
-        if isinstance(item, (list, tuple, np.ndarray)):
-            stack.extend(np.asarray(item, dtype=object).ravel().tolist() if isinstance(item, np.ndarray)
-                         else list(item))
-            continue
-        if not isinstance(item, BaseEstimator) or id(item) in seen:
-            continue
-        seen.add(id(item))
-        yield item
-        stack.extend(item.get_params(deep=False).values())
-        stack.extend(value for attr in _SUB_ESTIMATOR_ATTRS if (value := getattr(item, attr, None)) is not None)
 
 
 def refusal_reason(estimator: object, options: OnnxOptions) -> str | None:
     """Why skl2onnx 1.20 would produce a wrong or dead model for `estimator` (None when no known problem)."""
-    estimators = list(_sub_estimators(estimator))
+    estimators = sub_estimators(estimator)
     if options.input_dtype == "float32":
         for est in estimators:
             if isinstance(est, (KBinsDiscretizer, QuantileTransformer)):
@@ -82,19 +59,13 @@ def refusal_reason(estimator: object, options: OnnxOptions) -> str | None:
     return None
 
 
-def _final_estimator(estimator: object) -> object:
-    while hasattr(estimator, "steps"):
-        estimator = estimator.steps[-1][1]
-    return estimator
-
-
 def _converter_options(estimator: object) -> dict[int, dict[str, object]]:
     """{'zipmap': False} for the final classifier when its converter has the option: ZipMap is float-only and
     unreadable on iOS (onnxruntime#22505); a plain [N, K] tensor is the contract."""
     from skl2onnx._supported_operators import sklearn_operator_name_map
     from skl2onnx.common._registration import get_converter
 
-    final = _final_estimator(estimator)
+    final = final_step(estimator)
     alias = sklearn_operator_name_map.get(type(final))
     if alias is None or not is_classifier(final):
         return {}
@@ -185,7 +156,7 @@ def convert_with_skl2onnx(estimator: object, options: OnnxOptions) -> tuple[onnx
     # skl2onnx 1.20 rewrites input names to C identifiers ('my input-1' -> 'my_input_1', #1235): restore it.
     _rename(graph, graph.input[0].name, options.input_name)
 
-    final = _final_estimator(estimator)
+    final = final_step(estimator)
     elem = options.onnx_elem_type
     heads: list[HeadOutput]
     if is_classifier(final):

@@ -30,6 +30,7 @@ from parity.coreml_reference.registry import EVALUATORS, build_evaluator
 from parity.coreml_reference.spec_loading import Model_pb2, load_model, parse_model_bytes
 from parity.coreml_reference.tree_ensemble import tree_classifier_labels
 from parity.coreml_reference.validation import class_label_values
+from parity.data import FEATURE_NAMES_KEY
 from parity.errors import CoreMLSpecError, EvaluatorInputError
 
 __all__ = [
@@ -55,12 +56,13 @@ class CompiledModel:
         self._evaluate = build_evaluator(spec)
         self.class_labels: list[Any] = _class_labels_of(spec)
         self.output_kinds: dict[str, str] = _output_kinds_of(spec)
+        self.recorded_feature_names: list[str] | None = recorded_feature_names(spec)
 
     def predict(self, inputs: Any) -> dict[str, np.ndarray]:
         """One array per description output: labels (n,), probabilities (n, k) in class-label order,
         Double (n,), MultiArray (n, w)."""
         description = self.spec.description
-        columns = columns_from_inputs(description.input, inputs)
+        columns = columns_from_inputs(description.input, inputs, self.recorded_feature_names)
         produced = self._evaluate(columns)
         probability_name = description.predictedProbabilitiesName
         outputs = {}
@@ -118,6 +120,21 @@ def predict(model: Any, inputs: Any) -> dict[str, np.ndarray]:
 def class_labels(model: Any) -> list[Any]:
     """Class labels in the model's score order ([] for a non-classifier)."""
     return _class_labels_of(load_model(model))
+
+
+def recorded_feature_names(spec: Any) -> list[str] | None:
+    """The training column names an mlexport export records in `metadata.userDefined["mlexport.feature_names"]`
+    (a JSON list, in input order), or None for other models."""
+    import json
+
+    text = spec.description.metadata.userDefined.get(FEATURE_NAMES_KEY)
+    if not text:
+        return None
+    try:
+        names = json.loads(text)
+    except ValueError:
+        return None
+    return [str(n) for n in names] if isinstance(names, list) else None
 
 
 def output_kinds(model: Any) -> dict[str, str]:

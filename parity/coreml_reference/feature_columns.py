@@ -114,11 +114,38 @@ def row_count(env: Mapping[str, Column]) -> int:
 # User inputs -> columns
 
 
-def columns_from_inputs(input_features: Sequence[Any], inputs: Any) -> dict[str, Column]:
-    """Convert `inputs` (dict name -> per-row values, or a 2-D array laid out in description order) to columns."""
+def columns_from_inputs(input_features: Sequence[Any], inputs: Any,
+                        recorded_names: Sequence[str] | None = None) -> dict[str, Column]:
+    """Convert `inputs` (dict name -> per-row values, a pandas DataFrame, or a 2-D array laid out in description
+    order) to columns. A DataFrame with string column names is matched by name — against the input names, or the
+    original feature names `recorded_names` the exporter stored (`mlexport.feature_names` metadata) — never by
+    position, so a reordered frame predicts what its columns say."""
+    if hasattr(inputs, "columns") and hasattr(inputs, "iloc"):
+        inputs = _mapping_from_frame(input_features, inputs, recorded_names)
     if isinstance(inputs, Mapping):
         return _columns_from_mapping(input_features, inputs)
     return _columns_from_matrix(input_features, inputs)
+
+
+def _mapping_from_frame(input_features: Sequence[Any], frame: Any, recorded_names: Sequence[str] | None) -> Any:
+    from parity.data import match_columns
+    from parity.errors import DataFileError
+
+    columns = list(frame.columns)
+    if not all(isinstance(c, str) for c in columns):
+        return frame.to_numpy()  # positional column names (0, 1, ...): the frame is a matrix in input order
+    names = [feature.name for feature in input_features]
+    try:
+        if len(input_features) == 1 and feature_kind(input_features[0]) == "multiArrayType":
+            if not recorded_names or len(recorded_names) != multiarray_width(input_features[0]):
+                return frame.to_numpy()  # one unnamed MultiArray: nothing to match names against
+            order = match_columns(columns, recorded_names)
+            return {names[0]: frame.iloc[:, order].to_numpy(dtype=np.float64)}
+        aliases = recorded_names if recorded_names and len(recorded_names) == len(names) else None
+        order = match_columns(columns, names, aliases)
+    except DataFileError as exc:
+        raise EvaluatorInputError(f"DataFrame columns: {exc}") from None
+    return {name: frame.iloc[:, j].to_numpy() for name, j in zip(names, order, strict=True)}
 
 
 def _columns_from_mapping(input_features: Sequence[Any], inputs: Mapping[str, Any]) -> dict[str, Column]:

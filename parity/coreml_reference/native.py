@@ -14,7 +14,7 @@ import numpy as np
 
 from parity.coreml_reference.feature_columns import columns_from_inputs, feature_kind
 from parity.coreml_reference.spec_loading import load_model, quiet_coremltools
-from parity.errors import EvaluatorInputError
+from parity.errors import EvaluatorInputError, RuntimeUnavailableError
 
 
 def native_available() -> tuple[bool, str]:
@@ -38,14 +38,15 @@ def native_predict(path: str | Path, inputs: Any) -> dict[str, np.ndarray]:
     """
     available, reason = native_available()
     if not available:
-        raise RuntimeError(reason)
+        raise RuntimeUnavailableError(reason)
     import coremltools  # imported only on macOS, after native_available() succeeded
 
     from parity.coreml_reference import class_labels as reference_class_labels
+    from parity.coreml_reference import recorded_feature_names
 
     spec = load_model(path)
     description = spec.description
-    columns = columns_from_inputs(description.input, inputs)
+    columns = columns_from_inputs(description.input, inputs, recorded_feature_names(spec))
     model = coremltools.models.MLModel(str(path))
     n_rows = next(iter(columns.values())).shape[0] if columns else 0  # type: ignore[union-attr]
     labels = reference_class_labels(spec)

@@ -1,5 +1,10 @@
 """Apple's Core ML validator rules (coreml-semantics §0–1, the [V] items), checked before a spec is evaluated.
 
+The one source of the structural rules shared by the evaluator and export's writer check
+(`export/to_coreml/validate.py` imports the envelope version rules, the classifier/regressor interface rules and the
+tree-graph validator from here; parity never imports export). What each model *computes* stays in the evaluator's own
+modules; only the rules that decide whether Core ML would accept a spec at all are shared.
+
 Each rule cites the Apple validator it mirrors (mlmodel/src/Validation/*.cpp, TreeEnsembleCommon.cpp). Rules Apple
 does NOT have but that the evaluator needs in order never to crash or hang (feature indices inside the input width,
 size limits) are marked "evaluator rule". Every failure raises CoreMLSpecError naming the model type and field.
@@ -18,10 +23,18 @@ from typing import Any
 import numpy as np
 
 from parity.coreml_reference.feature_columns import SUPPORTED_FEATURE_TYPES, feature_kind, multiarray_width
+from parity.coreml_reference.spec_loading import FeatureTypes_pb2
 from parity.errors import CoreMLSpecError
 
-# The newest specificationVersion any Core ML runtime known to the evaluator accepts (coremltools 9: iOS 26 = 10).
+# The newest specificationVersion a Core ML runtime accepts: coremltools 9.0 `_SPECIFICATION_VERSION_IOS_26 = 10`
+# (iOS 26 / macOS 26; mlmodel/src/Globals.hpp of coremltools 8 still ended at IOS18 = 9).
 MAX_SPECIFICATION_VERSION = 10
+
+_ARRAY = FeatureTypes_pb2.ArrayFeatureType
+# The specificationVersion a MultiArray dataType first appears in (FeatureTypes.proto; FLOAT16 is iOS 16 = 7).
+ARRAY_DATA_TYPE_VERSION = {_ARRAY.DOUBLE: 1, _ARRAY.FLOAT32: 1, _ARRAY.INT32: 1, _ARRAY.FLOAT16: 7}
+_EXACT_ARRAY_MAPPING = 1  # NeuralNetworkMultiArrayShapeMapping.EXACT_ARRAY_MAPPING: spec >= 4
+_PIPELINE_TYPES = ("pipeline", "pipelineClassifier", "pipelineRegressor")
 
 CLASSIFIER_TYPES = (
     "treeEnsembleClassifier",
@@ -46,12 +59,7 @@ def validate_model(spec: Any) -> str:
     model_type = spec.WhichOneof("Type")
     if model_type is None:
         raise CoreMLSpecError("Model: no model type is set (the oneof Type is empty; truncated or not a Core ML spec?)")
-    version = spec.specificationVersion
-    if version <= 0:  # Model::validateGeneric: "specificationVersion 0 is invalid"
-        raise fail(model_type, f"specificationVersion {version} is invalid (must be >= 1)")
-    if version > MAX_SPECIFICATION_VERSION:
-        raise fail(model_type, f"specificationVersion {version} is newer than any known Core ML runtime "
-                               f"(max {MAX_SPECIFICATION_VERSION})")
+    validate_specification_version(model_type, spec)
     validate_description(model_type, spec.description)
     if model_type in CLASSIFIER_TYPES:
         validate_classifier_interface(model_type, spec)
@@ -63,6 +71,45 @@ def validate_model(spec: Any) -> str:
                 raise fail(model_type, f"input {feature.name!r} is {feature_kind(feature)}; inputs must be "
                                        f"vectorizable (doubleType, int64Type or multiArrayType)")
     return str(model_type)
+
+
+def validate_specification_version(model_type: str, spec: Any) -> None:
+    """Model::validateGeneric: 1 <= specificationVersion <= the newest runtime's.
+
+    Not checked here: a version below what the features need (`required_specification_version`). Apple's own
+    converter writes version 1 for k-NN (tests/fixtures/apple/knn_classifier.mlmodel), so the evaluator accepts it;
+    export's writer check is stricter and requires the minimum of every spec it emits."""
+    version = spec.specificationVersion
+    if version <= 0:  # Model::validateGeneric: "specificationVersion 0 is invalid"
+        raise fail(model_type, f"specificationVersion {version} is invalid (must be >= 1)")
+    if version > MAX_SPECIFICATION_VERSION:
+        raise fail(model_type, f"specificationVersion {version} is newer than any known Core ML runtime "
+                               f"(max {MAX_SPECIFICATION_VERSION})")
+
+
+def required_specification_version(spec: Any) -> int:
+    """The lowest specificationVersion the spec's features need (Utils.cpp hasIOS*Features, §0.4)."""
+    kind = spec.WhichOneof("Type")
+    version = 1
+    for feature in (*spec.description.input, *spec.description.output):
+        kind_of_feature = feature.type.WhichOneof("Type")  # may be unset: validate_description reports that
+        if kind_of_feature == "multiArrayType":
+            array = feature.type.multiArrayType
+            version = max(version, ARRAY_DATA_TYPE_VERSION.get(array.dataType, 1))
+            if array.WhichOneof("ShapeFlexibility") is not None:
+                version = max(version, 3)
+        if kind_of_feature == "sequenceType":
+            version = max(version, 3)
+    if kind == "kNearestNeighborsClassifier":
+        version = max(version, 4)
+    if kind in ("neuralNetwork", "neuralNetworkClassifier", "neuralNetworkRegressor") \
+            and getattr(spec, kind).arrayInputShapeMapping == _EXACT_ARRAY_MAPPING:
+        version = max(version, 4)
+    if kind in _PIPELINE_TYPES:
+        container = spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline
+        for model in container.models:
+            version = max(version, required_specification_version(model))
+    return version
 
 
 def validate_description(model_type: str, description: Any) -> None:
@@ -124,6 +171,14 @@ def validate_classifier_interface(model_type: str, spec: Any) -> None:
     if labels is None and model_type == "kNearestNeighborsClassifier":
         # KNN without labels takes its label type from DefaultClassLabel (KNearestNeighborsClassifierValidator).
         string_labels = params.WhichOneof("DefaultClassLabel") == "defaultStringLabel"
+    validate_classifier_outputs(model_type, description, string_labels)
+
+
+def validate_classifier_outputs(model_type: str, description: Any, string_labels: bool) -> None:
+    """validateClassifierFeatureDescriptions (InterfaceValidators.cpp): predictedFeatureName names an Int64 or
+    String output (the class labels' type); predictedProbabilitiesName, if set, names a Dictionary or MultiArray
+    output (Apple accepts both: "TODO ARRAY TYPE IS INVALID, REMOVE"). A Dictionary's key type must match the labels
+    (Apple's validator leaves that to the runtime, which maps labels to keys; we check it here)."""
     if not description.predictedFeatureName:
         raise fail(model_type, "description.predictedFeatureName is required for a classifier")
     label_output = _output(description, description.predictedFeatureName)
@@ -141,7 +196,7 @@ def validate_classifier_interface(model_type: str, spec: Any) -> None:
         kind = feature_kind(probability_output)
         if kind not in ("dictionaryType", "multiArrayType"):  # MultiArray tolerated ("TODO invalid") by Apple
             raise fail(model_type, f"probabilities output {probability_output.name!r} is {kind}; expected "
-                                   f"dictionaryType")
+                                   f"dictionaryType or multiArrayType")
         if kind == "dictionaryType":
             key_type = probability_output.type.dictionaryType.WhichOneof("KeyType")
             expected_key = "stringKeyType" if string_labels else "int64KeyType"

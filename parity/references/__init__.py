@@ -1,0 +1,130 @@
+"""Reference adapters: what parity needs to know about the Python model, one module per library.
+
+parity compares artifacts against the Python model itself, so everything it asks of that model goes through one
+small protocol (`ReferenceAdapter`): how to predict (outputs by role), the numeric split thresholds of its trees (for
+threshold probes and tree diagnosis), whether it compares in float32, whether it accepts NaN, its family (for error
+bounds and diagnosis) and its arithmetic as `parity.bounds` steps (for per-row error bounds and sensitivity probes).
+
+The adapter for an estimator is chosen by the library of its final model (the last step of a Pipeline):
+`type(model).__module__`'s top-level package, looked up in `ADAPTERS`. Adding a library = one module here with an
+`ADAPTER` object and one line in `ADAPTERS`. parity never imports `export`, and adapters never read export's IR:
+they read the fitted model's own attributes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from parity.sub_estimators import final_step as final_model  # the one walker decides what "the final model" is
+
+# Families, as in the supported table: they decide which probes and which diagnosis apply.
+Family = Literal["tree", "linear", "kernel", "network", "neighbours", "naive_bayes", "transform", "other"]
+FAMILIES: tuple[Family, ...] = ("tree", "linear", "kernel", "network", "neighbours", "naive_bayes", "transform",
+                                "other")
+
+# top-level module of the model's class -> adapter module (each defines ADAPTER)
+ADAPTERS: dict[str, str] = {
+    "sklearn": "parity.references.scikit_learn",
+}
+
+
+@dataclass
+class WalkTree:
+    """One binary tree: per node index, leaf flag, feature, threshold, mode, true/false child, NaN -> true child.
+
+    Mode strings follow ONNX: BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT, BRANCH_EQ, BRANCH_NEQ.
+    `compares_float32`: the tree sees float32(x).
+    """
+
+    node_ids: np.ndarray
+    leaf: np.ndarray
+    feature: np.ndarray
+    threshold: np.ndarray
+    mode: list[str]
+    true_child: np.ndarray  # node index (position), -1 at leaves
+    false_child: np.ndarray
+    missing_true: np.ndarray
+    compares_float32: bool
+
+    def goes_true(self, node: int, x: float) -> bool:
+        value = np.float64(np.float32(x)) if self.compares_float32 else np.float64(x)
+        if np.isnan(value):
+            return bool(self.missing_true[node])
+        t = self.threshold[node]
+        mode = self.mode[node]
+        return bool({"BRANCH_LEQ": value <= t, "BRANCH_LT": value < t, "BRANCH_GTE": value >= t,
+                     "BRANCH_GT": value > t, "BRANCH_EQ": value == t, "BRANCH_NEQ": value != t}[mode])
+
+    def visits(self, X: np.ndarray) -> np.ndarray:
+        """(n_rows, n_nodes) boolean: the nodes each row of X passes through (vectorised over rows, one step per
+        level). Only LEQ trees (every Python model's own trees) are walked."""
+        visited = np.zeros((len(X), len(self.leaf)), dtype=bool)
+        current = np.zeros(len(X), dtype=np.int64)
+        active = np.ones(len(X), dtype=bool)
+        rows = np.arange(len(X))
+        values = X.astype(np.float32).astype(np.float64) if self.compares_float32 else X
+        while active.any():
+            visited[rows[active], current[active]] = True
+            active &= ~self.leaf[current]
+            x = values[rows, np.maximum(self.feature[current], 0)]
+            with np.errstate(invalid="ignore"):
+                left = np.where(np.isnan(x), self.missing_true[current], x <= self.threshold[current])
+            step = np.where(left, self.true_child[current], self.false_child[current])
+            current = np.where(active & (step >= 0), step, current).astype(np.int64)
+            active &= step >= 0
+        return visited
+
+
+class ReferenceAdapter(Protocol):
+    """What parity asks of one library's fitted models. `estimator` is what the user passed (maybe a Pipeline);
+    `model` is its final model (`final_model(estimator)`)."""
+
+    library: str
+
+    def family(self, model: Any) -> Family:
+        """The family producing the outputs (decides probes, bounds and diagnosis)."""
+
+    def predict(self, estimator: Any, X: np.ndarray, roles: set[str]) -> dict[str, np.ndarray]:
+        """Outputs by canonical role (label, probabilities, prediction, transformed) on rows X (contract dtype)."""
+
+    def trees(self, model: Any) -> list[WalkTree] | None:
+        """The model's trees in its own iteration order (numeric splits as LEQ nodes), or None if not a tree model."""
+
+    def compares_float32(self, model: Any) -> bool:
+        """True when the model's trees compare float32(x) against float32 thresholds."""
+
+    def input_cast_to_float32(self, estimator: Any) -> bool:
+        """True when the library casts X to float32 before anything else (predict(X) == predict(float32(X)))."""
+
+    def nan_refusal(self, estimator: Any, rows: np.ndarray) -> str | None:
+        """None if the model predicts on rows (NaN included), else the one-line reason it refuses."""
+
+    def raw_columns(self, step: Any, n_in: int) -> np.ndarray | None:
+        """For a pipeline step that only selects/passes raw columns: output j <- input map[j]; else None."""
+
+    def unseen_category_columns(self, estimator: Any, n_features: int) -> list[tuple[Any, np.ndarray]]:
+        """(encoder with categories_ and handle_unknown, raw columns it reads) for encoders reading raw input."""
+
+    def averaged_trees(self, model: Any) -> int | None:
+        """Number of trees whose leaves are averaged into probabilities (forests), for the 'not averaged' hint."""
+
+
+def library_of(model: Any) -> str:
+    return type(model).__module__.split(".")[0]
+
+
+def adapter_for(estimator: Any) -> ReferenceAdapter:
+    """The adapter of the library of the estimator's final model (scikit-learn's for anything not listed: the
+    sklearn estimator API is the protocol every supported library's Python model follows)."""
+    library = library_of(final_model(estimator))
+    module = importlib.import_module(ADAPTERS.get(library, ADAPTERS["sklearn"]))
+    adapter: ReferenceAdapter = module.ADAPTER
+    return adapter
+
+
+def family(estimator: Any) -> Family:
+    return adapter_for(estimator).family(final_model(estimator))
