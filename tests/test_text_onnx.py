@@ -112,3 +112,31 @@ def test_unsupported_text_pipelines_are_refused() -> None:
         text_model_of(make_pipeline(TfidfVectorizer(analyzer="char"), MultinomialNB()).fit(titles, kinds))
     with pytest.raises(UnsupportedEstimatorError, match="a text model starts with one of CountVectorizer"):
         text_model_of(make_pipeline(TfidfTransformer(), MultinomialNB()))
+
+
+def _random_documents(seed: int) -> list[str]:
+    import random
+
+    from test_text_analyzer import _POOL
+
+    rng = random.Random(seed)
+    docs = ["".join(rng.choice(_POOL) for _ in range(rng.randint(0, 30))) for _ in range(300)]
+    docs += ["".join(chr(rng.randint(0x80, 0x2FFFF)) for _ in range(10)) for _ in range(100)]
+    return [d for d in docs if not any(0xD800 <= ord(c) <= 0xDFFF for c in d)]
+
+
+@pytest.mark.parametrize("settings", [
+    {},  # lowercase: the final-sigma rule and 'İ' -> 'i̇' matter here
+    {"strip_accents": "unicode", "ngram_range": (1, 2)},
+    {"strip_accents": "ascii", "token_pattern": r"\b\w+\b"},
+    {"lowercase": False, "token_pattern": r"\b\w+\b"},
+])
+def test_random_unicode_text_is_counted_like_scikit_learn(settings: dict[str, Any]) -> None:
+    """Vocabulary fitted on random strings of case-context, combining, compatibility and astral characters, so
+    nearly every term exercises a table: any code point RE2, the maps or the sigma rule got wrong shows up."""
+    train, test = _random_documents(1), _random_documents(2)
+    vectorizer = CountVectorizer(**settings).fit(train + test)
+    got = _run(_session(vectorizer)[0], test)[0]
+    expected = vectorizer.transform(test).toarray()
+    equal_rows = (got == expected).all(axis=1)
+    assert equal_rows.all(), [test[i] for i in np.flatnonzero(~equal_rows)[:5]]
