@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import collections
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
+from swift_build import swift_product
 
 import parity.coreml_reference as coreml_reference
 from export.errors import UnsupportedEstimatorError
@@ -29,7 +29,6 @@ from export.text.rules import text_rules
 from export.text.to_coreml_text import text_to_spec
 from export.to_coreml.interface import CoreMLInterface
 
-PACKAGE = Path(__file__).resolve().parents[1] / "ios_stub"
 PROBES = (*text_corpus.EDGE_CASES, "zzqx unseenword", "the of and a in")
 
 MODELS = {  # name -> (pipeline, Core ML writes it through a float32 NeuralNetwork softmax)
@@ -109,13 +108,7 @@ def test_unencodable_text_models_are_refused(pipeline: Any, named: str) -> None:
 
 @pytest.fixture(scope="module")
 def text_features_check() -> Path:
-    swift = shutil.which("swift") or ("/opt/swift/usr/bin/swift" if Path("/opt/swift/usr/bin/swift").exists() else None)
-    if swift is None:
-        pytest.skip("swift is not installed: the Swift tokenizer cannot run here (CI installs it)")
-    proc = subprocess.run([swift, "build", "--package-path", str(PACKAGE), "--product", "text-features-check"],
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return PACKAGE / ".build" / "debug" / "text-features-check"
+    return swift_product("text-features-check", "the Swift tokenizer")
 
 
 def test_core_ml_on_swift_computed_counts_for_every_corpus_row(text_features_check: Path, tmp_path: Path) -> None:

@@ -6,16 +6,13 @@ gives today."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import text_corpus
-
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "ios_stub"
+from swift_build import swift_product
 
 
 def _without_versions(fixture: dict[str, Any]) -> dict[str, Any]:
@@ -34,13 +31,7 @@ def test_committed_swift_fixture_is_scikit_learns_current_output() -> None:
 
 @pytest.fixture(scope="module")
 def text_features_check() -> Path:
-    swift = shutil.which("swift") or ("/opt/swift/usr/bin/swift" if Path("/opt/swift/usr/bin/swift").exists() else None)
-    if swift is None:
-        pytest.skip("swift is not installed: the Swift tokenizer check cannot run here (CI installs it)")
-    proc = subprocess.run([swift, "build", "--package-path", str(PACKAGE), "--product", "text-features-check"],
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return PACKAGE / ".build" / "debug" / "text-features-check"
+    return swift_product("text-features-check", "the Swift tokenizer check")
 
 
 def _run(binary: Path, fixture: dict[str, Any], tmp_path: Path) -> tuple[int, list[dict[str, Any]]]:

@@ -22,10 +22,9 @@ from export.text.analyzer import TextFeatures, Vocabulary
 from export.to_coreml.features import Feature, Names, new_model, vector_type
 from export.to_coreml.interface import FEATURE_VECTOR_NAME, CoreMLInterface
 from export.to_coreml.metadata import apply_descriptions
-from export.to_coreml.pipeline import PipelineKind, pipeline_model
 from export.to_coreml.protos import FeatureTypes_pb2, Spec
 from export.to_coreml.validate import validate_spec
-from export.to_coreml.writer import _lower_model, _lower_pipeline, _lower_transform
+from export.to_coreml.writer import _lower_model, _lower_pipeline, _lower_transform, task_pipeline
 
 TERM_COUNTS_DICT = "__term_counts__"
 
@@ -87,16 +86,7 @@ def text_to_spec(features: TextFeatures, tail: ir.Node | None, column: str, inte
         lowered = _lower_transform(tail, source, outputs.transformed, names)
         lowered_models, final = lowered.models, lowered.outputs
     models.extend(lowered_models)
-    kind: PipelineKind = ("pipeline" if task is None else
-                          "pipelineClassifier" if isinstance(task, ir.Classification) else "pipelineRegressor")
-    spec = pipeline_model(kind, models, [counts], final)
-    produced = {feature.name for feature in final}
-    if isinstance(task, ir.Classification):
-        spec.description.predictedFeatureName = outputs.label
-        if outputs.probability in produced:
-            spec.description.predictedProbabilitiesName = outputs.probability
-    elif isinstance(task, ir.Regression):
-        spec.description.predictedFeatureName = outputs.prediction
+    spec = task_pipeline(task, models, [counts], final, outputs)
     apply_descriptions(spec, interface)
     spec.description.input[0].shortDescription = (
         f"Term counts of the text column {column!r}: TextFeatures(rules).counts(text) (ios_stub), "

@@ -188,19 +188,23 @@ def to_spec(node: ir.Node, interface: CoreMLInterface) -> Spec:
     else:
         lowered = _lower_transform(node, source, outputs.transformed, names)
     models.extend(lowered.models)
-    if len(models) == 1:
-        spec = models[0]
-    else:
-        kind: PipelineKind = ("pipeline" if task is None else
-                              "pipelineClassifier" if isinstance(task, ir.Classification) else "pipelineRegressor")
-        spec = pipeline_model(kind, models, inputs, lowered.outputs)
-        produced = {feature.name for feature in lowered.outputs}
-        if isinstance(task, ir.Classification):
-            spec.description.predictedFeatureName = outputs.label
-            if outputs.probability in produced:
-                spec.description.predictedProbabilitiesName = outputs.probability
-        elif isinstance(task, ir.Regression):
-            spec.description.predictedFeatureName = outputs.prediction
+    spec = models[0] if len(models) == 1 else task_pipeline(task, models, inputs, lowered.outputs, outputs)
     apply_descriptions(spec, interface)
     validate_spec(spec)
+    return spec
+
+
+def task_pipeline(task: ir.Task | None, models: list[Spec], inputs: list[Feature], produced: list[Feature],
+                  outputs: OutputNames) -> Spec:
+    """`models` in a pipeline of the task's kind, with the predicted feature (and probabilities) named."""
+    kind: PipelineKind = ("pipeline" if task is None else
+                          "pipelineClassifier" if isinstance(task, ir.Classification) else "pipelineRegressor")
+    spec = pipeline_model(kind, models, inputs, produced)
+    names = {feature.name for feature in produced}
+    if isinstance(task, ir.Classification):
+        spec.description.predictedFeatureName = outputs.label
+        if outputs.probability in names:
+            spec.description.predictedProbabilitiesName = outputs.probability
+    elif isinstance(task, ir.Regression):
+        spec.description.predictedFeatureName = outputs.prediction
     return spec
