@@ -28,7 +28,7 @@ WRITER_ONLY = {
     "duplicate labels": "a writer-contract rule (scikit-learn classes_ are unique); evaluation is unaffected",
     "one-hot width": "the evaluator derives the width from the categories, not from the declared output shape",
     "nn duplicate layer": "the evaluator wires blobs by name; layer names are not read",
-    "nn probability blob": "the evaluator reads the last layer's output when the named blob is absent",
+    "nn probability blob": "the evaluator refuses it when it evaluates (see the test below), not when it compiles",
     "pipeline sub-model version": "a writer-contract rule on versions; evaluation is unaffected",
 }
 
@@ -128,3 +128,14 @@ def test_probability_output_of_another_type_is_refused_by_both() -> None:
     exported, evaluated = _export_message(spec), _parity_message(spec)
     assert evaluated is not None and "expected dictionaryType or multiArrayType" in evaluated
     assert exported is not None and exported.endswith(evaluated.partition(": ")[2])
+
+
+def test_a_missing_probability_blob_is_refused_by_the_evaluator_at_evaluation() -> None:
+    import numpy as np
+
+    from parity.coreml_reference import predict
+
+    spec = _broken("nn probability blob")
+    width = int(spec.description.input[0].type.multiArrayType.shape[0])
+    with pytest.raises(CoreMLSpecError, match="'nothing' is not produced by any layer"):
+        predict(spec, np.zeros((2, width)))
