@@ -29,19 +29,45 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 
+def _row_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a row count; allowed: 0 or a positive integer")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from export.exporter import DEFAULT_DATA_COPY_ROWS
+
     parser = _Parser(prog="mlexport", description="Export scikit-learn models to Core ML and ONNX, and prove parity.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     parser.add_argument("--version", action="store_true", help="print the mlexport version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    # `--debug` is accepted after the subcommand too (`mlexport export m.skops --debug`); SUPPRESS keeps a
+    # subcommand's missing flag from overwriting the top-level one.
+    debug_flag = _Parser(add_help=False)
+    debug_flag.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                            help="show tracebacks for errors")
 
-    p = sub.add_parser("export", help="export a saved model to Core ML / ONNX, then run the parity suite")
+    def command(name: str, description: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = sub.add_parser(name, parents=[debug_flag], help=description)
+        return parser
+
+    p = command("export", "export a saved model to Core ML / ONNX, then run the parity suite")
     p.add_argument("model", help="model file: .skops (default), or .pkl/.pickle/.joblib with --trust-pickle")
     p.add_argument("--out", required=True, help="output directory (created atomically; must not exist)")
     p.add_argument("--formats", default="coreml,onnx", help="comma list of coreml, onnx, ort (default: coreml,onnx)")
     p.add_argument("--name", help="artifact base name (default: the model file's stem)")
-    p.add_argument("--data", help="rows to check parity on: .npy, .csv (with header) or .parquet")
-    p.add_argument("--input-dtype", choices=None, help="what the app feeds: float32 or float64 (default per model)")
+    p.add_argument("--data", help="rows to check parity on: .npy, .csv (with header) or .parquet (recorded in the "
+                                  "manifest with its SHA-256; `parity DIR` re-checks them)")
+    p.add_argument("--data-copy-rows", type=_row_count, default=DEFAULT_DATA_COPY_ROWS, metavar="N",
+                   help=f"keep a copy of up to N --data rows in the export (default {DEFAULT_DATA_COPY_ROWS}; "
+                        "0: no copy)")
+    p.add_argument("--input-dtype", choices=None,
+                   help="what the app feeds: float32 or float64 (default: float64, Core ML's Double)")
     p.add_argument("--feature-names", help="comma-separated input names (default: the model's feature_names_in_)")
     p.add_argument("--author", default="")
     p.add_argument("--license", default="")
@@ -50,15 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trust-pickle", metavar="SHA256", help="load a pickle/joblib file whose SHA-256 is exactly this")
     p.add_argument("--force", action="store_true", help="replace an existing output directory")
     p.add_argument("--no-parity", action="store_true", help="skip the parity suite (verdict recorded as skipped)")
+    p.add_argument("--reproducible", action="store_true",
+                   help="leave run timings out of parity.json, so the same export gives identical bytes")
     p.add_argument("--strict-versions", action="store_true",
                    help="refuse a model file saved by other scikit-learn versions than the running one")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
-    p = sub.add_parser("parity", help="run the parity suite on an export directory")
+    p = command("parity", "run the parity suite on an export directory")
     p.add_argument("dir", help="export directory (with manifest.json)")
     p.add_argument("--model", help="model file (default: the one recorded in the manifest)")
     p.add_argument("--data", help="rows to check: .npy, .csv (with header) or .parquet")
     p.add_argument("--trust-pickle", metavar="SHA256")
+    p.add_argument("--no-verify", action="store_true",
+                   help="check the files as they are, without first comparing them with manifest.json's SHA-256")
     p.add_argument("--json", action="store_true", help="print the JSON report")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML (one case per artifact x output x probe set)")
     p.add_argument("--html", metavar="FILE", help="write the self-contained HTML report")
@@ -66,34 +96,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict-versions", action="store_true",
                    help="refuse a model file saved by other scikit-learn versions than the running one")
 
-    p = sub.add_parser("verify", help="recompute every hash in an export's manifest.json")
+    p = command("verify", "recompute every hash in an export's manifest.json")
     p.add_argument("dir")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("inspect", help="show inputs, outputs, labels and metadata of .mlmodel/.onnx/.ort")
+    p = command("inspect", "show inputs, outputs, labels and metadata of .mlmodel/.onnx/.ort")
     p.add_argument("artifact")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("predict", help="run an artifact (.mlmodel via the reference evaluator, .onnx/.ort) on data")
+    p = command("predict", "run an artifact (.mlmodel via the reference evaluator, .onnx/.ort) on data")
     p.add_argument("artifact")
     p.add_argument("--data", required=True, help=".npy, .csv (with header) or .parquet")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
 
-    p = sub.add_parser("supported", help="list the supported estimators per format")
+    p = command("supported", "list the supported estimators per format")
     p.add_argument("--json", action="store_true")
     p.add_argument("--markdown", action="store_true", help="print the README table")
 
-    p = sub.add_parser("demo", help="train a small model, save it as .skops, export it and run parity")
+    p = command("demo", "train a small model, save it as .skops, export it and run parity")
     p.add_argument("--out", default="artifacts/demo")
 
-    p = sub.add_parser("bench", help="benchmarks with ratios against the peers, measured in the same run")
+    p = command("bench", "benchmarks with ratios against the peers, measured in the same run")
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     p.add_argument("--peer-python", help="python of a side venv with scikit-learn==1.5.1, numpy<2, coremltools==9.0")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("ios-stub", help="write a ready Xcode test-target folder for an export")
+    p = command("ios-stub", "write a ready Xcode test-target folder for an export")
     p.add_argument("dir", help="export directory")
     p.add_argument("--out", required=True)
     p.add_argument("--force", action="store_true")
@@ -186,57 +216,88 @@ def _cmd_export(args: argparse.Namespace) -> int:
     options = ExportOptions(
         formats=parse_formats(args.formats), name=args.name, input_dtype=args.input_dtype, feature_names=names,
         author=args.author, license=args.license, version=args.model_version, description=args.description,
-        force=args.force, run_parity=not args.no_parity, strict_versions=args.strict_versions)
+        force=args.force, run_parity=not args.no_parity, data_copy_rows=args.data_copy_rows,
+        reproducible=args.reproducible, strict_versions=args.strict_versions)
     result = export_model(args.model, args.out, options, data=args.data, trust_pickle=args.trust_pickle,
                           progress=None if args.json else _progress)
     from export.signature import renamed_inputs
 
     renamed = renamed_inputs(result.signature) if "coreml" in result.artifacts else {}
+    failure = None
+    if result.parity_verdict == "failed":
+        failure = (f"parity failed for '{result.out_dir}': {result.parity_summary} "
+                   f"(see {result.out_dir / 'parity.html'})")
     if args.json:
+        report = result.parity_report
         _print_json({"out_dir": str(result.out_dir), "artifacts": {k: str(v) for k, v in result.artifacts.items()},
+                     "reports": {k: str(v) for k, v in result.reports.items()},
                      "routes": result.routes, "parity": result.parity_verdict, "summary": result.parity_summary,
+                     "error": failure, "causes": _causes_json(report) if report is not None else [],
                      "renamed_inputs": renamed, "version_mismatch": result.version_mismatch})
     else:
         if result.version_mismatch:  # first and on stderr too: a difference the user must not miss
             print(f"mlexport: warning: VERSION MISMATCH: {result.version_mismatch}", file=sys.stderr)
-            print(f"{'versions':>10}: MISMATCH — {result.version_mismatch}")
-        for kind, path in result.artifacts.items():
-            print(f"{kind:>10}: {path}")
-        print(f"{'manifest':>10}: {result.out_dir / 'manifest.json'}")
-        print(f"{'parity':>10}: {result.parity_verdict} — {result.parity_summary}")
+            print(f"{'versions':>12}: MISMATCH — {result.version_mismatch}")
+        for kind, path in {**result.artifacts, **result.reports}.items():
+            print(f"{kind:>12}: {path}")
+        print(f"{'manifest':>12}: {result.out_dir / 'manifest.json'}")
+        data = result.manifest.get("data")
+        if data:
+            copy = (f"; {data['copy_rows']} rows copied to {data['copy']}" if data["copy"] else "; no copy kept")
+            print(f"{'data':>12}: {data['file'] or 'rows passed as an array'} ({data['rows']} rows, sha256 "
+                  f"{data['sha256'][:12]}…{copy})")
+        print(f"{'parity':>12}: {result.parity_verdict} — {result.parity_summary}")
         if renamed:  # the names the app developer types in Swift differ from the training columns: say which
-            print(f"{'inputs':>10}: renamed for Core ML/Swift (training column -> Core ML input): "
+            print(f"{'inputs':>12}: renamed for Core ML/Swift (training column -> Core ML input): "
                   + ", ".join(f"{original!r} -> {name}" for original, name in renamed.items()))
-    if result.parity_verdict == "failed":
-        raise ParityFailedError(f"parity failed for '{result.out_dir}': {result.parity_summary} "
-                                f"(see {result.out_dir / 'parity.md'})")
+    if failure:
+        raise ParityFailedError(failure)
     return EXIT_OK
+
+
+def _causes_json(report: Any) -> list[dict[str, Any]]:
+    """The distinct causes of a failed parity run, each with the checks it explains (for `--json` consumers)."""
+    causes = [{"cause": problem, "artifact": a.path, "checks": []} for a in report.artifacts for problem in a.problems]
+    for cause, indices in report.causes():
+        checks = [report.checks[i] for i in indices]
+        causes.append({"cause": cause, "checks": [
+            {"artifact": c.artifact, "runtime": c.runtime, "output": c.comparison.output, "probe": c.probe,
+             "failing_rows": c.comparison.violations + c.comparison.label_mismatches, "n_rows": c.comparison.n_rows,
+             "first_failing_rows": list(c.comparison.failing_rows)} for c in checks]})
+    return causes
 
 
 def _cmd_parity(args: argparse.Namespace) -> int:
     from export.parity_run import run_parity_on_dir
+    from parity.report import one_line_summary, to_summary
 
-    report, rendered = run_parity_on_dir(Path(args.dir), model=args.model, data=args.data,
-                                         trust_pickle=args.trust_pickle, junit=args.junit, html=args.html,
-                                         markdown=args.markdown, strict_versions=args.strict_versions)
+    run = run_parity_on_dir(Path(args.dir), model=args.model, data=args.data, trust_pickle=args.trust_pickle,
+                            junit=args.junit, html=args.html, markdown=args.markdown, verify=not args.no_verify,
+                            strict_versions=args.strict_versions)
     if args.json:
-        _print_json(rendered["json"])
+        _print_json(run.rendered["json"])
     else:
-        print(rendered["markdown"])
-    if not report.passed:
-        raise ParityFailedError(f"parity failed for '{args.dir}'")
+        print(to_summary(run.report, {kind: str(path) for kind, path in run.written.items()}))
+    if not run.report.passed:
+        reports = ", ".join(str(p) for p in run.written.values())
+        raise ParityFailedError(f"parity failed for '{args.dir}': {one_line_summary(run.report)}"
+                                + (f" (see {reports})" if reports else " (write the full report with --html FILE)"))
     return EXIT_OK
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from export.manifest import verify
+    from export.errors import VerifyFailedError
+    from export.manifest import check_files, describe_problem
 
-    lines = verify(Path(args.dir))
+    fine, problems = check_files(Path(args.dir))
     if args.json:
-        _print_json({"verified": True, "files": len(lines)})
-    else:
-        print("\n".join(lines))
-        print(f"verified: {len(lines)} files match manifest.json")
+        _print_json({"directory": args.dir, "verified": not problems, "files": len(fine), "ok": fine,
+                     "problems": problems})
+    elif not problems:
+        print("\n".join(f"ok: {rel}" for rel in fine))
+        print(f"verified: {len(fine)} files match manifest.json")
+    if problems:
+        raise VerifyFailedError(f"verify failed for '{args.dir}': " + "; ".join(map(describe_problem, problems)))
     return EXIT_OK
 
 

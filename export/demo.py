@@ -56,12 +56,12 @@ def run_demo(out: Path, progress: Callable[[str], None] | None = None) -> DemoRe
         options = ExportOptions(
             formats=("coreml", "onnx"), name=DEMO_NAME, author="mlexport demo", license="BSD-3-Clause",
             version="1.0.0", description="Iris species from sepal and petal measurements (cm); mlexport demo",
-            force=True)
+            force=True, reproducible=True)
         result = export_model(model_path, out, options, data=rows, progress=say)
     files = "\n".join(f"  {path}" for path in sorted(result.artifacts.values()))
     summary = (f"mlexport demo: exported {DEMO_NAME} to {out}\n{files}\n"
                f"  {out / 'manifest.json'}  (hashes, versions, options)\n"
                f"  {out / 'parity.html'}  (open in a browser)\n"
                f"  {out / 'golden.json'}  (for ios_stub: `mlexport ios-stub {out} --out IrisParityTests`)\n"
-               f"parity: {result.parity_verdict} — {result.parity_summary}")
+               f"parity {result.parity_verdict}: {result.parity_summary}")
     return DemoResult(export=result, summary=summary)

@@ -6,25 +6,29 @@ an interrupted or failed export leaves nothing behind.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from export.errors import DataError, OutputDirError, UsageError, VersionMismatchError
+from export.errors import DataError, InputFileError, UsageError, VersionMismatchError
 from export.loading import dump_skops, load_model_with_versions, sha256_file
-from export.manifest import MANIFEST_NAME, package_versions, write_manifest
+from export.manifest import MANIFEST_NAME, package_versions, read_manifest, write_manifest
+from export.output_dir import atomic_output_dir, check_output_dir, name_some
 from export.signature import Signature, signature_of
 
 FORMATS: tuple[str, ...] = ("coreml", "onnx", "ort")
 DEFAULT_FORMATS: tuple[str, ...] = ("coreml", "onnx")
 MODEL_FILE_SUFFIX = ".skops"
+# The user's --data rows are copied into the export (up to this many, a seeded sample beyond) so that
+# `mlexport parity DIR` re-checks them wherever the export travels; `--data-copy-rows 0` keeps them out.
+DATA_COPY_NAME = "parity_data.npy"
+DEFAULT_DATA_COPY_ROWS = 10_000
+PARITY_REPORTS = ("parity.json", "parity.md", "parity.html", "golden.json")
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,16 @@ class ExportOptions:
     description: str = ""
     force: bool = False
     run_parity: bool = True
+    data_copy_rows: int = DEFAULT_DATA_COPY_ROWS
+    reproducible: bool = False  # leave run timings out of parity.json: the same export gives the same bytes
     strict_versions: bool = False  # refuse a model file saved by other library versions than the running ones
 
     def to_json(self) -> dict[str, Any]:
         return {"formats": list(self.formats), "name": self.name, "input_dtype": self.input_dtype,
                 "feature_names": list(self.feature_names) if self.feature_names else None, "author": self.author,
                 "license": self.license, "version": self.version, "description": self.description,
-                "parity": self.run_parity, "strict_versions": self.strict_versions}
+                "parity": self.run_parity, "data_copy_rows": self.data_copy_rows, "reproducible": self.reproducible,
+                "strict_versions": self.strict_versions}
 
 
 @dataclass
@@ -62,6 +69,8 @@ class ExportResult:
     parity_verdict: str  # "passed" | "failed" | "skipped"
     parity_summary: str = ""
     routes: dict[str, str] = field(default_factory=dict)
+    parity_report: Any = None  # the parity.ParityReport, when parity ran
+    reports: dict[str, Path] = field(default_factory=dict)  # parity.json/.md/.html, golden.json as written
     version_mismatch: str | None = None  # TrainingVersions.mismatch: trained with other versions than exported
 
     @property
@@ -98,18 +107,21 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
                                        "(export on a machine with the training versions, or drop the flag)")
     else:
         estimator = model
-    name = options.name or (source_path.stem if source_path else "model")
-    _check_name(name)
-    _check_out_dir(out_dir, options.force)
+    name = options.name if options.name is not None else (source_path.stem if source_path else "model")
+    check_name(name)
+    check_output_dir(out_dir, force=options.force, replaceable=_replaceable_export)
+    if options.data_copy_rows < 0:
+        raise UsageError(f"--data-copy-rows {options.data_copy_rows} is not allowed: give 0 (no copy) or more")
     signature = signature_of(estimator, feature_names=options.feature_names, input_dtype=options.input_dtype)
     inputs = load_rows(data, signature, estimator)
+    data_record = _data_record(data, inputs, out_dir, options.data_copy_rows)
 
     from export.from_sklearn import to_ir
 
     say(f"lowering {type(estimator).__name__} to the model IR")
     node = to_ir(estimator)
     versions = package_versions()
-    with _staging_dir(out_dir) as staging:
+    with atomic_output_dir(out_dir) as staging:
         artifacts: dict[str, Path] = {}
         routes: dict[str, str] = {}
         metadata = _metadata(estimator, signature, versions)
@@ -131,11 +143,19 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
             shutil.copyfile(source_path, model_copy)
         else:
             dump_skops(estimator, model_copy)  # pickle inputs are re-saved as .skops: the export stays safe to reload
+        if inputs is not None and data_record is not None and data_record["copy"]:
+            np.save(staging / DATA_COPY_NAME, _data_copy(inputs, options.data_copy_rows), allow_pickle=False)
         verdict, summary = "skipped", "parity not run (--no-parity)"
-        parity_json: dict[str, Any] | None = None
+        report = None
         if options.run_parity:
+            from parity.report import one_line_summary
+
             say("running the parity suite")
-            verdict, summary, parity_json = _run_parity(estimator, artifacts, signature, inputs, staging, mismatch)
+            report = _run_parity(estimator, artifacts, signature, inputs, staging, data_record, options.reproducible,
+                                 mismatch)
+            verdict = "passed" if report.passed else "failed"
+            summary = one_line_summary(report)
+        reports = [r for r in PARITY_REPORTS if (staging / r).is_file()] if report is not None else []
         manifest = {
             "name": name,
             "mlexport_version": versions["mlexport"],
@@ -150,53 +170,49 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
             "artifacts": {k: v.name for k, v in artifacts.items()},
             "routes": routes,
             "target_opset": onnx_opset if "onnx" in options.formats else None,
-            "parity": {"verdict": verdict, "summary": summary,
-                       "reports": ["parity.json", "parity.md", "parity.html", "golden.json"] if parity_json else []},
+            "data": data_record,
+            "parity": {"verdict": verdict, "summary": summary, "reports": reports},
         }
         manifest = write_manifest(staging, manifest)
     return ExportResult(out_dir=out_dir, name=name, artifacts={k: out_dir / v.name for k, v in artifacts.items()},
                         signature=signature, manifest=manifest, parity_verdict=verdict, parity_summary=summary,
-                        routes=routes, version_mismatch=mismatch)
+                        routes=routes, parity_report=report,
+                        reports={r: out_dir / r for r in reports}, version_mismatch=mismatch)
 
 
-def _check_name(name: str) -> None:
-    if not name or name.startswith(".") or any(c in name for c in "/\\\0") or len(name) > 120:
-        raise UsageError(f"--name '{name}' is not allowed: use a plain file name (no path separators, not hidden)")
+def check_name(name: str) -> None:
+    """`--name` becomes the artifacts' file names inside the output directory: a plain, visible file name only."""
+    problem = None
+    if not name.strip():
+        problem = "it is empty"
+    elif any(sep in name for sep in {"/", "\\", os.sep, os.altsep or "/"}):
+        problem = "it contains a path separator"
+    elif name in (".", "..") or name.startswith("."):
+        problem = "it starts with '.' (a hidden file, or a path to another directory)"
+    elif any(ord(c) < 32 or c == "\x7f" for c in name):
+        problem = "it contains a control character"
+    elif name != name.strip():
+        problem = "it starts or ends with whitespace"
+    elif len(name.encode("utf-8")) > 120:
+        problem = "it is longer than 120 bytes"
+    if problem:
+        raise UsageError(f"--name {name!r} is not allowed: {problem}; use a plain file name such as 'my_model'")
 
 
-def _check_out_dir(out_dir: Path, force: bool) -> None:
-    if out_dir.exists() and not force:
-        raise OutputDirError(f"output directory '{out_dir}' already exists; pass --force to replace it")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputDirError(f"output path '{out_dir}' exists and is not a directory")
-    parent = out_dir.resolve().parent
-    if not parent.is_dir():
-        raise OutputDirError(f"cannot create '{out_dir}': parent directory '{parent}' does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputDirError(f"cannot create '{out_dir}': parent directory '{parent}' is not writable")
+def _replaceable_export(out_dir: Path) -> str | None:
+    """None when `out_dir` is an mlexport export holding only the files its manifest lists (so --force deletes
+    nothing of the user's); otherwise why it is not."""
+    from export.manifest import unlisted_paths
 
-
-@contextlib.contextmanager
-def _staging_dir(out_dir: Path) -> Iterator[Path]:
-    """Yield a temporary sibling of `out_dir`; on success swap it into place, on any failure remove it."""
-    parent = out_dir.resolve().parent
     try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=parent))
-    except OSError as exc:
-        raise OutputDirError(f"cannot write into '{parent}': {exc.strerror}") from None
-    try:
-        yield staging
-        os.chmod(staging, 0o755)  # mkdtemp makes 0700; an export directory is an ordinary directory
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
-            os.replace(out_dir, old / "replaced")
-            os.replace(staging, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        read_manifest(out_dir)
+    except InputFileError:
+        held = sorted(p.name for p in out_dir.iterdir())
+        return f"it is not an mlexport export (no mlexport manifest.json) and holds {name_some(held)}"
+    extra = unlisted_paths(out_dir)
+    if extra:
+        return f"it holds files that are not part of the export ({name_some(extra)})"
+    return None
 
 
 def load_rows(data: Any, signature: Signature, estimator: Any = None) -> np.ndarray | None:
@@ -295,37 +311,69 @@ def _write_onnx(estimator: Any, node: Any, signature: Signature, metadata: Mappi
     return path, result.route, dict(result.target_opset)
 
 
+def _data_record(data: Any, inputs: np.ndarray | None, out_dir: Path, copy_rows: int) -> dict[str, Any] | None:
+    """manifest.json "data": the --data file (path relative to the export directory, SHA-256, rows) and the copy
+    kept inside the export, so `mlexport parity DIR` re-checks the user's rows later (parity_run.py)."""
+    if inputs is None:
+        return None
+    from parity import sha256_rows
+
+    copied = min(len(inputs), copy_rows)
+    record: dict[str, Any] = {
+        "file": None, "sha256": sha256_rows(inputs), "sha256_of": "float64 rows", "rows": len(inputs),
+        "copy": DATA_COPY_NAME if copied else None, "copy_rows": copied,
+        "copy_selection": ("all rows" if copied == len(inputs) else
+                           f"{copied} rows sampled uniformly without replacement (numpy default_rng seed 0), in "
+                           "file order") if copied else None,
+    }
+    if isinstance(data, str | os.PathLike):
+        path = Path(data).resolve()
+        record.update(file=Path(os.path.relpath(path, out_dir.resolve())).as_posix(), sha256=sha256_file(path),
+                      sha256_of="file")
+    return record
+
+
+def _data_copy(inputs: np.ndarray, copy_rows: int) -> np.ndarray:
+    if len(inputs) <= copy_rows:
+        return np.ascontiguousarray(inputs, dtype=np.float64)
+    rows = np.sort(np.random.default_rng(0).choice(len(inputs), size=copy_rows, replace=False))
+    return np.ascontiguousarray(inputs[rows], dtype=np.float64)
+
+
 def _run_parity(estimator: Any, artifacts: Mapping[str, Path], signature: Signature, inputs: np.ndarray | None,
-                staging: Path, version_mismatch: str | None = None) -> tuple[str, str, dict[str, Any]]:
+                staging: Path, data_record: dict[str, Any] | None, reproducible: bool,
+                version_mismatch: str | None = None) -> Any:
     import json
 
     import parity
+    from parity.report import UserData
 
     checked = [p for k, p in artifacts.items() if k in ("coreml", "onnx", "ort")]
     result = parity.check(estimator, checked, inputs=inputs, contract=signature.input_dtype,
                           feature_names=signature.feature_names)
+    if data_record is not None:
+        result.user_data = UserData(True, file=data_record["file"], sha256=data_record["sha256"],
+                                    sha256_of=data_record["sha256_of"], rows=data_record["rows"],
+                                    rows_checked=data_record["rows"], source="--data")
     if version_mismatch:
         result.notes.insert(0, version_mismatch_note(version_mismatch))
     if "coreml" in artifacts:
         parity.write_golden(result, artifacts["coreml"], staging / "golden.json")
-    # Name artifacts by file name, not by the temporary directory they were checked in, and leave out run
-    # timings: the reports are part of the export and must be byte-reproducible.
+    # Name artifacts by file name, not by the temporary directory they were checked in.
     result.rename_artifacts({str(p): p.name for p in checked})
-    result.timings = {}
+    if reproducible:  # run timings are the only bytes that differ between two runs of the same export
+        result.timings = {}
+        result.notes.append("timings left out (reproducible export): exporting again gives identical bytes")
     as_json = parity.to_json(result)
     (staging / "parity.json").write_text(json.dumps(as_json, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     (staging / "parity.md").write_text(parity.to_markdown(result), encoding="utf-8")
     (staging / "parity.html").write_text(parity.to_html(result), encoding="utf-8")
-    return ("passed" if result.passed else "failed"), _summary_line(result), as_json
+    return result
 
 
 def version_mismatch_note(mismatch: str) -> str:
     """The first note of a parity report whose model was saved by other library versions than the checking ones."""
     return f"VERSION MISMATCH: {mismatch}"
-
-
-def _summary_line(result: Any) -> str:
-    return str(getattr(result, "summary", "")) or ("parity passed" if result.passed else "parity FAILED")
 
 
 __all__ = ["DEFAULT_FORMATS", "FORMATS", "MANIFEST_NAME", "ExportOptions", "ExportResult", "export_model",

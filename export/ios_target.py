@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
-from export.errors import ExportFailedError, InputFileError, OutputDirError
+from export.errors import ExportFailedError, InputFileError
 from export.loading import sha256_file
 from export.manifest import MANIFEST_NAME, read_manifest
+from export.output_dir import atomic_output_dir, check_output_dir, name_some
 
 
 def _ios_stub_dir() -> Path:
@@ -73,8 +73,8 @@ def write_ios_test_target(export_dir: Path, out: Path, *, force: bool = False) -
     _check_golden(golden_path, model_path)
     for path in (model_path, golden_path):
         _check_hash(export_dir, path, manifest)
-    if out.exists() and not force:
-        raise OutputDirError(f"'{out}' already exists; pass force=True (--force) to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    check_output_dir(out, force=force, replaceable=_replaceable_target)
     template = _read_template()
     sources = sorted(MODEL_PARITY_SOURCES.glob("*.swift"))
     if not sources:
@@ -82,10 +82,7 @@ def write_ios_test_target(export_dir: Path, out: Path, *, force: bool = False) -
                                 "mlexport installation (reinstall mlexport)")
 
     model_name = model_path.name[: -len(MODEL_SUFFIX)]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex}"
-    try:
-        staging.mkdir()
+    with atomic_output_dir(out) as staging:
         shutil.copyfile(model_path, staging / model_path.name)
         shutil.copyfile(golden_path, staging / GOLDEN_NAME)
         test_file = staging / f"{swift_type_name(model_name)}ParityTests.swift"
@@ -94,10 +91,6 @@ def write_ios_test_target(export_dir: Path, out: Path, *, force: bool = False) -
         for source in sources:
             shutil.copyfile(source, staging / "ModelParity" / source.name)
         (staging / "README.txt").write_text(readme_text(model_name, test_file.name), encoding="utf-8")
-        _replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return out
 
 
@@ -206,20 +199,18 @@ def _read_template() -> str:
     return EXAMPLE_TEST.read_text(encoding="utf-8")
 
 
-def _replace(staging: Path, out: Path) -> None:
-    """Move the finished `staging` folder to `out`, replacing an existing `out` without a window where neither
-    the old nor the new folder is complete: the old one is renamed aside first and restored if the rename fails."""
-    if not out.exists():
-        staging.rename(out)
-        return
-    aside = out.parent / f".{out.name}.old-{uuid.uuid4().hex}"
-    out.rename(aside)
-    try:
-        staging.rename(out)
-    except OSError:
-        aside.rename(out)
-        raise
-    if aside.is_dir():
-        shutil.rmtree(aside)
-    else:
-        aside.unlink()
+def _replaceable_target(out: Path) -> str | None:
+    """None when `out` holds only what ios-stub writes (see the module docstring), so --force deletes nothing else."""
+    def ours(path: Path) -> bool:
+        if path.is_dir():
+            return path.name == "ModelParity" and all(p.suffix == ".swift" and p.is_file() for p in path.iterdir())
+        return (path.name in (GOLDEN_NAME, "README.txt") or path.suffix == MODEL_SUFFIX
+                or path.name.endswith("ParityTests.swift"))
+
+    if not (out / "README.txt").is_file() or not (out / "ModelParity").is_dir():
+        held = sorted(p.name for p in out.iterdir())
+        return f"it is not a folder written by `mlexport ios-stub` and holds {name_some(held)}"
+    foreign = sorted(p.name for p in out.iterdir() if not ours(p))
+    if foreign:
+        return f"it holds files that `mlexport ios-stub` did not write ({name_some(foreign)})"
+    return None

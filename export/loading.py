@@ -7,7 +7,6 @@ exact file with its SHA-256. We never fall back from skops to pickle (that was C
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
@@ -20,6 +19,7 @@ import numpy as np
 
 from export.errors import InputFileError, UntrustedModelError, describe_exception
 from export.path_checks import existing_file
+from parity import sha256_file  # one streamed SHA-256 for both packages
 from parity.sub_estimators import walk
 
 SKOPS_SUFFIXES = (".skops",)
@@ -42,15 +42,6 @@ REVIEWED_SKOPS_TYPES: tuple[str, ...] = (
 )
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
-
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file, streamed."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ the same model twice gives the same bytes.
 from __future__ import annotations
 
 import json
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,9 @@ _VERSIONED_PACKAGES = ("mlexport", "scikit-learn", "numpy", "onnx", "skl2onnx", 
 
 def package_versions() -> dict[str, str]:
     """Installed versions of every package an export depends on (`not installed` where absent)."""
-    versions = {}
-    for name in _VERSIONED_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    from parity import package_versions as installed
+
+    return installed(_VERSIONED_PACKAGES)
 
 
 def file_entries(directory: Path) -> dict[str, dict[str, Any]]:
@@ -43,6 +38,14 @@ def file_entries(directory: Path) -> dict[str, dict[str, Any]]:
             continue
         entries[rel] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
     return entries
+
+
+def unlisted_paths(directory: Path) -> list[str]:
+    """Files and folders below `directory` that its manifest does not list (nor contain a listed file), sorted."""
+    listed = set(read_manifest(directory)["files"]) | {MANIFEST_NAME}
+    folders = {parent.as_posix() for rel in listed for parent in Path(rel).parents if parent != Path(".")}
+    found = sorted(p.relative_to(directory).as_posix() for p in Path(directory).rglob("*"))
+    return [rel for rel in found if rel not in listed and rel not in folders]
 
 
 def dumps(manifest: dict[str, Any]) -> str:
@@ -75,26 +78,42 @@ def read_manifest(directory: Path) -> dict[str, Any]:
     return manifest
 
 
+def check_files(directory: Path, *, include_unlisted: bool = True) -> tuple[list[str], list[dict[str, Any]]]:
+    """Recompute every hash listed in the manifest: (files that match, problems). A problem is
+    {"file", "problem": "changed" | "missing" | "not in manifest", "sha256", "manifest_sha256"}; files present but
+    not listed are problems only with `include_unlisted` (`parity` reads listed files only)."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    problems: list[dict[str, Any]] = []
+    fine = []
+    for rel, entry in sorted(manifest["files"].items()):
+        path = directory / rel
+        expected = entry.get("sha256") if isinstance(entry, dict) else None
+        if not path.is_file():
+            problems.append({"file": rel, "problem": "missing", "sha256": None, "manifest_sha256": expected})
+            continue
+        actual = sha256_file(path)
+        if actual != expected:
+            problems.append({"file": rel, "problem": "changed", "sha256": actual, "manifest_sha256": expected})
+        else:
+            fine.append(rel)
+    if include_unlisted:
+        listed = set(manifest["files"])
+        problems += [{"file": rel, "problem": "not in manifest", "sha256": entry["sha256"], "manifest_sha256": None}
+                     for rel, entry in file_entries(directory).items() if rel not in listed]
+    return fine, problems
+
+
+def describe_problem(problem: dict[str, Any]) -> str:
+    if problem["problem"] == "changed":
+        return f"changed: {problem['file']} (sha256 {problem['sha256']}, manifest {problem['manifest_sha256']})"
+    return f"{problem['problem']}: {problem['file']}"
+
+
 def verify(directory: Path) -> list[str]:
     """Recompute every hash listed in the manifest. Returns the lines describing what is fine; raises
     VerifyFailedError naming every missing or changed file (and files present but not listed)."""
-    directory = Path(directory)
-    manifest = read_manifest(directory)
-    problems, fine = [], []
-    for rel, entry in sorted(manifest["files"].items()):
-        path = directory / rel
-        if not path.is_file():
-            problems.append(f"missing: {rel}")
-            continue
-        actual = sha256_file(path)
-        if actual != entry.get("sha256"):
-            problems.append(f"changed: {rel} (sha256 {actual}, manifest {entry.get('sha256')})")
-        else:
-            fine.append(f"ok: {rel}")
-    listed = set(manifest["files"])
-    for rel in file_entries(directory):
-        if rel not in listed:
-            problems.append(f"not in manifest: {rel}")
+    fine, problems = check_files(directory)
     if problems:
-        raise VerifyFailedError(f"verify failed for '{directory}': " + "; ".join(problems))
-    return fine
+        raise VerifyFailedError(f"verify failed for '{directory}': " + "; ".join(map(describe_problem, problems)))
+    return [f"ok: {rel}" for rel in fine]

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
     from parity.report import ParityReport
 
-__all__ = ["check", "to_html", "to_json", "to_junit", "to_markdown", "write_golden"]
+__all__ = ["check", "package_versions", "sha256_file", "sha256_rows", "to_html", "to_json", "to_junit", "to_markdown",
+           "write_golden"]
 
 
 def to_json(report: ParityReport) -> dict[str, Any]:
@@ -76,6 +77,88 @@ class _Progress:
         sys.stderr.flush()
 
 
+def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None,
+               kinds: dict[str, str], categories: dict[str, list[str]]) -> tuple[np.ndarray | None, Any]:
+    """(X, InputSchema or None) of the user's rows. Numbers only: X as float64 from `parity.data.user_rows` (the one
+    reader `export_model` and the CLI share, so all accept and refuse the same data) and no schema. String columns
+    (in the data, or inputs the artifacts declare as strings): X encodes them through the schema
+    (parity/columns.py)."""
+    import numpy as np
+
+    from parity.columns import schema_from_frame, schema_from_kinds
+    from parity.data import match_columns, read_frame, user_rows
+    from parity.errors import DataFileError, ParityInputError
+
+    names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(n_features)]
+    strings = "string" in kinds.values()
+    if inputs is None:
+        return None, (schema_from_kinds(names, kinds) if strings else None)  # type: ignore[arg-type]
+    origin = "inputs"
+    if isinstance(inputs, str | os.PathLike):
+        if not strings:
+            return user_rows(inputs, n_features, feature_names), None
+        if Path(inputs).suffix.lower() == ".npy":
+            raise ParityInputError(f"{inputs}: a .npy array holds numbers only, but the model has string "
+                                   f"inputs; give a .csv or .parquet with named columns")
+        inputs, origin = read_frame(inputs, n_features, feature_names, kinds, categories), str(inputs)
+    is_frame = hasattr(inputs, "columns") and hasattr(inputs, "iloc")
+    if not is_frame or (not strings and all(_is_numeric(inputs[c]) for c in inputs.columns)):
+        try:
+            return user_rows(inputs, n_features, feature_names), None
+        except DataFileError as exc:
+            raise ParityInputError(str(exc)) from None  # an argument of check(), not a file
+    columns = [str(c) for c in inputs.columns]
+    if feature_names is not None and columns != list(feature_names):
+        try:
+            order = match_columns(columns, list(feature_names))
+        except DataFileError as exc:
+            raise ParityInputError(f"{origin}: {exc}") from None
+        inputs = inputs.iloc[:, order]
+    frame = inputs.set_axis(names, axis=1) if feature_names is None and len(columns) == n_features else inputs
+    if frame.shape[1] != n_features:
+        raise ParityInputError(f"{origin}: expected {n_features} columns, got {frame.shape[1]}")
+    if len(frame) == 0:
+        raise ParityInputError(f"{origin}: data has no rows")
+    schema = schema_from_frame(frame, names, kinds, origin)  # type: ignore[arg-type]
+    X = schema.encode_frame(frame, origin)
+    _refuse_infinity(origin, X, schema.numeric_indices(), names)
+    return (X, schema) if schema.has_strings else (np.asarray(X, dtype=np.float64), None)
+
+
+def _is_numeric(series: Any) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
+
+
+def _refuse_infinity(origin: str, X: np.ndarray, numeric: Any, names: list[str]) -> None:
+    import numpy as np
+
+    from parity.errors import ParityInputError
+
+    infinite = np.isinf(X[:, numeric])
+    if infinite.any():
+        row, k = (int(i) for i in np.argwhere(infinite)[0])
+        raise ParityInputError(f"{origin}: column {names[int(numeric[k])]!r} row {row} is infinite; only finite "
+                               f"values and NaN (missing) are allowed")
+
+
+def _artifact_kinds(opened: list[Any], names: list[str] | None, n_features: int) -> dict[str, str]:
+    """{column: 'string' | 'int64' | 'double'} as the artifacts declare their inputs (string wins)."""
+    from parity.runtimes import bind_inputs
+
+    labels = names if names is not None else [f"x{j}" for j in range(n_features)]
+    kinds: dict[str, str] = {}
+    for artifact in opened:
+        for feature, columns in zip(artifact.inputs, bind_inputs(artifact.path, artifact.inputs, names, n_features),
+                                    strict=True):
+            kind = "string" if feature.kind == "string" else "int64" if feature.kind == "int64" else "double"
+            for j in columns:
+                if kinds.get(labels[int(j)]) != "string":
+                    kinds[labels[int(j)]] = kind
+    return kinds
+
+
 def check(
     estimator: Any,
     artifacts: Sequence[str | os.PathLike[str]],
@@ -88,8 +171,7 @@ def check(
     import warnings
 
     from parity import diagnose
-    from parity.data import user_rows
-    from parity.errors import DataFileError, ParityInputError
+    from parity.errors import ParityInputError
     from parity.probes import build_probes
     from parity.report import ParityReport, ProbeSummary
     from parity.runtimes import (
@@ -111,19 +193,13 @@ def check(
     names = list(feature_names) if feature_names is not None else None
     if names is None and hasattr(estimator, "feature_names_in_"):
         names = [str(n) for n in estimator.feature_names_in_]
-    try:
-        X_user = user_rows(inputs, int(n_features), names)
-    except DataFileError as exc:
-        if isinstance(inputs, str | os.PathLike):
-            raise
-        raise ParityInputError(str(exc)) from None  # an argument of check(), not a file
-
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     opened = [open_artifact(Path(path)) for path in artifacts]
     timings["open artifacts"] = time.perf_counter() - clock
+    X_user, schema, names = _bound_inputs(opened, inputs, int(n_features), names)
     clock = time.perf_counter()
-    probes = build_probes(estimator, X_user, int(n_features))
+    probes = build_probes(estimator, X_user, int(n_features), schema=schema)
     timings["build probes"] = time.perf_counter() - clock
     classes = estimator_classes(estimator)
     runtimes = [RuntimeStatus(f"scikit-learn {_sklearn_version()}", None, "ran")]
@@ -135,7 +211,9 @@ def check(
                           n_features=int(n_features), feature_names=names, tie_tolerance=0.0,
                           artifacts=artifact_results, checks=[], runtimes=runtimes, drift=[], probes=[],
                           notes=list(probes.notes),
-                          classes=None if classes is None else [_plain(c) for c in classes])
+                          classes=None if classes is None else [_plain(c) for c in classes], schema=schema)
+    report.versions = package_versions()
+    report.user_data = _describe_user_data(inputs, X_user)
     skip_drift = input_cast_to_float32(estimator)
     if skip_drift:
         report.notes.append("reference drift float64 vs float32 is zero by construction: scikit-learn casts the input "
@@ -160,13 +238,14 @@ def check(
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     clock = time.perf_counter()
-                    reference = reference_outputs(estimator, X, roles_needed)
+                    reference = reference_outputs(estimator, X, roles_needed, schema)
                     timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + time.perf_counter() - clock
                     if not skip_drift:
                         other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
-                        report.drift += diagnose.reference_drift(reference_outputs(estimator, other, drift_roles),
+                        report.drift += diagnose.reference_drift(reference_outputs(estimator, other, drift_roles,
+                                                                                   schema),
                                                                  {r: reference[r] for r in drift_roles}, probe.name)
-            except (ValueError, FloatingPointError, OverflowError) as exc:
+            except (ValueError, TypeError, FloatingPointError, OverflowError) as exc:
                 report.notes.append(f"probe set {probe.name} skipped: scikit-learn refuses it ({_first_line(exc)})")
                 for _, future in started:
                     future.exception()  # wait: never leave a runtime busy with a set we drop
@@ -177,7 +256,7 @@ def check(
             progress_bar.step(f"scikit-learn · {probe.name}")
             for (artifact, _result, runtime_name, _predict), future in started:
                 checks, tie = _evaluate(estimator, artifact, runtime_name, lambda _X, f=future: f.result()[0],
-                                        probe.name, X, reference, classes)
+                                        probe.name, X, reference, classes, schema is not None)
                 key = f"{runtime_name} · {artifact.path.name}"
                 seconds = future.result()[1] if future.exception() is None else 0.0
                 timings[key] = timings.get(key, 0.0) + seconds
@@ -191,13 +270,44 @@ def check(
                                            f"ran, but raised on {raised} probe sets: {first_error}")
         report.runtimes.append(RuntimeStatus(runtime_name, path, status))
     clock = time.perf_counter()
-    diagnose.explain(report, estimator, opened, probes)
+    _diagnose(report, estimator, opened, probes)
     timings["diagnosis"] = time.perf_counter() - clock
     report.timings = timings
     report.tie_tolerance = max(tie_tolerances) if tie_tolerances else 1e-12
     failed = any(not c.passed for c in report.checks) or any(a.problems for a in report.artifacts)
     report.verdict = "failed" if failed else "passed"
     return report
+
+
+def _bound_inputs(opened: list[Any], inputs: Any, n_features: int,
+                  names: list[str] | None) -> tuple[Any, Any, list[str] | None]:
+    """(user rows X, InputSchema or None, column names) with every artifact's inputs bound to the columns."""
+    from parity.columns import add_categories
+    from parity.runtimes import artifact_categories
+
+    kinds = _artifact_kinds(opened, names, n_features)
+    categories = artifact_categories(opened, names, n_features) if "string" in kinds.values() else {}
+    X_user, schema = _user_rows(inputs, n_features, names, kinds, categories)
+    if schema is not None:
+        add_categories(schema, categories)
+        names = schema.names
+    for artifact in opened:
+        artifact.bind(names, n_features, schema)
+    return X_user, schema, names
+
+
+def _diagnose(report: ParityReport, estimator: Any, opened: list[Any], probes: Any) -> None:
+    from parity import diagnose
+
+    try:
+        diagnose.explain(report, estimator, opened, probes)
+    except (ValueError, TypeError) as exc:
+        if report.schema is None:
+            raise
+        # The diagnosis replays numeric rows through the model's steps; string columns (codes in X) cannot be.
+        report.notes.append(f"diagnosis incomplete: it replays numeric rows only ({_first_line(exc)})")
+        for check in report.failures():
+            check.comparison.cause = check.comparison.cause or "unexplained (string inputs: no diagnosis replay)"
 
 
 def _timed(predict: Any, X: Any) -> tuple[Any, float]:
@@ -260,7 +370,7 @@ def _plan_runs(opened: list[Any], classes: Any, runtimes: list[Any]) -> tuple[li
     for artifact in opened:
         labels = None if artifact.class_labels is None else [_plain(v) for v in artifact.class_labels]
         result = ArtifactResult(str(artifact.path), artifact.kind, artifact.runtime, artifact.dtype,
-                                dict(artifact.roles), labels)
+                                dict(artifact.roles), labels, sha256=sha256_file(Path(artifact.path)))
         results.append(result)
         runs.append((artifact, result, artifact.runtime, artifact.predict))
         if artifact.kind == "coreml":
@@ -284,6 +394,7 @@ def _evaluate(
     X: np.ndarray,
     reference: dict[str, np.ndarray],
     classes: np.ndarray | None,
+    typed_rows: bool = False,
 ) -> tuple[list[Any], float]:
     """Run one artifact on one probe set and compare every output; returns the checks and the tie tolerance used."""
     import numpy as np
@@ -320,7 +431,8 @@ def _evaluate(
             probability_tolerance = tolerance
         comparison = compare_numeric(name, role, reference[role], got[role], tolerance, scale)
         checks.append(CheckResult(path, runtime_name, probe, comparison, reference[role], got[role]))
-    _excuse_neighbour_ties(estimator, X, checks)
+    if not typed_rows:  # the k-NN tie replay feeds X to the model's steps: numeric rows only
+        _excuse_neighbour_ties(estimator, X, checks)
     tie = tie_tolerance(probability_tolerance)
     for name, role in artifact.roles.items():
         if role != "label":
@@ -329,7 +441,8 @@ def _evaluate(
         comparison = compare_labels(name, reference["label"], got["label"], labels,
                                     reference.get("probabilities"), tie)
         checks.insert(0, CheckResult(path, runtime_name, probe, comparison, reference["label"], got["label"]))
-        _excuse_neighbour_ties(estimator, X, checks[:1])
+        if not typed_rows:
+            _excuse_neighbour_ties(estimator, X, checks[:1])
     return checks, tie
 
 
@@ -357,6 +470,54 @@ def _excuse_neighbour_ties(estimator: Any, X: np.ndarray, checks: list[Any]) -> 
         else:
             c.violations -= int(ties.sum())
         c.failing_rows = np.flatnonzero(c.failing_mask)[:MAX_FAILING_ROWS_LISTED].tolist()
+
+
+_VERSIONED = ("scikit-learn", "numpy", "onnxruntime", "coremltools", "onnx", "mlexport")
+
+
+def package_versions(names: Sequence[str] = _VERSIONED) -> dict[str, str]:
+    """Installed versions of `names` (`not installed` where absent): recorded in reports and manifests."""
+    from importlib import metadata
+
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex SHA-256 of a file, streamed (manifests, reports and data records all use this one)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_rows(X: np.ndarray) -> str:
+    """SHA-256 of rows handed over as an array: of their float64 C-order bytes (the values parity checks)."""
+    import hashlib
+
+    import numpy as np
+
+    return hashlib.sha256(np.ascontiguousarray(X, dtype=np.float64).tobytes()).hexdigest()
+
+
+def _describe_user_data(inputs: Any, X_user: np.ndarray | None) -> Any:
+    from parity.report import UserData
+
+    if X_user is None:
+        return None
+    if isinstance(inputs, str | os.PathLike):
+        return UserData(True, file=str(inputs), sha256=sha256_file(Path(inputs)), rows=len(X_user),
+                        rows_checked=len(X_user))
+    return UserData(True, sha256=sha256_rows(X_user), sha256_of="float64 rows", rows=len(X_user),
+                    rows_checked=len(X_user))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,5 +1,9 @@
-"""Input step of the parity flow: read the user's rows (.npy, .csv with header, .parquet) into a float64 matrix.
+"""Input step of the parity flow: read the user's rows (.npy, .csv with header, .parquet).
 
+`load_table` gives a float64 matrix (numeric models). `read_frame` gives a DataFrame of typed columns for models
+with string inputs: CSV columns the model takes as strings are read as text (so "007" stays "007"), Parquet keeps
+its own dtypes (pandas 3 `str`, object, category, numbers). A numeric column holding strings, or a string column
+holding only numbers, is refused naming the column.
 NaN is a legitimate missing value and is kept; ±inf is refused (scikit-learn refuses it at predict time too).
 Every problem raises DataFileError with a one-line message naming the file and, where it applies, the column.
 """
@@ -14,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from parity.columns import numeric_values
 from parity.errors import DataFileError
 
 SUPPORTED_SUFFIXES = (".npy", ".csv", ".parquet")
@@ -160,18 +165,74 @@ def _load_frame(path: Path, suffix: str, n_features: int, names: list[str] | Non
     return frame_to_matrix(frame, n_features, names, str(path), aliases)
 
 
-def _numeric_column(path: Path | str, name: str, values: Any) -> np.ndarray:
+def read_frame(path: str | os.PathLike[str], n_features: int, feature_names: Sequence[str] | None,
+               kinds: dict[str, str], categories: dict[str, list[str]] | None = None) -> Any:
+    """The user's .csv / .parquet as a DataFrame in model column order, each column of the kind the artifacts
+    declare (`kinds`: column -> 'string' | 'double' | 'int64'; columns not listed are inferred). `categories`
+    (column -> categories the artifacts know) lets a CSV string column of digits (zip codes) through when its
+    values are known categories. Columns are matched by name exactly as `load_table` matches them."""
     import pandas as pd
 
-    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
-        return values.to_numpy(dtype=np.float64, na_value=np.nan)
-    converted = pd.to_numeric(values, errors="coerce")
-    bad = converted.isna() & values.notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataFileError(f"{path}: column {name!r} row {row} holds {values.iloc[row]!r} where a number is "
-                            f"expected (empty cells and NaN are allowed as missing values)")
-    return converted.to_numpy(dtype=np.float64, na_value=np.nan)
+    path = Path(path)
+    if path.is_dir():
+        raise DataFileError(f"data file '{path}' is a directory; give a .csv or .parquet file")
+    if not path.is_file():
+        raise DataFileError(f"data file '{path}' not found")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise DataFileError(f"{path}: string inputs need a .csv or .parquet data file, got {suffix or '(none)'!r}")
+    text_columns = {name: "str" for name, kind in kinds.items() if kind == "string"}
+    try:
+        frame = pd.read_csv(path, dtype=text_columns) if suffix == ".csv" else pd.read_parquet(path)
+    except pd.errors.EmptyDataError:
+        raise DataFileError(f"{path}: data file is empty; a .csv needs a header row naming the columns") from None
+    except Exception as exc:  # pandas/pyarrow raise many parser error types
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        raise DataFileError(f"{path}: cannot parse {suffix} ({reason})") from exc
+    frame.columns = [str(c) for c in frame.columns]
+    names = list(feature_names) if feature_names is not None else None
+    if suffix == ".csv" and header_looks_like_data(list(frame.columns)):
+        shown = ", ".join(list(frame.columns)[:4]) + (", ..." if len(frame.columns) > 4 else "")
+        expected = f" ({', '.join(names)})" if names else ""
+        raise DataFileError(f"{path}: the first row ({shown}) looks like data, not a header; a .csv needs a header "
+                            f"row naming the columns{expected}")
+    if names is not None:
+        try:
+            order = match_columns(list(frame.columns), names)
+        except DataFileError as exc:
+            raise DataFileError(f"{path}: {exc}") from None
+        frame = frame.iloc[:, order]
+    elif len(frame.columns) != n_features:
+        raise DataFileError(f"{path}: has {len(frame.columns)} columns, the model expects {n_features}")
+    if len(frame) == 0:
+        raise DataFileError(f"{path}: data file has no rows")
+    for name in frame.columns:
+        kind = kinds.get(name)
+        if kind in ("double", "int64"):
+            frame[name] = _numeric_column(path, name, frame[name])
+        elif kind == "string":
+            _refuse_numbers_as_strings(path, name, frame[name], suffix == ".csv", (categories or {}).get(name, []))
+    return frame
+
+
+def _refuse_numbers_as_strings(path: Path, name: str, values: Any, csv: bool, categories: list[str]) -> None:
+    """A string column holding numbers: a Parquet numeric dtype, or CSV text that is a number in every row while
+    none of it is a category the model knows."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        raise DataFileError(f"{path}: column {name!r} holds numbers ({values.dtype}) where the model expects "
+                            f"strings")
+    present = values.dropna()
+    known = set(categories)
+    if (csv and len(present) and pd.to_numeric(present, errors="coerce").notna().all()
+            and not any(value in known for value in present.tolist())):
+        raise DataFileError(f"{path}: column {name!r} holds only numbers (e.g. {present.iloc[0]!r}) where the model "
+                            f"expects strings")
+
+
+def _numeric_column(path: Path | str, name: str, values: Any) -> np.ndarray:
+    return numeric_values(values, name, str(path), DataFileError)
 
 
 def _refuse_infinity(path: Path | str, X: np.ndarray, names: list[str] | None) -> None:

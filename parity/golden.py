@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,8 @@ from parity.errors import ArtifactError
 from parity.report import ParityReport
 
 FORMAT = "mlexport-golden"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # newest version written; version 1 documents (all inputs double) are still written as 1
+FORMAT_VERSIONS = (1, 2)  # versions check_replay and ios_stub read
 MAX_ROWS = 200
 
 
@@ -94,12 +96,14 @@ def golden_document(report: ParityReport, artifact: str | os.PathLike[str]) -> d
             reference = next(iter(report.probe_data.values()))[2][role]
             widths[name] = int(np.asarray(reference).reshape(len(reference), -1).shape[1])
             outputs.append({"name": name, "kind": "scores", "width": widths[name]})
-    rows = _rows(report, roles, widths)
+    input_section = _input_section(spec, report, path)
+    rows = _rows(report, roles, widths, input_section)
     return {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        # Version 2 only where version 1 cannot say it (typed named inputs): numeric golden files stay byte-identical.
+        "format_version": FORMAT_VERSION if input_section["kind"] == "named" else 1,
         "model": {"name": path.stem, "file": path.name, "task": task},
-        "input": _input_section(spec, report),
+        "input": input_section,
         "outputs": outputs,
         "class_labels": None if result.class_labels is None else [_label(v) for v in result.class_labels],
         "tolerances": tolerances,
@@ -116,10 +120,12 @@ def _tie_tolerance(checks: list[Any]) -> float:
     return tie_tolerance(max(probability, key=lambda t: t.atol) if probability else None)
 
 
-def _input_section(spec: Any, report: ParityReport) -> dict[str, Any]:
+def _input_section(spec: Any, report: ParityReport, path: Path) -> dict[str, Any]:
     inputs = list(spec.description.input)
     names = report.feature_names or [f"x{i}" for i in range(report.n_features)]
     section: dict[str, Any] = {"dtype": report.contract}
+    if report.schema is not None:
+        return _typed_input_section(spec, report, section, path)
     if len(inputs) == 1 and inputs[0].type.WhichOneof("Type") == "multiArrayType":
         section.update(kind="multiarray", multiarray_name=inputs[0].name,
                        features=[{"name": str(n)} for n in names])
@@ -133,7 +139,51 @@ def _input_section(spec: Any, report: ParityReport) -> dict[str, Any]:
     return section
 
 
-def _rows(report: ParityReport, roles: dict[str, str], widths: dict[str, int]) -> list[dict[str, Any]]:
+_TYPE_OF_KIND = {"doubleType": "double", "int64Type": "int64", "stringType": "string"}
+
+
+def _typed_input_section(spec: Any, report: ParityReport, section: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Version 2 `named` input: one Core ML feature per column, each Double, Int64 or String."""
+    from parity.runtimes import ArtifactInput, bind_inputs
+
+    assert report.schema is not None
+    inputs = list(spec.description.input)
+    kinds = [i.type.WhichOneof("Type") for i in inputs]
+    if any(k not in _TYPE_OF_KIND for k in kinds):
+        raise ArtifactError(f"{path}: Core ML inputs {kinds} unsupported for golden.json with string inputs; "
+                            f"supported: one Double, Int64 or String input per column")
+    declared = [ArtifactInput(i.name, "double", 1, 0) for i in inputs]
+    bound = bind_inputs(path, declared, report.schema.names, report.n_features)
+    column_of = {int(columns[0]): feature for feature, columns in zip(inputs, bound, strict=True)}
+    features = []
+    for j, column in enumerate(report.schema.columns):
+        feature = column_of.get(j)
+        if feature is None:
+            raise ArtifactError(f"{path}: column {column.name!r} has no Core ML input; golden.json needs one per "
+                                f"column")
+        features.append({"name": column.name, "coreml_name": feature.name,
+                         "type": _TYPE_OF_KIND[feature.type.WhichOneof("Type")]})
+    # The contract every string value in rows[].inputs already follows (parity/columns.py).
+    section.update(kind="named", features=features, missing_string="", unicode="NFC")
+    return section
+
+
+def _row_inputs(report: ParityReport, X: np.ndarray, i: int, section: dict[str, Any]) -> list[Any]:
+    if section["kind"] != "named" or report.schema is None:
+        return [_number(v) for v in X[i]]
+    values: list[Any] = []
+    for j, feature in enumerate(section["features"]):
+        if feature["type"] == "string":
+            values.append(str(report.schema.artifact_values(X[i : i + 1], j)[0]))
+        elif feature["type"] == "int64" and np.isfinite(X[i, j]) and X[i, j] == round(X[i, j]):
+            values.append(int(X[i, j]))
+        else:
+            values.append(_number(X[i, j]))
+    return values
+
+
+def _rows(report: ParityReport, roles: dict[str, str], widths: dict[str, int],
+          section: dict[str, Any]) -> list[dict[str, Any]]:
     selection = select_rows({name: len(data[1]) for name, data in report.probe_data.items()})
     rows: list[dict[str, Any]] = []
     for probe, indices in selection.items():
@@ -149,7 +199,7 @@ def _rows(report: ParityReport, roles: dict[str, str], widths: dict[str, int]) -
                 else:
                     flat = [_number(v) for v in np.asarray(value).ravel()]
                     expected[name] = flat[0] if widths[name] == 1 else flat
-            rows.append({"id": len(rows), "probe": probe, "inputs": [_number(v) for v in X[i]],
+            rows.append({"id": len(rows), "probe": probe, "inputs": _row_inputs(report, X, i, section),
                          "expected": expected})
     return rows
 
@@ -173,6 +223,7 @@ def write_golden(report: ParityReport, artifact: str | os.PathLike[str], path: s
 # Checking recorded outputs against a golden file: the Python twin of ios_stub's comparison core (`parity-check`).
 # Same rules, same "replay" format: {"rows": [{"id": 0, "outputs": {"classLabel": 1,
 # "classProbability": {"0": 0.2, "1": 0.8}, "prediction": 3.2}}]} — probability keys are labels rendered as strings.
+# String labels and class keys compare as their NFC forms, as Swift's String == does (canonical equivalence).
 
 
 def _as_float(value: Any) -> float:
@@ -181,13 +232,21 @@ def _as_float(value: Any) -> float:
     return float(value)
 
 
+def _nfc(value: Any) -> Any:
+    """Strings compare as their NFC forms, as Swift's String == does (canonical equivalence); numbers as they are."""
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
 def check_replay(golden: dict[str, Any], replay: dict[str, Any]) -> list[dict[str, Any]]:
     """Failures ({row, output, reason}) of recorded outputs against `golden`; an empty list means parity holds."""
     from parity.compare import element_failures
     from parity.tolerances import Tolerance
 
+    if golden.get("format_version") not in FORMAT_VERSIONS:
+        raise ArtifactError(f"golden.json: format_version {golden.get('format_version')!r} unsupported; supported: "
+                            f"{', '.join(map(str, FORMAT_VERSIONS))}")
     labels = golden.get("class_labels") or []
-    keys = [str(label) for label in labels]
+    keys = [_nfc(str(label)) for label in labels]
     recorded = {row["id"]: row.get("outputs", {}) for row in replay.get("rows", [])}
     has_probabilities = next((o["name"] for o in golden["outputs"] if o["kind"] == "probabilities"), None)
     tie = float(golden.get("tie_tolerance", 0.0))
@@ -201,17 +260,18 @@ def check_replay(golden: dict[str, Any], replay: dict[str, Any]) -> list[dict[st
                 continue
             got, expected = outputs[name], row["expected"][name]
             if kind == "label":
-                if got == expected:
+                if _nfc(got) == _nfc(expected):
                     continue
-                if has_probabilities and str(got) in keys:
+                if has_probabilities and _nfc(str(got)) in keys:
                     probabilities = [_as_float(p) for p in row["expected"][has_probabilities]]
-                    if probabilities[keys.index(str(got))] >= max(probabilities) - tie:
+                    if probabilities[keys.index(_nfc(str(got)))] >= max(probabilities) - tie:
                         continue  # a reference tie: scikit-learn picked the first of the tied classes
                 failures.append({"row": row["id"], "output": name, "reason": f"label {got!r} != {expected!r}"})
                 continue
             tolerance = golden["tolerances"][name]
             bound = Tolerance(float(tolerance["rtol"]), float(tolerance["atol"]), str(tolerance.get("reason", "")))
             if kind == "probabilities":
+                got = {_nfc(str(k)): v for k, v in got.items()}
                 missing = [k for k in keys if k not in got]
                 if missing:
                     failures.append({"row": row["id"], "output": name, "reason": f"missing class {missing[0]}"})

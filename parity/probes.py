@@ -1,7 +1,11 @@
 """Probe step of the parity flow: the named input sets every artifact is checked on, built from model + user data.
 
 Probe set names (golden.md `rows[].probe`): user-data, model-derived, thresholds, float32-neighbours,
-rounding-boundaries, nan, extremes, unseen-categories, one-row, large-batch.
+rounding-boundaries, nan, extremes, unseen-categories, string-categories, one-row, large-batch.
+
+With string columns (an InputSchema, parity/columns.py) the numeric probes touch numeric columns only, and
+`string-categories` sets each string column of a real row to every category the artifacts know, to an unseen
+string and to missing (fed to artifacts as "", to the Python model as the column's NaN/None).
 
 Threshold probes put a feature of a real row exactly at a split threshold t of a tree (scikit-learn `tree_`, HGB
 `_predictors` nodes) and at the values around it where float32/float64 routing can differ: t, float32(t), the float64
@@ -16,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from parity.columns import InputSchema
 from parity.references import adapter_for, family
 
 F32_MAX = float(np.finfo(np.float32).max)
@@ -25,6 +30,7 @@ MAX_FEATURES_PER_ROW_PROBE = 64  # NaN/extreme probes: one feature per row, on a
 LARGE_BATCH_ROWS = 2000
 ROWS_PER_SPLIT = 8  # at most this many real rows carry each threshold probe (small models)
 MODEL_DERIVED_ROWS = 200
+MAX_CATEGORIES_PER_COLUMN = 256  # string-category probes: at most this many known categories per column
 
 
 @dataclass
@@ -95,6 +101,12 @@ def tree_splits(estimator: Any, n_features: int) -> tuple[TreeSplits | None, str
         return None, None
     if not arrays:
         return None, None
+    categorical = getattr(model, "is_categorical_", None)
+    if categorical is not None and np.any(categorical):
+        # HGB moves categorical columns to the front of its internal order; node.feature_idx indexes that order
+        # (categorical-semantics.md §2.2), so map it back to the column the node reads.
+        categorical = np.asarray(categorical, dtype=bool)
+        mapping = mapping[np.concatenate([np.flatnonzero(categorical), np.flatnonzero(~categorical)])]
     features = np.concatenate([a[0] for a in arrays])
     thresholds = np.concatenate([a[1] for a in arrays])
     nodes = np.concatenate([a[2] for a in arrays])
@@ -140,8 +152,15 @@ def _base_rows(X_user: np.ndarray | None, model_rows: np.ndarray) -> np.ndarray:
     return X_user if X_user is not None and len(X_user) else model_rows
 
 
-def model_derived_rows(estimator: Any, n_features: int, rng: np.random.Generator) -> tuple[np.ndarray, str]:
+def model_derived_rows(estimator: Any, n_features: int, rng: np.random.Generator,
+                       schema: InputSchema | None = None) -> tuple[np.ndarray, str]:
     """Rows built from the model alone when the user gives no data."""
+    if schema is not None and schema.has_strings:
+        rows = rng.standard_normal((MODEL_DERIVED_ROWS, n_features))
+        for j in schema.string_indices():
+            known = len(schema.columns[j].categories)
+            rows[:, j] = rng.integers(0, known, MODEL_DERIVED_ROWS) if known else np.nan
+        return rows, "string columns drawn from the artifacts' categories, numeric columns standard normal"
     steps = [s for _, s in estimator.steps] if hasattr(estimator, "steps") else [estimator]
     first, last = steps[0], steps[-1]
     n = MODEL_DERIVED_ROWS
@@ -174,39 +193,48 @@ def _place(base: np.ndarray, rng: np.random.Generator, features: np.ndarray, val
     return rows
 
 
-def refusal_reason(estimator: Any, rows: np.ndarray) -> str | None:
-    """None if the Python model predicts on rows, else the one-line reason it refuses."""
-    return adapter_for(estimator).nan_refusal(estimator, rows)
+def refusal_reason(estimator: Any, rows: np.ndarray, schema: InputSchema | None = None) -> str | None:
+    """None if the Python model predicts on rows (decoded through `schema` when it has string columns), else the
+    one-line reason it refuses."""
+    return adapter_for(estimator).nan_refusal(estimator, rows if schema is None else schema.python_rows(rows))
 
 
-def _feature_subset(n_features: int, rng: np.random.Generator) -> np.ndarray:
-    if n_features <= MAX_FEATURES_PER_ROW_PROBE:
-        return np.arange(n_features)
-    return np.sort(rng.choice(n_features, MAX_FEATURES_PER_ROW_PROBE, replace=False))
+def _feature_subset(n_features: int, rng: np.random.Generator, schema: InputSchema | None = None) -> np.ndarray:
+    """The numeric columns a per-feature probe touches (all of them up to MAX_FEATURES_PER_ROW_PROBE)."""
+    numeric = np.arange(n_features) if schema is None else schema.numeric_indices()
+    if len(numeric) <= MAX_FEATURES_PER_ROW_PROBE:
+        return numeric
+    return np.sort(rng.choice(numeric, MAX_FEATURES_PER_ROW_PROBE, replace=False))
 
 
 def build_probes(
-    estimator: Any, X_user: np.ndarray | None, n_features: int, seed: int = 0, max_thresholds: int = MAX_THRESHOLDS
+    estimator: Any, X_user: np.ndarray | None, n_features: int, seed: int = 0, max_thresholds: int = MAX_THRESHOLDS,
+    schema: InputSchema | None = None,
 ) -> Probes:
-    """Every probe set for this estimator; `notes` say which sets were skipped and why."""
+    """Every probe set for this estimator; `notes` say which sets were skipped and why. With a `schema`, X holds
+    string columns as vocabulary codes (parity/columns.py)."""
     rng = np.random.default_rng(seed)
     probes = Probes()
     if X_user is not None and len(X_user):
         probes.sets.append(ProbeSet("user-data", np.asarray(X_user, dtype=np.float64), "the user's rows"))
         model_rows = X_user
     else:
-        model_rows, how = model_derived_rows(estimator, n_features, rng)
+        model_rows, how = model_derived_rows(estimator, n_features, rng, schema)
         probes.sets.append(ProbeSet("model-derived", model_rows, how))
         probes.notes.append(f"no user data: probes built from the model ({how})")
     base = _base_rows(X_user, model_rows)
     finite_base = base[np.all(np.isfinite(base), axis=1)]
     if len(finite_base) == 0:
         finite_base = np.nan_to_num(np.nanmedian(base, axis=0), nan=0.0)[None, :]
+        if schema is not None:  # a string column's median code is no code: take its first known value
+            finite_base[:, schema.string_indices()] = 0.0
 
-    _threshold_probes(estimator, n_features, finite_base, rng, max_thresholds, probes)
-    _nan_probes(estimator, finite_base, rng, probes)
-    _extreme_probes(estimator, finite_base, rng, probes)
-    _unseen_category_probes(estimator, finite_base, rng, probes)
+    _threshold_probes(estimator, n_features, finite_base, rng, max_thresholds, probes, schema)
+    _nan_probes(estimator, finite_base, rng, probes, schema)
+    _extreme_probes(estimator, finite_base, rng, probes, schema)
+    _unseen_category_probes(estimator, finite_base, rng, probes, schema)
+    if schema is not None:
+        _string_probes(estimator, schema, finite_base, rng, probes)
 
     probes.sets.append(ProbeSet("one-row", base[:1].copy(), "a single row (batch of one)"))
     batch = base[rng.integers(0, len(base), LARGE_BATCH_ROWS)]
@@ -215,7 +243,8 @@ def build_probes(
 
 
 def _threshold_probes(
-    estimator: Any, n_features: int, base: np.ndarray, rng: np.random.Generator, max_thresholds: int, probes: Probes
+    estimator: Any, n_features: int, base: np.ndarray, rng: np.random.Generator, max_thresholds: int, probes: Probes,
+    schema: InputSchema | None = None,
 ) -> None:
     splits, reason = tree_splits(estimator, n_features)
     if reason:
@@ -239,7 +268,8 @@ def _threshold_probes(
     chosen = np.repeat(chosen, rows_per_split)
     features = splits.feature[chosen]
     thresholds = splits.threshold[chosen]
-    base_rows = _rows_reaching(splits, chosen, base, rng)
+    typed = schema is not None and schema.has_strings
+    base_rows = rng.integers(0, len(base), len(chosen)) if typed else _rows_reaching(splits, chosen, base, rng)
     descriptions = {
         "thresholds": "a feature of a real row set to a split threshold t, float32(t) and t's float64 neighbours",
         "float32-neighbours": "a feature set to the float32 values just below/above each split threshold",
@@ -259,6 +289,8 @@ def _rows_reaching(splits: TreeSplits, chosen: np.ndarray, base: np.ndarray, rng
     """For each chosen split, a base row whose path in the Python model's tree passes through that node (so moving
     its feature across the threshold changes the route); a random row when none does."""
     picked = rng.integers(0, len(base), len(chosen))
+    if np.any(getattr(splits.model, "is_categorical_", None) or False):
+        return picked  # HGB reads categorical columns first, as its own codes: no raw-row replay
     trees = adapter_for(splits.model).trees(splits.model)
     if trees is None:
         return picked
@@ -276,11 +308,14 @@ def _rows_reaching(splits: TreeSplits, chosen: np.ndarray, base: np.ndarray, rng
     return picked
 
 
-def _nan_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:
+def _nan_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes,
+                schema: InputSchema | None = None) -> None:
     n_features = base.shape[1]
-    features = np.repeat(_feature_subset(n_features, rng), 3)  # three real rows per feature
+    features = np.repeat(_feature_subset(n_features, rng, schema), 3)  # three real rows per feature
+    if not len(features):
+        return
     X = _place(base, rng, features, np.full(len(features), np.nan))
-    refused = refusal_reason(estimator, X)
+    refused = refusal_reason(estimator, X, schema)
     if refused:
         probes.notes.append(f"NaN probes skipped: the model does not accept NaN ({refused})")
         return
@@ -288,9 +323,12 @@ def _nan_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, prob
                                 np.full(len(features), np.nan)))
 
 
-def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:
+def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes,
+                    schema: InputSchema | None = None) -> None:
     n_features = base.shape[1]
-    features = _feature_subset(n_features, rng)
+    features = _feature_subset(n_features, rng, schema)
+    if not len(features):
+        return
     values = np.array(EXTREME_VALUES)
     if family(estimator) != "tree":
         # Arithmetic models (scalers, dot products, float32 NN weights) overflow float32 at ±FLT_MAX by construction;
@@ -298,9 +336,14 @@ def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, 
         values = values[np.abs(values) < F32_MAX]
         probes.notes.append("extremes: ±largest float32 used only for tree models (arithmetic overflows float32 there)")
     per_feature = _place(base, rng, np.tile(features, len(values)), np.repeat(values, len(features)))
-    whole_rows = np.repeat(values[:, None], n_features, axis=1)
+    if schema is None:
+        whole_rows = np.repeat(values[:, None], n_features, axis=1)
+    else:  # every numeric column at the value; string columns keep a real row's values
+        whole_rows = np.repeat(base[:1], len(values), axis=0)
+        numeric = schema.numeric_indices()
+        whole_rows[:, numeric] = values[:, None]
     X = np.vstack([per_feature, whole_rows])
-    refused = refusal_reason(estimator, X)
+    refused = refusal_reason(estimator, X, schema)
     if refused:
         # Try the finite-in-float32 values alone before giving up (1e30 and ±float32 max are all finite).
         probes.notes.append(f"extremes probes skipped: scikit-learn refuses them ({refused})")
@@ -309,16 +352,56 @@ def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, 
     probes.sets.append(ProbeSet("extremes", X, f"{described} per feature and as whole rows"))
 
 
-def _unseen_category_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:
+def _unseen_category_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes,
+                            schema: InputSchema | None = None) -> None:
     rows = []
     for encoder, columns in adapter_for(estimator).unseen_category_columns(estimator, base.shape[1]):
+        if schema is not None and all(schema.columns[int(c)].kind == "string" for c in columns):
+            continue  # string categories: the string-categories probe set covers them
         if encoder.handle_unknown == "error":
             probes.notes.append("unseen-category probes skipped: OneHotEncoder(handle_unknown='error') refuses them")
             continue
         for categories, column in zip(encoder.categories_, columns, strict=True):
+            if schema is not None and schema.columns[int(column)].kind == "string":
+                continue
             numeric = np.asarray(categories, dtype=np.float64)
             numeric = numeric[np.isfinite(numeric)]
             unseen = (numeric.max() + 1.0) if len(numeric) else 0.0
             rows.append(_place(base, rng, np.full(3, column), np.array([unseen, -unseen - 1.0, unseen + 0.5])))
     if rows:
         probes.sets.append(ProbeSet("unseen-categories", np.vstack(rows), "a category never seen in training"))
+
+
+def _string_probes(estimator: Any, schema: InputSchema, base: np.ndarray, rng: np.random.Generator,
+                   probes: Probes) -> None:
+    """Each string column of a real row set to every known category, to an unseen string and to missing."""
+    from parity.columns import UNSEEN_CATEGORY
+
+    features: list[int] = []
+    codes: list[float] = []
+    for j in schema.string_indices():
+        column = schema.columns[int(j)]
+        known = [column.vocabulary.index(c) for c in column.categories[:MAX_CATEGORIES_PER_COLUMN]]
+        if len(column.categories) > MAX_CATEGORIES_PER_COLUMN:
+            probes.notes.append(f"string-categories: column {column.name!r} probed on {MAX_CATEGORIES_PER_COLUMN} of "
+                                f"its {len(column.categories)} categories")
+        values = [float(c) for c in known] + [float(column.vocabulary.index(UNSEEN_CATEGORY)), np.nan]
+        features += [int(j)] * len(values)
+        codes += values
+    if not features:
+        return
+    X = _place(base, rng, np.array(features), np.array(codes))
+    refused = refusal_reason(estimator, X, schema)
+    if refused:
+        # scikit-learn refuses unseen categories (handle_unknown='error'): probe the known ones and missing only.
+        unseen = np.array([not np.isnan(c) and schema.columns[f].vocabulary[int(c)] == UNSEEN_CATEGORY
+                           for f, c in zip(features, codes, strict=True)])
+        X = X[~unseen]
+        probes.notes.append(f"string-categories: unseen strings left out, scikit-learn refuses them ({refused})")
+        refused = refusal_reason(estimator, X, schema)
+        if refused:
+            probes.notes.append(f"string-categories probes skipped: scikit-learn refuses them ({refused})")
+            return
+    probes.sets.append(ProbeSet("string-categories", X, "a string column of a real row set to each category the "
+                                f"artifacts know, to an unseen string ({UNSEEN_CATEGORY!r}) and to missing (fed "
+                                "as \"\")"))

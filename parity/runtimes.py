@@ -10,12 +10,14 @@ from __future__ import annotations
 import importlib
 import json
 import platform
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from parity.columns import InputSchema
 from parity.errors import ArtifactError, ParityInputError
 from parity.references import adapter_for
 
@@ -49,9 +51,12 @@ def contract_inputs(X: np.ndarray, contract: str) -> np.ndarray:
 # scikit-learn reference
 
 
-def reference_outputs(estimator: Any, X: np.ndarray, roles: set[str]) -> dict[str, np.ndarray]:
-    """Canonical outputs of the Python model on X (already on the contract dtype), through its reference adapter."""
-    return adapter_for(estimator).predict(estimator, X, roles)
+def reference_outputs(estimator: Any, X: np.ndarray, roles: set[str],
+                      schema: InputSchema | None = None) -> dict[str, np.ndarray]:
+    """Canonical outputs of the Python model on X (already on the contract dtype), through its reference adapter;
+    with a schema, on the DataFrame the rows decode to (string columns as the user's dtype)."""
+    rows = X if schema is None else schema.python_rows(X)
+    return adapter_for(estimator).predict(estimator, rows, roles)
 
 
 def input_cast_to_float32(estimator: Any) -> bool:
@@ -83,15 +88,99 @@ class Artifact:
     compiled: Any = None  # Core ML: the evaluator's compiled model, reused across probe sets
     float32_weights: bool = False  # Core ML NeuralNetwork inside: weights are stored as float32
     notes: list[str] = field(default_factory=list)
+    inputs: list[ArtifactInput] = field(default_factory=list)  # as the artifact declares them, in its order
+    schema: InputSchema | None = None  # typed columns (string inputs); None: every column is a number
+    bound: list[np.ndarray] | None = None  # column indices each input takes; None: positional over all columns
 
     def output_for(self, role: str) -> str | None:
         return next((name for name, r in self.roles.items() if r == role), None)
 
+    def bind(self, names: Sequence[str] | None, n_features: int, schema: InputSchema | None = None) -> None:
+        """Match the artifact's inputs to the model's columns (by name, else by position) and check their types."""
+        self.schema = schema
+        self.bound = bind_inputs(self.path, self.inputs, names, n_features)
+        for feature, columns in zip(self.inputs, self.bound, strict=True):
+            for j in columns:
+                column_kind = schema.columns[j].kind if schema is not None else "double"
+                label = repr(names[j]) if names else f"{j}"
+                if (feature.kind == "string") != (column_kind == "string"):
+                    raise ArtifactError(
+                        f"{self.path}: input {feature.name!r} is {feature.kind} but column {label} holds "
+                        f"{'strings' if column_kind == 'string' else 'numbers'}")
+
+    def feeds(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """{input name: values} for rows X by the contract: numbers as the input's dtype, strings as str."""
+        bound = self.bound if self.bound is not None else bind_inputs(self.path, self.inputs, None, X.shape[1])
+        values: dict[str, np.ndarray] = {}
+        for feature, columns in zip(self.inputs, bound, strict=True):
+            if feature.kind == "string" and self.schema is not None:
+                matrix = np.empty((len(X), len(columns)), dtype=object)
+                for k, j in enumerate(columns):
+                    matrix[:, k] = self.schema.artifact_values(X, int(j))
+            else:  # numbers are carried in X as they are fed (already on the contract dtype)
+                matrix = X[:, columns]
+            values[feature.name] = feature.values(matrix)
+        return values
+
     def predict(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        """Outputs by canonical role; X are contract-dtype rows carried as float64."""
+        """Outputs by canonical role; X are contract-dtype rows carried as float64 (string columns as codes)."""
         if self.kind == "coreml":
             return _coreml_predict(self, X)
         return _onnx_predict(self, X)
+
+
+@dataclass(frozen=True)
+class ArtifactInput:
+    """One declared input of an artifact. `width` values per row (None: dynamic, takes the remaining columns);
+    `rank` is the ONNX tensor rank (1: [N], 2: [N, w]) or, for Core ML, 0 for a scalar feature (Double, Int64,
+    String) and 1 for a MultiArray."""
+
+    name: str
+    kind: Literal["double", "float", "int64", "string"]
+    width: int | None
+    rank: int
+
+    def values(self, matrix: np.ndarray) -> np.ndarray:
+        """The feed for this input from its columns' contract values, (n, width): float64 or object (str)."""
+        if self.kind == "string":
+            # Guard the ORT Python binding trap (categorical-semantics.md §4.1): it str()-converts any object, so a
+            # None or NaN would silently become "None"/"nan". The contract feeds strings only ("" for missing).
+            if not all(isinstance(v, str) for v in matrix.ravel().tolist()):
+                raise ArtifactError(f"input {self.name!r}: a non-string value reached a string input")
+        else:
+            matrix = np.asarray(matrix, dtype=np.float64)
+            if self.kind == "float":
+                with np.errstate(over="ignore"):
+                    matrix = matrix.astype(np.float32)
+            elif self.kind == "int64":
+                if not np.all(np.isfinite(matrix)) or not np.all(matrix == np.round(matrix)):
+                    raise ArtifactError(f"input {self.name!r} is int64: it cannot take a missing (NaN), infinite or "
+                                        f"fractional value")
+                matrix = matrix.astype(np.int64)
+        if self.rank <= 1:
+            return np.ascontiguousarray(matrix[:, 0] if self.rank == 0 or matrix.shape[1] == 1 else matrix.ravel())
+        return np.ascontiguousarray(matrix)
+
+
+def bind_inputs(path: Path, inputs: Sequence[ArtifactInput], names: Sequence[str] | None,
+                n_features: int) -> list[np.ndarray]:
+    """Column indices per input: by name when every input is named after a column and takes one value, else in
+    column order by the inputs' widths (one dynamic width takes what the others leave)."""
+    by_name = names is not None and inputs and all(i.name in names and i.width in (1, None) for i in inputs)
+    if by_name and names is not None and len({i.name for i in inputs}) == len(inputs):
+        return [np.array([list(names).index(i.name)], dtype=np.int64) for i in inputs]
+    known = sum(i.width for i in inputs if i.width is not None)
+    dynamic = [i for i in inputs if i.width is None]
+    if len(dynamic) > 1 or (not dynamic and known != n_features) or known > n_features:
+        layout = ", ".join(f"{i.name}:{i.width if i.width is not None else '?'}" for i in inputs)
+        raise ArtifactError(f"{path}: inputs ({layout}) do not match the model's {n_features} columns by name or by "
+                            f"position")
+    bound, start = [], 0
+    for feature in inputs:
+        width = feature.width if feature.width is not None else n_features - known
+        bound.append(np.arange(start, start + width, dtype=np.int64))
+        start += width
+    return bound
 
 
 def open_artifact(path: str | Path) -> Artifact:
@@ -139,13 +228,8 @@ def _open_onnx(path: Path) -> Artifact:
             raise ArtifactError(f"{path}: output {name!r} has unknown role {role!r}; supported: {', '.join(ROLES)}")
         if name not in output_names:
             raise ArtifactError(f"{path}: output_roles names {name!r}, which is not a graph output")
-    inputs = session.get_inputs()
-    if len(inputs) != 1:
-        raise ArtifactError(f"{path}: expected one input tensor [N, n_features], found {len(inputs)}")
-    input_type = inputs[0].type
-    if input_type not in ("tensor(float)", "tensor(double)"):
-        raise ArtifactError(f"{path}: input type {input_type} unsupported; supported: tensor(float), tensor(double)")
-    dtype: Literal["float32", "float64"] = "float32" if input_type == "tensor(float)" else "float64"
+    inputs = [_onnx_input(path, i) for i in session.get_inputs()]
+    dtype: Literal["float32", "float64"] = "float32" if any(i.kind == "float" for i in inputs) else "float64"
     output_types = {o.name: o.type for o in session.get_outputs()}
     if any(output_types.get(n) == "tensor(float)" for n, r in roles.items() if r != "label"):
         dtype = "float32"  # a float output can't carry double precision even from a double input
@@ -161,7 +245,22 @@ def _open_onnx(path: Path) -> Artifact:
         class_labels=class_labels,
         dtype=dtype,
         handle=session,
+        inputs=inputs,
     )
+
+
+_ONNX_INPUT_KINDS: dict[str, Literal["double", "float", "int64", "string"]] = {
+    "tensor(double)": "double", "tensor(float)": "float", "tensor(int64)": "int64", "tensor(string)": "string"}
+
+
+def _onnx_input(path: Path, node_arg: Any) -> ArtifactInput:
+    kind = _ONNX_INPUT_KINDS.get(node_arg.type)
+    shape = list(node_arg.shape or [])
+    if kind is None or len(shape) not in (1, 2):
+        raise ArtifactError(f"{path}: input {node_arg.name!r} is {node_arg.type} of shape {shape}; supported: "
+                            f"{', '.join(_ONNX_INPUT_KINDS)} of shape [N] or [N, n]")
+    width = 1 if len(shape) == 1 else (shape[1] if isinstance(shape[1], int) and shape[1] > 0 else None)
+    return ArtifactInput(node_arg.name, kind, width, len(shape))
 
 
 def _onnx_class_labels(path: Path, metadata: dict[str, str]) -> np.ndarray | None:
@@ -190,11 +289,8 @@ def _onnx_class_labels(path: Path, metadata: dict[str, str]) -> np.ndarray | Non
 
 def _onnx_predict(artifact: Artifact, X: np.ndarray) -> dict[str, np.ndarray]:
     session = artifact.handle
-    feed_dtype = np.float32 if session.get_inputs()[0].type == "tensor(float)" else np.float64
-    with np.errstate(over="ignore"):
-        feed = np.ascontiguousarray(X.astype(feed_dtype))
     names = list(artifact.roles)
-    values = session.run(names, {session.get_inputs()[0].name: feed})
+    values = session.run(names, artifact.feeds(X))
     outputs: dict[str, np.ndarray] = {}
     for name, value in zip(names, values, strict=True):
         role = artifact.roles[name]
@@ -271,7 +367,8 @@ def _open_coreml(path: Path) -> Artifact:
         # Compile once (validation + numpy arrays); every probe set reuses it.
         compiled = reference.compile_model(spec)
     artifact = Artifact(path=path, kind="coreml", runtime="Core ML reference evaluator (parity.coreml_reference)",
-                        roles=roles, class_labels=class_labels, dtype="float64", handle=spec)
+                        roles=roles, class_labels=class_labels, dtype="float64", handle=spec,
+                        inputs=[_coreml_input(path, feature) for feature in spec.description.input])
     artifact.compiled = compiled
     artifact.float32_weights = any(kind.startswith("neuralNetwork") for kind in coreml_model_types(spec))
     return artifact
@@ -294,21 +391,35 @@ def _canonical_role(role: str) -> str:
     return role
 
 
-def coreml_inputs(spec: Any, X: np.ndarray) -> Any:
-    """Map contract rows to the spec's inputs: one MultiArray input gets the matrix, named Doubles get columns."""
-    inputs = list(spec.description.input)
-    if len(inputs) == 1 and inputs[0].type.WhichOneof("Type") == "multiArrayType":
-        return {inputs[0].name: X}
-    if len(inputs) == X.shape[1] and all(i.type.WhichOneof("Type") == "doubleType" for i in inputs):
-        return {feature.name: X[:, j] for j, feature in enumerate(inputs)}
-    return X
+_COREML_INPUT_KINDS: dict[str, Literal["double", "int64", "string"]] = {
+    "doubleType": "double", "int64Type": "int64", "stringType": "string", "multiArrayType": "double"}
+
+
+def _coreml_input(path: Path, feature: Any) -> ArtifactInput:
+    """A Core ML input feature: Double / Int64 / String take one column; a MultiArray its elements (fed as
+    doubles: the evaluator and Core ML convert to the array's dataType)."""
+    which = feature.type.WhichOneof("Type")
+    kind = _COREML_INPUT_KINDS.get(which or "")
+    if kind is None:
+        raise ArtifactError(f"{path}: input {feature.name!r} is {which}; supported: "
+                            f"{', '.join(_COREML_INPUT_KINDS)}")
+    if which != "multiArrayType":
+        return ArtifactInput(feature.name, kind, 1, 0)
+    shape = [int(d) for d in feature.type.multiArrayType.shape]
+    width = int(np.prod(shape)) if shape and all(d > 0 for d in shape) else None
+    return ArtifactInput(feature.name, kind, width, 2)
+
+
+def coreml_inputs(artifact: Artifact, X: np.ndarray) -> dict[str, np.ndarray]:
+    """{input name: values} for the Core ML artifact: MultiArray (n, w), Double/Int64/String (n,)."""
+    return artifact.feeds(X)
 
 
 def _coreml_predict(artifact: Artifact, X: np.ndarray) -> dict[str, np.ndarray]:
     reference = importlib.import_module("parity.coreml_reference")
     if not hasattr(reference, "predict"):
         raise ArtifactError("Core ML reference evaluator unavailable: parity.coreml_reference.predict is missing")
-    inputs = coreml_inputs(artifact.handle, X)
+    inputs = coreml_inputs(artifact, X)
     raw = artifact.compiled.predict(inputs) if artifact.compiled is not None else reference.predict(artifact.handle,
                                                                                                     inputs)
     return _coreml_by_role(artifact, raw, len(X))
@@ -343,5 +454,91 @@ def native_coreml_status() -> tuple[bool, str]:
 
 def native_coreml_predict(artifact: Artifact, X: np.ndarray) -> dict[str, np.ndarray]:
     native = importlib.import_module("parity.coreml_reference.native")
-    raw = native.native_predict(str(artifact.path), coreml_inputs(artifact.handle, X))
+    raw = native.native_predict(str(artifact.path), coreml_inputs(artifact, X))
     return _coreml_by_role(artifact, raw, len(X))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Categories the artifacts know, per string input (for the string-category probes)
+
+# Ops/models that pass a string column through unchanged in shape, so an encoder behind them still reads that column.
+_ONNX_PASS_THROUGH = ("Identity", "Reshape", "Squeeze", "Unsqueeze", "Flatten")
+_COREML_PASS_THROUGH = ("imputer", "identity")
+
+
+def artifact_categories(opened: Sequence[Artifact], names: Sequence[str] | None,
+                        n_features: int) -> dict[str, list[str]]:
+    """{column: categories} read from each artifact's own encoders of its string inputs: Core ML OneHotEncoder
+    `stringCategories` and CategoricalMapping `stringToInt64Map` keys; ONNX (ai.onnx.ml) LabelEncoder
+    `keys_strings` / string `keys_tensor`, OneHotEncoder and CategoryMapper `cats_strings`."""
+    labels = list(names) if names is not None else [f"x{j}" for j in range(n_features)]
+    found: dict[str, list[str]] = {}
+    for artifact in opened:
+        bound = bind_inputs(artifact.path, artifact.inputs, names, n_features)
+        column_of = {feature.name: labels[int(columns[0])] for feature, columns in zip(artifact.inputs, bound,
+                                                                                      strict=True)
+                     if feature.kind == "string" and len(columns) == 1}
+        if not column_of:
+            continue
+        per_input = (_coreml_categories(artifact.handle) if artifact.kind == "coreml"
+                     else _onnx_categories(artifact.path) if artifact.kind == "onnx" else {})
+        for input_name, categories in per_input.items():
+            column = column_of.get(input_name)
+            if column is not None:
+                known = found.setdefault(column, [])
+                known += [c for c in categories if c not in known]
+    return found
+
+
+def _coreml_categories(spec: Any) -> dict[str, list[str]]:
+    alias = {feature.name: feature.name for feature in spec.description.input}
+    found: dict[str, list[str]] = {}
+
+    def visit(model: Any) -> None:
+        kind = model.WhichOneof("Type")
+        if kind in ("pipeline", "pipelineClassifier", "pipelineRegressor"):
+            for sub in (model.pipeline if kind == "pipeline" else getattr(model, kind).pipeline).models:
+                visit(sub)
+            return
+        inputs, outputs = list(model.description.input), list(model.description.output)
+        if len(inputs) != 1 or inputs[0].name not in alias:
+            return
+        source = alias[inputs[0].name]
+        if kind in _COREML_PASS_THROUGH and outputs:
+            alias[outputs[0].name] = source
+        elif kind == "oneHotEncoder" and model.oneHotEncoder.WhichOneof("CategoryType") == "stringCategories":
+            found.setdefault(source, []).extend(model.oneHotEncoder.stringCategories.vector)
+        elif kind == "categoricalMapping" and model.categoricalMapping.WhichOneof("MappingType") == "stringToInt64Map":
+            found.setdefault(source, []).extend(sorted(model.categoricalMapping.stringToInt64Map.map))
+
+    visit(spec)
+    return found
+
+
+def _onnx_categories(path: Path) -> dict[str, list[str]]:
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    alias = {i.name: i.name for i in graph.input}
+    found: dict[str, list[str]] = {}
+    for node in graph.node:  # nodes are topologically sorted (ONNX IR)
+        if not node.input or node.input[0] not in alias:
+            continue
+        source = alias[node.input[0]]
+        if node.op_type in _ONNX_PASS_THROUGH:
+            alias[node.output[0]] = source
+            continue
+        for attribute in node.attribute:
+            strings: list[str] = []
+            if node.op_type == "LabelEncoder" and attribute.name == "keys_strings":
+                strings = [s.decode("utf-8") for s in attribute.strings]
+            elif node.op_type == "LabelEncoder" and attribute.name == "keys_tensor":
+                keys = numpy_helper.to_array(attribute.t)
+                if keys.dtype.kind in "OSU":
+                    strings = [k.decode("utf-8") if isinstance(k, bytes) else str(k) for k in keys.ravel().tolist()]
+            elif node.op_type in ("OneHotEncoder", "CategoryMapper") and attribute.name == "cats_strings":
+                strings = [s.decode("utf-8") for s in attribute.strings]
+            if strings:
+                found.setdefault(source, []).extend(strings)
+    return found

@@ -88,7 +88,8 @@ def test_export_regressor_pipeline(tmp_path: Path, regressor_file) -> None:  # t
 def test_exports_are_byte_reproducible(tmp_path: Path, classifier_file) -> None:  # type: ignore[no-untyped-def]
     path = classifier_file[0]
     for out in ("a", "b"):
-        assert main(["export", str(path), "--out", str(tmp_path / out), "--formats", "coreml,onnx"]) == 0
+        assert main(["export", str(path), "--out", str(tmp_path / out), "--formats", "coreml,onnx",
+                     "--reproducible"]) == 0
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(tmp_path / "b") for p in (tmp_path / "b").rglob("*") if p.is_file())
     assert files_a == files_b

@@ -205,3 +205,91 @@ def test_identity_passes_values_through() -> None:
     out = predict(spec, {"x": [[1.0, 2.0]], "s": ["hi"]})
     np.testing.assert_array_equal(out["x"], [[1.0, 2.0]])
     assert out["s"].tolist() == ["hi"]
+
+
+# --- string inputs end to end --------------------------------------------------------------------------------------
+
+def _string_lowering_pipeline(categories: list[str], fill: str) -> Model_pb2.Model:
+    """String input -> Imputer("" -> fill) -> CategoricalMapping(string -> position, unknown -> -1) -> OneHotEncoder
+    (int64Categories 0..K-1, IgnoreUnknown) -> FeatureVectorizer with a Double input (the §3.3 OneHotEncoder
+    lowering of categorical-semantics.md)."""
+    spec = model([("city", "string"), ("x", "double")], [("vector", len(categories) + 1)])
+    stages = spec.pipeline.models
+    imputer = stages.add()
+    imputer.CopyFrom(model([("city", "string")], [("city_filled", "string")]))
+    imputer.imputer.imputedStringValue = fill
+    imputer.imputer.replaceStringValue = ""
+    mapping = stages.add()
+    mapping.CopyFrom(model([("city_filled", "string")], [("city_code", "int64")]))
+    mapping.categoricalMapping.stringToInt64Map.map.update({c: k for k, c in enumerate(categories)})
+    mapping.categoricalMapping.int64Value = -1
+    encoder = stages.add()
+    encoder.CopyFrom(model([("city_code", "int64")], [("city_1hot", len(categories))]))
+    encoder.oneHotEncoder.int64Categories.vector.extend(range(len(categories)))
+    encoder.oneHotEncoder.handleUnknown = Model_pb2.OneHotEncoder.IgnoreUnknown  # type: ignore[attr-defined]
+    vectorizer = stages.add()
+    vectorizer.CopyFrom(model([("city_1hot", len(categories)), ("x", "double")], [("vector", len(categories) + 1)]))
+    for name, width in (("city_1hot", len(categories)), ("x", 1)):
+        entry = vectorizer.featureVectorizer.inputList.add()
+        entry.inputColumn, entry.inputDimensions = name, width
+    return spec
+
+
+def test_string_pipeline_matches_scikit_learn_one_hot_with_imputed_missing() -> None:
+    import pandas as pd
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    train = pd.DataFrame({"city": ["Zürich", "Bern", "Basel", "Bern", None]})  # pandas 3 `str`: None -> NaN
+    encoder = make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore"))
+    encoder.fit(train)
+    categories = [str(c) for c in encoder[-1].categories_[0]]
+    spec = _string_lowering_pipeline(categories, str(encoder[0].statistics_[0]))
+    query = pd.DataFrame({"city": ["Basel", "Zürich", None, "Genève", "Bern"]})
+    expected = encoder.transform(query).toarray()
+    x = [0.5, -1.0, 2.0, 3.0, np.nan]
+    # The contract's encoding: a missing string is fed as "".
+    fed = ["" if v is None or v != v else v for v in query["city"].tolist()]
+    out = predict(spec, {"city": fed, "x": x})["vector"]
+    np.testing.assert_array_equal(out[:, :-1], expected)
+    np.testing.assert_array_equal(out[:, -1], x)
+
+
+def test_string_input_refuses_non_string_values() -> None:
+    spec = _string_lowering_pipeline(["a", "b"], "a")
+    for bad in ([None], [float("nan")], [3]):
+        with pytest.raises(EvaluatorInputError, match="'city' is String"):
+            predict(spec, {"city": bad, "x": [1.0]})
+
+
+def test_optional_inputs_only_where_apple_allows_them() -> None:
+    encoder = model([("c", "string")], [("v", 2)])
+    encoder.oneHotEncoder.stringCategories.vector.extend(["a", "b"])
+    encoder.description.input[0].type.isOptional = True
+    with pytest.raises(CoreMLSpecError, match="input 'c' is optional; features cannot be optional"):
+        predict(encoder, {"c": ["a"]})
+    mapping = model([("s", "string")], [("i", "int64")])
+    mapping.categoricalMapping.stringToInt64Map.map.update({"a": 0})
+    mapping.description.input[0].type.isOptional = True
+    with pytest.raises(CoreMLSpecError, match="features cannot be optional"):
+        predict(mapping, {"s": ["a"]})
+    imputer = model([("s", "string")], [("t", "string")])
+    imputer.imputer.imputedStringValue = "a"
+    imputer.imputer.replaceStringValue = ""
+    imputer.description.input[0].type.isOptional = True
+    assert predict(imputer, {"s": ["", "b"]})["t"].tolist() == ["a", "b"]
+    imputer.description.output[0].type.isOptional = True
+    with pytest.raises(CoreMLSpecError, match="outputs cannot be optional"):
+        predict(imputer, {"s": [""]})
+
+
+def test_one_hot_encoder_handle_unknown_on_strings() -> None:
+    spec = model([("c", "string")], [("v", 3)])
+    spec.oneHotEncoder.stringCategories.vector.extend(["b", "a", "é"])
+    spec.oneHotEncoder.handleUnknown = Model_pb2.OneHotEncoder.IgnoreUnknown  # type: ignore[attr-defined]
+    out = predict(spec, {"c": ["a", "é", "", "z", "b"]})["v"]
+    np.testing.assert_array_equal(out, [[0, 1, 0], [0, 0, 1], [0, 0, 0], [0, 0, 0], [1, 0, 0]])
+    spec.oneHotEncoder.handleUnknown = Model_pb2.OneHotEncoder.ErrorOnUnknown  # type: ignore[attr-defined]
+    with pytest.raises(EvaluatorInputError, match="'' is not a category"):
+        predict(spec, {"c": ["a", ""]})

@@ -63,6 +63,31 @@ def _regressor_golden() -> dict[str, Any]:
     }
 
 
+def _string_golden() -> dict[str, Any]:
+    """Version 2: named String / Int64 / Double inputs ("" = missing string), string class labels."""
+    return {
+        "format": "mlexport-golden", "format_version": 2,
+        "model": {"name": "s", "file": "s.mlmodel", "task": "classifier"},
+        "input": {"kind": "named", "dtype": "float64", "missing_string": "", "unicode": "NFC",
+                  "features": [{"name": "city", "coreml_name": "city", "type": "string"},
+                               {"name": "rooms", "coreml_name": "rooms", "type": "int64"},
+                               {"name": "area m²", "coreml_name": "area_m_", "type": "double"}]},
+        "outputs": [{"name": "classLabel", "kind": "label", "type": "string"},
+                    {"name": "classProbability", "kind": "probabilities"}],
+        "class_labels": ["no", "yes", "é"],
+        "tolerances": {"classProbability": {"rtol": 1e-9, "atol": 1e-12, "reason": "test"}},
+        "tie_tolerance": 1e-12,
+        "rows": [
+            {"id": 0, "probe": "user-data", "inputs": ["Zürich", 3, 71.5],
+             "expected": {"classLabel": "yes", "classProbability": [0.25, 0.5, 0.25]}},
+            {"id": 1, "probe": "string-categories", "inputs": ["", 1, "NaN"],  # a reference tie: no / é
+             "expected": {"classLabel": "no", "classProbability": [0.4, 0.2, 0.4]}},
+            {"id": 2, "probe": "string-categories", "inputs": ["NaN", 2, 0.5],
+             "expected": {"classLabel": "é", "classProbability": [0.0, 0.0, 1.0]}},
+        ],
+    }
+
+
 def _faithful_replay(golden: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for row in golden["rows"]:
@@ -77,9 +102,10 @@ def _faithful_replay(golden: dict[str, Any]) -> dict[str, Any]:
 
 
 def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
-    classifier, regressor = _classifier_golden(), _regressor_golden()
+    classifier, regressor, strings = _classifier_golden(), _regressor_golden(), _string_golden()
     cases = [("classifier faithful", classifier, _faithful_replay(classifier)),
-             ("regressor faithful", regressor, _faithful_replay(regressor))]
+             ("regressor faithful", regressor, _faithful_replay(regressor)),
+             ("string inputs faithful", strings, _faithful_replay(strings))]
 
     def variant(name: str, golden: dict[str, Any], change: Any) -> None:
         replay = _faithful_replay(golden)
@@ -103,6 +129,11 @@ def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
             lambda r: r[1]["outputs"].update({"prediction": ["NaN", 1e308]}))
     variant("NaN where a number is expected", regressor,
             lambda r: r[0]["outputs"].update({"prediction": ["NaN", -2.0]}))
+    variant("string tie label accepted", strings, lambda r: r[1]["outputs"].update({"classLabel": "é"}))
+    variant("string label refused", strings, lambda r: r[0]["outputs"].update({"classLabel": "no"}))
+    # Swift's String == is canonical equivalence; the Python core compares NFC forms (golden.md), so both accept:
+    variant("string label NFD accepted", strings, lambda r: r[2]["outputs"].update({"classLabel": "e\u0301"}))
+    variant("string class key missing", strings, lambda r: r[0]["outputs"]["classProbability"].pop("é"))
     return cases
 
 
@@ -132,7 +163,7 @@ def test_swift_and_python_cores_agree(parity_check_binary: Path, tmp_path: Path,
 def test_cases_are_valid_golden_files() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((ROOT / "parity" / "golden.schema.json").read_text())
-    for golden in (_classifier_golden(), _regressor_golden()):
+    for golden in (_classifier_golden(), _regressor_golden(), _string_golden()):
         jsonschema.validate(golden, schema)
 
 

@@ -108,10 +108,28 @@ def test_refuses_existing_out_unless_force(tmp_path: Path) -> None:
         write_ios_test_target(export_dir, out)
     assert (out / "stale.txt").exists()
 
-    write_ios_test_target(export_dir, out, force=True)
-    assert not (out / "stale.txt").exists()
-    assert (out / "golden.json").is_file()
+    # --force replaces only what ios-stub itself wrote: the user's stale.txt is never deleted.
+    with pytest.raises(OutputDirError, match=r"will not replace .*stale\.txt"):
+        write_ios_test_target(export_dir, out, force=True)
+    assert [p.name for p in out.iterdir()] == ["stale.txt"]
+    (out / "stale.txt").unlink()
+    write_ios_test_target(export_dir, out, force=True)  # empty: replaced
+    (out / "golden.json").write_text("{}", encoding="utf-8")
+    write_ios_test_target(export_dir, out, force=True)  # a previous ios-stub folder: replaced
+    assert (out / "golden.json").read_bytes() == (export_dir / "golden.json").read_bytes()
     assert siblings(out) == ["export", "out"]
+
+
+def test_existing_out_message_names_the_cli_flag(tmp_path: Path) -> None:
+    from export.cli import main
+
+    export_dir = make_export(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "x.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(OutputDirError) as info:
+        write_ios_test_target(export_dir, tmp_path / "out")
+    assert "--force" in str(info.value) and "force=True" not in str(info.value)
+    assert main(["ios-stub", str(export_dir), "--out", str(tmp_path / "out"), "--force"]) == 2
 
 
 def test_failure_midway_leaves_no_partial_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,11 +144,13 @@ def test_failure_midway_leaves_no_partial_folder(tmp_path: Path, monkeypatch: py
         write_ios_test_target(export_dir, out)
     assert siblings(out) == ["export"]
 
-    out.mkdir()
-    (out / "keep.txt").write_text("previous", encoding="utf-8")
+    monkeypatch.undo()
+    write_ios_test_target(export_dir, out)
+    previous = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    monkeypatch.setattr(ios_target, "readme_text", broken_readme)
     with pytest.raises(OSError, match="disk full"):
         write_ios_test_target(export_dir, out, force=True)
-    assert (out / "keep.txt").read_text(encoding="utf-8") == "previous"
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == previous
     assert siblings(out) == ["export", "out"]
 
 

@@ -75,7 +75,7 @@ def test_html_is_self_contained(iris_report: parity.ParityReport) -> None:
     assert page.count("data:image/png;base64,") >= 2  # one figure per artifact × numeric output
     assert f"banner {iris_report.verdict}" in page
     for probe in iris_report.probes:
-        assert f"Probe set: {probe.name}" in page
+        assert f"<td class='l'>{probe.name}</td><td>{probe.n_rows}</td>" in page
 
 
 def test_junit_has_one_case_per_artifact_output_probe(iris_report: parity.ParityReport) -> None:

@@ -55,7 +55,7 @@ def test_a_mismatch_is_recorded_and_shown(tmp_path: Path, old_files: dict[str, P
     assert main(["export", str(old_files["skops"]), "--out", str(out), "--formats", "onnx"]) == 0
     captured = capsys.readouterr()
     assert f"VERSION MISMATCH: the model was saved by scikit-learn {OLD}" in captured.err
-    assert captured.out.splitlines()[0].startswith("  versions: MISMATCH")  # first line of the summary
+    assert captured.out.splitlines()[0].strip().startswith("versions: MISMATCH")  # first line of the summary
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["trained_with"]["trained"] == {"scikit-learn": OLD}
     assert manifest["trained_with"]["running"] == {"scikit-learn": sklearn.__version__}

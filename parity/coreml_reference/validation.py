@@ -44,6 +44,12 @@ CLASSIFIER_TYPES = (
     "kNearestNeighborsClassifier",
 )
 REGRESSOR_TYPES = ("glmRegressor", "supportVectorRegressor", "treeEnsembleRegressor", "neuralNetworkRegressor")
+# Model types whose inputs may be optional (InterfaceValidators.cpp validateOptional, categorical-semantics.md §3.1):
+# every other type fails with "Features cannot be optional to this type of model" — notably OneHotEncoder and
+# CategoricalMapping, which is why the export contract feeds a missing string as "" rather than leaving it out.
+OPTIONAL_INPUT_TYPES = ("imputer", "identity", "treeEnsembleClassifier", "treeEnsembleRegressor", "neuralNetwork",
+                        "neuralNetworkClassifier", "neuralNetworkRegressor", "pipeline", "pipelineClassifier",
+                        "pipelineRegressor", "itemSimilarityRecommender")
 # GLM/SVM/Tree inputs must be vectorizable (Validators.hpp validateDescriptionsAreAllVectorizableTypes).
 VECTORIZED_INPUT_TYPES = ("glmRegressor", "glmClassifier", "supportVectorRegressor", "supportVectorClassifier",
                           "treeEnsembleRegressor", "treeEnsembleClassifier")
@@ -61,6 +67,7 @@ def validate_model(spec: Any) -> str:
         raise CoreMLSpecError("Model: no model type is set (the oneof Type is empty; truncated or not a Core ML spec?)")
     validate_specification_version(model_type, spec)
     validate_description(model_type, spec.description)
+    validate_optional(model_type, spec.description)
     if model_type in CLASSIFIER_TYPES:
         validate_classifier_interface(model_type, spec)
     if model_type in REGRESSOR_TYPES:
@@ -138,6 +145,18 @@ def validate_description(model_type: str, description: Any) -> None:
                     multiarray_width(feature)
                 except CoreMLSpecError as exc:
                     raise fail(model_type, str(exc)) from exc
+
+
+def validate_optional(model_type: str, description: Any) -> None:
+    """validateOptional: outputs are never optional; inputs only for OPTIONAL_INPUT_TYPES."""
+    for feature in description.output:
+        if feature.type.isOptional:
+            raise fail(model_type, f"output {feature.name!r} is optional; outputs cannot be optional")
+    if model_type not in OPTIONAL_INPUT_TYPES:
+        for feature in description.input:
+            if feature.type.isOptional:
+                raise fail(model_type, f"input {feature.name!r} is optional; features cannot be optional to this "
+                                       f"type of model (allowed for {', '.join(OPTIONAL_INPUT_TYPES)})")
 
 
 def _output(description: Any, name: str) -> Any | None:

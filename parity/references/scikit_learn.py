@@ -85,7 +85,7 @@ class ScikitLearnAdapter:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 method(rows)
-        except (ValueError, FloatingPointError, OverflowError) as exc:
+        except (ValueError, TypeError, FloatingPointError, OverflowError) as exc:  # TypeError: encoders on strings
             return str(exc).splitlines()[0]
         return None
 

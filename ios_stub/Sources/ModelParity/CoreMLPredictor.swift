@@ -46,7 +46,7 @@ public final class CoreMLPredictor: ParityPredictor {
                 + "this does not check the model"
     }
 
-    public func predict(inputs: [[Double]], input: GoldenFile.Input,
+    public func predict(inputs: [[InputValue]], input: GoldenFile.Input,
                         outputs: [GoldenFile.Output]) throws -> [[String: PredictedValue]] {
         let providers = try inputs.map { try CoreMLPredictor.featureProvider(for: $0, input: input) }
         let results = try model.predictions(fromBatch: MLArrayBatchProvider(array: providers))
@@ -59,22 +59,41 @@ public final class CoreMLPredictor: ParityPredictor {
     // MARK: Inputs
 
     /// One row as the model's input features, as golden.json's `input.kind` says: one Double feature per column
-    /// (named by `coreml_name`), or one MultiArray (double, shape [n_features]) named `multiarray_name`.
-    public static func featureProvider(for row: [Double], input: GoldenFile.Input) throws -> MLFeatureProvider {
+    /// (named by `coreml_name`), one MultiArray (double, shape [n_features]) named `multiarray_name`, or (version 2)
+    /// one feature per column of its own type — Double, Int64, or String through `MLFeatureValue(string:)`.
+    public static func featureProvider(for row: [InputValue], input: GoldenFile.Input) throws -> MLFeatureProvider {
         switch input.kind {
-        case .namedDoubles:
+        case .namedDoubles, .named:
             var features: [String: Any] = [:]
             for (feature, value) in zip(input.features, row) {
-                features[feature.coremlName ?? feature.name] = MLFeatureValue(double: value)
+                features[feature.coremlName ?? feature.name] = try featureValue(value, as: feature)
             }
             return try MLDictionaryFeatureProvider(dictionary: features)
         case .multiarray:
             let array = try MLMultiArray(shape: [NSNumber(value: row.count)], dataType: .double)
             for (index, value) in row.enumerated() {
-                array[[NSNumber(value: index)]] = NSNumber(value: value)
+                guard let number = value.doubleValue else {
+                    throw ParityCheckError.predictor("a MultiArray input cannot take the string \(value)")
+                }
+                array[[NSNumber(value: index)]] = NSNumber(value: number)
             }
             let name = input.multiarrayName ?? "input"
             return try MLDictionaryFeatureProvider(dictionary: [name: MLFeatureValue(multiArray: array)])
+        }
+    }
+
+    /// The Core ML value of one typed input. Strings are NFC-normalised, as the export contract asks of every app
+    /// (scikit-learn and ONNX compare code points; golden strings are NFC already, so this is what an app must do
+    /// with its own user input, shown where it happens).
+    static func featureValue(_ value: InputValue, as feature: GoldenFile.Input.Feature) throws -> MLFeatureValue {
+        switch (feature.featureType, value) {
+        case (.double, .double(let number)): return MLFeatureValue(double: number)
+        case (.double, .int64(let number)): return MLFeatureValue(double: Double(number))
+        case (.int64, .int64(let number)): return MLFeatureValue(int64: number)
+        case (.string, .string(let text)): return MLFeatureValue(string: text.precomposedStringWithCanonicalMapping)
+        default:
+            throw ParityCheckError.predictor(
+                "input \"\(feature.name)\" is \(feature.featureType.rawValue) but the row holds \(value)")
         }
     }
 

@@ -1,6 +1,6 @@
 /// First step of the on-device check: decode golden.json (written by parity/golden.py) into validated Swift values.
 ///
-/// The contract is parity/golden.md ("mlexport-golden", format_version 1). Decoding is `Decodable` with one
+/// The contract is parity/golden.md ("mlexport-golden", format_version 1 and 2). Decoding is `Decodable` with one
 /// validation pass on top; every malformed file raises `GoldenError` naming the offending field, e.g.
 /// `golden.json: rows[3].inputs[1]: expected a number or one of "NaN", "Infinity", "-Infinity", got string "x"`.
 import Foundation
@@ -97,6 +97,38 @@ public struct GoldenDouble: Decodable, Equatable, Sendable {
     }
 }
 
+/// One input value of a golden row, typed by its feature (golden.md v2 `input.features[].type`): a Double (version 1
+/// files hold only these), an Int64, or a String fed verbatim through `MLFeatureValue(string:)` — `""` is the
+/// contract's missing string, `"NaN"` is three letters.
+public enum InputValue: Sendable, Equatable, CustomStringConvertible, ExpressibleByFloatLiteral,
+    ExpressibleByIntegerLiteral, ExpressibleByStringLiteral {
+    case double(Double)
+    case int64(Int64)
+    case string(String)
+
+    public init(floatLiteral value: Double) { self = .double(value) }
+    /// An integer literal is a Double value (the common case); write `.int64(_)` for an Int64 feature.
+    public init(integerLiteral value: Int64) { self = .double(Double(value)) }
+    public init(stringLiteral value: String) { self = .string(value) }
+
+    /// The number of a Double or Int64 value; nil for a String.
+    public var doubleValue: Double? {
+        switch self {
+        case .double(let value): return value
+        case .int64(let value): return Double(value)
+        case .string: return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .double(let value): return GoldenDouble.render(value)
+        case .int64(let value): return String(value)
+        case .string(let value): return "\"\(value)\""
+        }
+    }
+}
+
 /// An untyped JSON value, used where golden.json's type depends on a sibling field (rows[].expected depends on
 /// outputs[].kind, class_labels on whether they are ints or strings). Integers are kept apart from doubles so a
 /// 64-bit label survives exactly.
@@ -161,7 +193,7 @@ public indirect enum GoldenJSONValue: Decodable, Equatable, Sendable {
 /// golden.json, decoded and validated. Build it with `GoldenFile.decode(_:)` or `GoldenFile.load(contentsOf:)`.
 public struct GoldenFile: Sendable {
     /// Versions of golden.md this reader implements.
-    public static let supportedFormatVersions = [1]
+    public static let supportedFormatVersions = [1, 2]
     public static let formatName = "mlexport-golden"
 
     public struct Model: Decodable, Sendable, Equatable {
@@ -179,7 +211,13 @@ public struct GoldenFile: Sendable {
             case namedDoubles = "named_doubles"
             /// One MultiArray (double, shape [n_features]) input named `multiarray_name`.
             case multiarray
+            /// Version 2: one feature per column named `features[i].coreml_name`, of type `features[i].type`
+            /// (Double, Int64 or String).
+            case named
         }
+
+        /// The Core ML type of one named feature (golden.md v2); version 1 features are all Double.
+        public enum FeatureType: String, Decodable, Sendable, CaseIterable { case double, int64, string }
 
         /// The input-dtype contract: the app feeds values rounded to this precision.
         public enum DType: String, Decodable, Sendable, CaseIterable {
@@ -193,17 +231,36 @@ public struct GoldenFile: Sendable {
                 case .float64: return value
                 }
             }
+
+            /// The contract on one typed input: Double values are rounded as above; Int64 and String values are fed
+            /// as they are (strings are NFC already, golden.md v2).
+            public func apply(_ value: InputValue) -> InputValue {
+                if case .double(let number) = value { return .double(apply(number)) }
+                return value
+            }
         }
 
         public struct Feature: Decodable, Sendable, Equatable {
             /// The column name in the user's data (scikit-learn `feature_names_in_`).
             public let name: String
-            /// The Core ML input feature name (required for named_doubles).
+            /// The Core ML input feature name (required for named_doubles and named).
             public let coremlName: String?
+            /// Required for kind `named`; nil (Double) in version 1 files.
+            public let type: FeatureType?
+
+            public init(name: String, coremlName: String? = nil, type: FeatureType? = nil) {
+                self.name = name
+                self.coremlName = coremlName
+                self.type = type
+            }
+
+            /// The feature's type: `type`, or Double when absent (version 1).
+            public var featureType: FeatureType { type ?? .double }
 
             enum CodingKeys: String, CodingKey {
                 case name
                 case coremlName = "coreml_name"
+                case type
             }
         }
 
@@ -211,12 +268,28 @@ public struct GoldenFile: Sendable {
         public let multiarrayName: String?
         public let features: [Feature]
         public let dtype: DType
+        /// Version 2 (kind `named`): what a missing string is fed as — always "" (golden.md).
+        public let missingString: String?
+        /// Version 2 (kind `named`): the Unicode normalisation of every string input — always "NFC".
+        public let unicode: String?
+
+        public init(kind: Kind, multiarrayName: String? = nil, features: [Feature], dtype: DType,
+                    missingString: String? = nil, unicode: String? = nil) {
+            self.kind = kind
+            self.multiarrayName = multiarrayName
+            self.features = features
+            self.dtype = dtype
+            self.missingString = missingString
+            self.unicode = unicode
+        }
 
         enum CodingKeys: String, CodingKey {
             case kind
             case multiarrayName = "multiarray_name"
             case features
             case dtype
+            case missingString = "missing_string"
+            case unicode
         }
     }
 
@@ -302,8 +375,9 @@ public struct GoldenFile: Sendable {
         public let id: Int
         /// Which probe generated the row: "user-data", "thresholds", "float32-neighbours", "nan", "extremes", ...
         public let probe: String
-        /// One value per `input.features` entry, in that order (not yet rounded to the dtype contract).
-        public let inputs: [Double]
+        /// One value per `input.features` entry, in that order, typed by the feature (doubles not yet rounded to
+        /// the dtype contract).
+        public let inputs: [InputValue]
         /// Keyed by output name.
         public let expected: [String: Expected]
     }
@@ -353,7 +427,7 @@ struct RawGolden: Decodable {
     struct RawRow: Decodable {
         let id: Int
         let probe: String
-        let inputs: [GoldenDouble]
+        let inputs: [GoldenJSONValue]
         let expected: [String: GoldenJSONValue]
     }
 
@@ -468,7 +542,7 @@ extension GoldenFile {
         model = raw.model
         input = raw.input
         outputs = raw.outputs
-        try GoldenFile.validateInput(raw.input)
+        try GoldenFile.validateInput(raw.input, formatVersion: raw.formatVersion)
         try GoldenFile.validateOutputs(raw.outputs)
 
         classLabels = try raw.classLabels.map(GoldenFile.classLabels(from:))
@@ -535,15 +609,31 @@ extension GoldenFile {
                 expected[output.name] = try GoldenFile.expected(
                     value, for: output, classCount: classLabels?.count, field: "\(field).expected.\(output.name)")
             }
-            rows.append(Row(id: rawRow.id, probe: rawRow.probe, inputs: rawRow.inputs.map(\.value),
-                            expected: expected))
+            let inputs = try zip(raw.input.features, rawRow.inputs).enumerated().map { position, pair in
+                try GoldenFile.inputValue(pair.1, type: pair.0.featureType, field: "\(field).inputs[\(position)]")
+            }
+            rows.append(Row(id: rawRow.id, probe: rawRow.probe, inputs: inputs, expected: expected))
         }
         self.rows = rows
     }
 
-    static func validateInput(_ input: Input) throws {
+    static func validateInput(_ input: Input, formatVersion: Int) throws {
         guard !input.features.isEmpty else {
             throw GoldenError(field: "input.features", "must list at least one feature")
+        }
+        if formatVersion < 2 {
+            if input.kind == .named {
+                throw GoldenError(field: "input.kind", "\"named\" needs format_version 2")
+            }
+            for (index, feature) in input.features.enumerated() where feature.type != nil {
+                throw GoldenError(field: "input.features[\(index)].type", "needs format_version 2")
+            }
+        }
+        if input.kind != .named {
+            for (index, feature) in input.features.enumerated() where feature.featureType != .double {
+                throw GoldenError(field: "input.features[\(index)].type",
+                                  "only kind \"named\" takes \"\(feature.featureType.rawValue)\" features")
+            }
         }
         switch input.kind {
         case .multiarray:
@@ -555,6 +645,47 @@ extension GoldenFile {
                 throw GoldenError(field: "input.features[\(index)].coreml_name",
                                   "required when input.kind is \"named_doubles\"")
             }
+        case .named:
+            for (index, feature) in input.features.enumerated() {
+                if (feature.coremlName ?? "").isEmpty {
+                    throw GoldenError(field: "input.features[\(index)].coreml_name",
+                                      "required when input.kind is \"named\"")
+                }
+                if feature.type == nil {
+                    throw GoldenError(field: "input.features[\(index)].type",
+                                      "required when input.kind is \"named\" (one of "
+                                          + Input.FeatureType.allCases.map { "\"\($0.rawValue)\"" }
+                                              .joined(separator: ", ") + ")")
+                }
+            }
+            if input.missingString != "" {
+                throw GoldenError(field: "input.missing_string", "must be \"\" (the contract's missing string)")
+            }
+            if input.unicode != "NFC" {
+                throw GoldenError(field: "input.unicode", "must be \"NFC\"")
+            }
+        }
+    }
+
+    /// One row input read as its feature's type.
+    static func inputValue(_ value: GoldenJSONValue, type: Input.FeatureType, field: String) throws -> InputValue {
+        switch type {
+        case .double:
+            guard let number = value.doubleValue else {
+                throw GoldenError(field: field, "expected a number or one of \"NaN\", \"Infinity\", \"-Infinity\", "
+                                      + "got \(value.kindName)")
+            }
+            return .double(number)
+        case .int64:
+            guard case .integer(let integer) = value else {
+                throw GoldenError(field: field, "expected an integer (int64 feature), got \(value.kindName)")
+            }
+            return .int64(integer)
+        case .string:
+            guard case .string(let text) = value else {
+                throw GoldenError(field: field, "expected a string (string feature), got \(value.kindName)")
+            }
+            return .string(text)
         }
     }
 

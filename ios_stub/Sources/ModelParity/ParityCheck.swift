@@ -98,7 +98,7 @@ public enum ParityCheck {
         var start = 0
         while start < golden.rows.count {
             let end = min(start + batchSize, golden.rows.count)
-            let batch = golden.rows[start..<end].map { row in row.inputs.map(golden.input.dtype.apply) }
+            let batch = golden.rows[start..<end].map { row in row.inputs.map { golden.input.dtype.apply($0) } }
             let outputs = try predictor.predict(inputs: batch, input: golden.input, outputs: golden.outputs)
             guard outputs.count == batch.count else {
                 throw ParityCheckError.predictor(

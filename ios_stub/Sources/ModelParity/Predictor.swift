@@ -32,13 +32,14 @@ public enum PredictedValue: Sendable, Equatable, CustomStringConvertible {
 /// Something that turns golden input rows into output values: the Core ML model on device, or recorded outputs.
 ///
 /// `ParityCheck.run` calls `predict` with batches of rows. The rows are already rounded to the golden file's
-/// input-dtype contract (`input.dtype`) and are in `input.features` order. The result has one dictionary per row,
+/// input-dtype contract (`input.dtype`) and are in `input.features` order, each value typed by its feature (Double,
+/// Int64 or String; a missing string is ""). The result has one dictionary per row,
 /// keyed by Core ML output name; an output the model did not produce is simply absent (reported as missing).
 public protocol ParityPredictor {
     /// Says what actually ran, e.g. "Core ML 'iris.mlmodelc' (cpuOnly)"; printed in every report.
     var runtimeDescription: String { get }
 
-    func predict(inputs: [[Double]], input: GoldenFile.Input,
+    func predict(inputs: [[InputValue]], input: GoldenFile.Input,
                  outputs: [GoldenFile.Output]) throws -> [[String: PredictedValue]]
 }
 
@@ -47,7 +48,7 @@ public protocol ParityPredictor {
 public final class ReplayPredictor: ParityPredictor {
     public let recordedOutputs: [[String: PredictedValue]]
     /// Every batch of inputs received, exactly as passed in (lets tests check the dtype contract was applied).
-    public private(set) var receivedInputs: [[Double]] = []
+    public private(set) var receivedInputs: [[InputValue]] = []
     private var cursor = 0
 
     public init(recordedOutputs: [[String: PredictedValue]]) {
@@ -56,7 +57,7 @@ public final class ReplayPredictor: ParityPredictor {
 
     public var runtimeDescription: String { "replayed outputs (no model was run)" }
 
-    public func predict(inputs: [[Double]], input: GoldenFile.Input,
+    public func predict(inputs: [[InputValue]], input: GoldenFile.Input,
                         outputs: [GoldenFile.Output]) throws -> [[String: PredictedValue]] {
         guard cursor + inputs.count <= recordedOutputs.count else {
             throw ParityCheckError.predictor(

@@ -26,7 +26,8 @@ final class CoreMLPredictorStandInTests: XCTestCase {
                                      features: [.init(name: "a", coremlName: nil), .init(name: "b", coremlName: nil),
                                                 .init(name: "c", coremlName: nil)],
                                      dtype: .float64)
-        let provider = try CoreMLPredictor.featureProvider(for: [1.5, .nan, -.infinity], input: input)
+        let provider = try CoreMLPredictor.featureProvider(for: [1.5, .double(.nan), .double(-.infinity)],
+                                                           input: input)
         XCTAssertEqual(provider.featureNames, ["input"])
         let array = try XCTUnwrap(provider.featureValue(for: "input")?.multiArrayValue)
         XCTAssertEqual(array.shape, [3])

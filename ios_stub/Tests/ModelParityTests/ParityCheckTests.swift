@@ -219,7 +219,7 @@ final class ParityCheckTests: XCTestCase {
                                   tolerances: "{\"t\": {\"rtol\": 0, \"atol\": 0}}", input: input)
         let replay = ReplayPredictor(recordedOutputs: [["t": .scores([0])]])
         XCTAssertTrue(try ParityCheck.run(golden, predictor: replay).passed)
-        let fed = try XCTUnwrap(replay.receivedInputs.first)
+        let fed = try XCTUnwrap(replay.receivedInputs.first).map { $0.doubleValue ?? 0 }
         // float32(0.1) = 0x3DCCCCCD = 13421773·2^-27; 2^24+1 ties to even 2^24; 1e39 > FLT_MAX overflows to +inf.
         XCTAssertEqual(fed[0], 13_421_773.0 / 134_217_728.0)
         XCTAssertEqual(fed[0], 0.100000001490116119384765625)
@@ -251,7 +251,7 @@ final class ParityCheckTests: XCTestCase {
     func testRunRejectsPredictorReturningWrongRowCount() throws {
         struct ShortPredictor: ParityPredictor {
             var runtimeDescription: String { "short" }
-            func predict(inputs: [[Double]], input: GoldenFile.Input,
+            func predict(inputs: [[InputValue]], input: GoldenFile.Input,
                          outputs: [GoldenFile.Output]) throws -> [[String: PredictedValue]] { [] }
         }
         let golden = try F.golden(rows: [F.classifierRow()])
