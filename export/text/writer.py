@@ -27,7 +27,8 @@ import onnxruntime as ort
 
 import parity.coreml_reference as coreml_reference
 from export.errors import ParityFailedError, UnsupportedEstimatorError, UsageError
-from export.exporter import _check_name, _check_out_dir, _staging_dir
+from export.exporter import check_name
+from export.output_dir import atomic_output_dir, check_output_dir, name_some
 from export.text.analyzer import TextFeatures, Vocabulary
 from export.text.pipeline import text_model_of
 from export.text.rules import text_rules
@@ -43,6 +44,7 @@ from parity.text_probes import text_probes
 # Core ML's softmax models store float32 innerProduct weights (the repository's NN tolerance).
 ONNX_TOLERANCE = 1e-12
 COREML_TOLERANCE = 1e-5
+ARTIFACT_SUFFIXES = (".onnx", ".mlmodel", ".text.json")
 
 
 @dataclass
@@ -98,12 +100,18 @@ def export_text_model(estimator: Any, out_dir: str | Path, *, column: str = "tex
                       formats: Sequence[str] = ("coreml", "onnx"), documents: Sequence[str] = (),
                       force: bool = False) -> TextExport:
     """Write and check the artifacts (see the module docstring); raises ParityFailedError naming the artifact."""
-    _check_name(name)
+    check_name(name)
     unknown = set(formats) - {"coreml", "onnx"}
     if unknown or not formats:
         raise UsageError(f"formats {sorted(unknown) or '(none)'}; allowed: coreml, onnx")
     out = Path(out_dir)
-    _check_out_dir(out, force)
+    ours = {f"{name}{suffix}" for suffix in ARTIFACT_SUFFIXES}
+
+    def replaceable(directory: Path) -> str | None:  # --force replaces a previous text export, nothing else
+        foreign = sorted(p.name for p in directory.iterdir() if p.name not in ours)
+        return f"it holds files that are not this text export's ({name_some(foreign)})" if foreign else None
+
+    check_output_dir(out, force=force, replaceable=replaceable, flag="out_dir")
     features, tail = text_model_of(estimator)
     stop = features.analyzer.stop_words
     known: tuple[str, ...] = ()
@@ -112,7 +120,7 @@ def export_text_model(estimator: Any, out_dir: str | Path, *, column: str = "tex
     probe = [str(d) for d in documents] + text_probes(stop, known)
     expected = _reference(estimator, probe)
     result = TextExport(out, {}, len(probe))
-    with _staging_dir(out) as staging:
+    with atomic_output_dir(out) as staging:
         if "onnx" in formats:
             model, _ = build_text_onnx(features, tail, OnnxOptions(n_features=features.n_features, input_name=column))
             path = save_onnx(model, staging / f"{name}.onnx")
