@@ -20,7 +20,7 @@ _LAZY = {
     "export_model": "export.exporter",
     "load_model": "export.loading",
     "signature_of": "export.signature",
-    "to_ir": "export.from_sklearn",
+    "to_ir": "export.frontends",
 }
 
 

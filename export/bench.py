@@ -62,7 +62,7 @@ def bench_export(n_rows: int, n_estimators: int, max_depth: int, peer: str | Non
     from sklearn.datasets import make_classification
     from sklearn.ensemble import RandomForestClassifier
 
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
     from export.to_coreml import CoreMLInterface, save_spec, to_spec
     from export.to_onnx import OnnxOptions, save_onnx, to_onnx
 
@@ -73,7 +73,7 @@ def bench_export(n_rows: int, n_estimators: int, max_depth: int, peer: str | Non
     out: dict[str, Any] = {"model": f"RandomForestClassifier({n_estimators}, max_depth={max_depth}) on {n_rows}x20"}
     with tempfile.TemporaryDirectory(prefix="mlexport-bench-") as tmp:
         tmpdir = Path(tmp)
-        interface = CoreMLInterface(n_features=20, input_names=None, input_descriptions=None)
+        interface = CoreMLInterface()
 
         def ours_coreml() -> int:
             save_spec(to_spec(to_ir(forest), interface), tmpdir / "ours.mlmodel", validate=False)  # to_spec validated
@@ -83,7 +83,7 @@ def bench_export(n_rows: int, n_estimators: int, max_depth: int, peer: str | Non
         out["mlexport_coreml_seconds"], out["mlexport_mlmodel_bytes"] = _best_of(3, ours_coreml)
 
         def ours_onnx() -> int:
-            result = to_onnx(forest, to_ir(forest), OnnxOptions(input_dtype="float32", n_features=20))
+            result = to_onnx(forest, to_ir(forest), OnnxOptions(input_dtype="float32"))
             save_onnx(result.model, tmpdir / "ours.onnx")
             return (tmpdir / "ours.onnx").stat().st_size
 
@@ -117,7 +117,7 @@ def bench_parity(n_rows: int, n_estimators: int, max_depth: int, say: Callable[[
     from sklearn.datasets import make_classification
     from sklearn.ensemble import RandomForestClassifier
 
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
     from export.to_coreml import CoreMLInterface, save_spec, to_spec
     from export.to_onnx import OnnxOptions, save_onnx, to_onnx
     from parity.bench import bench_parity_run
@@ -131,9 +131,9 @@ def bench_parity(n_rows: int, n_estimators: int, max_depth: int, say: Callable[[
     node = to_ir(forest)
     with tempfile.TemporaryDirectory(prefix="mlexport-bench-") as tmp:
         coreml, onnx_path = Path(tmp) / "rf.mlmodel", Path(tmp) / "rf.onnx"
-        save_spec(to_spec(node, CoreMLInterface(n_features=20, input_names=None, input_descriptions=None)), coreml,
+        save_spec(to_spec(node, CoreMLInterface()), coreml,
                   validate=False)
-        save_onnx(to_onnx(forest, node, OnnxOptions(input_dtype="float64", n_features=20)).model, onnx_path)
+        save_onnx(to_onnx(forest, node, OnnxOptions(input_dtype="float64")).model, onnx_path)
         say(f"parity: full parity run on {n_rows} rows (scikit-learn + onnxruntime + Core ML evaluator)")
         return bench_parity_run(forest, X, [coreml, onnx_path])
 

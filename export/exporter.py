@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from export import ir
 from export.errors import DataError, InputFileError, UsageError, VersionMismatchError
 from export.loading import dump_skops, load_model_with_versions, sha256_file
 from export.manifest import MANIFEST_NAME, package_versions, read_manifest, write_manifest
@@ -116,10 +117,10 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
     inputs = load_rows(data, signature, estimator)
     data_record = _data_record(data, inputs, out_dir, options.data_copy_rows)
 
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
 
     say(f"lowering {type(estimator).__name__} to the model IR")
-    node = to_ir(estimator)
+    node = to_ir(estimator, feature_names=signature.feature_names)
     versions = package_versions()
     with atomic_output_dir(out_dir) as staging:
         artifacts: dict[str, Path] = {}
@@ -272,14 +273,11 @@ def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str])
     return meta
 
 
-def _write_coreml(node: Any, signature: Signature, options: ExportOptions, metadata: Mapping[str, str],
+def _write_coreml(node: ir.Model, signature: Signature, options: ExportOptions, metadata: Mapping[str, str],
                   path: Path) -> Path:
     from export.to_coreml import CoreMLInterface, save_spec, to_spec
 
     interface = CoreMLInterface(
-        n_features=signature.n_features,
-        input_names=signature.coreml_input_names,
-        input_descriptions=signature.feature_names,
         author=options.author,
         license=options.license,
         version=options.version,
@@ -300,13 +298,11 @@ def _default_description(signature: Signature) -> str:
     return f"Transformer over {signature.n_features} features (exported by mlexport)"
 
 
-def _write_onnx(estimator: Any, node: Any, signature: Signature, metadata: Mapping[str, str],
+def _write_onnx(estimator: Any, node: ir.Model, signature: Signature, metadata: Mapping[str, str],
                 path: Path) -> tuple[Path, str, dict[str, int]]:
     from export.to_onnx import OnnxOptions, save_onnx, to_onnx
 
-    result = to_onnx(estimator, node, OnnxOptions(
-        input_dtype=signature.input_dtype, n_features=signature.n_features,
-        feature_names=signature.feature_names, metadata=dict(metadata)))
+    result = to_onnx(estimator, node, OnnxOptions(input_dtype=signature.input_dtype, metadata=dict(metadata)))
     save_onnx(result.model, path)
     return path, result.route, dict(result.target_opset)
 

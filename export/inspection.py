@@ -246,6 +246,8 @@ def predict_artifact(artifact: Path, data: Path) -> dict[str, np.ndarray]:
     from parity.errors import DataFileError
 
     info = describe_artifact(artifact)
+    if any(i["type"] == "String" or i["type"].startswith(("string[", "tensor(string)")) for i in info["inputs"]):
+        return _predict_typed(artifact, data, info)
     names, aliases = _expected_names(info)
     try:
         X, _ = load_table(data, _n_features(info), names, aliases)
@@ -260,4 +262,27 @@ def predict_artifact(artifact: Path, data: Path) -> dict[str, np.ndarray]:
     dtype = np.float32 if "float)" in model_input.type or model_input.type == "tensor(float)" else np.float64
     output_names = [o.name for o in session.get_outputs()]
     values = session.run(output_names, {model_input.name: X.astype(dtype)})
+    return {name: np.asarray(value) for name, value in zip(output_names, values, strict=True)}
+
+
+def _predict_typed(artifact: Path, data: Path, info: dict[str, Any]) -> dict[str, np.ndarray]:
+    """An artifact with string inputs (one input per column): the data file's columns are matched by the training
+    names the export recorded (else the input names) and fed by the contract (parity.runtimes.feeds_from_data)."""
+    from parity.errors import DataFileError, ParityError
+    from parity.runtimes import declared_inputs, feeds_from_data
+
+    names, _ = _expected_names(info)
+    inputs = declared_inputs(artifact)
+    try:
+        feeds = feeds_from_data(artifact, inputs, data,
+                                names if names is not None and len(names) == len(inputs) else None)
+    except (DataFileError, ParityError) as exc:
+        raise InputFileError(str(exc)) from None
+    if info["format"] == "coreml":
+        from parity.coreml_reference import predict
+
+        return predict(artifact, feeds)
+    session = _ort_session(artifact)
+    output_names = [o.name for o in session.get_outputs()]
+    values = session.run(output_names, feeds)
     return {name: np.asarray(value) for name, value in zip(output_names, values, strict=True)}

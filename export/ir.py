@@ -1,18 +1,22 @@
-"""Model IR: the one normalised form between `from_sklearn` and the writers (`to_coreml`, `to_onnx`).
+"""Model IR: the one normalised form between the front-ends (`from_sklearn`, later other libraries) and the writers
+(`to_coreml`, `to_onnx`).
 
 Pure data: frozen dataclasses of numpy arrays, validated on construction. No scikit-learn, onnx or coremltools
-imports. The front-end lowers a fitted estimator *exactly* into these nodes (forest averaging and learning rates
-folded into leaves, float32 threshold snapping done); writers only map fields, they never fix up semantics.
+imports. A front-end lowers a fitted model *exactly* into these nodes (forest averaging and learning rates folded
+into leaves, float32 threshold snapping done); writers only map fields, they never fix up semantics.
 
-Every node consumes one dense float64 row vector and produces either a row vector (a transform) or a prediction
-(a model, which carries its `task`).
+The root is `Model` = `inputs` (a `Schema`: ordered, named, typed columns) + `body` (a graph of `Step`s, each
+producing one named vector from named inputs) + `head` (what the body's last vector means: `Regression`,
+`Classification`, `Anomaly`, `MultiOutput` or `Transformed`). Body nodes are transforms (vector in, vector out) and
+score producers (vector in, raw scores out: trees, linear, networks, kernels, neighbours, naive Bayes); a producer
+never knows its task — the head does, and writers lower the head once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Literal, TypeAlias
+from typing import Literal, TypeAlias, assert_never
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,49 +58,64 @@ def _freeze(array: np.ndarray) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Tasks: what a model's output means.
+# Heads: what the body's final vector means.
 
 Link = Literal["identity", "logistic", "softmax", "ovr_logistic", "none", "ovo_votes", "neighbour_votes"]
-"""How a classifier's raw scores become probabilities and a label (scikit-learn's rule, ties included):
+"""How a classifier's raw scores become probabilities and a label — scikit-learn's rule, ties included (the
+first maximum wins, as numpy's argmax; binary: labels[1] only when strictly above the cut):
 
 - ``identity``: scores are already probabilities. One column (binary) = P(labels[1]); label = labels[1] iff p > 0.5
-  (scikit-learn's argmax over [1-p, p] takes the first class on a tie).
+  (scikit-learn's argmax over [1-p, p] takes the first class on a tie). K columns: label = labels[argmax(p)].
 - ``logistic``: one column z (binary): P(labels[1]) = 1/(1+exp(-z)); label = labels[1] iff z > 0.
 - ``softmax``: K columns: probabilities = softmax(scores); label = labels[argmax(scores)] (first max wins).
 - ``ovr_logistic``: K columns: p_k = sigmoid(z_k) / sum_j sigmoid(z_j) (scikit-learn's one-vs-rest normalisation);
-  label = labels[argmax(z)].
+  label = labels[argmax(z)]. One column: as ``logistic``. A row whose sigmoids all underflow to 0 follows
+  `Classification.all_zero`: 'uniform' 1/K (`LinearClassifierMixin._predict_proba_lr`) or 'zeros'
+  (`OneVsRestClassifier.predict_proba` leaves zero-sum rows as they are).
 - ``none``: no probabilities (scikit-learn has no predict_proba). One column: label = labels[1] iff z > 0;
   K columns: labels[argmax(z)].
-- ``ovo_votes``: support vector machines (libsvm): one-vs-one decision values, majority vote, ties to the lowest
-  class index; probabilities by pairwise coupling with probA/probB when present.
-- ``neighbour_votes``: k-nearest neighbours majority vote; ties to the lowest class index (scikit-learn's mode).
+- ``ovo_votes``: support vector machines (libsvm): the K(K-1)/2 one-vs-one decision values, majority vote, ties to
+  the lowest class index; probabilities by pairwise coupling with the producer's probA/probB when present.
+- ``neighbour_votes``: k-nearest neighbours: K vote counts; label = first class with the most votes (scikit-learn's
+  mode).
 """
+
+RegressionLink = Literal["identity", "exp", "logistic"]
+"""prediction = link(score): identity; exp (Poisson/Gamma/Tweedie GLMs, `count:poisson`); logistic (a regressor
+predicting a probability, e.g. XGBoost `reg:logistic`)."""
 
 
 @dataclass(frozen=True)
 class Regression:
-    """The model predicts `n_targets` real values (scikit-learn `predict`)."""
+    """The model predicts `n_targets` real values (scikit-learn `predict`): link(score) per target."""
 
     n_targets: int = 1
+    link: RegressionLink = "identity"
 
     def __post_init__(self) -> None:
         _check(self.n_targets >= 1, "Regression", "n_targets must be >= 1")
+        _check(self.link in ("identity", "exp", "logistic"), "Regression", f"unknown link {self.link!r}")
+
+    def score_width(self) -> int:
+        return self.n_targets
 
 
 @dataclass(frozen=True)
 class Classification:
-    """The model predicts one of `labels` (scikit-learn `classes_`, in that order) and, if `has_proba`, one
-    probability per label in the same order."""
+    """The model predicts one of `labels` (scikit-learn `classes_`, in that order; integers or strings) and, if
+    `has_proba`, one probability per label in the same order, by the rule `link` (see `Link`)."""
 
     labels: np.ndarray
     link: Link
     has_proba: bool
+    all_zero: Literal["uniform", "zeros"] = "uniform"  # ovr_logistic rows whose sigmoids all underflow (see Link)
 
     def __post_init__(self) -> None:
+        _check(self.all_zero in ("uniform", "zeros"), "Classification", f"unknown all_zero rule {self.all_zero!r}")
         labels = np.asarray(self.labels)
         if labels.dtype.kind in "iub":
             labels = labels.astype(np.int64)
-        elif labels.dtype.kind in "UO":
+        elif labels.dtype.kind in "UO" or labels.dtype.kind == "T":
             _check(all(isinstance(v, str) for v in labels.tolist()), "Classification",
                    "labels must be all integers or all strings")
             labels = labels.astype(object)
@@ -106,6 +125,8 @@ class Classification:
         _check(len(set(labels.tolist())) == labels.size, "Classification", "labels must be unique")
         object.__setattr__(self, "labels", _freeze(labels))
         _check(not (self.link == "none" and self.has_proba), "Classification", "link 'none' has no probabilities")
+        _check(not (self.link == "neighbour_votes" and self.has_proba), "Classification",
+               "link 'neighbour_votes' exports labels only")
 
     @property
     def n_classes(self) -> int:
@@ -115,8 +136,69 @@ class Classification:
     def string_labels(self) -> bool:
         return self.labels.dtype == object
 
+    def score_widths(self) -> tuple[int, ...]:
+        """The score-vector widths this rule reads (the body's last vector must have one of them)."""
+        k = self.n_classes
+        if self.link == "ovo_votes":
+            return (k * (k - 1) // 2,)
+        if self.link == "logistic":
+            return (1,)
+        if self.link in ("identity", "ovr_logistic", "none"):
+            return (1, k) if k == 2 else (k,)
+        return (k,)  # softmax, neighbour_votes
 
-Task: TypeAlias = Regression | Classification
+
+@dataclass(frozen=True)
+class Anomaly:
+    """Outlier detection (IsolationForest, OneClassSVM, LocalOutlierFactor(novelty=True)): one score column s =
+    scikit-learn's `decision_function`; label = 1 (inlier) iff s >= threshold, else -1 (`predict`)."""
+
+    threshold: float = 0.0
+
+    def score_width(self) -> int:
+        return 1
+
+
+@dataclass(frozen=True)
+class MultiOutput:
+    """Several heads over consecutive slices of one score vector (MultiOutputClassifier / Regressor): head i reads
+    the next `widths[i]` columns."""
+
+    heads: tuple[Head, ...]
+    widths: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "heads", tuple(self.heads))
+        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+        _check(len(self.heads) >= 2, "MultiOutput", "needs at least two heads")
+        _check(len(self.heads) == len(self.widths), "MultiOutput", "one width per head")
+        for head, width in zip(self.heads, self.widths, strict=True):
+            _check(not isinstance(head, (MultiOutput, Transformed)), "MultiOutput", "heads must be single-output")
+            _check(width in (head_score_widths(head) or ()), "MultiOutput",
+                   f"width {width} does not fit {type(head).__name__}")
+
+
+@dataclass(frozen=True)
+class Transformed:
+    """No head: the body's last vector is the output (a transformer export)."""
+
+
+Head: TypeAlias = Regression | Classification | Anomaly | MultiOutput | Transformed
+
+
+def head_score_widths(head: Head) -> tuple[int, ...] | None:
+    """Widths of the score vector `head` can read; None for any width (Transformed)."""
+    match head:
+        case Regression() | Anomaly():
+            return (head.score_width(),)
+        case Classification():
+            return head.score_widths()
+        case MultiOutput():
+            return (sum(head.widths),)
+        case Transformed():
+            return None
+        case _:
+            assert_never(head)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -285,7 +367,6 @@ class TreeEnsemble:
     leaf_value: FloatArray  # (n_nodes, n_outputs); zero rows at branches
     leaf_target: IntArray  # -1: all dims of leaf_value; k >= 0: only dim k
     base: FloatArray  # (n_outputs,)
-    task: Task
     compares_float32: bool  # provenance: the source model compares float32(x); thresholds are snapped for it
     hit_rate: FloatArray | None = None  # fraction of training weight reaching each node (optimisation hint)
 
@@ -333,11 +414,10 @@ class TreeEnsemble:
 
 @dataclass(frozen=True)
 class LinearModel:
-    """scores = x @ coef.T + intercept, then the task's link (GLMs, linear SVMs, ridge/perceptron classifiers)."""
+    """scores = x @ coef.T + intercept (GLMs, linear SVMs, ridge/perceptron/SGD classifiers)."""
 
     coef: FloatArray  # (n_scores, n_features)
     intercept: FloatArray  # (n_scores,)
-    task: Task
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "coef", _float_array(self.coef, 2, "LinearModel", "coef"))
@@ -369,10 +449,9 @@ class DenseLayer:
 @dataclass(frozen=True)
 class NeuralNetwork:
     """A stack of dense layers (MLP; multinomial logistic regression as one layer). The last layer's output are the
-    scores, turned into probabilities by the task's link."""
+    scores."""
 
     layers: tuple[DenseLayer, ...]
-    task: Task
 
     def __post_init__(self) -> None:
         _check(len(self.layers) >= 1, "NeuralNetwork", "needs at least one layer")
@@ -409,7 +488,6 @@ class SupportVectorMachine:
     n_support: IntArray  # per class; empty for regression
     prob_a: FloatArray
     prob_b: FloatArray
-    task: Task
 
     def __post_init__(self) -> None:
         name = "SupportVectorMachine"
@@ -421,8 +499,8 @@ class SupportVectorMachine:
         n_sv = self.support_vectors.shape[0]
         _check(self.dual_coef.shape[1] == n_sv, name, "dual_coef columns != number of support vectors")
         _check(self.kernel in ("linear", "rbf", "poly", "sigmoid"), name, f"unknown kernel {self.kernel!r}")
-        if isinstance(self.task, Classification):
-            k = self.task.n_classes
+        if self.is_classifier:
+            k = self.n_classes
             pairs = k * (k - 1) // 2
             _check(self.n_support.size == k and int(self.n_support.sum()) == n_sv, name, "n_support mismatch")
             _check(self.dual_coef.shape[0] == k - 1, name, "dual_coef must have K-1 rows")
@@ -436,22 +514,39 @@ class SupportVectorMachine:
     def n_features(self) -> int:
         return int(self.support_vectors.shape[1])
 
+    @property
+    def is_classifier(self) -> bool:
+        """libsvm classification (one-vs-one decision values) vs regression (one value): `n_support` is per class."""
+        return self.n_support.size > 0
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.n_support.size)
+
+    @property
+    def n_scores(self) -> int:
+        k = self.n_classes
+        return k * (k - 1) // 2 if self.is_classifier else 1
+
 
 @dataclass(frozen=True)
 class NearestNeighbors:
-    """k-nearest-neighbour classifier, Euclidean distance, uniform weights: label = most common class among the
-    k nearest `samples` (ties to the lowest class index). `sample_class` indexes the task's labels."""
+    """k-nearest neighbours, Euclidean distance, uniform weights: scores = per-class vote counts among the k
+    nearest `samples` (head link 'neighbour_votes': ties to the lowest class index). `sample_class` indexes the
+    head's labels."""
 
     samples: FloatArray  # (n_samples, n_features)
-    sample_class: IntArray  # (n_samples,) index into task.labels
+    sample_class: IntArray  # (n_samples,) index into the head's labels
     k: int
-    task: Classification
+    n_classes: int
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "samples", _float_array(self.samples, 2, "NearestNeighbors", "samples"))
         object.__setattr__(self, "sample_class", _int_array(self.sample_class, "NearestNeighbors", "sample_class"))
         _check(self.sample_class.size == self.samples.shape[0], "NearestNeighbors", "one class per sample")
         _check(1 <= self.k <= self.samples.shape[0], "NearestNeighbors", "k out of range")
+        _check(bool(np.all((self.sample_class >= 0) & (self.sample_class < self.n_classes))), "NearestNeighbors",
+               "sample_class out of range")
 
     @property
     def n_features(self) -> int:
@@ -459,15 +554,47 @@ class NearestNeighbors:
 
 
 @dataclass(frozen=True)
+class GaussianNaiveBayes:
+    """Gaussian naive Bayes joint log-likelihoods, one score per class k, in scikit-learn's own order of operations
+    (`GaussianNB._joint_log_likelihood`): scores_k = log_prior[k] + (log_normaliser[k] - 0.5 * sum_j (x_j - theta[k, j])
+    ** 2 / var[k, j]), with log_normaliser[k] = -0.5 * sum_j log(2 pi var[k, j]) (computed by the front-end from
+    `var_`, as scikit-learn does). Head: link 'softmax' (predict_proba = exp(jll - logsumexp(jll)), label = argmax)."""
+
+    theta: FloatArray  # (n_classes, n_features) class means
+    var: FloatArray  # (n_classes, n_features) class variances, var_smoothing included
+    log_prior: FloatArray  # (n_classes,)
+    log_normaliser: FloatArray  # (n_classes,)
+
+    def __post_init__(self) -> None:
+        name = "GaussianNaiveBayes"
+        object.__setattr__(self, "theta", _float_array(self.theta, 2, name, "theta"))
+        object.__setattr__(self, "var", _float_array(self.var, 2, name, "var"))
+        object.__setattr__(self, "log_prior", _float_array(self.log_prior, 1, name, "log_prior"))
+        object.__setattr__(self, "log_normaliser", _float_array(self.log_normaliser, 1, name, "log_normaliser"))
+        _check(self.theta.shape == self.var.shape, name, "theta and var shapes differ")
+        _check(self.log_prior.size == self.log_normaliser.size == self.theta.shape[0], name,
+               "one log_prior and log_normaliser per class")
+        _check(bool(np.all(self.var > 0)), name, "variances must be > 0")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.theta.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.theta.shape[0])
+
+
+@dataclass(frozen=True)
 class Pipeline:
-    """steps[0] reads the input row; each next step reads the previous one's output. The last step may be a model."""
+    """steps[0] reads the step's input vector; each next step reads the previous one's output. Any step may be a
+    score producer (its scores are a vector like any other); the last step's output is the pipeline's."""
 
     steps: tuple[Node, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "steps", tuple(self.steps))
         _check(len(self.steps) >= 1, "Pipeline", "needs at least one step")
-        for step in self.steps[:-1]:
-            _check(not isinstance(step, MODEL_TYPES), "Pipeline", "only the last step may be a model")
 
     @property
     def final(self) -> Node:
@@ -475,19 +602,57 @@ class Pipeline:
 
 
 Transform: TypeAlias = Scaler | Normalizer | Imputer | OneHotEncoder | Linear | ColumnSelect | Concat
-Model: TypeAlias = TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
-Node: TypeAlias = Transform | Model | Pipeline
+Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
+                       | GaussianNaiveBayes)
+Node: TypeAlias = Transform | Producer | Pipeline
 
-MODEL_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors)
+PRODUCER_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors,
+                  GaussianNaiveBayes)
 
 
-def task_of(node: Node) -> Task | None:
-    """The task of the model at the end of `node`, or None for a pure transform."""
-    if isinstance(node, Pipeline):
-        return task_of(node.final)
-    if isinstance(node, MODEL_TYPES):
-        return node.task
-    return None
+def input_width(node: Node) -> int | None:
+    """How many values `node` reads, when the node states it (None: any width, e.g. a Normalizer has it, a Concat
+    part decides)."""
+    match node:
+        case Pipeline():
+            return input_width(node.steps[0])
+        case Concat():
+            return input_width(node.parts[0])
+        case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
+                | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
+                | ColumnSelect():
+            return node.n_features
+        case _:
+            assert_never(node)
+
+
+def output_width(node: Node) -> int:
+    """How many values `node` produces per row (for a producer: its raw scores, see each producer's docstring)."""
+    match node:
+        case Scaler() | Normalizer() | Imputer():
+            return node.n_features
+        case OneHotEncoder():
+            return node.n_outputs
+        case Linear():
+            return int(node.weights.shape[0])
+        case ColumnSelect():
+            return int(node.indices.size)
+        case Concat():
+            return sum(output_width(part) for part in node.parts)
+        case Pipeline():
+            return output_width(node.final)
+        case TreeEnsemble():
+            return node.n_outputs
+        case LinearModel():
+            return int(node.coef.shape[0])
+        case NeuralNetwork():
+            return int(node.layers[-1].weights.shape[0])
+        case SupportVectorMachine():
+            return node.n_scores
+        case NearestNeighbors() | GaussianNaiveBayes():
+            return node.n_classes
+        case _:
+            assert_never(node)
 
 
 def walk(node: Node) -> list[Node]:
@@ -500,3 +665,186 @@ def walk(node: Node) -> list[Node]:
         for part in node.parts:
             out.extend(walk(part))
     return out
+
+
+def final_producer(node: Node) -> Node:
+    """The node whose output is `node`'s output (the last step of nested pipelines)."""
+    while isinstance(node, Pipeline):
+        node = node.final
+    return node
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The input schema.
+
+ColumnKind = Literal["double", "int64", "string"]
+MissingRule = Literal["nan", "refused"]
+"""What a missing value is in a column: ``nan`` — NaN is a legitimate value the body handles (trees route it,
+imputers fill it; double columns only); ``refused`` — the model does not accept missing values and data holding
+them is refused before anything predicts."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One input of the exported model.
+
+    `name` is the name the model was trained with (`feature_names_in_`; for a numpy-fitted model the block's name);
+    `input_name` is the artifact's input name (Swift-safe and unique, see `export.signature.coreml_input_names`), kept
+    next to the original. `width` is None for one value per row (a Core ML Double/Int64/String feature, an ONNX
+    [N, 1] tensor) or n for a block of n values (a numpy-fitted model: Core ML MultiArray [n], ONNX [N, n])."""
+
+    name: str
+    kind: ColumnKind
+    input_name: str
+    width: int | None = None
+    missing: MissingRule = "refused"
+
+    def __post_init__(self) -> None:
+        _check(bool(self.name) and bool(self.input_name), "Column", "names must be non-empty")
+        _check(self.kind in ("double", "int64", "string"), "Column", f"unknown kind {self.kind!r}")
+        _check(self.missing in ("nan", "refused"), "Column", f"unknown missing rule {self.missing!r}")
+        _check(not (self.missing == "nan" and self.kind != "double"), "Column",
+               f"column {self.name!r}: missing rule 'nan' needs kind 'double', got {self.kind!r}")
+        _check(self.width is None or (self.width >= 1 and self.kind == "double"), "Column",
+               f"column {self.name!r}: a block needs width >= 1 and kind 'double'")
+
+    @property
+    def n_values(self) -> int:
+        return 1 if self.width is None else self.width
+
+    @property
+    def is_block(self) -> bool:
+        return self.width is not None
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The ordered inputs of the exported model; it decides the artifact's inputs in both formats."""
+
+    columns: tuple[Column, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        _check(len(self.columns) >= 1, "Schema", "needs at least one column")
+        for attr in ("name", "input_name"):
+            values = [getattr(c, attr) for c in self.columns]
+            _check(len(set(values)) == len(values), "Schema", f"column {attr}s must be unique")
+
+    @classmethod
+    def block(cls, n_features: int, name: str = "input", missing: MissingRule = "refused") -> Schema:
+        """A numpy-fitted model's one block of `n_features` doubles."""
+        return cls((Column(name, "double", name, width=int(n_features), missing=missing),))
+
+    @classmethod
+    def doubles(cls, names: tuple[str, ...], input_names: tuple[str, ...] | None = None,
+                missing: MissingRule = "refused") -> Schema:
+        """One double column per name (a DataFrame-fitted numeric model)."""
+        input_names = input_names if input_names is not None else names
+        _check(len(input_names) == len(names), "Schema", "one input name per column")
+        return cls(tuple(Column(n, "double", i, missing=missing) for n, i in zip(names, input_names, strict=True)))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def n_values(self) -> int:
+        """Values per row over all columns (the width of the columns side by side)."""
+        return sum(c.n_values for c in self.columns)
+
+    @property
+    def is_block(self) -> bool:
+        return len(self.columns) == 1 and self.columns[0].is_block
+
+    @property
+    def all_double(self) -> bool:
+        return all(c.kind == "double" for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise IRError(f"invalid Schema: no column {name!r}; columns: {', '.join(self.names)}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The root.
+
+
+@dataclass(frozen=True)
+class Step:
+    """One body node: reads the named vectors `inputs` (schema columns or earlier steps), side by side in that order
+    (numeric columns as doubles), and produces the vector `name`. A OneHotEncoder whose inputs are single columns
+    reads them one by one instead (category list j for input j): that is how string columns are encoded."""
+
+    name: str
+    node: Node
+    inputs: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "inputs", tuple(self.inputs))
+        _check(bool(self.name), "Step", "name must be non-empty")
+        _check(len(self.inputs) >= 1, "Step", f"step {self.name!r} reads nothing")
+
+
+@dataclass(frozen=True)
+class Model:
+    """The exported model: `inputs` → `body` (steps in order, each reading earlier names) → `head` reading the last
+    step's vector."""
+
+    inputs: Schema
+    body: tuple[Step, ...]
+    head: Head
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "body", tuple(self.body))
+        _check(len(self.body) >= 1, "Model", "the body needs at least one step")
+        widths: dict[str, int] = {c.name: c.n_values for c in self.inputs.columns}
+        for step in self.body:
+            _check(step.name not in widths, "Model", f"step name {step.name!r} is already taken")
+            unknown = [name for name in step.inputs if name not in widths]
+            _check(not unknown, "Model", f"step {step.name!r} reads unknown {unknown}; known: {sorted(widths)}")
+            strings = [n for n in step.inputs if n in self.inputs.names and self.inputs.column(n).kind == "string"]
+            if isinstance(step.node, OneHotEncoder) and self.reads_columns_one_by_one(step):
+                _check(step.node.n_features == len(step.inputs), "Model",
+                       f"step {step.name!r}: {step.node.n_features} category lists for {len(step.inputs)} inputs")
+                for name, categories in zip(step.inputs, step.node.categories, strict=True):
+                    is_string = name in strings
+                    _check(is_string == (categories.dtype == object), "Model",
+                           f"step {step.name!r}: input {name!r} and its categories differ in kind (string vs number)")
+            else:
+                _check(not strings, "Model", f"step {step.name!r} reads string columns {strings} as numbers; "
+                                             "only a OneHotEncoder reading them one by one can")
+                width = sum(widths[name] for name in step.inputs)
+                expected = input_width(step.node)
+                _check(expected is None or expected == width, "Model",
+                       f"step {step.name!r}: {type(step.node).__name__} reads {expected} values, its inputs have "
+                       f"{width}")
+            widths[step.name] = output_width(step.node)
+        allowed = head_score_widths(self.head)
+        final = widths[self.body[-1].name]
+        _check(allowed is None or final in allowed, "Model",
+               f"{type(self.head).__name__} head reads {allowed} score columns, the body gives {final}")
+
+    def reads_columns_one_by_one(self, step: Step) -> bool:
+        """Whether `step` reads its inputs as separate single columns — a OneHotEncoder over schema columns, one of
+        them string or int64 — rather than side by side as one double vector (numeric one-hot compares doubles)."""
+        if not isinstance(step.node, OneHotEncoder):
+            return False
+        columns = [self.inputs.column(n) for n in step.inputs if n in self.inputs.names]
+        return len(columns) == len(step.inputs) and any(c.kind != "double" for c in columns) and not any(
+            c.is_block for c in columns)
+
+    @property
+    def output(self) -> Step:
+        return self.body[-1]
+
+    @classmethod
+    def single(cls, node: Node, head: Head, inputs: Schema) -> Model:
+        """One step reading every schema column side by side (what a front-end produces for one estimator)."""
+        return cls(inputs=inputs, body=(Step("scores" if not isinstance(head, Transformed) else "transformed", node,
+                                             inputs.names),), head=head)
+
+    def nodes(self) -> list[Node]:
+        """Every node of the body, depth first."""
+        return [part for step in self.body for part in walk(step.node)]

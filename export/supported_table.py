@@ -1,5 +1,5 @@
 """The supported-estimator table as users see it: `mlexport supported` and the README section, both generated from
-`export.from_sklearn.SUPPORTED` (the one table the converters dispatch on), never kept by hand.
+the front-end registry (`export.frontends`, the one table the converters dispatch on), never kept by hand.
 
 `python -m export.supported_table README.md` rewrites the README section between the markers; a test fails when
 the README and the code disagree.
@@ -17,22 +17,29 @@ README_END = "<!-- supported-estimators:end -->"
 
 def supported_rows() -> list[dict[str, Any]]:
     """One dict per supported estimator, in table order."""
-    from export.from_sklearn import SUPPORTED
+    from export.frontends import supported
 
-    return [{"estimator": row.name, "module": row.cls.__module__.split("._")[0], "family": row.family,
-             "coreml": row.coreml, "onnx": True, "onnx_route": row.onnx_route, "notes": row.notes}
-            for row in SUPPORTED]
+    return [{"estimator": row.name, "qualified_name": row.qualified_name, "family": row.family,
+             "coreml": row.coreml.supported, "coreml_route": row.coreml.route, "coreml_note": row.coreml.note,
+             "onnx": row.onnx.supported, "onnx_route": row.onnx.route, "onnx_note": row.onnx.note,
+             "notes": row.notes}
+            for row in supported()]
 
 
 def supported_table_markdown() -> str:
     """The Markdown table printed by `mlexport supported` and embedded in the README."""
     lines = ["| Estimator | Family | Core ML | ONNX (route) | Notes |", "|---|---|---|---|---|"]
     for row in supported_rows():
-        coreml = "yes" if row["coreml"] else "no"
-        route = "exact IR writer" if row["onnx_route"] == "ir" else "skl2onnx"
-        lines.append(f"| `{row['module']}.{row['estimator']}` | {row['family']} | {coreml} | yes ({route}) | "
-                     f"{row['notes']} |")
+        lines.append(f"| `{row['qualified_name']}` | {row['family']} | "
+                     f"{_format_cell(row['coreml_route'], row['coreml_note'])} | "
+                     f"{_format_cell(row['onnx_route'], row['onnx_note'])} | {row['notes']} |")
     return "\n".join(lines)
+
+
+def _format_cell(route: str, note: str) -> str:
+    """'yes (exact IR writer)', 'yes (skl2onnx)' or 'no', then the format's own note."""
+    text = {"ir": "yes (exact IR writer)", "skl2onnx": "yes (skl2onnx)", "none": "no"}[route]
+    return f"{text}; {note}" if note else text
 
 
 def readme_section() -> str:

@@ -79,56 +79,46 @@ class _Progress:
 
 def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None,
                kinds: dict[str, str], categories: dict[str, list[str]]) -> tuple[np.ndarray | None, Any]:
-    """(X, InputSchema or None) of the user's rows. Numbers only: X as float64 from `parity.data.user_rows` (the one
-    reader `export_model` and the CLI share, so all accept and refuse the same data) and no schema. String columns
-    (in the data, or inputs the artifacts declare as strings): X encodes them through the schema
-    (parity/columns.py)."""
-    import numpy as np
-
-    from parity.columns import schema_from_frame, schema_from_kinds
+    """(X, InputSchema or None) of the user's rows. Numbers only (parity.data.user_rows): X as float64, no schema.
+    String columns (in the data, or inputs the artifacts declare as strings): X encodes them through the schema
+    (parity/columns.py), the DataFrame's columns matched by name as for numbers."""
+    from parity.columns import frame_has_strings, schema_from_frame, schema_from_kinds
     from parity.data import match_columns, read_frame, user_rows
     from parity.errors import DataFileError, ParityInputError
 
-    names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(n_features)]
-    strings = "string" in kinds.values()
-    if inputs is None:
-        return None, (schema_from_kinds(names, kinds) if strings else None)  # type: ignore[arg-type]
-    origin = "inputs"
-    if isinstance(inputs, str | os.PathLike):
-        if not strings:
-            return user_rows(inputs, n_features, feature_names), None
-        if Path(inputs).suffix.lower() == ".npy":
-            raise ParityInputError(f"{inputs}: a .npy array holds numbers only, but the model has string "
-                                   f"inputs; give a .csv or .parquet with named columns")
-        inputs, origin = read_frame(inputs, n_features, feature_names, kinds, categories), str(inputs)
+    is_path = isinstance(inputs, str | os.PathLike)
     is_frame = hasattr(inputs, "columns") and hasattr(inputs, "iloc")
-    if not is_frame or (not strings and all(_is_numeric(inputs[c]) for c in inputs.columns)):
+    if "string" not in kinds.values() and not (is_frame and frame_has_strings(inputs)):
         try:
             return user_rows(inputs, n_features, feature_names), None
         except DataFileError as exc:
+            if is_path:
+                raise
             raise ParityInputError(str(exc)) from None  # an argument of check(), not a file
-    columns = [str(c) for c in inputs.columns]
-    if feature_names is not None and columns != list(feature_names):
-        try:
-            order = match_columns(columns, list(feature_names))
-        except DataFileError as exc:
-            raise ParityInputError(f"{origin}: {exc}") from None
-        inputs = inputs.iloc[:, order]
-    frame = inputs.set_axis(names, axis=1) if feature_names is None and len(columns) == n_features else inputs
-    if frame.shape[1] != n_features:
-        raise ParityInputError(f"{origin}: expected {n_features} columns, got {frame.shape[1]}")
-    if len(frame) == 0:
-        raise ParityInputError(f"{origin}: data has no rows")
+    names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(n_features)]
+    if inputs is None:
+        return None, schema_from_kinds(names, kinds)  # type: ignore[arg-type]
+    if is_path:
+        frame, origin = read_frame(inputs, n_features, feature_names, kinds, categories), str(inputs)
+    elif is_frame:
+        frame, origin = inputs, "inputs"
+        columns = list(frame.columns)
+        if feature_names is not None and all(isinstance(c, str) for c in columns):
+            try:
+                frame = frame.iloc[:, match_columns(columns, names)]
+            except DataFileError as exc:
+                raise ParityInputError(f"{origin}: {exc}") from None
+        elif len(columns) != n_features:
+            raise ParityInputError(f"{origin}: has {len(columns)} columns, the model expects {n_features}")
+        frame = frame.set_axis(names, axis=1)
+    else:
+        raise ParityInputError("inputs: the model has string inputs; pass a pandas DataFrame or a .csv/.parquet path")
     schema = schema_from_frame(frame, names, kinds, origin)  # type: ignore[arg-type]
     X = schema.encode_frame(frame, origin)
+    if len(X) == 0:
+        raise ParityInputError(f"{origin}: data has no rows")
     _refuse_infinity(origin, X, schema.numeric_indices(), names)
-    return (X, schema) if schema.has_strings else (np.asarray(X, dtype=np.float64), None)
-
-
-def _is_numeric(series: Any) -> bool:
-    import pandas as pd
-
-    return bool(pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series))
+    return X, schema
 
 
 def _refuse_infinity(origin: str, X: np.ndarray, numeric: Any, names: list[str]) -> None:

@@ -228,6 +228,12 @@ def is_string_series(series: Any) -> bool:
     return all(isinstance(v, str) for v in values)  # an all-missing object column may be either
 
 
+def frame_has_strings(frame: Any) -> bool:
+    """True when some column of a DataFrame holds strings (str/object/category of strings, not all missing)."""
+    return any(is_string_series(frame.iloc[:, j]) and frame.iloc[:, j].notna().any()
+               for j in range(frame.shape[1]))
+
+
 def missing_marker_of(series: Any, name: str, origin: str) -> Any:
     """The missing value of a string column: None for an object column holding None, else NaN. Refuses both."""
     if series.dtype != object:

@@ -1,9 +1,9 @@
 """Input step of the parity flow: read the user's rows (.npy, .csv with header, .parquet).
 
-`load_table` gives a float64 matrix (numeric models). `read_frame` gives a DataFrame of typed columns for models
-with string inputs: CSV columns the model takes as strings are read as text (so "007" stays "007"), Parquet keeps
-its own dtypes (pandas 3 `str`, object, category, numbers). A numeric column holding strings, or a string column
-holding only numbers, is refused naming the column.
+`load_table` / `user_rows` give a float64 matrix (numeric models). `read_frame` gives a DataFrame of typed columns for
+models with string inputs: CSV columns the model takes as strings are read as text (so "007" stays "007"), Parquet
+keeps its own dtypes (pandas 3 `str`, object, category, numbers). A numeric column holding strings, or a string column
+holding only numbers (none of them a known category), is refused naming the column.
 NaN is a legitimate missing value and is kept; ±inf is refused (scikit-learn refuses it at predict time too).
 Every problem raises DataFileError with a one-line message naming the file and, where it applies, the column.
 """
@@ -38,10 +38,7 @@ def load_table(
     accepted instead of `feature_names`. An empty table is refused: parity or predictions on no rows prove nothing.
     """
     path = Path(path)
-    if path.is_dir():
-        raise DataFileError(f"data file '{path}' is a directory; give a .npy, .csv or .parquet file")
-    if not path.is_file():
-        raise DataFileError(f"data file '{path}' not found")
+    _existing_data_file(path, ".npy, .csv or .parquet")
     suffix = path.suffix.lower()
     names = list(feature_names) if feature_names is not None else None
     if names is not None and len(names) != n_features:
@@ -147,41 +144,22 @@ def _load_npy(path: Path, n_features: int) -> np.ndarray:
 
 def _load_frame(path: Path, suffix: str, n_features: int, names: list[str] | None,
                 aliases: list[str] | None) -> tuple[np.ndarray, list[str]]:
-    import pandas as pd
-
-    try:
-        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
-    except pd.errors.EmptyDataError:
-        raise DataFileError(f"{path}: data file is empty; a .csv needs a header row naming the columns") from None
-    except Exception as exc:  # pandas/pyarrow raise many parser error types
-        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        raise DataFileError(f"{path}: cannot parse {suffix} ({reason})") from exc
-    frame.columns = [str(c) for c in frame.columns]
-    if suffix == ".csv" and header_looks_like_data(list(frame.columns)):
-        shown = ", ".join(list(frame.columns)[:4]) + (", ..." if len(frame.columns) > 4 else "")
-        expected = f" ({', '.join(names)})" if names else ""
-        raise DataFileError(f"{path}: the first row ({shown}) looks like data, not a header; a .csv needs a header "
-                            f"row naming the columns{expected}")
-    return frame_to_matrix(frame, n_features, names, str(path), aliases)
+    return frame_to_matrix(_read_file_frame(path, suffix, names), n_features, names, str(path), aliases)
 
 
-def read_frame(path: str | os.PathLike[str], n_features: int, feature_names: Sequence[str] | None,
-               kinds: dict[str, str], categories: dict[str, list[str]] | None = None) -> Any:
-    """The user's .csv / .parquet as a DataFrame in model column order, each column of the kind the artifacts
-    declare (`kinds`: column -> 'string' | 'double' | 'int64'; columns not listed are inferred). `categories`
-    (column -> categories the artifacts know) lets a CSV string column of digits (zip codes) through when its
-    values are known categories. Columns are matched by name exactly as `load_table` matches them."""
-    import pandas as pd
-
-    path = Path(path)
+def _existing_data_file(path: Path, allowed: str) -> None:
     if path.is_dir():
-        raise DataFileError(f"data file '{path}' is a directory; give a .csv or .parquet file")
+        raise DataFileError(f"data file '{path}' is a directory; give a {allowed} file")
     if not path.is_file():
         raise DataFileError(f"data file '{path}' not found")
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise DataFileError(f"{path}: string inputs need a .csv or .parquet data file, got {suffix or '(none)'!r}")
-    text_columns = {name: "str" for name, kind in kinds.items() if kind == "string"}
+
+
+def _read_file_frame(path: Path, suffix: str, names: list[str] | None,
+                     text_columns: dict[str, str] | None = None) -> Any:
+    """A .csv (with a header row: one that looks like data is refused) or .parquet file as a DataFrame with str
+    column names; `text_columns` are read as text from a CSV (so "007" stays "007")."""
+    import pandas as pd
+
     try:
         frame = pd.read_csv(path, dtype=text_columns) if suffix == ".csv" else pd.read_parquet(path)
     except pd.errors.EmptyDataError:
@@ -190,12 +168,27 @@ def read_frame(path: str | os.PathLike[str], n_features: int, feature_names: Seq
         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         raise DataFileError(f"{path}: cannot parse {suffix} ({reason})") from exc
     frame.columns = [str(c) for c in frame.columns]
-    names = list(feature_names) if feature_names is not None else None
     if suffix == ".csv" and header_looks_like_data(list(frame.columns)):
         shown = ", ".join(list(frame.columns)[:4]) + (", ..." if len(frame.columns) > 4 else "")
         expected = f" ({', '.join(names)})" if names else ""
         raise DataFileError(f"{path}: the first row ({shown}) looks like data, not a header; a .csv needs a header "
                             f"row naming the columns{expected}")
+    return frame
+
+
+def read_frame(path: str | os.PathLike[str], n_features: int, feature_names: Sequence[str] | None,
+               kinds: dict[str, str], categories: dict[str, list[str]] | None = None) -> Any:
+    """The user's .csv / .parquet as a DataFrame in model column order, each column of the kind the artifacts
+    declare (`kinds`: column -> 'string' | 'double' | 'int64'; columns not listed are inferred). `categories`
+    (column -> categories the artifacts know) lets a CSV string column of digits (zip codes) through when its
+    values are known categories. Columns are matched by name exactly as `load_table` matches them."""
+    path = Path(path)
+    _existing_data_file(path, ".csv or .parquet")
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise DataFileError(f"{path}: string inputs need a .csv or .parquet data file, got {suffix or '(none)'!r}")
+    names = list(feature_names) if feature_names is not None else None
+    frame = _read_file_frame(path, suffix, names, {name: "str" for name, kind in kinds.items() if kind == "string"})
     if names is not None:
         try:
             order = match_columns(list(frame.columns), names)

@@ -226,7 +226,7 @@ def build_probes(
     finite_base = base[np.all(np.isfinite(base), axis=1)]
     if len(finite_base) == 0:
         finite_base = np.nan_to_num(np.nanmedian(base, axis=0), nan=0.0)[None, :]
-        if schema is not None:  # a string column's median code is no code: take its first known value
+        if schema is not None:  # a string column's median code is no code: take its first vocabulary value
             finite_base[:, schema.string_indices()] = 0.0
 
     _threshold_probes(estimator, n_features, finite_base, rng, max_thresholds, probes, schema)
@@ -268,7 +268,7 @@ def _threshold_probes(
     chosen = np.repeat(chosen, rows_per_split)
     features = splits.feature[chosen]
     thresholds = splits.threshold[chosen]
-    typed = schema is not None and schema.has_strings
+    typed = schema is not None and schema.has_strings  # the head cannot replay string codes
     base_rows = rng.integers(0, len(base), len(chosen)) if typed else _rows_reaching(splits, chosen, base, rng)
     descriptions = {
         "thresholds": "a feature of a real row set to a split threshold t, float32(t) and t's float64 neighbours",
@@ -340,8 +340,7 @@ def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, 
         whole_rows = np.repeat(values[:, None], n_features, axis=1)
     else:  # every numeric column at the value; string columns keep a real row's values
         whole_rows = np.repeat(base[:1], len(values), axis=0)
-        numeric = schema.numeric_indices()
-        whole_rows[:, numeric] = values[:, None]
+        whole_rows[:, schema.numeric_indices()] = values[:, None]
     X = np.vstack([per_feature, whole_rows])
     refused = refusal_reason(estimator, X, schema)
     if refused:

@@ -542,3 +542,48 @@ def _onnx_categories(path: Path) -> dict[str, list[str]]:
             if strings:
                 found.setdefault(source, []).extend(strings)
     return found
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Feeding an artifact straight from a data file (mlexport predict on models with string inputs)
+
+
+def declared_inputs(path: Path) -> list[ArtifactInput]:
+    """The inputs an artifact declares (name, kind, width), read from the file itself; no roles metadata needed."""
+    path = Path(path)
+    if path.suffix.lower() == ".mlmodel":
+        from parity.coreml_reference.spec_loading import load_model
+
+        return [_coreml_input(path, feature) for feature in load_model(path).description.input]
+    import onnxruntime as ort
+
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph classes
+        raise ArtifactError(f"{path}: onnxruntime cannot load the model ({type(exc).__name__}: {exc})") from exc
+    return [_onnx_input(path, i) for i in session.get_inputs()]
+
+
+def feeds_from_data(path: Path, inputs: Sequence[ArtifactInput], data: str | Path,
+                    column_names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """{input name: values} for an artifact with one input per column (string inputs included), from a .csv or
+    .parquet whose columns are `column_names` (default: the input names), matched by name. Values follow the
+    contract (parity/columns.py): strings NFC with "" for missing, numbers as each input's dtype."""
+    from parity.columns import schema_from_frame
+    from parity.data import read_frame
+
+    if any(i.width != 1 for i in inputs):
+        layout = ", ".join(f"{i.name}:{i.width}" for i in inputs)
+        raise ArtifactError(f"{path}: inputs ({layout}) mix string and multi-column inputs; supported for data files: "
+                            f"one input per column")
+    names = list(column_names) if column_names is not None else [i.name for i in inputs]
+    kinds: dict[str, Any] = {name: "string" if i.kind == "string" else "int64" if i.kind == "int64" else "double"
+                             for name, i in zip(names, inputs, strict=True)}
+    frame = read_frame(data, len(names), names, kinds)
+    schema = schema_from_frame(frame, names, kinds, str(data))
+    X = schema.encode_frame(frame, str(data))
+    artifact = Artifact(path=Path(path), kind="coreml", runtime="", roles={}, class_labels=None, dtype="float64",
+                        inputs=list(inputs))
+    artifact.bound = [np.array([j], dtype=np.int64) for j in range(len(inputs))]  # columns already in input order
+    artifact.schema = schema
+    return artifact.feeds(X)

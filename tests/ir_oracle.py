@@ -96,9 +96,11 @@ def _apply_link(task: ir.Classification, scores: np.ndarray) -> Evaluation:
     return Evaluation(scores=scores, label=label, proba=proba, ties=ties)
 
 
-def _finish(task: ir.Task, scores: np.ndarray) -> Evaluation:
+def _finish(task: ir.Head, scores: np.ndarray) -> Evaluation:
     if isinstance(task, ir.Regression):
+        assert task.link == "identity", "oracle: regression links other than identity are not evaluated here"
         return Evaluation(prediction=scores.reshape(len(scores), task.n_targets))
+    assert isinstance(task, ir.Classification)
     return _apply_link(task, scores)
 
 
@@ -180,8 +182,8 @@ def _svm_classify(svm: ir.SupportVectorMachine, task: ir.Classification, kernel:
     return Evaluation(scores=decision, label=label, proba=proba, ties=ties)
 
 
-def _nearest_neighbours(node: ir.NearestNeighbors, X: np.ndarray) -> Evaluation:
-    n_classes = node.task.n_classes
+def _nearest_neighbours(node: ir.NearestNeighbors, task: ir.Classification, X: np.ndarray) -> Evaluation:
+    n_classes = node.n_classes
     labels, ties = [], []
     for start in range(0, X.shape[0], 64):  # chunks bound the (rows, samples, features) difference array
         chunk = X[start:start + 64]
@@ -195,32 +197,40 @@ def _nearest_neighbours(node: ir.NearestNeighbors, X: np.ndarray) -> Evaluation:
             np.zeros(chunk.shape[0], dtype=bool)
         ordered_votes = np.sort(votes, axis=1)
         ties.append(boundary_tie | (ordered_votes[:, -1] == ordered_votes[:, -2]))
-        labels.append(node.task.labels[np.argmax(votes, axis=1)])
+        labels.append(task.labels[np.argmax(votes, axis=1)])
     return Evaluation(label=np.concatenate(labels), ties=np.concatenate(ties))
 
 
-def evaluate(node: ir.Node, X: np.ndarray) -> Evaluation:
+def evaluate(model: ir.Model, X: np.ndarray) -> Evaluation:
+    """What `model` (one step reading its whole input, as front-ends build) gives for the rows X."""
+    assert len(model.body) == 1, "oracle: one-step models only"
+    return evaluate_node(model.body[0].node, model.head, X)
+
+
+def evaluate_node(node: ir.Node, head: ir.Head, X: np.ndarray) -> Evaluation:
     X = np.asarray(X, dtype=np.float64)
-    if isinstance(node, ir.Pipeline) and ir.task_of(node) is not None:
+    if isinstance(head, ir.Transformed):
+        return Evaluation(transformed=transform(node, X))
+    if isinstance(node, ir.Pipeline):
         for step in node.steps[:-1]:
             X = transform(step, X)
-        return evaluate(node.final, X)
-    if ir.task_of(node) is None:
-        return Evaluation(transformed=transform(node, X))
+        return evaluate_node(node.final, head, X)
     if isinstance(node, ir.LinearModel):
-        return _finish(node.task, X @ node.coef.T + node.intercept)
+        return _finish(head, X @ node.coef.T + node.intercept)
     if isinstance(node, ir.NeuralNetwork):
         a = X
         for layer in node.layers:
             a = _ACTIVATIONS[layer.activation](a @ layer.weights.T + layer.bias)
-        return _finish(node.task, a)
+        return _finish(head, a)
     if isinstance(node, ir.SupportVectorMachine):
         kernel = _kernel(node, X)
-        if isinstance(node.task, ir.Regression):
+        if isinstance(head, ir.Regression):
             return Evaluation(prediction=(kernel @ node.dual_coef[0] - node.rho[0])[:, None])
-        return _svm_classify(node, node.task, kernel)
+        assert isinstance(head, ir.Classification)
+        return _svm_classify(node, head, kernel)
     if isinstance(node, ir.NearestNeighbors):
-        return _nearest_neighbours(node, X)
+        assert isinstance(head, ir.Classification)
+        return _nearest_neighbours(node, head, X)
     raise TypeError(f"oracle: {type(node).__name__} is not evaluated here (trees have their own oracle)")
 
 

@@ -345,7 +345,7 @@ def test_export_json_on_failure_carries_the_cause(tmp_path: Path, model_file: Pa
                                                   monkeypatch: pytest.MonkeyPatch,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     import export.to_onnx as to_onnx_module
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
     from export.loading import load_model
 
     other = load_model(other_model_file)

@@ -9,7 +9,7 @@ from sklearn.datasets import load_digits, load_wine
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR
 
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 from export.to_coreml import CoreMLInterface, to_spec
 from parity.coreml_reference import predict
 
@@ -32,7 +32,7 @@ def test_votes_match_libsvm_on_cancelling_sums(kernel: str) -> None:
     rows = _extreme_rows(X, np.random.default_rng(0))
     decision = svc.decision_function(rows)
     finite = np.isfinite(decision).all(axis=1)
-    spec = to_spec(to_ir(svc), CoreMLInterface(n_features=X.shape[1], input_names=None, input_descriptions=None))
+    spec = to_spec(to_ir(svc), CoreMLInterface())
     labels = predict(spec, rows)["classLabel"]
     np.testing.assert_array_equal(labels[finite], svc.predict(rows)[finite])
     assert finite.sum() > 100
@@ -43,7 +43,7 @@ def test_regression_sum_is_sequential() -> None:
     X = StandardScaler().fit_transform(X)
     svr = SVR(kernel="linear").fit(X, X[:, 0] * 3 + y)
     rows = _extreme_rows(X, np.random.default_rng(1))
-    spec = to_spec(to_ir(svr), CoreMLInterface(n_features=X.shape[1], input_names=None, input_descriptions=None))
+    spec = to_spec(to_ir(svr), CoreMLInterface())
     got = predict(spec, rows)["prediction"]
     expected = svr.predict(rows)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)

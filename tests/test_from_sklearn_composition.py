@@ -18,7 +18,7 @@ from sklearn.svm import SVC
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 
 # Chains of scalers / affine maps: a few ulp per step relative to the values flowing through (see the per-node
 # tests); model scores inherit that, so they are compared at 1e-9 absolute on O(1..100) values.
@@ -56,10 +56,11 @@ def test_pipeline_classifiers(data, make):
     if not isinstance(est.steps[0][1], SimpleImputer) and not isinstance(est.steps[0][1], Pipeline):
         X = np.nan_to_num(X)
     est.fit(X, y)
-    node = to_ir(est)
+    model = to_ir(est)
+    node = model.output.node
     assert isinstance(node, ir.Pipeline)
     assert not any(isinstance(step, ir.Pipeline) for step in node.steps)  # flattened
-    ev = evaluate(node, X)
+    ev = evaluate(model, X)
     assert assert_labels(ev, est.predict(X)) == 0
     if ev.proba is not None:
         np.testing.assert_allclose(ev.proba, est.predict_proba(X), rtol=0, atol=SCORE_ATOL)
@@ -73,9 +74,9 @@ def test_pipeline_regressor_and_transform_only(loader):
     est = make_pipeline(StandardScaler(), PCA(n_components=2), Ridge()).fit(X, y)
     np.testing.assert_allclose(evaluate(to_ir(est), X).prediction[:, 0], est.predict(X), rtol=0, atol=SCORE_ATOL)
     transform_only = make_pipeline(StandardScaler(), PCA(n_components=2)).fit(X)
-    node = to_ir(transform_only)
-    assert ir.task_of(node) is None
-    np.testing.assert_allclose(evaluate(node, X).transformed, transform_only.transform(X), rtol=0,
+    model = to_ir(transform_only)
+    assert isinstance(model.head, ir.Transformed)
+    np.testing.assert_allclose(evaluate(model, X).transformed, transform_only.transform(X), rtol=0,
                                atol=TRANSFORM_ATOL)
 
 
@@ -112,10 +113,11 @@ def test_column_transformer_by_name(data, remainder):
          ("keep", "passthrough", ["f5"])],
         remainder=MinMaxScaler() if remainder == "scaler" else remainder)
     ct.fit(frame)
-    node = to_ir(ct)
+    model = to_ir(ct)
+    node = model.output.node
     assert isinstance(node, ir.Concat)
     X = frame.to_numpy(dtype=np.float64)  # the export's input row is feature_names_in_ order
-    np.testing.assert_allclose(evaluate(node, X).transformed, ct.transform(frame), rtol=0, atol=TRANSFORM_ATOL)
+    np.testing.assert_allclose(evaluate(model, X).transformed, ct.transform(frame), rtol=0, atol=TRANSFORM_ATOL)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # unscaled remainder; few iterations
@@ -141,10 +143,10 @@ def test_column_transformer_by_index_slice_mask_selector_in_pipeline(data):
 def test_column_transformer_output_order_remainder_last():
     X = load_iris(return_X_y=True)[0]
     ct = ColumnTransformer([("b", "passthrough", [3]), ("a", "passthrough", [1])], remainder="passthrough").fit(X)
-    node = to_ir(ct)
+    model = to_ir(ct)
     # sklearn: transformers in the given order, then the remainder columns in input order
     np.testing.assert_array_equal(ct.transform(X), X[:, [3, 1, 0, 2]])
-    np.testing.assert_array_equal(evaluate(node, X).transformed, X[:, [3, 1, 0, 2]])
+    np.testing.assert_array_equal(evaluate(model, X).transformed, X[:, [3, 1, 0, 2]])
 
 
 def test_column_transformer_refusals():

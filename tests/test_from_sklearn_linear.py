@@ -24,7 +24,7 @@ from sklearn.svm import LinearSVC, LinearSVR
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 
 # Same float64 affine map as sklearn (X @ coef_.T + intercept_); only BLAS summation order may differ.
 SCORE_RTOL, SCORE_ATOL = 1e-12, 1e-12
@@ -44,28 +44,29 @@ REGRESSION = {
 
 def _check_classifier(est, X, y):
     est.fit(X, y)
-    node = to_ir(est)
-    ev = evaluate(node, X)
+    model = to_ir(est)
+    ev = evaluate(model, X)
     n_ties = assert_labels(ev, est.predict(X))
     assert n_ties == 0
     decision = est.decision_function(X)
     np.testing.assert_allclose(ev.scores.reshape(decision.shape), decision, rtol=SCORE_RTOL, atol=SCORE_ATOL)
-    task = ir.task_of(node)
+    task = model.head
     assert isinstance(task, ir.Classification)
     assert list(task.labels) == list(est.classes_)
     if task.has_proba:
         np.testing.assert_allclose(ev.proba, est.predict_proba(X), rtol=0, atol=PROBA_ATOL)
-    return node
+    return model
 
 
 @pytest.mark.parametrize("data", sorted(CLASSIFICATION))
 def test_logistic_regression_binary_logistic_multiclass_softmax(data):
     X, y = CLASSIFICATION[data]()
-    node = _check_classifier(LogisticRegression(max_iter=1000), X, y)
+    model = _check_classifier(LogisticRegression(max_iter=1000), X, y)
+    node = model.output.node
     if len(np.unique(y)) == 2:
-        assert isinstance(node, ir.LinearModel) and node.task.link == "logistic" and node.coef.shape[0] == 1
+        assert isinstance(node, ir.LinearModel) and model.head.link == "logistic" and node.coef.shape[0] == 1
     else:
-        assert isinstance(node, ir.NeuralNetwork) and node.task.link == "softmax" and len(node.layers) == 1
+        assert isinstance(node, ir.NeuralNetwork) and model.head.link == "softmax" and len(node.layers) == 1
 
 
 @pytest.mark.parametrize("data", sorted(CLASSIFICATION))
@@ -74,10 +75,10 @@ def test_logistic_regression_binary_logistic_multiclass_softmax(data):
 def test_one_vs_rest(data, member):
     X, y = CLASSIFICATION[data]()
     est = OneVsRestClassifier(member)
-    node = _check_classifier(est, X, y)
+    model = _check_classifier(est, X, y)
     logistic = type(member) is LogisticRegression or type(member) is SGDClassifier
-    assert node.task.has_proba == logistic
-    assert node.task.link == ("none" if not logistic else "logistic" if len(est.classes_) == 2 else "ovr_logistic")
+    assert model.head.has_proba == logistic
+    assert model.head.link == ("none" if not logistic else "logistic" if len(est.classes_) == 2 else "ovr_logistic")
 
 
 @pytest.mark.parametrize("data", sorted(CLASSIFICATION))
@@ -93,10 +94,11 @@ def test_one_vs_rest(data, member):
 def test_linear_classifiers(data, make):
     est = make()
     X, y = CLASSIFICATION[data]()
-    node = _check_classifier(est, X, y)
+    model = _check_classifier(est, X, y)
+    node = model.output.node
     expect_proba = type(est) is SGDClassifier and est.loss == "log_loss"
-    assert node.task.has_proba == expect_proba
-    assert (node.task.link == "none") == (not expect_proba)
+    assert model.head.has_proba == expect_proba
+    assert (model.head.link == "none") == (not expect_proba)
     assert X.shape[1] == node.n_features
 
 
@@ -109,9 +111,9 @@ def test_linear_regressors(data, make):
     X, y = REGRESSION[data]()
     X = StandardScaler().fit_transform(X)  # SGD needs scaled inputs to converge
     est = make().fit(X, y)
-    node = to_ir(est)
-    assert isinstance(node.task, ir.Regression) and node.task.n_targets == 1
-    np.testing.assert_allclose(evaluate(node, X).prediction[:, 0], est.predict(X), rtol=SCORE_RTOL,
+    model = to_ir(est)
+    assert isinstance(model.head, ir.Regression) and model.head.n_targets == 1
+    np.testing.assert_allclose(evaluate(model, X).prediction[:, 0], est.predict(X), rtol=SCORE_RTOL,
                                atol=SCORE_ATOL * np.abs(y).max())
 
 
@@ -120,9 +122,9 @@ def test_linear_regressors(data, make):
 def test_multi_target_regression(make):
     X, Y = load_linnerud(return_X_y=True)
     est = make().fit(X, Y)
-    node = to_ir(est)
-    assert node.task.n_targets == 3
-    np.testing.assert_allclose(evaluate(node, X).prediction, est.predict(X), rtol=SCORE_RTOL, atol=1e-9)
+    model = to_ir(est)
+    assert model.head.n_targets == 3
+    np.testing.assert_allclose(evaluate(model, X).prediction, est.predict(X), rtol=SCORE_RTOL, atol=1e-9)
 
 
 def test_ovr_multilabel_refused():
@@ -153,7 +155,8 @@ def test_converter_does_not_mutate_estimator():
     X, y = scaled(load_wine)
     est = LogisticRegression(max_iter=1000).fit(X, y)
     coef, intercept = est.coef_.copy(), est.intercept_.copy()
-    node = to_ir(est)
+    model = to_ir(est)
+    node = model.output.node
     np.testing.assert_array_equal(est.coef_, coef)
     np.testing.assert_array_equal(est.intercept_, intercept)
     assert not node.layers[0].weights.flags.writeable

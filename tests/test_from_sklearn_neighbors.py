@@ -11,7 +11,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 
 
 def _split(loader, labels=None):
@@ -37,11 +37,12 @@ DATA = {
 def test_knn_labels(data, params):
     X_train, X_test, y_train, _ = DATA[data]()
     est = KNeighborsClassifier(**params).fit(X_train, y_train)
-    node = to_ir(est)
+    model = to_ir(est)
+    node = model.output.node
     assert isinstance(node, ir.NearestNeighbors) and node.k == params["n_neighbors"]
-    assert list(node.task.labels) == list(est.classes_) and not node.task.has_proba
+    assert list(model.head.labels) == list(est.classes_) and not model.head.has_proba
     X = np.vstack([X_test, X_train[:50]])  # held-out rows and training rows (distance 0 to themselves)
-    ev = evaluate(node, X)
+    ev = evaluate(model, X)
     n_ties = assert_labels(ev, est.predict(X))
     # Ties (equal k-th/(k+1)-th distances or equal votes) are where sklearn's neighbour order decides; even k
     # ties votes often — bound them so the check stays meaningful.

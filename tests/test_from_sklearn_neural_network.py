@@ -14,7 +14,7 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 
 # Same float64 matrix products and activations as sklearn's forward pass, written independently (softmax shift,
 # logistic as 1/(1+exp(-z)) vs scipy's expit): differences are rounding only.
@@ -40,13 +40,14 @@ def _fit(est, X, y):
 def test_mlp_classifier(data, activation):
     X, y = CLASSIFICATION[data]()
     est = _fit(MLPClassifier(hidden_layer_sizes=(16, 8), activation=activation, max_iter=60, random_state=0), X, y)
-    node = to_ir(est)
+    model = to_ir(est)
+    node = model.output.node
     assert isinstance(node, ir.NeuralNetwork) and len(node.layers) == 3
-    ev = evaluate(node, X)
+    ev = evaluate(model, X)
     assert assert_labels(ev, est.predict(X)) == 0
     np.testing.assert_allclose(ev.proba, est.predict_proba(X), rtol=0, atol=PROBA_ATOL)
     binary = len(est.classes_) == 2
-    assert node.task.link == ("logistic" if binary else "softmax")
+    assert model.head.link == ("logistic" if binary else "softmax")
     assert node.layers[-1].weights.shape[0] == (1 if binary else len(est.classes_))
 
 
@@ -55,10 +56,10 @@ def test_mlp_classifier(data, activation):
 def test_mlp_regressor(loader, activation):
     X, y = scaled(loader)
     est = _fit(MLPRegressor(hidden_layer_sizes=(12,), activation=activation, max_iter=80, random_state=0), X, y)
-    node = to_ir(est)
+    model = to_ir(est)
     expected = est.predict(X).reshape(len(X), -1)
-    assert node.task.n_targets == expected.shape[1]
-    np.testing.assert_allclose(evaluate(node, X).prediction, expected, rtol=PREDICTION_RTOL,
+    assert model.head.n_targets == expected.shape[1]
+    np.testing.assert_allclose(evaluate(model, X).prediction, expected, rtol=PREDICTION_RTOL,
                                atol=PREDICTION_RTOL * np.abs(expected).max())
 
 

@@ -19,7 +19,7 @@ from sklearn.preprocessing import (
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 
 # Scalers: the IR reproduces scikit-learn's dense transform step by step (subtract then divide; MinMax multiply then
 # add), so the oracle's numpy arithmetic equals sklearn's bit for bit: compared with assert_array_equal.
@@ -36,9 +36,10 @@ DATA = {
 
 
 def _transformed(est, X):
-    node = to_ir(est)
-    assert ir.task_of(node) is None
-    return node, evaluate(node, X).transformed
+    model = to_ir(est)
+    node = model.output.node
+    assert isinstance(model.head, ir.Transformed)
+    return node, evaluate(model, X).transformed
 
 
 @pytest.mark.parametrize("data", sorted(DATA))
@@ -55,7 +56,7 @@ def test_scalers(data, make):
     node, got = _transformed(est, X)
     assert isinstance(node, ir.Scaler)
     X_probe = np.vstack([X, X.min(0) - 1, X.max(0) + 1, np.zeros(X.shape[1])])  # outside the training range too
-    np.testing.assert_array_equal(evaluate(node, X_probe).transformed, est.transform(X_probe))
+    np.testing.assert_array_equal(evaluate(to_ir(est), X_probe).transformed, est.transform(X_probe))
     np.testing.assert_array_equal(got, est.transform(X))
 
 
@@ -144,8 +145,8 @@ def test_one_hot_encoder_unknown_values():
     X = _integer_columns("iris_binned")
     unseen = np.vstack([X[:5], np.full(X.shape[1], 99.0), X.min(0) - 1, X[:1] + 0.5])
     est = OneHotEncoder(handle_unknown="ignore").fit(X)
-    node = to_ir(est)
-    np.testing.assert_array_equal(evaluate(node, unseen).transformed, est.transform(unseen).toarray())
+    model = to_ir(est)
+    np.testing.assert_array_equal(evaluate(model, unseen).transformed, est.transform(unseen).toarray())
     # handle_unknown='error': sklearn raises on unseen values; the export returns all zeros (documented).
     strict = OneHotEncoder(handle_unknown="error").fit(X)
     with pytest.raises(ValueError, match="unknown categor"):

@@ -14,7 +14,7 @@ from sklearn.svm import SVC, SVR, NuSVC, NuSVR
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 
 # Kernel sums are float64 in both, but libsvm accumulates dot products / squared distances per support vector in
 # its own order and the oracle uses BLAS: differences are rounding only.
@@ -50,9 +50,10 @@ def _fit_quietly(est, X, y):
 
 def _check_svc(est, X, y):
     _fit_quietly(est, X, y)
-    node = to_ir(est)
+    model = to_ir(est)
+    node = model.output.node
     assert isinstance(node, ir.SupportVectorMachine)
-    ev = evaluate(node, X)
+    ev = evaluate(model, X)
     n_ties = assert_labels(ev, est.predict(X))
     assert n_ties <= 1
     decision = est.decision_function(X)
@@ -61,10 +62,10 @@ def _check_svc(est, X, y):
         np.testing.assert_allclose(-ev.scores[:, 0], decision, rtol=DECISION_RTOL, atol=DECISION_ATOL)
     elif est.decision_function_shape == "ovo":
         np.testing.assert_allclose(ev.scores, decision, rtol=DECISION_RTOL, atol=DECISION_ATOL)
-    assert node.task.has_proba == (est.probability is True)
+    assert model.head.has_proba == (est.probability is True)
     if est.probability is True:
         np.testing.assert_allclose(ev.proba, est.predict_proba(X), rtol=0, atol=PROBA_ATOL)
-    return node
+    return model
 
 
 @pytest.mark.parametrize("data", sorted(CLASSIFICATION))
@@ -105,9 +106,9 @@ def test_svc_sparse_fit_densified():
 def test_svr(data, make):
     X, y = REGRESSION[data]()
     est = make().fit(X, y)
-    node = to_ir(est)
-    assert isinstance(node.task, ir.Regression)
-    np.testing.assert_allclose(evaluate(node, X).prediction[:, 0], est.predict(X), rtol=DECISION_RTOL,
+    model = to_ir(est)
+    assert isinstance(model.head, ir.Regression)
+    np.testing.assert_allclose(evaluate(model, X).prediction[:, 0], est.predict(X), rtol=DECISION_RTOL,
                                atol=DECISION_ATOL * np.abs(y).max())
 
 

@@ -1,4 +1,5 @@
-"""The supported-estimator table and `to_ir` dispatch: exact types, fitted checks, refusals listing the supported."""
+"""The front-end registry (`export.frontends`) and `to_ir` dispatch: library-qualified names, exact types, fitted
+checks, refusals listing the supported."""
 
 from __future__ import annotations
 
@@ -9,29 +10,41 @@ import numpy as np
 import pytest
 from sklearn.base import is_classifier, is_regressor
 from sklearn.compose import ColumnTransformer
+from sklearn.cross_decomposition import PLSRegression
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.naive_bayes import GaussianNB
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from export import ir
 from export.errors import NotFittedError, UnsupportedEstimatorError
-from export.from_sklearn import CONVERTERS, SUPPORTED, to_ir, trees
+from export.from_sklearn import trees
+from export.frontends import FrontEnd, lookup, qualified_name, supported, to_ir
 from export.to_onnx import route as onnx_route_of
 
-FAMILIES = {"tree", "linear", "kernel", "neighbours", "network", "transform", "composition"}
+FAMILIES = {"tree", "linear", "kernel", "neighbours", "network", "naive_bayes", "transform", "composition"}
+SUPPORTED = supported()
 
 
 def test_table_rows_are_consistent():
-    names = [row.name for row in SUPPORTED]
-    assert len(names) == len(set(names)) == len(CONVERTERS)
+    names = [row.qualified_name for row in SUPPORTED]
+    assert len(names) == len(set(names))
     for row in SUPPORTED:
-        assert row.cls.__name__ == row.name and CONVERTERS[row.cls] is row.converter
-        assert row.family in FAMILIES and row.coreml is True
-        assert row.cls.__module__.startswith("sklearn.")
+        assert row.qualified_name == f"{row.library}.{row.qualified_name.split('.', 1)[1]}"
+        assert row.qualified_name.endswith("." + row.cls.__name__) and row.library == "sklearn"
+        assert row.family in FAMILIES
+        assert row.coreml.route in ("ir", "none") and row.onnx.route in ("ir", "skl2onnx", "none")
+
+
+def test_qualified_names_are_the_public_import_paths():
+    import importlib
+
+    for row in SUPPORTED:
+        module, _, name = row.qualified_name.rpartition(".")
+        assert getattr(importlib.import_module(module), name) is row.cls  # e.g. sklearn.ensemble.RandomForest…
+    assert qualified_name(LogisticRegression) == "sklearn.linear_model.LogisticRegression"
 
 
 def test_tree_rows_use_the_tree_converters():
@@ -67,26 +80,24 @@ def _fitted_instance(cls):
 
 
 @pytest.mark.parametrize("row", SUPPORTED, ids=lambda r: r.name)
-def test_every_row_converts_a_default_fitted_instance(row):
+def test_every_row_converts_a_default_fitted_instance(row: FrontEnd):
     est = _fitted_instance(row.cls)
     state = pickle.dumps(est)
-    node = to_ir(est)
+    model = to_ir(est)
     assert pickle.dumps(est) == state  # converters never mutate the user's estimator
-    # the table's ONNX route must be the one the ONNX writer actually takes for this node
-    assert onnx_route_of(node) == row.onnx_route
-    first = node.steps[0] if isinstance(node, ir.Pipeline) else node
-    expected_features = est.n_features_in_
-    if isinstance(first, ir.Concat):
-        first = first.parts[0].steps[0]
-    assert first.n_features == expected_features
+    assert lookup(est) is row
+    # the table's ONNX route must be the one the ONNX writer actually takes for this model
+    assert onnx_route_of(model) == row.onnx.route
+    assert model.inputs.is_block and model.inputs.n_values == est.n_features_in_
+    assert isinstance(model.head, ir.Transformed) == (not (is_classifier(est) or is_regressor(est)))
 
 
 def test_unsupported_estimator_lists_supported_names():
     X, y = load_iris(return_X_y=True)
     with pytest.raises(UnsupportedEstimatorError) as info:
-        to_ir(GaussianNB().fit(X, y))
+        to_ir(PLSRegression().fit(X, y))
     message = str(info.value)
-    assert message.startswith("GaussianNB is not supported")
+    assert message.startswith("PLSRegression is not supported")
     for row in SUPPORTED:
         assert row.name in message
     assert "\n" not in message
@@ -113,12 +124,12 @@ def test_unfitted_refused(est):
 
 
 def test_unsupported_wins_over_unfitted():
-    with pytest.raises(UnsupportedEstimatorError, match="GaussianNB"):
-        to_ir(GaussianNB())
+    with pytest.raises(UnsupportedEstimatorError, match="PLSRegression"):
+        to_ir(PLSRegression())
 
 
 def test_unsupported_step_inside_pipeline_lists_supported():
     X, y = load_iris(return_X_y=True)
-    est = make_pipeline(StandardScaler(), GaussianNB()).fit(X, y)
-    with pytest.raises(UnsupportedEstimatorError, match=r"GaussianNB is not supported; supported: .*Logistic"):
+    est = make_pipeline(StandardScaler(), PLSRegression()).fit(X, y)
+    with pytest.raises(UnsupportedEstimatorError, match=r"PLSRegression is not supported; supported: .*Logistic"):
         to_ir(est)

@@ -260,11 +260,11 @@ def probe_rows(est: Any, node: ir.TreeEnsemble, X: np.ndarray, max_branches: int
 # Comparison against scikit-learn
 
 
-def _assert_classifier_matches(est: Any, node: ir.TreeEnsemble, X: np.ndarray) -> dict[str, float]:
-    assert isinstance(node.task, ir.Classification)
-    assert list(node.task.labels) == list(est.classes_)
+def _assert_classifier_matches(est: Any, node: ir.TreeEnsemble, head: ir.Head, X: np.ndarray) -> dict[str, float]:
+    assert isinstance(head, ir.Classification)
+    assert list(head.labels) == list(est.classes_)
     scores = evaluate_tree_ensemble(node, X)
-    labels, proba = labels_and_proba(node.task, scores)
+    labels, proba = labels_and_proba(head, scores)
     ref_proba = est.predict_proba(X)
     np.testing.assert_allclose(proba, ref_proba, rtol=0, atol=PROBA_ATOL)
     stats = {"proba": float(np.max(np.abs(proba - ref_proba)))}
@@ -289,8 +289,8 @@ def _assert_classifier_matches(est: Any, node: ir.TreeEnsemble, X: np.ndarray) -
     return stats
 
 
-def _assert_regressor_matches(est: Any, node: ir.TreeEnsemble, X: np.ndarray) -> dict[str, float]:
-    assert isinstance(node.task, ir.Regression) and node.task.n_targets == 1
+def _assert_regressor_matches(est: Any, node: ir.TreeEnsemble, head: ir.Head, X: np.ndarray) -> dict[str, float]:
+    assert isinstance(head, ir.Regression) and head.n_targets == 1 and head.link == "identity"
     predicted = evaluate_tree_ensemble(node, X)[:, 0]
     reference = est.predict(X)
     scale = max(1.0, float(np.max(np.abs(reference))))
@@ -300,15 +300,16 @@ def _assert_regressor_matches(est: Any, node: ir.TreeEnsemble, X: np.ndarray) ->
 
 def _check(est: Any, convert: Any, X_train: np.ndarray, X_test: np.ndarray) -> dict[str, float]:
     before = pickle.dumps(est)
-    node = convert(est)
+    converted = convert(est)
+    node, head = converted.node, converted.head
     assert pickle.dumps(est) == before, "converter mutated the estimator"
     assert isinstance(node, ir.TreeEnsemble)
     assert node.n_features == X_train.shape[1]
     assert node.compares_float32 == (convert is not hist_gradient_boosting_to_ir)
     X = np.vstack([X_test, probe_rows(est, node, X_train)])
     if hasattr(est, "classes_"):
-        return _assert_classifier_matches(est, node, X)
-    return _assert_regressor_matches(est, node, X)
+        return _assert_classifier_matches(est, node, head, X)
+    return _assert_regressor_matches(est, node, head, X)
 
 
 CLASSIFIERS = [
@@ -364,7 +365,7 @@ def test_nan_routing_matches_sklearn(family, dataset, nan_in_training):
     table = dict((n, (m, c)) for n, m, c in (REGRESSORS if dataset == "diabetes" else CLASSIFIERS))
     make, convert = table[family]
     est = make().fit(X_train, y_train)
-    node = convert(est)
+    node = convert(est).node
     if nan_in_training:
         assert node.missing_tracks_true.any() and not node.missing_tracks_true.all()
     _check(est, convert, X_train, X_test)
@@ -392,8 +393,9 @@ def test_gradient_boosting_exponential_loss(dataset):
         X, y = _dataset(dataset)
     X_train, y_train, X_test = _split(X, y)
     est = GradientBoostingClassifier(loss="exponential", n_estimators=10, random_state=0).fit(X_train, y_train)
-    node = gradient_boosting_to_ir(est)
-    assert node.task.link == "logistic"
+    converted = gradient_boosting_to_ir(est)
+    node, head = converted.node, converted.head
+    assert head.link == "logistic"
     # base = 2 x half-logit of the prior: the score is 2 * raw, because exponential loss has proba = expit(2 raw)
     np.testing.assert_array_equal(node.base, 2 * est._raw_predict_init(np.zeros((1, X.shape[1])))[0])
     _check(est, gradient_boosting_to_ir, X_train, X_test)
@@ -410,8 +412,9 @@ def test_gradient_boosting_classifier_inits(init):
 def test_gradient_boosting_multiclass_uses_one_tree_per_class():
     X, y = _dataset("iris")
     est = GradientBoostingClassifier(n_estimators=4, random_state=0).fit(X, y)
-    node = gradient_boosting_to_ir(est)
-    assert node.n_trees == 12 and node.n_outputs == 3 and node.task.link == "softmax"
+    converted = gradient_boosting_to_ir(est)
+    node, head = converted.node, converted.head
+    assert node.n_trees == 12 and node.n_outputs == 3 and head.link == "softmax"
     leaf = node.is_leaf
     assert np.array_equal(np.unique(node.leaf_target[leaf]), [0, 1, 2])
     # tree t adds to class t % 3, with learning_rate folded into the leaves
@@ -483,13 +486,15 @@ def test_split_on_missing_values_only():
     hgb_probe = np.vstack([probe, [[np.inf], [-np.inf]]])  # HGB accepts infinite inputs; trees reject them
     tree = DecisionTreeClassifier(max_depth=1).fit(X, y)
     assert np.isposinf(tree.tree_.threshold[0])
-    node = decision_tree_to_ir(tree)
+    converted = decision_tree_to_ir(tree)
+    node, head = converted.node, converted.head
     assert np.isposinf(node.threshold[0]) and not node.missing_tracks_true[0]
-    _assert_classifier_matches(tree, node, probe)
+    _assert_classifier_matches(tree, node, head, probe)
     hgb = HistGradientBoostingClassifier(max_iter=2, min_samples_leaf=1).fit(np.vstack([X] * 5), np.tile(y, 5))
-    hgb_node = hist_gradient_boosting_to_ir(hgb)
+    converted = hist_gradient_boosting_to_ir(hgb)
+    hgb_node, head = converted.node, converted.head
     assert np.isposinf(hgb_node.threshold[0])
-    _assert_classifier_matches(hgb, hgb_node, hgb_probe)
+    _assert_classifier_matches(hgb, hgb_node, head, hgb_probe)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -501,8 +506,9 @@ def test_binary_probability_tie_goes_to_first_class():
     X = np.array([[0.0], [0.0], [1.0], [1.0]])
     y = np.array(["no", "yes", "yes", "yes"])
     est = DecisionTreeClassifier().fit(X, y)
-    node = decision_tree_to_ir(est)
-    labels, proba = labels_and_proba(node.task, evaluate_tree_ensemble(node, X))
+    converted = decision_tree_to_ir(est)
+    node, head = converted.node, converted.head
+    labels, proba = labels_and_proba(head, evaluate_tree_ensemble(node, X))
     assert proba[0, 1] == 0.5
     assert labels[0] == est.predict(X[:1])[0] == "no"
 
@@ -510,17 +516,19 @@ def test_binary_probability_tie_goes_to_first_class():
 def test_forest_leaves_are_averaged_probabilities():
     X, y = _dataset("iris")
     est = RandomForestClassifier(n_estimators=4, random_state=0).fit(X, y)
-    node = forest_to_ir(est)
+    converted = forest_to_ir(est)
+    node, head = converted.node, converted.head
     leaf_sums = node.leaf_value[node.is_leaf].sum(axis=1)
     np.testing.assert_allclose(leaf_sums, 0.25, rtol=1e-15)
-    assert node.task.link == "identity" and node.n_outputs == 3
+    assert head.link == "identity" and node.n_outputs == 3
 
 
 def test_hit_rate_is_weighted_fraction_of_root():
     X, y = _dataset("breast_cancer")
     weights = np.linspace(0.5, 2.0, len(y))
     est = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y, sample_weight=weights)
-    node = decision_tree_to_ir(est)
+    converted = decision_tree_to_ir(est)
+    node = converted.node
     expected = est.tree_.weighted_n_node_samples / weights.sum()
     np.testing.assert_allclose(node.hit_rate, expected, rtol=1e-12)
     _check(est, decision_tree_to_ir, X, X)
@@ -555,8 +563,9 @@ def test_known_difference_gradient_boosting_binary_raw_zero():
     X = np.array([[0.0], [0.0], [1.0], [1.0], [1.0]])
     y = np.array([0, 1, 0, 1, 1])
     est = GradientBoostingClassifier(init="zero", n_estimators=1, max_depth=1, learning_rate=1.0).fit(X, y)
-    node = gradient_boosting_to_ir(est)
-    labels, proba = labels_and_proba(node.task, evaluate_tree_ensemble(node, X))
+    converted = gradient_boosting_to_ir(est)
+    node, head = converted.node, converted.head
+    labels, proba = labels_and_proba(head, evaluate_tree_ensemble(node, X))
     assert est.decision_function(X[:1])[0] == 0.0
     np.testing.assert_array_equal(proba[:2], est.predict_proba(X[:2]))
     assert est.predict(X[:1])[0] == 1 and labels[0] == 0

@@ -133,11 +133,11 @@ def test_reference_drift_is_reported_apart_and_never_fails(tmp_path: Path) -> No
 def test_coreml_native_is_never_reported_as_passed(classification: tuple[np.ndarray, np.ndarray],
                                                    tmp_path: Path) -> None:
     export = pytest.importorskip("export.to_coreml")
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
 
     X, y = classification
     model = LogisticRegression().fit(X, y)
-    spec = export.to_spec(to_ir(model), export.CoreMLInterface(n_features=5))
+    spec = export.to_spec(to_ir(model), export.CoreMLInterface())
     path = tmp_path / "logistic.mlmodel"
     export.save_spec(spec, path)
     report = parity.check(model, [path], inputs=X)
@@ -196,13 +196,13 @@ def test_native_core_ml_runs_as_its_own_runtime_when_available(classification: t
     # Simulate macOS: a native module that is "available" and predicts (here through the reference evaluator).
     export = pytest.importorskip("export.to_coreml")
     import parity.coreml_reference as reference
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
     from parity.coreml_reference import native
 
     X, y = classification
     model = LogisticRegression().fit(X, y)
     path = tmp_path / "logistic.mlmodel"
-    export.save_spec(export.to_spec(to_ir(model), export.CoreMLInterface(n_features=5)), path)
+    export.save_spec(export.to_spec(to_ir(model), export.CoreMLInterface()), path)
     calls = []
 
     def fake_native_predict(artifact_path: object, inputs: object) -> dict[str, np.ndarray]:

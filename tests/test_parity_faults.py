@@ -24,7 +24,7 @@ pytest.importorskip("export.to_coreml")
 pytest.importorskip("export.to_onnx")
 
 from export import ir
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 from export.to_coreml import CoreMLInterface, save_spec, to_spec
 from export.to_onnx import save_onnx, to_onnx
 from export.to_onnx.options import OnnxOptions
@@ -35,13 +35,12 @@ HGB = HistGradientBoostingClassifier(max_iter=6, max_depth=3, random_state=0).fi
 LOGISTIC = LogisticRegression().fit(X, Y)
 
 
-def write(estimator: Any, node: Any, directory: Path, kind: str, dtype: str = "float64") -> Path:
-    n_features = int(estimator.n_features_in_)
+def write(estimator: Any, node: ir.Model, directory: Path, kind: str, dtype: str = "float64") -> Path:
     if kind == "coreml":
         path = directory / "model.mlmodel"
-        save_spec(to_spec(node, CoreMLInterface(n_features=n_features)), path)
+        save_spec(to_spec(node, CoreMLInterface()), path)
         return path
-    exported = to_onnx(estimator, node, OnnxOptions(n_features=n_features, input_dtype=dtype))  # type: ignore[arg-type]
+    exported = to_onnx(estimator, node, OnnxOptions(input_dtype=dtype))  # type: ignore[arg-type]
     assert exported.route == "ir"  # the fault must reach the graph
     path = directory / f"model_{dtype}.onnx"
     save_onnx(exported.model, path)
@@ -92,9 +91,19 @@ def drop_last_tree(node: ir.TreeEnsemble) -> ir.TreeEnsemble:
     return replace_arrays(node, **changes)
 
 
-def swap_labels(node: Any) -> Any:
-    task = node.task
-    return dataclasses.replace(node, task=dataclasses.replace(task, labels=task.labels[::-1].copy()))
+def swap_labels(model: ir.Model) -> ir.Model:
+    head = model.head
+    assert isinstance(head, ir.Classification)
+    return dataclasses.replace(model, head=dataclasses.replace(head, labels=head.labels[::-1].copy()))
+
+
+def in_body(fault: Callable[[Any], Any]) -> Callable[[ir.Model], ir.Model]:
+    """The fault applied to the model's one body node (front-ends build one step)."""
+    def inject(model: ir.Model) -> ir.Model:
+        (step,) = model.body
+        return dataclasses.replace(model, body=(dataclasses.replace(step, node=fault(step.node)),))
+
+    return inject
 
 
 def flip_nan_routing(node: ir.TreeEnsemble) -> ir.TreeEnsemble:
@@ -126,22 +135,22 @@ def scale_coefficients(node: Any) -> Any:
 
 
 FAULTS: dict[str, tuple[Any, Callable[[Any], Any], tuple[str, ...]]] = {
-    "threshold +1 float64 ulp": (FOREST, move_root(lambda t: float(np.nextafter(t, np.inf))),
+    "threshold +1 float64 ulp": (FOREST, in_body(move_root(lambda t: float(np.nextafter(t, np.inf)))),
                                  ("routing diverges at tree 0 node 0",)),
-    "threshold -1 float64 ulp": (FOREST, move_root(lambda t: float(np.nextafter(t, -np.inf))),
+    "threshold -1 float64 ulp": (FOREST, in_body(move_root(lambda t: float(np.nextafter(t, -np.inf)))),
                                  ("routing diverges at tree 0 node 0",)),
-    "threshold +1 float32 ulp": (FOREST, move_root(float32_ulp_up), ("routing diverges at tree 0 node 0",)),
-    "leaf value changed": (FOREST, change_leaf, ("leaf value differs", "tree 0")),
-    "tree dropped": (FOREST, drop_last_tree, ("tree count differs",)),
+    "threshold +1 float32 ulp": (FOREST, in_body(move_root(float32_ulp_up)), ("routing diverges at tree 0 node 0",)),
+    "leaf value changed": (FOREST, in_body(change_leaf), ("leaf value differs", "tree 0")),
+    "tree dropped": (FOREST, in_body(drop_last_tree), ("tree count differs",)),
     "class labels swapped": (FOREST, swap_labels, ("class-label order swapped",)),
-    "NaN routing flipped": (FOREST, flip_nan_routing, ("NaN routing",)),
-    "float32 thresholds without snapping": (FOREST, float32_thresholds_without_snapping,
+    "NaN routing flipped": (FOREST, in_body(flip_nan_routing), ("NaN routing",)),
+    "float32 thresholds without snapping": (FOREST, in_body(float32_thresholds_without_snapping),
                                             ("routing diverges", "float32 threshold rounding")),
-    "coefficient × (1+1e-4)": (LOGISTIC, scale_coefficients, ("scale factor", "1.0001")),
+    "coefficient × (1+1e-4)": (LOGISTIC, in_body(scale_coefficients), ("scale factor", "1.0001")),
     # HGB compares float64 x: a one-ulp move is visible at t's own float64 neighbours.
-    "HGB threshold +1 float64 ulp": (HGB, move_root(lambda t: float(np.nextafter(t, np.inf))),
+    "HGB threshold +1 float64 ulp": (HGB, in_body(move_root(lambda t: float(np.nextafter(t, np.inf)))),
                                      ("routing diverges at tree 0 node 0",)),
-    "HGB base value shifted": (HGB, shift_base, ("constant offset", "+0.5")),
+    "HGB base value shifted": (HGB, in_body(shift_base), ("constant offset", "+0.5")),
 }
 
 
@@ -216,7 +225,7 @@ def test_faithful_exports_of_every_family_pass(family: str, contract: str, tmp_p
     estimator = estimator.fit(features, target) if target is not None else estimator.fit(features)
     node = to_ir(estimator)
     paths = [write(estimator, node, tmp_path, "coreml")]
-    exported = to_onnx(estimator, node, OnnxOptions(n_features=features.shape[1], input_dtype=contract))  # type: ignore[arg-type]
+    exported = to_onnx(estimator, node, OnnxOptions(input_dtype=contract))  # type: ignore[arg-type]
     save_onnx(exported.model, tmp_path / "model.onnx")
     paths.append(tmp_path / "model.onnx")
     report = parity.check(estimator, paths, inputs=features, contract=contract)

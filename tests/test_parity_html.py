@@ -61,7 +61,7 @@ def _parse(page: str) -> _Page:
 @pytest.fixture(scope="module")
 def failing(tmp_path_factory: pytest.TempPathFactory) -> tuple[parity.ParityReport, list[Path], np.ndarray]:
     """A forest checked against its own ONNX file and against the Core ML file of another forest."""
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
     from export.to_coreml import CoreMLInterface, save_spec, to_spec
     from export.to_onnx import save_onnx, to_onnx
     from export.to_onnx.options import OnnxOptions
@@ -71,9 +71,9 @@ def failing(tmp_path_factory: pytest.TempPathFactory) -> tuple[parity.ParityRepo
     other = RandomForestClassifier(n_estimators=4, max_depth=3, random_state=1).fit(X, y)
     root = tmp_path_factory.mktemp("html")
     wrong = root / "wrong.mlmodel"
-    save_spec(to_spec(to_ir(other), CoreMLInterface(n_features=4)), wrong)
+    save_spec(to_spec(to_ir(other), CoreMLInterface()), wrong)
     right = root / "right.onnx"
-    save_onnx(to_onnx(model, to_ir(model), OnnxOptions(n_features=4, input_dtype="float64")).model, right)
+    save_onnx(to_onnx(model, to_ir(model), OnnxOptions(input_dtype="float64")).model, right)
     report = parity.check(model, [wrong, right], inputs=X[::3])
     assert not report.passed
     return report, [wrong, right], X[::3]

@@ -19,9 +19,9 @@ X, Y = load_iris(return_X_y=True)
 
 
 def test_every_supported_type_has_the_tables_family() -> None:
-    from export.from_sklearn import SUPPORTED
+    from export.frontends import supported
 
-    for row in SUPPORTED:
+    for row in supported():
         if row.family == "composition":  # a Pipeline's family is its final step's
             continue
         model: Any = row.cls.__new__(row.cls)

@@ -32,7 +32,8 @@ SCHEMA = Path(parity.__file__).with_name("golden.schema.json")
 @pytest.fixture(scope="module")
 def iris_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, np.ndarray, list[Path]]:
     """A forest on iris exported to Core ML (named Double inputs) and float64 ONNX by the writers."""
-    from export.from_sklearn import to_ir
+    from export import ir
+    from export.frontends import to_ir
     from export.to_coreml import CoreMLInterface, save_spec, to_spec
     from export.to_onnx import save_onnx, to_onnx
     from export.to_onnx.options import OnnxOptions
@@ -40,14 +41,14 @@ def iris_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, np.ndarr
     X, y = load_iris(return_X_y=True)
     names = ("sepal length (cm)", "sepal width (cm)", "petal length (cm)", "petal width (cm)")
     model = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, y)
-    node = to_ir(model)
+    block = to_ir(model)
+    schema = ir.Schema(tuple(ir.Column(n, "double", n.split(" (")[0].replace(" ", "_")) for n in names))
+    node = ir.Model.single(block.output.node, block.head, schema)  # named Double inputs
     root = tmp_path_factory.mktemp("iris")
     coreml = root / "iris.mlmodel"
-    interface = CoreMLInterface(n_features=4, input_names=tuple(n.split(" (")[0].replace(" ", "_") for n in names),
-                                input_descriptions=names)
-    save_spec(to_spec(node, interface), coreml)
+    save_spec(to_spec(node, CoreMLInterface()), coreml)
     onnx_path = root / "iris.onnx"
-    save_onnx(to_onnx(model, node, OnnxOptions(n_features=4, input_dtype="float64")).model, onnx_path)
+    save_onnx(to_onnx(model, node, OnnxOptions(input_dtype="float64")).model, onnx_path)
     return model, X, [coreml, onnx_path]
 
 
@@ -96,13 +97,13 @@ def test_markdown_lists_runtimes_and_tolerance_reasons(iris_report: parity.Parit
 
 def test_failure_renderings_carry_the_cause(iris_export: tuple[Any, np.ndarray, list[Path]],
                                             tmp_path: Path) -> None:
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
     from export.to_coreml import CoreMLInterface, save_spec, to_spec
 
     model, X, _ = iris_export
     other = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=1).fit(X, load_iris().target)
     wrong = tmp_path / "other.mlmodel"
-    save_spec(to_spec(to_ir(other), CoreMLInterface(n_features=4)), wrong)
+    save_spec(to_spec(to_ir(other), CoreMLInterface()), wrong)
     report = parity.check(model, [wrong], inputs=X)
     assert report.verdict == "failed"
     suite = ElementTree.fromstring(to_junit(report))
@@ -151,13 +152,13 @@ def test_golden_expected_values_are_scikit_learns(iris_report: parity.ParityRepo
 
 def test_golden_regressor_and_non_finite_encoding(tmp_path: Path) -> None:
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is a test dependency (pyproject [test] extra)")
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
     from export.to_coreml import CoreMLInterface, save_spec, to_spec
 
     X, y = make_regression(n_samples=100, n_features=3, random_state=0)
     model = LinearRegression().fit(X, y)
     path = tmp_path / "linear.mlmodel"
-    save_spec(to_spec(to_ir(model), CoreMLInterface(n_features=3)), path)
+    save_spec(to_spec(to_ir(model), CoreMLInterface()), path)
     report = parity.check(model, [path], inputs=X)
     document = golden_document(report, path)
     jsonschema.validate(document, json.loads(SCHEMA.read_text()), cls=jsonschema.Draft202012Validator)

@@ -304,3 +304,35 @@ def test_committed_swift_string_fixture_is_scikit_learns(churn: Any) -> None:
     document = json.loads(SWIFT_FIXTURE.read_text(encoding="utf-8"))
     assert document["format_version"] == 2
     _assert_expected_is_scikit_learns(document, churn[2])
+
+
+# ---- mlexport predict on string inputs
+
+
+def test_cli_predict_reads_csv_with_strings_for_both_formats(
+    churn: Any, artifacts: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from export.cli import main
+    from export.inspection import predict_artifact
+
+    frame, _, pipeline = churn
+    rows = frame.head(12).copy()
+    rows.loc[rows.index[0], "contract"] = np.nan  # a missing string: fed as ""
+    path = tmp_path / "rows.csv"
+    rows[list(reversed(COLUMNS))].to_csv(path, index=False)  # any column order: matched by name
+    expected_labels = pipeline.predict(rows).tolist()
+    expected_probabilities = pipeline.predict_proba(rows)
+    onnx_path, coreml_path = artifacts
+    onnx_out = predict_artifact(onnx_path, path)
+    assert onnx_out["label"].tolist() == expected_labels
+    np.testing.assert_allclose(onnx_out["probabilities"], expected_probabilities, rtol=1e-12, atol=1e-15)
+    coreml_out = predict_artifact(coreml_path, path)
+    assert coreml_out["label"].tolist() == expected_labels
+    np.testing.assert_allclose(coreml_out["probs"], expected_probabilities, rtol=1e-12, atol=1e-15)
+    assert main(["predict", str(onnx_path), "--data", str(path)]) == 0
+    assert "Month-to-month" not in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    rows.assign(tenure="long").to_csv(bad, index=False)
+    assert main(["predict", str(coreml_path), "--data", str(bad)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "column 'tenure'" in error and "where a number is expected" in error and len(error.splitlines()) == 1

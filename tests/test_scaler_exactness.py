@@ -11,6 +11,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from ir_models import array_model
 from ir_oracle import evaluate
 from sklearn.datasets import load_digits, load_wine
 from sklearn.pipeline import make_pipeline
@@ -18,7 +19,7 @@ from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, Stan
 from sklearn.svm import SVC
 
 from export import ir
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 from export.to_coreml import CoreMLInterface, to_spec
 from export.to_onnx import OnnxOptions, to_onnx
 from parity.coreml_reference import predict as coreml_predict
@@ -80,8 +81,8 @@ def assert_bits_equal(got: np.ndarray, expected: np.ndarray) -> None:
                               f"{got[rows[:3], cols[:3]]!r} vs {expected[rows[:3], cols[:3]]!r}")
 
 
-def _onnx_session(est: Any, node: ir.Node, n_features: int, dtype: str) -> ort.InferenceSession:
-    result = to_onnx(est, node, OnnxOptions(n_features=n_features, input_dtype=dtype))  # type: ignore[arg-type]
+def _onnx_session(est: Any, node: ir.Model, n_features: int, dtype: str) -> ort.InferenceSession:
+    result = to_onnx(est, node, OnnxOptions(input_dtype=dtype))  # type: ignore[arg-type]
     assert result.route == "ir"
     return ort.InferenceSession(result.model.SerializeToString(), providers=["CPUExecutionProvider"])
 
@@ -91,18 +92,19 @@ def _onnx_session(est: Any, node: ir.Node, n_features: int, dtype: str) -> ort.I
 def test_ir_oracle_and_onnx_equal_sklearn_bit_for_bit(data: str, scaler: str) -> None:
     X = DATA[data]()
     est = SCALERS[scaler]().fit(X)
-    node = to_ir(est)
+    model = to_ir(est)
+    node = model.output.node
     assert isinstance(node, ir.Scaler)
     rows = _probe_rows(X)
     expected = est.transform(rows)
-    oracle = evaluate(node, rows).transformed
+    oracle = evaluate(model, rows).transformed
     assert oracle is not None
     assert_bits_equal(oracle, expected)
-    session = _onnx_session(est, node, X.shape[1], "float64")
+    session = _onnx_session(est, model, X.shape[1], "float64")
     assert_bits_equal(session.run(["transformed_features"], {"input": rows})[0], expected)
     # float32 contract: reference = sklearn on the widened float32 rows; the graph's one rounding is the final Cast.
     fed32 = rows.astype(np.float32)
-    session32 = _onnx_session(est, node, X.shape[1], "float32")
+    session32 = _onnx_session(est, model, X.shape[1], "float32")
     assert_bits_equal(session32.run(["transformed_features"], {"input": fed32})[0],
                       est.transform(fed32.astype(np.float64)).astype(np.float32))
 
@@ -111,11 +113,13 @@ def test_reciprocal_form_is_not_bit_exact() -> None:
     """The check above can fail: the old multiply-by-1/scale_ lowering differs from sklearn on these rows."""
     X = _wine_with_constants()
     est = StandardScaler().fit(X)
-    node = to_ir(est)
+    model = to_ir(est)
+    node = model.output.node
     assert isinstance(node, ir.Scaler) and node.divide
     reciprocal = dataclasses.replace(node, scale=1.0 / node.scale, divide=False)
     rows = _probe_rows(X)
-    got = _onnx_session(est, reciprocal, X.shape[1], "float64").run(["transformed_features"], {"input": rows})[0]
+    session = _onnx_session(est, array_model(reciprocal), X.shape[1], "float64")
+    got = session.run(["transformed_features"], {"input": rows})[0]
     with pytest.raises(AssertionError, match="values differ in their bits"):
         assert_bits_equal(got, est.transform(rows))
 
@@ -124,13 +128,15 @@ def test_scaler_lowering_follows_sklearns_operations() -> None:
     """Division by scale_ itself (not a reciprocal) for Standard/Robust/MaxAbs; MinMax multiplies then adds min_."""
     X = _wine_with_constants()
     standard = StandardScaler().fit(X)
-    node = to_ir(standard)
+    model = to_ir(standard)
+    node = model.output.node
     assert isinstance(node, ir.Scaler) and node.divide and node.bias is None
     np.testing.assert_array_equal(node.scale, standard.scale_)
     np.testing.assert_array_equal(node.offset, standard.mean_)
     assert node.scale[-2] == 1.0  # the zero-variance column: sklearn's scale_ = 1
     min_max = MinMaxScaler().fit(X)
-    node = to_ir(min_max)
+    model = to_ir(min_max)
+    node = model.output.node
     assert isinstance(node, ir.Scaler) and not node.divide and node.bias is not None
     np.testing.assert_array_equal(node.scale, min_max.scale_)
     np.testing.assert_array_equal(node.bias, min_max.min_)
@@ -148,7 +154,7 @@ def test_onnx_operators_mirror_sklearns_steps() -> None:
     }
     for name, (est, ops) in cases.items():
         est.fit(X)
-        model: onnx.ModelProto = to_onnx(est, to_ir(est), OnnxOptions(n_features=X.shape[1])).model
+        model: onnx.ModelProto = to_onnx(est, to_ir(est), OnnxOptions()).model
         arithmetic = [n.op_type for n in model.graph.node if n.op_type in ("Sub", "Div", "Mul", "Add")]
         assert arithmetic == ops, name
 
@@ -167,9 +173,10 @@ def test_coreml_scaler_is_within_its_format_limit(scaler: str) -> None:
     quotient) and MinMax's min_ is folded into the shift (the sum x + min_/scale_ rounds at |x| + |min_/scale_|)."""
     X = _wine_with_constants()
     est = SCALERS[scaler]().fit(X)
-    node = to_ir(est)
+    model = to_ir(est)
+    node = model.output.node
     assert isinstance(node, ir.Scaler)
-    spec = to_spec(node, CoreMLInterface(n_features=X.shape[1]))
+    spec = to_spec(model, CoreMLInterface())
     multiplier = np.array(spec.scaler.scaleValue)
     if node.divide:
         np.testing.assert_array_equal(multiplier, 1.0 / est.scale_)
@@ -199,12 +206,14 @@ def test_digits_standard_scaler_linear_svc_labels_at_extreme_inputs(dtype: str) 
     rows = np.vstack([rows, np.repeat(np.array(extremes)[:, None], f, axis=1)])
     fed = rows.astype(dtype)
     expected = est.predict(fed.astype(np.float64))
-    node = to_ir(est)
-    session = _onnx_session(est, node, f, dtype)
+    model = to_ir(est)
+    node = model.output.node
+    session = _onnx_session(est, model, f, dtype)
     np.testing.assert_array_equal(session.run(["classLabel"], {"input": fed})[0], expected)
     # the rows do discriminate: the reciprocal lowering (measured 5/260 float64, 10/260 float32) mislabels some
     assert isinstance(node, ir.Pipeline) and isinstance(node.steps[0], ir.Scaler)
     scaler = node.steps[0]
     reciprocal = ir.Pipeline((dataclasses.replace(scaler, scale=1.0 / scaler.scale, divide=False), *node.steps[1:]))
-    wrong = _onnx_session(est, reciprocal, f, dtype).run(["classLabel"], {"input": fed})[0] != expected
+    session = _onnx_session(est, array_model(reciprocal, model.head), f, dtype)
+    wrong = session.run(["classLabel"], {"input": fed})[0] != expected
     assert wrong.sum() > 0

@@ -50,7 +50,7 @@ from test_loading import corrupt_child_index
 
 import export.loading as loading
 from export.errors import InputFileError
-from export.from_sklearn import SUPPORTED
+from export.frontends import supported
 from export.to_onnx.options import OnnxOptions
 from export.to_onnx.skl2onnx_route import refusal_reason
 from parity.sub_estimators import final_step, sub_estimators, walk
@@ -135,7 +135,7 @@ def _fit_meta(name: str) -> Any:
 
 
 def _models() -> list[Any]:
-    rows = [pytest.param(lambda row=row: _fitted_instance(row.cls), id=f"table-{row.name}") for row in SUPPORTED]
+    rows = [pytest.param(lambda row=row: _fitted_instance(row.cls), id=f"table-{row.name}") for row in supported()]
     meta = [pytest.param(lambda name=name: _fit_meta(name), id=name) for name in META]
     return rows + meta
 
@@ -249,7 +249,7 @@ def test_walk_keeps_gradient_boosting_stage_order() -> None:
 
 def test_skl2onnx_refusals_see_a_tree_in_a_stacking_final_estimator() -> None:
     stack = _fit_meta("stacking-final-tree")
-    reason = refusal_reason(stack, OnnxOptions(n_features=4, input_dtype="float64"))
+    reason = refusal_reason(stack, OnnxOptions(input_dtype="float64"))
     assert reason is not None and "decision trees via skl2onnx with double input" in reason
 
 

@@ -60,7 +60,7 @@ def _sklearn_counts(pipeline: Any, documents: list[str]) -> list[dict[str, float
 
 def _spec(pipeline: Any) -> Any:
     features, tail = text_model_of(pipeline)
-    return text_to_spec(features, tail, "title", CoreMLInterface(n_features=features.n_features))
+    return text_to_spec(features, tail, "title", CoreMLInterface())
 
 
 def _assert_predicts_like(pipeline: Any, float32_weights: bool, documents: list[str],

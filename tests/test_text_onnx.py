@@ -27,8 +27,7 @@ PROBES = (*text_corpus.EDGE_CASES, "zzqx unseenword qqqq", "the of and a in", "T
 
 def _session(estimator: Any, input_dtype: str = "float64") -> tuple[ort.InferenceSession, list[str]]:
     features, tail = text_model_of(estimator)
-    model, heads = build_text_onnx(features, tail, OnnxOptions(n_features=features.n_features, input_name="title",
-                                                               input_dtype=input_dtype))  # type: ignore[arg-type]
+    model, heads = build_text_onnx(features, tail, OnnxOptions(input_name="title", input_dtype=input_dtype))  # type: ignore[arg-type]
     options = ort.SessionOptions()
     options.log_severity_level = 3
     return ort.InferenceSession(model.SerializeToString(), options), [h.name for h in heads]

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from ir_models import array_model
 
 from export import ir
 from export.errors import ExportFailedError, OutputDirError, UsageError
@@ -26,15 +27,16 @@ def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
-def stump(mode: ir.BranchMode, missing_true: bool, task: ir.Task, leaves: Any, base: Any) -> ir.TreeEnsemble:
-    """One tree: x0 <mode> 0.5 → node 1 (true child) else node 2."""
+def stump(mode: ir.BranchMode, missing_true: bool, task: ir.Head, leaves: Any, base: Any,
+          threshold: float = 0.5) -> ir.Model:
+    """One tree over two features: x0 <mode> threshold → node 1 (true child) else node 2."""
     n_out = len(base)
-    return ir.TreeEnsemble(
+    return array_model(ir.TreeEnsemble(
         n_features=2,
         tree_id=np.array([0, 0, 0]),
         node_id=np.array([0, 1, 2]),
         feature=np.array([0, -1, -1]),
-        threshold=np.array([0.5, 0.0, 0.0]),
+        threshold=np.array([threshold, 0.0, 0.0]),
         mode=np.array([int(mode), 0, 0]),
         true_child=np.array([1, -1, -1]),
         false_child=np.array([2, -1, -1]),
@@ -42,9 +44,8 @@ def stump(mode: ir.BranchMode, missing_true: bool, task: ir.Task, leaves: Any, b
         leaf_value=np.array([[0.0] * n_out, *leaves]),
         leaf_target=np.array([-1, -1, -1]),
         base=base,
-        task=task,
         compares_float32=False,
-    )
+    ), task, 2)
 
 
 BINARY = ir.Classification(np.array([3, 7]), "identity", True)
@@ -55,9 +56,7 @@ BINARY = ir.Classification(np.array([3, 7]), "identity", True)
 
 
 def test_tree_binary_fields_and_predictions() -> None:
-    spec = to_spec(
-        stump(ir.BranchMode.LEQ, True, BINARY, np.array([[0.2], [0.9]]), np.array([0.0])), CoreMLInterface(n_features=2)
-    )
+    spec = to_spec(stump(ir.BranchMode.LEQ, True, BINARY, np.array([[0.2], [0.9]]), np.array([0.0])), CoreMLInterface())
     assert spec.WhichOneof("Type") == "treeEnsembleClassifier"
     assert spec.specificationVersion == 1
     message = spec.treeEnsembleClassifier
@@ -82,9 +81,7 @@ def test_tree_less_than_mode_and_no_leaf_nudge() -> None:
     # BranchMode.LT (x0 < 0.5) is written as BranchOnValueLessThanEqual with the largest double below 0.5
     # (0.5 - 2**-54): x0 = 0.5 is NOT < 0.5 and goes to the false child, the double just below it to the true one.
     # A leaf of exactly 0.5 is written as 0.5 (no 0.5 - 1e-7 nudge): the tie is the parity suite's business.
-    spec = to_spec(
-        stump(ir.BranchMode.LT, False, BINARY, np.array([[0.5], [0.9]]), np.array([0.0])), CoreMLInterface(n_features=2)
-    )
+    spec = to_spec(stump(ir.BranchMode.LT, False, BINARY, np.array([[0.5], [0.9]]), np.array([0.0])), CoreMLInterface())
     nodes = spec.treeEnsembleClassifier.treeEnsemble.nodes
     assert nodes[0].nodeBehavior == TREE_NODE.BranchOnValueLessThanEqual
     assert nodes[0].branchFeatureValue == 0.5 - 2.0**-54
@@ -103,24 +100,21 @@ def test_tree_less_than_mode_and_no_leaf_nudge() -> None:
     ],
 )
 def test_tree_less_than_edge_thresholds(threshold: float, written: float, behavior: str) -> None:
-    node = stump(ir.BranchMode.LT, False, BINARY, np.array([[0.25], [0.75]]), np.array([0.0]))
-    node = ir.TreeEnsemble(**{**node.__dict__, "threshold": np.array([threshold, 0.0, 0.0])})
-    root = to_spec(node, CoreMLInterface(n_features=2)).treeEnsembleClassifier.treeEnsemble.nodes[0]
+    model = stump(ir.BranchMode.LT, False, BINARY, np.array([[0.25], [0.75]]), np.array([0.0]), threshold)
+    root = to_spec(model, CoreMLInterface()).treeEnsembleClassifier.treeEnsemble.nodes[0]
     assert root.nodeBehavior == TREE_NODE.TreeNodeBehavior.Value(behavior)
     assert root.branchFeatureValue == written
     rows = np.array([-np.inf, -np.finfo(np.float64).max, -5e-324, -0.0, 0.0, 5e-324, 1.0, np.finfo(np.float64).max,
                      np.inf])
-    spec = to_spec(node, CoreMLInterface(n_features=2))
+    spec = to_spec(model, CoreMLInterface())
     got = predict(spec, np.column_stack([rows, np.zeros_like(rows)]))["classProbability"][:, 1]
     np.testing.assert_array_equal(got, np.where(rows < threshold, 0.25, 0.75))  # the IR's own rule: x < threshold
 
 
 def test_tree_logistic_link_and_string_labels() -> None:
     task = ir.Classification(np.array(["no", "yes"]), "logistic", True)
-    spec = to_spec(
-        stump(ir.BranchMode.LEQ, False, task, np.array([[-1.0], [2.0]]), np.array([0.25])),
-        CoreMLInterface(n_features=2),
-    )
+    spec = to_spec(stump(ir.BranchMode.LEQ, False, task, np.array([[-1.0], [2.0]]), np.array([0.25])),
+                   CoreMLInterface())
     message = spec.treeEnsembleClassifier
     assert message.postEvaluationTransform == TRANSFORM.Regression_Logistic
     assert list(message.stringClassLabels.vector) == ["no", "yes"]
@@ -149,11 +143,10 @@ def test_tree_softmax_with_leaf_targets() -> None:
         leaf_value=values,
         leaf_target=np.array([0, 1, 2]),
         base=np.array([0.1, 0.2, 0.3]),
-        task=task,
         compares_float32=True,
         hit_rate=np.array([1.0, 1.0, 1.0]),
     )
-    spec = to_spec(node, CoreMLInterface(n_features=1))
+    spec = to_spec(array_model(node, task, 1), CoreMLInterface())
     message = spec.treeEnsembleClassifier
     assert message.postEvaluationTransform == TRANSFORM.Classification_SoftMax
     assert message.treeEnsemble.numPredictionDimensions == 3
@@ -173,17 +166,13 @@ def test_tree_softmax_with_leaf_targets() -> None:
 
 
 def test_tree_regressor_single_and_multi_target() -> None:
-    single = to_spec(
-        stump(ir.BranchMode.LEQ, False, ir.Regression(), np.array([[1.5], [-2.0]]), np.array([10.0])),
-        CoreMLInterface(n_features=2),
-    )
+    single = to_spec(stump(ir.BranchMode.LEQ, False, ir.Regression(), np.array([[1.5], [-2.0]]), np.array([10.0])),
+                     CoreMLInterface())
     assert single.WhichOneof("Type") == "treeEnsembleRegressor"
     assert single.description.output[0].type.WhichOneof("Type") == "doubleType"
     np.testing.assert_array_equal(predict(single, np.array([[0.0, 0], [1.0, 0]]))["prediction"], [11.5, 8.0])
-    multi = to_spec(
-        stump(ir.BranchMode.LEQ, False, ir.Regression(2), np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0.0, 1.0])),
-        CoreMLInterface(n_features=2),
-    )
+    multi = to_spec(stump(ir.BranchMode.LEQ, False, ir.Regression(2), np.array([[1.0, 2.0], [3.0, 4.0]]),
+                          np.array([0.0, 1.0])), CoreMLInterface())
     assert list(multi.description.output[0].type.multiArrayType.shape) == [2]
     np.testing.assert_array_equal(
         predict(multi, np.array([[0.0, 0], [1.0, 0]]))["prediction"], [[1.0, 3.0], [3.0, 5.0]]
@@ -193,10 +182,7 @@ def test_tree_regressor_single_and_multi_target() -> None:
 def test_tree_unsupported_link_is_refused() -> None:
     task = ir.Classification(np.array([0, 1]), "ovr_logistic", True)
     with pytest.raises(ExportFailedError, match="TreeEnsemble: link 'ovr_logistic'"):
-        to_spec(
-            stump(ir.BranchMode.LEQ, False, task, np.array([[0.0], [1.0]]), np.array([0.0])),
-            CoreMLInterface(n_features=2),
-        )
+        to_spec(stump(ir.BranchMode.LEQ, False, task, np.array([[0.0], [1.0]]), np.array([0.0])), CoreMLInterface())
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -204,8 +190,8 @@ def test_tree_unsupported_link_is_refused() -> None:
 
 
 def test_glm_regressor_single_target() -> None:
-    node = ir.LinearModel(coef=np.array([[1.0, 2.0]]), intercept=np.array([3.0]), task=ir.Regression())
-    spec = to_spec(node, CoreMLInterface(n_features=2))
+    node = ir.LinearModel(coef=np.array([[1.0, 2.0]]), intercept=np.array([3.0]))
+    spec = to_spec(array_model(node, ir.Regression(), 2), CoreMLInterface())
     assert spec.WhichOneof("Type") == "glmRegressor"
     assert list(spec.glmRegressor.weights[0].value) == [1.0, 2.0]
     assert list(spec.glmRegressor.offset) == [3.0]
@@ -214,9 +200,8 @@ def test_glm_regressor_single_target() -> None:
 
 def test_multi_target_linear_regression_is_a_glm_pipeline() -> None:
     node = ir.LinearModel(
-        coef=np.array([[1.0, 0.0], [0.0, 2.0]]), intercept=np.array([0.0, 1.0]), task=ir.Regression(2)
-    )
-    spec = to_spec(node, CoreMLInterface(n_features=2))
+        coef=np.array([[1.0, 0.0], [0.0, 2.0]]), intercept=np.array([0.0, 1.0]))
+    spec = to_spec(array_model(node, ir.Regression(2), 2), CoreMLInterface())
     assert spec.WhichOneof("Type") == "pipelineRegressor"
     kinds = [m.WhichOneof("Type") for m in spec.pipelineRegressor.pipeline.models]
     assert kinds == ["glmRegressor", "glmRegressor", "featureVectorizer"]
@@ -226,8 +211,8 @@ def test_multi_target_linear_regression_is_a_glm_pipeline() -> None:
 
 def test_glm_binary_logistic_string_labels() -> None:
     task = ir.Classification(np.array(["cat", "dog"]), "logistic", True)
-    node = ir.LinearModel(coef=np.array([[0.5, -1.0]]), intercept=np.array([0.25]), task=task)
-    spec = to_spec(node, CoreMLInterface(n_features=2))
+    node = ir.LinearModel(coef=np.array([[0.5, -1.0]]), intercept=np.array([0.25]))
+    spec = to_spec(array_model(node, task, 2), CoreMLInterface())
     message = spec.glmClassifier
     assert message.classEncoding == GLMClassifier_pb2.GLMClassifier.OneVsRest
     assert message.postEvaluationTransform == GLMClassifier_pb2.GLMClassifier.Logit
@@ -240,8 +225,8 @@ def test_glm_binary_logistic_string_labels() -> None:
 def test_glm_ovr_logistic_three_classes() -> None:
     task = ir.Classification(np.array([10, 20, 30]), "ovr_logistic", True)
     coef = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
-    node = ir.LinearModel(coef=coef, intercept=np.array([0.0, 0.5, 0.0]), task=task)
-    spec = to_spec(node, CoreMLInterface(n_features=2))
+    node = ir.LinearModel(coef=coef, intercept=np.array([0.0, 0.5, 0.0]))
+    spec = to_spec(array_model(node, task, 2), CoreMLInterface())
     assert len(spec.glmClassifier.weights) == 3
     z = coef @ np.array([0.3, -0.1]) + [0.0, 0.5, 0.0]  # [0.3, 0.4, -0.2]
     s = 1 / (1 + np.exp(-z))
@@ -252,9 +237,8 @@ def test_glm_ovr_logistic_three_classes() -> None:
 
 def test_glm_no_probability_link() -> None:
     task = ir.Classification(np.array([0, 1]), "none", False)
-    spec = to_spec(
-        ir.LinearModel(coef=np.array([[1.0]]), intercept=np.array([-2.0]), task=task), CoreMLInterface(n_features=1)
-    )
+    spec = to_spec(array_model(ir.LinearModel(coef=np.array([[1.0]]), intercept=np.array([-2.0])), task, 1),
+                   CoreMLInterface())
     assert spec.WhichOneof("Type") == "glmClassifier"
     assert [o.name for o in spec.description.output] == ["classLabel"]
     assert spec.description.predictedProbabilitiesName == ""
@@ -264,8 +248,8 @@ def test_glm_no_probability_link() -> None:
 def test_none_link_multiclass_uses_raw_score_argmax() -> None:
     # Scores around 1e3: a GLM OvR sigmoid would round them all to 1.0 and tie; the NN takes argmax of raw scores.
     task = ir.Classification(np.array([0, 1, 2]), "none", False)
-    node = ir.LinearModel(coef=np.array([[1000.0], [1001.0], [999.0]]), intercept=np.array([0.0, 0.0, 0.0]), task=task)
-    spec = to_spec(node, CoreMLInterface(n_features=1))
+    node = ir.LinearModel(coef=np.array([[1000.0], [1001.0], [999.0]]), intercept=np.array([0.0, 0.0, 0.0]))
+    spec = to_spec(array_model(node, task, 1), CoreMLInterface())
     assert spec.WhichOneof("Type") == "neuralNetworkClassifier"
     assert [layer.WhichOneof("layer") for layer in spec.neuralNetworkClassifier.layers] == ["innerProduct"]
     assert predict(spec, np.array([[1.0], [-1.0]]))["classLabel"].tolist() == [1, 2]
@@ -274,8 +258,8 @@ def test_none_link_multiclass_uses_raw_score_argmax() -> None:
 def test_softmax_linear_model_is_an_nn_classifier() -> None:
     task = ir.Classification(np.array([0, 1, 2]), "softmax", True)
     coef = np.array([[1.0, -1.0], [0.5, 0.5], [-1.0, 2.0]])
-    node = ir.LinearModel(coef=coef, intercept=np.array([0.1, 0.0, -0.1]), task=task)
-    spec = to_spec(node, CoreMLInterface(n_features=2))
+    node = ir.LinearModel(coef=coef, intercept=np.array([0.1, 0.0, -0.1]))
+    spec = to_spec(array_model(node, task, 2), CoreMLInterface())
     network = spec.neuralNetworkClassifier
     assert [layer.WhichOneof("layer") for layer in network.layers] == ["innerProduct", "softmax"]
     product = network.layers[0].innerProduct
@@ -293,7 +277,7 @@ def test_softmax_linear_model_is_an_nn_classifier() -> None:
 # Neural networks
 
 
-def _mlp(task: ir.Task, n_out: int) -> ir.NeuralNetwork:
+def _mlp(n_out: int) -> ir.NeuralNetwork:
     hidden = ir.DenseLayer(
         weights=np.array([[1.0, -1.0], [0.5, 2.0], [-1.0, 0.25]]), bias=np.array([0.0, -0.5, 0.1]), activation="relu"
     )
@@ -302,7 +286,7 @@ def _mlp(task: ir.Task, n_out: int) -> ir.NeuralNetwork:
         bias=np.linspace(-0.2, 0.2, n_out),
         activation="identity",
     )
-    return ir.NeuralNetwork(layers=(hidden, out), task=task)
+    return ir.NeuralNetwork(layers=(hidden, out))
 
 
 def _mlp_scores(node: ir.NeuralNetwork, x: np.ndarray) -> np.ndarray:
@@ -311,8 +295,8 @@ def _mlp_scores(node: ir.NeuralNetwork, x: np.ndarray) -> np.ndarray:
 
 
 def test_binary_mlp_folds_zero_row_then_softmax() -> None:
-    node = _mlp(ir.Classification(np.array([0, 1]), "logistic", True), 1)
-    spec = to_spec(node, CoreMLInterface(n_features=2))
+    node = _mlp(1)
+    spec = to_spec(array_model(node, ir.Classification(np.array([0, 1]), "logistic", True), 2), CoreMLInterface())
     layers = spec.neuralNetworkClassifier.layers
     assert [layer.WhichOneof("layer") for layer in layers] == ["innerProduct", "activation", "innerProduct", "softmax"]
     last = layers[2].innerProduct
@@ -332,9 +316,8 @@ def test_binary_network_with_activated_last_layer_and_no_probabilities() -> None
     # Last layer tanh (not foldable): a [[0], [1]] layer is appended; link 'none' → no softmax, no probabilities,
     # label = labels[1] iff tanh(z) > 0.
     layers = (ir.DenseLayer(np.array([[1.0, -1.0]]), np.array([0.25]), "tanh"),)
-    spec = to_spec(
-        ir.NeuralNetwork(layers, ir.Classification(np.array([5, 6]), "none", False)), CoreMLInterface(n_features=2)
-    )
+    head = ir.Classification(np.array([5, 6]), "none", False)
+    spec = to_spec(array_model(ir.NeuralNetwork(layers), head, 2), CoreMLInterface())
     network = spec.neuralNetworkClassifier
     assert [layer.WhichOneof("layer") for layer in network.layers] == ["innerProduct", "activation", "innerProduct"]
     assert list(network.layers[2].innerProduct.weights.floatValue) == [0.0, 1.0]
@@ -344,8 +327,8 @@ def test_binary_network_with_activated_last_layer_and_no_probabilities() -> None
 
 
 def test_mlp_regressor_single_target_is_nn_then_extractor() -> None:
-    node = _mlp(ir.Regression(), 1)
-    spec = to_spec(node, CoreMLInterface(n_features=2))
+    node = _mlp(1)
+    spec = to_spec(array_model(node, ir.Regression(), 2), CoreMLInterface())
     assert spec.WhichOneof("Type") == "pipelineRegressor"
     models = spec.pipelineRegressor.pipeline.models
     assert [m.WhichOneof("Type") for m in models] == ["neuralNetwork", "arrayFeatureExtractor"]
@@ -355,8 +338,8 @@ def test_mlp_regressor_single_target_is_nn_then_extractor() -> None:
 
 
 def test_mlp_regressor_multi_target() -> None:
-    node = _mlp(ir.Regression(2), 2)
-    spec = to_spec(node, CoreMLInterface(n_features=2))
+    node = _mlp(2)
+    spec = to_spec(array_model(node, ir.Regression(2), 2), CoreMLInterface())
     assert spec.WhichOneof("Type") == "neuralNetworkRegressor"
     x = np.array([-0.3, 1.2])
     np.testing.assert_allclose(predict(spec, x[None, :])["prediction"][0], _mlp_scores(node, x), rtol=1e-6)
@@ -378,9 +361,8 @@ def test_svr_linear_kernel() -> None:
         n_support=np.array([]),
         prob_a=np.array([]),
         prob_b=np.array([]),
-        task=ir.Regression(),
     )
-    spec = to_spec(node, CoreMLInterface(n_features=2))
+    spec = to_spec(array_model(node, ir.Regression(), 2), CoreMLInterface())
     regressor = spec.supportVectorRegressor
     assert regressor.kernel.WhichOneof("kernel") == "linearKernel"
     assert list(regressor.coefficients.alpha) == [2.0, -1.0] and regressor.rho == 0.5
@@ -401,9 +383,8 @@ def test_svc_rbf_three_classes_fields() -> None:
         n_support=np.array([1, 1, 1]),
         prob_a=np.array([]),
         prob_b=np.array([]),
-        task=task,
     )
-    spec = to_spec(node, CoreMLInterface(n_features=1))
+    spec = to_spec(array_model(node, task, 1), CoreMLInterface())
     classifier = spec.supportVectorClassifier
     assert classifier.kernel.rbfKernel.gamma == 0.5
     assert list(classifier.numberOfSupportVectorsPerClass) == [1, 1, 1]
@@ -414,11 +395,10 @@ def test_svc_rbf_three_classes_fields() -> None:
 
 
 def test_knn_labels_per_sample_and_version_4() -> None:
-    task = ir.Classification(np.array(["near", "far"]), "neighbour_votes", True)
+    task = ir.Classification(np.array(["near", "far"]), "neighbour_votes", False)
     node = ir.NearestNeighbors(
-        samples=np.array([[0.0], [1.0], [10.0]]), sample_class=np.array([0, 0, 1]), k=1, task=task
-    )
-    spec = to_spec(node, CoreMLInterface(n_features=1, input_names=("x",)))
+        samples=np.array([[0.0], [1.0], [10.0]]), sample_class=np.array([0, 0, 1]), k=1, n_classes=2)
+    spec = to_spec(array_model(node, task, names=("x",)), CoreMLInterface())
     assert spec.specificationVersion == 4
     knn = spec.pipelineClassifier.pipeline.models[1]
     assert knn.specificationVersion == 4
@@ -438,24 +418,28 @@ def test_knn_labels_per_sample_and_version_4() -> None:
 
 
 def test_scaler_shift_is_negated_offset() -> None:
-    spec = to_spec(ir.Scaler(offset=np.array([1.0, 2.0]), scale=np.array([2.0, 0.5])), CoreMLInterface(n_features=2))
+    spec = to_spec(array_model(ir.Scaler(offset=np.array([1.0, 2.0]), scale=np.array([2.0, 0.5]))), CoreMLInterface())
     assert list(spec.scaler.shiftValue) == [-1.0, -2.0] and list(spec.scaler.scaleValue) == [2.0, 0.5]
     np.testing.assert_array_equal(predict(spec, np.array([[3.0, 4.0]]))["transformed_features"], [[4.0, 1.0]])
 
 
 def test_normalizer_and_imputer() -> None:
-    spec = to_spec(ir.Normalizer(norm="l1", n_features=2), CoreMLInterface(n_features=2))
+    spec = to_spec(array_model(ir.Normalizer(norm="l1", n_features=2)), CoreMLInterface())
     np.testing.assert_array_equal(predict(spec, np.array([[1.0, -3.0]]))["transformed_features"], [[0.25, -0.75]])
-    spec = to_spec(ir.Imputer(missing_value=np.nan, fill=np.array([5.0, 6.0])), CoreMLInterface(n_features=2))
+    spec = to_spec(array_model(ir.Imputer(missing_value=np.nan, fill=np.array([5.0, 6.0]))), CoreMLInterface())
     assert math.isnan(spec.imputer.replaceDoubleValue)
     assert list(spec.imputer.imputedDoubleArray.vector) == [5.0, 6.0]
     np.testing.assert_array_equal(predict(spec, np.array([[np.nan, 1.0]]))["transformed_features"], [[5.0, 1.0]])
 
 
 def test_one_hot_real_categories_and_unknowns() -> None:
-    spec = to_spec(ir.OneHotEncoder(categories=(np.array([1, 3]), np.array([0, 2, 5]))), CoreMLInterface(n_features=2))
-    assert spec.WhichOneof("Type") == "treeEnsembleRegressor"
-    params = spec.treeEnsembleRegressor.treeEnsemble
+    spec = to_spec(array_model(ir.OneHotEncoder(categories=(np.array([1, 3]), np.array([0, 2, 5])))), CoreMLInterface())
+    # A transformer export is a plain pipeline at the top (no predictedFeatureName: apps and parity would read the
+    # lone treeEnsembleRegressor's output as a prediction).
+    assert spec.WhichOneof("Type") == "pipeline" and not spec.description.predictedFeatureName
+    (encoder,) = spec.pipeline.models
+    assert encoder.WhichOneof("Type") == "treeEnsembleRegressor"
+    params = encoder.treeEnsembleRegressor.treeEnsemble
     assert params.numPredictionDimensions == 5
     roots = [n for n in params.nodes if n.nodeId == 0]
     # One BranchOnValueEqual stump per (column, category), with the real category values, in output order.
@@ -478,13 +462,13 @@ def test_one_hot_real_categories_and_unknowns() -> None:
 
 def test_one_hot_string_categories_are_refused() -> None:
     with pytest.raises(ExportFailedError, match="string categories"):
-        to_spec(ir.OneHotEncoder(categories=(np.array(["a", "b"]),)), CoreMLInterface(n_features=1))
+        to_spec(array_model(ir.OneHotEncoder(categories=(np.array(["a", "b"]),))), CoreMLInterface())
 
 
 def test_linear_column_select_and_concat() -> None:
     linear = ir.Linear(weights=np.array([[1.0, 1.0, 0.0], [1.0, -1.0, 0.0]]), bias=np.array([0.0, 1.0]))
     select = ir.ColumnSelect(indices=np.array([2, 0]), n_features=3)
-    spec = to_spec(ir.Concat(parts=(linear, select)), CoreMLInterface(n_features=3))
+    spec = to_spec(array_model(ir.Concat(parts=(linear, select))), CoreMLInterface())
     out = predict(spec, np.array([[2.0, 3.0, 7.0]]))["transformed_features"]
     np.testing.assert_array_equal(out, [[5.0, 0.0, 7.0, 2.0]])
     assert list(spec.description.output[0].type.multiArrayType.shape) == [4]
@@ -496,20 +480,18 @@ def test_pipeline_with_named_inputs_and_metadata() -> None:
         steps=(
             ir.Imputer(missing_value=np.nan, fill=np.array([1.0, 1.0])),
             ir.Scaler(offset=np.array([1.0, 0.0]), scale=np.array([1.0, 2.0])),
-            ir.LinearModel(coef=np.array([[1.0, 1.0]]), intercept=np.array([0.0]), task=task),
+            ir.LinearModel(coef=np.array([[1.0, 1.0]]), intercept=np.array([0.0])),
         )
     )
+    schema = ir.Schema((ir.Column("age", "double", "age"), ir.Column("height (cm)", "double", "height_cm")))
     interface = CoreMLInterface(
-        n_features=2,
-        input_names=("age", "height_cm"),
-        input_descriptions=("age", "height (cm)"),
         author="me",
         license="MIT",
         version="1.2.3",
         short_description="demo",
         user_defined={"b": "2", "a": "1"},
     )
-    spec = to_spec(node, interface)
+    spec = to_spec(ir.Model.single(node, task, schema), interface)
     assert spec.WhichOneof("Type") == "pipelineClassifier"
     models = spec.pipelineClassifier.pipeline.models
     assert [m.WhichOneof("Type") for m in models] == ["featureVectorizer", "imputer", "scaler", "glmClassifier"]
@@ -536,12 +518,13 @@ def test_pipeline_with_named_inputs_and_metadata() -> None:
 
 
 def test_interface_checks() -> None:
-    with pytest.raises(UsageError, match="input_names has 1 names for 2 features"):
-        CoreMLInterface(n_features=2, input_names=("a",))
+    with pytest.raises(UsageError, match="distinct"):
+        CoreMLInterface(label_name="prediction")
+    scaler = ir.Scaler(offset=np.array([0.0]), scale=np.array([1.0]))
     with pytest.raises(UsageError, match="clash"):
-        CoreMLInterface(n_features=1, input_names=("classLabel",))
-    with pytest.raises(ExportFailedError, match="Scaler reads 2 features but its input has 3"):
-        to_spec(ir.Scaler(offset=np.array([0.0, 0.0]), scale=np.array([1.0, 1.0])), CoreMLInterface(n_features=3))
+        to_spec(array_model(scaler, names=("classLabel",)), CoreMLInterface())
+    with pytest.raises(ir.IRError, match="Scaler reads 2 values, its inputs have 3"):
+        array_model(ir.Scaler(offset=np.array([0.0, 0.0]), scale=np.array([1.0, 1.0])), n_features=3)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -552,7 +535,7 @@ def test_save_is_byte_reproducible_and_loads(tmp_path: Path) -> None:
     from coremltools.models.utils import load_spec
 
     node = stump(ir.BranchMode.LEQ, False, BINARY, np.array([[0.2], [0.9]]), np.array([0.0]))
-    interface = CoreMLInterface(n_features=2, user_defined={f"k{i}": str(i) for i in range(20)})
+    interface = CoreMLInterface(user_defined={f"k{i}": str(i) for i in range(20)})
     first, second = tmp_path / "a.mlmodel", tmp_path / "b.mlmodel"
     save_spec(to_spec(node, interface), first)
     save_spec(to_spec(node, interface), second)
@@ -573,8 +556,7 @@ def test_save_refuses_an_invalid_spec(tmp_path: Path) -> None:
 
 def test_save_without_revalidating_writes_the_same_bytes(tmp_path: Path) -> None:
     # validate=False is for a spec to_spec has just validated: it skips the check, nothing else.
-    spec = to_spec(stump(ir.BranchMode.LT, True, BINARY, np.array([[0.2], [0.9]]), np.array([0.0])),
-                   CoreMLInterface(n_features=2))
+    spec = to_spec(stump(ir.BranchMode.LT, True, BINARY, np.array([[0.2], [0.9]]), np.array([0.0])), CoreMLInterface())
     save_spec(spec, tmp_path / "checked.mlmodel")
     save_spec(spec, tmp_path / "trusted.mlmodel", validate=False)
     assert (tmp_path / "checked.mlmodel").read_bytes() == (tmp_path / "trusted.mlmodel").read_bytes()
@@ -585,9 +567,9 @@ def test_save_without_revalidating_writes_the_same_bytes(tmp_path: Path) -> None
 def test_nested_pipeline_ending_in_a_model() -> None:
     task = ir.Classification(np.array([0, 1]), "logistic", True)
     inner = ir.Pipeline(
-        (ir.Scaler(np.array([1.0]), np.array([2.0])), ir.LinearModel(np.array([[1.0]]), np.zeros(1), task))
+        (ir.Scaler(np.array([1.0]), np.array([2.0])), ir.LinearModel(np.array([[1.0]]), np.zeros(1)))
     )
-    spec = to_spec(ir.Pipeline((ir.Imputer(0.0, np.array([5.0])), inner)), CoreMLInterface(n_features=1))
+    spec = to_spec(array_model(ir.Pipeline((ir.Imputer(0.0, np.array([5.0])), inner)), task, 1), CoreMLInterface())
     kinds = [m.WhichOneof("Type") for m in spec.pipelineClassifier.pipeline.models]
     assert kinds == ["imputer", "scaler", "glmClassifier"]
     # 0 is "missing" → 5 → (5 - 1) * 2 = 8

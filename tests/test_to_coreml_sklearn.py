@@ -28,7 +28,7 @@ from sklearn import (
 )
 from threadpoolctl import threadpool_limits
 
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 from export.to_coreml import CoreMLInterface, to_spec
 from parity.coreml_reference import predict
 
@@ -182,7 +182,7 @@ def _ids(cases: list[Case]) -> list[Any]:
 def _export(estimator: Any, X: np.ndarray, named: bool) -> dict[str, np.ndarray]:
     """Export through the IR and evaluate the saved spec's meaning on X (named Double inputs or one MultiArray)."""
     names = tuple(f"f{i}" for i in range(X.shape[1])) if named else None
-    spec = to_spec(to_ir(estimator), CoreMLInterface(n_features=X.shape[1], input_names=names))
+    spec = to_spec(to_ir(estimator, feature_names=names), CoreMLInterface())
     inputs = {name: X[:, i] for i, name in enumerate(names)} if names else X
     return predict(spec, inputs)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from ir_models import array_model
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import (
     ExtraTreesRegressor,
@@ -19,7 +20,7 @@ from sklearn.ensemble import (
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from export import ir
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 from export.to_coreml import CoreMLInterface, spec_bytes, to_spec, validate_spec
 from export.to_coreml.protos import Model_pb2, TreeEnsemble_pb2
 from export.to_coreml.tree_ensemble import node_columns
@@ -127,18 +128,22 @@ def large_ids_and_odd_values() -> ir.TreeEnsemble:
     return ir.TreeEnsemble(n_features=200, tree_id=tree_id, node_id=node_id, feature=feature, threshold=threshold,
                            mode=mode, true_child=true_child, false_child=false_child, missing_tracks_true=missing,
                            leaf_value=leaf_value, leaf_target=leaf_target, base=np.array([0.5, -0.0, 0.0]),
-                           task=ir.Regression(3), compares_float32=False)
+                           compares_float32=False)
+
+
+ODD_HEAD = ir.Regression(3)
 
 
 CASES: dict[str, Any] = {**{name: (lambda build=build: to_ir(build())) for name, build in FORESTS.items()},
-                         "large-ids-odd-values": large_ids_and_odd_values}
+                         "large-ids-odd-values": lambda: array_model(large_ids_and_odd_values(), ODD_HEAD)}
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
 def case(request: pytest.FixtureRequest) -> tuple[ir.TreeEnsemble, Any]:
-    node = CASES[request.param]()
+    model = CASES[request.param]()
+    node = model.output.node
     assert isinstance(node, ir.TreeEnsemble)
-    return node, to_spec(node, CoreMLInterface(n_features=node.n_features))
+    return node, to_spec(model, CoreMLInterface())
 
 
 def test_encoder_is_byte_identical_to_protobuf(case: tuple[ir.TreeEnsemble, Any]) -> None:
@@ -189,8 +194,9 @@ def test_wire_reader_agrees_with_message_objects(case: tuple[ir.TreeEnsemble, An
 
 def test_forests_cover_what_they_claim() -> None:
     """The cases above really contain LT branches, NaN routed to both sides, +inf thresholds and dense leaves."""
-    nodes = {name: CASES[name]() for name in ("rf-binary", "hgb-nan-routing", "dt-nan-routing", "dt-inf-threshold",
-                                              "rf-multiclass-dense-leaves", "gb-multiclass-leaf-target")}
+    names = ("rf-binary", "hgb-nan-routing", "dt-nan-routing", "dt-inf-threshold", "rf-multiclass-dense-leaves",
+             "gb-multiclass-leaf-target")
+    nodes = {name: CASES[name]().output.node for name in names}
     assert np.any(nodes["rf-binary"].mode == ir.BranchMode.LT)
     assert np.any(nodes["rf-binary"].mode == ir.BranchMode.LEQ)
     assert np.any(nodes["dt-inf-threshold"].threshold == np.inf)
@@ -234,7 +240,7 @@ def test_wire_reader_on_apple_specs(path: Path) -> None:
 def test_unknown_fields_fall_back_to_the_message_objects() -> None:
     """A TreeNode carrying an unknown field that reuses treeId's number with another wire type (upb keeps it as an
     unknown field): the wire reader refuses it, the validator reads the message objects and still checks the tree."""
-    spec = to_spec(large_ids_and_odd_values(), CoreMLInterface(n_features=200))
+    spec = to_spec(array_model(large_ids_and_odd_values(), ODD_HEAD), CoreMLInterface())
     params = tree_params(spec)
     odd = TREE_NODE()
     odd.MergeFromString(params.nodes[2].SerializeToString() + b"\x0a\x01\x07")  # field 1 as LENGTH_DELIMITED
@@ -254,7 +260,7 @@ def test_negative_ids_are_refused() -> None:
     # The IR itself refuses negative child links; a negative node id has to be caught by the writer (uint64 field).
     node = ir.TreeEnsemble(**{**node.__dict__, "node_id": np.where(node.node_id == 9, -9, node.node_id)})
     with pytest.raises(Exception, match="node_id must be >= 0"):
-        to_spec(node, CoreMLInterface(n_features=200))
+        to_spec(array_model(node, ODD_HEAD), CoreMLInterface())
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from ir_models import array_model
 
 from export import ir
 from export.errors import ExportFailedError
@@ -33,21 +34,19 @@ def tree_classifier() -> Any:
         leaf_value=np.array([[0, 0, 0], [1.0, 0, 0], [0, 0.5, 0.5]]),
         leaf_target=np.array([-1, -1, -1]),
         base=np.array([0.0, 0.0, 0.0]),
-        task=task,
         compares_float32=False,
     )
-    return to_spec(node, CoreMLInterface(n_features=2))
+    return to_spec(array_model(node, task, 2), CoreMLInterface())
 
 
 def glm_classifier() -> Any:
     task = ir.Classification(np.array([0, 1, 2]), "ovr_logistic", True)
-    return to_spec(ir.LinearModel(np.eye(3)[:, :2], np.zeros(3), task), CoreMLInterface(n_features=2))
+    return to_spec(array_model(ir.LinearModel(np.eye(3)[:, :2], np.zeros(3)), task), CoreMLInterface())
 
 
 def glm_regressor() -> Any:
-    return to_spec(
-        ir.LinearModel(np.array([[1.0, 2.0]]), np.array([0.0]), ir.Regression()), CoreMLInterface(n_features=2)
-    )
+    return to_spec(array_model(ir.LinearModel(np.array([[1.0, 2.0]]), np.array([0.0])), ir.Regression()),
+                   CoreMLInterface())
 
 
 def svm_classifier() -> Any:
@@ -63,17 +62,15 @@ def svm_classifier() -> Any:
         n_support=np.array([1, 1, 1]),
         prob_a=np.array([-1.0, -1.0, -1.0]),
         prob_b=np.array([0.0, 0.0, 0.0]),
-        task=task,
     )
-    return to_spec(node, CoreMLInterface(n_features=1))
+    return to_spec(array_model(node, task, 1), CoreMLInterface())
 
 
 def knn_pipeline() -> Any:
-    task = ir.Classification(np.array([4, 5]), "neighbour_votes", True)
+    task = ir.Classification(np.array([4, 5]), "neighbour_votes", False)
     node = ir.NearestNeighbors(
-        samples=np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), sample_class=np.array([0, 0, 1]), k=3, task=task
-    )
-    return to_spec(node, CoreMLInterface(n_features=2, input_names=("x", "y")))
+        samples=np.array([[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]]), sample_class=np.array([0, 0, 1]), k=3, n_classes=2)
+    return to_spec(array_model(node, task, names=("x", "y")), CoreMLInterface())
 
 
 def mlp_classifier() -> Any:
@@ -82,7 +79,7 @@ def mlp_classifier() -> Any:
         ir.DenseLayer(np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([0.0, 0.0, 0.0]), "tanh"),
         ir.DenseLayer(np.array([[1.0, -1.0, 0.5]]), np.array([0.1]), "identity"),
     )
-    return to_spec(ir.NeuralNetwork(layers, task), CoreMLInterface(n_features=2))
+    return to_spec(array_model(ir.NeuralNetwork(layers), task, 2), CoreMLInterface())
 
 
 def transform_pipeline() -> Any:
@@ -99,7 +96,7 @@ def transform_pipeline() -> Any:
             ),
         )
     )
-    return to_spec(node, CoreMLInterface(n_features=3))
+    return to_spec(array_model(node), CoreMLInterface())
 
 
 def one_hot_encoder() -> Any:

@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
+from ir_models import array_model
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.decomposition import PCA
@@ -99,7 +100,7 @@ def snap(thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return m, np.where(even | infinite, ir.BranchMode.LEQ, ir.BranchMode.LT)
 
 
-def forest_ir(est: Any) -> ir.TreeEnsemble:
+def forest_ir(est: Any) -> ir.Model:
     members = list(getattr(est, "estimators_", [est]))
     columns: dict[str, list[np.ndarray]] = {k: [] for k in ("tree", "node", "feature", "threshold", "mode", "true",
                                                              "false", "missing", "value")}
@@ -121,13 +122,13 @@ def forest_ir(est: Any) -> ir.TreeEnsemble:
         columns["missing"].append(np.asarray(tree.missing_go_to_left, dtype=bool) & ~leaf)
         columns["value"].append(np.where(leaf[:, None], value / len(members), 0.0))
     c = {k: np.concatenate(v) for k, v in columns.items()}
-    task: ir.Task = (ir.Classification(est.classes_, "identity", True) if classifier
+    task: ir.Head = (ir.Classification(est.classes_, "identity", True) if classifier
                      else ir.Regression(c["value"].shape[1]))
-    return ir.TreeEnsemble(
+    return array_model(ir.TreeEnsemble(
         n_features=est.n_features_in_, tree_id=c["tree"], node_id=c["node"], feature=c["feature"],
         threshold=c["threshold"], mode=c["mode"], true_child=c["true"], false_child=c["false"],
         missing_tracks_true=c["missing"], leaf_value=c["value"], leaf_target=np.full(c["tree"].size, -1),
-        base=np.zeros(c["value"].shape[1]), task=task, compares_float32=True)
+        base=np.zeros(c["value"].shape[1]), compares_float32=True), task)
 
 
 def split_probes(X: np.ndarray, feature: np.ndarray, threshold: np.ndarray, allow_nan: bool, n_nodes: int = 150,
@@ -196,7 +197,7 @@ def test_hand_built_tree_ir_matches_sklearn(case: str, dtype: str) -> None:
         est = DecisionTreeRegressor(max_depth=6, random_state=0).fit(X, y)
     node = forest_ir(est)
     fed, ref_X = contract(probe_rows(est, X), dtype)
-    result = to_onnx(est, node, OnnxOptions(n_features=X.shape[1], input_dtype=dtype))  # type: ignore[arg-type]
+    result = to_onnx(est, node, OnnxOptions(input_dtype=dtype))  # type: ignore[arg-type]
     assert result.route == "ir"
     out = run(result.model, fed)
     if hasattr(est, "classes_"):
@@ -222,8 +223,8 @@ def test_nan_routing_is_learned_not_default() -> None:
 # Hand-written IR with hand-computed expectations.
 
 
-def tiny_ensemble(task: ir.Task, leaf_value: np.ndarray, leaf_target: np.ndarray | None = None,
-                  base: np.ndarray | None = None) -> ir.TreeEnsemble:
+def tiny_ensemble(task: ir.Head, leaf_value: np.ndarray, leaf_target: np.ndarray | None = None,
+                  base: np.ndarray | None = None) -> ir.Model:
     """Tree 0: root x0 <= 1.0 (NaN -> true) -> [leaf 1 | node 2: x1 < 2.5 (NaN -> false) -> leaf 3 | leaf 4].
     Tree 1: a single leaf (node 0). Leaf rows in `leaf_value` order: node 1, 3, 4 of tree 0, node 0 of tree 1."""
     n_out = leaf_value.shape[1]
@@ -232,13 +233,13 @@ def tiny_ensemble(task: ir.Task, leaf_value: np.ndarray, leaf_target: np.ndarray
     target = np.full(6, -1)
     if leaf_target is not None:
         target[[1, 3, 4, 5]] = leaf_target
-    return ir.TreeEnsemble(
+    return array_model(ir.TreeEnsemble(
         n_features=2, tree_id=[0, 0, 0, 0, 0, 1], node_id=[0, 1, 2, 3, 4, 0], feature=[0, -1, 1, -1, -1, -1],
         threshold=[1.0, 0, 2.5, 0, 0, 0], mode=[ir.BranchMode.LEQ, 0, ir.BranchMode.LT, 0, 0, 0],
         true_child=[1, -1, 3, -1, -1, -1], false_child=[2, -1, 4, -1, -1, -1],
         missing_tracks_true=[True, False, False, False, False, False], leaf_value=value,
         leaf_target=target,
-        base=np.zeros(n_out) if base is None else base, task=task, compares_float32=False)
+        base=np.zeros(n_out) if base is None else base, compares_float32=False), task)
 
 
 # Rows and which tree-0 leaf they reach: x0 <= 1 -> leaf 1; else x1 < 2.5 -> leaf 3, else leaf 4.
@@ -258,7 +259,7 @@ def test_tiny_regression_two_targets_with_stump(dtype: str) -> None:
     expected = np.array([100.0, 200.0]) + leaf_value[leaf] + leaf_value[3]
     if dtype == "float64":
         np.testing.assert_array_equal(TINY_LEAF, leaf)
-    out = run(to_onnx(None, node, OnnxOptions(n_features=2, input_dtype=dtype)).model, X.astype(dtype))
+    out = run(to_onnx(None, node, OnnxOptions(input_dtype=dtype)).model, X.astype(dtype))
     assert out["prediction"].shape == (6, 2)
     np.testing.assert_array_equal(out["prediction"], expected.astype(dtype))
 
@@ -267,7 +268,7 @@ def test_tiny_per_target_leaves_gradient_boosting_layout() -> None:
     """leaf_target >= 0: a leaf adds only to its own dimension (one tree per class)."""
     leaf_value = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0], [0.0, 0.0]])
     node = tiny_ensemble(ir.Regression(2), leaf_value, leaf_target=np.array([0, 1, 0, 0]))
-    out = run(to_onnx(None, node, OnnxOptions(n_features=2)).model, TINY_X)
+    out = run(to_onnx(None, node, OnnxOptions()).model, TINY_X)
     np.testing.assert_array_equal(out["prediction"], leaf_value[TINY_LEAF])
 
 
@@ -284,7 +285,7 @@ def test_binary_links_and_tie_rule(link: str, scores: list[float], labels: list[
     # Tree-0 leaves carry the scores; rows 0, 2, 1 of TINY_X reach leaves 1, 4, 3.
     leaf_value = np.array([[scores[0]], [scores[1]], [scores[2]], [0.0]])
     task = ir.Classification(np.array([10, 20]), link, proba is not None)  # type: ignore[arg-type]
-    out = run(to_onnx(None, tiny_ensemble(task, leaf_value), OnnxOptions(n_features=2)).model, TINY_X[[0, 2, 1]])
+    out = run(to_onnx(None, tiny_ensemble(task, leaf_value), OnnxOptions()).model, TINY_X[[0, 2, 1]])
     np.testing.assert_array_equal(out["classLabel"], labels)
     if proba is None:
         assert "classProbability" not in out
@@ -295,7 +296,7 @@ def test_binary_links_and_tie_rule(link: str, scores: list[float], labels: list[
 def test_multiclass_first_maximum_wins_and_string_labels() -> None:
     leaf_value = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0], [0.0, 1.0, 5.0], [0.0, 0.0, 0.0]])
     task = ir.Classification(np.array(["ant", "bee", "cat"]), "softmax", True)
-    out = run(to_onnx(None, tiny_ensemble(task, leaf_value), OnnxOptions(n_features=2)).model, TINY_X[[0, 1, 2]])
+    out = run(to_onnx(None, tiny_ensemble(task, leaf_value), OnnxOptions()).model, TINY_X[[0, 1, 2]])
     np.testing.assert_array_equal(out["classLabel"], np.array(["bee", "cat", "ant"], dtype=object))
     expected = np.exp(leaf_value[[0, 2, 1]])
     np.testing.assert_allclose(out["classProbability"], expected / expected.sum(axis=1, keepdims=True), rtol=1e-15)
@@ -343,7 +344,7 @@ def _fit_cases() -> list[tuple[str, Any, np.ndarray, np.ndarray]]:
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("case", [c[0] for c in _fit_cases()])
 def test_front_end_ir_matches_sklearn(case: str, dtype: str) -> None:
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
 
     _, est, X, y = next(c for c in _fit_cases() if c[0] == case)
     est.fit(X, y)
@@ -358,7 +359,7 @@ def test_front_end_ir_matches_sklearn(case: str, dtype: str) -> None:
         unseen[:, 10] = np.linspace(-3.0, 9.5, 20)
         rows = np.vstack([X, unseen])
     fed, ref_X = contract(rows, dtype)
-    result = to_onnx(est, node, OnnxOptions(n_features=X.shape[1], input_dtype=dtype))  # type: ignore[arg-type]
+    result = to_onnx(est, node, OnnxOptions(input_dtype=dtype))  # type: ignore[arg-type]
     out = run(result.model, fed)
     if hasattr(est, "predict_proba"):
         ref_proba = est.predict_proba(ref_X)
@@ -377,9 +378,11 @@ def test_front_end_ir_matches_sklearn(case: str, dtype: str) -> None:
 
 def test_metadata_roles_names_and_versions() -> None:
     est = RandomForestClassifier(n_estimators=3, random_state=0).fit(IRIS_X, IRIS_Y + 5)
-    options = OnnxOptions(n_features=4, input_dtype="float32", input_name="my input-1",
-                          feature_names=("a", "b", "c", "d"), metadata={"owner": "team", "mlexport.note": "x"})
-    model = to_onnx(est, forest_ir(est), options).model
+    options = OnnxOptions(input_dtype="float32", input_name="my input-1",
+                          metadata={"owner": "team", "mlexport.note": "x"})
+    block = forest_ir(est)
+    named = ir.Model.single(block.output.node, block.head, ir.Schema.doubles(("a", "b", "c", "d")))
+    model = to_onnx(est, named, options).model
     props = {p.key: p.value for p in model.metadata_props}
     assert json.loads(props["mlexport.output_roles"]) == {"classLabel": "label", "classProbability": "probabilities"}
     assert json.loads(props["mlexport.class_labels"]) == [5, 6, 7]
@@ -397,35 +400,35 @@ def test_metadata_roles_names_and_versions() -> None:
 
 def test_export_twice_gives_identical_bytes(tmp_path: Any) -> None:
     est = GradientBoostingClassifier(n_estimators=5, random_state=0).fit(IRIS_X, IRIS_Y)
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
 
     paths = []
     for i in range(2):
-        options = OnnxOptions(n_features=4, metadata={"b": "2", "a": "1"} if i else {"a": "1", "b": "2"})
+        options = OnnxOptions(metadata={"b": "2", "a": "1"} if i else {"a": "1", "b": "2"})
         paths.append(save_onnx(to_onnx(est, to_ir(est), options).model, tmp_path / f"m{i}.onnx"))
     assert paths[0].read_bytes() == paths[1].read_bytes()
     assert not list(tmp_path.glob(".*tmp"))  # the atomic write left no temporary file
 
 
 def test_route_table_is_data_driven() -> None:
-    knn = ir.NearestNeighbors(samples=np.eye(2), sample_class=np.array([0, 1]), k=1,
-                              task=ir.Classification(np.array([0, 1]), "neighbour_votes", has_proba=False))
+    knn = ir.NearestNeighbors(samples=np.eye(2), sample_class=np.array([0, 1]), k=1, n_classes=2)
     scaler = ir.Scaler(offset=np.zeros(2), scale=np.ones(2))
     assert ir.TreeEnsemble in IR_ROUTE_FAMILIES and ir.NearestNeighbors not in IR_ROUTE_FAMILIES
-    assert route(ir.Pipeline((scaler, knn))) == "skl2onnx"
+    model = array_model(ir.Pipeline((scaler, knn)), ir.Classification(np.array([0, 1]), "neighbour_votes", False))
+    assert route(model) == "skl2onnx"
     assert route(None) == "skl2onnx"
     with pytest.raises(UsageError, match="needs the fitted estimator"):
-        to_onnx(None, ir.Pipeline((scaler, knn)), OnnxOptions(n_features=2))
+        to_onnx(None, model, OnnxOptions())
 
 
 def test_wrong_feature_count_and_bad_options_are_refused() -> None:
-    node = tiny_ensemble(ir.Regression(1), np.ones((4, 1)))
-    with pytest.raises(UsageError, match="n_features=3 but the model reads 2"):
-        to_onnx(None, node, OnnxOptions(n_features=3))
+    node = tiny_ensemble(ir.Regression(1), np.ones((4, 1))).output.node
+    with pytest.raises(ir.IRError, match="TreeEnsemble reads 2 values, its inputs have 3"):
+        array_model(node, ir.Regression(1), n_features=3)
     with pytest.raises(UsageError, match="input_dtype"):
-        OnnxOptions(n_features=2, input_dtype="float16")  # type: ignore[arg-type]
+        OnnxOptions(input_dtype="float16")  # type: ignore[arg-type]
     with pytest.raises(UsageError, match="distinct"):
-        OnnxOptions(n_features=2, input_name="prediction")
+        OnnxOptions(input_name="prediction")
 
 
 def test_unsupported_link_on_ir_route_is_refused() -> None:
@@ -433,11 +436,11 @@ def test_unsupported_link_on_ir_route_is_refused() -> None:
 
     task = ir.Classification(np.array([0, 1]), "neighbour_votes", False)
     with pytest.raises(UnsupportedEstimatorError, match="link 'neighbour_votes'"):
-        build_ir_model(tiny_ensemble(task, np.ones((4, 1))), OnnxOptions(n_features=2))
+        build_ir_model(tiny_ensemble(task, np.ones((4, 2))), OnnxOptions())
     # ovo_votes is written, but only for the SVM emitter's pairwise decision values
     task = ir.Classification(np.array([0, 1]), "ovo_votes", False)
     with pytest.raises(UnsupportedEstimatorError, match="link 'ovo_votes' on a TreeEnsemble"):
-        build_ir_model(tiny_ensemble(task, np.ones((4, 1))), OnnxOptions(n_features=2))
+        build_ir_model(tiny_ensemble(task, np.ones((4, 1))), OnnxOptions())
 
 
 def test_infinite_thresholds_compare_like_ieee() -> None:
@@ -448,9 +451,9 @@ def test_infinite_thresholds_compare_like_ieee() -> None:
         threshold=[np.inf, 0, 0, np.inf, 0, 0], mode=[ir.BranchMode.LEQ, 0, 0, ir.BranchMode.LT, 0, 0],
         true_child=[1, -1, -1, 1, -1, -1], false_child=[2, -1, -1, 2, -1, -1],
         missing_tracks_true=[False] * 6, leaf_value=[[0], [1], [2], [0], [10], [20]], leaf_target=[-1] * 6,
-        base=[0.0], task=ir.Regression(), compares_float32=False)
+        base=[0.0], compares_float32=False)
     X = np.array([[-np.inf], [0.0], [1e308], [np.inf], [np.nan]])
-    out = run(to_onnx(None, node, OnnxOptions(n_features=1)).model, X)
+    out = run(to_onnx(None, array_model(node, ir.Regression()), OnnxOptions()).model, X)
     np.testing.assert_array_equal(out["prediction"][:, 0], [11, 11, 11, 21, 22])
 
 
@@ -469,12 +472,12 @@ def test_leaf_index_encoding_three_outputs_hand_computed() -> None:
         leaf_value=[[0, 0, 0], [1, 2, 3], [0, 0, 0], [10, 20, 30], [100, 200, 300], [0.5, 0.25, 0.125],
                     [0, 0, 0], [7, 8, 9], [70, 80, 90]],
         leaf_target=[-1, -1, -1, -1, -1, -1, -1, 2, 0],  # tree 2: left leaf adds 9 to dim 2, right adds 70 to dim 0
-        base=[1000.0, 2000.0, 3000.0], task=ir.Regression(3), compares_float32=False)
+        base=[1000.0, 2000.0, 3000.0], compares_float32=False)
     X = np.array([[0.0, -1.0], [2.0, 1.0], [2.0, 3.0], [np.nan, np.nan], [5.0, np.nan]])
     tree0 = np.array([[1, 2, 3], [10, 20, 30], [100, 200, 300], [1, 2, 3], [100, 200, 300]], dtype=float)
     tree2 = np.array([[0, 0, 9], [70, 0, 0], [70, 0, 0], [0, 0, 9], [0, 0, 9]], dtype=float)
     expected = np.array([1000.0, 2000.0, 3000.0]) + tree0 + np.array([0.5, 0.25, 0.125]) + tree2
-    model = to_onnx(None, node, OnnxOptions(n_features=2)).model
+    model = to_onnx(None, array_model(node, ir.Regression(3)), OnnxOptions()).model
     assert {"Gather", "ReduceSum"} <= {n.op_type for n in model.graph.node}
     np.testing.assert_array_equal(run(model, X)["prediction"], expected)
 
@@ -482,5 +485,16 @@ def test_leaf_index_encoding_three_outputs_hand_computed() -> None:
 def test_two_output_forest_keeps_direct_encoding() -> None:
     est = RandomForestClassifier(n_estimators=3, max_depth=3, random_state=0).fit(BREAST_X, BREAST_Y)
     node = forest_ir(est)  # two whole-row columns
-    ops = {n.op_type for n in to_onnx(est, node, OnnxOptions(n_features=30)).model.graph.node}
+    ops = {n.op_type for n in to_onnx(est, node, OnnxOptions()).model.graph.node}
     assert "ReduceSum" not in ops and "TreeEnsemble" in ops
+
+
+@pytest.mark.parametrize(("rule", "expected"), [("uniform", 1.0 / 3.0), ("zeros", 0.0)])
+def test_ovr_rows_whose_sigmoids_all_underflow_follow_scikit_learn(rule: str, expected: float) -> None:
+    """sigmoid(-1000) is 0.0 in double: scikit-learn's _predict_proba_lr gives 1/K there, OneVsRestClassifier keeps
+    the zeros; 0/0 = NaN would be neither. Ordinary rows are still normalised."""
+    node = ir.LinearModel(coef=np.array([[1.0], [2.0], [3.0]]), intercept=np.zeros(3))
+    head = ir.Classification(np.array([0, 1, 2]), "ovr_logistic", True, all_zero=rule)  # type: ignore[arg-type]
+    out = run(to_onnx(None, array_model(node, head), OnnxOptions()).model, np.array([[-1000.0], [0.0]]))
+    np.testing.assert_array_equal(out["classProbability"][0], [expected] * 3)
+    np.testing.assert_allclose(out["classProbability"][1], [1 / 3] * 3, rtol=1e-15)

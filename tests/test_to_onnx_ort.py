@@ -12,7 +12,7 @@ from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from export.errors import InputFileError
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 from export.to_onnx import OnnxOptions, save_onnx, to_onnx, to_ort
 
 IRIS_X, IRIS_Y = load_iris(return_X_y=True)
@@ -30,7 +30,7 @@ def test_ort_files_load_and_match_onnx(tmp_path: Path, route: str, dtype: str) -
         node = to_ir(est)
     else:
         est, node = LogisticRegression(max_iter=1000).fit(IRIS_X, IRIS_Y), None
-    result = to_onnx(est, node, OnnxOptions(n_features=4, input_dtype=dtype))  # type: ignore[arg-type]
+    result = to_onnx(est, node, OnnxOptions(input_dtype=dtype))  # type: ignore[arg-type]
     assert result.route == route
     onnx_path = save_onnx(result.model, tmp_path / "iris.onnx")
     out_dir = tmp_path / "out"
@@ -69,7 +69,7 @@ def test_ort_bytes_are_reproducible(tmp_path: Path) -> None:
     if not _setarch_works():
         pytest.skip("needs Linux `setarch -R` (ASLR off): ORT's flatbuffer layout follows heap addresses")
     est = GradientBoostingClassifier(n_estimators=10, random_state=0).fit(IRIS_X, IRIS_Y)
-    onnx_path = save_onnx(to_onnx(est, to_ir(est), OnnxOptions(n_features=4)).model, tmp_path / "m.onnx")
+    onnx_path = save_onnx(to_onnx(est, to_ir(est), OnnxOptions()).model, tmp_path / "m.onnx")
     first, first_config = (p.read_bytes() for p in to_ort(onnx_path, tmp_path / "one"))
     second, second_config = (p.read_bytes() for p in to_ort(onnx_path, tmp_path / "two"))
     assert first == second and first_config == second_config

@@ -67,7 +67,7 @@ def roles(model: onnx.ModelProto) -> dict[str, str]:
 ])
 def test_classifiers_match_sklearn(name: str, est: Any, dtype: str, atol: float) -> None:
     fit(est, IRIS_X, IRIS_Y)
-    result = to_onnx(est, None, OnnxOptions(n_features=4, input_dtype=dtype))  # type: ignore[arg-type]
+    result = to_onnx(est, None, OnnxOptions(input_dtype=dtype))  # type: ignore[arg-type]
     assert result.route == "skl2onnx"
     assert [o.name for o in result.model.graph.output] == ["classLabel", "classProbability"]
     assert roles(result.model) == {"classLabel": "label", "classProbability": "probabilities"}
@@ -88,7 +88,7 @@ def test_classifiers_match_sklearn(name: str, est: Any, dtype: str, atol: float)
 @pytest.mark.parametrize("est", [LinearSVC(), Perceptron(random_state=0)])
 def test_classifier_without_predict_proba_has_only_a_label(est: Any) -> None:
     fit(est, IRIS_X, IRIS_Y)
-    model = to_onnx(est, None, OnnxOptions(n_features=4, input_dtype="float32")).model
+    model = to_onnx(est, None, OnnxOptions(input_dtype="float32")).model
     assert [o.name for o in model.graph.output] == ["classLabel"]
     out = run(model, IRIS_X.astype(np.float32))
     np.testing.assert_array_equal(out["classLabel"], est.predict(IRIS_X.astype(np.float32).astype(np.float64)))
@@ -96,7 +96,7 @@ def test_classifier_without_predict_proba_has_only_a_label(est: Any) -> None:
 
 def test_scaler_svr_float32_matches_and_double_is_refused_with_hint() -> None:
     est = fit(make_pipeline(StandardScaler(), SVR(C=50.0)), DIABETES_X, DIABETES_Y)
-    result = to_onnx(est, None, OnnxOptions(n_features=10, input_dtype="float32"))
+    result = to_onnx(est, None, OnnxOptions(input_dtype="float32"))
     out = run(result.model, DIABETES_X.astype(np.float32))
     ref = est.predict(DIABETES_X.astype(np.float32).astype(np.float64))
     assert out["prediction"].shape == (442, 1) and out["prediction"].dtype == np.float32
@@ -105,14 +105,14 @@ def test_scaler_svr_float32_matches_and_double_is_refused_with_hint() -> None:
     assert roles(result.model) == {"prediction": "prediction"}
     # skl2onnx writes SVMRegressor for double, which onnxruntime does not implement.
     with pytest.raises(UnsupportedEstimatorError, match="float32"):
-        to_onnx(est, None, OnnxOptions(n_features=10, input_dtype="float64"))
+        to_onnx(est, None, OnnxOptions(input_dtype="float64"))
 
 
 def test_knn_takes_the_skl2onnx_route_through_to_ir() -> None:
-    from export.from_sklearn import to_ir
+    from export.frontends import to_ir
 
     est = fit(KNeighborsClassifier(5), IRIS_X, IRIS_Y)
-    result = to_onnx(est, to_ir(est), OnnxOptions(n_features=4, input_dtype="float64"))
+    result = to_onnx(est, to_ir(est), OnnxOptions(input_dtype="float64"))
     assert result.route == "skl2onnx"
     props = {p.key: p.value for p in result.model.metadata_props}
     assert json.loads(props["mlexport.class_labels"]) == [0, 1, 2]
@@ -123,7 +123,7 @@ def test_knn_takes_the_skl2onnx_route_through_to_ir() -> None:
 @pytest.mark.parametrize("input_name", ["my input-1", "x.features", "input"])
 def test_input_name_is_preserved(input_name: str) -> None:
     est = fit(LogisticRegression(max_iter=1000), IRIS_X, IRIS_Y)
-    model = to_onnx(est, None, OnnxOptions(n_features=4, input_dtype="float32", input_name=input_name)).model
+    model = to_onnx(est, None, OnnxOptions(input_dtype="float32", input_name=input_name)).model
     assert [i.name for i in model.graph.input] == [input_name]
     out = run(model, IRIS_X.astype(np.float32), input_name=input_name)
     np.testing.assert_array_equal(out["classLabel"], est.predict(IRIS_X.astype(np.float32).astype(np.float64)))
@@ -131,7 +131,7 @@ def test_input_name_is_preserved(input_name: str) -> None:
 
 def test_transformer_output_name() -> None:
     est = StandardScaler().fit(DIABETES_X)
-    model = to_onnx(est, None, OnnxOptions(n_features=10, input_dtype="float64")).model
+    model = to_onnx(est, None, OnnxOptions(input_dtype="float64")).model
     out = run(model, DIABETES_X)
     np.testing.assert_allclose(out["transformed_features"], est.transform(DIABETES_X), rtol=1e-12, atol=1e-12)
     assert roles(model) == {"transformed_features": "transformed"}
@@ -144,7 +144,7 @@ def test_trees_fitted_without_nan_still_route_nan_so_skl2onnx_is_refused() -> No
     internal = [t.tree_.children_left >= 0 for t in est.estimators_]
     assert any(np.asarray(t.tree_.missing_go_to_left)[i].any() for t, i in zip(est.estimators_, internal, strict=True))
     with pytest.raises(UnsupportedEstimatorError, match="NaN routing"):
-        to_onnx(est, None, OnnxOptions(n_features=4, input_dtype="float32"))
+        to_onnx(est, None, OnnxOptions(input_dtype="float32"))
 
 
 def _nan_forest() -> RandomForestClassifier:
@@ -164,12 +164,14 @@ def _nan_forest() -> RandomForestClassifier:
 ])
 def test_known_wrong_skl2onnx_cases_are_refused(make: Any, dtype: str, match: str) -> None:
     est = make()
-    n_features = est.n_features_in_
     with pytest.raises(UnsupportedEstimatorError, match=match):
-        to_onnx(est, None, OnnxOptions(n_features=n_features, input_dtype=dtype))  # type: ignore[arg-type]
+        to_onnx(est, None, OnnxOptions(input_dtype=dtype))  # type: ignore[arg-type]
 
 
 def test_feature_count_mismatch_is_refused() -> None:
-    est = fit(LogisticRegression(max_iter=1000), IRIS_X, IRIS_Y)
-    with pytest.raises(UsageError, match="fitted on 4 features"):
-        to_onnx(est, None, OnnxOptions(n_features=5, input_dtype="float32"))
+    from export.frontends import to_ir
+
+    est = fit(KNeighborsClassifier(), IRIS_X, IRIS_Y)
+    narrower = to_ir(fit(KNeighborsClassifier(), IRIS_X[:, :3], IRIS_Y))  # an IR of 3 inputs, routed to skl2onnx
+    with pytest.raises(UsageError, match="inputs have 3 values but KNeighborsClassifier was fitted on 4 features"):
+        to_onnx(est, narrower, OnnxOptions(input_dtype="float32"))

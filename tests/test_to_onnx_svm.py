@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, SVR, NuSVC, NuSVR
 
-from export.from_sklearn import to_ir
+from export.frontends import to_ir
 from export.to_onnx import OnnxOptions, route, save_onnx, to_onnx, to_ort
 
 # Tolerances.
@@ -69,7 +69,7 @@ def fit(est: Any, X: np.ndarray, y: np.ndarray) -> Any:
 
 
 def export(est: Any, n_features: int, dtype: str) -> onnx.ModelProto:
-    result = to_onnx(est, to_ir(est), OnnxOptions(n_features=n_features, input_dtype=dtype))  # type: ignore[arg-type]
+    result = to_onnx(est, to_ir(est), OnnxOptions(input_dtype=dtype))  # type: ignore[arg-type]
     assert result.route == "ir"
     return result.model
 

@@ -1,10 +1,7 @@
-"""scikit-learn → IR front-end: the ONE table of supported estimators (`CONVERTERS`, `SUPPORTED`) and `to_ir`."""
+"""scikit-learn adapter: registers every supported scikit-learn type in the front-end registry (`export.frontends`)
+with its converter (one module per family in this package), family and per-format support."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
 
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
@@ -18,7 +15,6 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
 )
-from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import (
     ElasticNet,
@@ -32,6 +28,7 @@ from sklearn.linear_model import (
     SGDRegressor,
 )
 from sklearn.multiclass import OneVsRestClassifier
+from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
@@ -45,42 +42,18 @@ from sklearn.preprocessing import (
 )
 from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
-from sklearn.utils.validation import check_is_fitted
 
-from export import ir
-from export.errors import NotFittedError, UnsupportedEstimatorError
-from export.from_sklearn import composition, linear, neighbors, neural_network, preprocessing, svm, trees
-
-Converter = Callable[[Any], ir.Node]
-Family = Literal["tree", "linear", "kernel", "neighbours", "network", "transform", "composition"]
-OnnxRoute = Literal["ir", "skl2onnx"]
-
-
-@dataclass(frozen=True)
-class SupportedEstimator:
-    """One row of the supported table (`mlexport supported` and the README table are generated from these)."""
-
-    name: str
-    cls: type
-    family: Family
-    coreml: bool
-    onnx_route: OnnxRoute
-    notes: str
-    converter: Converter
-
-
-# The ONNX route per family: 'ir' where the ONNX IR writer (export/to_onnx/ir_route.py IR_ROUTE_FAMILIES) covers
-# the family's IR nodes, else skl2onnx. Data, one place. A Pipeline / ColumnTransformer takes the IR route only when
-# every step does (the writer decides per node; see the composition notes).
-ONNX_ROUTE: dict[Family, OnnxRoute] = {
-    "tree": "ir",
-    "linear": "ir",
-    "kernel": "ir",  # SVC/NuSVC/SVR/NuSVR: export/to_onnx/svm.py (double; skl2onnx's SVM ops compute in float)
-    "neighbours": "skl2onnx",
-    "network": "ir",
-    "transform": "ir",
-    "composition": "ir",
-}
+from export.from_sklearn import (
+    composition,
+    linear,
+    naive_bayes,
+    neighbors,
+    neural_network,
+    preprocessing,
+    svm,
+    trees,
+)
+from export.frontends import Converter, Family, FormatSupport, register
 
 _LABELS_ONLY = "labels only (scikit-learn has no predict_proba)"
 
@@ -120,6 +93,11 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (NuSVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
     (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir,
      "weights='uniform', Euclidean distance only; labels only (vote fractions not exported)"),
+    (GaussianNB, "naive_bayes", naive_bayes.gaussian_nb_to_ir, "priors and var_smoothing as fitted"),
+    (MultinomialNB, "naive_bayes", naive_bayes.count_nb_to_ir,
+     "a linear model on the counts (feature_log_prob_, class_log_prior_) under a softmax head"),
+    (ComplementNB, "naive_bayes", naive_bayes.count_nb_to_ir,
+     "a linear model on the counts (feature_log_prob_; norm=True folded in) under a softmax head"),
     (MLPClassifier, "network", neural_network.mlp_classifier_to_ir, "binary and multiclass; multilabel refused"),
     (MLPRegressor, "network", neural_network.mlp_regressor_to_ir,
      "multi-target supported; loss='poisson' (exp output) refused"),
@@ -136,34 +114,26 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "drop / infrequent categories / string columns refused"),
     (PCA, "transform", preprocessing.pca_to_ir, "whiten supported"),
     (Pipeline, "composition", composition.pipeline_to_ir,
-     "'passthrough' steps skipped; ONNX via skl2onnx when a step is k-NN"),
+     "'passthrough' steps skipped; any step may be a model only at the end"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
      "dense output only; remainder passthrough/drop/transformer; transformer_weights refused"),
 )
 
-SUPPORTED: tuple[SupportedEstimator, ...] = tuple(
-    SupportedEstimator(name=cls.__name__, cls=cls, family=family, coreml=True, onnx_route=ONNX_ROUTE[family],
-                       notes=notes, converter=converter)
-    for cls, family, converter, notes in _TABLE
-)
 
-CONVERTERS: dict[type, Converter] = {row.cls: row.converter for row in SUPPORTED}
+# Per-format support that is not "exact IR writer" (data, one place; `export.to_onnx.route` must agree, tested).
+_ONNX: dict[type, FormatSupport] = {
+    KNeighborsClassifier: FormatSupport("skl2onnx"),
+    Pipeline: FormatSupport("ir", "skl2onnx when a step has no exact ONNX writer (k-NN)"),
+}
+_OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
+                  "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
+_COREML: dict[type, FormatSupport] = {
+    OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
+    SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
+    GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
+                                    "so K > 2 is refused (ONNX takes any K)"),
+}
 
-
-def supported_names() -> str:
-    return ", ".join(row.name for row in SUPPORTED)
-
-
-def to_ir(estimator: Any) -> ir.Node:
-    """Lower a fitted scikit-learn estimator to the IR, exactly, or raise a one-line error saying why not."""
-    converter = CONVERTERS.get(type(estimator))
-    name = type(estimator).__name__
-    if converter is None:
-        parents = [row.name for row in SUPPORTED if isinstance(estimator, row.cls)]
-        why = f" (a subclass of {parents[0]}; only exact types are supported)" if parents else ""
-        raise UnsupportedEstimatorError(f"{name} is not supported{why}; supported: {supported_names()}")
-    try:
-        check_is_fitted(estimator)
-    except SklearnNotFittedError as error:
-        raise NotFittedError(f"{name} is not fitted; fit it before exporting") from error
-    return converter(estimator)
+for _cls, _family, _converter, _notes in _TABLE:
+    register(_cls, _family, _converter, _notes, coreml=_COREML.get(_cls, FormatSupport("ir")),
+             onnx=_ONNX.get(_cls, FormatSupport("ir")))

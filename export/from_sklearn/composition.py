@@ -9,13 +9,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from export import ir
 from export.from_sklearn.estimator_checks import refuse
-
-
-def _convert(step: Any) -> ir.Node:
-    # Late import: the table in export.from_sklearn imports this module.
-    from export.from_sklearn import to_ir
-
-    return to_ir(step)
+from export.frontends import Converted, convert
 
 
 def _flatten(nodes: list[ir.Node]) -> list[ir.Node]:
@@ -34,25 +28,25 @@ def _is_passthrough(transformer: Any) -> bool:
     return type(transformer) is FunctionTransformer and transformer.func is None
 
 
-def _require_transform(owner: Any, name: str, node: ir.Node) -> None:
-    if ir.task_of(node) is not None:
+def _require_transform(owner: Any, name: str, converted: Converted) -> ir.Node:
+    if not isinstance(converted.head, ir.Transformed):
         raise refuse(owner, f"step {name!r} is a model where a transformer is required; supported here: "
                             "transformers (only the last step of a Pipeline may be a model)")
+    return converted.node
 
 
-def pipeline_to_ir(est: Any) -> ir.Pipeline:
+def pipeline_to_ir(est: Any) -> Converted:
     """Steps in order; 'passthrough' / None steps are identity and skipped."""
     active = [(name, step) for name, step in est.steps if step is not None and not (
         isinstance(step, str) and step == "passthrough")]
     if not active:
         raise refuse(est, "every step is 'passthrough'; supported: at least one transformer or model")
-    nodes = [_convert(step) for _, step in active]
-    for (name, _), node in zip(active[:-1], nodes[:-1], strict=True):
-        _require_transform(est, name, node)
-    return ir.Pipeline(steps=tuple(_flatten(nodes)))
+    converted = [convert(step) for _, step in active]
+    nodes = [_require_transform(est, name, c) for (name, _), c in zip(active[:-1], converted[:-1], strict=True)]
+    return Converted(ir.Pipeline(steps=tuple(_flatten([*nodes, converted[-1].node]))), converted[-1].head)
 
 
-def column_transformer_to_ir(est: Any) -> ir.Concat:
+def column_transformer_to_ir(est: Any) -> Converted:
     """Output = the fitted `transformers_` outputs side by side, in `transformers_` order (the remainder, if kept,
     is last); 'drop' and empty selections contribute nothing. Column selections (ints, names via
     feature_names_in_, slices, masks, callables) are taken already resolved from `_transformer_to_input_indices`."""
@@ -71,9 +65,8 @@ def column_transformer_to_ir(est: Any) -> ir.Concat:
         if _is_passthrough(transformer):
             parts.append(select)
             continue
-        node = _convert(transformer)
-        _require_transform(est, name, node)
+        node = _require_transform(est, name, convert(transformer))
         parts.append(ir.Pipeline(steps=(select, *_flatten([node]))))
     if not parts:
         raise refuse(est, "every transformer is 'drop' or selects no columns; supported: at least one output column")
-    return ir.Concat(parts=tuple(parts))
+    return Converted(ir.Concat(parts=tuple(parts)), ir.Transformed())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -58,9 +58,11 @@ def class_labels(est: Any, classes: Any) -> np.ndarray:
     return labels
 
 
-def classification(est: Any, link: ir.Link, has_proba: bool) -> ir.Classification:
-    """The task of a single-output classifier, labels from its fitted `classes_` (order kept)."""
-    return ir.Classification(labels=class_labels(est, est.classes_), link=link, has_proba=has_proba)
+def classification(est: Any, link: ir.Link, has_proba: bool,
+                   all_zero: Literal["uniform", "zeros"] = "uniform") -> ir.Classification:
+    """The head of a single-output classifier, labels from its fitted `classes_` (order kept)."""
+    return ir.Classification(labels=class_labels(est, est.classes_), link=link, has_proba=has_proba,
+                             all_zero=all_zero)
 
 
 def refuse_multilabel(est: Any) -> None:

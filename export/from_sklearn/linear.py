@@ -11,6 +11,7 @@ from sklearn.svm import LinearSVC
 
 from export import ir
 from export.from_sklearn.estimator_checks import classification, dense, estimator_name, refuse, refuse_multilabel
+from export.frontends import Converted
 
 
 def _coef_rows(est: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -25,10 +26,10 @@ def _coef_rows(est: Any) -> tuple[np.ndarray, np.ndarray]:
     return coef, intercept
 
 
-def linear_regressor_to_ir(est: Any) -> ir.LinearModel:
+def linear_regressor_to_ir(est: Any) -> Converted:
     """LinearRegression, Ridge, Lasso, ElasticNet, SGDRegressor, LinearSVR: predict = X @ coef_.T + intercept_."""
     coef, intercept = _coef_rows(est)
-    return ir.LinearModel(coef=coef, intercept=intercept, task=ir.Regression(n_targets=coef.shape[0]))
+    return Converted(ir.LinearModel(coef=coef, intercept=intercept), ir.Regression(n_targets=coef.shape[0]))
 
 
 def _classifier_link(est: Any) -> tuple[ir.Link, bool]:
@@ -42,23 +43,23 @@ def _classifier_link(est: Any) -> tuple[ir.Link, bool]:
     return "none", False
 
 
-def linear_classifier_to_ir(est: Any) -> ir.LinearModel:
+def linear_classifier_to_ir(est: Any) -> Converted:
     """RidgeClassifier, LinearSVC, Perceptron, SGDClassifier: scores = decision_function; binary → one column,
     label = classes_[1] iff z > 0; K > 2 → K columns, label = argmax (LinearClassifierMixin.predict)."""
     refuse_multilabel(est)
     coef, intercept = _coef_rows(est)
     link, has_proba = _classifier_link(est)
-    return ir.LinearModel(coef=coef, intercept=intercept, task=classification(est, link, has_proba))
+    return Converted(ir.LinearModel(coef=coef, intercept=intercept), classification(est, link, has_proba))
 
 
-def logistic_regression_to_ir(est: Any) -> ir.LinearModel | ir.NeuralNetwork:
+def logistic_regression_to_ir(est: Any) -> Converted:
     """LogisticRegression. sklearn 1.9 predict_proba: binary → expit(z) (one coef_ row); K > 2 → softmax of the K
     decision values (multinomial; multi_class was removed, one-vs-rest is OneVsRestClassifier)."""
     coef, intercept = _coef_rows(est)
     if len(est.classes_) == 2:
-        return ir.LinearModel(coef=coef, intercept=intercept, task=classification(est, "logistic", True))
+        return Converted(ir.LinearModel(coef=coef, intercept=intercept), classification(est, "logistic", True))
     layer = ir.DenseLayer(weights=coef, bias=intercept, activation="identity")
-    return ir.NeuralNetwork(layers=(layer,), task=classification(est, "softmax", True))
+    return Converted(ir.NeuralNetwork(layers=(layer,)), classification(est, "softmax", True))
 
 
 _OVR_MEMBER_TYPES = (LogisticRegression, SGDClassifier, LinearSVC, Perceptron, RidgeClassifier)
@@ -73,7 +74,7 @@ def _ovr_member_is_logistic(est: Any, member: Any) -> bool:
     return type(member) is LogisticRegression or (type(member) is SGDClassifier and member.loss == "log_loss")
 
 
-def one_vs_rest_to_ir(est: Any) -> ir.LinearModel:
+def one_vs_rest_to_ir(est: Any) -> Converted:
     """OneVsRestClassifier over binary linear classifiers: one coef row per class. predict = argmax of the members'
     decision_function (binary: z > 0); predict_proba = members' expit(z), normalised by their sum (ovr_logistic)."""
     if est.multilabel_:
@@ -92,4 +93,6 @@ def one_vs_rest_to_ir(est: Any) -> ir.LinearModel:
         link: ir.Link = "logistic" if has_proba else "none"
     else:
         link = "ovr_logistic" if has_proba else "none"
-    return ir.LinearModel(coef=coef, intercept=intercept, task=classification(est, link, has_proba))
+    # OneVsRestClassifier.predict_proba divides by the row sum only `where=row_sums != 0`: all-zero rows stay zero.
+    head = classification(est, link, has_proba, all_zero="zeros")
+    return Converted(ir.LinearModel(coef=coef, intercept=intercept), head)

@@ -8,9 +8,10 @@ import numpy as np
 
 from export import ir
 from export.from_sklearn.estimator_checks import classification, dense, refuse, require_param
+from export.frontends import Converted
 
 
-def kneighbors_classifier_to_ir(est: Any) -> ir.NearestNeighbors:
+def kneighbors_classifier_to_ir(est: Any) -> Converted:
     """Stored training rows `_fit_X` with their class indices `_y` (into `classes_`); label = majority class of
     the k = `n_neighbors` nearest rows. Probabilities (vote fractions) are not exported: the IR node and Core ML's
     KNearestNeighborsClassifier have none."""
@@ -24,9 +25,10 @@ def kneighbors_classifier_to_ir(est: Any) -> ir.NearestNeighbors:
     if est.n_neighbors > est.n_samples_fit_:
         raise refuse(est, f"n_neighbors={est.n_neighbors} exceeds the {est.n_samples_fit_} fitted samples "
                           "(sklearn's predict fails too); supported: n_neighbors <= n_samples_fit_")
-    return ir.NearestNeighbors(
+    head = classification(est, "neighbour_votes", has_proba=False)
+    return Converted(ir.NearestNeighbors(
         samples=dense(est._fit_X),
         sample_class=np.asarray(est._y, dtype=np.int64),
         k=int(est.n_neighbors),
-        task=classification(est, "neighbour_votes", has_proba=False),
-    )
+        n_classes=head.n_classes,
+    ), head)

@@ -6,6 +6,7 @@ from typing import Any
 
 from export import ir
 from export.from_sklearn.estimator_checks import classification, dense, refuse, refuse_multilabel
+from export.frontends import Converted
 
 _HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 
@@ -23,7 +24,7 @@ def _layers(est: Any) -> tuple[ir.DenseLayer, ...]:
     )
 
 
-def mlp_classifier_to_ir(est: Any) -> ir.NeuralNetwork:
+def mlp_classifier_to_ir(est: Any) -> Converted:
     """Binary: one logistic output unit (P(classes_[1]); predict is p > 0.5, i.e. z > 0) → link 'logistic'.
     Multiclass: softmax output → link 'softmax'. Multilabel (independent logistic units) → refused."""
     refuse_multilabel(est)
@@ -34,11 +35,11 @@ def mlp_classifier_to_ir(est: Any) -> ir.NeuralNetwork:
     else:
         raise refuse(est, f"output activation {est.out_activation_!r} with {est.n_outputs_} outputs is not "
                           "supported; supported: binary (logistic) and multiclass (softmax)")
-    return ir.NeuralNetwork(layers=_layers(est), task=classification(est, link, True))
+    return Converted(ir.NeuralNetwork(layers=_layers(est)), classification(est, link, True))
 
 
-def mlp_regressor_to_ir(est: Any) -> ir.NeuralNetwork:
+def mlp_regressor_to_ir(est: Any) -> Converted:
     """MLPRegressor: identity output, one score per target."""
     if est.out_activation_ != "identity":
         raise refuse(est, f"output activation {est.out_activation_!r} is not supported; allowed: 'identity'")
-    return ir.NeuralNetwork(layers=_layers(est), task=ir.Regression(n_targets=int(est.n_outputs_)))
+    return Converted(ir.NeuralNetwork(layers=_layers(est)), ir.Regression(n_targets=int(est.n_outputs_)))

@@ -9,6 +9,7 @@ import numpy as np
 
 from export import ir
 from export.from_sklearn.estimator_checks import dense, refuse, require_param
+from export.frontends import Converted
 
 # Scalers reproduce scikit-learn's dense `transform` operation by operation (sklearn/preprocessing/_data.py): it
 # subtracts, then divides by `scale_` in place, so the IR divides too (Scaler.divide) rather than multiplying by a
@@ -16,41 +17,42 @@ from export.from_sklearn.estimator_checks import dense, refuse, require_param
 # and -0.0 included). Zero-variance / zero-range features already have scale_ = 1 (_handle_zeros_in_scale).
 
 
-def standard_scaler_to_ir(est: Any) -> ir.Scaler:
+def standard_scaler_to_ir(est: Any) -> Converted:
     """sklearn: `X -= mean_` if with_mean, then `X /= scale_` if with_std (scale_ is None when with_std=False;
     mean_ is fitted but unused when with_mean=False)."""
     n = int(est.n_features_in_)
     offset = dense(est.mean_) if est.with_mean else np.zeros(n)
     divisor = dense(est.scale_) if est.with_std else np.ones(n)
-    return ir.Scaler(offset=offset, scale=divisor, divide=True)
+    return Converted(ir.Scaler(offset=offset, scale=divisor, divide=True), ir.Transformed())
 
 
-def min_max_scaler_to_ir(est: Any) -> ir.Scaler:
+def min_max_scaler_to_ir(est: Any) -> Converted:
     """sklearn: `X *= scale_; X += min_` — the IR's multiply-then-add form with bias = min_, the same two roundings.
     clip=True clamps to feature_range, which no IR transform expresses → refused."""
     require_param(est, "clip", (False,))
     scale = dense(est.scale_)
-    return ir.Scaler(offset=np.zeros(scale.size), scale=scale, bias=dense(est.min_))
+    return Converted(ir.Scaler(offset=np.zeros(scale.size), scale=scale, bias=dense(est.min_)), ir.Transformed())
 
 
-def max_abs_scaler_to_ir(est: Any) -> ir.Scaler:
+def max_abs_scaler_to_ir(est: Any) -> Converted:
     """sklearn: `X /= scale_` (scale_ = max|x|, 1 for all-zero columns)."""
-    return ir.Scaler(offset=np.zeros(int(est.n_features_in_)), scale=dense(est.scale_), divide=True)
+    scaler = ir.Scaler(offset=np.zeros(int(est.n_features_in_)), scale=dense(est.scale_), divide=True)
+    return Converted(scaler, ir.Transformed())
 
 
-def robust_scaler_to_ir(est: Any) -> ir.Scaler:
+def robust_scaler_to_ir(est: Any) -> Converted:
     """sklearn: `X -= center_` if with_centering, then `X /= scale_` if with_scaling (either attribute is None when
     its flag is False)."""
     n = int(est.n_features_in_)
     offset = dense(est.center_) if est.with_centering else np.zeros(n)
     divisor = dense(est.scale_) if est.with_scaling else np.ones(n)
-    return ir.Scaler(offset=offset, scale=divisor, divide=True)
+    return Converted(ir.Scaler(offset=offset, scale=divisor, divide=True), ir.Transformed())
 
 
-def normalizer_to_ir(est: Any) -> ir.Normalizer:
+def normalizer_to_ir(est: Any) -> Converted:
     """Row-wise x / norm(x) with l1, l2 or max (= max|x_i|); zero rows unchanged."""
     require_param(est, "norm", ("l1", "l2", "max"))
-    return ir.Normalizer(norm=est.norm, n_features=int(est.n_features_in_))
+    return Converted(ir.Normalizer(norm=est.norm, n_features=int(est.n_features_in_)), ir.Transformed())
 
 
 def _missing_value(est: Any) -> float:
@@ -60,7 +62,7 @@ def _missing_value(est: Any) -> float:
     raise refuse(est, f"missing_values={missing!r} is not supported; allowed: np.nan or a number")
 
 
-def simple_imputer_to_ir(est: Any) -> ir.Imputer:
+def simple_imputer_to_ir(est: Any) -> Converted:
     """Entries equal to `missing_values` become `statistics_[i]` (mean/median/most_frequent/constant)."""
     require_param(est, "add_indicator", (False,))  # the indicator columns would change the output width
     if not isinstance(est.strategy, str):
@@ -79,7 +81,7 @@ def simple_imputer_to_ir(est: Any) -> ir.Imputer:
         # keep_empty_features=False: sklearn drops columns that were all missing in training (NaN statistic).
         raise refuse(est, f"columns {empty.tolist()} were all missing in training and are dropped by sklearn "
                           "(keep_empty_features=False); supported: no such columns, or keep_empty_features=True")
-    return ir.Imputer(missing_value=_missing_value(est), fill=fill)
+    return Converted(ir.Imputer(missing_value=_missing_value(est), fill=fill), ir.Transformed())
 
 
 def _integer_categories(est: Any, column: int, categories: np.ndarray) -> np.ndarray:
@@ -95,7 +97,7 @@ def _integer_categories(est: Any, column: int, categories: np.ndarray) -> np.nda
     raise refuse(est, f"column {column} has non-integer float categories; supported: integer-valued categories")
 
 
-def one_hot_encoder_to_ir(est: Any) -> ir.OneHotEncoder:
+def one_hot_encoder_to_ir(est: Any) -> Converted:
     """One indicator block per column in `categories_` order. Unknown values give all zeros in the export:
     sklearn does the same for handle_unknown='ignore' (and 'warn' / 'infrequent_if_exist' without infrequent
     categories) but raises for handle_unknown='error' — see the SUPPORTED notes."""
@@ -103,11 +105,12 @@ def one_hot_encoder_to_ir(est: Any) -> ir.OneHotEncoder:
         raise refuse(est, f"parameter drop={est.drop!r} is not supported; allowed: None")
     if getattr(est, "_infrequent_enabled", False):
         raise refuse(est, "infrequent categories (min_frequency / max_categories) are not supported; allowed: None")
-    return ir.OneHotEncoder(categories=tuple(_integer_categories(est, j, np.asarray(c))
-                                             for j, c in enumerate(est.categories_)))
+    encoder = ir.OneHotEncoder(categories=tuple(_integer_categories(est, j, np.asarray(c))
+                                                for j, c in enumerate(est.categories_)))
+    return Converted(encoder, ir.Transformed())
 
 
-def pca_to_ir(est: Any) -> ir.Linear:
+def pca_to_ir(est: Any) -> Converted:
     """sklearn: (X @ components_.T - mean_ @ components_.T) / sqrt(explained_variance_) (whiten; variances below
     float eps are clipped to eps first). Folded into one affine map; rounding differs from sklearn by a few ulp."""
     weights = dense(est.components_)
@@ -118,4 +121,4 @@ def pca_to_ir(est: Any) -> ir.Linear:
         scale[scale < eps] = eps
         weights = weights / scale[:, np.newaxis]
         bias = bias / scale
-    return ir.Linear(weights=weights, bias=bias)
+    return Converted(ir.Linear(weights=weights, bias=bias), ir.Transformed())

@@ -8,6 +8,7 @@ import numpy as np
 
 from export import ir
 from export.from_sklearn.estimator_checks import classification, dense, refuse, require_param
+from export.frontends import Converted
 
 _KERNELS = ("linear", "rbf", "poly", "sigmoid")
 
@@ -24,7 +25,7 @@ def _kernel_fields(est: Any) -> dict[str, Any]:
     }
 
 
-def svc_to_ir(est: Any) -> ir.SupportVectorMachine:
+def svc_to_ir(est: Any) -> Converted:
     """SVC, NuSVC. sklearn keeps libsvm's arrays in `_dual_coef_` / `_intercept_` (= -rho); the public
     `dual_coef_` / `intercept_` are negated for binary models, so they are not used. predict is libsvm's
     one-vs-one vote; predict_proba (probability=True) is libsvm's pairwise coupling with `probA_` / `probB_`."""
@@ -37,26 +38,24 @@ def svc_to_ir(est: Any) -> ir.SupportVectorMachine:
     has_proba = hasattr(est, "predict_proba") and np.asarray(est._probA).size > 0
     prob_a = np.asarray(est._probA, dtype=np.float64).ravel() if has_proba else np.zeros(0)
     prob_b = np.asarray(est._probB, dtype=np.float64).ravel() if has_proba else np.zeros(0)
-    return ir.SupportVectorMachine(
+    return Converted(ir.SupportVectorMachine(
         **_kernel_fields(est),
         dual_coef=dense(est._dual_coef_),
         rho=-np.asarray(est._intercept_, dtype=np.float64),
         n_support=np.asarray(est.n_support_, dtype=np.int64),
         prob_a=prob_a,
         prob_b=prob_b,
-        task=classification(est, "ovo_votes", has_proba=has_proba),
-    )
+    ), classification(est, "ovo_votes", has_proba=has_proba))
 
 
-def svr_to_ir(est: Any) -> ir.SupportVectorMachine:
+def svr_to_ir(est: Any) -> Converted:
     """SVR, NuSVR: y = sum_i alpha_i K(sv_i, x) - rho, alpha = `_dual_coef_[0]`, rho = -`_intercept_[0]`."""
     empty = np.zeros(0)
-    return ir.SupportVectorMachine(
+    return Converted(ir.SupportVectorMachine(
         **_kernel_fields(est),
         dual_coef=dense(est._dual_coef_).reshape(1, -1),
         rho=-np.asarray(est._intercept_, dtype=np.float64).ravel(),
         n_support=np.zeros(0, dtype=np.int64),
         prob_a=empty,
         prob_b=empty,
-        task=ir.Regression(n_targets=1),
-    )
+    ), ir.Regression(n_targets=1))

@@ -10,6 +10,7 @@ import numpy as np
 
 from export import ir
 from export.errors import ExportFailedError, NotFittedError, UnsupportedEstimatorError
+from export.frontends import Converted
 
 _FLOAT32_OVERFLOW = 2.0**128  # the float32 "value" of +inf for round-to-nearest: FLT_MAX + one ulp (2**104)
 
@@ -112,11 +113,11 @@ def _sklearn_tree_arrays(tree: Any, leaf_value: np.ndarray, leaf_target: int) ->
     )
 
 
-def _assemble(trees: Sequence[_TreeArrays], n_features: int, base: np.ndarray, task: ir.Task,
-              compares_float32: bool) -> ir.TreeEnsemble:
+def _assemble(trees: Sequence[_TreeArrays], n_features: int, base: np.ndarray, head: ir.Head,
+              compares_float32: bool) -> Converted:
     """Concatenate trees in order (tree_id = position), which is also scikit-learn's summation order."""
     sizes = [t.feature.size for t in trees]
-    return ir.TreeEnsemble(
+    return Converted(ir.TreeEnsemble(
         n_features=n_features,
         tree_id=np.repeat(np.arange(len(trees), dtype=np.int64), sizes),
         node_id=np.concatenate([np.arange(size, dtype=np.int64) for size in sizes]),
@@ -129,10 +130,9 @@ def _assemble(trees: Sequence[_TreeArrays], n_features: int, base: np.ndarray, t
         leaf_value=np.concatenate([t.leaf_value for t in trees]),
         leaf_target=np.repeat(np.array([t.leaf_target for t in trees], dtype=np.int64), sizes),
         base=np.asarray(base, dtype=np.float64),
-        task=task,
         compares_float32=compares_float32,
         hit_rate=np.concatenate([t.hit_rate for t in trees]),
-    )
+    ), head)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -184,14 +184,14 @@ def _classification_task(est: Any, link: ir.Link) -> ir.Classification:
 # DecisionTree, RandomForest, ExtraTrees
 
 
-def decision_tree_to_ir(est: Any) -> ir.TreeEnsemble:
+def decision_tree_to_ir(est: Any) -> Converted:
     """DecisionTreeClassifier / DecisionTreeRegressor -> one tree; thresholds snapped for `float32(x)`."""
     _require_fitted(est, "tree_")
     _require_single_output(est)
     return _averaged_trees_to_ir(est, [est])
 
 
-def forest_to_ir(est: Any) -> ir.TreeEnsemble:
+def forest_to_ir(est: Any) -> Converted:
     """RandomForest / ExtraTrees Classifier / Regressor -> sum of trees whose leaves are divided by n_estimators,
     so the IR's plain sum is scikit-learn's mean (`_forest.py`: accumulate predict_proba / predict, then divide)."""
     _require_fitted(est, "estimators_")
@@ -199,7 +199,7 @@ def forest_to_ir(est: Any) -> ir.TreeEnsemble:
     return _averaged_trees_to_ir(est, list(est.estimators_))
 
 
-def _averaged_trees_to_ir(est: Any, members: Sequence[Any]) -> ir.TreeEnsemble:
+def _averaged_trees_to_ir(est: Any, members: Sequence[Any]) -> Converted:
     scale = 1.0 / len(members) if len(members) > 1 else 1.0
     n_features = int(est.n_features_in_)
     trees: list[_TreeArrays] = []
@@ -248,7 +248,7 @@ def _gradient_boosting_base(est: Any) -> np.ndarray:
     return np.asarray(base, dtype=np.float64).reshape(-1)
 
 
-def gradient_boosting_to_ir(est: Any) -> ir.TreeEnsemble:
+def gradient_boosting_to_ir(est: Any) -> Converted:
     """GradientBoostingClassifier / GradientBoostingRegressor -> base + sum of trees with leaves x learning_rate.
 
     scikit-learn's `predict_stages` adds `learning_rate * value[leaf]` per stage, so folding the product into the
@@ -279,7 +279,7 @@ def gradient_boosting_to_ir(est: Any) -> ir.TreeEnsemble:
             leaf = np.zeros((values.size, n_per_stage))
             leaf[:, k] = values
             trees.append(_sklearn_tree_arrays(tree, leaf, leaf_target=k if n_per_stage > 1 else -1))
-    task: ir.Task
+    task: ir.Head
     if is_classifier:
         # Binary: sklearn predicts classes_[1] iff raw >= 0 (`_gb.py` predict) while the IR's 'logistic' rule is
         # z > 0: they differ only when the raw score is exactly 0.0, a reference tie (predict_proba is [0.5, 0.5]
@@ -337,7 +337,7 @@ def _check_hgb_encodable(est: Any) -> None:
                 f"which the tree IR cannot apply; supported: loss in {_HGB_IDENTITY_LINK_LOSSES}")
 
 
-def hist_gradient_boosting_to_ir(est: Any) -> ir.TreeEnsemble:
+def hist_gradient_boosting_to_ir(est: Any) -> Converted:
     """HistGradientBoostingClassifier / Regressor -> base + sum of predictors; compares float64, so no snapping."""
     _require_fitted(est, "_predictors")
     _check_hgb_encodable(est)
@@ -348,7 +348,7 @@ def hist_gradient_boosting_to_ir(est: Any) -> ir.TreeEnsemble:
         for k, predictor in enumerate(stage)
     ]
     base = np.asarray(est._baseline_prediction, dtype=np.float64).reshape(-1)
-    task: ir.Task
+    task: ir.Head
     if hasattr(est, "classes_"):
         # Binary predict is `raw > 0` (`gradient_boosting.py`), exactly the IR 'logistic' rule; multiclass argmax.
         task = _classification_task(est, "logistic" if n_outputs == 1 else "softmax")

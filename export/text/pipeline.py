@@ -1,50 +1,42 @@
 """A fitted text model -> (TextFeatures, IR tail): the front-end of the text route.
 
 Accepted: a scikit-learn Pipeline [CountVectorizer | TfidfVectorizer | HashingVectorizer, (TfidfTransformer),
-final estimator], or a lone vectorizer (a transform). The final estimator is any estimator the IR front-end supports
-(export.from_sklearn.to_ir: LogisticRegression, LinearSVC, SGDClassifier, ...) or a naive Bayes model on counts
-(MultinomialNB, ComplementNB), lowered here. The IR tail reads the vectorizer's dense output: idf multiply (an
-ir.Scaler, one IEEE multiply like scikit-learn's `X.data *= idf_[X.indices]`), the norm (ir.Normalizer), the model.
+final estimator], or a lone vectorizer (a transform). The final estimator is any type of the front-end registry
+(export.frontends: LogisticRegression, LinearSVC, SGDClassifier, MultinomialNB, ComplementNB, ...). The IR tail reads
+the vectorizer's dense output as one block of doubles: idf multiply (an ir.Scaler, one IEEE multiply like
+scikit-learn's `X.data *= idf_[X.indices]`), the norm (ir.Normalizer), the model, under the model's head.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer, TfidfVectorizer
-from sklearn.naive_bayes import ComplementNB, MultinomialNB
 from sklearn.pipeline import Pipeline
 
 from export import ir
-from export.errors import NotFittedError, UnsupportedEstimatorError
-from export.from_sklearn import to_ir
-from export.from_sklearn.estimator_checks import classification
+from export.errors import UnsupportedEstimatorError
+from export.frontends import convert
 from export.text.analyzer import TextFeatures, text_features_of, with_tfidf
 
 VECTORIZERS = (CountVectorizer, TfidfVectorizer, HashingVectorizer)
+TERM_COUNTS = "term_counts"  # the tail's one input block: the vectorizer's dense [N, n_features] counts
 
 
-def naive_bayes_to_ir(est: Any) -> ir.LinearModel:
-    """MultinomialNB: jll = X @ feature_log_prob_.T + class_log_prior_. ComplementNB: jll = X @ feature_log_prob_.T
-    (+ class_log_prior_ only with a single class, which the IR's two-label minimum refuses anyway)."""
-    if not hasattr(est, "feature_log_prob_"):
-        raise NotFittedError(f"{type(est).__name__} is not fitted; fit it before exporting")
-    coef = np.asarray(est.feature_log_prob_, dtype=np.float64)
-    if isinstance(est, MultinomialNB):
-        intercept = np.asarray(est.class_log_prior_, dtype=np.float64)
-    else:
-        intercept = np.zeros(coef.shape[0])
-    # _BaseNB.predict_proba = exp(jll - logsumexp(jll)) = softmax(jll); predict = classes_[argmax(jll)].
-    return ir.LinearModel(coef=coef, intercept=intercept, task=classification(est, "softmax", True))
+@dataclass(frozen=True)
+class TextTail:
+    """What follows the vectorizer: `node` (None: the counts, or tf-idf, are the output) under `head`."""
 
+    node: ir.Node | None
+    head: ir.Head
 
-NAIVE_BAYES = {MultinomialNB: naive_bayes_to_ir, ComplementNB: naive_bayes_to_ir}
-
-
-def _model_to_ir(est: Any) -> ir.Node:
-    converter = NAIVE_BAYES.get(type(est))
-    return converter(est) if converter is not None else to_ir(est)  # the front-end table for every other one
+    def model(self, n_features: int) -> ir.Model | None:
+        """The tail as an IR root reading the counts as one block (None without a node)."""
+        if self.node is None:
+            return None
+        return ir.Model.single(self.node, self.head, ir.Schema.block(n_features, name=TERM_COUNTS))
 
 
 def tail_of(features: TextFeatures, model: ir.Node | None) -> ir.Node | None:
@@ -62,7 +54,7 @@ def tail_of(features: TextFeatures, model: ir.Node | None) -> ir.Node | None:
     return steps[0] if len(steps) == 1 else ir.Pipeline(steps=tuple(steps))
 
 
-def text_model_of(estimator: Any) -> tuple[TextFeatures, ir.Node | None]:
+def text_model_of(estimator: Any) -> tuple[TextFeatures, TextTail]:
     """(what the vectorizer computes from a string, the IR tail), or a one-line refusal."""
     steps = [step for _, step in estimator.steps] if isinstance(estimator, Pipeline) else [estimator]
     steps = [s for s in steps if s != "passthrough" and s is not None]
@@ -77,8 +69,11 @@ def text_model_of(estimator: Any) -> tuple[TextFeatures, ir.Node | None]:
     if len(rest) > 1:
         raise UnsupportedEstimatorError(f"text pipeline: after the vectorizer, only an optional TfidfTransformer and "
                                         f"one estimator are supported, got {[type(s).__name__ for s in rest]}")
-    model = _model_to_ir(rest[0]) if rest else None
-    if model is not None and isinstance(model, ir.LinearModel) and model.n_features != features.n_features:
-        raise UnsupportedEstimatorError(f"{type(rest[0]).__name__} reads {model.n_features} features, the "
-                                        f"vectorizer makes {features.n_features}")
-    return features, tail_of(features, model)
+    converted = convert(rest[0]) if rest else None
+    if converted is not None:
+        width = ir.input_width(converted.node)
+        if width is not None and width != features.n_features:
+            raise UnsupportedEstimatorError(f"{type(rest[0]).__name__} reads {width} features, the vectorizer "
+                                            f"makes {features.n_features}")
+    head = converted.head if converted is not None else ir.Transformed()
+    return features, TextTail(tail_of(features, converted.node if converted is not None else None), head)

@@ -19,12 +19,13 @@ from typing import Any
 from export import ir
 from export.errors import UnsupportedEstimatorError
 from export.text.analyzer import TextFeatures, Vocabulary
+from export.text.pipeline import TextTail
 from export.to_coreml.features import Feature, Names, new_model, vector_type
 from export.to_coreml.interface import FEATURE_VECTOR_NAME, CoreMLInterface
 from export.to_coreml.metadata import apply_descriptions
 from export.to_coreml.protos import FeatureTypes_pb2, Spec
 from export.to_coreml.validate import validate_spec
-from export.to_coreml.writer import _lower_model, _lower_pipeline, _lower_transform, task_pipeline
+from export.to_coreml.writer import _lower_node, head_pipeline
 
 TERM_COUNTS_DICT = "__term_counts__"
 
@@ -49,7 +50,7 @@ def _dictionary_type(key: str) -> Any:
     return feature_type
 
 
-def text_to_spec(features: TextFeatures, tail: ir.Node | None, column: str, interface: CoreMLInterface) -> Spec:
+def text_to_spec(features: TextFeatures, tail: TextTail, column: str, interface: CoreMLInterface) -> Spec:
     """The validated Core ML spec: input `column` (term -> count dictionary), outputs as `interface` names them."""
     refusal = coreml_refusal(features)
     if refusal is not None:
@@ -69,25 +70,17 @@ def text_to_spec(features: TextFeatures, tail: ir.Node | None, column: str, inte
     entry.inputColumn = TERM_COUNTS_DICT
     entry.inputDimensions = width
     models: list[Spec] = [vectorizer, dense]
-    task = ir.task_of(tail) if tail is not None else None
-    if tail is None:
-        lowered_models, final = [], [Feature(outputs.transformed, vector_type(width))]
+    if tail.node is None:
+        final = [Feature(outputs.transformed, vector_type(width))]
         identity = new_model([source], final)
         identity.identity.SetInParent()
-        lowered_models.append(identity)
-    elif isinstance(tail, ir.Pipeline):
-        lowered = _lower_pipeline(tail, source, names, final_output=outputs.transformed,
-                                  outputs=outputs if task is not None else None)
-        lowered_models, final = lowered.models, lowered.outputs
-    elif isinstance(tail, ir.MODEL_TYPES):
-        lowered = _lower_model(tail, source, outputs, names)
-        lowered_models, final = lowered.models, lowered.outputs
+        lowered_models = [identity]
     else:
-        lowered = _lower_transform(tail, source, outputs.transformed, names)
+        lowered = _lower_node(tail.node, tail.head, source, names, outputs.transformed, outputs)
         lowered_models, final = lowered.models, lowered.outputs
     models.extend(lowered_models)
-    spec = task_pipeline(task, models, [counts], final, outputs)
-    apply_descriptions(spec, interface)
+    spec = head_pipeline(tail.head, models, [counts], final, outputs)
+    apply_descriptions(spec, interface, ir.Schema((ir.Column(column, "string", column),)))
     spec.description.input[0].shortDescription = (
         f"Term counts of the text column {column!r}: TextFeatures(rules).counts(text) (ios_stub), "
         f"{width} vocabulary terms")

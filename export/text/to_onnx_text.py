@@ -26,14 +26,13 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from export import ir
 from export.errors import UnsupportedEstimatorError
 from export.text import unicode_tables
 from export.text.analyzer import Hashing, TextFeatures, Vocabulary
+from export.text.pipeline import TextTail
 from export.to_onnx.graph_builder import GraphBuilder
-from export.to_onnx.heads import HeadOutput, emit_classification, emit_regression, emit_transformed
-from export.to_onnx.ir_route import _emit as emit_ir_node
-from export.to_onnx.ir_route import ir_route_blocker
+from export.to_onnx.heads import HeadOutput
+from export.to_onnx.ir_route import emit_head, emit_node, ir_route_blocker
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
 
 TEXT_OPSET: dict[str, int] = {"com.microsoft": 1}  # Tokenizer, MurmurHash3; with the IR route's ai.onnx 21, ml 5
@@ -298,20 +297,18 @@ def emit_text_features(b: GraphBuilder, documents: str, features: TextFeatures) 
     return values
 
 
-def build_text_onnx(features: TextFeatures, tail: ir.Node | None, options: OnnxOptions) -> tuple[onnx.ModelProto,
-                                                                                                  list[HeadOutput]]:
+def build_text_onnx(features: TextFeatures, tail: TextTail, options: OnnxOptions) -> tuple[onnx.ModelProto,
+                                                                                           list[HeadOutput]]:
     """The ONNX model: string input `options.input_name` [N, 1] -> the vectorizer -> `tail` (IR route) -> heads.
-    `options.n_features` must be the vectorizer's width; outputs follow `options.input_dtype` like every IR model.
+    Outputs follow `options.input_dtype` like every IR model.
 
     Why a Loop over rows: the string stages pad every row to the batch's longest document (code points, then
     tokens), so one long document in a batch would cost N x its length; per row, each costs its own length. The
     dense [1, V] row (V = 2**20 for a default HashingVectorizer) meets the tail inside the loop, so only the tail's
     output is stacked."""
-    if options.n_features != features.n_features:
-        raise UnsupportedEstimatorError(f"ONNX text writer: options.n_features={options.n_features}, the "
-                                        f"vectorizer makes {features.n_features}")
-    if tail is not None:
-        blocker = ir_route_blocker(tail)
+    tail_model = tail.model(features.n_features)
+    if tail_model is not None:
+        blocker = ir_route_blocker(tail_model)
         if blocker is not None:
             raise UnsupportedEstimatorError(f"ONNX text writer: {blocker}")
     b = GraphBuilder()
@@ -324,8 +321,8 @@ def build_text_onnx(features: TextFeatures, tail: ir.Node | None, options: OnnxO
     at = body.op("Unsqueeze", [index, _i64(body, "axis", [0])], "at")
     document = body.op("Slice", [documents, at, body.op("Add", [at, _i64(body, "one", [1])], "after")], "document")
     values, width = emit_text_features(body, document, features), features.n_features
-    if tail is not None:
-        values, width = emit_ir_node(body, values, width, tail)
+    if tail.node is not None:
+        values, width = emit_node(body, values, width, tail.node)
     keep_going = body.op("Identity", [cond], "keep_going")
     row_values = body.op("Identity", [values], "row_values")
     graph_body = helper.make_graph(
@@ -338,13 +335,7 @@ def build_text_onnx(features: TextFeatures, tail: ir.Node | None, options: OnnxO
     stacked = b.op("Loop", [n_rows, b.const("true", np.array(True))], "stacked_rows", body=graph_body)
     values = b.op("Reshape", [stacked, _i64(b, "rows_by_width", [-1, width])], "row_outputs")
 
-    task = ir.task_of(tail) if tail is not None else None
-    if isinstance(task, ir.Classification):
-        heads = emit_classification(b, values, width, task, options)
-    elif isinstance(task, ir.Regression):
-        heads = emit_regression(b, values, task, options)
-    else:
-        heads = emit_transformed(b, values, width, options)
+    heads = emit_head(b, tail.head, values, width, options)
     inputs = [helper.make_tensor_value_info(options.input_name, onnx.TensorProto.STRING, ["N", 1])]
     outputs = [helper.make_tensor_value_info(h.name, h.elem_type, list(h.shape)) for h in heads]
     graph = helper.make_graph(b.nodes, "mlexport_text", inputs, outputs, initializer=b.initializers)

@@ -10,7 +10,9 @@ and checks each artifact against scikit-learn on `documents` plus parity.text_pr
 Core ML (through parity's reference evaluator) on the term counts scikit-learn's analyzer gives — the Swift
 TextFeatures is proven to give the same counts in tests/test_text_swift.py and tests/test_text_coreml.py.
 
-Not yet part of `mlexport export` (which reads numeric columns): that waits for the typed-input IR.
+Not yet part of `mlexport export` or the front-end registry: the vectorizers need an IR node that reads a string
+column (the IR's typed Schema has string columns; no node tokenizes yet). The tail after the vectorizer is IR v2
+(export.text.pipeline.TextTail: registry converters, lowered by both writers' own node/head emitters).
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ def export_text_model(estimator: Any, out_dir: str | Path, *, column: str = "tex
     result = TextExport(out, {}, len(probe))
     with atomic_output_dir(out) as staging:
         if "onnx" in formats:
-            model, _ = build_text_onnx(features, tail, OnnxOptions(n_features=features.n_features, input_name=column))
+            model, _ = build_text_onnx(features, tail, OnnxOptions(input_name=column))
             path = save_onnx(model, staging / f"{name}.onnx")
             session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
             outputs = session.run(None, {column: np.array(probe, dtype=object).reshape(-1, 1)})
@@ -137,7 +139,7 @@ def export_text_model(estimator: Any, out_dir: str | Path, *, column: str = "tex
                 result.skipped["coreml"] = refusal
             else:
                 assert isinstance(features.columns, Vocabulary)
-                spec = text_to_spec(features, tail, column, CoreMLInterface(n_features=features.n_features))
+                spec = text_to_spec(features, tail, column, CoreMLInterface())
                 path = save_spec(spec, staging / f"{name}.mlmodel", validate=False)
                 got = coreml_reference.predict(spec, {column: _counts(estimator, features, probe)})
                 result.agreement["coreml"] = _agreement("Core ML", got, expected, COREML_TOLERANCE)

@@ -23,7 +23,7 @@ class Feature:
     def width(self) -> int:
         """How many slots this feature fills when vectorised (§0.3): 1 for a scalar, the length of a rank-1 array."""
         kind = self.type.WhichOneof("Type")
-        if kind in ("doubleType", "int64Type"):
+        if kind in ("doubleType", "int64Type", "stringType"):
             return 1
         if kind == "multiArrayType" and len(self.type.multiArrayType.shape) == 1:
             return int(self.type.multiArrayType.shape[0])
@@ -40,6 +40,17 @@ def int64_type() -> Any:
     feature_type = FeatureTypes_pb2.FeatureType()
     feature_type.int64Type.SetInParent()
     return feature_type
+
+
+def string_type() -> Any:
+    feature_type = FeatureTypes_pb2.FeatureType()
+    feature_type.stringType.SetInParent()
+    return feature_type
+
+
+def scalar_type(kind: ir.ColumnKind) -> Any:
+    """The Core ML feature type of one schema column value: Double, Int64 or String."""
+    return {"double": double_type, "int64": int64_type, "string": string_type}[kind]()
 
 
 def vector_type(length: int) -> Any:
@@ -124,13 +135,13 @@ class Names:
     """Allocates unique intermediate feature names, never clashing with the interface's own names."""
 
     def __init__(self, reserved: set[str]) -> None:
-        self._used = set(reserved)
+        self.used = set(reserved)
         self._counter = 0
 
     def fresh(self, stem: str) -> str:
         while True:
             name = f"__{stem}_{self._counter}__"
             self._counter += 1
-            if name not in self._used:
-                self._used.add(name)
+            if name not in self.used:
+                self.used.add(name)
                 return name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from export import ir
-from export.errors import ExportFailedError
+from export.errors import ExportFailedError, UnsupportedEstimatorError
 from export.to_coreml.features import (
     Feature,
     Names,
@@ -47,16 +47,13 @@ def affine_models(weights: np.ndarray, bias: np.ndarray, source: Feature, output
     return [*models, vectorizer]
 
 
-def glm_classifier_model(node: ir.LinearModel, source: Feature, names: OutputNames) -> Spec:
+def glm_classifier_model(node: ir.LinearModel, task: ir.Classification, source: Feature, names: OutputNames) -> Spec:
     """GLMClassifier, OneVsRest + Logit (§1.3): K==2 → 1 row, p1 = σ(z); K>2 → K rows, p_k = σ(z_k)/Σσ(z_j).
 
     Links: 'logistic' (binary, 1 row), 'ovr_logistic' (K>2, K rows), 'none' with 1 row (no probability output;
     label = labels[1] iff σ(z) > 0.5 iff z > 0 — z == 0 is a tie whose Core ML side is undocumented). 'none' with K
     rows goes to the neural-network writer (σ saturation would tie large scores here).
     """
-    task = node.task
-    if not isinstance(task, ir.Classification):
-        raise ExportFailedError("glm_classifier_model needs a Classification task")
     k, rows = task.n_classes, node.coef.shape[0]
     expected_rows = 1 if k == 2 else k
     if task.link not in ("logistic", "ovr_logistic", "none") or rows != expected_rows:
@@ -76,3 +73,22 @@ def glm_classifier_model(node: ir.LinearModel, source: Feature, names: OutputNam
     message.classEncoding = GLMClassifier_pb2.GLMClassifier.OneVsRest
     set_class_labels(message, task.labels, task.string_labels)
     return spec
+
+
+def classifier_on_scores(head: ir.Classification, scores: Feature, names: OutputNames) -> Spec:
+    """The head lowered over a computed DOUBLE score vector (a producer Core ML has no classifier model for):
+    a GLMClassifier reading the scores. softmax over 2 scores is the logistic of their difference, exactly
+    (σ(s1 - s0) = e^s1 / (e^s0 + e^s1)), with scikit-learn's rule labels[1] iff s1 > s0; logistic/none over 1 score
+    and ovr_logistic over K scores read them as they are. Softmax over K > 2 computed scores has no double-precision
+    Core ML encoding (GLMClassifier has no softmax; a network's softmax is float32 and overflows where the scores are
+    large), so it is refused rather than approximated."""
+    k, width = head.n_classes, scores.width
+    if head.link == "softmax" and k == 2 and width == 2:
+        node = ir.LinearModel(coef=np.array([[-1.0, 1.0]]), intercept=np.zeros(1))
+        return glm_classifier_model(node, ir.Classification(head.labels, "logistic", head.has_proba), scores, names)
+    if head.link in ("logistic", "ovr_logistic", "none") and width == (1 if k == 2 else k):
+        return glm_classifier_model(ir.LinearModel(coef=np.eye(width), intercept=np.zeros(width)), head, scores, names)
+    raise UnsupportedEstimatorError(
+        f"Core ML: link {head.link!r} over {width} computed scores for {k} classes has no double-precision encoding "
+        "(Core ML has no double softmax over K > 2 computed scores); supported: softmax over 2 scores, logistic/none "
+        "over 1, ovr_logistic/none over K — export this model with --formats onnx")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from export.to_coreml.interface import CoreMLInterface, output_short_description
+from export import ir
+from export.to_coreml.interface import CoreMLInterface, input_short_descriptions, output_short_description
 from export.to_coreml.protos import Spec
 
 
-def apply_descriptions(spec: Spec, interface: CoreMLInterface) -> None:
+def apply_descriptions(spec: Spec, interface: CoreMLInterface, schema: ir.Schema) -> None:
     """Write input/output shortDescriptions and ModelDescription.metadata from `interface`."""
     description = spec.description
-    for feature, text in zip(description.input, interface.input_short_descriptions(), strict=True):
+    for feature, text in zip(description.input, input_short_descriptions(schema), strict=True):
         feature.shortDescription = text
     for feature in description.output:
         is_array = feature.type.WhichOneof("Type") == "multiArrayType"

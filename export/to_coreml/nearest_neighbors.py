@@ -12,7 +12,8 @@ from export.to_coreml.protos import Spec
 KNN_SPECIFICATION_VERSION = 4  # iOS 13 / macOS 10.15 (Utils.cpp hasIOS13Features); coremltools wrongly writes 1
 
 
-def nearest_neighbors_model(node: ir.NearestNeighbors, source: Feature, names: OutputNames) -> Spec:
+def nearest_neighbors_model(node: ir.NearestNeighbors, task: ir.Classification, source: Feature,
+                            names: OutputNames) -> Spec:
     """Linear index, squared Euclidean distance, uniform weighting, k = numberOfNeighbors.defaultValue.
 
     The input stays a DOUBLE vector (the KNN validator puts no type on it), so the pipeline types match exactly
@@ -24,7 +25,9 @@ def nearest_neighbors_model(node: ir.NearestNeighbors, source: Feature, names: O
     if source.width != node.n_features:
         raise ExportFailedError(f"NearestNeighbors reads {node.n_features} features but its input has "
                                 f"{source.width}")
-    task = node.task
+    if task.link != "neighbour_votes" or task.n_classes != node.n_classes:
+        raise ExportFailedError("NearestNeighbors needs a Classification head with link 'neighbour_votes' over its "
+                                f"{node.n_classes} classes")
     outputs = classifier_outputs(task, names, with_probability=False)
     spec = new_model([source], outputs, specification_version=KNN_SPECIFICATION_VERSION)
     mark_classifier(spec, outputs)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from export import ir
 from export.errors import ExportFailedError
-from export.to_coreml.features import Feature, new_model, vector_type
-from export.to_coreml.protos import Spec, TreeEnsemble_pb2
+from export.to_coreml.features import Feature, Names, new_model, vector_type
+from export.to_coreml.pipeline import feature_vectorizer_model
+from export.to_coreml.protos import OneHotEncoder_pb2, Spec, TreeEnsemble_pb2
 
 _NODE = TreeEnsemble_pb2.TreeEnsembleParameters.TreeNode
 _EXACT_INTEGER_LIMIT = 2**53  # int64 categories above this are not exactly representable as doubles
@@ -49,3 +50,41 @@ def one_hot_model(node: ir.OneHotEncoder, source: Feature, output_name: str) -> 
             miss.evaluationInfo.add(evaluationIndex=dimension, evaluationValue=0.0)
             dimension += 1
     return spec
+
+
+def one_hot_columns_models(node: ir.OneHotEncoder, sources: list[Feature], output_name: str,
+                           names: Names) -> tuple[list[Spec], list[Feature]]:
+    """A OneHotEncoder reading schema columns one by one (category list j for source j), into the DOUBLE vector
+    `output_name`: a String or Int64 column through Core ML's own oneHotEncoder (§1.7: one scalar in, a dense
+    MultiArray of len(categories) out; handleUnknown=IgnoreUnknown gives all zeros, scikit-learn's
+    handle_unknown='ignore'), a Double column through the exact stump encoding above. Blocks are side by side."""
+    if len(sources) != node.n_features:
+        raise ExportFailedError(f"OneHotEncoder has {node.n_features} category lists for {len(sources)} columns")
+    models: list[Spec] = []
+    blocks: list[Feature] = []
+    single = len(sources) == 1
+    for column, (source, categories) in enumerate(zip(sources, node.categories, strict=True)):
+        block = Feature(output_name if single else names.fresh("one_hot"), vector_type(int(categories.size)))
+        kind = source.type.WhichOneof("Type")
+        if kind == "doubleType":
+            vectorizer, vector = feature_vectorizer_model([source], names.fresh("one_hot_input"))
+            models.extend([vectorizer, one_hot_model(ir.OneHotEncoder((categories,)), vector, block.name)])
+        else:
+            is_string = kind == "stringType"
+            if is_string != (categories.dtype == object):
+                raise ExportFailedError(f"OneHotEncoder column {column}: {kind} input with "
+                                        f"{'string' if categories.dtype == object else 'integer'} categories")
+            spec = new_model([source], [block])
+            encoder = spec.oneHotEncoder
+            if is_string:
+                encoder.stringCategories.vector.extend([str(c) for c in categories.tolist()])
+            else:
+                encoder.int64Categories.vector.extend([int(c) for c in categories.tolist()])
+            encoder.outputSparse = False
+            encoder.handleUnknown = OneHotEncoder_pb2.OneHotEncoder.IgnoreUnknown
+            models.append(spec)
+        blocks.append(block)
+    if single:
+        return models, blocks
+    vectorizer, output = feature_vectorizer_model(blocks, output_name)
+    return [*models, vectorizer], [output]

@@ -33,15 +33,18 @@ def _fill_kernel(kernel: Any, node: ir.SupportVectorMachine) -> None:
         kernel.sigmoidKernel.c = node.coef0
 
 
-def svm_model(node: ir.SupportVectorMachine, source: Feature, names: OutputNames) -> Spec:
+def svm_model(node: ir.SupportVectorMachine, task: ir.Regression | ir.Classification, source: Feature,
+              names: OutputNames) -> Spec:
     """libsvm arrays copied as they are: dense support vectors, dual coefficients, rho (decision = Σ αK − rho)."""
     if source.width != node.n_features:
         raise ExportFailedError(f"SupportVectorMachine reads {node.n_features} features but its input has "
                                 f"{source.width}")
-    task = node.task
+    if isinstance(task, ir.Regression) != (not node.is_classifier):
+        raise ExportFailedError("SupportVectorMachine: a libsvm classifier's decision values need a Classification "
+                                "head with link 'ovo_votes', a regressor's value a Regression head")
     if isinstance(task, ir.Regression):
-        if task.n_targets != 1:
-            raise ExportFailedError("SupportVectorMachine regression has one target only")
+        if task.n_targets != 1 or task.link != "identity":
+            raise ExportFailedError("SupportVectorMachine regression has one target and the identity link only")
         output = Feature(names.prediction, double_type())
         spec = new_model([source], [output])
         spec.description.predictedFeatureName = output.name

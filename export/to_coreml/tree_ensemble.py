@@ -26,10 +26,14 @@ _LESS_THAN_EQUAL = _BEHAVIOR.BranchOnValueLessThanEqual
 _LESS_THAN = _BEHAVIOR.BranchOnValueLessThan
 
 
-def _post_transform(node: ir.TreeEnsemble) -> int:
+def _post_transform(node: ir.TreeEnsemble, task: ir.Regression | ir.Classification) -> int:
     """Map the task's link to postEvaluationTransform (§1.1 step 4), checking Core ML's classifier modes (step 6)."""
-    task = node.task
     if isinstance(task, ir.Regression):
+        if task.link == "logistic" and node.n_outputs == 1:
+            return int(_TRANSFORM.Regression_Logistic)  # prediction = 1/(1+exp(-s)) (§1.1 step 4)
+        if task.link != "identity":
+            raise ExportFailedError(f"TreeEnsemble: regression link {task.link!r} has no Core ML encoding; "
+                                    "supported: identity, logistic (one target)")
         return int(_TRANSFORM.NoTransform)
     d, k = node.n_outputs, task.n_classes
     if d == 1 and k == 2 and task.link == "identity":
@@ -95,12 +99,12 @@ def node_columns(node: ir.TreeEnsemble) -> TreeNodeColumns:
     )
 
 
-def tree_ensemble_model(node: ir.TreeEnsemble, source: Feature, names: OutputNames) -> Spec:
+def tree_ensemble_model(node: ir.TreeEnsemble, task: ir.Regression | ir.Classification, source: Feature,
+                        names: OutputNames) -> Spec:
     """One treeEnsembleClassifier/Regressor reading the vector `source`."""
     if source.width != node.n_features:
         raise ExportFailedError(f"TreeEnsemble reads {node.n_features} features but its input has {source.width}")
-    task = node.task
-    transform = _post_transform(node)
+    transform = _post_transform(node, task)
     if isinstance(task, ir.Classification):
         outputs = classifier_outputs(task, names, task.has_proba)
         spec = new_model([source], outputs)

@@ -1,4 +1,6 @@
-"""IR node → one complete Core ML Model spec: lowers every node into typed sub-models and wraps them in a pipeline."""
+"""IR model → one complete Core ML Model spec: the schema's columns become typed inputs, every body step is lowered
+into sub-models reading the steps' named vectors, the head into the producer's classifier/regressor form, all
+wrapped in a pipeline."""
 
 from __future__ import annotations
 
@@ -10,12 +12,13 @@ from export.errors import ExportFailedError
 from export.to_coreml.features import Feature, Names, OutputNames, double_type, vector_type
 from export.to_coreml.glm import affine_models, glm_classifier_model, glm_regressor_model
 from export.to_coreml.imputer import imputer_model
-from export.to_coreml.interface import FEATURE_VECTOR_NAME, CoreMLInterface
+from export.to_coreml.interface import FEATURE_VECTOR_NAME, CoreMLInterface, input_features
 from export.to_coreml.metadata import apply_descriptions
+from export.to_coreml.naive_bayes import gaussian_naive_bayes_models
 from export.to_coreml.nearest_neighbors import nearest_neighbors_model
 from export.to_coreml.neural_network import nn_classifier_model, nn_regressor_models
 from export.to_coreml.normalizer import normalizer_model
-from export.to_coreml.one_hot import one_hot_model
+from export.to_coreml.one_hot import one_hot_columns_models, one_hot_model
 from export.to_coreml.pipeline import (
     PipelineKind,
     array_feature_extractor_model,
@@ -28,6 +31,8 @@ from export.to_coreml.svm import svm_model
 from export.to_coreml.tree_ensemble import tree_ensemble_model
 from export.to_coreml.validate import validate_spec
 
+_NO_OUTPUTS = OutputNames("", "", "", "")  # a Transformed pipeline inside a transform writes no head outputs
+
 
 @dataclass(frozen=True)
 class _Lowered:
@@ -37,31 +42,9 @@ class _Lowered:
     outputs: list[Feature]
 
 
-def _output_width(node: ir.Node) -> int:
-    """Width of a transform's output row."""
-    match node:
-        case ir.Scaler() | ir.Normalizer() | ir.Imputer():
-            return node.n_features
-        case ir.OneHotEncoder():
-            return node.n_outputs
-        case ir.Linear():
-            return int(node.weights.shape[0])
-        case ir.ColumnSelect():
-            return int(node.indices.size)
-        case ir.Concat():
-            return sum(_output_width(part) for part in node.parts)
-        case ir.Pipeline():
-            return _output_width(node.final)
-        case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
-                | ir.NearestNeighbors():
-            raise ExportFailedError(f"{type(node).__name__} is a model, not a transform")
-        case _:
-            assert_never(node)
-
-
 def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Names) -> _Lowered:
     """A transform reading the vector `source` and writing the DOUBLE vector `output_name`."""
-    output = Feature(output_name, vector_type(_output_width(node)))
+    output = Feature(output_name, vector_type(ir.output_width(node)))
     match node:
         case ir.Scaler():
             return _Lowered([scaler_model(node, source, output_name)], [output])
@@ -90,121 +73,201 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             vectorizer, _ = feature_vectorizer_model(part_outputs, output_name)
             return _Lowered([*models, vectorizer], [output])
         case ir.Pipeline():
-            return _lower_pipeline(node, source, names, final_output=output_name, outputs=None)
+            return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
-                | ir.NearestNeighbors():
-            raise ExportFailedError(f"{type(node).__name__} is a model; it can only be the last pipeline step")
+                | ir.NearestNeighbors() | ir.GaussianNaiveBayes():
+            return _lower_scores(node, source, names)
         case _:
             assert_never(node)
 
 
-def _lower_model(node: ir.Model, source: Feature, outputs: OutputNames, names: Names) -> _Lowered:
-    """A model reading the vector `source` and writing the interface's label/probability or prediction."""
+def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: OutputNames,
+                 names: Names) -> _Lowered:
+    """A producer reading the vector `source` whose scores `head` turns into the interface's outputs. Core ML's
+    model types fuse the two (a treeEnsembleClassifier is trees + its label rule), so each producer's emitter reads
+    the head; heads Core ML cannot express are refused here, once."""
+    if not isinstance(head, (ir.Regression, ir.Classification)):
+        raise ExportFailedError(f"the Core ML writer has no encoding for a {type(head).__name__} head; supported: "
+                                "Regression, Classification, Transformed")
     match node:
         case ir.TreeEnsemble():
-            models = [tree_ensemble_model(node, source, outputs)]
+            models = [tree_ensemble_model(node, head, source, outputs)]
         case ir.LinearModel():
-            models = _linear_model_models(node, source, outputs, names)
+            models = _linear_model_models(node, head, source, outputs, names)
         case ir.NeuralNetwork():
-            models = _neural_network_models(node.layers, node.task, source, outputs, names)
+            models = _neural_network_models(node.layers, head, source, outputs, names)
         case ir.SupportVectorMachine():
-            models = [svm_model(node, source, outputs)]
+            models = [svm_model(node, head, source, outputs)]
         case ir.NearestNeighbors():
-            models = [nearest_neighbors_model(node, source, outputs)]
+            if not isinstance(head, ir.Classification):
+                raise ExportFailedError("NearestNeighbors needs a Classification head")
+            models = [nearest_neighbors_model(node, head, source, outputs)]
+        case ir.GaussianNaiveBayes():
+            if not isinstance(head, ir.Classification):
+                raise ExportFailedError("GaussianNaiveBayes needs a Classification head")
+            models = gaussian_naive_bayes_models(node, head, source, outputs, names)
         case _:
             assert_never(node)
     last = models[-1].description.output
     return _Lowered(models, [Feature(feature.name, feature.type) for feature in last])
 
 
-def _neural_network_models(layers: tuple[ir.DenseLayer, ...], task: ir.Task, source: Feature,
-                           outputs: OutputNames, names: Names) -> list[Spec]:
-    if isinstance(task, ir.Classification):
-        return [nn_classifier_model(layers, task, source, outputs)]
-    return nn_regressor_models(layers, task.n_targets, source, outputs, names)
+def _require_identity(head: ir.Regression, producer: str) -> None:
+    if head.link != "identity":
+        raise ExportFailedError(f"{producer}: regression link {head.link!r} has no Core ML encoding; supported: "
+                                "identity")
 
 
-def _linear_model_models(node: ir.LinearModel, source: Feature, outputs: OutputNames, names: Names) -> list[Spec]:
-    task = node.task
-    if isinstance(task, ir.Classification):
-        if task.link == "softmax" or (task.link == "none" and task.n_classes > 2):
+def _neural_network_models(layers: tuple[ir.DenseLayer, ...], head: ir.Regression | ir.Classification,
+                           source: Feature, outputs: OutputNames, names: Names) -> list[Spec]:
+    if isinstance(head, ir.Classification):
+        return [nn_classifier_model(layers, head, source, outputs)]
+    _require_identity(head, "NeuralNetwork")
+    return nn_regressor_models(layers, head.n_targets, source, outputs, names)
+
+
+def _linear_model_models(node: ir.LinearModel, head: ir.Regression | ir.Classification, source: Feature,
+                         outputs: OutputNames, names: Names) -> list[Spec]:
+    if isinstance(head, ir.Classification):
+        if head.link == "softmax" or (head.link == "none" and head.n_classes > 2):
             # GLMClassifier has no softmax (§1.3): softmax → a one-layer network, innerProduct + softmax (float32
             # weights). 'none' with K scores → the same network without softmax (label = argmax of the raw
             # scores): GLMClassifier's OvR σ(z_k) saturates to 1.0 for z_k > ~37, so unscaled scores (Perceptron)
             # would tie and pick the wrong class.
             layer = ir.DenseLayer(node.coef, node.intercept, "identity")
-            return [nn_classifier_model((layer,), task, source, outputs)]
-        return [glm_classifier_model(node, source, outputs)]
-    if node.coef.shape[0] != task.n_targets:
-        raise ExportFailedError(f"LinearModel: {node.coef.shape[0]} score rows for {task.n_targets} targets")
-    if task.n_targets == 1:
+            return [nn_classifier_model((layer,), head, source, outputs)]
+        return [glm_classifier_model(node, head, source, outputs)]
+    _require_identity(head, "LinearModel")
+    if node.coef.shape[0] != head.n_targets:
+        raise ExportFailedError(f"LinearModel: {node.coef.shape[0]} score rows for {head.n_targets} targets")
+    if head.n_targets == 1:
         return [glm_regressor_model(node.coef[0], float(node.intercept[0]), source,
                                     Feature(outputs.prediction, double_type()))]
     # Multi-target: GLMRegressor outputs must be Double, so one regressor per target + a FeatureVectorizer.
     return affine_models(node.coef, node.intercept, source, outputs.prediction, names)
 
 
-def _lower_pipeline(node: ir.Pipeline, source: Feature, names: Names, final_output: str | None,
-                    outputs: OutputNames | None) -> _Lowered:
+def _lower_scores(node: ir.Node, source: Feature, names: Names) -> _Lowered:
+    """A producer inside the body (its scores feed later steps, e.g. stacking): lowered as a regressor of its raw
+    scores into a fresh DOUBLE vector."""
+    width = ir.output_width(node)
+    inner = OutputNames(names.fresh("label"), names.fresh("probability"), names.fresh("scores"),
+                        names.fresh("transformed"))
+    if isinstance(node, ir.Pipeline):
+        lowered = _lower_pipeline(node, ir.Regression(width), source, names, inner.transformed, inner)
+    else:
+        assert isinstance(node, ir.PRODUCER_TYPES)
+        lowered = _lower_model(node, ir.Regression(width), source, inner, names)
+    scores = lowered.outputs[0]
+    if scores.type.WhichOneof("Type") == "doubleType":  # one target: a Double; later steps read vectors
+        vectorizer, vector = feature_vectorizer_model([scores], names.fresh("scores_vector"))
+        return _Lowered([*lowered.models, vectorizer], [vector])
+    return lowered
+
+
+def _lower_pipeline(node: ir.Pipeline, head: ir.Head, source: Feature, names: Names, final_output: str,
+                    outputs: OutputNames) -> _Lowered:
+    """Steps in order; the last one writes `final_output` (Transformed head) or the head's outputs."""
     models: list[Spec] = []
     current = source
     for index, step in enumerate(node.steps):
-        last = index == len(node.steps) - 1
-        if isinstance(step, ir.MODEL_TYPES):
-            if outputs is None:
-                raise ExportFailedError("a model can only be the last step of the top-level pipeline")
-            lowered = _lower_model(step, current, outputs, names)
-        elif last and isinstance(step, ir.Pipeline) and outputs is not None and ir.task_of(step) is not None:
-            lowered = _lower_pipeline(step, current, names, final_output, outputs)  # nested pipeline ending in a model
+        if index == len(node.steps) - 1:
+            lowered = _lower_node(step, head, current, names, final_output, outputs)
+        elif _is_scores(step):
+            lowered = _lower_scores(step, current, names)
         else:
-            target = final_output if last and final_output is not None else names.fresh("step")
-            lowered = _lower_transform(step, current, target, names)
+            lowered = _lower_transform(step, current, names.fresh("step"), names)
         models.extend(lowered.models)
-        if last:
-            return _Lowered(models, lowered.outputs)
         current = lowered.outputs[0]
-    raise ExportFailedError("Pipeline has no steps")
+    return _Lowered(models, lowered.outputs)
 
 
-def to_spec(node: ir.Node, interface: CoreMLInterface) -> Spec:
-    """The complete, validated Model spec for `node` with the inputs, outputs and metadata of `interface`."""
-    inputs = interface.input_features()
-    outputs = interface.output_names
-    names = Names({*interface.input_feature_names, outputs.label, outputs.probability, outputs.prediction,
-                   outputs.transformed, FEATURE_VECTOR_NAME})
-    models: list[Spec] = []
-    if interface.input_names is not None:
-        # Named Double inputs → one DOUBLE vector first, as coremltools does (§0.3); then the model reads it.
-        vectorizer, source = feature_vectorizer_model(inputs, FEATURE_VECTOR_NAME)
-        models.append(vectorizer)
-    else:
-        source = inputs[0]
-    task = ir.task_of(node)
+def _is_scores(node: ir.Node) -> bool:
+    """Whether `node` ends in a score producer (its output is raw scores, lowered through `_lower_scores`)."""
+    return isinstance(ir.final_producer(node), ir.PRODUCER_TYPES)
+
+
+def _lower_node(node: ir.Node, head: ir.Head, source: Feature, names: Names, final_output: str,
+                outputs: OutputNames) -> _Lowered:
+    """The last node of the body: a transform (Transformed head), a producer with its head, or a pipeline."""
     if isinstance(node, ir.Pipeline):
-        lowered = _lower_pipeline(node, source, names, final_output=outputs.transformed,
-                                  outputs=outputs if task is not None else None)
-    elif isinstance(node, ir.MODEL_TYPES):
-        lowered = _lower_model(node, source, outputs, names)
+        return _lower_pipeline(node, head, source, names, final_output, outputs)
+    if isinstance(head, ir.Transformed):
+        if _is_scores(node):
+            raise ExportFailedError(f"{type(node).__name__} produces scores but the head is Transformed; give the "
+                                    "model its head (Regression, Classification, ...)")
+        return _lower_transform(node, source, final_output, names)
+    if isinstance(node, ir.PRODUCER_TYPES):
+        return _lower_model(node, head, source, outputs, names)
+    raise ExportFailedError(f"the body ends in a {type(node).__name__} (a transform) under a {type(head).__name__} "
+                            "head; the Core ML writer needs a score producer last")
+
+
+def _step_source(model: ir.Model, step: ir.Step, env: dict[str, Feature], names: Names) -> tuple[list[Spec], Feature]:
+    """The one DOUBLE vector a step reads: its input itself when that is one vector, else a FeatureVectorizer of its
+    inputs side by side (Double/Int64 scalars and vectors, §0.3). The vectorizer of the whole schema keeps
+    coremltools' name `__feature_vector__`."""
+    sources = [env[name] for name in step.inputs]
+    if len(sources) == 1 and sources[0].type.WhichOneof("Type") == "multiArrayType":
+        return [], sources[0]
+    whole_schema = step.inputs == model.inputs.names and FEATURE_VECTOR_NAME not in names.used
+    name = FEATURE_VECTOR_NAME if whole_schema else names.fresh("inputs")
+    names.used.add(name)
+    vectorizer, source = feature_vectorizer_model(sources, name)
+    return [vectorizer], source
+
+
+def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
+    """The complete, validated Model spec for `model` with the outputs and metadata of `interface`."""
+    interface.check_inputs(model.inputs)
+    inputs = input_features(model.inputs)
+    outputs = interface.output_names
+    names = Names({*(feature.name for feature in inputs), outputs.label, outputs.probability, outputs.prediction,
+                   outputs.transformed})
+    env = {column.name: feature for column, feature in zip(model.inputs.columns, inputs, strict=True)}
+    models: list[Spec] = []
+    for index, step in enumerate(model.body):
+        last = index == len(model.body) - 1
+        target = outputs.transformed if last else names.fresh("step")
+        if model.reads_columns_one_by_one(step):
+            if not isinstance(step.node, ir.OneHotEncoder) or (last and not isinstance(model.head, ir.Transformed)):
+                raise ExportFailedError(f"step {step.name!r} reads string/int64 columns one by one; only a "
+                                        "OneHotEncoder can, and it is a transform")
+            lowered = _Lowered(*one_hot_columns_models(step.node, [env[n] for n in step.inputs], target, names))
+        else:
+            vectorizers, source = _step_source(model, step, env, names)
+            models.extend(vectorizers)
+            if last:
+                lowered = _lower_node(step.node, model.head, source, names, target, outputs)
+            elif _is_scores(step.node):
+                lowered = _lower_scores(step.node, source, names)
+            else:
+                lowered = _lower_transform(step.node, source, target, names)
+        models.extend(lowered.models)
+        env[step.name] = lowered.outputs[0]
+    head = model.head
+    # A transformer export is never a regressor at the top (parity and apps read predictedFeatureName as "the
+    # prediction"): a lone regressor-typed sub-model (the exact one-hot's treeEnsembleRegressor) goes in a pipeline.
+    if len(models) == 1 and not (isinstance(head, ir.Transformed) and models[0].description.predictedFeatureName):
+        spec = models[0]
     else:
-        lowered = _lower_transform(node, source, outputs.transformed, names)
-    models.extend(lowered.models)
-    spec = models[0] if len(models) == 1 else task_pipeline(task, models, inputs, lowered.outputs, outputs)
-    apply_descriptions(spec, interface)
+        spec = head_pipeline(head, models, inputs, lowered.outputs, outputs)
+    apply_descriptions(spec, interface, model.inputs)
     validate_spec(spec)
     return spec
 
 
-def task_pipeline(task: ir.Task | None, models: list[Spec], inputs: list[Feature], produced: list[Feature],
+def head_pipeline(head: ir.Head, models: list[Spec], inputs: list[Feature], produced: list[Feature],
                   outputs: OutputNames) -> Spec:
-    """`models` in a pipeline of the task's kind, with the predicted feature (and probabilities) named."""
-    kind: PipelineKind = ("pipeline" if task is None else
-                          "pipelineClassifier" if isinstance(task, ir.Classification) else "pipelineRegressor")
+    """`models` in a pipeline of the head's kind, with the predicted feature (and probabilities) named."""
+    kind: PipelineKind = ("pipelineClassifier" if isinstance(head, ir.Classification) else
+                          "pipelineRegressor" if isinstance(head, ir.Regression) else "pipeline")
     spec = pipeline_model(kind, models, inputs, produced)
     names = {feature.name for feature in produced}
-    if isinstance(task, ir.Classification):
+    if isinstance(head, ir.Classification):
         spec.description.predictedFeatureName = outputs.label
         if outputs.probability in names:
             spec.description.predictedProbabilitiesName = outputs.probability
-    elif isinstance(task, ir.Regression):
+    elif isinstance(head, ir.Regression):
         spec.description.predictedFeatureName = outputs.prediction
     return spec

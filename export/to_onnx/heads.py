@@ -119,15 +119,37 @@ def emit_classification(builder: GraphBuilder, scores: str, n_scores: int, task:
         sig = builder.op("Sigmoid", [scores], "sigmoid")
         axes = builder.const("axes", np.array([1], dtype=np.int64))
         total = builder.op("ReduceSum", [sig, axes], "sigmoid_sum", keepdims=1)
-        proba = builder.op("Div", [sig, total], "ovr_proba")
+        normalised = builder.op("Div", [sig, total], "ovr_normalised")
+        # Rows whose sigmoids all underflow to 0 (every z < ~-745): scikit-learn's rule, not 0/0 = NaN.
+        all_zero = builder.op("Equal", [total, builder.const("zero", np.array([[0.0]]))], "ovr_all_zero")
+        fallback = builder.const("uniform", np.array([[1.0 / k]])) if task.all_zero == "uniform" else sig
+        proba = builder.op("Where", [all_zero, fallback, normalised], "ovr_proba")
     _to_contract_dtype(builder, proba, options, options.probability_name)
     outputs.append(HeadOutput(options.probability_name, options.onnx_elem_type, ("N", k), "probabilities"))
     return outputs
 
 
+_REGRESSION_LINK_OPS = {"exp": "Exp", "logistic": "Sigmoid"}
+
+
 def emit_regression(builder: GraphBuilder, scores: str, task: ir.Regression, options: OnnxOptions) -> list[HeadOutput]:
+    """prediction = link(score), in double: identity, Exp, or Sigmoid (ONNX's 1/(1+exp(-x)))."""
+    if task.link != "identity":
+        scores = builder.op(_REGRESSION_LINK_OPS[task.link], [scores], f"{task.link}_link")
     _to_contract_dtype(builder, scores, options, options.prediction_name)
     return [HeadOutput(options.prediction_name, options.onnx_elem_type, ("N", task.n_targets), "prediction")]
+
+
+def emit_anomaly(builder: GraphBuilder, scores: str, task: ir.Anomaly, options: OnnxOptions) -> list[HeadOutput]:
+    """The score (scikit-learn's decision_function) and label = 1 (inlier) iff score >= threshold, else -1."""
+    inlier = builder.op("GreaterOrEqual", [scores, builder.const("threshold", np.array([[task.threshold]]))],
+                        "inlier")
+    flat = builder.op("Reshape", [inlier, builder.const("flat_shape", np.array([-1], dtype=np.int64))], "inlier_flat")
+    builder.op("Where", [flat, builder.const("inlier_label", np.array(1, dtype=np.int64)),
+                         builder.const("outlier_label", np.array(-1, dtype=np.int64))], output=options.label_name)
+    _to_contract_dtype(builder, scores, options, options.prediction_name)
+    return [HeadOutput(options.label_name, onnx.TensorProto.INT64, ("N",), "label"),
+            HeadOutput(options.prediction_name, options.onnx_elem_type, ("N", 1), "score")]
 
 
 def emit_transformed(builder: GraphBuilder, values: str, width: int, options: OnnxOptions) -> list[HeadOutput]:

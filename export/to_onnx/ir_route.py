@@ -1,10 +1,12 @@
-"""IR node -> ONNX graph: the exact route. Every node listed in `IR_ROUTE_FAMILIES` is lowered to ONNX operators
-computed in double; a float32 contract input is cast to double first (exact) and outputs are cast back last."""
+"""IR model -> ONNX graph: the exact route. The schema decides the graph inputs (`one_tensor_input`), every body
+step is lowered (nodes listed in `IR_ROUTE_FAMILIES`, computed in double) reading its named input tensors, and the
+head is lowered once; a float32 contract input is cast to double first (exact) and outputs are cast back last."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import assert_never
 
 import numpy as np
 import onnx
@@ -13,7 +15,14 @@ from onnx import helper
 from export import ir
 from export.errors import UnsupportedEstimatorError
 from export.to_onnx.graph_builder import GraphBuilder
-from export.to_onnx.heads import IR_LINKS, HeadOutput, emit_classification, emit_regression, emit_transformed
+from export.to_onnx.heads import (
+    IR_LINKS,
+    HeadOutput,
+    emit_anomaly,
+    emit_classification,
+    emit_regression,
+    emit_transformed,
+)
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
 from export.to_onnx.svm import emit_support_vector_machine
 from export.to_onnx.tree_ensemble import emit_tree_ensemble
@@ -85,7 +94,7 @@ def _column_select(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[
 
 def _concat(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.Concat)
-    parts = [_emit(b, x, width, part) for part in node.parts]
+    parts = [emit_node(b, x, width, part) for part in node.parts]
     if len(parts) == 1:
         return parts[0]
     return b.op("Concat", [name for name, _ in parts], "concat", axis=1), sum(w for _, w in parts)
@@ -94,7 +103,7 @@ def _concat(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, in
 def _pipeline(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.Pipeline)
     for step in node.steps:
-        x, width = _emit(b, x, width, step)
+        x, width = emit_node(b, x, width, step)
     return x, width
 
 
@@ -127,6 +136,21 @@ def _support_vector_machine(b: GraphBuilder, x: str, width: int, node: ir.Node) 
     return emit_support_vector_machine(b, x, node)
 
 
+def _gaussian_naive_bayes(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.GaussianNaiveBayes)
+    # scikit-learn's operations in its order: ((x - theta) ** 2) / var summed over features, times 0.5, subtracted
+    # from the per-class constant, plus log prior — one [N, K, n] broadcast instead of its loop over classes.
+    rows = b.op("Unsqueeze", [x, b.const("axes", np.array([1], dtype=np.int64))], "nb_rows")  # [N, 1, n]
+    centred = b.op("Sub", [rows, b.const("nb_theta", node.theta)], "nb_centred")  # [N, K, n]
+    squared = b.op("Mul", [centred, centred], "nb_squared")
+    scaled = b.op("Div", [squared, b.const("nb_var", node.var)], "nb_scaled")
+    total = b.op("ReduceSum", [scaled, b.const("axes", np.array([2], dtype=np.int64))], "nb_sum", keepdims=0)
+    half = b.op("Mul", [b.const("half", np.array([[0.5]])), total], "nb_half_sum")
+    n_ij = b.op("Sub", [b.const("nb_log_normaliser", node.log_normaliser.reshape(1, -1)), half], "nb_n_ij")
+    jll = b.op("Add", [b.const("nb_log_prior", node.log_prior.reshape(1, -1)), n_ij], "nb_joint_log_likelihood")
+    return jll, node.n_classes
+
+
 @dataclass(frozen=True)
 class IrFamily:
     """One IR node type the exact route writes, and the ONNX operators it becomes."""
@@ -144,6 +168,7 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                                                "decision sums in libsvm's order; classifiers: vote "
                                                                "MatMul + ArgMax, probabilities: Platt sigmoid + libsvm "
                                                                "coupling Loop (all double)"),
+    ir.GaussianNaiveBayes: IrFamily(_gaussian_naive_bayes, "Unsqueeze + Sub + Mul + Div + ReduceSum (double)"),
     ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double)"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
@@ -155,7 +180,7 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
 }
 
 
-def _emit(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+def emit_node(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     family = IR_ROUTE_FAMILIES.get(type(node))
     if family is None:
         raise UnsupportedEstimatorError(f"ONNX IR writer: no encoding for IR node {type(node).__name__}; supported: "
@@ -163,54 +188,168 @@ def _emit(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]
     return family.emit(b, x, width, node)
 
 
-def ir_route_blocker(node: ir.Node) -> str | None:
-    """Why `node` cannot take the IR route (None when it can): an uncovered node type or classification link."""
-    for part in ir.walk(node):
+def ir_route_blocker(model: ir.Model) -> str | None:
+    """Why `model` cannot take the IR route (None when it can): an uncovered node type, head or link."""
+    for part in model.nodes():
         if type(part) not in IR_ROUTE_FAMILIES:
             return f"IR node {type(part).__name__} has no IR-route encoding"
-        if isinstance(part, ir.OneHotEncoder) and any(c.dtype == object for c in part.categories):
-            return "OneHotEncoder with string categories cannot read a numeric input tensor"
-    task = ir.task_of(node)
-    if isinstance(task, ir.Classification) and task.link not in IR_LINKS:
-        return f"classification link {task.link!r} has no IR-route encoding"
-    final = node.final if isinstance(node, ir.Pipeline) else node
-    if isinstance(task, ir.Classification) and (task.link == "ovo_votes") != isinstance(final, ir.SupportVectorMachine):
-        # The ovo_votes head reads libsvm's pairwise decision values, which only the SVM emitter produces.
-        return f"classification link {task.link!r} on a {type(final).__name__} (ovo_votes is SupportVectorMachine's)"
+    for step in model.body:
+        if isinstance(step.node, ir.OneHotEncoder) and not model.reads_columns_one_by_one(step) and any(
+                c.dtype == object for c in step.node.categories):
+            return "OneHotEncoder with string categories reads a numeric vector (it must read string columns)"
+    head = model.head
+    if isinstance(head, ir.MultiOutput):
+        return "MultiOutput heads have no IR-route encoding yet"
+    if isinstance(head, ir.Classification):
+        if head.link not in IR_LINKS:
+            return f"classification link {head.link!r} has no IR-route encoding"
+        final = ir.final_producer(model.output.node)
+        if (head.link == "ovo_votes") != isinstance(final, ir.SupportVectorMachine):
+            # The ovo_votes head reads libsvm's pairwise decision values, which only the SVM emitter produces.
+            return (f"classification link {head.link!r} on a {type(final).__name__} (ovo_votes is "
+                    "SupportVectorMachine's)")
     return None
 
 
-def build_ir_model(node: ir.Node, options: OnnxOptions) -> tuple[onnx.ModelProto, list[HeadOutput]]:
-    """The ONNX model computing `node` on the contract input; metadata is added by the caller."""
-    blocker = ir_route_blocker(node)
+def one_tensor_input(schema: ir.Schema) -> bool:
+    """The ONNX input layout, decided here only: a schema of doubles is one [N, n] tensor of the contract dtype
+    (numpy-fitted blocks and numeric DataFrames alike: what ONNX apps feed and the parity runtime feeds today, feature
+    names in the metadata); a schema with a string or int64 column has one [N, 1] input per column, typed by its
+    kind (string tensors for string columns)."""
+    return schema.all_double
+
+
+def _graph_inputs(b: GraphBuilder, schema: ir.Schema, options: OnnxOptions) -> tuple[list[onnx.ValueInfoProto],
+                                                                                     dict[str, str]]:
+    """The graph inputs and, per schema column, the tensor that holds it inside the graph (doubles as double)."""
+    if one_tensor_input(schema):
+        x = options.input_name
+        info = [helper.make_tensor_value_info(x, options.onnx_elem_type, ["N", schema.n_values])]
+        if options.input_dtype == "float32":
+            # Why a Cast and not float splits: the float32 contract's reference is scikit-learn on double(v) for the
+            # float32 v the app feeds. Cast(float -> double) is exact (every float32 is a double), so the double
+            # graph sees exactly double(v); that graph computes the IR on any double input, and the IR is exact for
+            # any double input (the front-end snapped thresholds for scikit-learn's float32 comparison, HGB compares
+            # doubles). Hence routing is exactly the reference's; the only float32 rounding is the final Cast.
+            x = b.op("Cast", [x], "input_double", to=onnx.TensorProto.DOUBLE)
+        if schema.is_block:
+            return info, {schema.columns[0].name: x}
+        return info, _ColumnsOfOneTensor(b, x, schema)
+    info, tensors = [], {}
+    for column in schema.columns:
+        elem = {"string": onnx.TensorProto.STRING, "int64": onnx.TensorProto.INT64,
+                "double": options.onnx_elem_type}[column.kind]
+        info.append(helper.make_tensor_value_info(column.input_name, elem, ["N", column.n_values]))
+        tensor = column.input_name
+        if column.kind == "double" and options.input_dtype == "float32":
+            tensor = b.op("Cast", [tensor], "column_double", to=onnx.TensorProto.DOUBLE)  # exact, see above
+        tensors[column.name] = tensor
+    return info, tensors
+
+
+_WHOLE_SCHEMA = "\0all columns"  # env key of the one input tensor (no column can be named so: NUL)
+
+
+class _ColumnsOfOneTensor(dict[str, str]):
+    """Named columns held in one [N, n] tensor: a column's own [N, 1] tensor is gathered only when a step reads it
+    alone (a model reading every column in order reads the tensor itself, adding no node)."""
+
+    def __init__(self, b: GraphBuilder, x: str, schema: ir.Schema) -> None:
+        super().__init__({_WHOLE_SCHEMA: x})
+        self._b, self._x, self._index = b, x, {c.name: j for j, c in enumerate(schema.columns)}
+
+    def __missing__(self, name: str) -> str:
+        j = self._index[name]
+        tensor = self._b.op("Gather", [self._x, self._b.const("column", np.array([j], dtype=np.int64))], "column",
+                            axis=1)
+        self[name] = tensor
+        return tensor
+
+
+def _numeric_source(b: GraphBuilder, model: ir.Model, step: ir.Step, env: dict[str, str],
+                    widths: dict[str, int]) -> tuple[str, int]:
+    """The double [N, width] tensor a step reads: its inputs side by side (int64 columns cast to double, exact up
+    to 2**53)."""
+    if step.inputs == model.inputs.names and _WHOLE_SCHEMA in env:
+        return env[_WHOLE_SCHEMA], model.inputs.n_values
+    parts = []
+    for name in step.inputs:
+        tensor = env[name]
+        if name in model.inputs.names and model.inputs.column(name).kind == "int64":
+            tensor = b.op("Cast", [tensor], "int64_as_double", to=onnx.TensorProto.DOUBLE)
+        parts.append(tensor)
+    width = sum(widths[name] for name in step.inputs)
+    if len(parts) == 1:
+        return parts[0], width
+    return b.op("Concat", parts, "step_inputs", axis=1), width
+
+
+def _one_hot_columns(b: GraphBuilder, model: ir.Model, step: ir.Step, env: dict[str, str]) -> tuple[str, int]:
+    """A OneHotEncoder reading schema columns one by one: a string column through LabelEncoder (category ->
+    its index, unknown -> -1) then Equal against 0..k-1; an int64 or double column by Equal against its categories.
+    A value in no category gives zeros (scikit-learn's handle_unknown='ignore')."""
+    assert isinstance(step.node, ir.OneHotEncoder)
+    blocks = []
+    for name, categories in zip(step.inputs, step.node.categories, strict=True):
+        tensor = env[name]
+        if categories.dtype == object:
+            index = b.op("LabelEncoder", [tensor], "category_index", domain="ai.onnx.ml",
+                         keys_strings=[str(c) for c in categories.tolist()],
+                         values_int64s=list(range(categories.size)), default_int64=-1)
+            targets = b.const("category_positions", np.arange(categories.size, dtype=np.int64).reshape(1, -1))
+            hits = b.op("Equal", [index, targets], "onehot_hits")
+        elif model.inputs.column(name).kind == "int64":
+            hits = b.op("Equal", [tensor, b.const("onehot_categories", categories.astype(np.int64).reshape(1, -1))],
+                        "onehot_hits")
+        else:
+            hits = b.op("Equal", [tensor, b.const("onehot_categories",
+                                                  categories.astype(np.float64).reshape(1, -1))], "onehot_hits")
+        blocks.append(b.op("Cast", [hits], "onehot", to=onnx.TensorProto.DOUBLE))
+    out = blocks[0] if len(blocks) == 1 else b.op("Concat", blocks, "onehot_columns", axis=1)
+    return out, step.node.n_outputs
+
+
+def build_ir_model(model: ir.Model, options: OnnxOptions) -> tuple[onnx.ModelProto, list[HeadOutput]]:
+    """The ONNX model computing `model` on the contract input; metadata is added by the caller."""
+    blocker = ir_route_blocker(model)
     if blocker is not None:
         raise UnsupportedEstimatorError(f"ONNX IR writer: {blocker}; supported IR nodes: "
                                         f"{', '.join(t.__name__ for t in IR_ROUTE_FAMILIES)}; links: "
                                         f"{', '.join(IR_LINKS)}")
     b = GraphBuilder()
-    x = options.input_name
-    if options.input_dtype == "float32":
-        # Why a Cast and not float splits: the float32 contract's reference is scikit-learn on double(v) for the
-        # float32 v the app feeds. Cast(float -> double) is exact (every float32 is a double), so the double graph
-        # sees exactly double(v); that graph computes the IR on any double input, and the IR is exact for any double
-        # input (the front-end snapped thresholds for scikit-learn's float32 comparison, HGB compares doubles).
-        # Hence routing is exactly the reference's; the only float32 rounding is the final Cast of the outputs.
-        x = b.op("Cast", [x], "input_double", to=onnx.TensorProto.DOUBLE)
-    values, width = _emit(b, x, options.n_features, node)
-    task = ir.task_of(node)
-    if isinstance(task, ir.Classification):
-        heads = emit_classification(b, values, width, task, options)
-    elif isinstance(task, ir.Regression):
-        if width != task.n_targets:
-            raise UnsupportedEstimatorError(f"ONNX IR writer: model has {width} outputs for {task.n_targets} targets")
-        heads = emit_regression(b, values, task, options)
-    else:
-        heads = emit_transformed(b, values, width, options)
-
-    inputs = [helper.make_tensor_value_info(options.input_name, options.onnx_elem_type, ["N", options.n_features])]
+    inputs, env = _graph_inputs(b, model.inputs, options)
+    widths = {c.name: c.n_values for c in model.inputs.columns}
+    for step in model.body:
+        if model.reads_columns_one_by_one(step):
+            values, width = _one_hot_columns(b, model, step, env)
+        else:
+            x, in_width = _numeric_source(b, model, step, env, widths)
+            values, width = emit_node(b, x, in_width, step.node)
+        env[step.name], widths[step.name] = values, width
+    heads = emit_head(b, model.head, values, width, options)
     outputs = [helper.make_tensor_value_info(h.name, h.elem_type, list(h.shape)) for h in heads]
     graph = helper.make_graph(b.nodes, "mlexport", inputs, outputs, initializer=b.initializers)
     opsets = [helper.make_opsetid(domain, version) for domain, version in IR_ROUTE_OPSET.items()]
-    model = helper.make_model(graph, opset_imports=opsets,
-                              ir_version=helper.find_min_ir_version_for(opsets, ignore_unknown=True))
-    return model, heads
+    onnx_model = helper.make_model(graph, opset_imports=opsets,
+                                   ir_version=helper.find_min_ir_version_for(opsets, ignore_unknown=True))
+    return onnx_model, heads
+
+
+def emit_head(b: GraphBuilder, head: ir.Head, values: str, width: int, options: OnnxOptions) -> list[HeadOutput]:
+    """The head, lowered once for every producer."""
+    match head:
+        case ir.Classification():
+            return emit_classification(b, values, width, head, options)
+        case ir.Regression():
+            if width != head.n_targets:
+                raise UnsupportedEstimatorError(f"ONNX IR writer: model has {width} outputs for {head.n_targets} "
+                                                "targets")
+            return emit_regression(b, values, head, options)
+        case ir.Anomaly():
+            return emit_anomaly(b, values, head, options)
+        case ir.Transformed():
+            return emit_transformed(b, values, width, options)
+        case ir.MultiOutput():
+            raise UnsupportedEstimatorError("ONNX IR writer: MultiOutput heads are not supported yet")
+        case _:
+            assert_never(head)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import onnx
 
+from export import ir
 from export.errors import OutputDirError
 from export.to_onnx.heads import HeadOutput
 from export.to_onnx.options import OnnxOptions
@@ -37,7 +38,7 @@ def _json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def apply_metadata(model: onnx.ModelProto, *, options: OnnxOptions, heads: Sequence[HeadOutput],
+def apply_metadata(model: onnx.ModelProto, *, options: OnnxOptions, schema: ir.Schema, heads: Sequence[HeadOutput],
                    class_labels: Sequence[object] | None, route: str, opsets: Mapping[str, int],
                    source_name: str) -> None:
     """Sets producer, doc_string and metadata_props (sorted by key, so the bytes do not depend on dict order).
@@ -49,7 +50,7 @@ def apply_metadata(model: onnx.ModelProto, *, options: OnnxOptions, heads: Seque
     entries: dict[str, str] = dict(options.metadata)
     entries.update({
         "mlexport.output_roles": _json({h.name: h.role for h in heads}),
-        "mlexport.feature_names": _json(list(options.feature_names) if options.feature_names is not None else None),
+        "mlexport.feature_names": _json(None if schema.is_block else list(schema.names)),
         "mlexport.input_dtype": options.input_dtype,
         "mlexport.input_name": options.input_name,
         "mlexport.onnx_route": route,
@@ -66,8 +67,20 @@ def apply_metadata(model: onnx.ModelProto, *, options: OnnxOptions, heads: Seque
     model.producer_name = PRODUCER_NAME
     model.producer_version = versions["mlexport"]
     outputs = ", ".join(f"{h.name} ({h.role})" for h in heads)
-    model.doc_string = (f"{source_name} exported by mlexport via the {route} route. Input {options.input_name!r}: "
-                        f"[N, {options.n_features}] {options.input_dtype}. Outputs: {outputs}.")
+    model.doc_string = f"{source_name} exported by mlexport via the {route} route. {_describe_inputs(model)}. " \
+                       f"Outputs: {outputs}."
+
+
+def _describe_inputs(model: onnx.ModelProto) -> str:
+    """'Input 'input': [N, 4] float64' — or one entry per input of a per-column graph."""
+    names = {onnx.TensorProto.DOUBLE: "float64", onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64",
+             onnx.TensorProto.STRING: "string"}
+    described = []
+    for value in model.graph.input:
+        tensor = value.type.tensor_type
+        dims = ", ".join(d.dim_param or str(d.dim_value) for d in tensor.shape.dim)
+        described.append(f"{value.name!r}: [{dims}] {names.get(tensor.elem_type, str(tensor.elem_type))}")
+    return ("Input " if len(described) == 1 else "Inputs ") + ", ".join(described)
 
 
 def save_onnx(model: onnx.ModelProto, path: str | os.PathLike[str]) -> Path:

@@ -1,4 +1,4 @@
-"""ONNX writer options and result types: what `export.to_onnx.to_onnx` takes and returns (see notes/contracts.md)."""
+"""ONNX writer options and result types: what `export.to_onnx.to_onnx` takes and returns."""
 
 from __future__ import annotations
 
@@ -25,12 +25,11 @@ SKL2ONNX_ROUTE_OPSET: dict[str, int] = {"": 17, "ai.onnx.ml": 3}
 
 @dataclass(frozen=True)
 class OnnxOptions:
-    """How the ONNX graph looks from the app: one input tensor [N, n_features] of `input_dtype`, named outputs."""
+    """How the ONNX graph looks from the app beyond its inputs (the model's `ir.Schema` decides those; a numeric
+    schema is one tensor named `input_name`): the contract dtype and named outputs."""
 
-    n_features: int
     input_dtype: InputDtype = "float64"
     input_name: str = "input"
-    feature_names: tuple[str, ...] | None = None  # metadata only
     metadata: Mapping[str, str] = field(default_factory=dict)
     label_name: str = "classLabel"
     probability_name: str = "classProbability"
@@ -40,13 +39,8 @@ class OnnxOptions:
     def __post_init__(self) -> None:
         if self.input_dtype not in ("float32", "float64"):
             raise UsageError(f"OnnxOptions.input_dtype={self.input_dtype!r}; allowed: 'float32', 'float64'")
-        if self.n_features < 1:
-            raise UsageError(f"OnnxOptions.n_features={self.n_features}; must be >= 1")
         if not self.input_name:
             raise UsageError("OnnxOptions.input_name is empty; give the graph input a name")
-        if self.feature_names is not None and len(self.feature_names) != self.n_features:
-            raise UsageError(f"OnnxOptions.feature_names has {len(self.feature_names)} names for "
-                             f"{self.n_features} features")
         names = (self.input_name, self.label_name, self.probability_name, self.prediction_name,
                  self.transformed_name)
         if len(set(names)) != len(names):

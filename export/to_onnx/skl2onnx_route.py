@@ -125,22 +125,22 @@ def _check_loads(model: onnx.ModelProto, options: OnnxOptions) -> None:
                                         f"load with input_dtype={options.input_dtype}{hint}: {first_line}") from exc
 
 
-def convert_with_skl2onnx(estimator: object, options: OnnxOptions) -> tuple[onnx.ModelProto, list[HeadOutput],
-                                                                          dict[str, int]]:
+def convert_with_skl2onnx(estimator: object, options: OnnxOptions,
+                          n_features: int) -> tuple[onnx.ModelProto, list[HeadOutput], dict[str, int]]:
     """skl2onnx conversion normalised to the contract; returns (model, outputs with roles, opsets used)."""
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
 
     n_in = getattr(estimator, "n_features_in_", None)
-    if n_in is not None and int(n_in) != options.n_features:
-        raise UsageError(f"OnnxOptions.n_features={options.n_features} but {type(estimator).__name__} was fitted on "
+    if n_in is not None and int(n_in) != n_features:
+        raise UsageError(f"the model's inputs have {n_features} values but {type(estimator).__name__} was fitted on "
                          f"{n_in} features")
     reason = refusal_reason(estimator, options)
     if reason is not None:
         raise UnsupportedEstimatorError(f"ONNX skl2onnx route refused for {type(estimator).__name__}: {reason}")
     tensor_type = FloatTensorType if options.input_dtype == "float32" else DoubleTensorType
     try:
-        initial_types = [(options.input_name, tensor_type([None, options.n_features]))]
+        initial_types = [(options.input_name, tensor_type([None, n_features]))]
         model = convert_sklearn(estimator, initial_types=initial_types, options=_converter_options(estimator),
                                 target_opset=dict(SKL2ONNX_ROUTE_OPSET))
     except Exception as exc:  # skl2onnx raises RuntimeError/NameError/TypeError/MissingShapeCalculator...

@@ -99,10 +99,10 @@ def pair_terms(node: ir.SupportVectorMachine) -> tuple[np.ndarray, np.ndarray]:
     (svm_predict_values) — padded at the end with index n_sv (a zero kernel column) and coefficient 0.
     Regression: one row, every support vector by dual_coef[0]."""
     n_sv = node.support_vectors.shape[0]
-    if isinstance(node.task, ir.Regression):
+    if not node.is_classifier:
         return np.arange(n_sv, dtype=np.int64).reshape(1, -1), node.dual_coef[:1].copy()
     starts = np.concatenate([[0], np.cumsum(node.n_support)])
-    pairs = ovo_pairs(node.task.n_classes)
+    pairs = ovo_pairs(node.n_classes)
     width = max(int(node.n_support[i] + node.n_support[j]) for i, j in pairs)
     index = np.full((len(pairs), width), n_sv, dtype=np.int64)
     coefficient = np.zeros((len(pairs), width))
@@ -141,7 +141,7 @@ def _libsvm_ordered_sums(b: GraphBuilder, kernel: str, node: ir.SupportVectorMac
                 axis=axis)  # [N] or [N, P]
     if axis == 1:
         last = b.op("Unsqueeze", [last, b.const("axes", np.array([1], dtype=np.int64))], "kernel_sums_col")
-    hint = "ovo_decision" if isinstance(node.task, ir.Classification) else "svr_prediction"
+    hint = "ovo_decision" if node.is_classifier else "svr_prediction"
     return b.op("Sub", [last, b.const("rho", node.rho.reshape(1, -1))], hint)
 
 
@@ -167,7 +167,7 @@ def emit_support_vector_machine(b: GraphBuilder, x: str, node: ir.SupportVectorM
     f_p in libsvm pair order, followed (with probabilities) by the n_pairs Platt probabilities r_p."""
     kernel = _kernel_matrix(b, x, node)
     sums = _libsvm_ordered_sums(b, kernel, node)
-    if isinstance(node.task, ir.Regression):
+    if not node.is_classifier:
         return sums, 1
     decision = sums
     n_pairs = int(node.rho.size)
