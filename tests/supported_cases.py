@@ -86,7 +86,7 @@ from sklearn.linear_model import (
 )
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
-from sklearn.naive_bayes import GaussianNB
+from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -277,6 +277,8 @@ CASES: tuple[Case, ...] = (
     Case("k-neighbors-classifier", KNeighborsClassifier, iris),
     Case("gaussian-nb-binary", GaussianNB, binary),
     Case("gaussian-nb-multiclass", GaussianNB, iris, coreml_refusal="no double-precision encoding"),
+    Case("multinomial-nb", MultinomialNB, iris),
+    Case("complement-nb", ComplementNB, iris),
     Case("mlp-classifier", lambda: MLPClassifier((8,), max_iter=300, random_state=0), binary),
     Case("mlp-regressor", lambda: MLPRegressor(hidden_layer_sizes=(8,), max_iter=300, random_state=0), regression),
     Case("standard-scaler", StandardScaler, unlabelled(iris)),

@@ -72,7 +72,7 @@ from sklearn.linear_model import (
 )
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
-from sklearn.naive_bayes import GaussianNB
+from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
@@ -164,6 +164,10 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir,
      "weights='uniform', Euclidean distance only; labels only (vote fractions not exported)"),
     (GaussianNB, "naive_bayes", naive_bayes.gaussian_nb_to_ir, "priors and var_smoothing as fitted"),
+    (MultinomialNB, "naive_bayes", naive_bayes.count_nb_to_ir,
+     "a linear model on the counts (feature_log_prob_, class_log_prior_) under a softmax head"),
+    (ComplementNB, "naive_bayes", naive_bayes.count_nb_to_ir,
+     "a linear model on the counts (feature_log_prob_; norm=True folded in) under a softmax head"),
     (MLPClassifier, "network", neural_network.mlp_classifier_to_ir, "binary and multiclass; multilabel refused"),
     (MLPRegressor, "network", neural_network.mlp_regressor_to_ir,
      "multi-target supported; loss='poisson' (exp output) refused"),

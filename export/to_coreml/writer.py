@@ -263,16 +263,23 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     if len(models) == 1 and not (isinstance(head, ir.Transformed) and models[0].description.predictedFeatureName):
         spec = models[0]
     else:
-        kind: PipelineKind = ("pipelineClassifier" if isinstance(head, ir.Classification) else
-                              "pipelineRegressor" if isinstance(head, ir.Regression) else "pipeline")
-        spec = pipeline_model(kind, models, inputs, lowered.outputs)
-        produced = {feature.name for feature in lowered.outputs}
-        if isinstance(head, ir.Classification):
-            spec.description.predictedFeatureName = outputs.label
-            if outputs.probability in produced:
-                spec.description.predictedProbabilitiesName = outputs.probability
-        elif isinstance(head, ir.Regression):
-            spec.description.predictedFeatureName = outputs.prediction
+        spec = head_pipeline(head, models, inputs, lowered.outputs, outputs)
     apply_descriptions(spec, interface, model.inputs)
     validate_spec(spec)
+    return spec
+
+
+def head_pipeline(head: ir.Head, models: list[Spec], inputs: list[Feature], produced: list[Feature],
+                  outputs: OutputNames) -> Spec:
+    """`models` in a pipeline of the head's kind, with the predicted feature (and probabilities) named."""
+    kind: PipelineKind = ("pipelineClassifier" if isinstance(head, ir.Classification) else
+                          "pipelineRegressor" if isinstance(head, ir.Regression) else "pipeline")
+    spec = pipeline_model(kind, models, inputs, produced)
+    names = {feature.name for feature in produced}
+    if isinstance(head, ir.Classification):
+        spec.description.predictedFeatureName = outputs.label
+        if outputs.probability in names:
+            spec.description.predictedProbabilitiesName = outputs.probability
+    elif isinstance(head, ir.Regression):
+        spec.description.predictedFeatureName = outputs.prediction
     return spec

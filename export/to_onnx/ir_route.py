@@ -99,7 +99,7 @@ def _column_select(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[
 
 def _concat(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.Concat)
-    parts = [_emit(b, x, width, part) for part in node.parts]
+    parts = [emit_node(b, x, width, part) for part in node.parts]
     if len(parts) == 1:
         return parts[0]
     return b.op("Concat", [name for name, _ in parts], "concat", axis=1), sum(w for _, w in parts)
@@ -108,7 +108,7 @@ def _concat(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, in
 def _pipeline(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.Pipeline)
     for step in node.steps:
-        x, width = _emit(b, x, width, step)
+        x, width = emit_node(b, x, width, step)
     return x, width
 
 
@@ -186,7 +186,7 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
 }
 
 
-def _emit(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+def emit_node(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     family = IR_ROUTE_FAMILIES.get(type(node))
     if family is None:
         raise UnsupportedEstimatorError(f"ONNX IR writer: no encoding for IR node {type(node).__name__}; supported: "
@@ -352,9 +352,9 @@ def build_ir_model(model: ir.Model, options: OnnxOptions) -> tuple[onnx.ModelPro
             values, width = _one_hot_columns(b, model, step, env)
         else:
             x, in_width = _numeric_source(b, model, step, env, widths)
-            values, width = _emit(b, x, in_width, step.node)
+            values, width = emit_node(b, x, in_width, step.node)
         env[step.name], widths[step.name] = values, width
-    heads = _emit_head(b, model.head, values, width, options)
+    heads = emit_head(b, model.head, values, width, options)
     outputs = [helper.make_tensor_value_info(h.name, h.elem_type, list(h.shape)) for h in heads]
     graph = helper.make_graph(b.nodes, "mlexport", inputs, outputs, initializer=b.initializers)
     opsets = [helper.make_opsetid(domain, version) for domain, version in IR_ROUTE_OPSET.items()]
@@ -363,7 +363,7 @@ def build_ir_model(model: ir.Model, options: OnnxOptions) -> tuple[onnx.ModelPro
     return onnx_model, heads
 
 
-def _emit_head(b: GraphBuilder, head: ir.Head, values: str, width: int, options: OnnxOptions) -> list[HeadOutput]:
+def emit_head(b: GraphBuilder, head: ir.Head, values: str, width: int, options: OnnxOptions) -> list[HeadOutput]:
     """The head, lowered once for every producer."""
     match head:
         case ir.Classification():
