@@ -122,9 +122,6 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
     if options.data_copy_rows < 0:
         raise UsageError(f"--data-copy-rows {options.data_copy_rows} is not allowed: give 0 (no copy) or more")
     signature = signature_of(estimator, feature_names=options.feature_names, input_dtype=options.input_dtype)
-    reference = parity_subject(estimator)
-    inputs = load_rows(data, signature, reference)
-    data_record = _data_record(data, inputs, out_dir, options.data_copy_rows)
 
     node: ir.Model
     if boosted is not None:
@@ -135,11 +132,14 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
 
         say(f"lowering {type(estimator).__name__} to the model IR")
         node = to_ir(estimator, feature_names=signature.feature_names)
+    reference = parity_subject(estimator)
+    inputs = load_rows(data, signature, reference, node.inputs)
+    data_record = _data_record(data, inputs, out_dir, options.data_copy_rows)
     versions = package_versions()
     with atomic_output_dir(out_dir) as staging:
         artifacts: dict[str, Path] = {}
         routes: dict[str, str] = {}
-        metadata = _metadata(estimator, signature, versions)
+        metadata = _metadata(estimator, signature, versions, node.inputs)
         if "coreml" in options.formats:
             say("writing Core ML")
             artifacts["coreml"] = _write_coreml(node, signature, options, metadata, staging / f"{name}.mlmodel")
@@ -232,15 +232,31 @@ def _replaceable_export(out_dir: Path) -> str | None:
     return None
 
 
-def load_rows(data: Any, signature: Signature, estimator: Any = None) -> np.ndarray | None:
+def load_rows(data: Any, signature: Signature, estimator: Any = None, schema: ir.Schema | None = None) -> Any:
     """The user's parity rows as float64, checked against the signature (and, for NaN, against the model).
 
     `data` is a path (.npy/.csv/.parquet), a pandas DataFrame (columns matched by name when the model has names,
-    as `parity.check` does) or a 2-D array in feature order."""
+    as `parity.check` does) or a 2-D array in feature order; for a
+    model with string inputs (`schema`), a DataFrame in schema column order, each column checked against its kind
+    (a missing column, strings in a numeric column, numbers in a string column: one line naming the column)."""
     if data is None:
         return None
-    from parity.data import user_rows
+    from parity.data import read_frame, user_rows
     from parity.errors import DataFileError
+
+    if schema is not None and not schema.all_double:
+        kinds: dict[str, str] = {c.name: c.kind for c in schema.columns}
+        if type(data).__name__ == "DataFrame":
+            missing = [n for n in schema.names if n not in data.columns]
+            if missing:
+                raise DataError(f"data: missing columns {missing}; the model reads {list(schema.names)}")
+            return data[list(schema.names)]
+        if isinstance(data, np.ndarray):
+            raise UsageError("this model has string inputs; pass its data as a DataFrame or a .csv/.parquet file")
+        try:
+            return read_frame(Path(data), len(schema.names), schema.names, kinds)
+        except DataFileError as exc:
+            raise DataError(str(exc)) from None
 
     is_path = isinstance(data, str | os.PathLike)
     source = f"data file '{data}'" if is_path else "data"
@@ -274,7 +290,8 @@ def parity_subject(estimator: Any) -> Any:
     return estimator.reference() if isinstance(estimator, BoostedModel) else estimator
 
 
-def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str]) -> dict[str, str]:
+def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str],
+              schema: ir.Schema | None = None) -> dict[str, str]:
     import json
 
     from export.from_boosting import BoostedModel
@@ -296,6 +313,11 @@ def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str])
     if signature.class_label_encoding:
         meta["mlexport.class_label_encoding"] = signature.class_label_encoding
         meta["mlexport.trained_class_labels"] = json.dumps(list(signature.class_labels or ()))
+    if schema is not None and not schema.all_double:
+        # The string-input contract (README "DataFrame models with string columns"), for the app developer.
+        meta["mlexport.string_inputs"] = json.dumps([c.input_name for c in schema.columns if c.kind == "string"])
+        meta["mlexport.missing_string"] = '"" (the empty string) = a missing value, as scikit-learn treats NaN'
+        meta["mlexport.string_normalization"] = "NFC (normalise strings before feeding them)"
     return meta
 
 
@@ -340,6 +362,13 @@ def _data_record(data: Any, inputs: np.ndarray | None, out_dir: Path, copy_rows:
         return None
     from parity import sha256_rows
 
+    if not isinstance(inputs, np.ndarray):  # a DataFrame with string columns: the file is recorded, not copied
+        path = Path(data).resolve() if isinstance(data, str | os.PathLike) else None
+        return {"file": Path(os.path.relpath(path, out_dir.resolve())).as_posix() if path else None,
+                "sha256": sha256_file(path) if path else None,
+                "sha256_of": "file" if path else "a DataFrame with string columns (not hashed)",
+                "rows": len(inputs), "copy": None, "copy_rows": 0,
+                "copy_selection": None}
     copied = min(len(inputs), copy_rows)
     record: dict[str, Any] = {
         "file": None, "sha256": sha256_rows(inputs), "sha256_of": "float64 rows", "rows": len(inputs),

@@ -37,6 +37,9 @@ class Converted:
 
 
 Converter = Callable[[Any], Converted]
+ModelBuilder = Callable[[Any], "ir.Model | None"]
+"""A whole-model front-end for estimators whose inputs are not one double row (DataFrames with string columns):
+returns the Model, or None when the estimator is not its kind (then the one-step route applies)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class FrontEnd:
 
 
 _REGISTRY: dict[str, FrontEnd] = {}
+_MODEL_BUILDERS: list[ModelBuilder] = []
 _loaded = False
 
 
@@ -116,6 +120,12 @@ def _add(row: FrontEnd) -> FrontEnd:
         raise ValueError(f"{row.qualified_name} is registered twice")
     _REGISTRY[row.qualified_name] = row
     return row
+
+
+def register_model_builder(builder: ModelBuilder) -> None:
+    """Add a whole-model front-end (called by adapter modules at import), tried in order before the one-step
+    route."""
+    _MODEL_BUILDERS.append(builder)
 
 
 def _load_adapters() -> None:
@@ -196,6 +206,13 @@ def _allows_nan(estimator: Any) -> bool:
 
 def to_ir(estimator: Any, feature_names: tuple[str, ...] | None = None) -> ir.Model:
     """Lower a fitted estimator to the IR root, exactly, or raise a one-line error saying why not."""
+    _load_adapters()
+    trained = getattr(estimator, "feature_names_in_", None)
+    if feature_names is None or (trained is not None and tuple(str(n) for n in trained) == tuple(feature_names)):
+        for builder in _MODEL_BUILDERS:
+            model = builder(estimator)
+            if model is not None:
+                return model
     converted = convert(estimator)
     if converted.inputs is None:
         return ir.Model.single(converted.node, converted.head, input_schema(estimator, feature_names))

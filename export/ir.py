@@ -293,6 +293,60 @@ class OneHotEncoder:
 
 
 @dataclass(frozen=True)
+class CategoryLookup:
+    """String columns read one by one, each replaced by a fixed row of doubles: column j's value v becomes
+    `values[j][keys[j].index(v)]`, or `default[j]` for a value in no key; the blocks are side by side.
+
+    One table form for every scikit-learn string encoder, computed from the fitted encoder's own `transform`
+    (OneHotEncoder with any drop / infrequent / handle_unknown setting: one-hot or all-zero rows; OrdinalEncoder:
+    its code, `unknown_value` or `encoded_missing_value`, NaN included; TargetEncoder: `encodings_` rows with
+    `target_mean_` as the default). The key "" is the missing-string contract: it holds what scikit-learn does with
+    a missing value in that column (a SimpleImputer before the encoder is folded in as "" -> the fill's row). Keys
+    are NFC-normalised, unique strings; values are copied, never recomputed, so writers only look rows up."""
+
+    keys: tuple[np.ndarray, ...]
+    values: tuple[FloatArray, ...]
+    default: tuple[FloatArray, ...]
+
+    def __post_init__(self) -> None:
+        name = "CategoryLookup"
+        _check(len(self.keys) >= 1, name, "needs at least one column")
+        _check(len(self.keys) == len(self.values) == len(self.default), name, "one key list, table, default per column")
+        keys, values, defaults = [], [], []
+        for j, (k, v, d) in enumerate(zip(self.keys, self.values, self.default, strict=True)):
+            k = np.asarray(k, dtype=object)
+            _check(k.ndim == 1 and all(isinstance(x, str) for x in k.tolist()), name,
+                   f"column {j} keys must be strings")
+            _check(len(set(k.tolist())) == k.size, name, f"column {j} keys must be unique")
+            v = _float_array(v, 2, name, f"values[{j}]")
+            d = _float_array(d, 1, name, f"default[{j}]")
+            _check(v.shape == (k.size, d.size) and d.size >= 1, name, f"column {j}: values must be (n_keys, width)")
+            keys.append(_freeze(k))
+            values.append(v)
+            defaults.append(d)
+        object.__setattr__(self, "keys", tuple(keys))
+        object.__setattr__(self, "values", tuple(values))
+        object.__setattr__(self, "default", tuple(defaults))
+
+    @property
+    def n_features(self) -> int:
+        return len(self.keys)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(int(d.size) for d in self.default)
+
+    @property
+    def n_outputs(self) -> int:
+        return sum(self.widths)
+
+    def one_hot_block(self, j: int) -> bool:
+        """Whether column j's rows (and default) are one-hot or all zero: a plain one-hot encoding."""
+        rows = np.vstack([self.values[j], self.default[j][np.newaxis, :]])
+        return bool(np.all((rows == 0) | (rows == 1)) and np.all((rows == 1).sum(axis=1) <= 1))
+
+
+@dataclass(frozen=True)
 class Linear:
     """y = x @ weights.T + bias (PCA: weights = components_, bias = -components_ @ mean_)."""
 
@@ -601,7 +655,7 @@ class Pipeline:
         return self.steps[-1]
 
 
-Transform: TypeAlias = Scaler | Normalizer | Imputer | OneHotEncoder | Linear | ColumnSelect | Concat
+Transform: TypeAlias = Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
                        | GaussianNaiveBayes)
 Node: TypeAlias = Transform | Producer | Pipeline
@@ -620,7 +674,7 @@ def input_width(node: Node) -> int | None:
             return input_width(node.parts[0])
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
                 | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
-                | ColumnSelect():
+                | ColumnSelect() | CategoryLookup():
             return node.n_features
         case _:
             assert_never(node)
@@ -631,7 +685,7 @@ def output_width(node: Node) -> int:
     match node:
         case Scaler() | Normalizer() | Imputer():
             return node.n_features
-        case OneHotEncoder():
+        case OneHotEncoder() | CategoryLookup():
             return node.n_outputs
         case Linear():
             return int(node.weights.shape[0])
@@ -805,7 +859,10 @@ class Model:
             unknown = [name for name in step.inputs if name not in widths]
             _check(not unknown, "Model", f"step {step.name!r} reads unknown {unknown}; known: {sorted(widths)}")
             strings = [n for n in step.inputs if n in self.inputs.names and self.inputs.column(n).kind == "string"]
-            if isinstance(step.node, OneHotEncoder) and self.reads_columns_one_by_one(step):
+            if isinstance(step.node, CategoryLookup):
+                _check(list(step.inputs) == strings and step.node.n_features == len(step.inputs), "Model",
+                       f"step {step.name!r}: a CategoryLookup reads string columns only, one key list each")
+            elif isinstance(step.node, OneHotEncoder) and self.reads_columns_one_by_one(step):
                 _check(step.node.n_features == len(step.inputs), "Model",
                        f"step {step.name!r}: {step.node.n_features} category lists for {len(step.inputs)} inputs")
                 for name, categories in zip(step.inputs, step.node.categories, strict=True):
@@ -829,6 +886,8 @@ class Model:
     def reads_columns_one_by_one(self, step: Step) -> bool:
         """Whether `step` reads its inputs as separate single columns — a OneHotEncoder over schema columns, one of
         them string or int64 — rather than side by side as one double vector (numeric one-hot compares doubles)."""
+        if isinstance(step.node, CategoryLookup):
+            return True
         if not isinstance(step.node, OneHotEncoder):
             return False
         columns = [self.inputs.column(n) for n in step.inputs if n in self.inputs.names]

@@ -43,6 +43,16 @@ REVIEWED_SKOPS_TYPES: tuple[str, ...] = (
     "numpy.dtype",  # a dtype descriptor (SimpleImputer._fit_dtype); constructing one runs no user code
 )
 
+# Allowed only where HistGradientBoosting* puts them: its `_preprocessor` (a ColumnTransformer for categorical
+# features) validates the numeric columns with FunctionTransformer(partial(check_array, dtype=[float64],
+# ensure_all_finite=False)) (sklearn/ensemble/_hist_gradient_boosting/gradient_boosting.py). skops' PartialNode
+# rebuilds partial(func, *args, **kwds) from children checked against the same trusted list, so trusting both
+# globally would let a file wrap check_array (a pure validator) with any arguments anywhere. We trust them only after
+# reading schema.json: every partial must be exactly that one, inside a `_preprocessor`, and check_array may appear
+# only as its func (`_check_hgb_preprocessor_schema`), and after loading the object must be that partial again.
+HGB_PREPROCESSOR_TYPES: tuple[str, ...] = ("functools.partial", "sklearn.utils.validation.check_array")
+_HGB_PARTIAL_KEYWORDS = ("dtype", "ensure_all_finite")
+
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -156,15 +166,102 @@ def _load_skops(path: Path) -> Any:
         untrusted = sio.get_untrusted_types(file=path)
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, EOFError, OSError, ValueError) as exc:
         raise InputFileError(f"model file '{path}' is not a readable .skops file ({describe_exception(exc)})") from None
-    refused = sorted(t for t in untrusted if t not in REVIEWED_SKOPS_TYPES)
+    refused = sorted(t for t in untrusted if t not in REVIEWED_SKOPS_TYPES + HGB_PREPROCESSOR_TYPES)
     if refused:
         raise UntrustedModelError(
             f"model file '{path}' contains types mlexport does not load: {', '.join(refused)}; "
             f"allowed beyond skops' defaults: {', '.join(REVIEWED_SKOPS_TYPES)}")
+    if any(t in HGB_PREPROCESSOR_TYPES for t in untrusted):
+        _check_hgb_preprocessor_schema(path)
     try:
-        return sio.load(path, trusted=list(untrusted))
+        estimator = sio.load(path, trusted=list(untrusted))
     except Exception as exc:  # skops raises many kinds on corrupt content; none may escape as a traceback
         raise InputFileError(f"model file '{path}' could not be loaded by skops ({describe_exception(exc)})") from None
+    if any(t in HGB_PREPROCESSOR_TYPES for t in untrusted):
+        _check_hgb_preprocessor_objects(estimator, path)
+    return estimator
+
+
+def _hgb_schema_refusal(path: Path, where: str, what: str) -> UntrustedModelError:
+    return UntrustedModelError(
+        f"model file '{path}' uses {', '.join(HGB_PREPROCESSOR_TYPES)} at {where or '/'} ({what}); allowed only as "
+        "HistGradientBoosting's numeric-column validator partial(check_array, dtype=[float64], "
+        "ensure_all_finite=False) inside its _preprocessor")
+
+
+def _check_hgb_preprocessor_schema(path: Path) -> None:
+    """Before anything is constructed: every `functools.partial` node in schema.json is
+    partial(sklearn.utils.validation.check_array, <no args>, dtype=..., ensure_all_finite=...) under a
+    `_preprocessor` attribute, and `check_array` appears nowhere else."""
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+    allowed_functions: set[int] = set()
+
+    def is_check_array(node: Any) -> bool:
+        return isinstance(node, dict) and node.get("__module__") == "sklearn.utils.validation" and node.get(
+            "__class__") == "check_array" and node.get("__loader__") == "FunctionNode"
+
+    def visit(node: Any, where: str) -> None:
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                visit(item, f"{where}[{i}]")
+            return
+        if not isinstance(node, dict):
+            return
+        module, cls = node.get("__module__"), node.get("__class__")
+        if (module, cls) == ("functools", "partial"):
+            content = node.get("content")
+            if "/_preprocessor/" not in f"{where}/" or not isinstance(content, dict):
+                raise _hgb_schema_refusal(path, where, "a partial outside HistGradientBoosting's _preprocessor")
+            args, kwds = content.get("args"), content.get("kwds")
+            if not is_check_array(content.get("func")):
+                raise _hgb_schema_refusal(path, where, "a partial of another function")
+            if not (isinstance(args, dict) and args.get("content") == []):
+                raise _hgb_schema_refusal(path, where, "a partial with positional arguments")
+            if not (isinstance(kwds, dict) and isinstance(kwds.get("content"), dict)
+                    and sorted(kwds["content"]) == sorted(_HGB_PARTIAL_KEYWORDS)):
+                raise _hgb_schema_refusal(path, where, "a partial with other keyword arguments")
+            allowed_functions.add(id(content["func"]))
+        elif is_check_array(node) and id(node) not in allowed_functions:
+            raise _hgb_schema_refusal(path, where, "check_array outside that partial")
+        for key, value in node.items():
+            visit(value, f"{where}/{key}")
+
+    visit(schema, "")
+
+
+def _check_hgb_preprocessor_objects(estimator: Any, path: Path) -> None:
+    """After loading: each HistGradientBoosting `_preprocessor`'s numeric FunctionTransformer holds exactly
+    partial(check_array, dtype=[np.float64], ensure_all_finite=False)."""
+    import functools
+
+    from sklearn.utils.validation import check_array
+
+    found = False
+    stack, seen = [estimator], set()
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        pre = getattr(obj, "_preprocessor", None)
+        if pre is not None:
+            for transformer in [t for _, t, _ in getattr(pre, "transformers_", [])]:
+                func = getattr(transformer, "func", None)
+                if isinstance(func, functools.partial):
+                    if not (func.func is check_array and func.args == () and set(func.keywords) == set(
+                            _HGB_PARTIAL_KEYWORDS) and func.keywords["ensure_all_finite"] is False
+                            and list(func.keywords["dtype"]) == [np.float64]):
+                        raise _hgb_schema_refusal(path, "_preprocessor", f"found {func!r}")
+                    found = True
+        for attr in ("steps", "estimators_", "estimator", "transformers_"):
+            value = getattr(obj, attr, None)
+            if isinstance(value, (list, tuple)):
+                stack.extend(item[1] if isinstance(item, tuple) else item for item in value)
+            elif value is not None and hasattr(value, "get_params"):
+                stack.append(value)
+    if not found:
+        raise _hgb_schema_refusal(path, "", "no HistGradientBoosting _preprocessor holds it")
 
 
 def _load_trusted_pickle(path: Path, trust_pickle: str | None) -> Any:
@@ -207,7 +304,7 @@ def check_internal_indices(estimator: Any, source: str) -> None:
             _check_sklearn_tree(tree, getattr(obj, "n_features_in_", None), where)
         for predictors in getattr(obj, "_predictors", None) or []:
             for predictor in predictors:
-                _check_tree_predictor(predictor, where)
+                _check_tree_predictor(predictor, getattr(obj, "n_features_in_", None), where)
         fit_tree = getattr(obj, "_tree", None)
         if fit_tree is not None and type(fit_tree).__name__ in ("KDTree", "BallTree"):
             _check_binary_tree(fit_tree, where)
@@ -245,7 +342,7 @@ def _check_sklearn_tree(tree: Any, n_features: int | None, where: _Where) -> Non
         raise _corrupt(where, "a tree feature index is out of range")
 
 
-def _check_tree_predictor(predictor: Any, where: _Where) -> None:
+def _check_tree_predictor(predictor: Any, n_features: int | None, where: _Where) -> None:
     nodes = predictor.nodes
     n = nodes.shape[0]
     branch = nodes["is_leaf"] == 0
@@ -254,6 +351,10 @@ def _check_tree_predictor(predictor: Any, where: _Where) -> None:
         child = nodes[side].astype(np.int64)
         if np.any((child[branch] <= idx[branch]) | (child[branch] >= n)):
             raise _corrupt(where, "a HistGradientBoosting node index is out of range")
+    features = nodes["feature_idx"].astype(np.int64)
+    limit = n_features if n_features is not None else np.iinfo(np.int64).max
+    if np.any((features[branch] < 0) | (features[branch] >= limit)):
+        raise _corrupt(where, "a HistGradientBoosting feature index is out of range")
     n_bitsets = predictor.raw_left_cat_bitsets.shape[0]
     categorical = branch & (nodes["is_categorical"] != 0)
     if np.any(nodes["bitset_idx"][categorical] >= n_bitsets):

@@ -591,7 +591,8 @@ def to_html(report: ParityReport) -> str:
             count = f"{len(indices)} check{'s' if len(indices) != 1 else ''}"
             listed = (f"<details><summary>{count}</summary>{links}</details>" if len(indices) > 4
                       else f"{count}: {links}")
-            parts.append(f"<li><span class='cause'>{e(cause)}</span> — {listed}</li>")
+            parts.append(f"<li><span class='cause'>{e(cause)}</span> — {listed}"
+                         f"{e(failing_row_text(report, report.checks[indices[0]]))}</li>")
         parts.append("</ul>")
     if report.schema is not None:
         parts.append("<h2>Inputs</h2><table><tr><th class='l'>input</th><th class='l'>kind</th>"

@@ -22,7 +22,7 @@ def telco() -> pd.DataFrame:
 
 @cache
 def homes() -> pd.DataFrame:
-    return pd.read_csv(DATA / "sacramento_homes_slice.csv")
+    return pd.read_csv(DATA / "sacramento_homes_boosting.csv")
 
 
 def telco_xy() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -10,13 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
-from sklearn.decomposition import PCA
+from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
+    BaggingRegressor,
     ExtraTreesClassifier,
     ExtraTreesRegressor,
     GradientBoostingClassifier,
@@ -25,21 +29,64 @@ from sklearn.ensemble import (
     HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
+    StackingRegressor,
+    VotingRegressor,
+)
+from sklearn.feature_selection import (
+    RFE,
+    RFECV,
+    GenericUnivariateSelect,
+    SelectFdr,
+    SelectFpr,
+    SelectFromModel,
+    SelectFwe,
+    SelectKBest,
+    SelectPercentile,
+    VarianceThreshold,
+    f_regression,
 )
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import (
+    ARDRegression,
+    BayesianRidge,
     ElasticNet,
+    ElasticNetCV,
+    GammaRegressor,
+    HuberRegressor,
+    Lars,
+    LarsCV,
     Lasso,
+    LassoCV,
+    LassoLars,
+    LassoLarsCV,
+    LassoLarsIC,
     LinearRegression,
     LogisticRegression,
+    LogisticRegressionCV,
+    MultiTaskElasticNet,
+    MultiTaskElasticNetCV,
+    MultiTaskLasso,
+    MultiTaskLassoCV,
+    OrthogonalMatchingPursuit,
+    OrthogonalMatchingPursuitCV,
+    PassiveAggressiveClassifier,
+    PassiveAggressiveRegressor,
     Perceptron,
+    PoissonRegressor,
+    QuantileRegressor,
+    RANSACRegressor,
     Ridge,
     RidgeClassifier,
+    RidgeClassifierCV,
+    RidgeCV,
     SGDClassifier,
     SGDRegressor,
+    TheilSenRegressor,
+    TweedieRegressor,
 )
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.naive_bayes import GaussianNB
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -48,8 +95,10 @@ from sklearn.preprocessing import (
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
+    OrdinalEncoder,
     RobustScaler,
     StandardScaler,
+    TargetEncoder,
 )
 from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -135,6 +184,82 @@ def iris_rounded() -> Data:
     return np.round(iris()[0]), None
 
 
+CHURN_STRINGS = ["contract", "internet_service", "payment_method"]
+CHURN_NUMBERS = ["tenure", "monthly_charges", "total_charges"]
+
+
+def churn(categories: bool = False) -> tuple[Any, Any]:
+    """Real telco rows (tests/data/telco_churn_slice.csv, pandas 3 str columns) with missing strings; string labels;
+    `categories`: the string columns as pandas category (HistGradientBoosting's from_dtype)."""
+    import pandas as pd
+
+    frame = pd.read_csv(Path(__file__).parent / "data" / "telco_churn_slice.csv")
+    X = frame[CHURN_STRINGS + CHURN_NUMBERS].copy()
+    X.loc[X.index[3:9], "payment_method"] = np.nan
+    if categories:
+        for column in CHURN_STRINGS:
+            X[column] = X[column].astype("category")
+    return X, frame["churn"]
+
+
+def churn_strings() -> tuple[Any, Any]:
+    X, y = churn()
+    return X[CHURN_STRINGS], y
+
+
+def churn_pipeline() -> Pipeline:
+    columns = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), CHURN_STRINGS),
+                                 ("num", make_pipeline(SimpleImputer(), StandardScaler()), CHURN_NUMBERS)])
+    return Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=1000))])
+CREDIT = Path(__file__).parent / "data" / "credit_balance_slice.csv"
+CREDIT_FEATURES = ["Income", "Limit", "Rating", "Cards", "Age", "Education"]
+
+
+@cache
+def _credit_frame() -> pd.DataFrame:
+    return pd.read_csv(CREDIT)
+
+
+@cache
+def credit_raw() -> Data:
+    """Real rows (ISLR Credit, tests/data): the six numeric columns as read, target Balance."""
+    frame = _credit_frame()
+    return frame[CREDIT_FEATURES].to_numpy(dtype=np.float64), frame["Balance"].to_numpy(dtype=np.float64)
+
+
+@cache
+def credit() -> Data:
+    """credit_raw standardised with numpy (iterative solvers converge on it)."""
+    X, y = credit_raw()
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+def credit_positive() -> Data:
+    X, y = credit()
+    return X, y + 1.0  # Gamma / Tweedie(power > 1) need y > 0; Balance has zeros
+
+
+@cache
+def credit_two_targets() -> Data:
+    """Balance and Limit as two targets, from the other five standardised columns."""
+    X, y = credit()
+    return np.delete(X, 1, axis=1), np.column_stack([y, credit_raw()[0][:, 1]])
+
+
+@cache
+def credit_student() -> Data:
+    """The Yes/No Student label (string classes, about 10 % Yes)."""
+    return credit()[0], _credit_frame()["Student"].to_numpy().astype(str)
+
+
+@cache
+def credit_band() -> Data:
+    """Three classes: the Rating tercile."""
+    X, _ = credit()
+    rating = credit_raw()[0][:, 2]
+    return X, np.digitize(rating, np.quantile(rating, [1 / 3, 2 / 3]))
+
+
 @dataclass(frozen=True)
 class Case:
     """One estimator fitted on one dataset. Documented Core ML format limits (the row's `coreml` note):
@@ -144,12 +269,12 @@ class Case:
 
     name: str
     make: Callable[[], Any]
-    data: Callable[[], Data]
+    data: Callable[[], Any]
     coreml_refusal: str | None = None
     coreml_fails_only_on: tuple[str, str] | None = None
     trained: bool = False  # `make` returns a model already trained on `data` (a boosting library's Booster)
 
-    def fit(self) -> tuple[Any, np.ndarray]:
+    def fit(self) -> tuple[Any, Any]:
         X, y = self.data()
         estimator = self.make()
         if not self.trained:
@@ -199,6 +324,8 @@ CASES: tuple[Case, ...] = (
     Case("k-neighbors-classifier", KNeighborsClassifier, iris),
     Case("gaussian-nb-binary", GaussianNB, binary),
     Case("gaussian-nb-multiclass", GaussianNB, iris, coreml_refusal="no double-precision encoding"),
+    Case("multinomial-nb", MultinomialNB, iris),
+    Case("complement-nb", ComplementNB, iris),
     Case("mlp-classifier", lambda: MLPClassifier((8,), max_iter=300, random_state=0), binary),
     Case("mlp-regressor", lambda: MLPRegressor(hidden_layer_sizes=(8,), max_iter=300, random_state=0), regression),
     Case("standard-scaler", StandardScaler, unlabelled(iris)),
@@ -213,6 +340,60 @@ CASES: tuple[Case, ...] = (
     Case("pipeline-knn", lambda: Pipeline([("scale", MinMaxScaler()), ("knn", KNeighborsClassifier())]), iris),
     Case("column-transformer", lambda: ColumnTransformer([("scale", StandardScaler(), [0, 1]),
                                                           ("pca", PCA(n_components=1), [2, 3])]), unlabelled(iris)),
+    # DataFrames with string columns (one input per column, "" = missing; tests/test_dataframe_export.py has more)
+    Case("ordinal-encoder-strings", lambda: OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                                                           encoded_missing_value=-2), churn_strings),
+    Case("target-encoder-strings", TargetEncoder, churn_strings),
+    Case("dataframe-pipeline-strings", churn_pipeline, churn),
+    Case("hist-gradient-boosting-native-categorical",
+         lambda: HistGradientBoostingClassifier(max_iter=10, random_state=0), lambda: churn(categories=True)),
+    # scikit-learn breadth on real rows (ISLR Credit): linear models whose predict is X @ coef_.T + intercept_
+    *(Case(cls.__name__, cls, credit) for cls in (
+        HuberRegressor, BayesianRidge, ARDRegression, Lars, LarsCV, LassoLars, LassoLarsCV, LassoLarsIC,
+        OrthogonalMatchingPursuit, OrthogonalMatchingPursuitCV, RidgeCV, LassoCV, ElasticNetCV)),
+    Case("PassiveAggressiveRegressor", lambda: PassiveAggressiveRegressor(random_state=0), credit),
+    Case("QuantileRegressor", lambda: QuantileRegressor(alpha=0.1), credit),
+    Case("TheilSenRegressor", lambda: TheilSenRegressor(max_subpopulation=200, random_state=0), credit),
+    Case("RANSACRegressor", lambda: RANSACRegressor(random_state=0), credit),
+    Case("linear-regression-two-targets", LinearRegression, credit_two_targets),
+    Case("MultiTaskLasso", MultiTaskLasso, credit_two_targets),
+    Case("MultiTaskElasticNet", MultiTaskElasticNet, credit_two_targets),
+    Case("MultiTaskLassoCV", lambda: MultiTaskLassoCV(cv=3), credit_two_targets),
+    Case("MultiTaskElasticNetCV", lambda: MultiTaskElasticNetCV(cv=3), credit_two_targets),
+    # GLMs: log link = the head's exp link (refused in Core ML: GLMRegressor has no link); Tweedie power 0 = identity
+    Case("PoissonRegressor", PoissonRegressor, credit),
+    Case("GammaRegressor", GammaRegressor, credit_positive),
+    Case("TweedieRegressor-identity", lambda: TweedieRegressor(power=0.0), credit),
+    Case("TweedieRegressor-log", lambda: TweedieRegressor(power=1.5), credit_positive,
+         coreml_refusal="regression link 'exp' has no exact Core ML encoding"),
+    Case("LogisticRegressionCV-binary", lambda: LogisticRegressionCV(cv=3), credit_student),
+    Case("LogisticRegressionCV-multiclass", lambda: LogisticRegressionCV(cv=3), credit_band),
+    Case("LinearDiscriminantAnalysis-binary", LinearDiscriminantAnalysis, credit_student),
+    Case("LinearDiscriminantAnalysis-multiclass", LinearDiscriminantAnalysis, credit_band),
+    Case("RidgeClassifierCV", RidgeClassifierCV, credit_student),
+    Case("PassiveAggressiveClassifier", lambda: PassiveAggressiveClassifier(random_state=0), credit_band),
+    Case("TruncatedSVD", lambda: TruncatedSVD(n_components=3, random_state=0), unlabelled(credit_raw)),
+    Case("VarianceThreshold", lambda: VarianceThreshold(threshold=2.0), unlabelled(credit_raw)),
+    Case("SelectKBest", lambda: SelectKBest(f_regression, k=3), credit),
+    Case("SelectPercentile", lambda: SelectPercentile(f_regression, percentile=50), credit),
+    Case("SelectFpr", lambda: SelectFpr(f_regression, alpha=0.01), credit),
+    Case("SelectFdr", lambda: SelectFdr(f_regression, alpha=0.01), credit),
+    Case("SelectFwe", lambda: SelectFwe(f_regression, alpha=0.01), credit),
+    Case("GenericUnivariateSelect", lambda: GenericUnivariateSelect(f_regression, mode="k_best", param=2), credit),
+    Case("SelectFromModel", lambda: SelectFromModel(Lasso(alpha=10.0)), credit),
+    Case("RFE", lambda: RFE(Ridge(), n_features_to_select=3), credit),
+    Case("RFECV", lambda: RFECV(LogisticRegression(), cv=3), credit_student),
+    # meta-regressors: members' scores side by side (Concat), then a LinearModel (mean / final estimator / identity)
+    Case("VotingRegressor", lambda: VotingRegressor(
+        [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0)), ("svr", SVR())],
+        weights=[2.0, 1.0, 1.0]), credit),
+    Case("BaggingRegressor", lambda: BaggingRegressor(
+        DecisionTreeRegressor(max_depth=3), n_estimators=4, max_features=4, bootstrap_features=True,
+        random_state=0), credit),
+    Case("StackingRegressor", lambda: StackingRegressor(
+        [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0))], final_estimator=Ridge(),
+        cv=3, passthrough=True), credit),
+    Case("MultiOutputRegressor", lambda: MultiOutputRegressor(Ridge()), credit_two_targets),
     # The boosting libraries (export/from_boosting): serialised by the library, read back by our reader; the
     # library's own predictions are the truth (parity.references.xgboost/lightgbm/catboost).
     Case("xgboost-booster-binary-nan", xgboost_booster, binary_with_nan, trained=True),

@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from supported_cases import CASES
 
 from export import ir
 from export.errors import NotFittedError, UnsupportedEstimatorError
@@ -25,7 +26,8 @@ from export.frontends import FrontEnd, lookup, qualified_name, supported, to_ir
 from export.to_onnx import route as onnx_route_of
 
 FAMILIES = {"tree", "linear", "kernel", "neighbours", "network", "naive_bayes", "transform", "composition"}
-SUPPORTED = tuple(row for row in supported() if row.library == "sklearn")  # boosting rows: test_boosting_rows
+SUPPORTED = tuple(row for row in supported() if row.library == "sklearn")  # boosting rows: test_end_to_end
+STRING_ONLY = ("OrdinalEncoder", "TargetEncoder")
 
 
 def test_table_rows_are_consistent():
@@ -60,6 +62,9 @@ def test_tree_rows_use_the_tree_converters():
 
 
 def _fitted_instance(cls):
+    for case in CASES:  # the end-to-end case list's model for this row, when it is the top-level estimator
+        if type(case.make()) is cls:
+            return case.fit()[0]
     X, y = load_iris(return_X_y=True)
     if cls is Pipeline:
         return make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
@@ -67,6 +72,11 @@ def _fitted_instance(cls):
         return ColumnTransformer([("s", StandardScaler(), [0, 1])], remainder="passthrough").fit(X)
     if cls is OneVsRestClassifier:
         return OneVsRestClassifier(LogisticRegression(max_iter=500)).fit(X, y)
+    if cls.__name__ in STRING_ONLY:  # exported on DataFrame string columns only
+        import pandas as pd
+
+        frame = pd.DataFrame({"species": np.array(["setosa", "versicolor", "virginica"])[y]})
+        return cls().fit(frame, X[:, 0])
     est = cls()
     small = {k: 5 for k in ("n_estimators", "max_iter") if k in est.get_params()}  # keep ensembles small
     est.set_params(**small)
@@ -88,7 +98,10 @@ def test_every_row_converts_a_default_fitted_instance(row: FrontEnd):
     assert lookup(est) is row
     # the table's ONNX route must be the one the ONNX writer actually takes for this model
     assert onnx_route_of(model) == row.onnx.route
-    assert model.inputs.is_block and model.inputs.n_values == est.n_features_in_
+    if row.name in STRING_ONLY:
+        assert [c.kind for c in model.inputs.columns] == ["string"] * est.n_features_in_
+    else:
+        assert model.inputs.is_block and model.inputs.n_values == est.n_features_in_
     assert isinstance(model.head, ir.Transformed) == (not (is_classifier(est) or is_regressor(est)))
 
 

@@ -6,31 +6,22 @@ from __future__ import annotations
 import copy
 import json
 import math
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from swift_build import swift_product
 
 from parity.golden import check_replay
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "ios_stub"
 
 
 @pytest.fixture(scope="module")
 def parity_check_binary() -> Path:
-    swift = shutil.which("swift") or ("/opt/swift/usr/bin/swift" if Path("/opt/swift/usr/bin/swift").exists() else None)
-    if swift is None:
-        pytest.skip("swift is not installed: the Swift/Python cross-check cannot run here (CI installs it)")
-    proc = subprocess.run([swift, "build", "--package-path", str(PACKAGE), "--product", "parity-check"],
-                          capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    binary = PACKAGE / ".build" / "debug" / "parity-check"
-    assert binary.exists()
-    return binary
+    return swift_product("parity-check", "the Swift/Python cross-check")
 
 
 def _classifier_golden() -> dict[str, Any]:

@@ -103,16 +103,22 @@ def test_string_input_guard_refuses_none_before_onnxruntime() -> None:
         feature.values(np.array([["a"], [np.nan]], dtype=object))
 
 
-def test_swapped_category_order_fails_on_string_probes(churn: Any, tmp_path: Path) -> None:
-    frame, _, pipeline = churn
+def _swapped_contract_onnx(pipeline: Any, path: Path) -> Path:
+    """The churn ONNX graph with the first two `contract` categories swapped in its OneHotEncoder."""
     import onnx
 
-    path = write_onnx(pipeline, tmp_path / "swapped.onnx")
+    path = write_onnx(pipeline, path)
     model = onnx.load(str(path))
     encoder = next(n for n in model.graph.node if n.op_type == "OneHotEncoder" and n.input[0] == "contract")
     attribute = next(a for a in encoder.attribute if a.name == "cats_strings")
     attribute.strings[0], attribute.strings[1] = attribute.strings[1], attribute.strings[0]
     path.write_bytes(model.SerializeToString())
+    return path
+
+
+def test_swapped_category_order_fails_on_string_probes(churn: Any, tmp_path: Path) -> None:
+    frame, _, pipeline = churn
+    path = _swapped_contract_onnx(pipeline, tmp_path / "swapped.onnx")
     result = parity.check(pipeline, [path], inputs=frame.head(40))
     assert result.verdict == "failed"
     failing = {c.probe for c in result.failures()}
@@ -336,3 +342,49 @@ def test_cli_predict_reads_csv_with_strings_for_both_formats(
     assert main(["predict", str(coreml_path), "--data", str(bad)]) == 2
     error = capsys.readouterr().err.strip()
     assert "column 'tenure'" in error and "where a number is expected" in error and len(error.splitlines()) == 1
+
+
+def test_failing_report_shows_the_failing_rows_strings(churn: Any, tmp_path: Path) -> None:
+    frame, _, pipeline = churn
+    path = _swapped_contract_onnx(pipeline, tmp_path / "swapped.onnx")
+    result = parity.check(pipeline, [path], inputs=frame.head(20))
+    markdown, page = parity.to_markdown(result), parity.to_html(result)
+    assert "first failing row" in markdown and "contract='" in markdown
+    assert "first failing row" in page and "contract=&#x27;" in page
+
+
+def test_hgb_native_categorical_numeric_splits_probe_the_right_column() -> None:
+    """HGB puts categorical columns first internally; threshold probes must still hit the numeric column."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from parity.probes import tree_splits
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": rng.normal(size=300),
+                          "colour": pd.Categorical(rng.choice(["red", "green", "blue"], size=300))})
+    target = frame["x"].to_numpy() * 2 + (frame["colour"] == "red").to_numpy()
+    model = HistGradientBoostingRegressor(max_iter=5).fit(frame, target)
+    assert list(model.is_categorical_) == [False, True]
+    splits, reason = tree_splits(model, 2)
+    assert reason is None and splits is not None and len(splits.feature)
+    assert set(splits.feature.tolist()) == {0}  # raw column 0 ("x"), though HGB's internal index of x is 1
+
+
+def test_coreml_inputs_with_other_names_bind_in_column_order(churn: Any, tmp_path: Path) -> None:
+    """Export may rename inputs for Swift (`internet service` -> `internet_service`): names that are not the columns'
+    bind by position, in column order."""
+    from coremltools.proto import Model_pb2
+
+    frame, _, pipeline = churn
+    path = write_coreml(pipeline, tmp_path / "renamed.mlmodel")
+    spec = Model_pb2.Model.FromString(path.read_bytes())
+    renamed = {name: f"in_{k}" for k, name in enumerate(COLUMNS)}
+    for feature in spec.description.input:
+        feature.name = renamed[feature.name]
+    for model in spec.pipelineClassifier.pipeline.models:
+        for feature in model.description.input:
+            feature.name = renamed.get(feature.name, feature.name)
+    path.write_bytes(spec.SerializeToString())
+    result = parity.check(pipeline, [path], inputs=frame.head(30))
+    assert result.verdict == "passed", parity.to_markdown(result)
+    assert "string-categories" in {p.name for p in result.probes}

@@ -454,7 +454,7 @@ def test_error_names_model_type_and_field() -> None:
 @pytest.mark.parametrize("path", sorted(APPLE_FIXTURES.glob("*.mlmodel")), ids=lambda p: p.stem)
 def test_apple_converted_specs(path: Path) -> None:
     """Specs written by Apple's own converter pass, except where the notes say Apple is wrong: KNN needs spec 4
-    (coremltools writes 1), and DictVectorizer is a type we never emit and do not check."""
+    (coremltools writes 1)."""
     spec = Model_pb2.Model.FromString(path.read_bytes())
     kinds = {spec.WhichOneof("Type")} | {
         model.WhichOneof("Type") for model in (models_of(spec) if "pipeline" in str(spec.WhichOneof("Type")) else [])
@@ -462,8 +462,19 @@ def test_apple_converted_specs(path: Path) -> None:
     if "kNearestNeighborsClassifier" in kinds:
         with pytest.raises(ExportFailedError, match="specificationVersion: 1 is below 4"):
             validate_spec(spec)
-    elif "dictVectorizer" in kinds:
-        with pytest.raises(ExportFailedError, match="dictVectorizer is not a type this validator checks"):
-            validate_spec(spec)
     else:
+        validate_spec(spec)
+
+
+@pytest.mark.parametrize(("mutate", "fragment"), [
+    (lambda dv: dv.stringToIndex.vector.append(dv.stringToIndex.vector[0]), "each listed once"),
+    (lambda dv: dv.ClearField("stringToIndex"), "stringToIndex or int64ToIndex is required"),
+    (lambda dv: dv.int64ToIndex.vector.extend([1, 2]), "int64ToIndex does not match the input's stringKeyType"),
+])
+def test_dict_vectorizer_rules(mutate: Any, fragment: str) -> None:
+    """Apple's converted DictVectorizer pipeline passes (above); each broken field is named."""
+    spec = Model_pb2.Model.FromString((APPLE_FIXTURES / "dict_vectorizer.mlmodel").read_bytes())
+    model = next(m for m in models_of(spec) if m.WhichOneof("Type") == "dictVectorizer")
+    mutate(model.dictVectorizer)
+    with pytest.raises(ExportFailedError, match=fragment):
         validate_spec(spec)

@@ -4,8 +4,10 @@ with its converter (one module per family in this package), family and per-forma
 from __future__ import annotations
 
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import PCA
+from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
+    BaggingRegressor,
     ExtraTreesClassifier,
     ExtraTreesRegressor,
     GradientBoostingClassifier,
@@ -14,21 +16,63 @@ from sklearn.ensemble import (
     HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
+    StackingRegressor,
+    VotingRegressor,
+)
+from sklearn.feature_selection import (
+    RFE,
+    RFECV,
+    GenericUnivariateSelect,
+    SelectFdr,
+    SelectFpr,
+    SelectFromModel,
+    SelectFwe,
+    SelectKBest,
+    SelectPercentile,
+    VarianceThreshold,
 )
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import (
+    ARDRegression,
+    BayesianRidge,
     ElasticNet,
+    ElasticNetCV,
+    GammaRegressor,
+    HuberRegressor,
+    Lars,
+    LarsCV,
     Lasso,
+    LassoCV,
+    LassoLars,
+    LassoLarsCV,
+    LassoLarsIC,
     LinearRegression,
     LogisticRegression,
+    LogisticRegressionCV,
+    MultiTaskElasticNet,
+    MultiTaskElasticNetCV,
+    MultiTaskLasso,
+    MultiTaskLassoCV,
+    OrthogonalMatchingPursuit,
+    OrthogonalMatchingPursuitCV,
+    PassiveAggressiveClassifier,
+    PassiveAggressiveRegressor,
     Perceptron,
+    PoissonRegressor,
+    QuantileRegressor,
+    RANSACRegressor,
     Ridge,
     RidgeClassifier,
+    RidgeClassifierCV,
+    RidgeCV,
     SGDClassifier,
     SGDRegressor,
+    TheilSenRegressor,
+    TweedieRegressor,
 )
 from sklearn.multiclass import OneVsRestClassifier
-from sklearn.naive_bayes import GaussianNB
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
@@ -37,14 +81,19 @@ from sklearn.preprocessing import (
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
+    OrdinalEncoder,
     RobustScaler,
     StandardScaler,
+    TargetEncoder,
 )
 from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from export.from_sklearn import (
     composition,
+    dataframe,
+    ensemble,
+    feature_selection,
     linear,
     naive_bayes,
     neighbors,
@@ -53,9 +102,14 @@ from export.from_sklearn import (
     svm,
     trees,
 )
-from export.frontends import Converter, Family, FormatSupport, register
+from export.frontends import Converter, Family, FormatSupport, register, register_model_builder
 
 _LABELS_ONLY = "labels only (scikit-learn has no predict_proba)"
+_HGB_NOTE = ("native categorical splits on DataFrame string columns (category / str; unknown = missing as in "
+             "scikit-learn), one membership lookup per distinct split set; numeric-coded categoricals refused")
+_LINEAR_PREDICT = "X @ coef_.T + intercept_"
+_EXP_LINK = "exp(X @ coef_ + intercept_) (log link)"
+_COREML_NO_EXP = FormatSupport("none", "Core ML's GLMRegressor has no exp link (a neural-network exp layer is float32)")
 
 # (class, family, converter, notes) — exact-type lookup; a subclass may override predict, so it is refused.
 _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
@@ -67,22 +121,38 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (ExtraTreesRegressor, "tree", trees.forest_to_ir, "averaging folded into leaves"),
     (GradientBoostingClassifier, "tree", trees.gradient_boosting_to_ir, "learning rate folded into leaves"),
     (GradientBoostingRegressor, "tree", trees.gradient_boosting_to_ir, "learning rate folded into leaves"),
-    (HistGradientBoostingClassifier, "tree", trees.hist_gradient_boosting_to_ir, "categorical splits refused"),
-    (HistGradientBoostingRegressor, "tree", trees.hist_gradient_boosting_to_ir, "categorical splits refused"),
+    (HistGradientBoostingClassifier, "tree", trees.hist_gradient_boosting_to_ir, _HGB_NOTE),
+    (HistGradientBoostingRegressor, "tree", trees.hist_gradient_boosting_to_ir, _HGB_NOTE),
     (LinearRegression, "linear", linear.linear_regressor_to_ir, "multi-target supported"),
     (Ridge, "linear", linear.linear_regressor_to_ir, "multi-target supported"),
     (Lasso, "linear", linear.linear_regressor_to_ir, "multi-target supported"),
     (ElasticNet, "linear", linear.linear_regressor_to_ir, "multi-target supported"),
     (SGDRegressor, "linear", linear.linear_regressor_to_ir, ""),
     (LinearSVR, "linear", linear.linear_regressor_to_ir, ""),
+    *((cls, "linear", linear.linear_regressor_to_ir, _LINEAR_PREDICT) for cls in (
+        HuberRegressor, QuantileRegressor, BayesianRidge, ARDRegression, Lars, LarsCV, LassoLars, LassoLarsCV,
+        LassoLarsIC, OrthogonalMatchingPursuit, OrthogonalMatchingPursuitCV, TheilSenRegressor,
+        PassiveAggressiveRegressor, RidgeCV, LassoCV, ElasticNetCV)),
+    *((cls, "linear", linear.linear_regressor_to_ir, "multi-target: X @ coef_.T + intercept_") for cls in (
+        MultiTaskLasso, MultiTaskLassoCV, MultiTaskElasticNet, MultiTaskElasticNetCV)),
+    (PoissonRegressor, "linear", linear.glm_to_ir, _EXP_LINK),
+    (GammaRegressor, "linear", linear.glm_to_ir, _EXP_LINK),
+    (TweedieRegressor, "linear", linear.glm_to_ir, "link identity (power <= 0 with link='auto') or log (exp)"),
+    (RANSACRegressor, "composition", ensemble.ransac_regressor_to_ir, "exported as its refitted estimator_"),
     (LogisticRegression, "linear", linear.logistic_regression_to_ir,
      "binary: logistic; K>2: multinomial softmax (one dense layer)"),
     (OneVsRestClassifier, "linear", linear.one_vs_rest_to_ir,
      "members: LogisticRegression / SGDClassifier / LinearSVC / Perceptron / RidgeClassifier; probabilities only "
      "for logistic members (sigmoid, normalised); multilabel refused"),
+    (LogisticRegressionCV, "linear", linear.logistic_regression_to_ir,
+     "binary: logistic; K>2: multinomial softmax (one dense layer)"),
+    (LinearDiscriminantAnalysis, "linear", linear.logistic_regression_to_ir,
+     "classifier: decision_function X @ coef_.T + intercept_; binary expit, K>2 softmax; transform not exported"),
     (SGDClassifier, "linear", linear.linear_classifier_to_ir,
      "probabilities only for loss='log_loss'; loss='modified_huber' exported as labels only"),
     (RidgeClassifier, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY + "; multilabel refused"),
+    (RidgeClassifierCV, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY + "; multilabel refused"),
+    (PassiveAggressiveClassifier, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY),
     (LinearSVC, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY),
     (Perceptron, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY),
     (SVC, "kernel", svm.svc_to_ir,
@@ -94,6 +164,10 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir,
      "weights='uniform', Euclidean distance only; labels only (vote fractions not exported)"),
     (GaussianNB, "naive_bayes", naive_bayes.gaussian_nb_to_ir, "priors and var_smoothing as fitted"),
+    (MultinomialNB, "naive_bayes", naive_bayes.count_nb_to_ir,
+     "a linear model on the counts (feature_log_prob_, class_log_prior_) under a softmax head"),
+    (ComplementNB, "naive_bayes", naive_bayes.count_nb_to_ir,
+     "a linear model on the counts (feature_log_prob_; norm=True folded in) under a softmax head"),
     (MLPClassifier, "network", neural_network.mlp_classifier_to_ir, "binary and multiclass; multilabel refused"),
     (MLPRegressor, "network", neural_network.mlp_regressor_to_ir,
      "multi-target supported; loss='poisson' (exp output) refused"),
@@ -104,15 +178,40 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (RobustScaler, "transform", preprocessing.robust_scaler_to_ir, ""),
     (Normalizer, "transform", preprocessing.normalizer_to_ir, "l1, l2, max"),
     (SimpleImputer, "transform", preprocessing.simple_imputer_to_ir,
-     "numeric columns; add_indicator and dropped all-missing columns refused"),
+     "numeric columns; string columns (most_frequent/constant) folded into the encoder that follows; "
+     "add_indicator and dropped all-missing columns refused"),
     (OneHotEncoder, "transform", preprocessing.one_hot_encoder_to_ir,
-     "integer-valued numeric categories; unknown values → all zeros (sklearn raises for handle_unknown='error'); "
-     "drop / infrequent categories / string columns refused"),
+     "string columns of a DataFrame (ColumnTransformer part): every drop / min_frequency / max_categories / "
+     "handle_unknown / sparse_output setting, NaN a category, \"\" = missing; numeric columns: integer-valued "
+     "categories without drop/infrequent; unknown values under handle_unknown='error' → all zeros (sklearn raises)"),
+    (OrdinalEncoder, "transform", preprocessing.string_encoder_to_ir,
+     "string columns of a DataFrame (ColumnTransformer part): unknown_value, encoded_missing_value (NaN too), "
+     "infrequent categories; handle_unknown='error' → unknown gives NaN (sklearn raises)"),
+    (TargetEncoder, "transform", preprocessing.string_encoder_to_ir,
+     "string columns of a DataFrame (ColumnTransformer part): binary, multiclass, continuous; exports transform "
+     "(fit_transform is cross-fitted); unknown → target_mean_"),
     (PCA, "transform", preprocessing.pca_to_ir, "whiten supported"),
+    (TruncatedSVD, "transform", preprocessing.truncated_svd_to_ir, "X @ components_.T"),
+    *((cls, "transform", feature_selection.selector_to_ir, "column mask (get_support)") for cls in (
+        VarianceThreshold, SelectKBest, SelectPercentile, SelectFpr, SelectFdr, SelectFwe, GenericUnivariateSelect,
+        SelectFromModel)),
+    (RFE, "composition", feature_selection.recursive_elimination_to_ir,
+     "column mask, then estimator_ (any supported model)"),
+    (RFECV, "composition", feature_selection.recursive_elimination_to_ir,
+     "column mask, then estimator_ (any supported model)"),
+    (VotingRegressor, "composition", ensemble.voting_regressor_to_ir,
+     "weighted mean of supported single-target regressors (weights folded: a few ulp)"),
+    (BaggingRegressor, "composition", ensemble.bagging_regressor_to_ir,
+     "mean of members on their feature subsets (a few ulp)"),
+    (StackingRegressor, "composition", ensemble.stacking_regressor_to_ir,
+     "members' predictions (+ X with passthrough) into final_estimator_"),
+    (MultiOutputRegressor, "composition", ensemble.multi_output_regressor_to_ir,
+     "one single-target regressor per output"),
     (Pipeline, "composition", composition.pipeline_to_ir,
      "'passthrough' steps skipped; any step may be a model only at the end"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
-     "dense output only; remainder passthrough/drop/transformer; transformer_weights refused"),
+     "columns by name / index / make_column_selector (resolved at fit); sparse output densified; remainder "
+     "passthrough/drop/transformer; one input per DataFrame column; transformer_weights refused"),
 )
 
 
@@ -128,8 +227,14 @@ _COREML: dict[type, FormatSupport] = {
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
     GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
                                     "so K > 2 is refused (ONNX takes any K)"),
+    PoissonRegressor: _COREML_NO_EXP,
+    GammaRegressor: _COREML_NO_EXP,
+    TweedieRegressor: FormatSupport("ir", "identity link only; log link refused (no exp link in GLMRegressor)"),
 }
 
 for _cls, _family, _converter, _notes in _TABLE:
     register(_cls, _family, _converter, _notes, coreml=_COREML.get(_cls, FormatSupport("ir")),
              onnx=_ONNX.get(_cls, FormatSupport("ir")))
+
+register_model_builder(dataframe.dataframe_model)
+register_model_builder(dataframe.hist_gradient_boosting_model)

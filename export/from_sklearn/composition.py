@@ -50,9 +50,8 @@ def column_transformer_to_ir(est: Any) -> Converted:
     """Output = the fitted `transformers_` outputs side by side, in `transformers_` order (the remainder, if kept,
     is last); 'drop' and empty selections contribute nothing. Column selections (ints, names via
     feature_names_in_, slices, masks, callables) are taken already resolved from `_transformer_to_input_indices`."""
-    if getattr(est, "sparse_output_", False):  # unset when every transformer is 'drop'
-        raise refuse(est, "the fitted output is sparse (sparse_threshold); supported: dense output "
-                          "(set sparse_threshold=0 or sparse_output=False in the encoders)")
+    # A sparse fitted output (sparse_output_, from sparse_threshold) holds the same values as the dense one; the
+    # export computes the dense row (an app has no sparse input), so it is accepted as is.
     if est.transformer_weights:
         raise refuse(est, f"transformer_weights={est.transformer_weights!r} is not supported; allowed: None")
     n_features = int(est.n_features_in_)

@@ -96,3 +96,15 @@ def one_vs_rest_to_ir(est: Any) -> Converted:
     # OneVsRestClassifier.predict_proba divides by the row sum only `where=row_sums != 0`: all-zero rows stay zero.
     head = classification(est, link, has_proba, all_zero="zeros")
     return Converted(ir.LinearModel(coef=coef, intercept=intercept), head)
+
+
+def glm_to_ir(est: Any) -> Converted:
+    """PoissonRegressor, GammaRegressor, TweedieRegressor (sklearn/linear_model/_glm): predict =
+    `_base_loss.link.inverse(X @ coef_ + intercept_)`; the link is IdentityLink or LogLink (Tweedie link='auto'
+    picks identity for power <= 0, log otherwise), i.e. the head's identity or exp link."""
+    link_name = type(est._base_loss.link).__name__
+    links: dict[str, ir.RegressionLink] = {"IdentityLink": "identity", "LogLink": "exp"}
+    if link_name not in links:
+        raise refuse(est, f"link {link_name} is not supported; supported: IdentityLink, LogLink")
+    coef, intercept = _coef_rows(est)
+    return Converted(ir.LinearModel(coef=coef, intercept=intercept), ir.Regression(link=links[link_name]))

@@ -92,8 +92,8 @@ def _integer_categories(est: Any, column: int, categories: np.ndarray) -> np.nda
     if categories.dtype.kind == "f" and np.any(np.isnan(categories)):
         raise refuse(est, f"column {column} has NaN as a category; supported: integer-valued categories")
     if categories.dtype.kind in "OU":
-        raise refuse(est, f"column {column} has string categories; supported: integer-valued numeric columns "
-                          "(the exported input row is float64)")
+        raise refuse(est, f"column {column} has string categories; supported here: integer-valued numeric columns "
+                          "(string columns are supported as a ColumnTransformer part on a DataFrame)")
     raise refuse(est, f"column {column} has non-integer float categories; supported: integer-valued categories")
 
 
@@ -122,3 +122,16 @@ def pca_to_ir(est: Any) -> Converted:
         weights = weights / scale[:, np.newaxis]
         bias = bias / scale
     return Converted(ir.Linear(weights=weights, bias=bias), ir.Transformed())
+
+
+def string_encoder_to_ir(est: Any) -> Converted:
+    """OrdinalEncoder / TargetEncoder reading a numeric row: not exported (their codes and encodings are exported as
+    lookups of string columns, `export.from_sklearn.dataframe`)."""
+    raise refuse(est, "is supported on string columns of a DataFrame, as a ColumnTransformer part (optionally after "
+                      "a SimpleImputer); numeric columns and numpy input are not supported")
+
+
+def truncated_svd_to_ir(est: Any) -> Converted:
+    """sklearn TruncatedSVD.transform = X @ components_.T (no centring)."""
+    weights = dense(est.components_)
+    return Converted(ir.Linear(weights=weights, bias=np.zeros(weights.shape[0])), ir.Transformed())

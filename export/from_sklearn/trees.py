@@ -320,15 +320,16 @@ def _hgb_predictor_arrays(nodes: np.ndarray, n_outputs: int, target: int) -> _Tr
     )
 
 
-def _check_hgb_encodable(est: Any) -> None:
+def _check_hgb_encodable(est: Any, categorical: bool = False) -> None:
     # Categorical features: `_preprocessor` (an OrdinalEncoder ColumnTransformer that reorders columns) rewrites the
-    # raw input and nodes branch on bitsets, which LEQ/LT nodes cannot express.
-    if getattr(est, "_preprocessor", None) is not None or any(
-            bool(np.any(p.nodes["is_categorical"])) for stage in est._predictors for p in stage):
+    # raw input and nodes branch on bitsets, which LEQ/LT nodes cannot express on a numeric row; a DataFrame model
+    # with string category columns is lowered by `export.from_sklearn.dataframe` (membership columns) instead.
+    if (not categorical and getattr(est, "_preprocessor", None) is not None) or (not categorical and any(
+            bool(np.any(p.nodes["is_categorical"])) for stage in est._predictors for p in stage)):
         raise UnsupportedEstimatorError(
             f"{type(est).__name__} with categorical features (categorical_features={est.categorical_features!r}, "
-            "is_categorical_ set) is not supported; supported: numeric features only (categorical_features=None "
-            "or no categorical columns)")
+            "is_categorical_ set) is supported on a DataFrame whose categorical columns hold strings (pandas "
+            "category / str); here: numeric features only (categorical_features=None or no categorical columns)")
     if not hasattr(est, "classes_"):
         link = type(est._loss.link).__name__
         if link != "IdentityLink":
@@ -347,6 +348,21 @@ def hist_gradient_boosting_to_ir(est: Any) -> Converted:
         for stage in est._predictors
         for k, predictor in enumerate(stage)
     ]
+    return hgb_assemble(est, trees, int(est.n_features_in_))
+
+
+def hgb_predictor_trees(est: Any) -> list[tuple[Any, _TreeArrays]]:
+    """(TreePredictor, its arrays) in scikit-learn's summation order; categorical nodes still hold their internal
+    feature index and `num_threshold` (the caller rewrites them)."""
+    _require_fitted(est, "_predictors")
+    _check_hgb_encodable(est, categorical=True)
+    n_outputs = int(est.n_trees_per_iteration_)
+    return [(predictor, _hgb_predictor_arrays(predictor.nodes, n_outputs, k if n_outputs > 1 else -1))
+            for stage in est._predictors for k, predictor in enumerate(stage)]
+
+
+def hgb_assemble(est: Any, trees: Sequence[_TreeArrays], n_features: int) -> Converted:
+    n_outputs = int(est.n_trees_per_iteration_)
     base = np.asarray(est._baseline_prediction, dtype=np.float64).reshape(-1)
     task: ir.Head
     if hasattr(est, "classes_"):
@@ -354,4 +370,4 @@ def hist_gradient_boosting_to_ir(est: Any) -> Converted:
         task = _classification_task(est, "logistic" if n_outputs == 1 else "softmax")
     else:
         task = ir.Regression(n_targets=1)
-    return _assemble(trees, int(est.n_features_in_), base, task, compares_float32=False)
+    return _assemble(trees, n_features, base, task, compares_float32=False)

@@ -415,6 +415,44 @@ def _check_one_hot(spec: Spec, where: str) -> None:
         _fail(where, "description.output", f"a dense oneHotEncoder outputs a MultiArray of {n_categories} values")
 
 
+def _check_categorical_mapping(spec: Spec, where: str) -> None:
+    """CategoricalMappingValidator.cpp: String in → Int64 out (stringToInt64Map) or Int64 in → String out
+    (int64ToStringMap); a ValueOnUnknown, when set, has the output's type (int64Value / strValue)."""
+    source, target = _single_io(spec, where, "categoricalMapping")
+    mapping = spec.categoricalMapping
+    kind = mapping.WhichOneof("MappingType")
+    expected = {"stringToInt64Map": ("stringType", "int64Type", "int64Value"),
+                "int64ToStringMap": ("int64Type", "stringType", "strValue")}.get(kind or "")
+    if expected is None:
+        _fail(where, "categoricalMapping.MappingType", "stringToInt64Map or int64ToStringMap required")
+        return
+    if _type_kind(source.type) != expected[0] or _type_kind(target.type) != expected[1]:
+        _fail(where, "description", f"{kind} maps a {expected[0]} input to a {expected[1]} output")
+    unknown = mapping.WhichOneof("ValueOnUnknown")
+    if unknown is not None and unknown != expected[2]:
+        _fail(where, "categoricalMapping.ValueOnUnknown", f"{expected[2]} required for {kind}")
+
+
+def _check_dict_vectorizer(spec: Spec, where: str) -> None:
+    """DictVectorizerValidator.cpp (§1.11): a Dictionary input whose key type matches the Map, a Dictionary output
+    with Int64 keys; the mapping's keys are unique (a key's position is its index)."""
+    source, target = _single_io(spec, where, "dictVectorizer")
+    which = spec.dictVectorizer.WhichOneof("Map")
+    if which is None:
+        _fail(where, "dictVectorizer.Map", "stringToIndex or int64ToIndex is required")
+    if _type_kind(source.type) != "dictionaryType":
+        _fail(where, f"description.input[{source.name!r}]", "dictVectorizer input must be a Dictionary")
+    key = source.type.dictionaryType.WhichOneof("KeyType")
+    if (which == "stringToIndex") != (key == "stringKeyType"):
+        _fail(where, "dictVectorizer.Map", f"{which} does not match the input's {key}")
+    keys = list(getattr(spec.dictVectorizer, which).vector)
+    if not keys or len(set(keys)) != len(keys):
+        _fail(where, f"dictVectorizer.{which}", "needs at least one key, each listed once")
+    if _type_kind(target.type) != "dictionaryType" or target.type.dictionaryType.WhichOneof("KeyType") != \
+            "int64KeyType":
+        _fail(where, "description.output", "dictVectorizer outputs a Dictionary with Int64 keys")
+
+
 def _check_array_feature_extractor(spec: Spec, where: str) -> None:
     source, target = _single_io(spec, where, "arrayFeatureExtractor")
     if _type_kind(source.type) != "multiArrayType":
@@ -671,8 +709,10 @@ _VALIDATORS: dict[str, Callable[[Spec, str], None]] = {
     "normalizer": _check_normalizer,
     "imputer": _check_imputer,
     "oneHotEncoder": _check_one_hot,
+    "categoricalMapping": _check_categorical_mapping,
     "arrayFeatureExtractor": _check_array_feature_extractor,
     "featureVectorizer": _check_feature_vectorizer,
+    "dictVectorizer": _check_dict_vectorizer,
 }
 
 

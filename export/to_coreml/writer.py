@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 from typing import assert_never
 
 from export import ir
-from export.errors import ExportFailedError
+from export.errors import ExportFailedError, UnsupportedEstimatorError
+from export.to_coreml.category_lookup import category_lookup_models
 from export.to_coreml.features import Feature, Names, OutputNames, double_type, vector_type
 from export.to_coreml.glm import affine_models, glm_classifier_model, glm_regressor_model
 from export.to_coreml.imputer import imputer_model
@@ -73,7 +74,12 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             vectorizer, _ = feature_vectorizer_model(part_outputs, output_name)
             return _Lowered([*models, vectorizer], [output])
         case ir.Pipeline():
+            if _is_scores(node):  # a member's pipeline inside a combinator (BaggingRegressor's feature subsets)
+                return _lower_scores(node, source, names)
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
+        case ir.CategoryLookup():
+            raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
+                                    "numeric vector")
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
                 | ir.NearestNeighbors() | ir.GaussianNaiveBayes():
             return _lower_scores(node, source, names)
@@ -122,8 +128,9 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
 
 def _require_identity(head: ir.Regression, producer: str) -> None:
     if head.link != "identity":
-        raise ExportFailedError(f"{producer}: regression link {head.link!r} has no Core ML encoding; supported: "
-                                "identity")
+        # Core ML's GLMRegressor has no link; a neural-network exp layer would compute in float32 (not exact).
+        raise UnsupportedEstimatorError(f"{producer}: regression link {head.link!r} has no exact Core ML encoding; "
+                                        "supported: identity (export ONNX for this model)")
 
 
 def _neural_network_models(layers: tuple[ir.DenseLayer, ...], head: ir.Regression | ir.Classification,
@@ -237,7 +244,12 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     for index, step in enumerate(model.body):
         last = index == len(model.body) - 1
         target = outputs.transformed if last else names.fresh("step")
-        if model.reads_columns_one_by_one(step):
+        if isinstance(step.node, ir.CategoryLookup):
+            if last and not isinstance(model.head, ir.Transformed):
+                raise ExportFailedError(f"step {step.name!r} (a CategoryLookup) is a transform; a model head needs "
+                                        "a score producer last")
+            lowered = _Lowered(*category_lookup_models(step.node, [env[n] for n in step.inputs], target, names))
+        elif model.reads_columns_one_by_one(step):
             if not isinstance(step.node, ir.OneHotEncoder) or (last and not isinstance(model.head, ir.Transformed)):
                 raise ExportFailedError(f"step {step.name!r} reads string/int64 columns one by one; only a "
                                         "OneHotEncoder can, and it is a transform")
@@ -259,16 +271,23 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     if len(models) == 1 and not (isinstance(head, ir.Transformed) and models[0].description.predictedFeatureName):
         spec = models[0]
     else:
-        kind: PipelineKind = ("pipelineClassifier" if isinstance(head, ir.Classification) else
-                              "pipelineRegressor" if isinstance(head, ir.Regression) else "pipeline")
-        spec = pipeline_model(kind, models, inputs, lowered.outputs)
-        produced = {feature.name for feature in lowered.outputs}
-        if isinstance(head, ir.Classification):
-            spec.description.predictedFeatureName = outputs.label
-            if outputs.probability in produced:
-                spec.description.predictedProbabilitiesName = outputs.probability
-        elif isinstance(head, ir.Regression):
-            spec.description.predictedFeatureName = outputs.prediction
+        spec = head_pipeline(head, models, inputs, lowered.outputs, outputs)
     apply_descriptions(spec, interface, model.inputs)
     validate_spec(spec)
+    return spec
+
+
+def head_pipeline(head: ir.Head, models: list[Spec], inputs: list[Feature], produced: list[Feature],
+                  outputs: OutputNames) -> Spec:
+    """`models` in a pipeline of the head's kind, with the predicted feature (and probabilities) named."""
+    kind: PipelineKind = ("pipelineClassifier" if isinstance(head, ir.Classification) else
+                          "pipelineRegressor" if isinstance(head, ir.Regression) else "pipeline")
+    spec = pipeline_model(kind, models, inputs, produced)
+    names = {feature.name for feature in produced}
+    if isinstance(head, ir.Classification):
+        spec.description.predictedFeatureName = outputs.label
+        if outputs.probability in names:
+            spec.description.predictedProbabilitiesName = outputs.probability
+    elif isinstance(head, ir.Regression):
+        spec.description.predictedFeatureName = outputs.prediction
     return spec

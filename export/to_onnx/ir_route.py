@@ -69,6 +69,11 @@ def _normalizer(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str
     return b.op("Div", [x, safe], "normalized"), node.n_features
 
 
+def _reads_string_columns(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    raise UnsupportedEstimatorError(f"ONNX IR writer: a {type(node).__name__} reads string columns one by one as a "
+                                    "body step of its own, never a numeric vector")
+
+
 def _one_hot(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.OneHotEncoder)
     # Output column m is [x[:, column[m]] == category[m]]: one Gather and one broadcast Equal for all columns; a
@@ -94,7 +99,7 @@ def _column_select(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[
 
 def _concat(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.Concat)
-    parts = [_emit(b, x, width, part) for part in node.parts]
+    parts = [emit_node(b, x, width, part) for part in node.parts]
     if len(parts) == 1:
         return parts[0]
     return b.op("Concat", [name for name, _ in parts], "concat", axis=1), sum(w for _, w in parts)
@@ -103,7 +108,7 @@ def _concat(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, in
 def _pipeline(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.Pipeline)
     for step in node.steps:
-        x, width = _emit(b, x, width, step)
+        x, width = emit_node(b, x, width, step)
     return x, width
 
 
@@ -173,6 +178,7 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
     ir.OneHotEncoder: IrFamily(_one_hot, "Gather + Equal + Cast (integer categories only)"),
+    ir.CategoryLookup: IrFamily(_reads_string_columns, "LabelEncoder (string -> row index) + Gather of the rows"),
     ir.Linear: IrFamily(_linear, "Gemm (double)"),
     ir.ColumnSelect: IrFamily(_column_select, "Gather"),
     ir.Concat: IrFamily(_concat, "Concat"),
@@ -180,7 +186,7 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
 }
 
 
-def _emit(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+def emit_node(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     family = IR_ROUTE_FAMILIES.get(type(node))
     if family is None:
         raise UnsupportedEstimatorError(f"ONNX IR writer: no encoding for IR node {type(node).__name__}; supported: "
@@ -309,6 +315,26 @@ def _one_hot_columns(b: GraphBuilder, model: ir.Model, step: ir.Step, env: dict[
     return out, step.node.n_outputs
 
 
+def _category_lookup(b: GraphBuilder, step: ir.Step, env: dict[str, str]) -> tuple[str, int]:
+    """Per string column: LabelEncoder (ai.onnx.ml, keys_strings -> row index 0..n-1, anything else -> n, the
+    default row) then Gather of that row from the constant table [values; default] — a copy, so NaN codes,
+    encodings and one-hot rows come out bit for bit. Key matching is byte-exact: apps and parity feed
+    NFC-normalised strings, and the keys are NFC (checked by the front-end)."""
+    node = step.node
+    assert isinstance(node, ir.CategoryLookup)
+    blocks = []
+    for name, keys, values, default in zip(step.inputs, node.keys, node.values, node.default, strict=True):
+        index = b.op("LabelEncoder", [env[name]], "category_row", domain="ai.onnx.ml",
+                     keys_strings=[str(k) for k in keys.tolist()], values_int64s=list(range(keys.size)),
+                     default_int64=int(keys.size))
+        table = b.const("category_table", np.vstack([values, default[np.newaxis, :]]))
+        rows = b.op("Gather", [table, index], "category_rows", axis=0)  # [N, 1, width]
+        shape = b.const("category_shape", np.array([-1, default.size], dtype=np.int64))
+        blocks.append(b.op("Reshape", [rows, shape], "category_block"))
+    out = blocks[0] if len(blocks) == 1 else b.op("Concat", blocks, "category_columns", axis=1)
+    return out, node.n_outputs
+
+
 def build_ir_model(model: ir.Model, options: OnnxOptions) -> tuple[onnx.ModelProto, list[HeadOutput]]:
     """The ONNX model computing `model` on the contract input; metadata is added by the caller."""
     blocker = ir_route_blocker(model)
@@ -320,13 +346,15 @@ def build_ir_model(model: ir.Model, options: OnnxOptions) -> tuple[onnx.ModelPro
     inputs, env = _graph_inputs(b, model.inputs, options)
     widths = {c.name: c.n_values for c in model.inputs.columns}
     for step in model.body:
-        if model.reads_columns_one_by_one(step):
+        if isinstance(step.node, ir.CategoryLookup):
+            values, width = _category_lookup(b, step, env)
+        elif model.reads_columns_one_by_one(step):
             values, width = _one_hot_columns(b, model, step, env)
         else:
             x, in_width = _numeric_source(b, model, step, env, widths)
-            values, width = _emit(b, x, in_width, step.node)
+            values, width = emit_node(b, x, in_width, step.node)
         env[step.name], widths[step.name] = values, width
-    heads = _emit_head(b, model.head, values, width, options)
+    heads = emit_head(b, model.head, values, width, options)
     outputs = [helper.make_tensor_value_info(h.name, h.elem_type, list(h.shape)) for h in heads]
     graph = helper.make_graph(b.nodes, "mlexport", inputs, outputs, initializer=b.initializers)
     opsets = [helper.make_opsetid(domain, version) for domain, version in IR_ROUTE_OPSET.items()]
@@ -335,7 +363,7 @@ def build_ir_model(model: ir.Model, options: OnnxOptions) -> tuple[onnx.ModelPro
     return onnx_model, heads
 
 
-def _emit_head(b: GraphBuilder, head: ir.Head, values: str, width: int, options: OnnxOptions) -> list[HeadOutput]:
+def emit_head(b: GraphBuilder, head: ir.Head, values: str, width: int, options: OnnxOptions) -> list[HeadOutput]:
     """The head, lowered once for every producer."""
     match head:
         case ir.Classification():

@@ -51,7 +51,7 @@ class ScikitLearnAdapter:
             return "tree"
         if module.startswith("sklearn.svm"):
             return "linear" if type(model).__name__ in _LINEAR_SVM else "kernel"
-        if module.startswith(("sklearn.linear_model", "sklearn.multiclass")):
+        if module.startswith(("sklearn.linear_model", "sklearn.multiclass", "sklearn.discriminant_analysis")):
             return "linear"
         if module.startswith("sklearn.neural_network"):
             return "network"
