@@ -10,7 +10,6 @@ fails to convert is reported as such, never as a number.
 from __future__ import annotations
 
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,9 @@ from export.errors import describe_exception
 
 
 def _timed(work: Callable[[], Any], repeats: int = 3) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = work()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+    from export.bench import _best_of  # bench imports this module lazily, so no cycle at import time
+
+    return _best_of(repeats, work)
 
 
 def _train(library: str, X: np.ndarray, y: np.ndarray, trees: int, path: Path) -> Any:

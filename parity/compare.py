@@ -100,17 +100,22 @@ def compare_numeric(
     got = as_2d(np.asarray(got, dtype=np.float64))
     result = OutputComparison(output=output, role=role, n_rows=len(expected), tolerance=tolerance)
     if expected.shape != got.shape:
-        result.violations = len(expected)
-        result.failing_mask = np.ones(len(expected), dtype=bool)
-        result.failing_rows = list(range(min(len(expected), MAX_FAILING_ROWS_LISTED)))
-        result.cause = f"shape mismatch: artifact gives {got.shape}, scikit-learn {expected.shape}"
-        return result
+        return _shape_mismatch(result, expected, got)
     failing = np.any(element_failures(expected, got, tolerance), axis=1)
     result.max_abs_error, result.max_rel_error = _errors(expected, got)
     result.violations = int(failing.sum())
     result.jumps = int(jump_rows(expected, got, scale).sum())
     result.failing_mask = failing
     result.failing_rows = np.flatnonzero(failing)[:MAX_FAILING_ROWS_LISTED].tolist()
+    return result
+
+
+def _shape_mismatch(result: OutputComparison, expected: np.ndarray, got: np.ndarray) -> OutputComparison:
+    """Every row fails when the artifact's output has another shape than the reference's."""
+    result.violations = len(expected)
+    result.failing_mask = np.ones(len(expected), dtype=bool)
+    result.failing_rows = list(range(min(len(expected), MAX_FAILING_ROWS_LISTED)))
+    result.cause = f"shape mismatch: artifact gives {got.shape}, scikit-learn {expected.shape}"
     return result
 
 
@@ -122,11 +127,7 @@ def compare_bounded(output: str, role: str, expected: np.ndarray, got: np.ndarra
     got = as_2d(np.asarray(got, dtype=np.float64))
     result = OutputComparison(output=output, role=role, n_rows=len(expected), tolerance=None, bound_reason=reason)
     if expected.shape != got.shape:
-        result.violations = len(expected)
-        result.failing_mask = np.ones(len(expected), dtype=bool)
-        result.failing_rows = list(range(min(len(expected), MAX_FAILING_ROWS_LISTED)))
-        result.cause = f"shape mismatch: artifact gives {got.shape}, scikit-learn {expected.shape}"
-        return result
+        return _shape_mismatch(result, expected, got)
     bound = np.broadcast_to(np.asarray(bound, dtype=np.float64), expected.shape)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         delta = np.abs(got - expected)
