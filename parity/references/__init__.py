@@ -122,6 +122,28 @@ class ReferenceAdapter(Protocol):
         """The estimator's arithmetic as bound steps (parity.bounds), or None where no bound can be derived."""
 
 
+def outputs_by_role(estimator: Any, X: Any, roles: set[str], label_is_argmax: bool) -> dict[str, np.ndarray]:
+    """The Python model's outputs by canonical role, through the sklearn estimator API every supported library's
+    Python model follows. `label_is_argmax`: its predict is classes_[argmax(predict_proba)], so the label is taken
+    from the probabilities already computed instead of walking the trees twice."""
+    outputs: dict[str, np.ndarray] = {}
+    if "probabilities" in roles:
+        outputs["probabilities"] = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+    if "label" in roles:
+        if "probabilities" in outputs and label_is_argmax:
+            outputs["label"] = np.asarray(estimator.classes_).take(np.argmax(outputs["probabilities"], axis=1))
+        else:
+            outputs["label"] = np.asarray(estimator.predict(X)).ravel()
+    if "prediction" in roles:
+        outputs["prediction"] = np.asarray(estimator.predict(X), dtype=np.float64).reshape(len(X), -1)
+    if "transformed" in roles:
+        transformed = estimator.transform(X)
+        if hasattr(transformed, "toarray"):  # sparse output (e.g. OneHotEncoder) -> dense for comparison
+            transformed = transformed.toarray()
+        outputs["transformed"] = np.asarray(transformed, dtype=np.float64).reshape(len(X), -1)
+    return outputs
+
+
 def library_of(model: Any) -> str:
     own = getattr(type(model), "reference_library", None)  # a LibraryReference names the library it stands for
     return own if isinstance(own, str) and own else type(model).__module__.split(".")[0]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from parity.bounds import Chain
-from parity.references import Family, WalkTree
+from parity.references import Family, WalkTree, outputs_by_role
 
 
 class BoostingAdapter:
@@ -25,17 +25,7 @@ class BoostingAdapter:
         return "tree"
 
     def predict(self, estimator: Any, X: np.ndarray, roles: set[str]) -> dict[str, np.ndarray]:
-        outputs: dict[str, np.ndarray] = {}
-        if "probabilities" in roles:
-            outputs["probabilities"] = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-        if "label" in roles:
-            if "probabilities" in outputs and estimator.label_is_argmax:
-                outputs["label"] = np.asarray(estimator.classes_).take(np.argmax(outputs["probabilities"], axis=1))
-            else:
-                outputs["label"] = np.asarray(estimator.predict(X)).ravel()
-        if "prediction" in roles:
-            outputs["prediction"] = np.asarray(estimator.predict(X), dtype=np.float64).reshape(len(X), -1)
-        return outputs
+        return outputs_by_role(estimator, X, roles, estimator.label_is_argmax)
 
     def trees(self, model: Any) -> list[WalkTree] | None:
         return model.walk_trees()  # type: ignore[no-any-return]

@@ -24,7 +24,7 @@ from parity.bounds import (
     Softmax,
     TreeSum,
 )
-from parity.references import Family, WalkTree, final_model
+from parity.references import Family, WalkTree, final_model, outputs_by_role
 
 # sklearn.tree-based models: scikit-learn casts X to float32 before walking (`check_input` -> DTYPE = float32).
 _FLOAT32_TREE_MODELS = ("RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
@@ -66,23 +66,7 @@ class ScikitLearnAdapter:
     # ---- predicting
 
     def predict(self, estimator: Any, X: np.ndarray, roles: set[str]) -> dict[str, np.ndarray]:
-        outputs: dict[str, np.ndarray] = {}
-        if "probabilities" in roles:
-            outputs["probabilities"] = np.asarray(estimator.predict_proba(X), dtype=np.float64)
-        if "label" in roles:
-            if "probabilities" in outputs and self._label_is_argmax(estimator):
-                # The computation scikit-learn's own predict does for these models, without walking the trees twice.
-                outputs["label"] = np.asarray(estimator.classes_).take(np.argmax(outputs["probabilities"], axis=1))
-            else:
-                outputs["label"] = np.asarray(estimator.predict(X)).ravel()
-        if "prediction" in roles:
-            outputs["prediction"] = np.asarray(estimator.predict(X), dtype=np.float64).reshape(len(X), -1)
-        if "transformed" in roles:
-            transformed = estimator.transform(X)
-            if hasattr(transformed, "toarray"):  # sparse output (e.g. OneHotEncoder) -> dense for comparison
-                transformed = transformed.toarray()
-            outputs["transformed"] = np.asarray(transformed, dtype=np.float64).reshape(len(X), -1)
-        return outputs
+        return outputs_by_role(estimator, X, roles, self._label_is_argmax(estimator))
 
     @staticmethod
     def _label_is_argmax(estimator: Any) -> bool:
