@@ -83,7 +83,7 @@ def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None
     String columns (in the data, or inputs the artifacts declare as strings): X encodes them through the schema
     (parity/columns.py), the DataFrame's columns matched by name as for numbers."""
     from parity.columns import frame_has_strings, schema_from_frame, schema_from_kinds
-    from parity.data import match_columns, read_frame, user_rows
+    from parity.data import match_columns, read_frame, refuse_infinity, user_rows
     from parity.errors import DataFileError, ParityInputError
 
     is_path = isinstance(inputs, str | os.PathLike)
@@ -117,20 +117,8 @@ def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None
     X = schema.encode_frame(frame, origin)
     if len(X) == 0:
         raise ParityInputError(f"{origin}: data has no rows")
-    _refuse_infinity(origin, X, schema.numeric_indices(), names)
+    refuse_infinity(origin, X, names, schema.numeric_indices(), ParityInputError)
     return X, schema
-
-
-def _refuse_infinity(origin: str, X: np.ndarray, numeric: Any, names: list[str]) -> None:
-    import numpy as np
-
-    from parity.errors import ParityInputError
-
-    infinite = np.isinf(X[:, numeric])
-    if infinite.any():
-        row, k = (int(i) for i in np.argwhere(infinite)[0])
-        raise ParityInputError(f"{origin}: column {names[int(numeric[k])]!r} row {row} is infinite; only finite "
-                               f"values and NaN (missing) are allowed")
 
 
 def _artifact_kinds(opened: list[Any], names: list[str] | None, n_features: int) -> dict[str, str]:

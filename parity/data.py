@@ -120,7 +120,7 @@ def frame_to_matrix(frame: Any, n_features: int, names: Sequence[str] | None, so
     X = np.empty((len(frame), len(columns)), dtype=np.float64)
     for j, column in enumerate(columns):  # one loop per column: convert and name the offending one
         X[:, j] = _numeric_column(source, column, frame.iloc[:, j])
-    _refuse_infinity(source, X, columns)
+    refuse_infinity(source, X, columns)
     return X, columns
 
 
@@ -138,7 +138,7 @@ def _load_npy(path: Path, n_features: int) -> np.ndarray:
     if array.dtype.kind not in "biuf":
         raise DataFileError(f"{path}: array dtype {array.dtype} is not numeric; supported: integer, float, bool")
     X = array.astype(np.float64)
-    _refuse_infinity(path, X, None)
+    refuse_infinity(path, X, None)
     return X
 
 
@@ -228,13 +228,18 @@ def _numeric_column(path: Path | str, name: str, values: Any) -> np.ndarray:
     return numeric_values(values, name, str(path), DataFileError)
 
 
-def _refuse_infinity(path: Path | str, X: np.ndarray, names: list[str] | None) -> None:
-    infinite = np.isinf(X)
+def refuse_infinity(source: Path | str, X: np.ndarray, names: Sequence[str] | None,
+                    columns: np.ndarray | None = None, error: type[ValueError] = DataFileError) -> None:
+    """Raise `error` naming the first infinite cell of X (only `columns` when given: string columns of a typed
+    schema hold category codes, never infinities)."""
+    checked = np.arange(X.shape[1]) if columns is None else np.asarray(columns, dtype=np.int64)
+    infinite = np.isinf(X[:, checked])
     if infinite.any():
-        row, column = (int(i) for i in np.argwhere(infinite)[0])
+        row, k = (int(i) for i in np.argwhere(infinite)[0])
+        column = int(checked[k])
         label = repr(names[column]) if names else str(column)
-        raise DataFileError(f"{path}: column {label} row {row} is {X[row, column]}; infinite values are not "
-                            f"supported (NaN is allowed: it is a missing value)")
+        raise error(f"{source}: column {label} row {row} is {X[row, column]}; infinite values are not "
+                    f"supported (NaN is allowed: it is a missing value)")
 
 
 def user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None,
@@ -262,7 +267,7 @@ def user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None,
             X = X.reshape(1, -1)
         if X.ndim != 2 or X.shape[1] != n_features:
             raise DataFileError(f"{source}: expected shape (n, {n_features}), got {X.shape}")
-        _refuse_infinity(source, X, list(feature_names) if feature_names is not None else None)
+        refuse_infinity(source, X, list(feature_names) if feature_names is not None else None)
     if len(X) == 0:
         raise DataFileError(f"{source}: data has no rows")
     return X
