@@ -640,6 +640,41 @@ class GaussianNaiveBayes:
 
 
 @dataclass(frozen=True)
+class QuadraticDiscriminant:
+    """Quadratic discriminant scores, one per class k, in scikit-learn's order of operations
+    (`QuadraticDiscriminantAnalysis._decision_function`): scores_k = -0.5 * (sum_j ((x - means[k]) @
+    transforms[k])_j ** 2 + log_det[k]) + log_prior[k], where transforms[k] = rotations_[k] * scalings_[k] ** -0.5
+    (n_features, rank) and log_det[k] = sum(log(scalings_[k])), both computed by the front-end as scikit-learn
+    computes them. Head: link 'softmax' (predict_proba = exp of the normalised log posterior, label = argmax)."""
+
+    means: FloatArray  # (n_classes, n_features)
+    transforms: tuple[FloatArray, ...]  # per class (n_features, rank_k)
+    log_det: FloatArray  # (n_classes,)
+    log_prior: FloatArray  # (n_classes,)
+
+    def __post_init__(self) -> None:
+        name = "QuadraticDiscriminant"
+        object.__setattr__(self, "means", _float_array(self.means, 2, name, "means"))
+        object.__setattr__(self, "transforms", tuple(_float_array(t, 2, name, "transforms[k]")
+                                                     for t in self.transforms))
+        object.__setattr__(self, "log_det", _float_array(self.log_det, 1, name, "log_det"))
+        object.__setattr__(self, "log_prior", _float_array(self.log_prior, 1, name, "log_prior"))
+        k, n = self.means.shape
+        _check(len(self.transforms) == k and self.log_det.size == k and self.log_prior.size == k, name,
+               "one transform, log_det and log_prior per class")
+        _check(all(t.shape[0] == n and t.shape[1] >= 1 for t in self.transforms), name,
+               "transforms[k] must be (n_features, rank >= 1)")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.means.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.means.shape[0])
+
+
+@dataclass(frozen=True)
 class Pipeline:
     """steps[0] reads the step's input vector; each next step reads the previous one's output. Any step may be a
     score producer (its scores are a vector like any other); the last step's output is the pipeline's."""
@@ -657,11 +692,11 @@ class Pipeline:
 
 Transform: TypeAlias = Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
-                       | GaussianNaiveBayes)
+                       | GaussianNaiveBayes | QuadraticDiscriminant)
 Node: TypeAlias = Transform | Producer | Pipeline
 
 PRODUCER_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors,
-                  GaussianNaiveBayes)
+                  GaussianNaiveBayes, QuadraticDiscriminant)
 
 
 def input_width(node: Node) -> int | None:
@@ -673,8 +708,8 @@ def input_width(node: Node) -> int | None:
         case Concat():
             return input_width(node.parts[0])
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
-                | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
-                | ColumnSelect() | CategoryLookup():
+                | NearestNeighbors() | GaussianNaiveBayes() | QuadraticDiscriminant() | Scaler() | Normalizer() \
+                | Imputer() | OneHotEncoder() | ColumnSelect() | CategoryLookup():
             return node.n_features
         case _:
             assert_never(node)
@@ -703,7 +738,7 @@ def output_width(node: Node) -> int:
             return int(node.layers[-1].weights.shape[0])
         case SupportVectorMachine():
             return node.n_scores
-        case NearestNeighbors() | GaussianNaiveBayes():
+        case NearestNeighbors() | GaussianNaiveBayes() | QuadraticDiscriminant():
             return node.n_classes
         case _:
             assert_never(node)

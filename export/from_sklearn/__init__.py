@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA, TruncatedSVD
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingRegressor,
     ExtraTreesClassifier,
@@ -72,7 +72,7 @@ from sklearn.linear_model import (
 )
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
-from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
+from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
@@ -92,6 +92,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from export.from_sklearn import (
     composition,
     dataframe,
+    discriminant_analysis,
     ensemble,
     feature_selection,
     linear,
@@ -168,6 +169,14 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "a linear model on the counts (feature_log_prob_, class_log_prior_) under a softmax head"),
     (ComplementNB, "naive_bayes", naive_bayes.count_nb_to_ir,
      "a linear model on the counts (feature_log_prob_; norm=True folded in) under a softmax head"),
+    (BernoulliNB, "naive_bayes", naive_bayes.bernoulli_nb_to_ir,
+     "binarize threshold as one double stump per feature (x > binarize), log-probabilities summed; "
+     "binarize=None: a linear model on X"),
+    (CategoricalNB, "naive_bayes", naive_bayes.categorical_nb_to_ir,
+     "category = int(x) (scikit-learn truncates toward zero); min_categories as fitted; indices scikit-learn "
+     "refuses (negative, >= n_categories_, NaN) get category 0's / the last category's log-probabilities"),
+    (QuadraticDiscriminantAnalysis, "linear", discriminant_analysis.quadratic_discriminant_to_ir,
+     "per-class rotations_ * scalings_ ** -0.5 quadratic forms, in scikit-learn's order; probabilities by softmax"),
     (MLPClassifier, "network", neural_network.mlp_classifier_to_ir, "binary and multiclass; multilabel refused"),
     (MLPRegressor, "network", neural_network.mlp_regressor_to_ir,
      "multi-target supported; loss='poisson' (exp output) refused"),
@@ -230,6 +239,10 @@ _COREML: dict[type, FormatSupport] = {
     PoissonRegressor: _COREML_NO_EXP,
     GammaRegressor: _COREML_NO_EXP,
     TweedieRegressor: FormatSupport("ir", "identity link only; log link refused (no exp link in GLMRegressor)"),
+    QuadraticDiscriminantAnalysis: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax "
+                                                       "over computed scores, so K > 2 is refused (ONNX takes any K)"),
+    BernoulliNB: FormatSupport("ir", "binarize=None with K > 2 classes: float32 network softmax (within the "
+                                     "float32 bound)"),
 }
 
 for _cls, _family, _converter, _notes in _TABLE:
