@@ -241,8 +241,8 @@ _COREML: dict[type, FormatSupport] = {
     TweedieRegressor: FormatSupport("ir", "identity link only; log link refused (no exp link in GLMRegressor)"),
     QuadraticDiscriminantAnalysis: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax "
                                                        "over computed scores, so K > 2 is refused (ONNX takes any K)"),
-    BernoulliNB: FormatSupport("ir", "binarize=None with K > 2 classes: float32 network softmax (within the "
-                                     "float32 bound)"),
+    BernoulliNB: FormatSupport("ir", "binarize=None: the linear form's softmax is a float32 network layer "
+                                     "(checked against its float32 bound); with a threshold: double trees"),
 }
 
 for _cls, _family, _converter, _notes in _TABLE:
