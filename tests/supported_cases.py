@@ -87,7 +87,7 @@ from sklearn.linear_model import (
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
@@ -285,6 +285,13 @@ def applications_indicators() -> Data:
     return (X > 0).astype(np.float64), y
 
 
+def credit_continuous() -> Data:
+    """credit's continuous columns (Income, Limit, Rating): no ties in Chebyshev distance, which the discrete
+    columns would cause at the k-th neighbour."""
+    X, y = credit()
+    return X[:, :3], y
+
+
 def credit_categories_band() -> Data:
     return credit_categories()[0], credit_band()[1]
 
@@ -432,6 +439,21 @@ CASES: tuple[Case, ...] = (
     Case("QuadraticDiscriminantAnalysis-binary", QuadraticDiscriminantAnalysis, credit_student),
     Case("QuadraticDiscriminantAnalysis-multiclass", lambda: QuadraticDiscriminantAnalysis(reg_param=0.01),
          credit_band, coreml_refusal="no double-precision encoding"),
+    # k-NN on real rows, parity at the training rows themselves (distance 0: the zero-distance rule) (h14-models)
+    Case("KNeighborsRegressor", KNeighborsRegressor, credit),
+    Case("KNeighborsRegressor-distance", lambda: KNeighborsRegressor(weights="distance"), credit),
+    Case("KNeighborsRegressor-manhattan-two-targets", lambda: KNeighborsRegressor(3, weights="distance", p=1),
+         credit_two_targets),
+    Case("KNeighborsRegressor-minkowski-3-ball-tree", lambda: KNeighborsRegressor(
+        weights="distance", p=3, algorithm="ball_tree"), credit),
+    Case("KNeighborsRegressor-chebyshev", lambda: KNeighborsRegressor(weights="distance", metric="chebyshev"),
+         credit_continuous),
+    Case("KNeighborsClassifier-distance", lambda: KNeighborsClassifier(weights="distance"), credit_band,
+         coreml_refusal="no exact encoding"),
+    Case("KNeighborsClassifier-manhattan-strings", lambda: KNeighborsClassifier(7, weights="distance",
+                                                                                metric="manhattan"), credit_student,
+         coreml_refusal="no exact encoding"),
+    Case("KNeighborsClassifier-uniform-probabilities", lambda: KNeighborsClassifier(6), credit_band),
     # The boosting libraries (export/from_boosting): serialised by the library, read back by our reader; the
     # library's own predictions are the truth (parity.references.xgboost/lightgbm/catboost).
     Case("xgboost-booster-binary-nan", xgboost_booster, binary_with_nan, trained=True),

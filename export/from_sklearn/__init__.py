@@ -73,7 +73,7 @@ from sklearn.linear_model import (
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
@@ -109,6 +109,9 @@ _LABELS_ONLY = "labels only (scikit-learn has no predict_proba)"
 _HGB_NOTE = ("native categorical splits on DataFrame string columns (category / str; unknown = missing as in "
              "scikit-learn), one membership lookup per distinct split set; numeric-coded categoricals refused")
 _LINEAR_PREDICT = "X @ coef_.T + intercept_"
+_KNN_NOTE = ("weights uniform / distance (scikit-learn's zero-distance rule); euclidean, manhattan, chebyshev, "
+             "minkowski p; equal distances at the k-th place: the lower training index (scikit-learn's tree search "
+             "keeps the one it met first); distance weights with brute-force Euclidean search refused")
 _EXP_LINK = "exp(X @ coef_ + intercept_) (log link)"
 _COREML_NO_EXP = FormatSupport("none", "Core ML's GLMRegressor has no exp link (a neural-network exp layer is float32)")
 
@@ -162,8 +165,8 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "kernels linear/rbf/poly/sigmoid; probabilities only with probability=True; break_ties refused"),
     (SVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
     (NuSVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
-    (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir,
-     "weights='uniform', Euclidean distance only; labels only (vote fractions not exported)"),
+    (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir, _KNN_NOTE),
+    (KNeighborsRegressor, "neighbours", neighbors.kneighbors_regressor_to_ir, _KNN_NOTE + "; multi-target"),
     (GaussianNB, "naive_bayes", naive_bayes.gaussian_nb_to_ir, "priors and var_smoothing as fitted"),
     (MultinomialNB, "naive_bayes", naive_bayes.count_nb_to_ir,
      "a linear model on the counts (feature_log_prob_, class_log_prior_) under a softmax head"),
@@ -226,14 +229,18 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
 
 # Per-format support that is not "exact IR writer" (data, one place; `export.to_onnx.route` must agree, tested).
 _ONNX: dict[type, FormatSupport] = {
-    KNeighborsClassifier: FormatSupport("skl2onnx"),
-    Pipeline: FormatSupport("ir", "skl2onnx when a step has no exact ONNX writer (k-NN)"),
+    Pipeline: FormatSupport("ir", "skl2onnx when a step has no exact ONNX writer"),
 }
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
 _COREML: dict[type, FormatSupport] = {
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
+    KNeighborsClassifier: FormatSupport("ir", "weights='uniform' with the Euclidean metric only, labels only: "
+                                              "kNearestNeighborsClassifier has squared-Euclidean distance alone, "
+                                              "float32 samples and no probability output (near ties may flip)"),
+    KNeighborsRegressor: FormatSupport("none", "Core ML's only neighbour model is a classifier (float32 samples, "
+                                               "squared-Euclidean distance); no exact encoding of the weighted mean"),
     GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
                                     "so K > 2 is refused (ONNX takes any K)"),
     PoissonRegressor: _COREML_NO_EXP,

@@ -114,7 +114,9 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
             models = [svm_model(node, head, source, outputs)]
         case ir.NearestNeighbors():
             if not isinstance(head, ir.Classification):
-                raise ExportFailedError("NearestNeighbors needs a Classification head")
+                raise UnsupportedEstimatorError("Core ML: k-NN regression has no exact encoding (the only neighbour "
+                                                "model, kNearestNeighborsClassifier, is a classifier with float32 "
+                                                "samples); export this model with --formats onnx")
             models = [nearest_neighbors_model(node, head, source, outputs)]
         case ir.GaussianNaiveBayes():
             if not isinstance(head, ir.Classification):

@@ -23,6 +23,7 @@ from export.to_onnx.heads import (
     emit_regression,
     emit_transformed,
 )
+from export.to_onnx.neighbors import emit_nearest_neighbors
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
 from export.to_onnx.svm import emit_support_vector_machine
 from export.to_onnx.tree_ensemble import emit_tree_ensemble
@@ -156,6 +157,11 @@ def _gaussian_naive_bayes(b: GraphBuilder, x: str, width: int, node: ir.Node) ->
     return jll, node.n_classes
 
 
+def _nearest_neighbors(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.NearestNeighbors)
+    return emit_nearest_neighbors(b, x, node)
+
+
 def _quadratic_discriminant(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.QuadraticDiscriminant)
     # scikit-learn's operations in its order, per class: X2 = (x - means_k) @ transforms_k, norm2_k = sum(X2 ** 2);
@@ -192,6 +198,9 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                                                "MatMul + ArgMax, probabilities: Platt sigmoid + libsvm "
                                                                "coupling Loop (all double)"),
     ir.GaussianNaiveBayes: IrFamily(_gaussian_naive_bayes, "Unsqueeze + Sub + Mul + Div + ReduceSum (double)"),
+    ir.NearestNeighbors: IrFamily(_nearest_neighbors, "Sub + Mul/Abs/Pow + ReduceSum/ReduceMax distances, TopK "
+                                                      "(ties: lower index), Div/IsInf/Where weights, Gather + "
+                                                      "ReduceSum votes or targets (double)"),
     ir.QuadraticDiscriminant: IrFamily(_quadratic_discriminant, "per class Sub + MatMul + Mul + ReduceSum, then "
                                                                 "Concat + Add + Mul (double)"),
     ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double)"),
