@@ -149,12 +149,27 @@ class Classification:
         return (k,)  # softmax, neighbour_votes
 
 
+AnomalyScore = Literal["identity", "isolation"]
+"""How the body's one raw column r becomes scikit-learn's `decision_function` s: ``identity`` s = r (OneClassSVM:
+libsvm's decision value); ``isolation`` (IsolationForest, `_compute_score_samples`): r is the summed path length
+`depths`, s = -(2 ** -(r / denominator)) - offset, denominator = n_estimators · c(max_samples), offset = `offset_`."""
+
+
 @dataclass(frozen=True)
 class Anomaly:
     """Outlier detection (IsolationForest, OneClassSVM, LocalOutlierFactor(novelty=True)): one score column s =
-    scikit-learn's `decision_function`; label = 1 (inlier) iff s >= threshold, else -1 (`predict`)."""
+    scikit-learn's `decision_function` (from the raw column by `score`); label = 1 (inlier) iff s >= threshold,
+    else -1 (`predict`; a strict s > 0 is threshold = the smallest positive double)."""
 
     threshold: float = 0.0
+    score: AnomalyScore = "identity"
+    denominator: float = 1.0
+    offset: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check(self.score in ("identity", "isolation"), "Anomaly", f"unknown score rule {self.score!r}")
+        _check(self.score != "isolation" or (np.isfinite(self.denominator) and self.denominator > 0), "Anomaly",
+               "the isolation score needs a positive denominator")
 
     def score_width(self) -> int:
         return 1

@@ -93,7 +93,7 @@ def golden_document(report: ParityReport, artifact: str | os.PathLike[str]) -> d
             tolerances[c.output] = tolerance.to_json()
     widths: dict[str, int] = {}
     for name, role in roles.items():
-        if role in ("prediction", "transformed"):
+        if role in ("prediction", "transformed", "score"):
             reference = next(iter(report.probe_data.values()))[2][role]
             widths[name] = int(np.asarray(reference).reshape(len(reference), -1).shape[1])
             outputs.append({"name": name, "kind": "scores", "width": widths[name]})

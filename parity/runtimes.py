@@ -21,7 +21,8 @@ from parity.columns import InputSchema
 from parity.errors import ArtifactError, ParityInputError
 from parity.references import adapter_for
 
-ROLES = ("label", "probabilities", "prediction", "transformed")
+# score: an outlier detector's decision_function, next to its ±1 label
+ROLES = ("label", "probabilities", "prediction", "transformed", "score")
 SUPPORTED_SUFFIXES = (".mlmodel", ".onnx", ".ort")
 
 

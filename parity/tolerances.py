@@ -14,7 +14,7 @@ from parity.references import family, final_model
 
 ArtifactKind = Literal["coreml", "onnx", "ort"]
 Dtype = Literal["float32", "float64"]
-Role = Literal["label", "probabilities", "prediction", "transformed"]
+Role = Literal["label", "probabilities", "prediction", "transformed", "score"]
 
 
 @dataclass(frozen=True)

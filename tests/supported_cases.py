@@ -27,6 +27,7 @@ from sklearn.ensemble import (
     GradientBoostingRegressor,
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
+    IsolationForest,
     RandomForestClassifier,
     RandomForestRegressor,
     StackingRegressor,
@@ -100,7 +101,7 @@ from sklearn.preprocessing import (
     StandardScaler,
     TargetEncoder,
 )
-from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
+from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR, OneClassSVM
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 Data = tuple[np.ndarray, np.ndarray | None]
@@ -454,6 +455,12 @@ CASES: tuple[Case, ...] = (
                                                                                 metric="manhattan"), credit_student,
          coreml_refusal="no exact encoding"),
     Case("KNeighborsClassifier-uniform-probabilities", lambda: KNeighborsClassifier(6), credit_band),
+    # outlier detectors: score = decision_function, label = predict (ONNX; Core ML refused, see the table)
+    Case("IsolationForest", lambda: IsolationForest(n_estimators=20, random_state=0), unlabelled(credit)),
+    Case("IsolationForest-feature-subsets", lambda: IsolationForest(n_estimators=10, max_samples=64, max_features=3,
+                                                                   random_state=0), unlabelled(credit_raw)),
+    Case("OneClassSVM", lambda: OneClassSVM(nu=0.1), unlabelled(credit)),
+    Case("OneClassSVM-linear", lambda: OneClassSVM(kernel="linear", nu=0.2), unlabelled(credit)),
     # The boosting libraries (export/from_boosting): serialised by the library, read back by our reader; the
     # library's own predictions are the truth (parity.references.xgboost/lightgbm/catboost).
     Case("xgboost-booster-binary-nan", xgboost_booster, binary_with_nan, trained=True),

@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.base import is_classifier, is_regressor
+from sklearn.base import is_classifier, is_outlier_detector, is_regressor
 from sklearn.compose import ColumnTransformer
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.datasets import load_iris
@@ -102,7 +102,10 @@ def test_every_row_converts_a_default_fitted_instance(row: FrontEnd):
         assert [c.kind for c in model.inputs.columns] == ["string"] * est.n_features_in_
     else:
         assert model.inputs.is_block and model.inputs.n_values == est.n_features_in_
-    assert isinstance(model.head, ir.Transformed) == (not (is_classifier(est) or is_regressor(est)))
+    if is_outlier_detector(est):
+        assert isinstance(model.head, ir.Anomaly)
+    else:
+        assert isinstance(model.head, ir.Transformed) == (not (is_classifier(est) or is_regressor(est)))
 
 
 def test_unsupported_estimator_lists_supported_names():

@@ -14,6 +14,7 @@ from sklearn.ensemble import (
     GradientBoostingRegressor,
     HistGradientBoostingClassifier,
     HistGradientBoostingRegressor,
+    IsolationForest,
     RandomForestClassifier,
     RandomForestRegressor,
     StackingRegressor,
@@ -86,7 +87,7 @@ from sklearn.preprocessing import (
     StandardScaler,
     TargetEncoder,
 )
-from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
+from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR, OneClassSVM
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from export.from_sklearn import (
@@ -164,6 +165,12 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (NuSVC, "kernel", svm.svc_to_ir,
      "kernels linear/rbf/poly/sigmoid; probabilities only with probability=True; break_ties refused"),
     (SVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
+    (OneClassSVM, "kernel", svm.one_class_svm_to_ir,
+     "score = decision_function (libsvm's Σ αK − ρ), label = predict (+1 iff score > 0)"),
+    (IsolationForest, "tree", trees.isolation_forest_to_ir,
+     "score = decision_function: path lengths + c(n_node_samples) per leaf summed, -2^(-depths / (n_estimators · "
+     "c(max_samples))) - offset_; label = predict (+1 iff score >= 0); max_features subsets; float32 thresholds "
+     "snapped"),
     (NuSVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
     (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir, _KNN_NOTE),
     (KNeighborsRegressor, "neighbours", neighbors.kneighbors_regressor_to_ir, _KNN_NOTE + "; multi-target"),
@@ -233,7 +240,11 @@ _ONNX: dict[type, FormatSupport] = {
 }
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
+_COREML_NO_ANOMALY = ("the Core ML interface names one predicted feature, so an app cannot tell the anomaly score "
+                      "from the ±1 label")
 _COREML: dict[type, FormatSupport] = {
+    OneClassSVM: FormatSupport("none", _COREML_NO_ANOMALY),
+    IsolationForest: FormatSupport("none", _COREML_NO_ANOMALY + "; and 2^x has no double-precision Core ML encoding"),
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
     KNeighborsClassifier: FormatSupport("ir", "weights='uniform' with the Euclidean metric only, labels only: "

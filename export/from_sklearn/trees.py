@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -371,3 +371,31 @@ def hgb_assemble(est: Any, trees: Sequence[_TreeArrays], n_features: int) -> Con
     else:
         task = ir.Regression(n_targets=1)
     return _assemble(trees, n_features, base, task, compares_float32=False)
+
+
+def isolation_forest_to_ir(est: Any) -> Converted:
+    """IsolationForest (`_compute_score_samples`): each tree adds `_decision_path_lengths[t][leaf] +
+    `_average_path_length_per_tree[t][leaf]` - 1.0 — the leaf's depth plus the c(n_node_samples) correction,
+    computed by scikit-learn at fit — summed into `depths` (the trees see float32(x), thresholds snapped; with
+    max_features < n_features each tree reads its `estimators_features_` columns). The Anomaly head's 'isolation'
+    rule turns depths into decision_function = -(2 ** -(depths / (n_estimators · c(max_samples)))) - offset_, and
+    predict = 1 iff decision_function >= 0."""
+    from sklearn.ensemble._iforest import _average_path_length
+
+    denominator = len(est.estimators_) * float(_average_path_length([est._max_samples])[0])
+    if not denominator > 0:
+        raise UnsupportedEstimatorError(f"{type(est).__name__}: fitted on a single sample (scikit-learn scores every "
+                                        "row 1 then); supported: max_samples >= 2")
+    subsample = est._max_features != est.n_features_in_  # scikit-learn's `subsample_features`
+    trees = []
+    for t, (tree, features) in enumerate(zip(est.estimators_, est.estimators_features_, strict=True)):
+        leaf_value = (np.asarray(est._decision_path_lengths[t], dtype=np.float64)
+                      + np.asarray(est._average_path_length_per_tree[t], dtype=np.float64) - 1.0)
+        arrays = _sklearn_tree_arrays(tree.tree_, leaf_value[:, None], -1)
+        if subsample:
+            columns = np.asarray(features, dtype=np.int64)
+            arrays = replace(arrays, feature=np.where(arrays.feature >= 0, columns[np.maximum(arrays.feature, 0)],
+                                                      -1))
+        trees.append(arrays)
+    head = ir.Anomaly(threshold=0.0, score="isolation", denominator=denominator, offset=float(est.offset_))
+    return _assemble(trees, int(est.n_features_in_), np.zeros(1), head, compares_float32=True)

@@ -92,6 +92,11 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
     """A producer reading the vector `source` whose scores `head` turns into the interface's outputs. Core ML's
     model types fuse the two (a treeEnsembleClassifier is trees + its label rule), so each producer's emitter reads
     the head; heads Core ML cannot express are refused here, once."""
+    if isinstance(head, ir.Anomaly):
+        raise UnsupportedEstimatorError(
+            "Core ML: outlier detectors are not exported (the Core ML interface names one predicted feature, so an "
+            "app cannot tell the anomaly score from the ±1 label; IsolationForest's 2^x also has no double-precision "
+            "Core ML encoding); export this model with --formats onnx")
     if not isinstance(head, (ir.Regression, ir.Classification)):
         raise ExportFailedError(f"the Core ML writer has no encoding for a {type(head).__name__} head; supported: "
                                 "Regression, Classification, Transformed")

@@ -143,6 +143,12 @@ def emit_regression(builder: GraphBuilder, scores: str, task: ir.Regression, opt
 
 def emit_anomaly(builder: GraphBuilder, scores: str, task: ir.Anomaly, options: OnnxOptions) -> list[HeadOutput]:
     """The score (scikit-learn's decision_function) and label = 1 (inlier) iff score >= threshold, else -1."""
+    if task.score == "isolation":  # -(2 ** -(depths / denominator)) - offset_, numpy's operations in order
+        ratio = builder.op("Div", [scores, builder.const("denominator", np.array([[task.denominator]]))], "ratio")
+        power = builder.op("Pow", [builder.const("two", np.array([[2.0]])), builder.op("Neg", [ratio], "exponent")],
+                           "path_score")
+        scores = builder.op("Sub", [builder.op("Neg", [power], "score_samples"),
+                                    builder.const("offset", np.array([[task.offset]]))], "decision")
     inlier = builder.op("GreaterOrEqual", [scores, builder.const("threshold", np.array([[task.threshold]]))],
                         "inlier")
     flat = builder.op("Reshape", [inlier, builder.const("flat_shape", np.array([-1], dtype=np.int64))], "inlier_flat")

@@ -136,6 +136,8 @@ def outputs_by_role(estimator: Any, X: Any, roles: set[str], label_is_argmax: bo
             outputs["label"] = np.asarray(estimator.predict(X)).ravel()
     if "prediction" in roles:
         outputs["prediction"] = np.asarray(estimator.predict(X), dtype=np.float64).reshape(len(X), -1)
+    if "score" in roles:  # outlier detectors: the score next to the ±1 label
+        outputs["score"] = np.asarray(estimator.decision_function(X), dtype=np.float64).reshape(len(X), -1)
     if "transformed" in roles:
         transformed = estimator.transform(X)
         if hasattr(transformed, "toarray"):  # sparse output (e.g. OneHotEncoder) -> dense for comparison

@@ -76,7 +76,8 @@ class ScikitLearnAdapter:
         return _is(estimator, _LABEL_IS_ARGMAX) and getattr(estimator, "n_outputs_", 1) == 1
 
     def input_cast_to_float32(self, estimator: Any) -> bool:
-        return _is(estimator, _FLOAT32_TREE_MODELS)
+        # IsolationForest.score_samples validates X as float32 before its trees see it
+        return _is(estimator, (*_FLOAT32_TREE_MODELS, "IsolationForest"))
 
     def nan_refusal(self, estimator: Any, rows: np.ndarray) -> str | None:
         method = estimator.predict if hasattr(estimator, "predict") else estimator.transform
@@ -114,10 +115,13 @@ class ScikitLearnAdapter:
         if raw is None:
             return None
         trees = []
-        for tree in raw:
+        for tree, columns in zip(raw, _tree_columns(model, len(raw)), strict=True):
             leaf = tree.children_left == -1
             missing_left = getattr(tree, "missing_go_to_left", np.zeros(tree.node_count, dtype=np.uint8))
-            trees.append(WalkTree(np.arange(tree.node_count), leaf, tree.feature.astype(np.int64),
+            feature = tree.feature.astype(np.int64)
+            if columns is not None:  # the tree reads X[:, columns]: its feature j is raw column columns[j]
+                feature = np.where(leaf, feature, columns[np.maximum(feature, 0)])
+            trees.append(WalkTree(np.arange(tree.node_count), leaf, feature,
                                   tree.threshold.astype(np.float64), ["BRANCH_LEQ"] * tree.node_count,
                                   tree.children_left.astype(np.int64), tree.children_right.astype(np.int64),
                                   np.asarray(missing_left).astype(bool), compares_float32=True))
@@ -128,7 +132,7 @@ class ScikitLearnAdapter:
         """The `tree_` objects of a sklearn.tree-based model, in flattened estimators_ order; None otherwise."""
         if hasattr(model, "tree_"):
             return [model.tree_]
-        if _is(model, _FLOAT32_TREE_MODELS) and hasattr(model, "estimators_"):
+        if _is(model, (*_FLOAT32_TREE_MODELS, "IsolationForest")) and hasattr(model, "estimators_"):
             return [e.tree_ for e in np.asarray(model.estimators_, dtype=object).ravel()]
         return None
 
@@ -206,6 +210,14 @@ class ScikitLearnAdapter:
             return None  # labels only: compared exactly
         return Chain(bound_steps, role, " → ".join(type(s).__name__ for _, s in steps if s not in (None,
                                                                                                   "passthrough")))
+
+
+def _tree_columns(model: Any, n_trees: int) -> list[np.ndarray | None]:
+    """Per tree, the raw columns it reads when it was fitted on a feature subset (IsolationForest with max_features
+    < n_features: `estimators_features_`, applied as scikit-learn's `subsample_features`), else None."""
+    if _is(model, ("IsolationForest",)) and model._max_features != model.n_features_in_:
+        return [np.asarray(f, dtype=np.int64) for f in model.estimators_features_]
+    return [None] * n_trees
 
 
 def _column(values: Any) -> np.ndarray:
