@@ -455,6 +455,8 @@ CASES: tuple[Case, ...] = (
                                                                                 metric="manhattan"), credit_student,
          coreml_refusal="no exact encoding"),
     Case("KNeighborsClassifier-uniform-probabilities", lambda: KNeighborsClassifier(6), credit_band),
+    Case("MLPRegressor-poisson", lambda: MLPRegressor(hidden_layer_sizes=(8,), loss="poisson", max_iter=500, random_state=0),
+         credit_positive),
     # outlier detectors: score = decision_function, label = predict (ONNX; Core ML refused, see the table)
     Case("IsolationForest", lambda: IsolationForest(n_estimators=20, random_state=0), unlabelled(credit)),
     Case("IsolationForest-feature-subsets", lambda: IsolationForest(n_estimators=10, max_samples=64, max_features=3,

@@ -189,7 +189,7 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "per-class rotations_ * scalings_ ** -0.5 quadratic forms, in scikit-learn's order; probabilities by softmax"),
     (MLPClassifier, "network", neural_network.mlp_classifier_to_ir, "binary and multiclass; multilabel refused"),
     (MLPRegressor, "network", neural_network.mlp_regressor_to_ir,
-     "multi-target supported; loss='poisson' (exp output) refused"),
+     "multi-target supported; loss='poisson': exp output (the head's exp link)"),
     (StandardScaler, "transform", preprocessing.standard_scaler_to_ir,
      "exact in ONNX; Core ML multiplies by 1/scale_ (≤1 ulp, its scaler cannot divide)"),
     (MinMaxScaler, "transform", preprocessing.min_max_scaler_to_ir, "clip=True refused"),
@@ -247,6 +247,7 @@ _COREML: dict[type, FormatSupport] = {
     IsolationForest: FormatSupport("none", _COREML_NO_ANOMALY + "; and 2^x has no double-precision Core ML encoding"),
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
+    MLPRegressor: FormatSupport("ir", "float32 network (innerProduct); loss='poisson' adds a float32 unary EXP stage"),
     KNeighborsClassifier: FormatSupport("ir", "weights='uniform' with the Euclidean metric only, labels only: "
                                               "kNearestNeighborsClassifier has squared-Euclidean distance alone, "
                                               "float32 samples and no probability output (near ties may flip)"),

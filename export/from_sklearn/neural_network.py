@@ -39,7 +39,10 @@ def mlp_classifier_to_ir(est: Any) -> Converted:
 
 
 def mlp_regressor_to_ir(est: Any) -> Converted:
-    """MLPRegressor: identity output, one score per target."""
-    if est.out_activation_ != "identity":
-        raise refuse(est, f"output activation {est.out_activation_!r} is not supported; allowed: 'identity'")
-    return Converted(ir.NeuralNetwork(layers=_layers(est)), ir.Regression(n_targets=int(est.n_outputs_)))
+    """MLPRegressor: identity output (loss 'squared_error'), or exp (loss 'poisson': `out_activation_` 'exp',
+    `np.exp` of the last layer) as the head's exp link; one score per target."""
+    links: dict[str, ir.RegressionLink] = {"identity": "identity", "exp": "exp"}
+    if est.out_activation_ not in links:
+        raise refuse(est, f"output activation {est.out_activation_!r} is not supported; allowed: 'identity', 'exp'")
+    return Converted(ir.NeuralNetwork(layers=_layers(est)), ir.Regression(n_targets=int(est.n_outputs_),
+                                                                          link=links[est.out_activation_]))

@@ -148,6 +148,13 @@ def _neural_network_models(layers: tuple[ir.DenseLayer, ...], head: ir.Regressio
                            source: Feature, outputs: OutputNames, names: Names) -> list[Spec]:
     if isinstance(head, ir.Classification):
         return [nn_classifier_model(layers, head, source, outputs)]
+    if head.link == "exp":
+        # MLPRegressor(loss='poisson'): the network is float32 already, so the unary EXP stage after its raw
+        # [T] scores (as for tree ensembles) keeps the model within the same float32 bound.
+        network = nn_regressor_models(layers, head.n_targets, source, replace(outputs, prediction=names.fresh(
+            "nn_scores")), names)[0]  # T == 1: the [1] vector before its extractor
+        scores = network.description.output[0]
+        return [network, *exp_models(Feature(scores.name, scores.type), head.n_targets, outputs, names)]
     _require_identity(head, "NeuralNetwork")
     return nn_regressor_models(layers, head.n_targets, source, outputs, names)
 

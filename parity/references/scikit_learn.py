@@ -334,7 +334,7 @@ def _network(model: Any) -> list[Any] | None:
             if np.asarray(weight).shape[1] != 1:
                 return None  # multilabel
             steps.append(BinaryLogistic())
-        elif kind in ("identity", "relu", "tanh", "logistic"):
+        elif kind in ("identity", "relu", "tanh", "logistic") or (last and kind == "exp"):  # exp: loss='poisson'
             steps.append(Activation(kind))
         else:
             return None
