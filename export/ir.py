@@ -110,6 +110,9 @@ class Classification:
     link: Link
     has_proba: bool
     all_zero: Literal["uniform", "zeros"] = "uniform"  # ovr_logistic rows whose sigmoids all underflow (see Link)
+    # ovo_votes only: SVC(break_ties=True, decision_function_shape='ovr', K > 2) — the label is the first maximum of
+    # scikit-learn's `_ovr_decision_function` (pair (i, j) votes i unless f_p < 0, plus Σ confidences / (3(|Σ| + 1)))
+    break_ties: bool = False
 
     def __post_init__(self) -> None:
         _check(self.all_zero in ("uniform", "zeros"), "Classification", f"unknown all_zero rule {self.all_zero!r}")
@@ -128,6 +131,7 @@ class Classification:
         _check(not (self.link == "none" and self.has_proba), "Classification", "link 'none' has no probabilities")
         _check(not (self.link == "neighbour_votes" and self.has_proba), "Classification",
                "link 'neighbour_votes' exports labels only")
+        _check(not self.break_ties or self.link == "ovo_votes", "Classification", "break_ties needs link 'ovo_votes'")
 
     @property
     def n_classes(self) -> int:

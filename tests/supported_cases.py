@@ -455,8 +455,11 @@ CASES: tuple[Case, ...] = (
                                                                                 metric="manhattan"), credit_student,
          coreml_refusal="no exact encoding"),
     Case("KNeighborsClassifier-uniform-probabilities", lambda: KNeighborsClassifier(6), credit_band),
-    Case("MLPRegressor-poisson", lambda: MLPRegressor(hidden_layer_sizes=(8,), loss="poisson", max_iter=500, random_state=0),
-         credit_positive),
+    Case("MLPRegressor-poisson", lambda: MLPRegressor(hidden_layer_sizes=(8,), loss="poisson", max_iter=500,
+                                                      random_state=0), credit_positive),
+    Case("SVC-break-ties", lambda: SVC(break_ties=True), credit_band, coreml_refusal="break_ties=True"),
+    Case("SVC-break-ties-probabilities", lambda: SVC(break_ties=True, probability=True, random_state=0), credit_band,
+         coreml_refusal="break_ties=True"),
     # outlier detectors: score = decision_function, label = predict (ONNX; Core ML refused, see the table)
     Case("IsolationForest", lambda: IsolationForest(n_estimators=20, random_state=0), unlabelled(credit)),
     Case("IsolationForest-feature-subsets", lambda: IsolationForest(n_estimators=10, max_samples=64, max_features=3,

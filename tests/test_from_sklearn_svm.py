@@ -119,7 +119,8 @@ def test_precomputed_kernel_refused():
         to_ir(est)
 
 
-def test_break_ties_refused():
+def test_break_ties_is_a_head_rule_for_three_or_more_classes_only():
     X, y = CLASSIFICATION["iris"]()
-    with pytest.raises(UnsupportedEstimatorError, match="break_ties"):
-        to_ir(SVC(break_ties=True).fit(X, y))
+    assert to_ir(SVC(break_ties=True).fit(X, y)).head.break_ties
+    binary = y < 2
+    assert not to_ir(SVC(break_ties=True).fit(X[binary], y[binary])).head.break_ties  # scikit-learn: vote for K = 2

@@ -290,3 +290,22 @@ def test_ort_conversion_runs_the_same(tmp_path: Path) -> None:
         from_ort = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"input": fed}), strict=True))
         for name, value in from_onnx.items():
             np.testing.assert_array_equal(from_ort[name], value)
+
+
+def test_break_ties_label_is_scikit_learns_on_rows_where_the_vote_ties(tmp_path) -> None:
+    """SVC(break_ties=True): on rows where libsvm's three pairwise votes cycle (1-1-1), scikit-learn's label is the
+    argmax of its OvR-transformed decision function; the exported label must be that one, not the vote's."""
+    from supported_cases import credit_band
+
+    from export.frontends import to_ir
+    from export.to_onnx import OnnxOptions, to_onnx
+
+    X, y = credit_band()
+    estimator = SVC(break_ties=True).fit(X, y)
+    rows = np.random.default_rng(0).normal(scale=2.0, size=(4000, X.shape[1]))
+    voted = SVC(break_ties=False).fit(X, y).predict(rows)
+    expected = estimator.predict(rows)
+    assert np.count_nonzero(voted != expected) >= 5  # the rule matters on these rows
+    session = ort.InferenceSession(to_onnx(estimator, to_ir(estimator), OnnxOptions()).model.SerializeToString())
+    label = session.run(["classLabel"], {"input": rows})[0]
+    np.testing.assert_array_equal(label, expected)

@@ -161,9 +161,11 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (LinearSVC, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY),
     (Perceptron, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY),
     (SVC, "kernel", svm.svc_to_ir,
-     "kernels linear/rbf/poly/sigmoid; probabilities only with probability=True; break_ties refused"),
+     "kernels linear/rbf/poly/sigmoid; probabilities only with probability=True; break_ties=True (K > 2): label = "
+     "argmax of the OvR-transformed decision function"),
     (NuSVC, "kernel", svm.svc_to_ir,
-     "kernels linear/rbf/poly/sigmoid; probabilities only with probability=True; break_ties refused"),
+     "kernels linear/rbf/poly/sigmoid; probabilities only with probability=True; break_ties=True (K > 2): label = "
+     "argmax of the OvR-transformed decision function"),
     (SVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
     (OneClassSVM, "kernel", svm.one_class_svm_to_ir,
      "score = decision_function (libsvm's Σ αK − ρ), label = predict (+1 iff score > 0)"),
@@ -247,6 +249,8 @@ _COREML: dict[type, FormatSupport] = {
     IsolationForest: FormatSupport("none", _COREML_NO_ANOMALY + "; and 2^x has no double-precision Core ML encoding"),
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
+    SVC: FormatSupport("ir", "break_ties=True with K > 2 refused: supportVectorClassifier labels by libsvm's vote"),
+    NuSVC: FormatSupport("ir", "break_ties=True with K > 2 refused: supportVectorClassifier labels by libsvm's vote"),
     MLPRegressor: FormatSupport("ir", "float32 network (innerProduct); loss='poisson' adds a float32 unary EXP stage"),
     KNeighborsClassifier: FormatSupport("ir", "weights='uniform' with the Euclidean metric only, labels only: "
                                               "kNearestNeighborsClassifier has squared-Euclidean distance alone, "

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
 
 from export import ir
-from export.from_sklearn.estimator_checks import classification, dense, refuse, require_param
+from export.from_sklearn.estimator_checks import classification, dense, require_param
 from export.frontends import Converted
 
 _KERNELS = ("linear", "rbf", "poly", "sigmoid")
@@ -30,9 +31,9 @@ def svc_to_ir(est: Any) -> Converted:
     `dual_coef_` / `intercept_` are negated for binary models, so they are not used. predict is libsvm's
     one-vs-one vote; predict_proba (probability=True) is libsvm's pairwise coupling with `probA_` / `probB_`."""
     n_classes = len(est.classes_)
-    if n_classes > 2 and est.break_ties and est.decision_function_shape == "ovr":
-        # break_ties makes predict an argmax of the OvR-transformed decision function, not libsvm's vote.
-        raise refuse(est, "parameter break_ties=True is not supported; allowed: False")
+    # break_ties (K > 2, shape 'ovr'; scikit-learn refuses it with 'ovo') makes predict the argmax of the
+    # OvR-transformed decision function instead of libsvm's vote: the head's break_ties rule.
+    break_ties = bool(n_classes > 2 and est.break_ties and est.decision_function_shape == "ovr")
     # Platt parameters live in `_probA` / `_probB` (the public probA_ / probB_ are deprecated in 1.9). They are
     # exported only when sklearn's own predict_proba is available (probability=True at fit and still set).
     has_proba = hasattr(est, "predict_proba") and np.asarray(est._probA).size > 0
@@ -45,7 +46,7 @@ def svc_to_ir(est: Any) -> Converted:
         n_support=np.asarray(est.n_support_, dtype=np.int64),
         prob_a=prob_a,
         prob_b=prob_b,
-    ), classification(est, "ovo_votes", has_proba=has_proba))
+    ), dataclasses.replace(classification(est, "ovo_votes", has_proba=has_proba), break_ties=break_ties))
 
 
 def svr_to_ir(est: Any) -> Converted:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from export import ir
-from export.errors import ExportFailedError
+from export.errors import ExportFailedError, UnsupportedEstimatorError
 from export.to_coreml.features import (
     Feature,
     OutputNames,
@@ -57,6 +57,11 @@ def svm_model(node: ir.SupportVectorMachine, task: ir.Regression | ir.Classifica
         return spec
     if task.link != "ovo_votes":
         raise ExportFailedError(f"SupportVectorMachine: link {task.link!r} unsupported; supported: ovo_votes")
+    if task.break_ties:
+        raise UnsupportedEstimatorError(
+            "Core ML: SVC(break_ties=True) has no encoding (supportVectorClassifier labels by libsvm's one-vs-one "
+            "vote; scikit-learn's break_ties label is the argmax of the OvR-transformed decision function); export "
+            "this model with --formats onnx")
     if task.has_proba and node.prob_a.size == 0:
         raise ExportFailedError("SupportVectorMachine: has_proba needs probA/probB (libsvm pairwise coupling)")
     outputs = classifier_outputs(task, names, task.has_proba)

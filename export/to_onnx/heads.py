@@ -15,7 +15,7 @@ from export import ir
 from export.errors import UnsupportedEstimatorError
 from export.to_onnx.graph_builder import GraphBuilder
 from export.to_onnx.options import OnnxOptions
-from export.to_onnx.svm import emit_ovo_label_index, emit_pairwise_coupling
+from export.to_onnx.svm import emit_ovo_label_index, emit_ovr_break_ties_index, emit_pairwise_coupling
 
 # Links this writer turns into graph nodes; neighbour_votes (labels-only k-NN IR, Core ML's own vote) goes through
 # skl2onnx: the k-NN front-end emits identity over the vote fractions (export/to_onnx/neighbors.py).
@@ -75,15 +75,16 @@ def _emit_ovo_votes(builder: GraphBuilder, scores: str, n_scores: int, task: ir.
     if n_scores != expected:
         raise UnsupportedEstimatorError(f"ONNX IR writer: {n_scores} score columns for {k} classes with link "
                                         f"'ovo_votes'; expected {expected}")
+    label_index = emit_ovr_break_ties_index if task.break_ties else emit_ovo_label_index
     if not task.has_proba:
-        return [_emit_label(builder, emit_ovo_label_index(builder, scores, k), task, options)]
+        return [_emit_label(builder, label_index(builder, scores, k), task, options)]
     axes = builder.const("axes", np.array([1], dtype=np.int64))
     middle = builder.const("n_pairs", np.array([n_pairs], dtype=np.int64))
     decision = builder.op("Slice", [scores, builder.const("start", np.array([0], dtype=np.int64)), middle, axes],
                           "ovo_decision_values")
     pairwise = builder.op("Slice", [scores, middle, builder.const("end", np.array([2 * n_pairs], dtype=np.int64)),
                                     axes], "ovo_pairwise_probability")
-    outputs = [_emit_label(builder, emit_ovo_label_index(builder, decision, k), task, options)]
+    outputs = [_emit_label(builder, label_index(builder, decision, k), task, options)]
     _to_contract_dtype(builder, emit_pairwise_coupling(builder, pairwise, k), options, options.probability_name)
     outputs.append(HeadOutput(options.probability_name, options.onnx_elem_type, ("N", k), "probabilities"))
     return outputs

@@ -195,6 +195,31 @@ def emit_ovo_label_index(b: GraphBuilder, decision: str, n_classes: int) -> str:
     return b.op("ArgMax", [votes], "label_index", axis=1, keepdims=0, select_last_index=0)
 
 
+def emit_ovr_break_ties_index(b: GraphBuilder, decision: str, n_classes: int) -> str:
+    """int64 [N]: SVC(break_ties=True)'s label, the first maximum of `_ovr_decision_function(dec < 0, -dec, K)`:
+    pair (i, j) votes i unless f_p < 0 (f_p = 0 votes i, unlike libsvm), Σ_i = Σ of f_p over i's pairs as first
+    class minus those as second, score = votes + Σ / (3 (|Σ| + 1)), in scikit-learn's operation order."""
+    pairs = ovo_pairs(n_classes)
+    to_first = np.zeros((len(pairs), n_classes))
+    to_second = np.zeros((len(pairs), n_classes))
+    for p, (i, j) in enumerate(pairs):
+        to_first[p, i] = 1.0
+        to_second[p, j] = 1.0
+    swing = b.const("ovr_vote_swing", to_first - to_second)
+    first_wins = b.op("Not", [b.op("Less", [decision, b.const("zero", np.array([[0.0]]))], "ovr_second_wins")],
+                      "ovr_first_wins")
+    won = b.op("Cast", [first_wins], "ovr_won", to=onnx.TensorProto.DOUBLE)
+    base = b.const("ovr_vote_base", to_second.sum(axis=0).reshape(1, -1))
+    votes = b.op("Add", [b.op("MatMul", [won, swing], "ovr_vote_swing"), base], "ovr_votes")
+    confidence = b.op("MatMul", [decision, swing], "ovr_sum_of_confidences")  # +f_p to i, -f_p to j
+    scaled = b.op("Mul", [b.const("three", np.array([[3.0]])),
+                          b.op("Add", [b.op("Abs", [confidence], "ovr_abs_confidence"),
+                                       b.const("one", np.array([[1.0]]))], "ovr_abs_plus_one")], "ovr_denominator")
+    transformed = b.op("Div", [confidence, scaled], "ovr_transformed_confidence")
+    scores = b.op("Add", [votes, transformed], "ovr_decision")
+    return b.op("ArgMax", [scores], "label_index", axis=1, keepdims=0, select_last_index=0)
+
+
 class _CouplingBuilder(GraphBuilder):
     """Builds the coupling Loop body; a name prefix keeps its names distinct from the outer graph's."""
 
