@@ -88,7 +88,7 @@ from sklearn.linear_model import (
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestCentroid
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
@@ -460,6 +460,12 @@ CASES: tuple[Case, ...] = (
     Case("SVC-break-ties", lambda: SVC(break_ties=True), credit_band, coreml_refusal="break_ties=True"),
     Case("SVC-break-ties-probabilities", lambda: SVC(break_ties=True, probability=True, random_state=0), credit_band,
          coreml_refusal="break_ties=True"),
+    Case("NearestCentroid-binary", NearestCentroid, credit_student),
+    Case("NearestCentroid-multiclass", NearestCentroid, credit_band, coreml_refusal="no double-precision encoding"),
+    Case("NearestCentroid-priors-binary", lambda: NearestCentroid(priors="empirical"), credit_student),
+    Case("NearestCentroid-shrunk-priors-multiclass", lambda: NearestCentroid(priors=[0.5, 0.3, 0.2],
+                                                                             shrink_threshold=0.3), credit_band,
+         coreml_refusal="no double-precision encoding"),
     # outlier detectors: score = decision_function, label = predict (ONNX; Core ML refused, see the table)
     Case("IsolationForest", lambda: IsolationForest(n_estimators=20, random_state=0), unlabelled(credit)),
     Case("IsolationForest-feature-subsets", lambda: IsolationForest(n_estimators=10, max_samples=64, max_features=3,

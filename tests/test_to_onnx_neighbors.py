@@ -79,3 +79,23 @@ def test_core_ml_refuses_what_its_knn_cannot_compute(estimator: Any) -> None:
     estimator.fit(X, y.astype(float) if isinstance(estimator, KNeighborsRegressor) else y)
     with pytest.raises(UnsupportedEstimatorError, match="Core ML: k-NN .*no exact encoding"):
         to_spec(to_ir(estimator), CoreMLInterface())
+
+
+def test_nearest_centroid_rules(tmp_path: Path) -> None:
+    """Uniform priors: scikit-learn's predict (raw-space nearest centroid) is not the argmax of its predict_proba
+    (a std-normalised space), so the export keeps the label only. Other priors: labels and probabilities of the
+    one discriminant. (A row equidistant from two centroids is decided by scikit-learn's ‖x‖² - 2x·c + ‖c‖²
+    rounding, which the artifacts do not reproduce: the table and README say so.)"""
+    from sklearn.neighbors import NearestCentroid
+
+    X, y = credit_band()
+    uniform = NearestCentroid().fit(X, y)
+    rows = np.random.default_rng(0).normal(scale=2.0, size=(2000, X.shape[1]))
+    assert np.any(uniform.predict(rows) != uniform.classes_[uniform.predict_proba(rows).argmax(axis=1)])
+    got = _run(_onnx(uniform, tmp_path), rows)
+    assert "classProbability" not in got
+    np.testing.assert_array_equal(got["classLabel"], uniform.predict(rows))
+    weighted = NearestCentroid(priors=[0.6, 0.3, 0.1]).fit(X, y)
+    report = parity.check(weighted, [_onnx(weighted, tmp_path)], inputs=rows)
+    assert report.verdict == "passed", parity.to_markdown(report)
+    assert {c.comparison.role for c in report.checks} == {"label", "probabilities"}

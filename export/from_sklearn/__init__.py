@@ -74,7 +74,7 @@ from sklearn.linear_model import (
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestCentroid
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
@@ -176,6 +176,11 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (NuSVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
     (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir, _KNN_NOTE),
     (KNeighborsRegressor, "neighbours", neighbors.kneighbors_regressor_to_ir, _KNN_NOTE + "; multi-target"),
+    (NearestCentroid, "neighbours", neighbors.nearest_centroid_to_ir,
+     "Euclidean; uniform priors (default): labels only (scikit-learn's predict is the raw-space nearest centroid, "
+     "its predict_proba another, std-normalised space); other priors: labels and probabilities of the "
+     "normalised discriminant; a row equidistant from two centroids to rounding may take the other (scikit-learn's "
+     "‖x‖² - 2x·c + ‖c‖² distances are not reproduced)"),
     (GaussianNB, "naive_bayes", naive_bayes.gaussian_nb_to_ir, "priors and var_smoothing as fitted"),
     (MultinomialNB, "naive_bayes", naive_bayes.count_nb_to_ir,
      "a linear model on the counts (feature_log_prob_, class_log_prior_) under a softmax head"),
@@ -257,6 +262,8 @@ _COREML: dict[type, FormatSupport] = {
                                               "float32 samples and no probability output (near ties may flip)"),
     KNeighborsRegressor: FormatSupport("none", "Core ML's only neighbour model is a classifier (float32 samples, "
                                                "squared-Euclidean distance); no exact encoding of the weighted mean"),
+    NearestCentroid: FormatSupport("ir", "two classes only: K > 2 labels/probabilities over computed distances have "
+                                         "no double-precision Core ML encoding (ONNX takes any K)"),
     GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
                                     "so K > 2 is refused (ONNX takes any K)"),
     PoissonRegressor: _COREML_NO_EXP,

@@ -62,3 +62,35 @@ def kneighbors_regressor_to_ir(est: Any) -> Converted:
     return Converted(ir.NearestNeighbors(samples=dense(est._fit_X), sample_class=np.zeros(0, dtype=np.int64),
                                          k=int(est.n_neighbors), n_classes=0, metric=metric, p=p, weights=weights,
                                          targets=targets), ir.Regression(n_targets=targets.shape[1]))
+
+
+def nearest_centroid_to_ir(est: Any) -> Converted:
+    """NearestCentroid, Euclidean metric, as a `GaussianNaiveBayes` node with var = 0.5 everywhere: its score
+    log_prior - 0.5 * Σ (x - θ)² / 0.5 is log_prior - Σ (x - θ)² exactly (division by 0.5 and the factor 0.5 are
+    powers of two), i.e. minus the squared distance to centroid θ.
+
+    scikit-learn has two rules. With uniform `class_prior_` (np.isclose to 1/K: the default), predict is the
+    nearest centroid in raw space, `pairwise_distances_argmin(X, centroids_)` (ties: the first class), while
+    predict_proba scores a std-normalised space — two different score vectors, so only the label is exported (θ =
+    centroids_, log_prior 0, head link 'none': the first maximum of -d²). Otherwise predict and predict_proba both
+    read `_decision_function`: -‖(x - c_k) / s‖² + 2 log(class_prior_[k]) over the features whose
+    within_class_std_dev_ s is nonzero (the others undivided) — a dividing Scaler, θ = centroids_ divided the same
+    way, log_prior = 2 log(prior), head link 'softmax'. scikit-learn computes Euclidean distances by the
+    ‖x‖² - 2x·c + ‖c‖² expansion (then sqrt, then squared again): the artifacts' row differences agree to rounding,
+    so labels can differ only where two centroids are equally far to that rounding."""
+    if est.metric != "euclidean":
+        raise refuse(est, f"metric={est.metric!r} is not supported; allowed: 'euclidean'")
+    centroids = dense(est.centroids_)
+    k, n = centroids.shape
+    half = np.full((k, n), 0.5)
+    if np.isclose(est.class_prior_, 1 / len(est.classes_)).all():  # scikit-learn's own test in predict
+        node: ir.Node = ir.GaussianNaiveBayes(theta=centroids, var=half, log_prior=np.zeros(k),
+                                              log_normaliser=np.zeros(k))
+        return Converted(node, classification(est, "none", has_proba=False))
+    std = dense(est.within_class_std_dev_)
+    divisor = np.where(std != 0, std, 1.0)  # x / 1 is x: the unmasked features stay as they are
+    scaler = ir.Scaler(offset=np.zeros(n), scale=divisor, divide=True)
+    node = ir.Pipeline((scaler, ir.GaussianNaiveBayes(theta=centroids / divisor, var=half,
+                                                      log_prior=2.0 * np.log(dense(est.class_prior_)),
+                                                      log_normaliser=np.zeros(k))))
+    return Converted(node, classification(est, "softmax", has_proba=True))

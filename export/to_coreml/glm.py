@@ -78,17 +78,22 @@ def glm_classifier_model(node: ir.LinearModel, task: ir.Classification, source: 
 def classifier_on_scores(head: ir.Classification, scores: Feature, names: OutputNames) -> Spec:
     """The head lowered over a computed DOUBLE score vector (a producer Core ML has no classifier model for):
     a GLMClassifier reading the scores. softmax over 2 scores is the logistic of their difference, exactly
-    (σ(s1 - s0) = e^s1 / (e^s0 + e^s1)), with scikit-learn's rule labels[1] iff s1 > s0; logistic/none over 1 score
-    and ovr_logistic over K scores read them as they are. Softmax over K > 2 computed scores has no double-precision
-    Core ML encoding (GLMClassifier has no softmax; a network's softmax is float32 and overflows where the scores are
-    large), so it is refused rather than approximated."""
+    (σ(s1 - s0) = e^s1 / (e^s0 + e^s1)), with scikit-learn's rule labels[1] iff s1 > s0 ('none' over 2 scores: the
+    same difference, labels only); logistic/none over 1 score and ovr_logistic over K scores read them as they are
+    ('none' over K > 2 is refused: GLMClassifier's saturating sigmoids tie large scores). Softmax over K > 2
+    computed scores has no double-precision Core ML encoding (GLMClassifier has no softmax; a network's softmax is
+    float32 and overflows where the scores are large), so it is refused rather than approximated."""
     k, width = head.n_classes, scores.width
-    if head.link == "softmax" and k == 2 and width == 2:
+    if head.link in ("softmax", "none") and k == 2 and width == 2:
+        # s1 - s0 > 0 iff s1 > s0 for doubles (a correctly rounded difference keeps the sign; 0 only if equal)
         node = ir.LinearModel(coef=np.array([[-1.0, 1.0]]), intercept=np.zeros(1))
-        return glm_classifier_model(node, ir.Classification(head.labels, "logistic", head.has_proba), scores, names)
-    if head.link in ("logistic", "ovr_logistic", "none") and width == (1 if k == 2 else k):
+        link: ir.Link = "logistic" if head.link == "softmax" else "none"
+        return glm_classifier_model(node, ir.Classification(head.labels, link, head.has_proba), scores, names)
+    reads_as_is = head.link in ("logistic", "ovr_logistic", "none") and width == (1 if k == 2 else k)
+    if reads_as_is and not (head.link == "none" and k > 2):
         return glm_classifier_model(ir.LinearModel(coef=np.eye(width), intercept=np.zeros(width)), head, scores, names)
     raise UnsupportedEstimatorError(
         f"Core ML: link {head.link!r} over {width} computed scores for {k} classes has no double-precision encoding "
-        "(Core ML has no double softmax over K > 2 computed scores); supported: softmax over 2 scores, logistic/none "
-        "over 1, ovr_logistic/none over K — export this model with --formats onnx")
+        "(Core ML has no double softmax over K > 2 computed scores, and its sigmoids saturate for labels alone); "
+        "supported: softmax/none over 2 scores, logistic/none over 1, ovr_logistic over K — export this model with "
+        "--formats onnx")
