@@ -630,6 +630,12 @@ class NearestNeighbors:
     p: float = 2.0  # the minkowski power (metric 'minkowski' only)
     weights: NeighbourWeights = "uniform"
     targets: FloatArray | None = None  # (n_samples, n_targets): regression
+    # Radius neighbours (RadiusNeighbors*): every sample whose ranking key is <= the radius's key (radius² for
+    # euclidean, radius^p for minkowski, the radius otherwise — `_dist_to_rdist`) instead of the k nearest (k is
+    # then n_samples, unused); the zero-distance rule is an exact 0 among them (`_get_weights` on object arrays); a
+    # row with none gets NaN (regression) or the one-hot row of `outlier_class` (classification).
+    radius: float | None = None
+    outlier_class: int = -1
 
     def __post_init__(self) -> None:
         name = "NearestNeighbors"
@@ -652,6 +658,9 @@ class NearestNeighbors:
                f"unknown metric {self.metric!r}")
         _check(self.weights in ("uniform", "distance"), name, f"unknown weights {self.weights!r}")
         _check(self.metric != "minkowski" or (np.isfinite(self.p) and self.p > 0), name, "minkowski p must be > 0")
+        _check(self.radius is None or (np.isfinite(self.radius) and self.radius >= 0), name, "radius must be >= 0")
+        _check(self.radius is None or self.targets is not None or 0 <= self.outlier_class < self.n_classes, name,
+               "a radius classifier needs an outlier class index")
 
     @property
     def n_features(self) -> int:

@@ -88,7 +88,13 @@ from sklearn.linear_model import (
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestCentroid
+from sklearn.neighbors import (
+    KNeighborsClassifier,
+    KNeighborsRegressor,
+    NearestCentroid,
+    RadiusNeighborsClassifier,
+    RadiusNeighborsRegressor,
+)
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
@@ -460,6 +466,13 @@ CASES: tuple[Case, ...] = (
     Case("SVC-break-ties", lambda: SVC(break_ties=True), credit_band, coreml_refusal="break_ties=True"),
     Case("SVC-break-ties-probabilities", lambda: SVC(break_ties=True, probability=True, random_state=0), credit_band,
          coreml_refusal="break_ties=True"),
+    Case("RadiusNeighborsRegressor", lambda: RadiusNeighborsRegressor(radius=1.5), credit),
+    Case("RadiusNeighborsRegressor-distance-manhattan", lambda: RadiusNeighborsRegressor(radius=2.0, p=1,
+                                                                                        weights="distance"), credit),
+    Case("RadiusNeighborsClassifier", lambda: RadiusNeighborsClassifier(radius=1.5, outlier_label="most_frequent"),
+         credit_band),
+    Case("RadiusNeighborsClassifier-distance", lambda: RadiusNeighborsClassifier(
+        radius=1.0, weights="distance", outlier_label="No"), credit_student),
     Case("NearestCentroid-binary", NearestCentroid, credit_student),
     Case("NearestCentroid-multiclass", NearestCentroid, credit_band, coreml_refusal="no double-precision encoding"),
     Case("NearestCentroid-priors-binary", lambda: NearestCentroid(priors="empirical"), credit_student),

@@ -99,3 +99,25 @@ def test_nearest_centroid_rules(tmp_path: Path) -> None:
     report = parity.check(weighted, [_onnx(weighted, tmp_path)], inputs=rows)
     assert report.verdict == "passed", parity.to_markdown(report)
     assert {c.comparison.role for c in report.checks} == {"label", "probabilities"}
+
+
+def test_radius_neighbours_empty_rows_and_refusals(tmp_path: Path) -> None:
+    """A row with no training row within the radius: NaN for the regressor, the outlier label's one-hot row for
+    the classifier — as scikit-learn; outlier_label=None (scikit-learn raises there) and brute-force Euclidean
+    search are refused."""
+    from sklearn.neighbors import RadiusNeighborsClassifier, RadiusNeighborsRegressor
+
+    X, y = credit_band()
+    far = np.vstack([X[:5], X[:5] + 50.0])
+    regressor = RadiusNeighborsRegressor(radius=1.0, weights="distance").fit(X, y.astype(float))
+    expected = regressor.predict(far)
+    assert np.isnan(expected[5:]).all() and not np.isnan(expected[:5]).any()
+    np.testing.assert_array_equal(_run(_onnx(regressor, tmp_path), far)["prediction"].ravel(), expected)
+    classifier = RadiusNeighborsClassifier(radius=1.0, outlier_label=2).fit(X, y)
+    got = _run(_onnx(classifier, tmp_path), far)
+    np.testing.assert_array_equal(got["classProbability"], classifier.predict_proba(far))
+    np.testing.assert_array_equal(got["classLabel"], classifier.predict(far))
+    with pytest.raises(UnsupportedEstimatorError, match="outlier_label=None.*supported: 'most_frequent'"):
+        to_ir(RadiusNeighborsClassifier(radius=1.0).fit(X, y))
+    with pytest.raises(UnsupportedEstimatorError, match="algorithm='brute'"):
+        to_ir(RadiusNeighborsRegressor(radius=1.0, algorithm="brute").fit(X, y.astype(float)))

@@ -74,7 +74,13 @@ from sklearn.linear_model import (
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor, NearestCentroid
+from sklearn.neighbors import (
+    KNeighborsClassifier,
+    KNeighborsRegressor,
+    NearestCentroid,
+    RadiusNeighborsClassifier,
+    RadiusNeighborsRegressor,
+)
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
@@ -110,6 +116,9 @@ _LABELS_ONLY = "labels only (scikit-learn has no predict_proba)"
 _HGB_NOTE = ("native categorical splits on DataFrame string columns (category / str; unknown = missing as in "
              "scikit-learn), one membership lookup per distinct split set; numeric-coded categoricals refused")
 _LINEAR_PREDICT = "X @ coef_.T + intercept_"
+_RADIUS_NOTE = ("within radius (key <= radius key, as scikit-learn's tree query); weights uniform / distance (an "
+                "exact 0 distance takes all the weight); euclidean, manhattan, chebyshev, minkowski p; brute-force "
+                "Euclidean search refused")
 _KNN_NOTE = ("weights uniform / distance (scikit-learn's zero-distance rule); euclidean, manhattan, chebyshev, "
              "minkowski p; equal distances at the k-th place: the lower training index (scikit-learn's tree search "
              "keeps the one it met first); distance weights with brute-force Euclidean search refused")
@@ -176,6 +185,10 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (NuSVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
     (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir, _KNN_NOTE),
     (KNeighborsRegressor, "neighbours", neighbors.kneighbors_regressor_to_ir, _KNN_NOTE + "; multi-target"),
+    (RadiusNeighborsRegressor, "neighbours", neighbors.radius_neighbors_regressor_to_ir, _RADIUS_NOTE
+     + "; no neighbour: NaN, as scikit-learn"),
+    (RadiusNeighborsClassifier, "neighbours", neighbors.radius_neighbors_classifier_to_ir, _RADIUS_NOTE
+     + "; no neighbour: outlier_label ('most_frequent' or a class; None and labels outside classes_ refused)"),
     (NearestCentroid, "neighbours", neighbors.nearest_centroid_to_ir,
      "Euclidean; uniform priors (default): labels only (scikit-learn's predict is the raw-space nearest centroid, "
      "its predict_proba another, std-normalised space); other priors: labels and probabilities of the "
@@ -260,6 +273,8 @@ _COREML: dict[type, FormatSupport] = {
     KNeighborsClassifier: FormatSupport("ir", "weights='uniform' with the Euclidean metric only, labels only: "
                                               "kNearestNeighborsClassifier has squared-Euclidean distance alone, "
                                               "float32 samples and no probability output (near ties may flip)"),
+    RadiusNeighborsRegressor: FormatSupport("none", "Core ML's only neighbour model takes a fixed k"),
+    RadiusNeighborsClassifier: FormatSupport("none", "Core ML's only neighbour model takes a fixed k"),
     KNeighborsRegressor: FormatSupport("none", "Core ML's only neighbour model is a classifier (float32 samples, "
                                                "squared-Euclidean distance); no exact encoding of the weighted mean"),
     NearestCentroid: FormatSupport("ir", "two classes only: K > 2 labels/probabilities over computed distances have "

@@ -18,8 +18,8 @@ _METRICS: dict[str, ir.NeighbourMetric] = {
     "cityblock": "manhattan", "chebyshev": "chebyshev", "infinity": "chebyshev", "minkowski": "minkowski"}
 
 
-def _search(est: Any) -> tuple[ir.NeighbourMetric, float, ir.NeighbourWeights]:
-    """The metric, Minkowski p and weighting of a fitted k-NN model, refusing what has no exact lowering."""
+def _search_metric(est: Any) -> tuple[ir.NeighbourMetric, float, ir.NeighbourWeights]:
+    """The metric, Minkowski p and weighting of a fitted neighbours model, refusing what has no exact lowering."""
     require_param(est, "weights", ("uniform", "distance"))  # a callable has no graph encoding
     metric = _METRICS.get(str(est.effective_metric_))
     params = {k: v for k, v in (est.effective_metric_params_ or {}).items() if not (k == "w" and v is None)}
@@ -28,6 +28,12 @@ def _search(est: Any) -> tuple[ir.NeighbourMetric, float, ir.NeighbourWeights]:
         raise refuse(est, f"metric={est.metric!r} (p={est.p!r}, metric_params={est.metric_params!r}) is not "
                           "supported; allowed: euclidean / l2, manhattan / l1 / cityblock, chebyshev, minkowski with "
                           "any p > 0 and no weights 'w'")
+    return metric, p, est.weights
+
+
+def _search(est: Any) -> tuple[ir.NeighbourMetric, float, ir.NeighbourWeights]:
+    """`_search_metric` for k nearest neighbours (KNeighbors*)."""
+    metric, p, weights = _search_metric(est)
     if est.weights == "distance" and metric == "euclidean" and est._fit_method == "brute":
         # Brute-force Euclidean search (EuclideanArgKmin64) uses ‖x‖² - 2x·y + ‖y‖²: a training row's distance to
         # itself comes out as ~1e-8, not 0, so its 1/d weight is not the zero-distance rule the trees give.
@@ -38,7 +44,7 @@ def _search(est: Any) -> tuple[ir.NeighbourMetric, float, ir.NeighbourWeights]:
     if est.n_neighbors > est.n_samples_fit_:
         raise refuse(est, f"n_neighbors={est.n_neighbors} exceeds the {est.n_samples_fit_} fitted samples "
                           "(sklearn's predict fails too); supported: n_neighbors <= n_samples_fit_")
-    return metric, p, est.weights
+    return metric, p, weights
 
 
 def kneighbors_classifier_to_ir(est: Any) -> Converted:
@@ -94,3 +100,45 @@ def nearest_centroid_to_ir(est: Any) -> Converted:
                                                       log_prior=2.0 * np.log(dense(est.class_prior_)),
                                                       log_normaliser=np.zeros(k))))
     return Converted(node, classification(est, "softmax", has_proba=True))
+
+
+def _radius_search(est: Any) -> tuple[ir.NeighbourMetric, float, ir.NeighbourWeights]:
+    metric, p, weights = _search_metric(est)
+    if metric == "euclidean" and est._fit_method == "brute":
+        # RadiusNeighbors' brute-force Euclidean reduction uses the ‖x‖² - 2x·y + ‖y‖² expansion: membership at the
+        # radius and the exact-zero rule are decided by its rounding, not by the row differences.
+        raise refuse(est, "algorithm='brute' (or 'auto' resolving to brute) with the Euclidean metric: scikit-learn's "
+                          "distances there are the ‖x‖² - 2x·y + ‖y‖² expansion; supported: algorithm='kd_tree' or "
+                          "'ball_tree' (exact row differences)")
+    return metric, p, weights
+
+
+def radius_neighbors_regressor_to_ir(est: Any) -> Converted:
+    """predict = mean (uniform) or Σ w y / Σ w (distance; an exact 0 distance takes all the weight) of the targets
+    of every training row within `radius`; a row with none gets NaN, as scikit-learn's (its warning aside)."""
+    metric, p, weights = _radius_search(est)
+    targets = dense(est._y)
+    targets = targets.reshape(-1, 1) if targets.ndim == 1 else targets
+    return Converted(ir.NearestNeighbors(samples=dense(est._fit_X), sample_class=np.zeros(0, dtype=np.int64),
+                                         k=int(est.n_samples_fit_), n_classes=0, metric=metric, p=p, weights=weights,
+                                         targets=targets, radius=float(est.radius)),
+                     ir.Regression(n_targets=targets.shape[1]))
+
+
+def radius_neighbors_classifier_to_ir(est: Any) -> Converted:
+    """predict_proba = the (weighted) class counts within `radius`, normalised; a row with no neighbour gets
+    probability 1 for `outlier_label_` — which must be one of classes_ ('most_frequent' is); predict = the first
+    maximum (head link 'identity')."""
+    metric, p, weights = _radius_search(est)
+    if est.outputs_2d_:
+        raise refuse(est, "multi-output targets are not supported; supported: one label column")
+    head = classification(est, "identity", has_proba=True)
+    outlier = None if est.outlier_label_ is None else np.flatnonzero(np.asarray(est.classes_) == est.outlier_label_[0])
+    if outlier is None or outlier.size != 1:
+        raise refuse(est, f"outlier_label={est.outlier_label!r}: scikit-learn raises (None) or predicts a label "
+                          "outside classes_ for a row without neighbours, which no artifact output can hold; "
+                          "supported: 'most_frequent' or one of classes_")
+    return Converted(ir.NearestNeighbors(samples=dense(est._fit_X), sample_class=np.asarray(est._y, dtype=np.int64),
+                                         k=int(est.n_samples_fit_), n_classes=head.n_classes, metric=metric, p=p,
+                                         weights=weights, radius=float(est.radius), outlier_class=int(outlier[0])),
+                     head)

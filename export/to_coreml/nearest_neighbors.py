@@ -25,6 +25,9 @@ def nearest_neighbors_model(node: ir.NearestNeighbors, task: ir.Classification, 
     if source.width != node.n_features:
         raise ExportFailedError(f"NearestNeighbors reads {node.n_features} features but its input has "
                                 f"{source.width}")
+    if node.radius is not None:
+        raise UnsupportedEstimatorError("Core ML: radius neighbours have no encoding (kNearestNeighborsClassifier "
+                                        "takes a fixed k); export this model with --formats onnx")
     if node.weights != "uniform" or node.metric != "euclidean":
         raise UnsupportedEstimatorError(
             f"Core ML: k-NN with weights={node.weights!r} and metric={node.metric!r} has no exact encoding "

@@ -48,7 +48,55 @@ def _weights(b: GraphBuilder, distance: str) -> str:
     return b.op("Where", [zero_rule, infinite, inverse], "knn_weights")
 
 
+def _radius_key(node: ir.NearestNeighbors) -> float:
+    """`DistanceMetric._dist_to_rdist(radius)`: the radius in ranking-key units, computed as scikit-learn does."""
+    assert node.radius is not None
+    if node.metric == "euclidean":
+        return node.radius * node.radius
+    if node.metric == "minkowski":
+        return float(node.radius**node.p)
+    return node.radius
+
+
+def _emit_radius_neighbors(b: GraphBuilder, x: str, node: ir.NearestNeighbors) -> tuple[str, int]:
+    """Every sample with key <= the radius key: weights 1 (uniform) or 1/dist with the exact-zero rule, 0 outside;
+    weighted target mean (NaN for an empty row: 0/0) or vote fractions (an empty row: the outlier class)."""
+    key = _ranking_key(b, x, node)  # [N, M]
+    inside = b.op("LessOrEqual", [key, b.const("radius_key", np.array([[_radius_key(node)]]))], "rnn_inside")
+    member = b.op("Cast", [inside], "rnn_member", to=onnx.TensorProto.DOUBLE)
+    weights = member
+    if node.weights == "distance":
+        zero = b.const("zero", np.array([[0.0]]))
+        distance = _distance(b, key, node)
+        inverse = b.op("Div", [b.const("one", np.array([[1.0]])), distance], "rnn_inverse_distance")
+        at_zero = b.op("Cast", [b.op("And", [inside, b.op("Equal", [distance, zero], "rnn_is_zero")],
+                                     "rnn_zero_member")], "rnn_zero_weight", to=onnx.TensorProto.DOUBLE)
+        rule = b.op("Greater", [b.op("ReduceMax", [at_zero, _axes(b, 1)], "rnn_any_zero", keepdims=1), zero],
+                    "rnn_zero_distance_row")
+        weights = b.op("Where", [rule, at_zero, b.op("Where", [inside, inverse, zero], "rnn_inverse_inside")],
+                       "rnn_weights")
+    if node.targets is not None:
+        numerator = b.op("MatMul", [weights, b.const("rnn_targets", node.targets)], "rnn_numerator")
+        denominator = b.op("ReduceSum", [weights, _axes(b, 1)], "rnn_denominator", keepdims=1)
+        return b.op("Div", [numerator, denominator], "rnn_weighted_mean"), node.n_scores
+    # bincount(classes, weights): each weight goes to its own class only (a product with a one-hot matrix would
+    # turn an infinite weight into NaN in the other classes)
+    zero = b.const("zero", np.array([[0.0]]))
+    of_class = b.const("rnn_class_mask", (np.arange(node.n_classes)[None, :] == node.sample_class[:, None])[None])
+    spread = b.op("Where", [of_class, b.op("Unsqueeze", [weights, _axes(b, 2)], "rnn_weights_3d"), zero],
+                  "rnn_class_weights")  # [N, M, K]
+    votes = b.op("ReduceSum", [spread, _axes(b, 1)], "rnn_votes", keepdims=0)
+    total = b.op("ReduceSum", [votes, _axes(b, 1)], "rnn_vote_total", keepdims=1)
+    empty = b.op("Equal", [total, zero], "rnn_empty")
+    proba = b.op("Div", [votes, b.op("Where", [empty, b.const("one", np.array([[1.0]])), total], "rnn_normalizer")],
+                 "rnn_fractions")
+    outlier = b.const("rnn_outlier_row", np.eye(node.n_classes)[node.outlier_class].reshape(1, -1))
+    return b.op("Where", [empty, outlier, proba], "rnn_proba"), node.n_classes
+
+
 def emit_nearest_neighbors(b: GraphBuilder, x: str, node: ir.NearestNeighbors) -> tuple[str, int]:
+    if node.radius is not None:
+        return _emit_radius_neighbors(b, x, node)
     key = _ranking_key(b, x, node)
     _, nearest = b.op_outputs("TopK", [key, b.const("knn_k", np.array([node.k], dtype=np.int64))],
                               ["knn_keys", "knn_indices"], axis=1, largest=0, sorted=1)
