@@ -71,9 +71,11 @@ def test_mlp_multilabel_refused():
         to_ir(est)
 
 
-def test_mlp_regressor_poisson_refused():
+def test_mlp_regressor_poisson_is_the_exp_link():
     X, y = load_diabetes(return_X_y=True)
     est = _fit(MLPRegressor(loss="poisson", hidden_layer_sizes=(4,), max_iter=5, random_state=0), X, y)
-    assert est.out_activation_ == "exp"  # no IR activation or link for exp outputs
-    with pytest.raises(UnsupportedEstimatorError, match=r"output activation 'exp' .*allowed: 'identity'"):
-        to_ir(est)
+    assert est.out_activation_ == "exp"
+    model = to_ir(est)
+    assert model.head == ir.Regression(n_targets=1, link="exp")
+    raw = evaluate(model.__class__(model.inputs, model.body, ir.Regression(n_targets=1)), X).prediction
+    np.testing.assert_allclose(np.exp(raw).ravel(), est.predict(X), rtol=1e-12)  # exp of the identity network
