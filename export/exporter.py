@@ -379,7 +379,8 @@ def _data_record(data: Any, inputs: Any, out_dir: Path, copy_rows: int) -> dict[
         record = {"file": None, "sha256": sha256_rows(inputs), "sha256_of": "float64 rows",
                   "copy": DATA_COPY_NAME if copied else None}
     else:  # a DataFrame with string columns (schema order, the user's dtypes)
-        record = {"file": None, "sha256": None, "sha256_of": "a DataFrame with string columns (not hashed)",
+        record = {"file": None, "sha256": _sha256_frame(inputs),
+                  "sha256_of": "the DataFrame as Parquet (index dropped)",
                   "copy": FRAME_COPY_NAME if copied else None,
                   "copy_columns": frame_dtypes(inputs) if copied else None}
     record.update(rows=len(inputs), copy_rows=copied, copy_selection=selection)
@@ -388,6 +389,17 @@ def _data_record(data: Any, inputs: Any, out_dir: Path, copy_rows: int) -> dict[
         record.update(file=Path(os.path.relpath(path, out_dir.resolve())).as_posix(), sha256=sha256_file(path),
                       sha256_of="file")
     return record
+
+
+def _sha256_frame(frame: Any) -> str:
+    """SHA-256 of a DataFrame's rows and column types, as the Parquet bytes pandas writes (deterministic for the same
+    library versions, like every other byte of an export)."""
+    import hashlib
+    import io
+
+    buffer = io.BytesIO()
+    frame.reset_index(drop=True).to_parquet(buffer, index=False)
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
 def _copied_rows(n_rows: int, copy_rows: int) -> np.ndarray | None:

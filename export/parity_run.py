@@ -118,7 +118,7 @@ def _user_rows(directory: Path, manifest: dict[str, Any], data: str | None, sign
         return None, UserData(False, note="the export was made without --data, so only model-derived probes were "
                                           "checked (pass --data FILE to check your rows)")
     recorded_file, recorded_sha = record.get("file"), record.get("sha256")
-    why_not_original = "it was passed as an array, not a file"
+    why_not_original = "it was passed in memory, not as a file"
     if isinstance(recorded_file, str):
         original = directory / recorded_file
         if not original.is_file():
