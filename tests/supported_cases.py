@@ -202,6 +202,12 @@ def churn(categories: bool = False) -> tuple[Any, Any]:
     return X, frame["churn"]
 
 
+def churn_charges() -> tuple[Any, Any]:
+    """`churn(categories=True)` without monthly_charges, which becomes the regression target."""
+    X, _ = churn(categories=True)
+    return X.drop(columns="monthly_charges"), X["monthly_charges"]
+
+
 def churn_strings() -> tuple[Any, Any]:
     X, y = churn()
     return X[CHURN_STRINGS], y
@@ -402,6 +408,11 @@ CASES: tuple[Case, ...] = (
     Case("lightgbm-booster-poisson", lightgbm_booster, regression, trained=True),
     Case("lgbm-classifier-binary-nan", boosting("lightgbm", "LGBMClassifier", **_LGB), binary_with_nan),
     Case("lgbm-regressor", boosting("lightgbm", "LGBMRegressor", **_LGB), regression),
+    # categorical splits: pandas category columns -> string inputs ("" and unseen = NaN, as LightGBM maps them)
+    Case("lgbm-classifier-category-columns", boosting("lightgbm", "LGBMClassifier", **_LGB, min_data_per_group=5),
+         lambda: churn(categories=True)),
+    Case("lgbm-regressor-category-columns", boosting("lightgbm", "LGBMRegressor", **_LGB, min_data_per_group=5),
+         churn_charges),
     Case("catboost-logloss", catboost_logloss, binary_with_nan),
     Case("catboost-classifier-multiclass", boosting("catboost", "CatBoostClassifier", **_CAT), iris),
     Case("catboost-regressor", boosting("catboost", "CatBoostRegressor", **_CAT), regression),
