@@ -412,14 +412,15 @@ def _string_probes(estimator: Any, schema: InputSchema, base: np.ndarray, rng: n
     X = _place(base, rng, np.array(features), np.array(codes))
     refused = refusal_reason(estimator, X, schema)
     if refused:
-        # scikit-learn refuses unseen categories (handle_unknown='error'): probe the known ones and missing only.
+        # The Python model refuses unseen categories (scikit-learn handle_unknown='error', XGBoost): probe the known
+        # ones and missing only.
         unseen = np.array([not np.isnan(c) and schema.columns[f].vocabulary[int(c)] == UNSEEN_CATEGORY
                            for f, c in zip(features, codes, strict=True)])
         X = X[~unseen]
-        probes.notes.append(f"string-categories: unseen strings left out, scikit-learn refuses them ({refused})")
+        probes.notes.append(f"string-categories: unseen strings left out, the Python model refuses them ({refused})")
         refused = refusal_reason(estimator, X, schema)
         if refused:
-            probes.notes.append(f"string-categories probes skipped: scikit-learn refuses them ({refused})")
+            probes.notes.append(f"string-categories probes skipped: the Python model refuses them ({refused})")
             return
     probes.sets.append(ProbeSet("string-categories", X, "a string column of a real row set to each category the "
                                 f"artifacts know, to an unseen string ({UNSEEN_CATEGORY!r}) and to missing (fed "

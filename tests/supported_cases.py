@@ -208,6 +208,12 @@ def churn_charges() -> tuple[Any, Any]:
     return X.drop(columns="monthly_charges"), X["monthly_charges"]
 
 
+def churn_churned() -> tuple[Any, Any]:
+    """`churn(categories=True)` with 0/1 labels (XGBClassifier takes 0..K-1)."""
+    X, y = churn(categories=True)
+    return X, (y == "Yes").astype(int)
+
+
 def churn_strings() -> tuple[Any, Any]:
     X, y = churn()
     return X[CHURN_STRINGS], y
@@ -405,6 +411,11 @@ CASES: tuple[Case, ...] = (
     Case("xgboost-booster-binary-nan", xgboost_booster, binary_with_nan, trained=True),
     Case("xgb-classifier-multiclass", boosting("xgboost", "XGBClassifier", **_XGB), iris),
     Case("xgb-regressor-poisson", boosting("xgboost", "XGBRegressor", objective="count:poisson", **_XGB), regression),
+    # categorical splits: XGBoost >= 3.1 records the category strings -> string inputs ("" and unseen = missing)
+    Case("xgb-classifier-category-columns", boosting("xgboost", "XGBClassifier", enable_categorical=True, **_XGB),
+         churn_churned),
+    Case("xgb-regressor-category-columns-onehot",
+         boosting("xgboost", "XGBRegressor", enable_categorical=True, max_cat_to_onehot=8, **_XGB), churn_charges),
     Case("lightgbm-booster-poisson", lightgbm_booster, regression, trained=True),
     Case("lgbm-classifier-binary-nan", boosting("lightgbm", "LGBMClassifier", **_LGB), binary_with_nan),
     Case("lgbm-regressor", boosting("lightgbm", "LGBMRegressor", **_LGB), regression),

@@ -20,8 +20,10 @@ XGBOOST_NOTES = (
     "gbtree and dart; binary:logistic/logitraw/hinge, multi:softprob/softmax, reg:squarederror/absoluteerror/"
     "pseudohubererror/quantileerror (one alpha)/squaredlogerror/logistic, count:poisson, reg:gamma, reg:tweedie; "
     "routing exact for float64 and float32 inputs; float32 margin sums reproduced within (N+1)·2⁻²⁴·S "
-    "(both formats sum in double); categorical splits, gblinear, multi_output_tree and early-stopped wrappers "
-    "refused")
+    "(both formats sum in double); categorical splits (enable_categorical, partitions and one-hot): with the "
+    "category strings XGBoost >= 3.1 records, String inputs (\"\" and unseen strings = missing, default_left), else "
+    "numeric codes with XGBoost's rules (float32 truncated; negative and >= 2^24 are no category); numeric pandas "
+    "categories, gblinear, multi_output_tree and early-stopped wrappers refused")
 LIGHTGBM_NOTES = (
     "gbdt, dart, goss; binary (any sigmoid), multiclass, regression/l1/huber/fair/quantile/mape, poisson/gamma/"
     "tweedie, cross_entropy; double comparisons with the |x| ≤ 1e-35 zero band and missing types None/NaN; "
