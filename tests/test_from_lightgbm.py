@@ -271,3 +271,23 @@ def test_refused_pandas_categorical_models(tmp_path: Path, capsys: pytest.Captur
     code = main(["export", str(tmp_path / "model.txt"), "--out", str(tmp_path / "out")])
     _assert_refused(code, capsys.readouterr().err, "model.txt", needle)
     _nothing_written(tmp_path)
+
+
+def test_edited_categorical_lightgbm(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    booster, _, _ = _train_categorical("binary")
+    text = booster.model_to_string()  # type: ignore[attr-defined]
+    first = text.index("Tree=0")
+    tree0 = text[first:text.index("Tree=1")]
+    cases = [(tree0.replace("cat_boundaries=0 1 2", "cat_boundaries=0 3 2"), "cat_boundaries"),
+             (tree0.replace("cat_threshold=1 2", "cat_threshold=1 x"), "cat_threshold"),
+             (tree0.replace("cat_threshold=1 2", "cat_threshold=1 4294967296"), "32-bit word"),
+             (tree0.replace("threshold=0 ", "threshold=7 ", 1), "cat_boundaries index")]
+    for edited, needle in cases:
+        assert edited != tree0
+        (tmp_path / "model.txt").write_text(text[:first] + edited + text[first + len(tree0):])
+        code = main(["export", str(tmp_path / "model.txt"), "--out", str(tmp_path / "out")])
+        _assert_refused(code, capsys.readouterr().err, "model.txt", needle)
+    (tmp_path / "model.txt").write_text(text.replace("pandas_categorical:[[", "pandas_categorical:[{", 1))
+    code = main(["export", str(tmp_path / "model.txt"), "--out", str(tmp_path / "out")])
+    _assert_refused(code, capsys.readouterr().err, "model.txt", "pandas_categorical")
+    _nothing_written(tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -300,4 +301,34 @@ def test_numeric_pandas_categories_are_refused(tmp_path: Path, capsys: pytest.Ca
     booster.save_model(str(tmp_path / "model.json"))
     code = main(["export", str(tmp_path / "model.json"), "--out", str(tmp_path / "out")])
     _assert_refused(code, capsys.readouterr().err, "model.json", "numeric pandas categories")
+    _nothing_written(tmp_path)
+
+
+def test_edited_categorical_xgboost(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from export.cli import main
+    from tests.test_cli_bad_input import _assert_refused, _nothing_written
+
+    booster, _, _ = _categorical_booster("binary:logistic", False)
+    document = json.loads(bytes(booster.save_raw(raw_format="json")))  # type: ignore[attr-defined]
+
+    def edited(edit: Any) -> dict:
+        copy = json.loads(json.dumps(document))
+        edit(copy["learner"]["gradient_booster"]["model"])
+        return copy
+
+    def first_categorical_tree(model: dict) -> dict:
+        return next(t for t in model["trees"] if t["categories_nodes"])
+
+    cases = [
+        (lambda m: first_categorical_tree(m)["categories_nodes"].__setitem__(
+            0, len(first_categorical_tree(m)["left_children"]) - 1), "categories_nodes differ"),  # a leaf
+        (lambda m: first_categorical_tree(m)["categories"].__setitem__(0, -1), "category code outside"),
+        (lambda m: first_categorical_tree(m).update(categories_sizes=[10**6] * len(
+            first_categorical_tree(m)["categories_sizes"])), "do not index categories"),
+        (lambda m: m["cats"]["enc"][0]["offsets"].__setitem__(-1, 10**6), "offsets do not cut"),
+    ]
+    for edit, needle in cases:
+        (tmp_path / "model.json").write_text(json.dumps(edited(edit)))
+        code = main(["export", str(tmp_path / "model.json"), "--out", str(tmp_path / "out")])
+        _assert_refused(code, capsys.readouterr().err, "model.json", needle)
     _nothing_written(tmp_path)
