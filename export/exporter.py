@@ -322,7 +322,9 @@ def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str],
     if schema is not None and not schema.all_double:
         # The string-input contract (README "DataFrame models with string columns"), for the app developer.
         meta["mlexport.string_inputs"] = json.dumps([c.input_name for c in schema.columns if c.kind == "string"])
-        meta["mlexport.missing_string"] = '"" (the empty string) = a missing value, as scikit-learn treats NaN'
+        meta["mlexport.missing_string"] = (
+            f'"" (the empty string) = a missing value, as {estimator.library} treats NaN; an unknown string too'
+            if boosted else '"" (the empty string) = a missing value, as scikit-learn treats NaN')
         meta["mlexport.string_normalization"] = "NFC (normalise strings before feeding them)"
     return meta
 

@@ -441,19 +441,19 @@ def _string_probes(estimator: Any, schema: InputSchema, base: np.ndarray, rng: n
     X = _place(base, rng, np.array(features), np.array(codes))
     refused = refusal_reason(estimator, X, schema)
     if refused:
-        # scikit-learn refuses some of them (an encoder with handle_unknown='error' refuses unseen strings, and
-        # missing ones unless NaN was a training category): keep each column's known, unseen and missing probes
+        # The Python model refuses some of them (a scikit-learn encoder with handle_unknown='error' refuses unseen
+        # strings, and missing ones unless NaN was a training category; XGBoost refuses unseen categories): keep each column's known, unseen and missing probes
         # that it accepts, and say which it refused.
         kinds = ["missing" if np.isnan(c) else "unseen" if schema.columns[f].vocabulary[int(c)] == UNSEEN_CATEGORY
                  else "known" for f, c in zip(features, codes, strict=True)]
         keep, refusals = _accepted_groups(estimator, X, list(zip(features, kinds, strict=True)), schema)
         if not keep.any():
-            probes.notes.append(f"string-categories probes skipped: scikit-learn refuses them ({refused})")
+            probes.notes.append(f"string-categories probes skipped: the Python model refuses them ({refused})")
             return
         for (column, kind), reason in refusals:
             what = {"missing": "missing (\"\")", "unseen": "unseen strings", "known": "known categories"}[kind]
             probes.notes.append(f"string-categories: {what} left out for {_column_label(column, schema)}, "
-                                f"scikit-learn refuses them ({reason})")
+                                f"the Python model refuses them ({reason})")
         X = X[keep]
     probes.sets.append(ProbeSet("string-categories", X, "a string column of a real row set to each category the "
                                 f"artifacts know, to an unseen string ({UNSEEN_CATEGORY!r}) and to missing (fed "

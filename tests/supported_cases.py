@@ -202,6 +202,18 @@ def churn(categories: bool = False) -> tuple[Any, Any]:
     return X, frame["churn"]
 
 
+def churn_charges() -> tuple[Any, Any]:
+    """`churn(categories=True)` without monthly_charges, which becomes the regression target."""
+    X, _ = churn(categories=True)
+    return X.drop(columns="monthly_charges"), X["monthly_charges"]
+
+
+def churn_churned() -> tuple[Any, Any]:
+    """`churn(categories=True)` with 0/1 labels (XGBClassifier takes 0..K-1)."""
+    X, y = churn(categories=True)
+    return X, (y == "Yes").astype(int)
+
+
 def churn_strings() -> tuple[Any, Any]:
     X, y = churn()
     return X[CHURN_STRINGS], y
@@ -399,9 +411,19 @@ CASES: tuple[Case, ...] = (
     Case("xgboost-booster-binary-nan", xgboost_booster, binary_with_nan, trained=True),
     Case("xgb-classifier-multiclass", boosting("xgboost", "XGBClassifier", **_XGB), iris),
     Case("xgb-regressor-poisson", boosting("xgboost", "XGBRegressor", objective="count:poisson", **_XGB), regression),
+    # categorical splits: XGBoost >= 3.1 records the category strings -> string inputs ("" and unseen = missing)
+    Case("xgb-classifier-category-columns", boosting("xgboost", "XGBClassifier", enable_categorical=True, **_XGB),
+         churn_churned),
+    Case("xgb-regressor-category-columns-onehot",
+         boosting("xgboost", "XGBRegressor", enable_categorical=True, max_cat_to_onehot=8, **_XGB), churn_charges),
     Case("lightgbm-booster-poisson", lightgbm_booster, regression, trained=True),
     Case("lgbm-classifier-binary-nan", boosting("lightgbm", "LGBMClassifier", **_LGB), binary_with_nan),
     Case("lgbm-regressor", boosting("lightgbm", "LGBMRegressor", **_LGB), regression),
+    # categorical splits: pandas category columns -> string inputs ("" and unseen = NaN, as LightGBM maps them)
+    Case("lgbm-classifier-category-columns", boosting("lightgbm", "LGBMClassifier", **_LGB, min_data_per_group=5),
+         lambda: churn(categories=True)),
+    Case("lgbm-regressor-category-columns", boosting("lightgbm", "LGBMRegressor", **_LGB, min_data_per_group=5),
+         churn_charges),
     Case("catboost-logloss", catboost_logloss, binary_with_nan),
     Case("catboost-classifier-multiclass", boosting("catboost", "CatBoostClassifier", **_CAT), iris),
     Case("catboost-regressor", boosting("catboost", "CatBoostRegressor", **_CAT), regression),

@@ -203,6 +203,10 @@ class LibraryReference:
         """A `parity.tolerances.Tolerance` the library's own arithmetic needs, or None for the family rule."""
         return None
 
+    def refusal(self, rows: Any) -> str | None:
+        """Why the library refuses these rows (the protocol's `nan_refusal`), or None when it predicts on them."""
+        return None
+
     def check_rows(self, X: np.ndarray) -> None:
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"{self.library}: expected (n, {self.n_features_in_}) rows, got {X.shape}")

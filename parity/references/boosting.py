@@ -37,7 +37,7 @@ class BoostingAdapter:
         return bool(estimator.compares_float32)  # XGBoost and CatBoost read float32(x) and nothing else
 
     def nan_refusal(self, estimator: Any, rows: np.ndarray) -> str | None:
-        return None  # all three route NaN as a missing value
+        return estimator.refusal(rows)  # type: ignore[no-any-return]  # NaN is routed; XGBoost refuses unseen categories
 
     def raw_columns(self, step: Any, n_in: int) -> np.ndarray | None:
         return None
