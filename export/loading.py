@@ -61,14 +61,17 @@ class TrainingVersions:
     """The library versions a model file was saved with, as the file records them (scikit-learn writes
     `_sklearn_version` into every estimator's state, `BaseEstimator.__getstate__`), against the running ones."""
 
-    trained: dict[str, str]  # {"scikit-learn": "1.5.0"}; several versions in one file are joined with ", "
+    # {"scikit-learn": "1.5.0"}; several versions in one file are joined with ", "; None: the file records none
+    # (LightGBM's text model has only its format version, `version=v4`), so nothing can be compared
+    trained: dict[str, str | None]
     running: dict[str, str]
     estimators: tuple[str, ...] = ()  # estimator classes whose recorded version differs from the running one
 
     @property
     def mismatch(self) -> str | None:
         """A one-line statement of the mismatch, or None when the file was saved by the running versions."""
-        differing = [lib for lib, version in self.trained.items() if version != self.running.get(lib)]
+        differing = [lib for lib, version in self.trained.items()
+                     if version is not None and version != self.running.get(lib)]
         if not differing:
             return None
         said = "; ".join(f"{lib} {self.trained[lib]}, this machine runs {self.running.get(lib)}" for lib in differing)
@@ -100,9 +103,8 @@ def load_model_with_versions(path: str | Path, *, trust_pickle: str | None = Non
     path = existing_file(path, "model file")
     boosted = _load_boosting(path)
     if boosted is not None:  # the libraries' own files record their own version (export/from_boosting)
-        library_version = str(boosted.library_version)
-        return boosted, TrainingVersions(trained={boosted.library: boosted.trained_version or library_version},
-                                         running={boosted.library: library_version})
+        return boosted, TrainingVersions(trained={boosted.library: boosted.trained_version},
+                                         running={boosted.library: str(boosted.library_version)})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InconsistentVersionWarning)
         estimator = _load_checked(path, trust_pickle)

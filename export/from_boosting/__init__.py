@@ -56,7 +56,10 @@ class BoostedModel:
     kind: FileKind
     library_version: str
     source: str
-    trained_version: str | None = None  # the library version the file records (XGBoost's "version"), if any
+    # The library version the file records: XGBoost's top-level "version" [major, minor, patch], CatBoost's
+    # model_info.catboost_version_info ("CatBoost release 1.2.10"); None for LightGBM, whose text model records
+    # only its format version (`version=v4`).
+    trained_version: str | None = None
     _reference: Any = field(default=None, repr=False)
 
     @property
@@ -146,7 +149,8 @@ def _load_catboost(payload: bytes, source: str) -> BoostedModel:
     import catboost
 
     return BoostedModel(forest=forest, native=native, payload=payload, kind="catboost-cbm",
-                        library_version=str(catboost.__version__), source=source)
+                        library_version=str(catboost.__version__), source=source,
+                        trained_version=catboost_model.trained_version(document))
 
 
 def _load_lightgbm(payload: bytes, source: str, labels: np.ndarray | None) -> BoostedModel:

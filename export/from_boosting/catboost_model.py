@@ -11,6 +11,7 @@ scale * (double sum of leaf values in tree order) + bias.
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,14 @@ def load_native(payload: bytes, source: str) -> tuple[Any, dict[str, Any]]:
             raise InputFileError(f"model file '{source}': CatBoost cannot load it ({describe_exception(exc)})"
                                  ) from None
     return model, document
+
+
+def trained_version(document: dict[str, Any]) -> str | None:
+    """The CatBoost version that saved the model: `model_info.catboost_version_info` is the build's git info,
+    whose summary line reads "CatBoost release 1.2.10" (and the branch "tags/v1.2.10"); None when absent."""
+    info = str(document.get("model_info", {}).get("catboost_version_info", ""))
+    found = re.search(r"CatBoost release (\d+(?:\.\d+)+)", info) or re.search(r"tags/v(\d+(?:\.\d+)+)", info)
+    return found.group(1) if found else None
 
 
 def _loss(document: dict[str, Any], source: str) -> str:
