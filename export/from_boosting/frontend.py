@@ -26,9 +26,12 @@ LIGHTGBM_NOTES = (
     "tweedie, cross_entropy; double comparisons with the |x| ≤ 1e-35 zero band and missing types None/NaN; "
     "categorical splits, linear_tree, rf, multiclassova, reg_sqrt and zero_as_missing against the threshold refused")
 CATBOOST_NOTES = (
-    "symmetric (oblivious) trees on numerical features, nan_mode Min/Max/Forbidden; Logloss, CrossEntropy, "
-    "MultiClass, RMSE, MAE, Quantile, MAPE, Huber, Lq, Expectile, LogCosh, Poisson, Tweedie; one-hot and CTR "
-    "categorical features, text/embedding features and non-symmetric trees refused")
+    "symmetric (oblivious) trees, nan_mode Min/Max/Forbidden; Logloss, CrossEntropy, MultiClass, RMSE, MAE, "
+    "Quantile, MAPE, Huber, Lq, Expectile, LogCosh, Poisson, Tweedie; categorical features as String inputs: "
+    "one-hot and single-feature CTRs (Borders, Buckets, Counter, FeatureFreq) exact, the category strings "
+    "taken from --data rows (the model holds only hashes; unseen strings exact unless their 32-bit hash "
+    "collides with a training category's); CTRs over feature combinations, text/embedding features and "
+    "non-symmetric trees refused")
 
 # (qualified type name as `frontends.qualified_name` spells the class, what the row adds to the library's notes)
 ROWS: tuple[tuple[str, str], ...] = (
