@@ -104,6 +104,12 @@ def _categorical_case(kind: str) -> tuple[object, pd.DataFrame]:
         X = frame[["tenure", "monthly_charges", "total_charges", *TELCO_CATS]]
         model = cb.CatBoostClassifier(cat_features=TELCO_CATS, one_hot_max_size=3, **common)
         return model.fit(X, frame["churn"]), X
+    if kind == "telco-buckets":  # MultiClass with Buckets CTRs (a count per class)
+        X = frame[["tenure", "monthly_charges", "payment_method", "internet_service", "online_security"]]
+        model = cb.CatBoostClassifier(cat_features=["payment_method", "internet_service", "online_security"],
+                                      one_hot_max_size=3, loss_function="MultiClass", simple_ctr=["Buckets"],
+                                      **common)
+        return model.fit(X, frame["contract"]), X
     # MultiClass: Borders CTRs per class border (target_border_idx 0..2) and Counter CTRs
     X = frame[["tenure", "monthly_charges", "total_charges", "payment_method", "internet_service", "multiple_lines"]]
     model = cb.CatBoostClassifier(cat_features=["payment_method", "internet_service", "multiple_lines"],
@@ -121,7 +127,7 @@ def _with_unseen(X: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-@pytest.mark.parametrize("kind", ["telco-logloss", "telco-multiclass", "homes-rmse"])
+@pytest.mark.parametrize("kind", ["telco-logloss", "telco-multiclass", "telco-buckets", "homes-rmse"])
 def test_categorical_features_match_catboost(tmp_path: Path, kind: str) -> None:
     model, X = _categorical_case(kind)
     splits = {s["split_type"] for t in _json(model)["oblivious_trees"] for s in t["splits"]}

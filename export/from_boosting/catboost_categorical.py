@@ -19,7 +19,8 @@ whose 32-bit hash collides with a training category's (CatBoost then treats it a
 cannot compute CityHash and uses the default row).
 
 Refused, one line each: CTRs over feature combinations (`max_ctr_complexity` > 1 builds them: the key mixes several
-columns and float bits) and CTR types other than Borders / Buckets / Counter / FeatureFreq.
+columns and float bits) and CTR types other than Borders / Buckets / Counter (FeatureFreq trains on GPU only, so
+it is unverified and refused).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from export.errors import DataError, InputFileError, UnsupportedEstimatorError
 
 MAGIC_MULT = 0x4906BA494954CB65  # CalcHash(a, b) = M * (a + M * b) mod 2^64 (catboost/libs/helpers/hash.h)
 EMPTY_KEY = (1 << 64) - 1  # the dense hash map's empty-slot marker, exported as a row of its own
-COUNT_TYPES = ("Counter", "FeatureFreq")
+COUNT_TYPES = ("Counter",)  # FeatureFreq: GPU-only training, so never verified here
 TARGET_TYPES = ("Borders", "Buckets")
 SUPPORTED_CTRS = (*TARGET_TYPES, *COUNT_TYPES)
 

@@ -28,7 +28,7 @@ LIGHTGBM_NOTES = (
 CATBOOST_NOTES = (
     "symmetric (oblivious) trees, nan_mode Min/Max/Forbidden; Logloss, CrossEntropy, MultiClass, RMSE, MAE, "
     "Quantile, MAPE, Huber, Lq, Expectile, LogCosh, Poisson, Tweedie; categorical features as String inputs: "
-    "one-hot and single-feature CTRs (Borders, Buckets, Counter, FeatureFreq) exact, the category strings "
+    "one-hot and single-feature CTRs (Borders, Buckets, Counter) exact, the category strings "
     "taken from --data rows (the model holds only hashes; unseen strings exact unless their 32-bit hash "
     "collides with a training category's); CTRs over feature combinations, text/embedding features and "
     "non-symmetric trees refused")
