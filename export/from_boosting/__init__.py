@@ -220,15 +220,33 @@ def _load_catboost(payload: bytes, source: str) -> BoostedModel:
                         trained_version=catboost_model.trained_version(document))
 
 
-def _load_lightgbm(payload: bytes, source: str, labels: np.ndarray | None) -> BoostedModel:
+def check_xgboost_document(document: Any, source: str) -> BoostedForest:
+    """Our own structural check of an XGBoost model document (parsed JSON/UBJSON), before XGBoost reads it."""
+    from export.from_boosting import xgboost_model
+
+    if not xgboost_model.is_xgboost_document(document):
+        raise InputFileError(f"model file '{source}' is JSON but not an XGBoost model (no learner.gradient_booster); "
+                             f"allowed: {DESCRIPTION}")
+    return xgboost_model.parse_xgboost(document, source)
+
+
+def check_lightgbm_text(text: Any, source: str, labels: np.ndarray | None = None) -> BoostedForest:
+    """Our own structural check of a LightGBM text model, before LightGBM reads it."""
     from export.from_boosting import lightgbm_model
+
+    if not isinstance(text, str):
+        raise InputFileError(f"model file '{source}' is not a LightGBM text model; allowed: {DESCRIPTION}")
+    return lightgbm_model.parse_lightgbm(text, source, labels)
+
+
+def _load_lightgbm(payload: bytes, source: str, labels: np.ndarray | None) -> BoostedModel:
 
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise InputFileError(f"model file '{source}' is not a LightGBM text model (not UTF-8 text); allowed: "
                              f"{DESCRIPTION}") from None
-    forest = lightgbm_model.parse_lightgbm(text, source, labels)
+    forest = check_lightgbm_text(text, source, labels)
     lgb = require_library("lightgbm")
     try:
         booster = lgb.Booster(model_str=text)
@@ -242,7 +260,7 @@ def _load_lightgbm(payload: bytes, source: str, labels: np.ndarray | None) -> Bo
 
 
 def _load_xgboost(payload: bytes, kind: FileKind, source: str) -> BoostedModel:
-    from export.from_boosting import ubjson, xgboost_model
+    from export.from_boosting import ubjson
 
     try:
         document = json.loads(payload) if kind == "xgboost-json" else ubjson.loads(payload)
@@ -250,10 +268,7 @@ def _load_xgboost(payload: bytes, kind: FileKind, source: str) -> BoostedModel:
         what = "JSON" if kind == "xgboost-json" else "UBJSON"
         raise InputFileError(f"model file '{source}' is not readable {what} ({describe_exception(exc)}); "
                              f"allowed: {DESCRIPTION}") from None
-    if not xgboost_model.is_xgboost_document(document):
-        raise InputFileError(f"model file '{source}' is JSON but not an XGBoost model (no learner.gradient_booster); "
-                             f"allowed: {DESCRIPTION}")
-    forest = xgboost_model.parse_xgboost(document, source)
+    forest = check_xgboost_document(document, source)
     xgb = require_library("xgboost")
     try:
         booster = xgb.Booster()

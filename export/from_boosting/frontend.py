@@ -49,9 +49,15 @@ ROWS: tuple[tuple[str, str], ...] = (
 
 def convert_boosting(model: Any) -> Converted:
     """The library's own serialisation, read like a model file; the inputs are the ones the file records."""
+    from export.errors import UnsupportedEstimatorError
     from export.from_boosting import from_object
 
-    forest = from_object(model).forest
+    boosted = from_object(model)
+    if boosted.string_columns:  # the lookup's strings come from rows, which a Pipeline step never sees
+        raise UnsupportedEstimatorError(
+            f"{type(model).__name__} with categorical features ({', '.join(boosted.string_columns)}) inside a "
+            "scikit-learn Pipeline is not supported; supported: the CatBoost model itself (export it with --data)")
+    forest = boosted.forest
     return Converted(to_tree_ensemble(forest), forest.head, forest_inputs(forest))
 
 
