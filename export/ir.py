@@ -76,8 +76,9 @@ first maximum wins, as numpy's argmax; binary: labels[1] only when strictly abov
   K columns: labels[argmax(z)].
 - ``ovo_votes``: support vector machines (libsvm): the K(K-1)/2 one-vs-one decision values, majority vote, ties to
   the lowest class index; probabilities by pairwise coupling with the producer's probA/probB when present.
-- ``neighbour_votes``: k-nearest neighbours: K vote counts; label = first class with the most votes (scikit-learn's
-  mode).
+- ``neighbour_votes``: k-nearest neighbours, labels only (Core ML's kNearestNeighborsClassifier votes itself): K
+  vote fractions; label = first class with the most votes (scikit-learn's mode). Front-ends emit ``identity`` over
+  the same vote fractions (they are `predict_proba`); this link remains for labels-only IR built by hand.
 """
 
 RegressionLink = Literal["identity", "exp", "logistic"]
@@ -583,28 +584,63 @@ class SupportVectorMachine:
         return k * (k - 1) // 2 if self.is_classifier else 1
 
 
+NeighbourMetric = Literal["euclidean", "manhattan", "chebyshev", "minkowski"]
+NeighbourWeights = Literal["uniform", "distance"]
+
+
 @dataclass(frozen=True)
 class NearestNeighbors:
-    """k-nearest neighbours, Euclidean distance, uniform weights: scores = per-class vote counts among the k
-    nearest `samples` (head link 'neighbour_votes': ties to the lowest class index). `sample_class` indexes the
-    head's labels."""
+    """k-nearest neighbours over the stored `samples`, in scikit-learn's arithmetic (its tree searches compute each
+    distance from the row difference d = x - sample): the ranking key is the reduced distance — euclidean Σ d²,
+    manhattan Σ |d|, chebyshev max |d|, minkowski Σ |d|^p — and the distance itself sqrt(Σ d²), (Σ |d|^p)^(1/p) or
+    the key. The k nearest are taken in key order, equal keys by the lower sample index. Weights (`weights`):
+    uniform 1, or distance w = 1/dist where a row with any infinite 1/dist (distance 0, or so small its reciprocal
+    overflows) weights exactly those neighbours 1 and the rest 0 (`neighbors._base._get_weights`).
+
+    Classification (`sample_class` indexes the head's labels, `targets` None): scores = the K weighted vote
+    fractions, Σ_i w_i [class_i = c] / Σ_i w_i — `predict_proba`; the head's link 'identity' takes the first
+    maximum as the label (scikit-learn's mode / weighted_mode: the lowest class among the most voted). A head with
+    link 'neighbour_votes' (Core ML's labels-only KNN) reads the same vector. Regression (`targets` (n_samples,
+    n_targets), `sample_class` empty, n_classes 0): scores = Σ_i w_i y_i / Σ_i w_i per target (uniform: Σ y_i / k)."""
 
     samples: FloatArray  # (n_samples, n_features)
-    sample_class: IntArray  # (n_samples,) index into the head's labels
+    sample_class: IntArray  # (n_samples,) index into the head's labels; empty for regression
     k: int
     n_classes: int
+    metric: NeighbourMetric = "euclidean"
+    p: float = 2.0  # the minkowski power (metric 'minkowski' only)
+    weights: NeighbourWeights = "uniform"
+    targets: FloatArray | None = None  # (n_samples, n_targets): regression
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "samples", _float_array(self.samples, 2, "NearestNeighbors", "samples"))
-        object.__setattr__(self, "sample_class", _int_array(self.sample_class, "NearestNeighbors", "sample_class"))
-        _check(self.sample_class.size == self.samples.shape[0], "NearestNeighbors", "one class per sample")
-        _check(1 <= self.k <= self.samples.shape[0], "NearestNeighbors", "k out of range")
-        _check(bool(np.all((self.sample_class >= 0) & (self.sample_class < self.n_classes))), "NearestNeighbors",
-               "sample_class out of range")
+        name = "NearestNeighbors"
+        object.__setattr__(self, "samples", _float_array(self.samples, 2, name, "samples"))
+        object.__setattr__(self, "sample_class", _int_array(self.sample_class, name, "sample_class"))
+        n = self.samples.shape[0]
+        if self.targets is not None:
+            object.__setattr__(self, "targets", _float_array(self.targets, 2, name, "targets"))
+            assert self.targets is not None
+            _check(self.targets.shape[0] == n and self.targets.shape[1] >= 1, name, "targets must be (n_samples, "
+                                                                                     "n_targets >= 1)")
+            _check(self.sample_class.size == 0 and self.n_classes == 0, name,
+                   "a regressor has targets and no sample classes")
+        else:
+            _check(self.sample_class.size == n, name, "one class per sample")
+            _check(bool(np.all((self.sample_class >= 0) & (self.sample_class < self.n_classes))), name,
+                   "sample_class out of range")
+        _check(1 <= self.k <= n, name, "k out of range")
+        _check(self.metric in ("euclidean", "manhattan", "chebyshev", "minkowski"), name,
+               f"unknown metric {self.metric!r}")
+        _check(self.weights in ("uniform", "distance"), name, f"unknown weights {self.weights!r}")
+        _check(self.metric != "minkowski" or (np.isfinite(self.p) and self.p > 0), name, "minkowski p must be > 0")
 
     @property
     def n_features(self) -> int:
         return int(self.samples.shape[1])
+
+    @property
+    def n_scores(self) -> int:
+        return self.n_classes if self.targets is None else int(self.targets.shape[1])
 
 
 @dataclass(frozen=True)
@@ -640,6 +676,41 @@ class GaussianNaiveBayes:
 
 
 @dataclass(frozen=True)
+class QuadraticDiscriminant:
+    """Quadratic discriminant scores, one per class k, in scikit-learn's order of operations
+    (`QuadraticDiscriminantAnalysis._decision_function`): scores_k = -0.5 * (sum_j ((x - means[k]) @
+    transforms[k])_j ** 2 + log_det[k]) + log_prior[k], where transforms[k] = rotations_[k] * scalings_[k] ** -0.5
+    (n_features, rank) and log_det[k] = sum(log(scalings_[k])), both computed by the front-end as scikit-learn
+    computes them. Head: link 'softmax' (predict_proba = exp of the normalised log posterior, label = argmax)."""
+
+    means: FloatArray  # (n_classes, n_features)
+    transforms: tuple[FloatArray, ...]  # per class (n_features, rank_k)
+    log_det: FloatArray  # (n_classes,)
+    log_prior: FloatArray  # (n_classes,)
+
+    def __post_init__(self) -> None:
+        name = "QuadraticDiscriminant"
+        object.__setattr__(self, "means", _float_array(self.means, 2, name, "means"))
+        object.__setattr__(self, "transforms", tuple(_float_array(t, 2, name, "transforms[k]")
+                                                     for t in self.transforms))
+        object.__setattr__(self, "log_det", _float_array(self.log_det, 1, name, "log_det"))
+        object.__setattr__(self, "log_prior", _float_array(self.log_prior, 1, name, "log_prior"))
+        k, n = self.means.shape
+        _check(len(self.transforms) == k and self.log_det.size == k and self.log_prior.size == k, name,
+               "one transform, log_det and log_prior per class")
+        _check(all(t.shape[0] == n and t.shape[1] >= 1 for t in self.transforms), name,
+               "transforms[k] must be (n_features, rank >= 1)")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.means.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.means.shape[0])
+
+
+@dataclass(frozen=True)
 class Pipeline:
     """steps[0] reads the step's input vector; each next step reads the previous one's output. Any step may be a
     score producer (its scores are a vector like any other); the last step's output is the pipeline's."""
@@ -657,11 +728,11 @@ class Pipeline:
 
 Transform: TypeAlias = Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
-                       | GaussianNaiveBayes)
+                       | GaussianNaiveBayes | QuadraticDiscriminant)
 Node: TypeAlias = Transform | Producer | Pipeline
 
 PRODUCER_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors,
-                  GaussianNaiveBayes)
+                  GaussianNaiveBayes, QuadraticDiscriminant)
 
 
 def input_width(node: Node) -> int | None:
@@ -673,8 +744,8 @@ def input_width(node: Node) -> int | None:
         case Concat():
             return input_width(node.parts[0])
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
-                | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
-                | ColumnSelect() | CategoryLookup():
+                | NearestNeighbors() | GaussianNaiveBayes() | QuadraticDiscriminant() | Scaler() | Normalizer() \
+                | Imputer() | OneHotEncoder() | ColumnSelect() | CategoryLookup():
             return node.n_features
         case _:
             assert_never(node)
@@ -703,7 +774,9 @@ def output_width(node: Node) -> int:
             return int(node.layers[-1].weights.shape[0])
         case SupportVectorMachine():
             return node.n_scores
-        case NearestNeighbors() | GaussianNaiveBayes():
+        case NearestNeighbors():
+            return node.n_scores
+        case GaussianNaiveBayes() | QuadraticDiscriminant():
             return node.n_classes
         case _:
             assert_never(node)

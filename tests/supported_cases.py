@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.decomposition import PCA, TruncatedSVD
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingRegressor,
     ExtraTreesClassifier,
@@ -86,8 +86,8 @@ from sklearn.linear_model import (
 )
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
-from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
@@ -272,6 +272,42 @@ def credit_band() -> Data:
     return X, np.digitize(rating, np.quantile(rating, [1 / 3, 2 / 3]))
 
 
+APPLICATIONS = Path(__file__).parent / "data" / "credit_card_applications_slice.csv"
+APPLICATION_COUNTS = ["reports", "dependents", "majorcards", "active", "share", "expenditure"]
+
+
+@cache
+def applications_counts() -> Data:
+    """Real rows (AER CreditCard, tests/data): counts and amounts, many of them 0; label card yes/no (BernoulliNB
+    binarises them at its threshold)."""
+    frame = pd.read_csv(APPLICATIONS)
+    return frame[APPLICATION_COUNTS].to_numpy(dtype=np.float64), frame["card"].to_numpy().astype(str)
+
+
+@cache
+def credit_categories() -> Data:
+    """ISLR Credit's integer columns Cards and Education as category indices (CategoricalNB), label Student."""
+    frame = _credit_frame()
+    return frame[["Cards", "Education"]].to_numpy(dtype=np.float64), credit_student()[1]
+
+
+def applications_indicators() -> Data:
+    """applications_counts as 0/1 indicators (count > 0): BernoulliNB(binarize=None) reads them as they are."""
+    X, y = applications_counts()
+    return (X > 0).astype(np.float64), y
+
+
+def credit_continuous() -> Data:
+    """credit's continuous columns (Income, Limit, Rating): no ties in Chebyshev distance, which the discrete
+    columns would cause at the k-th neighbour."""
+    X, y = credit()
+    return X[:, :3], y
+
+
+def credit_categories_band() -> Data:
+    return credit_categories()[0], credit_band()[1]
+
+
 @dataclass(frozen=True)
 class Case:
     """One estimator fitted on one dataset. Documented Core ML format limits (the row's `coreml` note):
@@ -406,6 +442,30 @@ CASES: tuple[Case, ...] = (
         [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0))], final_estimator=Ridge(),
         cv=3, passthrough=True), credit),
     Case("MultiOutputRegressor", lambda: MultiOutputRegressor(Ridge()), credit_two_targets),
+    # naive Bayes and discriminants on real rows (h14-models)
+    Case("BernoulliNB", BernoulliNB, applications_counts),
+    Case("BernoulliNB-threshold-multiclass", lambda: BernoulliNB(binarize=0.25), credit_band),
+    Case("BernoulliNB-no-binarize", lambda: BernoulliNB(binarize=None), applications_indicators),
+    Case("CategoricalNB", CategoricalNB, credit_categories),
+    Case("CategoricalNB-min-categories", lambda: CategoricalNB(min_categories=[12, 25]), credit_categories_band),
+    Case("QuadraticDiscriminantAnalysis-binary", QuadraticDiscriminantAnalysis, credit_student),
+    Case("QuadraticDiscriminantAnalysis-multiclass", lambda: QuadraticDiscriminantAnalysis(reg_param=0.01),
+         credit_band, coreml_refusal="no double-precision encoding"),
+    # k-NN on real rows, parity at the training rows themselves (distance 0: the zero-distance rule) (h14-models)
+    Case("KNeighborsRegressor", KNeighborsRegressor, credit),
+    Case("KNeighborsRegressor-distance", lambda: KNeighborsRegressor(weights="distance"), credit),
+    Case("KNeighborsRegressor-manhattan-two-targets", lambda: KNeighborsRegressor(3, weights="distance", p=1),
+         credit_two_targets),
+    Case("KNeighborsRegressor-minkowski-3-ball-tree", lambda: KNeighborsRegressor(
+        weights="distance", p=3, algorithm="ball_tree"), credit),
+    Case("KNeighborsRegressor-chebyshev", lambda: KNeighborsRegressor(weights="distance", metric="chebyshev"),
+         credit_continuous),
+    Case("KNeighborsClassifier-distance", lambda: KNeighborsClassifier(weights="distance"), credit_band,
+         coreml_refusal="no exact encoding"),
+    Case("KNeighborsClassifier-manhattan-strings", lambda: KNeighborsClassifier(7, weights="distance",
+                                                                                metric="manhattan"), credit_student,
+         coreml_refusal="no exact encoding"),
+    Case("KNeighborsClassifier-uniform-probabilities", lambda: KNeighborsClassifier(6), credit_band),
     # The boosting libraries (export/from_boosting): serialised by the library, read back by our reader; the
     # library's own predictions are the truth (parity.references.xgboost/lightgbm/catboost).
     Case("xgboost-booster-binary-nan", xgboost_booster, binary_with_nan, trained=True),

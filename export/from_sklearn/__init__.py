@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA, TruncatedSVD
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingRegressor,
     ExtraTreesClassifier,
@@ -72,8 +72,8 @@ from sklearn.linear_model import (
 )
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
-from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
@@ -92,6 +92,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from export.from_sklearn import (
     composition,
     dataframe,
+    discriminant_analysis,
     ensemble,
     feature_selection,
     linear,
@@ -108,6 +109,9 @@ _LABELS_ONLY = "labels only (scikit-learn has no predict_proba)"
 _HGB_NOTE = ("native categorical splits on DataFrame string columns (category / str; unknown = missing as in "
              "scikit-learn), one membership lookup per distinct split set; numeric-coded categoricals refused")
 _LINEAR_PREDICT = "X @ coef_.T + intercept_"
+_KNN_NOTE = ("weights uniform / distance (scikit-learn's zero-distance rule); euclidean, manhattan, chebyshev, "
+             "minkowski p; equal distances at the k-th place: the lower training index (scikit-learn's tree search "
+             "keeps the one it met first); distance weights with brute-force Euclidean search refused")
 _EXP_LINK = "exp(X @ coef_ + intercept_) (log link)"
 _COREML_NO_EXP = FormatSupport("none", "Core ML's GLMRegressor has no exp link (a neural-network exp layer is float32)")
 
@@ -161,13 +165,21 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "kernels linear/rbf/poly/sigmoid; probabilities only with probability=True; break_ties refused"),
     (SVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
     (NuSVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
-    (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir,
-     "weights='uniform', Euclidean distance only; labels only (vote fractions not exported)"),
+    (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir, _KNN_NOTE),
+    (KNeighborsRegressor, "neighbours", neighbors.kneighbors_regressor_to_ir, _KNN_NOTE + "; multi-target"),
     (GaussianNB, "naive_bayes", naive_bayes.gaussian_nb_to_ir, "priors and var_smoothing as fitted"),
     (MultinomialNB, "naive_bayes", naive_bayes.count_nb_to_ir,
      "a linear model on the counts (feature_log_prob_, class_log_prior_) under a softmax head"),
     (ComplementNB, "naive_bayes", naive_bayes.count_nb_to_ir,
      "a linear model on the counts (feature_log_prob_; norm=True folded in) under a softmax head"),
+    (BernoulliNB, "naive_bayes", naive_bayes.bernoulli_nb_to_ir,
+     "binarize threshold as one double stump per feature (x > binarize), log-probabilities summed; "
+     "binarize=None: a linear model on X"),
+    (CategoricalNB, "naive_bayes", naive_bayes.categorical_nb_to_ir,
+     "category = int(x) (scikit-learn truncates toward zero); min_categories as fitted; indices scikit-learn "
+     "refuses (negative, >= n_categories_, NaN) get category 0's / the last category's log-probabilities"),
+    (QuadraticDiscriminantAnalysis, "linear", discriminant_analysis.quadratic_discriminant_to_ir,
+     "per-class rotations_ * scalings_ ** -0.5 quadratic forms, in scikit-learn's order; probabilities by softmax"),
     (MLPClassifier, "network", neural_network.mlp_classifier_to_ir, "binary and multiclass; multilabel refused"),
     (MLPRegressor, "network", neural_network.mlp_regressor_to_ir,
      "multi-target supported; loss='poisson' (exp output) refused"),
@@ -217,19 +229,27 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
 
 # Per-format support that is not "exact IR writer" (data, one place; `export.to_onnx.route` must agree, tested).
 _ONNX: dict[type, FormatSupport] = {
-    KNeighborsClassifier: FormatSupport("skl2onnx"),
-    Pipeline: FormatSupport("ir", "skl2onnx when a step has no exact ONNX writer (k-NN)"),
+    Pipeline: FormatSupport("ir", "skl2onnx when a step has no exact ONNX writer"),
 }
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
 _COREML: dict[type, FormatSupport] = {
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
+    KNeighborsClassifier: FormatSupport("ir", "weights='uniform' with the Euclidean metric only, labels only: "
+                                              "kNearestNeighborsClassifier has squared-Euclidean distance alone, "
+                                              "float32 samples and no probability output (near ties may flip)"),
+    KNeighborsRegressor: FormatSupport("none", "Core ML's only neighbour model is a classifier (float32 samples, "
+                                               "squared-Euclidean distance); no exact encoding of the weighted mean"),
     GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
                                     "so K > 2 is refused (ONNX takes any K)"),
     PoissonRegressor: _COREML_NO_EXP,
     GammaRegressor: _COREML_NO_EXP,
     TweedieRegressor: FormatSupport("ir", "identity link only; log link refused (no exp link in GLMRegressor)"),
+    QuadraticDiscriminantAnalysis: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax "
+                                                       "over computed scores, so K > 2 is refused (ONNX takes any K)"),
+    BernoulliNB: FormatSupport("ir", "binarize=None: the linear form's softmax is a float32 network layer "
+                                     "(checked against its float32 bound); with a threshold: double trees"),
 }
 
 for _cls, _family, _converter, _notes in _TABLE:

@@ -15,7 +15,7 @@ from export.to_coreml.glm import affine_models, glm_classifier_model, glm_regres
 from export.to_coreml.imputer import imputer_model
 from export.to_coreml.interface import FEATURE_VECTOR_NAME, CoreMLInterface, input_features
 from export.to_coreml.metadata import apply_descriptions
-from export.to_coreml.naive_bayes import gaussian_naive_bayes_models
+from export.to_coreml.naive_bayes import gaussian_naive_bayes_models, quadratic_discriminant_models
 from export.to_coreml.nearest_neighbors import nearest_neighbors_model
 from export.to_coreml.neural_network import exp_models, nn_classifier_model, nn_regressor_models
 from export.to_coreml.normalizer import normalizer_model
@@ -81,7 +81,7 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
                                     "numeric vector")
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
-                | ir.NearestNeighbors() | ir.GaussianNaiveBayes():
+                | ir.NearestNeighbors() | ir.GaussianNaiveBayes() | ir.QuadraticDiscriminant():
             return _lower_scores(node, source, names)
         case _:
             assert_never(node)
@@ -114,12 +114,18 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
             models = [svm_model(node, head, source, outputs)]
         case ir.NearestNeighbors():
             if not isinstance(head, ir.Classification):
-                raise ExportFailedError("NearestNeighbors needs a Classification head")
+                raise UnsupportedEstimatorError("Core ML: k-NN regression has no exact encoding (the only neighbour "
+                                                "model, kNearestNeighborsClassifier, is a classifier with float32 "
+                                                "samples); export this model with --formats onnx")
             models = [nearest_neighbors_model(node, head, source, outputs)]
         case ir.GaussianNaiveBayes():
             if not isinstance(head, ir.Classification):
                 raise ExportFailedError("GaussianNaiveBayes needs a Classification head")
             models = gaussian_naive_bayes_models(node, head, source, outputs, names)
+        case ir.QuadraticDiscriminant():
+            if not isinstance(head, ir.Classification):
+                raise ExportFailedError("QuadraticDiscriminant needs a Classification head")
+            models = quadratic_discriminant_models(node, head, source, outputs, names)
         case _:
             assert_never(node)
     last = models[-1].description.output

@@ -17,7 +17,8 @@ from export.to_onnx.graph_builder import GraphBuilder
 from export.to_onnx.options import OnnxOptions
 from export.to_onnx.svm import emit_ovo_label_index, emit_pairwise_coupling
 
-# Links this writer turns into graph nodes; neighbour_votes (k-NN) goes through skl2onnx.
+# Links this writer turns into graph nodes; neighbour_votes (labels-only k-NN IR, Core ML's own vote) goes through
+# skl2onnx: the k-NN front-end emits identity over the vote fractions (export/to_onnx/neighbors.py).
 # ovo_votes (libsvm): the scores are the K(K-1)/2 pairwise decision values f_p in libsvm pair order, followed, when
 # the task has probabilities, by the K(K-1)/2 Platt pairwise probabilities r_p (export/to_onnx/svm.py).
 IR_LINKS = ("identity", "logistic", "softmax", "ovr_logistic", "none", "ovo_votes")

@@ -23,6 +23,7 @@ from export.to_onnx.heads import (
     emit_regression,
     emit_transformed,
 )
+from export.to_onnx.neighbors import emit_nearest_neighbors
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
 from export.to_onnx.svm import emit_support_vector_machine
 from export.to_onnx.tree_ensemble import emit_tree_ensemble
@@ -156,6 +157,29 @@ def _gaussian_naive_bayes(b: GraphBuilder, x: str, width: int, node: ir.Node) ->
     return jll, node.n_classes
 
 
+def _nearest_neighbors(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.NearestNeighbors)
+    return emit_nearest_neighbors(b, x, node)
+
+
+def _quadratic_discriminant(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.QuadraticDiscriminant)
+    # scikit-learn's operations in its order, per class: X2 = (x - means_k) @ transforms_k, norm2_k = sum(X2 ** 2);
+    # then -0.5 * (norm2 + log_det) + log_prior over the [N, K] block.
+    axes = b.const("axes", np.array([1], dtype=np.int64))
+    norms = []
+    for k, transform in enumerate(node.transforms):
+        centred = b.op("Sub", [x, b.const("qda_mean", node.means[k].reshape(1, -1))], "qda_centred")
+        projected = b.op("MatMul", [centred, b.const("qda_transform", transform)], "qda_projected")
+        squared = b.op("Mul", [projected, projected], "qda_squared")
+        norms.append(b.op("ReduceSum", [squared, axes], f"qda_norm2_{k}", keepdims=1))
+    norm2 = b.op("Concat", norms, "qda_norm2", axis=1)
+    total = b.op("Add", [norm2, b.const("qda_log_det", node.log_det.reshape(1, -1))], "qda_norm2_log_det")
+    half = b.op("Mul", [b.const("minus_half", np.array([[-0.5]])), total], "qda_half")
+    scores = b.op("Add", [half, b.const("qda_log_prior", node.log_prior.reshape(1, -1))], "qda_scores")
+    return scores, node.n_classes
+
+
 @dataclass(frozen=True)
 class IrFamily:
     """One IR node type the exact route writes, and the ONNX operators it becomes."""
@@ -174,6 +198,11 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                                                "MatMul + ArgMax, probabilities: Platt sigmoid + libsvm "
                                                                "coupling Loop (all double)"),
     ir.GaussianNaiveBayes: IrFamily(_gaussian_naive_bayes, "Unsqueeze + Sub + Mul + Div + ReduceSum (double)"),
+    ir.NearestNeighbors: IrFamily(_nearest_neighbors, "Sub + Mul/Abs/Pow + ReduceSum/ReduceMax distances, TopK "
+                                                      "(ties: lower index), Div/IsInf/Where weights, Gather + "
+                                                      "ReduceSum votes or targets (double)"),
+    ir.QuadraticDiscriminant: IrFamily(_quadratic_discriminant, "per class Sub + MatMul + Mul + ReduceSum, then "
+                                                                "Concat + Add + Mul (double)"),
     ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double)"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
