@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.decomposition import PCA, TruncatedSVD
@@ -30,6 +31,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
     StackingRegressor,
+    VotingClassifier,
     VotingRegressor,
 )
 from sklearn.feature_selection import (
@@ -394,6 +396,24 @@ CASES: tuple[Case, ...] = (
         [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0))], final_estimator=Ridge(),
         cv=3, passthrough=True), credit),
     Case("MultiOutputRegressor", lambda: MultiOutputRegressor(Ridge()), credit_two_targets),
+    # meta-classifiers: members' probabilities / label votes as body vectors (ClassifierOutput), then the combination
+    Case("VotingClassifier-soft", lambda: VotingClassifier(
+        [("lr", LogisticRegression()), ("forest", RandomForestClassifier(5, max_depth=3, random_state=0)),
+         ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))], voting="soft", weights=[2.0, 1.0, 0.5]),
+         credit_band),
+    Case("VotingClassifier-hard", lambda: VotingClassifier(
+        [("lr", LogisticRegression()), ("svc", LinearSVC()), ("tree", DecisionTreeClassifier(max_depth=3,
+                                                                                             random_state=0))],
+        voting="hard"), credit_band),
+    Case("VotingClassifier-hard-binary-weights", lambda: VotingClassifier(
+        [("lr", LogisticRegression()), ("nb", GaussianNB()), ("tree", DecisionTreeClassifier(max_depth=2,
+                                                                                            random_state=0))],
+        voting="hard", weights=[1.0, 1.0, 0.5]), credit_student),
+    Case("CalibratedClassifierCV-sigmoid", lambda: CalibratedClassifierCV(LinearSVC(), cv=3), credit_band),
+    Case("CalibratedClassifierCV-sigmoid-binary-single", lambda: CalibratedClassifierCV(
+        SVC(), cv=3, ensemble=False), credit_student),
+    Case("CalibratedClassifierCV-isotonic", lambda: CalibratedClassifierCV(GaussianNB(), method="isotonic", cv=3),
+         credit_student, coreml_refusal="piecewise-linear interpolation"),
     # The boosting libraries (export/from_boosting): serialised by the library, read back by our reader; the
     # library's own predictions are the truth (parity.references.xgboost/lightgbm/catboost).
     Case("xgboost-booster-binary-nan", xgboost_booster, binary_with_nan, trained=True),

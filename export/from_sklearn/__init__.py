@@ -3,6 +3,7 @@ with its converter (one module per family in this package), family and per-forma
 
 from __future__ import annotations
 
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -17,6 +18,7 @@ from sklearn.ensemble import (
     RandomForestClassifier,
     RandomForestRegressor,
     StackingRegressor,
+    VotingClassifier,
     VotingRegressor,
 )
 from sklearn.feature_selection import (
@@ -90,11 +92,13 @@ from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from export.from_sklearn import (
+    calibration,
     composition,
     dataframe,
     ensemble,
     feature_selection,
     linear,
+    meta_classifiers,
     naive_bayes,
     neighbors,
     neural_network,
@@ -207,6 +211,12 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "members' predictions (+ X with passthrough) into final_estimator_"),
     (MultiOutputRegressor, "composition", ensemble.multi_output_regressor_to_ir,
      "one single-target regressor per output"),
+    (VotingClassifier, "composition", meta_classifiers.voting_classifier_to_ir,
+     "soft: weighted mean of members' predict_proba in numpy's order; hard: weighted label votes, ties to the lowest "
+     "class (weights: small integers or binary fractions, so every vote sum is exact); any supported classifier"),
+    (CalibratedClassifierCV, "composition", calibration.calibrated_classifier_cv_to_ir,
+     "sigmoid and isotonic (np.interp, exact), ensemble=True/False; base response decision_function or "
+     "predict_proba as scikit-learn picks it"),
     (Pipeline, "composition", composition.pipeline_to_ir,
      "'passthrough' steps skipped; any step may be a model only at the end"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
@@ -225,6 +235,13 @@ _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 ge
 _COREML: dict[type, FormatSupport] = {
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
+    VotingClassifier: FormatSupport("ir", "soft: the averaged probabilities pass a one-layer identity "
+                                          "neuralNetworkClassifier (Core ML has no double classifier over computed "
+                                          "probabilities): float32 probabilities, labels ranked in float32"),
+    CalibratedClassifierCV: FormatSupport("ir", "sigmoid only (isotonic's interpolation has no exact Core ML "
+                                                "encoding: refused); the mean over ensemble=True folds passes a "
+                                                "float32 identity network classifier; "
+                                                + _OVR_UNDERFLOW.format("1/K")),
     GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
                                     "so K > 2 is refused (ONNX takes any K)"),
     PoissonRegressor: _COREML_NO_EXP,
