@@ -21,6 +21,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
+    BaggingClassifier,
     BaggingRegressor,
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -30,6 +31,7 @@ from sklearn.ensemble import (
     HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
+    StackingClassifier,
     StackingRegressor,
     VotingClassifier,
     VotingRegressor,
@@ -409,6 +411,21 @@ CASES: tuple[Case, ...] = (
         [("lr", LogisticRegression()), ("nb", GaussianNB()), ("tree", DecisionTreeClassifier(max_depth=2,
                                                                                             random_state=0))],
         voting="hard", weights=[1.0, 1.0, 0.5]), credit_student),
+    Case("StackingClassifier-auto-passthrough", lambda: StackingClassifier(
+        [("lr", LogisticRegression()), ("forest", RandomForestClassifier(5, max_depth=3, random_state=0)),
+         ("svc", LinearSVC())], final_estimator=LogisticRegression(), cv=3, passthrough=True), credit_band),
+    Case("StackingClassifier-binary-mixed-methods", lambda: StackingClassifier(
+        [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+         ("ridge", RidgeClassifier())], final_estimator=DecisionTreeClassifier(max_depth=3, random_state=0),
+        stack_method="auto", cv=3), credit_student),
+    Case("StackingClassifier-predict", lambda: StackingClassifier(
+        [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))],
+        final_estimator=LogisticRegression(), stack_method="predict", cv=3), credit_student),
+    Case("BaggingClassifier", lambda: BaggingClassifier(
+        DecisionTreeClassifier(max_depth=3), n_estimators=4, max_features=4, bootstrap_features=True,
+        random_state=0), credit_band),
+    Case("BaggingClassifier-votes", lambda: BaggingClassifier(
+        LinearSVC(), n_estimators=3, max_samples=0.5, random_state=0), credit_band),
     Case("CalibratedClassifierCV-sigmoid", lambda: CalibratedClassifierCV(LinearSVC(), cv=3), credit_band),
     Case("CalibratedClassifierCV-sigmoid-binary-single", lambda: CalibratedClassifierCV(
         SVC(), cv=3, ensemble=False), credit_student),

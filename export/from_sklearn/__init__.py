@@ -8,6 +8,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
+    BaggingClassifier,
     BaggingRegressor,
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -17,6 +18,7 @@ from sklearn.ensemble import (
     HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
+    StackingClassifier,
     StackingRegressor,
     VotingClassifier,
     VotingRegressor,
@@ -214,6 +216,12 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (VotingClassifier, "composition", meta_classifiers.voting_classifier_to_ir,
      "soft: weighted mean of members' predict_proba in numpy's order; hard: weighted label votes, ties to the lowest "
      "class (weights: small integers or binary fractions, so every vote sum is exact); any supported classifier"),
+    (StackingClassifier, "composition", meta_classifiers.stacking_classifier_to_ir,
+     "stack_method_ per member (predict_proba, binary first column dropped; decision_function; predict), "
+     "passthrough; final_estimator_ any supported classifier"),
+    (BaggingClassifier, "composition", meta_classifiers.bagging_classifier_to_ir,
+     "members' predict_proba (or label votes without one) on estimators_features_, summed in order / n_estimators; "
+     "members missing a class scattered to its columns"),
     (CalibratedClassifierCV, "composition", calibration.calibrated_classifier_cv_to_ir,
      "sigmoid and isotonic (np.interp, exact), ensemble=True/False; base response decision_function or "
      "predict_proba as scikit-learn picks it"),
@@ -238,6 +246,8 @@ _COREML: dict[type, FormatSupport] = {
     VotingClassifier: FormatSupport("ir", "soft: the averaged probabilities pass a one-layer identity "
                                           "neuralNetworkClassifier (Core ML has no double classifier over computed "
                                           "probabilities): float32 probabilities, labels ranked in float32"),
+    BaggingClassifier: FormatSupport("ir", "the averaged probabilities pass a one-layer identity "
+                                           "neuralNetworkClassifier: float32 probabilities, labels ranked in float32"),
     CalibratedClassifierCV: FormatSupport("ir", "sigmoid only (isotonic's interpolation has no exact Core ML "
                                                 "encoding: refused); the mean over ensemble=True folds passes a "
                                                 "float32 identity network classifier; "

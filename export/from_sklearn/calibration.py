@@ -12,14 +12,13 @@ p_k / fl(Σ p) ≤ 1 because rounding is monotone), so it is not exported."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from export import ir
 from export.from_sklearn.estimator_checks import class_labels, estimator_name, refuse
-from export.from_sklearn.meta_classifiers import member_classifier, member_probabilities
+from export.from_sklearn.meta_classifiers import decision_scores, member_probabilities
 from export.frontends import Converted
 
 
@@ -28,32 +27,6 @@ def _base_estimator(owner: Any, calibrated: Any) -> Any:
     if type(base).__name__ == "FrozenEstimator":  # sklearn >= 1.6's replacement for cv='prefit': delegates
         base = base.estimator
     return base
-
-
-def decision_scores(owner: Any, base: Any, n_classes: int) -> ir.Node:
-    """The base's decision_function as a body node: its raw scores (binary: one column, > 0 for classes_[1]).
-    libsvm classifiers score pair (0, 1) positive for class 0, so scikit-learn negates: -f (exact)."""
-    node, head = member_classifier(owner, base)
-    width = ir.output_width(node)
-    if head.link == "ovo_votes":
-        if n_classes != 2:
-            raise refuse(owner, f"base {estimator_name(base)}: the one-vs-rest decision_function of a multiclass "
-                                "libsvm classifier is not exported; supported: binary SVC/NuSVC bases")
-        negate = ir.LinearModel(coef=-np.ones((1, 1)), intercept=np.zeros(1))
-        return ir.Pipeline(steps=(_decision_values_only(node), negate))
-    expected = 1 if n_classes == 2 else n_classes
-    if head.link not in ("logistic", "ovr_logistic", "softmax", "none") or width != expected:
-        raise refuse(owner, f"base {estimator_name(base)}: its exported scores ({width} columns, link "
-                            f"{head.link!r}) are not its decision_function for {n_classes} classes")
-    return node
-
-
-def _decision_values_only(node: ir.Node) -> ir.Node:
-    """The libsvm classifier (a Pipeline's last step) without its Platt parameters: scores = decision values only."""
-    if isinstance(node, ir.Pipeline):
-        return ir.Pipeline(steps=(*node.steps[:-1], _decision_values_only(node.final)))
-    assert isinstance(node, ir.SupportVectorMachine)
-    return replace(node, prob_a=np.zeros(0), prob_b=np.zeros(0))
 
 
 def response(owner: Any, base: Any, n_classes: int) -> ir.Node:
