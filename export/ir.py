@@ -110,9 +110,17 @@ class Classification:
     link: Link
     has_proba: bool
     all_zero: Literal["uniform", "zeros"] = "uniform"  # ovr_logistic rows whose sigmoids all underflow (see Link)
+    # 'scores': the link's label rule (see Link); 'probabilities': labels[argmax(probabilities)], first maximum —
+    # scikit-learn's predict when it is defined by predict_proba (CalibratedClassifierCV: sigmoids saturated to 1.0,
+    # or all underflowed to the uniform row, tie in probability although their scores differ)
+    label_from: Literal["scores", "probabilities"] = "scores"
 
     def __post_init__(self) -> None:
         _check(self.all_zero in ("uniform", "zeros"), "Classification", f"unknown all_zero rule {self.all_zero!r}")
+        _check(self.label_from in ("scores", "probabilities"), "Classification",
+               f"unknown label rule {self.label_from!r}")
+        _check(self.label_from == "scores" or self.has_proba, "Classification",
+               "a label from probabilities needs probabilities")
         labels = np.asarray(self.labels)
         if labels.dtype.kind in "iub":
             labels = labels.astype(np.int64)
@@ -240,10 +248,16 @@ class Scaler:
 
 @dataclass(frozen=True)
 class Normalizer:
-    """y = x / norm(x) per row; a zero norm leaves the row unchanged (scikit-learn). `max` is max(|x_i|)."""
+    """y = x / norm(x) per row; a zero norm leaves the row unchanged (scikit-learn's `normalize`), or with
+    `zero_rows='uniform'` becomes 1/n_features everywhere (CalibratedClassifierCV's multiclass normalisation:
+    `np.divide(proba, denominator, out=uniform_proba, where=denominator != 0)`). `max` is max(|x_i|)."""
 
     norm: Literal["l1", "l2", "max"]
     n_features: int
+    zero_rows: Literal["unchanged", "uniform"] = "unchanged"
+
+    def __post_init__(self) -> None:
+        _check(self.zero_rows in ("unchanged", "uniform"), "Normalizer", f"unknown zero_rows {self.zero_rows!r}")
 
 
 @dataclass(frozen=True)
@@ -385,6 +399,68 @@ class Concat:
 
     def __post_init__(self) -> None:
         _check(len(self.parts) >= 1, "Concat", "needs at least one part")
+
+
+@dataclass(frozen=True)
+class PiecewiseLinear:
+    """Per column j: y_j = np.interp(x_j, knots_x[j], knots_y[j]) — linear interpolation between knots, clipped to
+    the end values outside them (IsotonicRegression.predict with out_of_bounds='clip': `np.clip` to [X_min_, X_max_]
+    then scipy's interp1d, which delegates to `np.interp`). numpy's rule, reproduced operation for operation: find j
+    with knots_x[j] <= x < knots_x[j+1]; x equal to a knot gives that knot's y; else
+    slope[j] * (x - knots_x[j]) + knots_y[j] with slope[j] = (y[j+1] - y[j]) / (x[j+1] - x[j]) (`slopes`, computed
+    by the front-end as numpy does). Knots strictly increasing, at least two per column."""
+
+    knots_x: tuple[FloatArray, ...]
+    knots_y: tuple[FloatArray, ...]
+
+    def __post_init__(self) -> None:
+        name = "PiecewiseLinear"
+        _check(len(self.knots_x) >= 1 and len(self.knots_x) == len(self.knots_y), name, "one knot list per column")
+        xs = tuple(_float_array(x, 1, name, "knots_x") for x in self.knots_x)
+        ys = tuple(_float_array(y, 1, name, "knots_y") for y in self.knots_y)
+        for j, (x, y) in enumerate(zip(xs, ys, strict=True)):
+            _check(x.size >= 2 and x.size == y.size, name, f"column {j}: at least two knots, one y per x")
+            _check(bool(np.all(np.isfinite(x)) and np.all(np.isfinite(y))), name, f"column {j}: knots must be finite")
+            _check(bool(np.all(np.diff(x) > 0)), name, f"column {j}: knots_x must be strictly increasing")
+        object.__setattr__(self, "knots_x", xs)
+        object.__setattr__(self, "knots_y", ys)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.knots_x)
+
+    def slopes(self, j: int) -> FloatArray:
+        """numpy's interval slopes for column j, in its order of operations (`compiled_base.c` arr_interp)."""
+        x, y = self.knots_x[j], self.knots_y[j]
+        return (y[1:] - y[:-1]) / (x[1:] - x[:-1])
+
+
+ClassifierOutputKind = Literal["probabilities", "votes"]
+
+
+@dataclass(frozen=True)
+class ClassifierOutput:
+    """A member classifier inside a combination (VotingClassifier, StackingClassifier, BaggingClassifier,
+    CalibratedClassifierCV): `member` computes its raw scores and `rule` (the member's own Classification head)
+    turns them into what the combination reads — `probabilities`: its predict_proba (K columns, labels order), or
+    `votes`: its predicted label one-hot (K columns; hard voting counts them). The member and its rule stay together
+    because Core ML fuses a producer with its label/probability rule (its classifier models); ONNX applies the
+    head's rule to the member's scores in the body."""
+
+    member: Node
+    rule: Classification
+    output: ClassifierOutputKind
+
+    def __post_init__(self) -> None:
+        _check(self.output in ("probabilities", "votes"), "ClassifierOutput", f"unknown output {self.output!r}")
+        _check(self.output == "votes" or self.rule.has_proba, "ClassifierOutput",
+               "probabilities need a rule with probabilities")
+        _check(output_width(self.member) in self.rule.score_widths(), "ClassifierOutput",
+               f"the member gives {output_width(self.member)} scores, its rule reads {self.rule.score_widths()}")
+
+    @property
+    def n_classes(self) -> int:
+        return self.rule.n_classes
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -711,6 +787,27 @@ class QuadraticDiscriminant:
 
 
 @dataclass(frozen=True)
+class Average:
+    """A weighted mean of `len(weights)` blocks of `width` values side by side, in numpy's order of operations:
+    (w_0 * b_0 + w_1 * b_1 + ...) summed block by block in order, then divided by `divisor` (np.average over axis 0:
+    `np.multiply(a, wgt).sum(axis=0) / scl`; CalibratedClassifierCV's `mean_proba += proba` then `/= n`, the weights
+    all 1). Used as the score producer of averaged probabilities (soft voting, calibration, bagging)."""
+
+    weights: FloatArray
+    divisor: float
+    width: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _float_array(self.weights, 1, "Average", "weights"))
+        _check(self.weights.size >= 1 and self.width >= 1, "Average", "needs at least one block of width >= 1")
+        _check(self.divisor != 0 and bool(np.isfinite(self.divisor)), "Average", "divisor must be finite, nonzero")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.weights.size) * self.width
+
+
+@dataclass(frozen=True)
 class Pipeline:
     """steps[0] reads the step's input vector; each next step reads the previous one's output. Any step may be a
     score producer (its scores are a vector like any other); the last step's output is the pipeline's."""
@@ -726,13 +823,14 @@ class Pipeline:
         return self.steps[-1]
 
 
-Transform: TypeAlias = Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
+Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
+                        | PiecewiseLinear | ClassifierOutput)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
-                       | GaussianNaiveBayes | QuadraticDiscriminant)
+                       | GaussianNaiveBayes | QuadraticDiscriminant | Average)
 Node: TypeAlias = Transform | Producer | Pipeline
 
 PRODUCER_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors,
-                  GaussianNaiveBayes, QuadraticDiscriminant)
+                  GaussianNaiveBayes, QuadraticDiscriminant, Average)
 
 
 def input_width(node: Node) -> int | None:
@@ -743,9 +841,11 @@ def input_width(node: Node) -> int | None:
             return input_width(node.steps[0])
         case Concat():
             return input_width(node.parts[0])
+        case ClassifierOutput():
+            return input_width(node.member)
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
                 | NearestNeighbors() | GaussianNaiveBayes() | QuadraticDiscriminant() | Scaler() | Normalizer() \
-                | Imputer() | OneHotEncoder() | ColumnSelect() | CategoryLookup():
+                | Imputer() | OneHotEncoder() | ColumnSelect() | CategoryLookup() | PiecewiseLinear() | Average():
             return node.n_features
         case _:
             assert_never(node)
@@ -754,8 +854,12 @@ def input_width(node: Node) -> int | None:
 def output_width(node: Node) -> int:
     """How many values `node` produces per row (for a producer: its raw scores, see each producer's docstring)."""
     match node:
-        case Scaler() | Normalizer() | Imputer():
+        case Scaler() | Normalizer() | Imputer() | PiecewiseLinear():
             return node.n_features
+        case ClassifierOutput():
+            return node.n_classes
+        case Average():
+            return node.width
         case OneHotEncoder() | CategoryLookup():
             return node.n_outputs
         case Linear():
@@ -791,6 +895,8 @@ def walk(node: Node) -> list[Node]:
     elif isinstance(node, Concat):
         for part in node.parts:
             out.extend(walk(part))
+    elif isinstance(node, ClassifierOutput):
+        out.extend(walk(node.member))
     return out
 
 

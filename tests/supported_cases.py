@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
+    BaggingClassifier,
     BaggingRegressor,
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -29,7 +31,9 @@ from sklearn.ensemble import (
     HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
+    StackingClassifier,
     StackingRegressor,
+    VotingClassifier,
     VotingRegressor,
 )
 from sklearn.feature_selection import (
@@ -466,6 +470,39 @@ CASES: tuple[Case, ...] = (
                                                                                 metric="manhattan"), credit_student,
          coreml_refusal="no exact encoding"),
     Case("KNeighborsClassifier-uniform-probabilities", lambda: KNeighborsClassifier(6), credit_band),
+    # meta-classifiers: members' probabilities / label votes as body vectors (ClassifierOutput), then the combination
+    Case("VotingClassifier-soft", lambda: VotingClassifier(
+        [("lr", LogisticRegression()), ("forest", RandomForestClassifier(5, max_depth=3, random_state=0)),
+         ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))], voting="soft", weights=[2.0, 1.0, 0.5]),
+         credit_band),
+    Case("VotingClassifier-hard", lambda: VotingClassifier(
+        [("lr", LogisticRegression()), ("svc", LinearSVC()), ("tree", DecisionTreeClassifier(max_depth=3,
+                                                                                             random_state=0))],
+        voting="hard"), credit_band),
+    Case("VotingClassifier-hard-binary-weights", lambda: VotingClassifier(
+        [("lr", LogisticRegression()), ("nb", GaussianNB()), ("tree", DecisionTreeClassifier(max_depth=2,
+                                                                                            random_state=0))],
+        voting="hard", weights=[1.0, 1.0, 0.5]), credit_student),
+    Case("StackingClassifier-auto-passthrough", lambda: StackingClassifier(
+        [("lr", LogisticRegression()), ("forest", RandomForestClassifier(5, max_depth=3, random_state=0)),
+         ("svc", LinearSVC())], final_estimator=LogisticRegression(), cv=3, passthrough=True), credit_band),
+    Case("StackingClassifier-binary-mixed-methods", lambda: StackingClassifier(
+        [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=3, random_state=0)),
+         ("ridge", RidgeClassifier())], final_estimator=DecisionTreeClassifier(max_depth=3, random_state=0),
+        stack_method="auto", cv=3), credit_student),
+    Case("StackingClassifier-predict", lambda: StackingClassifier(
+        [("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=3, random_state=0))],
+        final_estimator=LogisticRegression(), stack_method="predict", cv=3), credit_student),
+    Case("BaggingClassifier", lambda: BaggingClassifier(
+        DecisionTreeClassifier(max_depth=3), n_estimators=4, max_features=4, bootstrap_features=True,
+        random_state=0), credit_band),
+    Case("BaggingClassifier-votes", lambda: BaggingClassifier(
+        LinearSVC(), n_estimators=3, max_samples=0.5, random_state=0), credit_band),
+    Case("CalibratedClassifierCV-sigmoid", lambda: CalibratedClassifierCV(LinearSVC(), cv=3), credit_band),
+    Case("CalibratedClassifierCV-sigmoid-binary-single", lambda: CalibratedClassifierCV(
+        SVC(), cv=3, ensemble=False), credit_student),
+    Case("CalibratedClassifierCV-isotonic", lambda: CalibratedClassifierCV(GaussianNB(), method="isotonic", cv=3),
+         credit_student, coreml_refusal="piecewise-linear interpolation"),
     # The boosting libraries (export/from_boosting): serialised by the library, read back by our reader; the
     # library's own predictions are the truth (parity.references.xgboost/lightgbm/catboost).
     Case("xgboost-booster-binary-nan", xgboost_booster, binary_with_nan, trained=True),

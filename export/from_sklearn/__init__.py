@@ -3,10 +3,12 @@ with its converter (one module per family in this package), family and per-forma
 
 from __future__ import annotations
 
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
+    BaggingClassifier,
     BaggingRegressor,
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -16,7 +18,9 @@ from sklearn.ensemble import (
     HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
+    StackingClassifier,
     StackingRegressor,
+    VotingClassifier,
     VotingRegressor,
 )
 from sklearn.feature_selection import (
@@ -90,12 +94,14 @@ from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from export.from_sklearn import (
+    calibration,
     composition,
     dataframe,
     discriminant_analysis,
     ensemble,
     feature_selection,
     linear,
+    meta_classifiers,
     naive_bayes,
     neighbors,
     neural_network,
@@ -219,6 +225,18 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "members' predictions (+ X with passthrough) into final_estimator_"),
     (MultiOutputRegressor, "composition", ensemble.multi_output_regressor_to_ir,
      "one single-target regressor per output"),
+    (VotingClassifier, "composition", meta_classifiers.voting_classifier_to_ir,
+     "soft: weighted mean of members' predict_proba in numpy's order; hard: weighted label votes, ties to the lowest "
+     "class (weights: small integers or binary fractions, so every vote sum is exact); any supported classifier"),
+    (StackingClassifier, "composition", meta_classifiers.stacking_classifier_to_ir,
+     "stack_method_ per member (predict_proba, binary first column dropped; decision_function; predict), "
+     "passthrough; final_estimator_ any supported classifier"),
+    (BaggingClassifier, "composition", meta_classifiers.bagging_classifier_to_ir,
+     "members' predict_proba (or label votes without one) on estimators_features_, summed in order / n_estimators; "
+     "members missing a class scattered to its columns"),
+    (CalibratedClassifierCV, "composition", calibration.calibrated_classifier_cv_to_ir,
+     "sigmoid and isotonic (np.interp, exact), ensemble=True/False; base response decision_function or "
+     "predict_proba as scikit-learn picks it"),
     (Pipeline, "composition", composition.pipeline_to_ir,
      "'passthrough' steps skipped; any step may be a model only at the end"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
@@ -241,6 +259,15 @@ _COREML: dict[type, FormatSupport] = {
                                               "float32 samples and no probability output (near ties may flip)"),
     KNeighborsRegressor: FormatSupport("none", "Core ML's only neighbour model is a classifier (float32 samples, "
                                                "squared-Euclidean distance); no exact encoding of the weighted mean"),
+    VotingClassifier: FormatSupport("ir", "soft: the averaged probabilities pass a one-layer identity "
+                                          "neuralNetworkClassifier (Core ML has no double classifier over computed "
+                                          "probabilities): float32 probabilities, labels ranked in float32"),
+    BaggingClassifier: FormatSupport("ir", "the averaged probabilities pass a one-layer identity "
+                                           "neuralNetworkClassifier: float32 probabilities, labels ranked in float32"),
+    CalibratedClassifierCV: FormatSupport("ir", "sigmoid only (isotonic's interpolation has no exact Core ML "
+                                                "encoding: refused); the mean over ensemble=True folds passes a "
+                                                "float32 identity network classifier; "
+                                                + _OVR_UNDERFLOW.format("1/K")),
     GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
                                     "so K > 2 is refused (ONNX takes any K)"),
     PoissonRegressor: _COREML_NO_EXP,

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import assert_never
 
+import numpy as np
+
 from export import ir
 from export.errors import ExportFailedError, UnsupportedEstimatorError
 from export.to_coreml.category_lookup import category_lookup_models
@@ -23,6 +25,7 @@ from export.to_coreml.one_hot import one_hot_columns_models, one_hot_model
 from export.to_coreml.pipeline import (
     PipelineKind,
     array_feature_extractor_model,
+    dictionary_vector_models,
     feature_vectorizer_model,
     pipeline_model,
 )
@@ -33,6 +36,9 @@ from export.to_coreml.tree_ensemble import tree_ensemble_model
 from export.to_coreml.validate import validate_spec
 
 _NO_OUTPUTS = OutputNames("", "", "", "")  # a Transformed pipeline inside a transform writes no head outputs
+_NO_INTERPOLATION = ("Core ML: piecewise-linear interpolation (isotonic calibration) has no exact encoding — its "
+                     "double models (GLM, trees) cannot multiply a computed slope by the score, and a neural network "
+                     "computes in float32; export this model with --formats onnx")
 
 
 @dataclass(frozen=True)
@@ -47,12 +53,10 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
     """A transform reading the vector `source` and writing the DOUBLE vector `output_name`."""
     output = Feature(output_name, vector_type(ir.output_width(node)))
     match node:
-        case ir.Scaler():
-            return _Lowered([scaler_model(node, source, output_name)], [output])
-        case ir.Normalizer():
-            return _Lowered([normalizer_model(node, source, output_name)], [output])
-        case ir.Imputer():
-            return _Lowered([imputer_model(node, source, output_name)], [output])
+        case ir.Scaler() | ir.Normalizer() | ir.Imputer():
+            return _Lowered([_elementwise_model(node, source, output_name)], [output])
+        case ir.ClassifierOutput() | ir.PiecewiseLinear():
+            return _lower_classifier_output(node, source, output_name, names)
         case ir.OneHotEncoder():
             return _Lowered([one_hot_model(node, source, output_name)], [output])
         case ir.Linear():
@@ -81,10 +85,71 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
                                     "numeric vector")
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
-                | ir.NearestNeighbors() | ir.GaussianNaiveBayes() | ir.QuadraticDiscriminant():
+                | ir.NearestNeighbors() | ir.GaussianNaiveBayes() | ir.QuadraticDiscriminant() | ir.Average():
             return _lower_scores(node, source, names)
         case _:
             assert_never(node)
+
+
+def _elementwise_model(node: ir.Scaler | ir.Normalizer | ir.Imputer, source: Feature, output_name: str) -> Spec:
+    match node:
+        case ir.Scaler():
+            return scaler_model(node, source, output_name)
+        case ir.Normalizer():
+            return normalizer_model(node, source, output_name)
+        case ir.Imputer():
+            return imputer_model(node, source, output_name)
+        case _:
+            assert_never(node)
+
+
+def _lower_classifier_output(node: ir.ClassifierOutput | ir.PiecewiseLinear, source: Feature, output_name: str,
+                             names: Names) -> _Lowered:
+    """A member classifier lowered as Core ML's classifier model of its own (its label and probability rule, as
+    for a whole model), then its probability Dictionary as a vector in label order (DictVectorizer +
+    FeatureVectorizer), or its label one-hot (oneHotEncoder of the Int64/String label, categories = labels).
+    Interpolated calibrators (isotonic) are refused: no exact Core ML encoding."""
+    if isinstance(node, ir.PiecewiseLinear) or any(isinstance(n, ir.PiecewiseLinear) for n in ir.walk(node.member)):
+        raise UnsupportedEstimatorError(_NO_INTERPOLATION)
+    if not _is_scores(node.member):
+        raise UnsupportedEstimatorError(f"Core ML: a member ending in {type(ir.final_producer(node.member)).__name__}"
+                                        " has no classifier model")
+    rule = node.rule if node.output == "probabilities" else replace(node.rule, has_proba=False)
+    inner = OutputNames(names.fresh("member_label"), names.fresh("member_probability"), names.fresh("member_scores"),
+                        names.fresh("member_transformed"))
+    lowered = _lower_node(node.member, rule, source, names, inner.transformed, inner)
+    produced = {feature.name: feature for feature in lowered.outputs}
+    labels = rule.labels.tolist()
+    if node.output == "probabilities":
+        models, output = dictionary_vector_models(produced[inner.probability], labels, names.fresh("member_indexed"),
+                                                  output_name)
+        return _Lowered([*lowered.models, *models], [output])
+    models, outputs = one_hot_columns_models(ir.OneHotEncoder((rule.labels,)), [produced[inner.label]], output_name,
+                                             names)
+    return _Lowered([*lowered.models, *models], outputs)
+
+
+def _average_models(node: ir.Average, head: ir.Regression | ir.Classification, source: Feature,
+                    outputs: OutputNames, names: Names) -> list[Spec]:
+    """The weighted mean as one GLMRegressor row per output column (double; the weights folded into w_i / divisor,
+    a few ulp from numpy's sum-then-divide). Averaged probabilities under the identity rule end in a one-layer
+    identity neuralNetworkClassifier: Core ML has no double-precision classifier that passes computed
+    probabilities through, so this last stage rounds them to float32 (and ranks the rounded values)."""
+    coef = np.zeros((node.width, node.n_features))
+    for i, weight in enumerate(node.weights.tolist()):
+        coef[np.arange(node.width), i * node.width + np.arange(node.width)] = weight / node.divisor
+    bias = np.zeros(node.width)
+    if isinstance(head, ir.Regression):
+        _require_identity(head, "Average")
+        if node.width == 1:
+            return [glm_regressor_model(coef[0], 0.0, source, Feature(outputs.prediction, double_type()))]
+        return affine_models(coef, bias, source, outputs.prediction, names)
+    if head.link != "identity":
+        raise ExportFailedError(f"Average: link {head.link!r} over averaged scores; supported: identity")
+    averaged = Feature(names.fresh("average"), vector_type(node.width))
+    identity = ir.DenseLayer(np.eye(node.width), bias, "identity")
+    return [*affine_models(coef, bias, source, averaged.name, names),
+            nn_classifier_model((identity,), head, averaged, outputs)]
 
 
 def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: OutputNames,
@@ -126,6 +191,8 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
             if not isinstance(head, ir.Classification):
                 raise ExportFailedError("QuadraticDiscriminant needs a Classification head")
             models = quadratic_discriminant_models(node, head, source, outputs, names)
+        case ir.Average():
+            models = _average_models(node, head, source, outputs, names)
         case _:
             assert_never(node)
     last = models[-1].description.output

@@ -28,6 +28,7 @@ from parity.bounds import (
     TreeSum,
 )
 from parity.references import Family, WalkTree, final_model, outputs_by_role
+from parity.sub_estimators import sub_estimators
 
 # sklearn.tree-based models: scikit-learn casts X to float32 before walking (`check_input` -> DTYPE = float32).
 _FLOAT32_TREE_MODELS = ("RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
@@ -37,6 +38,12 @@ _AVERAGED_FORESTS = ("RandomForestClassifier", "RandomForestRegressor", "ExtraTr
 # predict == classes_.take(argmax(predict_proba)) (ForestClassifier.predict, DecisionTreeClassifier.predict)
 _LABEL_IS_ARGMAX = ("RandomForestClassifier", "ExtraTreesClassifier", "DecisionTreeClassifier", "ExtraTreeClassifier")
 _LINEAR_SVM = ("LinearSVC", "LinearSVR")
+# Meta-estimators whose arithmetic is their members': their family is the members' (trees only -> "tree", so the
+# probes that overflow float32 arithmetic are kept for all-tree ensembles only).
+_META_ESTIMATORS = ("VotingClassifier", "VotingRegressor", "StackingClassifier", "StackingRegressor",
+                    "BaggingClassifier", "BaggingRegressor", "CalibratedClassifierCV", "OneVsOneClassifier",
+                    "MultiOutputClassifier", "MultiOutputRegressor", "ClassifierChain", "RegressorChain",
+                    "TransformedTargetRegressor")
 
 
 def _is(model: Any, names: tuple[str, ...]) -> bool:
@@ -49,6 +56,9 @@ class ScikitLearnAdapter:
     # ---- family
 
     def family(self, model: Any) -> Family:
+        if _is(model, _META_ESTIMATORS):
+            members = {self.family(m) for m in sub_estimators(model)[1:] if not _is(m, _META_ESTIMATORS)}
+            return members.pop() if len(members) == 1 else "other"
         module = type(model).__module__
         if module.startswith(("sklearn.tree", "sklearn.ensemble")):
             return "tree"
