@@ -210,6 +210,8 @@ class Scaler:
     """y = (x - offset) * scale + bias, elementwise (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler).
 
     `divide`: y = (x - offset) / scale + bias instead — `scale` then holds the divisor (scikit-learn's `scale_`).
+    `clip` (lo, hi): the result is then clamped to [lo, hi] as np.clip does (MinMaxScaler(clip=True) clips to
+    feature_range; NaN stays NaN).
     scikit-learn divides (`X /= scale_`); multiplying by a rounded 1/scale_ is up to 1 ulp off, and a later model
     that sums near-cancelling terms (a linear SVC on rows with 1e30 in one feature) turns that ulp into a different
     label. `bias` (None: no addition) is added last, so MinMaxScaler's `X *= scale_; X += min_` is one Scaler with
@@ -221,8 +223,13 @@ class Scaler:
     scale: FloatArray
     divide: bool = False
     bias: FloatArray | None = None
+    clip: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.clip is not None:
+            lo, hi = (float(v) for v in self.clip)
+            _check(lo <= hi, "Scaler", f"clip bounds ({lo}, {hi}) are not ordered")
+            object.__setattr__(self, "clip", (lo, hi))
         object.__setattr__(self, "offset", _float_array(self.offset, 1, "Scaler", "offset"))
         object.__setattr__(self, "scale", _float_array(self.scale, 1, "Scaler", "scale"))
         _check(self.offset.shape == self.scale.shape, "Scaler", "offset and scale lengths differ")
@@ -384,6 +391,45 @@ class Concat:
 
     def __post_init__(self) -> None:
         _check(len(self.parts) >= 1, "Concat", "needs at least one part")
+
+
+@dataclass(frozen=True)
+class Bins:
+    """y_j = the number of `edges[j]` that are <= x_j, as a double (np.searchsorted(edges[j], x_j, side='right')):
+    KBinsDiscretizer's ordinal code (its edges are bin_edges_[j][1:-1]); Binarizer's x > t is the one edge
+    nextafter(t, +inf) (for doubles x > t <=> x >= nextafter(t, +inf)). Comparisons are exact in double; a NaN
+    compares false everywhere (y_j = 0 — both front-ends' models refuse NaN, so the schema refuses it first). A
+    feature with no edges is the constant 0 (KBinsDiscretizer's one-bin features)."""
+
+    edges: tuple[FloatArray, ...]
+
+    def __post_init__(self) -> None:
+        edges = tuple(_float_array(e, 1, "Bins", f"edges[{j}]") for j, e in enumerate(self.edges))
+        _check(len(edges) >= 1, "Bins", "needs at least one feature")
+        for j, e in enumerate(edges):
+            _check(not bool(np.any(np.isnan(e))), "Bins", f"edges[{j}] holds NaN")
+            _check(bool(np.all(np.diff(e) >= 0)), "Bins", f"edges[{j}] must be sorted ascending")
+        object.__setattr__(self, "edges", edges)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.edges)
+
+
+@dataclass(frozen=True)
+class MissingIndicator:
+    """y = [x[f] is missing for f in features] as 0.0 / 1.0 (scikit-learn MissingIndicator, and the indicator block
+    of SimpleImputer(add_indicator=True)): missing is NaN when `missing_value` is NaN, else x == missing_value."""
+
+    missing_value: float
+    features: IntArray
+    n_features: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "features", _int_array(self.features, "MissingIndicator", "features"))
+        _check(self.features.size >= 1, "MissingIndicator", "needs at least one feature")
+        _check(bool(np.all((self.features >= 0) & (self.features < self.n_features))), "MissingIndicator",
+               "feature index out of range")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -655,7 +701,8 @@ class Pipeline:
         return self.steps[-1]
 
 
-Transform: TypeAlias = Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
+Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
+                        | Bins | MissingIndicator)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
                        | GaussianNaiveBayes)
 Node: TypeAlias = Transform | Producer | Pipeline
@@ -674,7 +721,7 @@ def input_width(node: Node) -> int | None:
             return input_width(node.parts[0])
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
                 | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
-                | ColumnSelect() | CategoryLookup():
+                | ColumnSelect() | CategoryLookup() | Bins() | MissingIndicator():
             return node.n_features
         case _:
             assert_never(node)
@@ -683,8 +730,10 @@ def input_width(node: Node) -> int | None:
 def output_width(node: Node) -> int:
     """How many values `node` produces per row (for a producer: its raw scores, see each producer's docstring)."""
     match node:
-        case Scaler() | Normalizer() | Imputer():
+        case Scaler() | Normalizer() | Imputer() | Bins():
             return node.n_features
+        case MissingIndicator():
+            return int(node.features.size)
         case OneHotEncoder() | CategoryLookup():
             return node.n_outputs
         case Linear():

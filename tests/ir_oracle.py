@@ -30,7 +30,8 @@ def transform(node: ir.Node, X: np.ndarray) -> np.ndarray:
     if isinstance(node, ir.Scaler):
         shifted = X - node.offset
         scaled = shifted / node.scale if node.divide else shifted * node.scale
-        return scaled if node.bias is None else scaled + node.bias
+        biased = scaled if node.bias is None else scaled + node.bias
+        return biased if node.clip is None else np.clip(biased, *node.clip)
     if isinstance(node, ir.Normalizer):
         if node.norm == "l1":
             norms = np.abs(X).sum(axis=1)
@@ -47,6 +48,13 @@ def transform(node: ir.Node, X: np.ndarray) -> np.ndarray:
         blocks = [(X[:, [j]] == cats.astype(np.float64)[None, :]).astype(np.float64)
                   for j, cats in enumerate(node.categories)]
         return np.hstack(blocks)
+    if isinstance(node, ir.Bins):  # count of edges <= x, per feature
+        return np.column_stack([(X[:, [j]] >= e[None, :]).sum(axis=1) for j, e in enumerate(node.edges)]
+                               ).astype(np.float64)
+    if isinstance(node, ir.MissingIndicator):
+        selected = X[:, node.features]
+        missing = np.isnan(selected) if np.isnan(node.missing_value) else selected == node.missing_value
+        return missing.astype(np.float64)
     if isinstance(node, ir.Linear):
         return X @ node.weights.T + node.bias
     if isinstance(node, ir.ColumnSelect):

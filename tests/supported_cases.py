@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
-from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.decomposition import PCA, FastICA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingRegressor,
@@ -45,7 +45,7 @@ from sklearn.feature_selection import (
     VarianceThreshold,
     f_regression,
 )
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import (
     ARDRegression,
     BayesianRidge,
@@ -91,6 +91,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
+    Binarizer,
+    KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     Normalizer,
@@ -260,6 +262,17 @@ def credit_band() -> Data:
     return X, np.digitize(rating, np.quantile(rating, [1 / 3, 2 / 3]))
 
 
+@cache
+def credit_raw_with_missing() -> Data:
+    """credit_raw with 10 % of Income / Age / Education set to NaN (seeded): the missing-indicator cases."""
+    X, y = credit_raw()
+    X = X.copy()
+    mask = np.random.default_rng(0).random(X.shape) < 0.1
+    mask[:, [1, 2, 3]] = False
+    X[mask] = np.nan
+    return X, y
+
+
 @dataclass(frozen=True)
 class Case:
     """One estimator fitted on one dataset. Documented Core ML format limits (the row's `coreml` note):
@@ -405,4 +418,24 @@ CASES: tuple[Case, ...] = (
     Case("catboost-logloss", catboost_logloss, binary_with_nan),
     Case("catboost-classifier-multiclass", boosting("catboost", "CatBoostClassifier", **_CAT), iris),
     Case("catboost-regressor", boosting("catboost", "CatBoostRegressor", **_CAT), regression),
+    # preprocessing breadth (issue 14) on real rows: comparisons as exact Bins (critical-points probes at every
+    # threshold / bin edge), missing indicators, clip, FastICA
+    Case("Binarizer", lambda: Binarizer(threshold=3.0), unlabelled(credit_raw)),
+    Case("Binarizer-logistic", lambda: make_pipeline(Binarizer(threshold=3.0), LogisticRegression()),
+         lambda: (credit_raw()[0], credit_student()[1])),
+    Case("KBinsDiscretizer-ordinal-quantile", lambda: KBinsDiscretizer(
+        n_bins=6, encode="ordinal", strategy="quantile", quantile_method="averaged_inverted_cdf"),
+         unlabelled(credit_raw)),
+    Case("KBinsDiscretizer-onehot-uniform", lambda: KBinsDiscretizer(n_bins=4, encode="onehot", strategy="uniform"),
+         unlabelled(credit_raw)),
+    Case("KBinsDiscretizer-onehot-dense-kmeans-ridge", lambda: make_pipeline(
+        KBinsDiscretizer(n_bins=4, encode="onehot-dense", strategy="kmeans"), Ridge()), credit_raw),
+    Case("MinMaxScaler-clip", lambda: MinMaxScaler(clip=True), lambda: (credit_raw()[0][:200:2], None),
+         coreml_refusal="no double-precision clamp"),
+    Case("MissingIndicator", MissingIndicator, unlabelled(credit_raw_with_missing)),
+    Case("MissingIndicator-all", lambda: MissingIndicator(features="all"), unlabelled(credit_raw_with_missing)),
+    Case("SimpleImputer-add-indicator-logistic", lambda: make_pipeline(
+        SimpleImputer(add_indicator=True), StandardScaler(), LogisticRegression()),
+         lambda: (credit_raw_with_missing()[0], credit_student()[1])),
+    Case("FastICA", lambda: FastICA(n_components=3, random_state=0), unlabelled(credit_raw)),
 )

@@ -4,7 +4,7 @@ with its converter (one module per family in this package), family and per-forma
 from __future__ import annotations
 
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.decomposition import PCA, FastICA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingRegressor,
@@ -31,7 +31,7 @@ from sklearn.feature_selection import (
     SelectPercentile,
     VarianceThreshold,
 )
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import (
     ARDRegression,
     BayesianRidge,
@@ -77,6 +77,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
+    Binarizer,
+    KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     Normalizer,
@@ -173,13 +175,13 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "multi-target supported; loss='poisson' (exp output) refused"),
     (StandardScaler, "transform", preprocessing.standard_scaler_to_ir,
      "exact in ONNX; Core ML multiplies by 1/scale_ (≤1 ulp, its scaler cannot divide)"),
-    (MinMaxScaler, "transform", preprocessing.min_max_scaler_to_ir, "clip=True refused"),
+    (MinMaxScaler, "transform", preprocessing.min_max_scaler_to_ir, "clip=True clamps to feature_range (NaN kept)"),
     (MaxAbsScaler, "transform", preprocessing.max_abs_scaler_to_ir, ""),
     (RobustScaler, "transform", preprocessing.robust_scaler_to_ir, ""),
     (Normalizer, "transform", preprocessing.normalizer_to_ir, "l1, l2, max"),
     (SimpleImputer, "transform", preprocessing.simple_imputer_to_ir,
      "numeric columns; string columns (most_frequent/constant) folded into the encoder that follows; "
-     "add_indicator and dropped all-missing columns refused"),
+     "add_indicator=True appends the MissingIndicator block; dropped all-missing columns refused"),
     (OneHotEncoder, "transform", preprocessing.one_hot_encoder_to_ir,
      "string columns of a DataFrame (ColumnTransformer part): every drop / min_frequency / max_categories / "
      "handle_unknown / sparse_output setting, NaN a category, \"\" = missing; numeric columns: integer-valued "
@@ -207,6 +209,14 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "members' predictions (+ X with passthrough) into final_estimator_"),
     (MultiOutputRegressor, "composition", ensemble.multi_output_regressor_to_ir,
      "one single-target regressor per output"),
+    (Binarizer, "transform", preprocessing.binarizer_to_ir, "x > threshold (strictly), exact comparisons"),
+    (KBinsDiscretizer, "transform", preprocessing.k_bins_discretizer_to_ir,
+     "ordinal / onehot / onehot-dense, every strategy: np.searchsorted(bin_edges_[j][1:-1], x, side='right') as "
+     "exact comparisons; dtype=float32 refused"),
+    (MissingIndicator, "transform", preprocessing.missing_indicator_to_ir,
+     "features missing-only / all, NaN or a numeric missing_values; error_on_new=True: a new missing column gives "
+     "its indicator (sklearn raises)"),
+    (FastICA, "transform", preprocessing.fast_ica_to_ir, "(X - mean_) @ components_.T (a few ulp)"),
     (Pipeline, "composition", composition.pipeline_to_ir,
      "'passthrough' steps skipped; any step may be a model only at the end"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
@@ -223,6 +233,8 @@ _ONNX: dict[type, FormatSupport] = {
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
 _COREML: dict[type, FormatSupport] = {
+    MinMaxScaler: FormatSupport("ir", "clip=True refused: Core ML has no double-precision clamp (the neural "
+                                      "network's clip layer is float32)"),
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
     GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "

@@ -28,6 +28,7 @@ from export.to_coreml.pipeline import (
 )
 from export.to_coreml.protos import Spec
 from export.to_coreml.scaler import scaler_model
+from export.to_coreml.stumps import bins_model, missing_indicator_model
 from export.to_coreml.svm import svm_model
 from export.to_coreml.tree_ensemble import tree_ensemble_model
 from export.to_coreml.validate import validate_spec
@@ -47,14 +48,8 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
     """A transform reading the vector `source` and writing the DOUBLE vector `output_name`."""
     output = Feature(output_name, vector_type(ir.output_width(node)))
     match node:
-        case ir.Scaler():
-            return _Lowered([scaler_model(node, source, output_name)], [output])
-        case ir.Normalizer():
-            return _Lowered([normalizer_model(node, source, output_name)], [output])
-        case ir.Imputer():
-            return _Lowered([imputer_model(node, source, output_name)], [output])
-        case ir.OneHotEncoder():
-            return _Lowered([one_hot_model(node, source, output_name)], [output])
+        case ir.Scaler() | ir.Normalizer() | ir.Imputer() | ir.OneHotEncoder() | ir.Bins() | ir.MissingIndicator():
+            return _Lowered([_one_model(node, source, output_name)], [output])
         case ir.Linear():
             return _Lowered(affine_models(node.weights, node.bias, source, output_name, names), [output])
         case ir.ColumnSelect():
@@ -83,6 +78,26 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
                 | ir.NearestNeighbors() | ir.GaussianNaiveBayes():
             return _lower_scores(node, source, names)
+        case _:
+            assert_never(node)
+
+
+def _one_model(node: ir.Scaler | ir.Normalizer | ir.Imputer | ir.OneHotEncoder | ir.Bins | ir.MissingIndicator,
+               source: Feature, output_name: str) -> Spec:
+    """The transforms that are one Core ML model reading `source` and writing the vector `output_name`."""
+    match node:
+        case ir.Scaler():
+            return scaler_model(node, source, output_name)
+        case ir.Normalizer():
+            return normalizer_model(node, source, output_name)
+        case ir.Imputer():
+            return imputer_model(node, source, output_name)
+        case ir.OneHotEncoder():
+            return one_hot_model(node, source, output_name)
+        case ir.Bins():
+            return bins_model(node, source, output_name)
+        case ir.MissingIndicator():
+            return missing_indicator_model(node, source, output_name)
         case _:
             assert_never(node)
 

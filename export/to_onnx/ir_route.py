@@ -10,7 +10,7 @@ from typing import assert_never
 
 import numpy as np
 import onnx
-from onnx import helper
+from onnx import helper, numpy_helper
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
@@ -42,6 +42,12 @@ def _scaler(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, in
         x = b.op("Div" if node.divide else "Mul", [x, b.const("scaler_scale", node.scale.reshape(1, -1))], "scaled")
     if node.bias is not None:
         x = b.op("Add", [x, b.const("scaler_bias", node.bias.reshape(1, -1))], "scaler_biased")
+    if node.clip is not None:
+        # np.clip(x, lo, hi) as two Wheres on strict comparisons: a NaN compares false and stays NaN, as in numpy
+        # (ONNX Clip/Min/Max leave NaN handling to the runtime).
+        lo, hi = (b.const("clip_bound", np.array([[v]])) for v in node.clip)
+        x = b.op("Where", [b.op("Less", [x, lo], "below_range"), lo, x], "clipped_low")
+        x = b.op("Where", [b.op("Greater", [x, hi], "above_range"), hi, x], "clipped")
     return x, node.n_features
 
 
@@ -83,6 +89,32 @@ def _one_hot(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, i
     repeated = b.op("Gather", [x, b.const("onehot_columns", columns)], "onehot_inputs", axis=1)
     hits = b.op("Equal", [repeated, b.const("onehot_categories", categories)], "onehot_hits")
     return b.op("Cast", [hits], "onehot", to=onnx.TensorProto.DOUBLE), node.n_outputs
+
+
+def _bins(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.Bins)
+    # Every edge at once: x[:, feature_of_edge] >= edge (one Gather, one broadcast GreaterOrEqual), then the 0/1
+    # hits summed per feature by a MatMul with the 0/1 edge-to-feature matrix — sums of small integers, exact.
+    features = np.concatenate([np.full(e.size, j, dtype=np.int64) for j, e in enumerate(node.edges)])
+    if features.size == 0:  # every feature has one bin: the constant 0 (Mul by 0 would turn inf/NaN into NaN)
+        shape = b.op("Shape", [x], "bins_shape")
+        return b.op("ConstantOfShape", [shape], "bins", value=numpy_helper.from_array(np.zeros(1))), width
+    edges = np.concatenate(node.edges).reshape(1, -1)
+    repeated = b.op("Gather", [x, b.const("bins_features", features)], "bins_inputs", axis=1)
+    hits = b.op("Cast", [b.op("GreaterOrEqual", [repeated, b.const("bins_edges", edges)], "bins_hits")],
+                "bins_hits_double", to=onnx.TensorProto.DOUBLE)
+    owner = (features[:, np.newaxis] == np.arange(node.n_features)[np.newaxis, :]).astype(np.float64)
+    return b.op("MatMul", [hits, b.const("bins_owner", owner)], "bins"), node.n_features
+
+
+def _missing_indicator(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.MissingIndicator)
+    selected = b.op("Gather", [x, b.const("indicator_features", node.features)], "indicator_inputs", axis=1)
+    if np.isnan(node.missing_value):
+        missing = b.op("IsNaN", [selected], "is_missing")
+    else:
+        missing = b.op("Equal", [selected, b.const("missing_value", np.array([[node.missing_value]]))], "is_missing")
+    return b.op("Cast", [missing], "missing_indicator", to=onnx.TensorProto.DOUBLE), int(node.features.size)
 
 
 def _linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
@@ -174,7 +206,9 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                                                "MatMul + ArgMax, probabilities: Platt sigmoid + libsvm "
                                                                "coupling Loop (all double)"),
     ir.GaussianNaiveBayes: IrFamily(_gaussian_naive_bayes, "Unsqueeze + Sub + Mul + Div + ReduceSum (double)"),
-    ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double)"),
+    ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double); clip: Less/Greater + Where"),
+    ir.Bins: IrFamily(_bins, "Gather + GreaterOrEqual + Cast + MatMul (0/1 counts)"),
+    ir.MissingIndicator: IrFamily(_missing_indicator, "Gather + IsNaN/Equal + Cast"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
     ir.OneHotEncoder: IrFamily(_one_hot, "Gather + Equal + Cast (integer categories only)"),

@@ -175,6 +175,33 @@ class ScikitLearnAdapter:
                     if type(inner).__name__ == "OneHotEncoder" and name in indices]
         return []
 
+    def critical_points(self, step: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """Read from the fitted attributes the transformer's own transform compares against."""
+        name = type(step).__name__
+        if not type(step).__module__.startswith("sklearn."):
+            return None
+        n = int(getattr(step, "n_features_in_", 0))
+        per_feature: list[np.ndarray] = []
+        if name == "Binarizer":  # x > threshold
+            per_feature = [np.array([float(step.threshold)])] * n
+        elif name == "KBinsDiscretizer":  # np.searchsorted(bin_edges_[j][1:-1], x, side='right')
+            per_feature = [np.asarray(edges, dtype=np.float64)[1:-1] for edges in step.bin_edges_]
+        elif name == "MinMaxScaler" and step.clip:  # x·scale_ + min_ reaches feature_range: x = (bound - min_)/scale_
+            scale, offset = _column(step.scale_), _column(step.min_)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per_feature = [np.array([(bound - offset[j]) / scale[j] for bound in step.feature_range])
+                               for j in range(n)]
+        elif name in ("MissingIndicator", "SimpleImputer") and not _is_nan(step.missing_values):
+            features = np.arange(n) if name == "SimpleImputer" else np.asarray(step.features_)
+            per_feature = [np.array([float(step.missing_values)]) if j in features else np.zeros(0)
+                           for j in range(n)]
+        if not per_feature:
+            return None
+        columns = np.concatenate([np.full(len(v), j, dtype=np.int64) for j, v in enumerate(per_feature)])
+        values = np.concatenate(per_feature)
+        finite = np.isfinite(values)
+        return (columns[finite], values[finite]) if finite.any() else None
+
     # ---- arithmetic, for error bounds
 
     def chain(self, estimator: Any) -> Chain | None:
@@ -203,6 +230,10 @@ class ScikitLearnAdapter:
             return None  # labels only: compared exactly
         return Chain(bound_steps, role, " → ".join(type(s).__name__ for _, s in steps if s not in (None,
                                                                                                   "passthrough")))
+
+
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and np.isnan(value)
 
 
 def _column(values: Any) -> np.ndarray:
