@@ -432,6 +432,50 @@ class MissingIndicator:
                "feature index out of range")
 
 
+@dataclass(frozen=True)
+class Monomials:
+    """Products of input features, in the order scikit-learn multiplies them (PolynomialFeatures): term t is the
+    constant 1 when `factor[t]` < 0, x[factor[t]] when `rest[t]` < 0, else term[rest[t]] * x[factor[t]] (one
+    rounded product; rest[t] < t). The output is the terms `outputs`, in that order (intermediate terms that the
+    output leaves out, e.g. below min_degree, are still computed as scikit-learn computes them)."""
+
+    n_features: int
+    factor: IntArray
+    rest: IntArray
+    outputs: IntArray
+
+    def __post_init__(self) -> None:
+        for attr in ("factor", "rest", "outputs"):
+            object.__setattr__(self, attr, _int_array(getattr(self, attr), "Monomials", attr))
+        n = self.factor.size
+        _check(self.rest.size == n and n >= 1, "Monomials", "one factor and rest per term")
+        _check(bool(np.all(self.factor < self.n_features)), "Monomials", "factor out of range")
+        _check(bool(np.all((self.rest < np.arange(n)) & ((self.rest < 0) | (self.factor >= 0)))), "Monomials",
+               "rest must be an earlier term, and a product needs a factor")
+        _check(self.outputs.size >= 1 and bool(np.all((self.outputs >= 0) & (self.outputs < n))), "Monomials",
+               "outputs out of range")
+
+
+UnaryName = Literal["abs", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p", "expm1", "tanh",
+                    "floor", "ceil", "rint"]
+UNARY_FUNCTIONS: tuple[UnaryName, ...] = ("abs", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p",
+                                          "expm1", "tanh", "floor", "ceil", "rint")
+
+
+@dataclass(frozen=True)
+class UnaryFunction:
+    """y = f(x) elementwise, f the numpy ufunc of that name (FunctionTransformer(func=np.<name>)): IEEE semantics
+    for NaN, infinities and out-of-domain values (log of a negative is NaN, log(0) is -inf, rint rounds half to
+    even)."""
+
+    function: UnaryName
+    n_features: int
+
+    def __post_init__(self) -> None:
+        _check(self.function in UNARY_FUNCTIONS, "UnaryFunction",
+               f"unknown function {self.function!r}; known: {', '.join(UNARY_FUNCTIONS)}")
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Models: row vector in, prediction out.
 
@@ -702,7 +746,7 @@ class Pipeline:
 
 
 Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
-                        | Bins | MissingIndicator)
+                        | Bins | MissingIndicator | Monomials | UnaryFunction)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
                        | GaussianNaiveBayes)
 Node: TypeAlias = Transform | Producer | Pipeline
@@ -721,7 +765,7 @@ def input_width(node: Node) -> int | None:
             return input_width(node.parts[0])
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
                 | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
-                | ColumnSelect() | CategoryLookup() | Bins() | MissingIndicator():
+                | ColumnSelect() | CategoryLookup() | Bins() | MissingIndicator() | Monomials() | UnaryFunction():
             return node.n_features
         case _:
             assert_never(node)
@@ -730,10 +774,12 @@ def input_width(node: Node) -> int | None:
 def output_width(node: Node) -> int:
     """How many values `node` produces per row (for a producer: its raw scores, see each producer's docstring)."""
     match node:
-        case Scaler() | Normalizer() | Imputer() | Bins():
+        case Scaler() | Normalizer() | Imputer() | Bins() | UnaryFunction():
             return node.n_features
         case MissingIndicator():
             return int(node.features.size)
+        case Monomials():
+            return int(node.outputs.size)
         case OneHotEncoder() | CategoryLookup():
             return node.n_outputs
         case Linear():

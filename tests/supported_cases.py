@@ -92,12 +92,14 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
     Binarizer,
+    FunctionTransformer,
     KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
     OrdinalEncoder,
+    PolynomialFeatures,
     RobustScaler,
     StandardScaler,
     TargetEncoder,
@@ -438,4 +440,15 @@ CASES: tuple[Case, ...] = (
         SimpleImputer(add_indicator=True), StandardScaler(), LogisticRegression()),
          lambda: (credit_raw_with_missing()[0], credit_student()[1])),
     Case("FastICA", lambda: FastICA(n_components=3, random_state=0), unlabelled(credit_raw)),
+    # products and numpy functions: ONNX in double (products bit for bit); Core ML has them only in float32 layers
+    Case("PolynomialFeatures", lambda: PolynomialFeatures(degree=3), unlabelled(credit)),
+    Case("PolynomialFeatures-interaction-ridge", lambda: make_pipeline(
+        PolynomialFeatures(degree=(2, 3), interaction_only=True, include_bias=False), Ridge()), credit,
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("FunctionTransformer-log1p", lambda: FunctionTransformer(np.log1p), unlabelled(credit_raw),
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("FunctionTransformer-expm1", lambda: FunctionTransformer(np.expm1), unlabelled(credit),
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("FunctionTransformer-sqrt-ridge", lambda: make_pipeline(FunctionTransformer(np.sqrt), Ridge()), credit_raw,
+         coreml_refusal="no double-precision Core ML encoding"),
 )

@@ -15,7 +15,14 @@ from sklearn.decomposition import FastICA
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import Binarizer, KBinsDiscretizer, MinMaxScaler, StandardScaler
+from sklearn.preprocessing import (
+    Binarizer,
+    FunctionTransformer,
+    KBinsDiscretizer,
+    MinMaxScaler,
+    PolynomialFeatures,
+    StandardScaler,
+)
 from supported_cases import credit_raw, credit_raw_with_missing
 
 import parity
@@ -157,3 +164,60 @@ def test_core_ml_refuses_clip_with_the_reason() -> None:
     est = MinMaxScaler(clip=True).fit(credit_raw()[0])
     with pytest.raises(UnsupportedEstimatorError, match="no double-precision clamp"):
         to_spec(to_ir(est), CoreMLInterface())
+
+
+def _onnx_transform(est, X: np.ndarray) -> np.ndarray:
+    import onnxruntime
+
+    model = to_onnx(est, to_ir(est), OnnxOptions()).model
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: X})[0]
+
+
+@pytest.mark.parametrize("params", [{"degree": 3}, {"degree": (2, 4), "interaction_only": True, "include_bias": False},
+                                    {"degree": (2, 3)}], ids=["degree-3", "interaction-2-4", "degree-2-3-bias"])
+def test_polynomial_features_are_scikit_learns_products_bit_for_bit(params) -> None:
+    X = np.vstack([credit_raw()[0] * [1.1, 0.37, 1.3, 1.0, 0.91, 1.7], np.full((1, 6), -0.0), np.full((1, 6), 1e100)])
+    est = PolynomialFeatures(**params).fit(X[:-2])
+    np.testing.assert_array_equal(evaluate(to_ir(est), X).transformed, est.transform(X))
+    np.testing.assert_array_equal(_onnx_transform(est, X), est.transform(X))
+
+
+_EDGE_VALUES = np.array([0.0, -0.0, 5e-324, 1e-300, -1e-300, 1e-20, -1e-20, 1e-10, -0.5, -0.9999999, -1.0, -2.0, 0.5,
+                         2.5, 3.5, 700.0, 710.0, 1e300, np.inf, -np.inf, np.nan, -745.0, -800.0])
+
+
+@pytest.mark.parametrize("ufunc", [np.abs, np.negative, np.square, np.sqrt, np.reciprocal, np.floor, np.ceil, np.rint,
+                                   np.exp, np.log, np.log1p, np.expm1, np.tanh], ids=lambda f: f.__name__)
+def test_function_transformer_ufuncs_within_their_bound(ufunc) -> None:
+    """IEEE-exact functions bit for bit; exp/log/tanh (another libm) and log1p/expm1 (exact-difference forms in
+    ONNX) within the ulps parity's Ufunc bound allows: (TRANSCENDENTAL_ULPS + 2) units x SAFETY, measured ≤ 7 ulp
+    (ONNX Runtime's double tanh), log1p ≤ 2, expm1 ≤ 3 on these values."""
+    from parity.bounds import CORRECTLY_ROUNDED_UFUNCS, SAFETY, TRANSCENDENTAL_ULPS
+
+    values = np.concatenate([_EDGE_VALUES, np.random.default_rng(0).standard_normal(500) * 10,
+                             10.0 ** np.random.default_rng(1).uniform(-20, 3, 500)])
+    X = values.reshape(-1, 1)
+    est = FunctionTransformer(ufunc).fit(X)
+    with np.errstate(all="ignore"):
+        expected = ufunc(X)
+    got = _onnx_transform(est, X)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    infinite = np.isinf(expected)
+    np.testing.assert_array_equal(got[infinite], expected[infinite])
+    finite = np.isfinite(expected)
+    ulps = np.abs(got[finite] - expected[finite]) / np.spacing(np.abs(expected[finite]))
+    if ufunc.__name__ in CORRECTLY_ROUNDED_UFUNCS:
+        assert ulps.max() == 0
+    else:
+        assert ulps.max() <= SAFETY * (TRANSCENDENTAL_ULPS + 2.0)
+
+
+def test_function_transformer_refusals() -> None:
+    X = credit_raw()[0]
+    with pytest.raises(UnsupportedEstimatorError, match="allowed: None or numpy.abs"):
+        to_ir(FunctionTransformer(np.cbrt).fit(X))
+    with pytest.raises(UnsupportedEstimatorError, match="kw_args"):
+        to_ir(FunctionTransformer(np.log1p, kw_args={"out": None}).fit(X))
+    with pytest.raises(UnsupportedEstimatorError, match="no double-precision Core ML encoding"):
+        to_spec(to_ir(FunctionTransformer(np.log1p).fit(X)), CoreMLInterface())

@@ -78,12 +78,14 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
     Binarizer,
+    FunctionTransformer,
     KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
     OrdinalEncoder,
+    PolynomialFeatures,
     RobustScaler,
     StandardScaler,
     TargetEncoder,
@@ -217,6 +219,12 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "features missing-only / all, NaN or a numeric missing_values; error_on_new=True: a new missing column gives "
      "its indicator (sklearn raises)"),
     (FastICA, "transform", preprocessing.fast_ica_to_ir, "(X - mean_) @ components_.T (a few ulp)"),
+    (PolynomialFeatures, "transform", preprocessing.polynomial_features_to_ir,
+     "degree / (min, max) degree, interaction_only, include_bias; powers_ column order; scikit-learn's products "
+     "bit for bit"),
+    (FunctionTransformer, "transform", preprocessing.function_transformer_to_ir,
+     "func None or a numpy ufunc: abs, negative, square, sqrt, reciprocal, exp, log, log1p, expm1, tanh, floor, "
+     "ceil, rint (no kw_args); exp/log/tanh/log1p/expm1 within a few ulp"),
     (Pipeline, "composition", composition.pipeline_to_ir,
      "'passthrough' steps skipped; any step may be a model only at the end"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
@@ -233,6 +241,10 @@ _ONNX: dict[type, FormatSupport] = {
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
 _COREML: dict[type, FormatSupport] = {
+    PolynomialFeatures: FormatSupport("none", "Core ML classic multiplies inputs only in float32 neural-network "
+                                              "layers (no double-precision product)"),
+    FunctionTransformer: FormatSupport("ir", "func=None only: Core ML classic has numpy's functions only as float32 "
+                                             "neural-network unary layers"),
     MinMaxScaler: FormatSupport("ir", "clip=True refused: Core ML has no double-precision clamp (the neural "
                                       "network's clip layer is float32)"),
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),

@@ -180,6 +180,55 @@ def string_encoder_to_ir(est: Any) -> Converted:
                       "a SimpleImputer); numeric columns and numpy input are not supported")
 
 
+def polynomial_features_to_ir(est: Any) -> Converted:
+    """sklearn's dense transform builds each degree-d term as (a degree d-1 term) * x_j with j the term's lowest
+    feature: term(c0 <= c1 <= ...) = term(c1, ...) * x_c0 (`XP[:, start:end] * X[:, feature_idx]`), the bias is
+    the constant 1; the output columns are `powers_` rows in order. Each term's product is reproduced as that one
+    rounded multiplication, so the export equals scikit-learn bit for bit."""
+    factor: list[int] = []
+    rest: list[int] = []
+    index: dict[tuple[int, ...], int] = {}
+
+    def term(combination: tuple[int, ...]) -> int:
+        if combination not in index:
+            if not combination:
+                factor.append(-1)
+                rest.append(-1)
+            else:
+                inner = term(combination[1:]) if len(combination) > 1 else -1
+                factor.append(combination[0])
+                rest.append(inner)
+            index[combination] = len(factor) - 1
+        return index[combination]
+
+    powers = np.asarray(est.powers_, dtype=np.int64)
+    outputs = [term(tuple(int(j) for j in np.repeat(np.arange(powers.shape[1]), row))) for row in powers]
+    node = ir.Monomials(n_features=int(est.n_features_in_), factor=np.array(factor), rest=np.array(rest),
+                        outputs=np.array(outputs))
+    return Converted(node, ir.Transformed())
+
+
+_UFUNCS: dict[Any, ir.UnaryName] = {np.abs: "abs", np.negative: "negative", np.square: "square", np.sqrt: "sqrt",
+                                     np.reciprocal: "reciprocal", np.exp: "exp", np.log: "log", np.log1p: "log1p",
+                                     np.expm1: "expm1", np.tanh: "tanh", np.floor: "floor", np.ceil: "ceil",
+                                     np.rint: "rint"}
+
+
+def function_transformer_to_ir(est: Any) -> Converted:
+    """FunctionTransformer.transform = func(X, **kw_args): func None is the identity; a numpy ufunc of `_UFUNCS`
+    without kw_args is an IR UnaryFunction (validate / inverse_func / check_inverse do not change transform)."""
+    n = int(est.n_features_in_)
+    if est.kw_args:
+        raise refuse(est, f"kw_args={est.kw_args!r} is not supported; allowed: None")
+    if est.func is None:
+        return Converted(ir.ColumnSelect(indices=np.arange(n), n_features=n), ir.Transformed())
+    name = next((name for ufunc, name in _UFUNCS.items() if est.func is ufunc), None)
+    if name is None:
+        raise refuse(est, f"func={getattr(est.func, '__name__', est.func)!r} is not supported; allowed: None or "
+                          "numpy." + ", numpy.".join(_UFUNCS.values()))
+    return Converted(ir.UnaryFunction(function=name, n_features=n), ir.Transformed())
+
+
 def fast_ica_to_ir(est: Any) -> Converted:
     """sklearn FastICA.transform: `X -= mean_` (only when whiten), then `X @ components_.T` — a Scaler subtracting
     mean_ (the same subtraction) then a Linear; only the dot products' summation order differs (a few ulp)."""

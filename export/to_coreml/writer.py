@@ -34,6 +34,10 @@ from export.to_coreml.tree_ensemble import tree_ensemble_model
 from export.to_coreml.validate import validate_spec
 
 _NO_OUTPUTS = OutputNames("", "", "", "")  # a Transformed pipeline inside a transform writes no head outputs
+MONOMIALS_REFUSAL = ("products of features (PolynomialFeatures) have no double-precision Core ML encoding: Core ML "
+                     "classic multiplies inputs only in neural-network layers, which are float32; export ONNX for it")
+UNARY_REFUSAL = ("elementwise numpy functions (FunctionTransformer) have no double-precision Core ML encoding: Core "
+                 "ML classic has them only as neural-network unary layers, which are float32; export ONNX for it")
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,10 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             if _is_scores(node):  # a member's pipeline inside a combinator (BaggingRegressor's feature subsets)
                 return _lower_scores(node, source, names)
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
+        case ir.Monomials():
+            raise UnsupportedEstimatorError(MONOMIALS_REFUSAL)
+        case ir.UnaryFunction():
+            raise UnsupportedEstimatorError(UNARY_REFUSAL)
         case ir.CategoryLookup():
             raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
                                     "numeric vector")

@@ -117,6 +117,71 @@ def _missing_indicator(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tu
     return b.op("Cast", [missing], "missing_indicator", to=onnx.TensorProto.DOUBLE), int(node.features.size)
 
 
+def _monomials(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.Monomials)
+    # Terms level by level (level = number of products): level 0 is the constant 1 and the inputs, each next level
+    # one Gather of earlier terms times one Gather of inputs — each term the one rounded product scikit-learn makes.
+    n = node.factor.size
+    level = np.zeros(n, dtype=np.int64)
+    for t in range(n):
+        if node.rest[t] >= 0:
+            level[t] = level[node.rest[t]] + 1
+    order = np.lexsort((np.arange(n), level))  # tensor column -> term
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    first = order[level[order] == 0]
+    blocks = []
+    if np.any(node.factor[first] < 0):  # the bias: ones of shape [N, 1] (a product with x would make NaN from NaN)
+        rows = b.op("Shape", [x], "monomial_rows", start=0, end=1)
+        shape = b.op("Concat", [rows, b.const("one_column", np.array([1], dtype=np.int64))], "bias_shape", axis=0)
+        blocks.append(b.op("ConstantOfShape", [shape], "bias", value=numpy_helper.from_array(np.ones(1))))
+    inputs = node.factor[first][node.factor[first] >= 0]
+    if inputs.size:
+        blocks.append(b.op("Gather", [x, b.const("monomial_inputs", inputs)], "degree_one", axis=1))
+    terms = blocks[0] if len(blocks) == 1 else b.op("Concat", blocks, "monomials_0", axis=1)
+    for depth in range(1, int(level.max()) + 1):
+        at = order[level[order] == depth]
+        earlier = b.op("Gather", [terms, b.const("monomial_rest", position[node.rest[at]])], "monomial_rest", axis=1)
+        factors = b.op("Gather", [x, b.const("monomial_factor", node.factor[at])], "monomial_factor", axis=1)
+        products = b.op("Mul", [earlier, factors], "monomial_products")
+        terms = b.op("Concat", [terms, products], f"monomials_{depth}", axis=1)
+    out = b.op("Gather", [terms, b.const("monomial_outputs", position[node.outputs])], "monomials", axis=1)
+    return out, int(node.outputs.size)
+
+
+_UNARY_OPERATORS = {"abs": "Abs", "negative": "Neg", "sqrt": "Sqrt", "reciprocal": "Reciprocal", "exp": "Exp",
+                    "log": "Log", "tanh": "Tanh", "floor": "Floor", "ceil": "Ceil", "rint": "Round"}
+
+
+def _unary_function(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.UnaryFunction)
+    name = node.function
+    if name in _UNARY_OPERATORS:  # Round is round-half-to-even, as np.rint
+        return b.op(_UNARY_OPERATORS[name], [x], name), node.n_features
+    if name == "square":
+        return b.op("Mul", [x, x], "square"), node.n_features  # np.square is x * x, one rounding
+    one = b.const("one", np.array([[1.0]]))
+    infinity = b.const("infinity", np.array([[np.inf]]))
+    if name == "log1p":
+        # ONNX has no log1p. Goldberg's form (What every computer scientist should know about floating-point
+        # arithmetic, thm. 4): u = 1 + x; log1p(x) = x if u == 1 else log(u) * x / (u - 1) — u - 1 is exact, so it
+        # is a few ulp from the true log1p for every x (Log(1 + x) would lose all digits for tiny x); u = inf: inf.
+        u = b.op("Add", [x, one], "log1p_u")
+        ratio = b.op("Div", [b.op("Mul", [b.op("Log", [u], "log1p_log"), x], "log1p_num"),
+                             b.op("Sub", [u, one], "log1p_den")], "log1p_ratio")
+        out = b.op("Where", [b.op("Equal", [u, one], "log1p_tiny"), x, ratio], "log1p_small")
+        return b.op("Where", [b.op("Equal", [u, infinity], "log1p_inf"), u, out], "log1p"), node.n_features
+    assert name == "expm1"
+    # Kahan's form: u = exp(x); expm1(x) = x if u == 1; -1 if u - 1 == -1; else (u - 1) * x / log(u); u = inf: inf.
+    u = b.op("Exp", [x], "expm1_u")
+    um1 = b.op("Sub", [u, one], "expm1_um1")
+    ratio = b.op("Div", [b.op("Mul", [um1, x], "expm1_num"), b.op("Log", [u], "expm1_log")], "expm1_ratio")
+    minus_one = b.const("minus_one", np.array([[-1.0]]))
+    out = b.op("Where", [b.op("Equal", [um1, minus_one], "expm1_low"), minus_one, ratio], "expm1_large")
+    out = b.op("Where", [b.op("Equal", [u, one], "expm1_tiny"), x, out], "expm1_small")
+    return b.op("Where", [b.op("Equal", [u, infinity], "expm1_inf"), u, out], "expm1"), node.n_features
+
+
 def _linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.Linear)
     out = b.op("Gemm", [x, b.const("linear_weights", node.weights), b.const("linear_bias", node.bias)],
@@ -209,6 +274,9 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double); clip: Less/Greater + Where"),
     ir.Bins: IrFamily(_bins, "Gather + GreaterOrEqual + Cast + MatMul (0/1 counts)"),
     ir.MissingIndicator: IrFamily(_missing_indicator, "Gather + IsNaN/Equal + Cast"),
+    ir.UnaryFunction: IrFamily(_unary_function, "Abs/Neg/Mul/Sqrt/Reciprocal/Exp/Log/Tanh/Floor/Ceil/Round; log1p "
+                                                "and expm1 in Goldberg's/Kahan's exact-difference forms (double)"),
+    ir.Monomials: IrFamily(_monomials, "Gather + Mul per degree, Concat (double; scikit-learn's product order)"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
     ir.OneHotEncoder: IrFamily(_one_hot, "Gather + Equal + Cast (integer categories only)"),

@@ -23,6 +23,7 @@ from parity.bounds import (
     Normalise,
     Softmax,
     TreeSum,
+    Ufunc,
 )
 from parity.references import Family, WalkTree, final_model, outputs_by_role
 
@@ -263,6 +264,9 @@ def _step_chain(step: Any) -> list[Any] | None:
         statistics = _column(step.statistics_)
         keep = np.arange(n) if step.keep_empty_features else np.flatnonzero(~np.isnan(statistics))
         return [Impute(np.nan_to_num(statistics), keep)]
+    transformer = _feature_map_chain(name, step)
+    if transformer is not None:
+        return transformer
     if name == "PCA":
         weight = np.asarray(step.components_, dtype=np.float64).T
         if step.whiten:
@@ -287,6 +291,20 @@ def _step_chain(step: Any) -> list[Any] | None:
     return _tree_chain(step)
 
 
+def _feature_map_chain(name: str, step: Any) -> list[Any] | None:
+    """Bound steps of the issue-14 feature maps (FunctionTransformer ufuncs, FastICA), or None."""
+    if name == "FunctionTransformer" and not step.kw_args and isinstance(step.func, np.ufunc) and (
+            step.func.__name__ in _UFUNC_BOUNDS):
+        return [Ufunc(step.func.__name__)]
+    if name == "FastICA":  # (X - mean_) @ components_.T, centred only when whitening
+        centre = _column(step.mean_) if step.whiten else None
+        return [Affine(np.asarray(step.components_, dtype=np.float64).T, np.zeros(len(step.components_)), centre)]
+    return None
+
+
+# numpy's names of the ufuncs FunctionTransformer exports (np.abs is np.absolute)
+_UFUNC_BOUNDS = ("absolute", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p", "expm1", "tanh",
+                 "floor", "ceil", "rint")
 _LINEAR_REGRESSORS = ("LinearRegression", "Ridge", "Lasso", "ElasticNet", "SGDRegressor", "LinearSVR")
 
 
