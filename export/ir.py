@@ -456,6 +456,38 @@ class Monomials:
                "outputs out of range")
 
 
+@dataclass(frozen=True)
+class QuantileMap:
+    """scikit-learn QuantileTransformer.transform, per feature j with q = quantiles[:, j] (ascending) and
+    r = references (ascending, 0..1), in its own operations (`_transform_col`):
+
+    - p = 0.5 * (interp(x, q, r) - interp(-x, -q[::-1], -r[::-1])), interp being np.interp exactly: k = the last
+      index with q[k] <= x; x < q[0] → r[0]; x >= q[-1] → r[-1]; x == q[k] → r[k]; else
+      slope_k * (x - q[k]) + r[k] with slope_k = (r[k+1] - r[k]) / (q[k+1] - q[k]);
+    - uniform (`normal_clip` None): p = 1 where x == q[-1], then p = 0 where x == q[0];
+    - normal: p = 1 where x + bounds_threshold > q[-1], then 0 where x - bounds_threshold < q[0]; y = ndtri(p)
+      (scipy's Cephes ndtri: -inf at 0, inf at 1), then np.clip(y, *normal_clip);
+    - NaN stays NaN."""
+
+    quantiles: FloatArray  # (n_quantiles, n_features)
+    references: FloatArray  # (n_quantiles,)
+    normal_clip: tuple[float, float] | None
+    bounds_threshold: float
+
+    def __post_init__(self) -> None:
+        name = "QuantileMap"
+        object.__setattr__(self, "quantiles", _float_array(self.quantiles, 2, name, "quantiles"))
+        object.__setattr__(self, "references", _float_array(self.references, 1, name, "references"))
+        _check(self.quantiles.shape[0] == self.references.size >= 2, name, "one reference per quantile, at least 2")
+        _check(bool(np.all(np.isfinite(self.quantiles)) and np.all(np.diff(self.quantiles, axis=0) >= 0)), name,
+               "quantiles must be finite and ascending per feature")
+        _check(bool(np.all(np.diff(self.references) >= 0)), name, "references must be ascending")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.quantiles.shape[1])
+
+
 UnaryName = Literal["abs", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p", "expm1", "tanh",
                     "floor", "ceil", "rint"]
 UNARY_FUNCTIONS: tuple[UnaryName, ...] = ("abs", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p",
@@ -746,7 +778,7 @@ class Pipeline:
 
 
 Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
-                        | Bins | MissingIndicator | Monomials | UnaryFunction)
+                        | Bins | MissingIndicator | Monomials | UnaryFunction | QuantileMap)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
                        | GaussianNaiveBayes)
 Node: TypeAlias = Transform | Producer | Pipeline
@@ -765,7 +797,8 @@ def input_width(node: Node) -> int | None:
             return input_width(node.parts[0])
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
                 | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
-                | ColumnSelect() | CategoryLookup() | Bins() | MissingIndicator() | Monomials() | UnaryFunction():
+                | ColumnSelect() | CategoryLookup() | Bins() | MissingIndicator() | Monomials() | UnaryFunction() \
+                | QuantileMap():
             return node.n_features
         case _:
             assert_never(node)
@@ -774,7 +807,7 @@ def input_width(node: Node) -> int | None:
 def output_width(node: Node) -> int:
     """How many values `node` produces per row (for a producer: its raw scores, see each producer's docstring)."""
     match node:
-        case Scaler() | Normalizer() | Imputer() | Bins() | UnaryFunction():
+        case Scaler() | Normalizer() | Imputer() | Bins() | UnaryFunction() | QuantileMap():
             return node.n_features
         case MissingIndicator():
             return int(node.features.size)

@@ -100,6 +100,7 @@ from sklearn.preprocessing import (
     OneHotEncoder,
     OrdinalEncoder,
     PolynomialFeatures,
+    QuantileTransformer,
     RobustScaler,
     StandardScaler,
     TargetEncoder,
@@ -444,6 +445,10 @@ CASES: tuple[Case, ...] = (
     Case("PolynomialFeatures", lambda: PolynomialFeatures(degree=3), unlabelled(credit)),
     Case("PolynomialFeatures-interaction-ridge", lambda: make_pipeline(
         PolynomialFeatures(degree=(2, 3), interaction_only=True, include_bias=False), Ridge()), credit,
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("QuantileTransformer-uniform", lambda: QuantileTransformer(n_quantiles=50), unlabelled(credit_raw)),
+    Case("QuantileTransformer-normal-ridge", lambda: make_pipeline(
+        QuantileTransformer(n_quantiles=100, output_distribution="normal"), Ridge()), credit_raw,
          coreml_refusal="no double-precision Core ML encoding"),
     Case("FunctionTransformer-log1p", lambda: FunctionTransformer(np.log1p), unlabelled(credit_raw),
          coreml_refusal="no double-precision Core ML encoding"),

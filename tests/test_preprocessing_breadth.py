@@ -21,6 +21,7 @@ from sklearn.preprocessing import (
     KBinsDiscretizer,
     MinMaxScaler,
     PolynomialFeatures,
+    QuantileTransformer,
     StandardScaler,
 )
 from supported_cases import credit_raw, credit_raw_with_missing
@@ -221,3 +222,74 @@ def test_function_transformer_refusals() -> None:
         to_ir(FunctionTransformer(np.log1p, kw_args={"out": None}).fit(X))
     with pytest.raises(UnsupportedEstimatorError, match="no double-precision Core ML encoding"):
         to_spec(to_ir(FunctionTransformer(np.log1p).fit(X)), CoreMLInterface())
+
+
+def _quantile_rows(est, X: np.ndarray) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    q = est.quantiles_
+    return np.vstack([X, _at_points(est, X), q[:1] - 5.0, q[-1:] + 5.0, X * rng.uniform(0.5, 1.5, X.shape),
+                      np.full((1, X.shape[1]), np.nan)])
+
+
+@pytest.mark.parametrize("n_quantiles", [10, 200])
+def test_quantile_transformer_uniform_is_bit_for_bit(n_quantiles: int) -> None:
+    """np.interp both ways, averaged, bounds set: the ONNX graph makes numpy's operations (x86-64, no FMA)."""
+    X = credit_raw()[0]  # Cards / Education repeat values: repeated quantiles, the averaged rule matters
+    est = QuantileTransformer(n_quantiles=n_quantiles).fit(X)
+    rows = _quantile_rows(est, X)
+    np.testing.assert_array_equal(_onnx_transform(est, rows), est.transform(rows))
+
+
+def test_quantile_transformer_normal_within_a_few_ulp() -> None:
+    """Cephes ndtri with ONNX Runtime's log: measured ≤ 5 ulp on these rows (scipy's ndtri uses the C library's)."""
+    X = credit_raw()[0]
+    est = QuantileTransformer(n_quantiles=100, output_distribution="normal").fit(X)
+    rows = _quantile_rows(est, X)
+    expected, got = est.transform(rows), _onnx_transform(est, rows)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    finite = np.isfinite(expected)
+    ulps = np.abs(got[finite] - expected[finite]) / np.spacing(np.maximum(np.abs(expected[finite]), 1e-300))
+    assert ulps.max() <= 8
+    clip = est.transform(np.vstack([est.quantiles_[:1] - 1, est.quantiles_[-1:] + 1]))  # the clip bounds exactly
+    np.testing.assert_array_equal(_onnx_transform(est, np.vstack([est.quantiles_[:1] - 1,
+                                                                  est.quantiles_[-1:] + 1])), clip)
+
+
+def test_ndtri_lowering_follows_scipy_across_its_branches() -> None:
+    import onnx
+    import onnxruntime
+    from onnx import helper
+    from scipy.special import ndtri
+
+    from export.to_onnx.graph_builder import GraphBuilder
+    from export.to_onnx.quantiles import EXP_MINUS_2, emit_ndtri
+
+    b = GraphBuilder()
+    out = emit_ndtri(b, "p")
+    double = onnx.TensorProto.DOUBLE
+    graph = helper.make_graph(b.nodes, "ndtri", [helper.make_tensor_value_info("p", double, [None, 1])],
+                              [helper.make_tensor_value_info(out, double, [None, 1])], initializer=b.initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    edges = np.array([EXP_MINUS_2, 1 - EXP_MINUS_2, np.exp(-32.0), 1 - np.exp(-32.0), 0.5])
+    p = np.concatenate([edges, np.nextafter(edges, 0), np.nextafter(edges, 1), [1e-300, 5e-324, 1e-7, 1 - 1e-7],
+                        np.random.default_rng(0).uniform(0, 1, 2000), 10.0 ** -np.random.default_rng(1).uniform(
+                            0, 300, 500)])
+    got = session.run(None, {"p": p.reshape(-1, 1)})[0].ravel()
+    expected = ndtri(p)
+    ulps = np.abs(got - expected) / np.spacing(np.abs(expected))
+    assert ulps.max() <= 8
+
+
+
+def test_quantile_critical_points_hold_repeated_knots_where_one_sided_interp_differs() -> None:
+    """QuantileTransformer is continuous at its knots (a knot one ulp off moves outputs by about an ulp, within
+    tolerance); what the critical points must pin is the averaged rule at repeated quantiles (Cards, Education)."""
+    X = credit_raw()[0]
+    est = QuantileTransformer(n_quantiles=50).fit(X)
+    features, values = critical_points(est, X.shape[1])
+    q, r = est.quantiles_[:, 3], est.references_
+    knots = values[features == 3]
+    one_sided = np.interp(knots, q, r)
+    averaged = est.transform(np.column_stack([np.zeros((len(knots), 3)), knots, np.zeros((len(knots), 2))]))[:, 3]
+    assert np.any(np.abs(one_sided - averaged) > 0.01)  # the averaged rule changes these points by > 1 %

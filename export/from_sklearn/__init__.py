@@ -86,6 +86,7 @@ from sklearn.preprocessing import (
     OneHotEncoder,
     OrdinalEncoder,
     PolynomialFeatures,
+    QuantileTransformer,
     RobustScaler,
     StandardScaler,
     TargetEncoder,
@@ -222,6 +223,9 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (PolynomialFeatures, "transform", preprocessing.polynomial_features_to_ir,
      "degree / (min, max) degree, interaction_only, include_bias; powers_ column order; scikit-learn's products "
      "bit for bit"),
+    (QuantileTransformer, "transform", preprocessing.quantile_transformer_to_ir,
+     "uniform: numpy's np.interp averaged both ways and the bound rule, bit for bit; normal: + scipy's Cephes "
+     "ndtri and clip (a few ulp: another libm's log)"),
     (FunctionTransformer, "transform", preprocessing.function_transformer_to_ir,
      "func None or a numpy ufunc: abs, negative, square, sqrt, reciprocal, exp, log, log1p, expm1, tanh, floor, "
      "ceil, rint (no kw_args); exp/log/tanh/log1p/expm1 within a few ulp"),
@@ -241,6 +245,8 @@ _ONNX: dict[type, FormatSupport] = {
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
 _COREML: dict[type, FormatSupport] = {
+    QuantileTransformer: FormatSupport("none", "Core ML classic has no double-precision piecewise-linear map (trees "
+                                               "are piecewise constant, GLMs affine) nor an inverse normal CDF"),
     PolynomialFeatures: FormatSupport("none", "Core ML classic multiplies inputs only in float32 neural-network "
                                               "layers (no double-precision product)"),
     FunctionTransformer: FormatSupport("ir", "func=None only: Core ML classic has numpy's functions only as float32 "

@@ -229,6 +229,22 @@ def function_transformer_to_ir(est: Any) -> Converted:
     return Converted(ir.UnaryFunction(function=name, n_features=n), ir.Transformed())
 
 
+def quantile_transformer_to_ir(est: Any) -> Converted:
+    """QuantileTransformer.transform (`_transform_col`), its constants read as scikit-learn computes them:
+    BOUNDS_THRESHOLD and, for the normal output, the clip bounds stats.norm.ppf(BOUNDS_THRESHOLD - np.spacing(1))
+    and stats.norm.ppf(1 - (BOUNDS_THRESHOLD - np.spacing(1)))."""
+    from scipy import stats
+    from sklearn.preprocessing._data import BOUNDS_THRESHOLD
+
+    clip = None
+    if est.output_distribution == "normal":
+        clip = (float(stats.norm.ppf(BOUNDS_THRESHOLD - np.spacing(1))),
+                float(stats.norm.ppf(1 - (BOUNDS_THRESHOLD - np.spacing(1)))))
+    node = ir.QuantileMap(quantiles=dense(est.quantiles_), references=dense(est.references_), normal_clip=clip,
+                          bounds_threshold=float(BOUNDS_THRESHOLD))
+    return Converted(node, ir.Transformed())
+
+
 def fast_ica_to_ir(est: Any) -> Converted:
     """sklearn FastICA.transform: `X -= mean_` (only when whiten), then `X @ components_.T` — a Scaler subtracting
     mean_ (the same subtraction) then a Linear; only the dot products' summation order differs (a few ulp)."""

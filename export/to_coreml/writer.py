@@ -36,6 +36,9 @@ from export.to_coreml.validate import validate_spec
 _NO_OUTPUTS = OutputNames("", "", "", "")  # a Transformed pipeline inside a transform writes no head outputs
 MONOMIALS_REFUSAL = ("products of features (PolynomialFeatures) have no double-precision Core ML encoding: Core ML "
                      "classic multiplies inputs only in neural-network layers, which are float32; export ONNX for it")
+QUANTILE_REFUSAL = ("piecewise-linear interpolation (QuantileTransformer) has no double-precision Core ML encoding: "
+                    "Core ML classic's double models are constant per region (trees) or affine (GLM), and it has no "
+                    "inverse normal CDF; export ONNX for it")
 UNARY_REFUSAL = ("elementwise numpy functions (FunctionTransformer) have no double-precision Core ML encoding: Core "
                  "ML classic has them only as neural-network unary layers, which are float32; export ONNX for it")
 
@@ -80,6 +83,8 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             raise UnsupportedEstimatorError(MONOMIALS_REFUSAL)
         case ir.UnaryFunction():
             raise UnsupportedEstimatorError(UNARY_REFUSAL)
+        case ir.QuantileMap():
+            raise UnsupportedEstimatorError(QUANTILE_REFUSAL)
         case ir.CategoryLookup():
             raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
                                     "numeric vector")

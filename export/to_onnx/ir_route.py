@@ -24,6 +24,7 @@ from export.to_onnx.heads import (
     emit_transformed,
 )
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
+from export.to_onnx.quantiles import emit_quantile_map
 from export.to_onnx.svm import emit_support_vector_machine
 from export.to_onnx.tree_ensemble import emit_tree_ensemble
 
@@ -182,6 +183,11 @@ def _unary_function(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple
     return b.op("Where", [b.op("Equal", [u, infinity], "expm1_inf"), u, out], "expm1"), node.n_features
 
 
+def _quantile_map(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.QuantileMap)
+    return emit_quantile_map(b, x, node), node.n_features
+
+
 def _linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.Linear)
     out = b.op("Gemm", [x, b.const("linear_weights", node.weights), b.const("linear_bias", node.bias)],
@@ -276,6 +282,8 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.MissingIndicator: IrFamily(_missing_indicator, "Gather + IsNaN/Equal + Cast"),
     ir.UnaryFunction: IrFamily(_unary_function, "Abs/Neg/Mul/Sqrt/Reciprocal/Exp/Log/Tanh/Floor/Ceil/Round; log1p "
                                                 "and expm1 in Goldberg's/Kahan's exact-difference forms (double)"),
+    ir.QuantileMap: IrFamily(_quantile_map, "GreaterOrEqual counts + Gather of knots/slopes, Mul/Add (numpy's "
+                                            "np.interp); normal: Cephes ndtri (Log, Sqrt, Horner) + Where clips"),
     ir.Monomials: IrFamily(_monomials, "Gather + Mul per degree, Concat (double; scikit-learn's product order)"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),

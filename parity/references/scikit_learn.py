@@ -192,6 +192,11 @@ class ScikitLearnAdapter:
             with np.errstate(divide="ignore", invalid="ignore"):
                 per_feature = [np.array([(bound - offset[j]) / scale[j] for bound in step.feature_range])
                                for j in range(n)]
+        elif name == "QuantileTransformer":  # interp knots; normal: x ∓ BOUNDS_THRESHOLD (1e-7) reaching the ends
+            quantiles = np.asarray(step.quantiles_, dtype=np.float64)
+            ends = ([quantiles[0] + 1e-7, quantiles[-1] - 1e-7] if step.output_distribution == "normal" else [])
+            per_feature = [np.unique(np.concatenate([quantiles[:, j], [e[j] for e in ends]]))
+                           for j in range(quantiles.shape[1])]
         elif name in ("MissingIndicator", "SimpleImputer") and not _is_nan(step.missing_values):
             features = np.arange(n) if name == "SimpleImputer" else np.asarray(step.features_)
             per_feature = [np.array([float(step.missing_values)]) if j in features else np.zeros(0)
