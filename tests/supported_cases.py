@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
-from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.decomposition import PCA, FastICA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingClassifier,
@@ -49,7 +49,7 @@ from sklearn.feature_selection import (
     VarianceThreshold,
     f_regression,
 )
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import (
     ARDRegression,
     BayesianRidge,
@@ -95,11 +95,16 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
+    Binarizer,
+    FunctionTransformer,
+    KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
     OrdinalEncoder,
+    PolynomialFeatures,
+    QuantileTransformer,
     RobustScaler,
     StandardScaler,
     TargetEncoder,
@@ -310,6 +315,15 @@ def credit_continuous() -> Data:
 
 def credit_categories_band() -> Data:
     return credit_categories()[0], credit_band()[1]
+@cache
+def credit_raw_with_missing() -> Data:
+    """credit_raw with 10 % of Income / Age / Education set to NaN (seeded): the missing-indicator cases."""
+    X, y = credit_raw()
+    X = X.copy()
+    mask = np.random.default_rng(0).random(X.shape) < 0.1
+    mask[:, [1, 2, 3]] = False
+    X[mask] = np.nan
+    return X, y
 
 
 @dataclass(frozen=True)
@@ -524,4 +538,39 @@ CASES: tuple[Case, ...] = (
     Case("catboost-logloss", catboost_logloss, binary_with_nan),
     Case("catboost-classifier-multiclass", boosting("catboost", "CatBoostClassifier", **_CAT), iris),
     Case("catboost-regressor", boosting("catboost", "CatBoostRegressor", **_CAT), regression),
+    # preprocessing breadth (issue 14) on real rows: comparisons as exact Bins (critical-points probes at every
+    # threshold / bin edge), missing indicators, clip, FastICA
+    Case("Binarizer", lambda: Binarizer(threshold=3.0), unlabelled(credit_raw)),
+    Case("Binarizer-logistic", lambda: make_pipeline(Binarizer(threshold=3.0), LogisticRegression()),
+         lambda: (credit_raw()[0], credit_student()[1])),
+    Case("KBinsDiscretizer-ordinal-quantile", lambda: KBinsDiscretizer(
+        n_bins=6, encode="ordinal", strategy="quantile", quantile_method="averaged_inverted_cdf"),
+         unlabelled(credit_raw)),
+    Case("KBinsDiscretizer-onehot-uniform", lambda: KBinsDiscretizer(n_bins=4, encode="onehot", strategy="uniform"),
+         unlabelled(credit_raw)),
+    Case("KBinsDiscretizer-onehot-dense-kmeans-ridge", lambda: make_pipeline(
+        KBinsDiscretizer(n_bins=4, encode="onehot-dense", strategy="kmeans"), Ridge()), credit_raw),
+    Case("MinMaxScaler-clip", lambda: MinMaxScaler(clip=True), lambda: (credit_raw()[0][:200:2], None),
+         coreml_refusal="no double-precision clamp"),
+    Case("MissingIndicator", MissingIndicator, unlabelled(credit_raw_with_missing)),
+    Case("MissingIndicator-all", lambda: MissingIndicator(features="all"), unlabelled(credit_raw_with_missing)),
+    Case("SimpleImputer-add-indicator-logistic", lambda: make_pipeline(
+        SimpleImputer(add_indicator=True), StandardScaler(), LogisticRegression()),
+         lambda: (credit_raw_with_missing()[0], credit_student()[1])),
+    Case("FastICA", lambda: FastICA(n_components=3, random_state=0), unlabelled(credit_raw)),
+    # products and numpy functions: ONNX in double (products bit for bit); Core ML has them only in float32 layers
+    Case("PolynomialFeatures", lambda: PolynomialFeatures(degree=3), unlabelled(credit)),
+    Case("PolynomialFeatures-interaction-ridge", lambda: make_pipeline(
+        PolynomialFeatures(degree=(2, 3), interaction_only=True, include_bias=False), Ridge()), credit,
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("QuantileTransformer-uniform", lambda: QuantileTransformer(n_quantiles=50), unlabelled(credit_raw)),
+    Case("QuantileTransformer-normal-ridge", lambda: make_pipeline(
+        QuantileTransformer(n_quantiles=100, output_distribution="normal"), Ridge()), credit_raw,
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("FunctionTransformer-log1p", lambda: FunctionTransformer(np.log1p), unlabelled(credit_raw),
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("FunctionTransformer-expm1", lambda: FunctionTransformer(np.expm1), unlabelled(credit),
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("FunctionTransformer-sqrt-ridge", lambda: make_pipeline(FunctionTransformer(np.sqrt), Ridge()), credit_raw,
+         coreml_refusal="no double-precision Core ML encoding"),
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.decomposition import PCA, FastICA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingClassifier,
@@ -35,7 +35,7 @@ from sklearn.feature_selection import (
     SelectPercentile,
     VarianceThreshold,
 )
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import (
     ARDRegression,
     BayesianRidge,
@@ -81,11 +81,16 @@ from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
+    Binarizer,
+    FunctionTransformer,
+    KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
     OrdinalEncoder,
+    PolynomialFeatures,
+    QuantileTransformer,
     RobustScaler,
     StandardScaler,
     TargetEncoder,
@@ -191,13 +196,13 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "multi-target supported; loss='poisson' (exp output) refused"),
     (StandardScaler, "transform", preprocessing.standard_scaler_to_ir,
      "exact in ONNX; Core ML multiplies by 1/scale_ (≤1 ulp, its scaler cannot divide)"),
-    (MinMaxScaler, "transform", preprocessing.min_max_scaler_to_ir, "clip=True refused"),
+    (MinMaxScaler, "transform", preprocessing.min_max_scaler_to_ir, "clip=True clamps to feature_range (NaN kept)"),
     (MaxAbsScaler, "transform", preprocessing.max_abs_scaler_to_ir, ""),
     (RobustScaler, "transform", preprocessing.robust_scaler_to_ir, ""),
     (Normalizer, "transform", preprocessing.normalizer_to_ir, "l1, l2, max"),
     (SimpleImputer, "transform", preprocessing.simple_imputer_to_ir,
      "numeric columns; string columns (most_frequent/constant) folded into the encoder that follows; "
-     "add_indicator and dropped all-missing columns refused"),
+     "add_indicator=True appends the MissingIndicator block; dropped all-missing columns refused"),
     (OneHotEncoder, "transform", preprocessing.one_hot_encoder_to_ir,
      "string columns of a DataFrame (ColumnTransformer part): every drop / min_frequency / max_categories / "
      "handle_unknown / sparse_output setting, NaN a category, \"\" = missing; numeric columns: integer-valued "
@@ -237,6 +242,23 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (CalibratedClassifierCV, "composition", calibration.calibrated_classifier_cv_to_ir,
      "sigmoid and isotonic (np.interp, exact), ensemble=True/False; base response decision_function or "
      "predict_proba as scikit-learn picks it"),
+    (Binarizer, "transform", preprocessing.binarizer_to_ir, "x > threshold (strictly), exact comparisons"),
+    (KBinsDiscretizer, "transform", preprocessing.k_bins_discretizer_to_ir,
+     "ordinal / onehot / onehot-dense, every strategy: np.searchsorted(bin_edges_[j][1:-1], x, side='right') as "
+     "exact comparisons; dtype=float32 refused"),
+    (MissingIndicator, "transform", preprocessing.missing_indicator_to_ir,
+     "features missing-only / all, NaN or a numeric missing_values; error_on_new=True: a new missing column gives "
+     "its indicator (sklearn raises)"),
+    (FastICA, "transform", preprocessing.fast_ica_to_ir, "(X - mean_) @ components_.T (a few ulp)"),
+    (PolynomialFeatures, "transform", preprocessing.polynomial_features_to_ir,
+     "degree / (min, max) degree, interaction_only, include_bias; powers_ column order; scikit-learn's products "
+     "bit for bit"),
+    (QuantileTransformer, "transform", preprocessing.quantile_transformer_to_ir,
+     "uniform: numpy's np.interp averaged both ways and the bound rule, bit for bit; normal: + scipy's Cephes "
+     "ndtri and clip (a few ulp: another libm's log)"),
+    (FunctionTransformer, "transform", preprocessing.function_transformer_to_ir,
+     "func None or a numpy ufunc: abs, negative, square, sqrt, reciprocal, exp, log, log1p, expm1, tanh, floor, "
+     "ceil, rint (no kw_args); exp/log/tanh/log1p/expm1 within a few ulp"),
     (Pipeline, "composition", composition.pipeline_to_ir,
      "'passthrough' steps skipped; any step may be a model only at the end"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
@@ -252,6 +274,14 @@ _ONNX: dict[type, FormatSupport] = {
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
 _COREML: dict[type, FormatSupport] = {
+    QuantileTransformer: FormatSupport("none", "Core ML classic has no double-precision piecewise-linear map (trees "
+                                               "are piecewise constant, GLMs affine) nor an inverse normal CDF"),
+    PolynomialFeatures: FormatSupport("none", "Core ML classic multiplies inputs only in float32 neural-network "
+                                              "layers (no double-precision product)"),
+    FunctionTransformer: FormatSupport("ir", "func=None only: Core ML classic has numpy's functions only as float32 "
+                                             "neural-network unary layers"),
+    MinMaxScaler: FormatSupport("ir", "clip=True refused: Core ML has no double-precision clamp (the neural "
+                                      "network's clip layer is float32)"),
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
     KNeighborsClassifier: FormatSupport("ir", "weights='uniform' with the Euclidean metric only, labels only: "

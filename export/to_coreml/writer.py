@@ -31,6 +31,7 @@ from export.to_coreml.pipeline import (
 )
 from export.to_coreml.protos import Spec
 from export.to_coreml.scaler import scaler_model
+from export.to_coreml.stumps import bins_model, missing_indicator_model
 from export.to_coreml.svm import svm_model
 from export.to_coreml.tree_ensemble import tree_ensemble_model
 from export.to_coreml.validate import validate_spec
@@ -39,6 +40,15 @@ _NO_OUTPUTS = OutputNames("", "", "", "")  # a Transformed pipeline inside a tra
 _NO_INTERPOLATION = ("Core ML: piecewise-linear interpolation (isotonic calibration) has no exact encoding — its "
                      "double models (GLM, trees) cannot multiply a computed slope by the score, and a neural network "
                      "computes in float32; export this model with --formats onnx")
+MONOMIALS_REFUSAL = ("products of features (PolynomialFeatures) have no double-precision Core ML encoding: Core ML "
+                     "classic multiplies inputs only in neural-network layers, which are float32; export ONNX for it")
+QUANTILE_REFUSAL = ("piecewise-linear interpolation (QuantileTransformer) has no double-precision Core ML encoding: "
+                    "Core ML classic's double models are constant per region (trees) or affine (GLM), and it has no "
+                    "inverse normal CDF; export ONNX for it")
+UNARY_REFUSAL = ("elementwise numpy functions (FunctionTransformer) have no double-precision Core ML encoding: Core "
+                 "ML classic has them only as neural-network unary layers, which are float32; export ONNX for it")
+_NO_DOUBLE_ENCODING: dict[type, str] = {ir.Monomials: MONOMIALS_REFUSAL, ir.UnaryFunction: UNARY_REFUSAL,
+                                       ir.QuantileMap: QUANTILE_REFUSAL}
 
 
 @dataclass(frozen=True)
@@ -53,12 +63,10 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
     """A transform reading the vector `source` and writing the DOUBLE vector `output_name`."""
     output = Feature(output_name, vector_type(ir.output_width(node)))
     match node:
-        case ir.Scaler() | ir.Normalizer() | ir.Imputer():
-            return _Lowered([_elementwise_model(node, source, output_name)], [output])
+        case ir.Scaler() | ir.Normalizer() | ir.Imputer() | ir.OneHotEncoder() | ir.Bins() | ir.MissingIndicator():
+            return _Lowered([_one_model(node, source, output_name)], [output])
         case ir.ClassifierOutput() | ir.PiecewiseLinear():
             return _lower_classifier_output(node, source, output_name, names)
-        case ir.OneHotEncoder():
-            return _Lowered([one_hot_model(node, source, output_name)], [output])
         case ir.Linear():
             return _Lowered(affine_models(node.weights, node.bias, source, output_name, names), [output])
         case ir.ColumnSelect():
@@ -81,6 +89,8 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             if _is_scores(node):  # a member's pipeline inside a combinator (BaggingRegressor's feature subsets)
                 return _lower_scores(node, source, names)
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
+        case ir.Monomials() | ir.UnaryFunction() | ir.QuantileMap():
+            raise UnsupportedEstimatorError(_NO_DOUBLE_ENCODING[type(node)])
         case ir.CategoryLookup():
             raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
                                     "numeric vector")
@@ -91,7 +101,9 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             assert_never(node)
 
 
-def _elementwise_model(node: ir.Scaler | ir.Normalizer | ir.Imputer, source: Feature, output_name: str) -> Spec:
+def _one_model(node: ir.Scaler | ir.Normalizer | ir.Imputer | ir.OneHotEncoder | ir.Bins | ir.MissingIndicator,
+               source: Feature, output_name: str) -> Spec:
+    """The transforms that are one Core ML model reading `source` and writing the vector `output_name`."""
     match node:
         case ir.Scaler():
             return scaler_model(node, source, output_name)
@@ -99,6 +111,12 @@ def _elementwise_model(node: ir.Scaler | ir.Normalizer | ir.Imputer, source: Fea
             return normalizer_model(node, source, output_name)
         case ir.Imputer():
             return imputer_model(node, source, output_name)
+        case ir.OneHotEncoder():
+            return one_hot_model(node, source, output_name)
+        case ir.Bins():
+            return bins_model(node, source, output_name)
+        case ir.MissingIndicator():
+            return missing_indicator_model(node, source, output_name)
         case _:
             assert_never(node)
 

@@ -115,6 +115,10 @@ class ReferenceAdapter(Protocol):
     def unseen_category_columns(self, estimator: Any, n_features: int) -> list[tuple[Any, np.ndarray]]:
         """(encoder with categories_ and handle_unknown, raw columns it reads) for encoders reading raw input."""
 
+    def critical_points(self, step: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """(input column, value) pairs where a transformer step's output jumps or changes formula (a Binarizer
+        threshold, a KBinsDiscretizer bin edge, a clip bound), in the step's input space; None if it has none."""
+
     def averaged_trees(self, model: Any) -> int | None:
         """Number of trees whose leaves are averaged into probabilities (forests), for the 'not averaged' hint."""
 

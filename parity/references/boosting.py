@@ -54,6 +54,9 @@ class BoostingAdapter:
     def unseen_category_columns(self, estimator: Any, n_features: int) -> list[tuple[Any, np.ndarray]]:
         return []
 
+    def critical_points(self, step: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        return None  # boosting models are trees: their thresholds are the threshold probes
+
     def averaged_trees(self, model: Any) -> int | None:
         return None
 
