@@ -16,6 +16,7 @@ import numpy as np
 
 from parity.bounds import Chain
 from parity.references import Family, LibraryReference, WalkTree, final_model, library_reference, outputs_by_role
+from parity.references.scikit_learn import ADAPTER as SCIKIT_LEARN_ADAPTER
 
 
 def _reference(model: Any) -> LibraryReference:
@@ -46,7 +47,10 @@ class BoostingAdapter:
         return estimator is final_model(estimator) and bool(_reference(estimator).compares_float32)
 
     def nan_refusal(self, estimator: Any, rows: np.ndarray) -> str | None:
-        return estimator.refusal(rows)  # type: ignore[no-any-return]  # NaN is routed; XGBoost refuses unseen categories
+        if isinstance(estimator, LibraryReference):
+            return estimator.refusal(rows)  # NaN is routed; XGBoost refuses unseen categories
+        # a user's Pipeline ending in a library's wrapper: its earlier steps decide, as in any scikit-learn pipeline
+        return SCIKIT_LEARN_ADAPTER.nan_refusal(estimator, rows)
 
     def raw_columns(self, step: Any, n_in: int) -> np.ndarray | None:
         return None
