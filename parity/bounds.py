@@ -279,6 +279,30 @@ class Activation:
         raise ValueError(f"activation {self.kind!r} has no bound; supported: identity, relu, tanh, logistic, exp")
 
 
+CORRECTLY_ROUNDED_UFUNCS = ("absolute", "negative", "square", "sqrt", "reciprocal", "floor", "ceil", "rint")  # IEEE ops
+
+
+@dataclass
+class Ufunc:
+    """y = f(x) elementwise, f the numpy ufunc `name` (FunctionTransformer): the input error moves y by at most
+    max |f(x ± Δx) - f(x)| (every supported f is monotone or convex between x and the interval's ends, so the
+    ends bound it; a floor/rint jump across an integer shows there too), plus the function's own rounding: one unit
+    for IEEE-exact operations, TRANSCENDENTAL_ULPS + 2 for exp/log/tanh/log1p/expm1 (another libm; the ONNX writer's
+    log1p/expm1 exact-difference forms add a few)."""
+
+    name: str
+
+    def propagate(self, x: np.ndarray | None, dx: np.ndarray, p: Precision,
+                  reference: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray]:
+        assert x is not None
+        f = getattr(np, self.name)
+        ulps = (1.0 if self.name in CORRECTLY_ROUNDED_UFUNCS else TRANSCENDENTAL_ULPS + 2.0) * p.unit
+        with np.errstate(all="ignore"):
+            y = f(x)
+            moved = np.where(dx > 0, np.maximum(np.abs(f(x + dx) - y), np.abs(f(x - dx) - y)), 0.0)
+            return y, moved + ulps * _magnitude(y)
+
+
 @dataclass
 class BinaryLogistic:
     """z (n, 1) -> [1 - σ(z), σ(z)] (binary logistic classifiers)."""

@@ -3,10 +3,12 @@ with its converter (one module per family in this package), family and per-forma
 
 from __future__ import annotations
 
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import PCA, TruncatedSVD
+from sklearn.decomposition import PCA, FastICA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
+    BaggingClassifier,
     BaggingRegressor,
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -17,7 +19,9 @@ from sklearn.ensemble import (
     IsolationForest,
     RandomForestClassifier,
     RandomForestRegressor,
+    StackingClassifier,
     StackingRegressor,
+    VotingClassifier,
     VotingRegressor,
 )
 from sklearn.feature_selection import (
@@ -32,7 +36,7 @@ from sklearn.feature_selection import (
     SelectPercentile,
     VarianceThreshold,
 )
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import (
     ARDRegression,
     BayesianRidge,
@@ -84,11 +88,16 @@ from sklearn.neighbors import (
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
+    Binarizer,
+    FunctionTransformer,
+    KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
     OrdinalEncoder,
+    PolynomialFeatures,
+    QuantileTransformer,
     RobustScaler,
     StandardScaler,
     TargetEncoder,
@@ -97,12 +106,14 @@ from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR, OneClassSV
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from export.from_sklearn import (
+    calibration,
     composition,
     dataframe,
     discriminant_analysis,
     ensemble,
     feature_selection,
     linear,
+    meta_classifiers,
     naive_bayes,
     neighbors,
     neural_network,
@@ -212,13 +223,13 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "multi-target supported; loss='poisson': exp output (the head's exp link)"),
     (StandardScaler, "transform", preprocessing.standard_scaler_to_ir,
      "exact in ONNX; Core ML multiplies by 1/scale_ (≤1 ulp, its scaler cannot divide)"),
-    (MinMaxScaler, "transform", preprocessing.min_max_scaler_to_ir, "clip=True refused"),
+    (MinMaxScaler, "transform", preprocessing.min_max_scaler_to_ir, "clip=True clamps to feature_range (NaN kept)"),
     (MaxAbsScaler, "transform", preprocessing.max_abs_scaler_to_ir, ""),
     (RobustScaler, "transform", preprocessing.robust_scaler_to_ir, ""),
     (Normalizer, "transform", preprocessing.normalizer_to_ir, "l1, l2, max"),
     (SimpleImputer, "transform", preprocessing.simple_imputer_to_ir,
      "numeric columns; string columns (most_frequent/constant) folded into the encoder that follows; "
-     "add_indicator and dropped all-missing columns refused"),
+     "add_indicator=True appends the MissingIndicator block; dropped all-missing columns refused"),
     (OneHotEncoder, "transform", preprocessing.one_hot_encoder_to_ir,
      "string columns of a DataFrame (ColumnTransformer part): every drop / min_frequency / max_categories / "
      "handle_unknown / sparse_output setting, NaN a category, \"\" = missing; numeric columns: integer-valued "
@@ -246,6 +257,35 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "members' predictions (+ X with passthrough) into final_estimator_"),
     (MultiOutputRegressor, "composition", ensemble.multi_output_regressor_to_ir,
      "one single-target regressor per output"),
+    (VotingClassifier, "composition", meta_classifiers.voting_classifier_to_ir,
+     "soft: weighted mean of members' predict_proba in numpy's order; hard: weighted label votes, ties to the lowest "
+     "class (weights: small integers or binary fractions, so every vote sum is exact); any supported classifier"),
+    (StackingClassifier, "composition", meta_classifiers.stacking_classifier_to_ir,
+     "stack_method_ per member (predict_proba, binary first column dropped; decision_function; predict), "
+     "passthrough; final_estimator_ any supported classifier"),
+    (BaggingClassifier, "composition", meta_classifiers.bagging_classifier_to_ir,
+     "members' predict_proba (or label votes without one) on estimators_features_, summed in order / n_estimators; "
+     "members missing a class scattered to its columns"),
+    (CalibratedClassifierCV, "composition", calibration.calibrated_classifier_cv_to_ir,
+     "sigmoid and isotonic (np.interp, exact), ensemble=True/False; base response decision_function or "
+     "predict_proba as scikit-learn picks it"),
+    (Binarizer, "transform", preprocessing.binarizer_to_ir, "x > threshold (strictly), exact comparisons"),
+    (KBinsDiscretizer, "transform", preprocessing.k_bins_discretizer_to_ir,
+     "ordinal / onehot / onehot-dense, every strategy: np.searchsorted(bin_edges_[j][1:-1], x, side='right') as "
+     "exact comparisons; dtype=float32 refused"),
+    (MissingIndicator, "transform", preprocessing.missing_indicator_to_ir,
+     "features missing-only / all, NaN or a numeric missing_values; error_on_new=True: a new missing column gives "
+     "its indicator (sklearn raises)"),
+    (FastICA, "transform", preprocessing.fast_ica_to_ir, "(X - mean_) @ components_.T (a few ulp)"),
+    (PolynomialFeatures, "transform", preprocessing.polynomial_features_to_ir,
+     "degree / (min, max) degree, interaction_only, include_bias; powers_ column order; scikit-learn's products "
+     "bit for bit"),
+    (QuantileTransformer, "transform", preprocessing.quantile_transformer_to_ir,
+     "uniform: numpy's np.interp averaged both ways and the bound rule, bit for bit; normal: + scipy's Cephes "
+     "ndtri and clip (a few ulp: another libm's log)"),
+    (FunctionTransformer, "transform", preprocessing.function_transformer_to_ir,
+     "func None or a numpy ufunc: abs, negative, square, sqrt, reciprocal, exp, log, log1p, expm1, tanh, floor, "
+     "ceil, rint (no kw_args); exp/log/tanh/log1p/expm1 within a few ulp"),
     (Pipeline, "composition", composition.pipeline_to_ir,
      "'passthrough' steps skipped; any step may be a model only at the end"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
@@ -265,6 +305,14 @@ _COREML_NO_ANOMALY = ("the Core ML interface names one predicted feature, so an 
 _COREML: dict[type, FormatSupport] = {
     OneClassSVM: FormatSupport("none", _COREML_NO_ANOMALY),
     IsolationForest: FormatSupport("none", _COREML_NO_ANOMALY + "; and 2^x has no double-precision Core ML encoding"),
+    QuantileTransformer: FormatSupport("none", "Core ML classic has no double-precision piecewise-linear map (trees "
+                                               "are piecewise constant, GLMs affine) nor an inverse normal CDF"),
+    PolynomialFeatures: FormatSupport("none", "Core ML classic multiplies inputs only in float32 neural-network "
+                                              "layers (no double-precision product)"),
+    FunctionTransformer: FormatSupport("ir", "func=None only: Core ML classic has numpy's functions only as float32 "
+                                             "neural-network unary layers"),
+    MinMaxScaler: FormatSupport("ir", "clip=True refused: Core ML has no double-precision clamp (the neural "
+                                      "network's clip layer is float32)"),
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
     SVC: FormatSupport("ir", "break_ties=True with K > 2 refused: supportVectorClassifier labels by libsvm's vote"),
@@ -279,6 +327,15 @@ _COREML: dict[type, FormatSupport] = {
                                                "squared-Euclidean distance); no exact encoding of the weighted mean"),
     NearestCentroid: FormatSupport("ir", "two classes only: K > 2 labels/probabilities over computed distances have "
                                          "no double-precision Core ML encoding (ONNX takes any K)"),
+    VotingClassifier: FormatSupport("ir", "soft: the averaged probabilities pass a one-layer identity "
+                                          "neuralNetworkClassifier (Core ML has no double classifier over computed "
+                                          "probabilities): float32 probabilities, labels ranked in float32"),
+    BaggingClassifier: FormatSupport("ir", "the averaged probabilities pass a one-layer identity "
+                                           "neuralNetworkClassifier: float32 probabilities, labels ranked in float32"),
+    CalibratedClassifierCV: FormatSupport("ir", "sigmoid only (isotonic's interpolation has no exact Core ML "
+                                                "encoding: refused); the mean over ensemble=True folds passes a "
+                                                "float32 identity network classifier; "
+                                                + _OVR_UNDERFLOW.format("1/K")),
     GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
                                     "so K > 2 is refused (ONNX takes any K)"),
     PoissonRegressor: _COREML_NO_EXP,

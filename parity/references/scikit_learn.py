@@ -26,8 +26,10 @@ from parity.bounds import (
     QuadraticForms,
     Softmax,
     TreeSum,
+    Ufunc,
 )
 from parity.references import Family, WalkTree, final_model, outputs_by_role
+from parity.sub_estimators import sub_estimators
 
 # sklearn.tree-based models: scikit-learn casts X to float32 before walking (`check_input` -> DTYPE = float32).
 _FLOAT32_TREE_MODELS = ("RandomForestClassifier", "RandomForestRegressor", "ExtraTreesClassifier",
@@ -37,6 +39,12 @@ _AVERAGED_FORESTS = ("RandomForestClassifier", "RandomForestRegressor", "ExtraTr
 # predict == classes_.take(argmax(predict_proba)) (ForestClassifier.predict, DecisionTreeClassifier.predict)
 _LABEL_IS_ARGMAX = ("RandomForestClassifier", "ExtraTreesClassifier", "DecisionTreeClassifier", "ExtraTreeClassifier")
 _LINEAR_SVM = ("LinearSVC", "LinearSVR")
+# Meta-estimators whose arithmetic is their members': their family is the members' (trees only -> "tree", so the
+# probes that overflow float32 arithmetic are kept for all-tree ensembles only).
+_META_ESTIMATORS = ("VotingClassifier", "VotingRegressor", "StackingClassifier", "StackingRegressor",
+                    "BaggingClassifier", "BaggingRegressor", "CalibratedClassifierCV", "OneVsOneClassifier",
+                    "MultiOutputClassifier", "MultiOutputRegressor", "ClassifierChain", "RegressorChain",
+                    "TransformedTargetRegressor")
 
 
 def _is(model: Any, names: tuple[str, ...]) -> bool:
@@ -49,6 +57,9 @@ class ScikitLearnAdapter:
     # ---- family
 
     def family(self, model: Any) -> Family:
+        if _is(model, _META_ESTIMATORS):
+            members = {self.family(m) for m in sub_estimators(model)[1:] if not _is(m, _META_ESTIMATORS)}
+            return members.pop() if len(members) == 1 else "other"
         module = type(model).__module__
         if module.startswith(("sklearn.tree", "sklearn.ensemble")):
             return "tree"
@@ -182,6 +193,38 @@ class ScikitLearnAdapter:
                     if type(inner).__name__ == "OneHotEncoder" and name in indices]
         return []
 
+    def critical_points(self, step: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """Read from the fitted attributes the transformer's own transform compares against."""
+        name = type(step).__name__
+        if not type(step).__module__.startswith("sklearn."):
+            return None
+        n = int(getattr(step, "n_features_in_", 0))
+        per_feature: list[np.ndarray] = []
+        if name == "Binarizer":  # x > threshold
+            per_feature = [np.array([float(step.threshold)])] * n
+        elif name == "KBinsDiscretizer":  # np.searchsorted(bin_edges_[j][1:-1], x, side='right')
+            per_feature = [np.asarray(edges, dtype=np.float64)[1:-1] for edges in step.bin_edges_]
+        elif name == "MinMaxScaler" and step.clip:  # x·scale_ + min_ reaches feature_range: x = (bound - min_)/scale_
+            scale, offset = _column(step.scale_), _column(step.min_)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per_feature = [np.array([(bound - offset[j]) / scale[j] for bound in step.feature_range])
+                               for j in range(n)]
+        elif name == "QuantileTransformer":  # interp knots; normal: x ∓ BOUNDS_THRESHOLD (1e-7) reaching the ends
+            quantiles = np.asarray(step.quantiles_, dtype=np.float64)
+            ends = ([quantiles[0] + 1e-7, quantiles[-1] - 1e-7] if step.output_distribution == "normal" else [])
+            per_feature = [np.unique(np.concatenate([quantiles[:, j], [e[j] for e in ends]]))
+                           for j in range(quantiles.shape[1])]
+        elif name in ("MissingIndicator", "SimpleImputer") and not _is_nan(step.missing_values):
+            features = np.arange(n) if name == "SimpleImputer" else np.asarray(step.features_)
+            per_feature = [np.array([float(step.missing_values)]) if j in features else np.zeros(0)
+                           for j in range(n)]
+        if not per_feature:
+            return None
+        columns = np.concatenate([np.full(len(v), j, dtype=np.int64) for j, v in enumerate(per_feature)])
+        values = np.concatenate(per_feature)
+        finite = np.isfinite(values)
+        return (columns[finite], values[finite]) if finite.any() else None
+
     # ---- arithmetic, for error bounds
 
     def chain(self, estimator: Any) -> Chain | None:
@@ -218,6 +261,8 @@ def _tree_columns(model: Any, n_trees: int) -> list[np.ndarray | None]:
     if _is(model, ("IsolationForest",)) and model._max_features != model.n_features_in_:
         return [np.asarray(f, dtype=np.int64) for f in model.estimators_features_]
     return [None] * n_trees
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and np.isnan(value)
 
 
 def _column(values: Any) -> np.ndarray:
@@ -247,6 +292,9 @@ def _step_chain(step: Any) -> list[Any] | None:
         statistics = _column(step.statistics_)
         keep = np.arange(n) if step.keep_empty_features else np.flatnonzero(~np.isnan(statistics))
         return [Impute(np.nan_to_num(statistics), keep)]
+    transformer = _feature_map_chain(name, step)
+    if transformer is not None:
+        return transformer
     if name == "PCA":
         weight = np.asarray(step.components_, dtype=np.float64).T
         if step.whiten:
@@ -263,8 +311,6 @@ def _step_chain(step: Any) -> list[Any] | None:
         coef = np.vstack([np.asarray(e.coef_, dtype=np.float64) for e in step.estimators_])
         intercept = np.concatenate([_column(e.intercept_) for e in step.estimators_])
         return _logistic(coef, intercept, softmax=False)
-    if name in ("MLPClassifier", "MLPRegressor"):
-        return _network(step)
     if name in _CHAIN_BUILDERS:
         return _CHAIN_BUILDERS[name](step)
     if name in ("SVR", "NuSVR") and step.kernel in ("rbf", "linear"):
@@ -306,9 +352,21 @@ def _quadratic_discriminant(model: Any) -> list[Any]:
                            np.log(_column(model.priors_))), Softmax()]
 
 
-# Models whose whole chain one function builds from their fitted attributes (type name -> builder).
-_CHAIN_BUILDERS: dict[str, Callable[[Any], list[Any]]] = {
-    "QuadraticDiscriminantAnalysis": _quadratic_discriminant, **dict.fromkeys(_NAIVE_BAYES, _naive_bayes)}
+def _feature_map_chain(name: str, step: Any) -> list[Any] | None:
+    """Bound steps of the issue-14 feature maps (FunctionTransformer ufuncs, FastICA), or None."""
+    if name == "FunctionTransformer" and not step.kw_args and isinstance(step.func, np.ufunc) and (
+            step.func.__name__ in _UFUNC_BOUNDS):
+        return [Ufunc(step.func.__name__)]
+    if name == "FastICA":  # (X - mean_) @ components_.T, centred only when whitening
+        centre = _column(step.mean_) if step.whiten else None
+        return [Affine(np.asarray(step.components_, dtype=np.float64).T, np.zeros(len(step.components_)), centre)]
+    return None
+
+
+# numpy's names of the ufuncs FunctionTransformer exports (np.abs is np.absolute)
+_UFUNC_BOUNDS = ("absolute", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p", "expm1", "tanh",
+                 "floor", "ceil", "rint")
+
 
 _LINEAR_REGRESSORS = ("LinearRegression", "Ridge", "Lasso", "ElasticNet", "SGDRegressor", "LinearSVR")
 
@@ -339,6 +397,12 @@ def _network(model: Any) -> list[Any] | None:
         else:
             return None
     return steps
+
+
+# Models whose whole chain one function builds from their fitted attributes (type name -> builder).
+_CHAIN_BUILDERS: dict[str, Callable[[Any], list[Any] | None]] = {
+    "QuadraticDiscriminantAnalysis": _quadratic_discriminant, **dict.fromkeys(_NAIVE_BAYES, _naive_bayes),
+    "MLPClassifier": _network, "MLPRegressor": _network}
 
 
 def _tree_chain(model: Any) -> list[Any] | None:
