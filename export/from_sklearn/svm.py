@@ -63,15 +63,7 @@ def svr_to_ir(est: Any) -> Converted:
 
 
 def one_class_svm_to_ir(est: Any) -> Converted:
-    """OneClassSVM: decision_function = libsvm's decision value sum_i alpha_i K(sv_i, x) - rho (`_dual_coef_`,
-    rho = -`_intercept_`); predict = libsvm's `dec > 0 ? 1 : -1` — strict, so the Anomaly threshold is the
-    smallest positive double (s >= 5e-324 is s > 0 for every double s)."""
-    empty = np.zeros(0)
-    return Converted(ir.SupportVectorMachine(
-        **_kernel_fields(est),
-        dual_coef=dense(est._dual_coef_).reshape(1, -1),
-        rho=-np.asarray(est._intercept_, dtype=np.float64).ravel(),
-        n_support=np.zeros(0, dtype=np.int64),
-        prob_a=empty,
-        prob_b=empty,
-    ), ir.Anomaly(threshold=float(np.nextafter(0.0, 1.0))))
+    """OneClassSVM: decision_function = libsvm's decision value sum_i alpha_i K(sv_i, x) - rho — SVR's form — and
+    predict = libsvm's `dec > 0 ? 1 : -1`: strict, so the Anomaly threshold is the smallest positive double
+    (s >= 5e-324 is s > 0 for every double s)."""
+    return Converted(svr_to_ir(est).node, ir.Anomaly(threshold=float(np.nextafter(0.0, 1.0))))

@@ -177,15 +177,21 @@ def emit_support_vector_machine(b: GraphBuilder, x: str, node: ir.SupportVectorM
     return b.op("Concat", [decision, pairwise], "ovo_scores", axis=1), 2 * n_pairs
 
 
-def emit_ovo_label_index(b: GraphBuilder, decision: str, n_classes: int) -> str:
-    """int64 [N]: libsvm's vote — pair (i, j) votes i iff f_p > 0 (else j, NaN included), most votes wins, ties to
-    the lowest class index (ArgMax select_last_index=0). Vote counts are small integers, exact in double."""
+def _pair_class_matrices(n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n_pairs, K) one-hot rows of each libsvm pair's first class i and second class j."""
     pairs = ovo_pairs(n_classes)
     to_first = np.zeros((len(pairs), n_classes))
     to_second = np.zeros((len(pairs), n_classes))
     for p, (i, j) in enumerate(pairs):
         to_first[p, i] = 1.0
         to_second[p, j] = 1.0
+    return to_first, to_second
+
+
+def emit_ovo_label_index(b: GraphBuilder, decision: str, n_classes: int) -> str:
+    """int64 [N]: libsvm's vote — pair (i, j) votes i iff f_p > 0 (else j, NaN included), most votes wins, ties to
+    the lowest class index (ArgMax select_last_index=0). Vote counts are small integers, exact in double."""
+    to_first, to_second = _pair_class_matrices(n_classes)
     # votes = won @ to_first + (1 - won) @ to_second = won @ (to_first - to_second) + (column sums of to_second)
     won = b.op("Cast", [b.op("Greater", [decision, b.const("zero", np.array([[0.0]]))], "ovo_positive")],
                "ovo_won", to=onnx.TensorProto.DOUBLE)
@@ -199,12 +205,7 @@ def emit_ovr_break_ties_index(b: GraphBuilder, decision: str, n_classes: int) ->
     """int64 [N]: SVC(break_ties=True)'s label, the first maximum of `_ovr_decision_function(dec < 0, -dec, K)`:
     pair (i, j) votes i unless f_p < 0 (f_p = 0 votes i, unlike libsvm), Σ_i = Σ of f_p over i's pairs as first
     class minus those as second, score = votes + Σ / (3 (|Σ| + 1)), in scikit-learn's operation order."""
-    pairs = ovo_pairs(n_classes)
-    to_first = np.zeros((len(pairs), n_classes))
-    to_second = np.zeros((len(pairs), n_classes))
-    for p, (i, j) in enumerate(pairs):
-        to_first[p, i] = 1.0
-        to_second[p, j] = 1.0
+    to_first, to_second = _pair_class_matrices(n_classes)
     swing = b.const("ovr_vote_swing", to_first - to_second)
     first_wins = b.op("Not", [b.op("Less", [decision, b.const("zero", np.array([[0.0]]))], "ovr_second_wins")],
                       "ovr_first_wins")
