@@ -59,7 +59,7 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     feature_names = signature_json.get("feature_names")
     signature = signature_of(estimator, feature_names=tuple(feature_names) if feature_names else None,
                              input_dtype=manifest.get("input_dtype"))
-    estimator = parity_subject(estimator)
+    estimator = parity_subject(_with_recorded_missing(estimator, manifest))
     inputs, user_data = _user_rows(directory, manifest, data, signature, estimator)
     artifacts = []
     for kind in CHECKED_ARTIFACTS:
@@ -90,6 +90,16 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
             written[kind] = Path(target)
     json.dumps(rendered["json"])  # fail here, not in the caller, if the report is not JSON-serialisable
     return ParityRun(report, rendered, written)
+
+
+def _with_recorded_missing(estimator: Any, manifest: dict[str, Any]) -> Any:
+    """A boosting model with the call-time `missing` value its export was made with (XGBoost's --missing)."""
+    from export.from_boosting import BoostedModel, set_missing
+
+    recorded = (manifest.get("options") or {}).get("missing")
+    if recorded is not None and isinstance(estimator, BoostedModel):
+        set_missing(estimator, float(recorded))
+    return estimator
 
 
 def _user_rows(directory: Path, manifest: dict[str, Any], data: str | None, signature: Signature,
