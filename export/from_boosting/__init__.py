@@ -170,7 +170,8 @@ def set_missing(model: BoostedModel, missing: float) -> None:
     model._reference = None
 
 
-def missing_imputer(forest: BoostedForest, missing: float, input_dtype: str, source: str) -> ir.Imputer | None:
+def missing_imputer(forest: BoostedForest, missing: float, input_dtype: str, source: str,
+                    in_pipeline: bool = False) -> ir.Imputer | None:
     """XGBoost's call-time `missing` value as an Imputer turning it into NaN (which every node routes to its
     default child), or None for NaN (the default). XGBoost compares float32(x) == float32(missing)
     (`data::IsValidFunctor` on the float32 DMatrix entry), so every double rounding to float32(missing) is missing
@@ -190,11 +191,13 @@ def missing_imputer(forest: BoostedForest, missing: float, input_dtype: str, sou
 
     conflicts = missing_value_conflicts(forest, missing)
     if input_dtype == "float64" and conflicts.size:
+        advice = ("inside a Pipeline the earlier steps compute in double, so no float32 contract can help: train "
+                  "with missing=nan" if in_pipeline else "export with --input-dtype float32 (the app feeds float32 "
+                  "values)")
         raise UsageError(
             f"model file '{source}': XGBoost treats every input whose float32 rounding is float32({missing!r}) as "
             f"missing, and {conflicts.size} splits send that value elsewhere when it is a number; the artifact can "
-            f"test only one value exactly, so the float64 contract is refused: export with --input-dtype float32 "
-            "(the app feeds float32 values)")
+            f"test only one value exactly, so the float64 contract is refused: {advice}")
     value = float(np.float32(missing)) if input_dtype == "float32" else float(missing)
     return ir.Imputer(missing_value=value, fill=np.full(forest.n_features, np.nan))
 

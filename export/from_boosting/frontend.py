@@ -62,8 +62,8 @@ def convert_boosting(model: Any) -> Converted:
     from export.from_boosting import missing_imputer
 
     forest = boosted.forest
-    # an XGBoost wrapper's own `missing` parameter: the Pipeline cannot say its input contract, so the float64 one
-    imputer = missing_imputer(forest, boosted.missing, "float64", boosted.source)
+    # an XGBoost wrapper's own `missing` parameter: the steps before it compute in double, so the float64 contract
+    imputer = missing_imputer(forest, boosted.missing, "float64", boosted.source, in_pipeline=True)
     trees = to_tree_ensemble(forest)
     return Converted(trees if imputer is None else ir.Pipeline((imputer, trees)), forest.head, forest_inputs(forest))
 
