@@ -57,7 +57,8 @@ class ExportOptions:
                 "license": self.license, "version": self.version, "description": self.description,
                 "parity": self.run_parity, "data_copy_rows": self.data_copy_rows, "reproducible": self.reproducible,
                 "strict_versions": self.strict_versions,
-                "missing": None if self.missing is None or np.isnan(self.missing) else float(self.missing)}
+                # XGBoost's call-time missing value, only when one other than NaN is in effect
+                **({} if self.missing is None or np.isnan(self.missing) else {"missing": float(self.missing)})}
 
 
 @dataclass
