@@ -58,7 +58,7 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     signature = signature_of(estimator, feature_names=tuple(feature_names) if feature_names else None,
                              input_dtype=manifest.get("input_dtype"))
     schema = _input_schema(estimator, signature)
-    estimator = parity_subject(estimator)
+    estimator = parity_subject(_with_recorded_missing(estimator, manifest))
     inputs, user_data = _user_rows(directory, manifest, data, signature, estimator, schema)
     artifacts = []
     for kind in CHECKED_ARTIFACTS:
@@ -97,10 +97,21 @@ def _input_schema(estimator: Any, signature: Signature) -> Any:
     from export.from_boosting import BoostedModel
     from export.frontends import to_ir
 
-    if isinstance(estimator, BoostedModel):
-        return None  # boosting models read numbers only
-    schema = to_ir(estimator, feature_names=signature.feature_names).inputs
+    if isinstance(estimator, BoostedModel):  # categorical boosting models read strings too
+        schema = estimator.inputs(signature.feature_names)
+    else:
+        schema = to_ir(estimator, feature_names=signature.feature_names).inputs
     return None if schema.all_double else schema
+
+
+def _with_recorded_missing(estimator: Any, manifest: dict[str, Any]) -> Any:
+    """A boosting model with the call-time `missing` value its export was made with (XGBoost's --missing)."""
+    from export.from_boosting import BoostedModel, set_missing
+
+    recorded = (manifest.get("options") or {}).get("missing")
+    if recorded is not None and isinstance(estimator, BoostedModel):
+        set_missing(estimator, float(recorded))
+    return estimator
 
 
 def _user_rows(directory: Path, manifest: dict[str, Any], data: str | None, signature: Signature,

@@ -240,6 +240,7 @@ def build_probes(
     _critical_point_probes(estimator, n_features, finite_base, rng, max_thresholds, probes, schema)
     _sensitivity_probes(chain, n_features, probes)
     _nan_probes(estimator, finite_base, rng, probes, schema)
+    _missing_value_probes(estimator, finite_base, rng, probes, schema)
     _extreme_probes(estimator, finite_base, rng, probes, schema)
     _unseen_category_probes(estimator, finite_base, rng, probes, schema)
     if schema is not None:
@@ -426,6 +427,34 @@ def _accepted_groups(estimator: Any, X: np.ndarray, groups: list[Any],
 
 def _column_label(j: int, schema: InputSchema | None) -> str:
     return repr(schema.columns[j].name) if schema is not None else f"feature {j}"
+def _missing_value_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes,
+                          schema: InputSchema | None = None) -> None:
+    """A call-time missing value other than NaN (XGBoost's `missing`): one feature set to it, to the first and last
+    doubles that round to the same float32 (XGBoost compares float32(x) == float32(missing)) and to the doubles just
+    outside them (numbers again)."""
+    from parity.references import final_model, library_reference
+
+    reference = library_reference(final_model(estimator))
+    value = getattr(reference, "missing_value", np.nan)
+    if reference is None or np.isnan(value):
+        return
+    v32 = np.float32(value)
+    below, above = np.nextafter(v32, np.float32(-np.inf)), np.nextafter(v32, np.float32(np.inf))
+    first = _first_rounding_to(float(below), float(v32))
+    last = -_first_rounding_to(-float(above), -float(v32))
+    values = np.array([value, float(v32), first, last, np.nextafter(first, -np.inf), np.nextafter(last, np.inf)])
+    features = np.repeat(_feature_subset(base.shape[1], rng, schema), values.size)
+    X = _place(base, rng, features, np.tile(values, features.size // values.size))
+    probes.sets.append(ProbeSet("missing-value", X, f"one feature set to the missing value {value!r}, to the first "
+                                "and last doubles rounding to its float32 and to the doubles just outside",
+                                features, X[np.arange(len(X)), features]))
+
+
+def _first_rounding_to(below: float, target: float) -> float:
+    """The smallest double that rounds to the float32 `target`, given the float32 `below` it: the midpoint between
+    them when it rounds up (round-half-even), else the next double."""
+    mid = (below + target) / 2  # exact in double
+    return mid if np.float32(mid) == np.float32(target) else float(np.nextafter(mid, np.inf))
 
 
 def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes,
