@@ -60,12 +60,14 @@ class InputColumn:
     vocabulary: list[Any] = field(default_factory=list)  # string columns: the values X's codes index
     categories: list[str] = field(default_factory=list)  # string columns: categories the artifacts know
     missing_marker: Any = math.nan  # what a missing string is to the Python model (NaN, or None in object columns)
+    documents: list[str] = field(default_factory=list)  # a text column (parity/text_inputs.py): its probe documents
+    term_counter: Any = None  # a text column: (documents, terms) -> scikit-learn's term counts (Core ML's input)
 
     def code_of(self, value: Any) -> float:
         """The X code of a string column value (adds it to the vocabulary); NaN for a missing value."""
         if is_missing(value):  # None and NaN alike: the column's missing_marker says which the model gets
             return math.nan
-        key = nfc(str(value))
+        key = str(value) if self.documents else nfc(str(value))  # documents reach the analyzer as they are
         try:
             return float(self.vocabulary.index(key))
         except ValueError:
@@ -79,6 +81,7 @@ class InputSchema:
 
     columns: list[InputColumn]
     notes: list[str] = field(default_factory=list)
+    takes_documents: bool = False  # the Python model reads column 0's documents themselves (a list), not a frame
 
     @property
     def names(self) -> list[str]:
@@ -105,9 +108,16 @@ class InputSchema:
         index = np.where(np.isnan(codes), len(column.vocabulary), np.nan_to_num(codes)).astype(np.int64)
         return vocabulary[index]
 
+    def is_text(self, j: int) -> bool:
+        return bool(self.columns[j].documents)
+
     def python_rows(self, X: np.ndarray) -> Any:
-        """The pandas DataFrame the Python model receives for rows X."""
+        """What the Python model receives for rows X: a pandas DataFrame, or (`takes_documents`) the list of
+        documents of column 0."""
         import pandas as pd
+
+        if self.takes_documents:
+            return self._strings(X, 0, self.columns[0].missing_marker).tolist()
 
         data: dict[str, Any] = {}
         for j, column in enumerate(self.columns):
@@ -282,6 +292,10 @@ def add_categories(schema: InputSchema, categories: Mapping[str, Iterable[str]])
     """Record the categories artifacts know per column (NFC) and give every string column the unseen probe value."""
     for column in schema.columns:
         if column.kind != "string":
+            continue
+        if column.documents:  # a text column: probed with documents, not categories (parity/text_inputs.py)
+            for document in column.documents:
+                column.code_of(document)
             continue
         for category in categories.get(column.name, ()):
             value = nfc(str(category))

@@ -32,6 +32,7 @@ from sklearn.ensemble import (
     StackingRegressor,
     VotingRegressor,
 )
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.feature_selection import (
     RFE,
     RFECV,
@@ -260,6 +261,46 @@ def credit_band() -> Data:
     return X, np.digitize(rating, np.quantile(rating, [1 / 3, 2 / 3]))
 
 
+TATE = Path(__file__).parent / "data" / "tate_artworks_slice.csv"
+
+
+@cache
+def tate_titles() -> tuple[list[str], np.ndarray]:
+    """Real titles (tests/data/tate_titles.csv) and their medium kind (Etching, Screenprint, ...): 500 documents."""
+    import text_corpus
+
+    titles, kinds = text_corpus.training_set()
+    return titles[:500], np.asarray(kinds[:500])
+
+
+def tate_documents() -> tuple[list[str], None]:
+    return tate_titles()[0], None
+
+
+@cache
+def tate_counts() -> Data:
+    """The titles' term counts (40 most frequent terms) as a dense matrix: what TfidfTransformer reads alone."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(max_features=40).fit_transform(tate_titles()[0]).toarray().astype(np.float64), None
+
+
+@cache
+def tate_frame() -> tuple[Any, Any]:
+    """Real Tate rows (tests/data/tate_artworks_slice.csv): title (text), artist (string), year (number); label the
+    medium, its four most common values else 'Other'."""
+    frame = pd.read_csv(TATE)
+    top = frame["medium"].value_counts().index[:4]
+    return frame[["title", "artist", "year"]], frame["medium"].where(frame["medium"].isin(top), "Other").to_numpy()
+
+
+def tate_text_pipeline() -> Pipeline:
+    columns = ColumnTransformer([("title", TfidfVectorizer(), "title"),
+                                 ("artist", OneHotEncoder(handle_unknown="ignore", min_frequency=3), ["artist"]),
+                                 ("year", StandardScaler(), ["year"])])
+    return Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=1000))])
+
+
 @dataclass(frozen=True)
 class Case:
     """One estimator fitted on one dataset. Documented Core ML format limits (the row's `coreml` note):
@@ -405,4 +446,18 @@ CASES: tuple[Case, ...] = (
     Case("catboost-logloss", catboost_logloss, binary_with_nan),
     Case("catboost-classifier-multiclass", boosting("catboost", "CatBoostClassifier", **_CAT), iris),
     Case("catboost-regressor", boosting("catboost", "CatBoostRegressor", **_CAT), regression),
+    # Text (export/from_sklearn/text.py): real Tate titles; ONNX on the raw strings, Core ML on the term counts
+    Case("count-vectorizer", lambda: CountVectorizer(min_df=2), tate_documents),
+    Case("tfidf-vectorizer-bigrams-english", lambda: TfidfVectorizer(
+        ngram_range=(1, 2), stop_words="english", strip_accents="unicode", min_df=2), tate_documents),
+    Case("hashing-vectorizer", lambda: HashingVectorizer(n_features=2**8), tate_documents,
+         coreml_refusal="no vocabulary for Core ML's dictionary input"),
+    Case("tfidf-transformer-counts", TfidfTransformer, tate_counts),
+    Case("text-tfidf-logistic", lambda: make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)),
+         tate_titles),
+    Case("text-tfidf-multinomial-nb", lambda: make_pipeline(TfidfVectorizer(), MultinomialNB()), tate_titles),
+    Case("text-counts-sublinear-complement-nb", lambda: make_pipeline(
+        CountVectorizer(binary=True), TfidfTransformer(sublinear_tf=True), ComplementNB()), tate_titles,
+        coreml_refusal="sublinear_tf=True has no exact Core ML encoding"),
+    Case("text-column-transformer", tate_text_pipeline, tate_frame),
 )
