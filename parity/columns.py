@@ -41,6 +41,11 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """A document as reports show it: at most `limit` characters, then how long it really is."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 def is_missing(value: Any) -> bool:
     """None, NaN and pandas' NA are missing values; anything else (the empty string included) is a value."""
     if value is None:
@@ -62,6 +67,11 @@ class InputColumn:
     missing_marker: Any = math.nan  # what a missing string is to the Python model (NaN, or None in object columns)
     documents: list[str] = field(default_factory=list)  # a text column (parity/text_inputs.py): its probe documents
     term_counter: Any = None  # a text column: (documents, terms) -> scikit-learn's term counts (Core ML's input)
+
+    @property
+    def shown_kind(self) -> str:
+        """The kind as reports show it: 'text' for a text column (a string column of documents)."""
+        return "text" if self.documents else self.kind
 
     def code_of(self, value: Any) -> float:
         """The X code of a string column value (adds it to the vocabulary); NaN for a missing value."""
@@ -152,14 +162,17 @@ class InputSchema:
         for j, column in enumerate(self.columns):
             if column.kind == "string":
                 value = self._strings(X[row : row + 1], j, None)[0]
-                shown[column.name] = value if isinstance(value, str) else None
+                shown[column.name] = (shorten(value) if column.documents else value) if isinstance(value, str) \
+                    else None
             else:
                 shown[column.name] = float(X[row, j])
         return shown
 
     def to_json(self) -> list[dict[str, Any]]:
         return [{"name": c.name, "kind": c.kind, "python_dtype": c.python_dtype,
-                 **({"categories": list(c.categories)} if c.kind == "string" else {})} for c in self.columns]
+                 **({"categories": list(c.categories)} if c.kind == "string" and not c.documents else {}),
+                 **({"text": True, "probe_documents": [shorten(d) for d in c.documents]} if c.documents else {})}
+                for c in self.columns]
 
     # ---- encoding
 

@@ -28,6 +28,7 @@ from export.text.analyzer import Vocabulary
 from export.text.pipeline import text_model_of
 from export.text.rules import text_rules
 from export.to_coreml import CoreMLInterface, to_spec
+from parity.text_inputs import probe_documents
 
 PROBES = (*text_corpus.EDGE_CASES, "zzqx unseenword", "the of and a in")
 
@@ -117,7 +118,7 @@ def test_core_ml_on_swift_computed_counts_for_every_corpus_row(text_features_che
     rules = tmp_path / "title.text.json"
     rules.write_text(json.dumps(text_rules(features.analyzer, features.binary, features.columns.terms),
                                 ensure_ascii=False), encoding="utf-8")
-    documents = text_corpus.titles() + list(PROBES)
+    documents = text_corpus.titles() + list(PROBES) + probe_documents(pipeline[0])  # parity's text probes too
     docs = tmp_path / "documents.json"
     docs.write_text(json.dumps(documents, ensure_ascii=False), encoding="utf-8")
     proc = subprocess.run([str(text_features_check), "--counts", str(rules), str(docs)], capture_output=True,
