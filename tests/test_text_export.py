@@ -128,6 +128,10 @@ def test_cli_exports_a_skops_text_model_with_a_named_column(tfidf_nb: Any, tmp_p
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "tate.text.json").is_file()
+    again = subprocess.run([sys.executable, "-m", "export", "parity", str(tmp_path / "out")], capture_output=True,
+                           text=True, timeout=600)  # re-reads the recorded titles.csv as a text column
+    assert again.returncode == 0, again.stdout[-1500:] + again.stderr[-1500:]
+    assert "user-data" in again.stdout and " text " in again.stdout
 
 
 def test_char_analyzer_is_refused_naming_the_setting(tmp_path: Path) -> None:
@@ -166,3 +170,19 @@ def test_sublinear_tfidf_on_a_count_matrix_is_refused() -> None:
     with pytest.raises(UnsupportedEstimatorError, match="sublinear_tf=True on a numeric input"):
         to_ir(TfidfTransformer(sublinear_tf=True).fit(counts))
     assert np.isfinite(counts).all()
+
+
+def test_two_text_columns_get_one_counts_input_and_rules_file_each(tmp_path: Path) -> None:
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = supported_cases.tate_frame()
+    columns = ColumnTransformer([("title", TfidfVectorizer(), "title"), ("artist", CountVectorizer(), "artist"),
+                                 ("year", StandardScaler(), ["year"])])
+    model = make_pipeline(columns, LogisticRegression(max_iter=1000)).fit(X, y)
+    result = export_model(model, tmp_path / "two", ExportOptions(name="art"), data=X.iloc[:80])
+    assert result.parity_verdict == "passed", result.parity_summary
+    golden = json.loads((tmp_path / "two" / "golden.json").read_text(encoding="utf-8"))
+    rules = [f.get("rules") for f in golden["input"]["features"]]
+    assert rules == ["art.title.text.json", "art.artist.text.json", None]
+    for name in rules[:2]:
+        assert json.loads((tmp_path / "two" / str(name)).read_text(encoding="utf-8"))["format"] == "mlexport-text-rules"

@@ -263,7 +263,7 @@ def _hashed_counts(b: GraphBuilder, tokens: str, features: ir.TextVectorizer, co
 
 def emit_text_features(b: GraphBuilder, documents: str, features: ir.TextVectorizer) -> str:
     """The double [N, n_features] tensor scikit-learn's vectorizer makes of the string tensor `documents` [N],
-    before the idf multiply and the norm (those are the IR tail: export.text.pipeline.tail_of)."""
+    before the idf multiply and the norm (the steps after it: export.text.pipeline.tail_of)."""
     tokens = _tokens(b, _preprocessed(b, documents, features), features)
     if isinstance(features.columns, ir.Hashing):
         values = _hashed_counts(b, tokens, features, features.columns)
@@ -271,11 +271,11 @@ def emit_text_features(b: GraphBuilder, documents: str, features: ir.TextVectori
     else:
         values = _vocabulary_counts(b, tokens, features, features.columns)
         binary_done = False
-    zero = b.const("zero", np.array([0.0]))
     if features.binary and not binary_done:
-        values = b.op("Cast", [b.op("Greater", [values, zero], "present")], "binary_counts", to=_DOUBLE)
+        present = b.op("Greater", [values, b.const("zero", np.array([0.0]))], "present")
+        values = b.op("Cast", [present], "binary_counts", to=_DOUBLE)
     if features.sublinear_tf:
-        positive = b.op("Greater", [values, zero], "positive")
+        positive = b.op("Greater", [values, b.const("zero", np.array([0.0]))], "positive")
         logged = b.op("Add", [b.op("Log", [values], "log_tf"), b.const("one", np.array([1.0]))], "sublinear")
         values = b.op("Where", [positive, logged, values], "sublinear_tf")
     return values
