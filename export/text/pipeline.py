@@ -1,4 +1,4 @@
-"""A fitted text model -> (TextFeatures, IR tail): the front-end of the text route.
+"""A fitted text model -> (TextFeatures, IR tail): what export.from_sklearn.text lowers to body steps.
 
 Accepted: a scikit-learn Pipeline [CountVectorizer | TfidfVectorizer | HashingVectorizer, (TfidfTransformer),
 final estimator], or a lone vectorizer (a transform). The final estimator is any type of the front-end registry
