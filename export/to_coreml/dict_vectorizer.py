@@ -26,10 +26,10 @@ def coreml_refusal(node: ir.TextVectorizer) -> str | None:
     """Why `node` has no exact Core ML encoding (None when it has one)."""
     if not isinstance(node.columns, ir.Vocabulary):
         return (f"{node.source}: a hashing vectorizer has no vocabulary for Core ML's dictionary input; "
-                "supported for Core ML: CountVectorizer, TfidfVectorizer (ONNX supports HashingVectorizer)")
+                "supported for Core ML: CountVectorizer, TfidfVectorizer (export ONNX only: --formats onnx)")
     if node.sublinear_tf:
         return (f"{node.source}: sublinear_tf=True has no exact Core ML encoding (no log in the classic models); "
-                "supported for Core ML: sublinear_tf=False (ONNX supports it)")
+                "supported for Core ML: sublinear_tf=False (export ONNX only: --formats onnx)")
     return None
 
 
