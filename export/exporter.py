@@ -147,6 +147,7 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
             say("writing Core ML")
             artifacts["coreml"] = _write_coreml(node, signature, options, metadata, staging / f"{name}.mlmodel")
             routes["coreml"] = "ir"
+            artifacts.update(_write_text_rules(node, staging, name))
         if "onnx" in options.formats:
             say("writing ONNX")
             artifacts["onnx"], routes["onnx"], onnx_opset = _write_onnx(
@@ -288,6 +289,11 @@ def load_rows(data: Any, signature: Signature, estimator: Any = None, schema: ir
 
     if schema is not None and not schema.all_double:
         kinds: dict[str, str] = {c.name: c.kind for c in schema.columns}
+        if len(schema.columns) == 1 and (isinstance(data, list | tuple) or type(data).__name__ == "Series"
+                                         or (isinstance(data, np.ndarray) and data.ndim == 1)):
+            import pandas as pd  # documents (a text model fitted on bare documents): the one column's values
+
+            data = pd.DataFrame({schema.names[0]: pd.Series(list(data), dtype=object)})
         if type(data).__name__ == "DataFrame":
             missing = [n for n in schema.names if n not in data.columns]
             if missing:
@@ -380,6 +386,26 @@ def _write_coreml(node: ir.Model, signature: Signature, options: ExportOptions, 
     )
     save_spec(to_spec(node, interface), path, validate=False)  # to_spec has validated it
     return path
+
+
+def _write_text_rules(model: ir.Model, staging: Path, name: str) -> dict[str, Path]:
+    """The Swift tokenizer's rules (ios_stub TextFeatures) for each text column of a Core ML model, whose input
+    there is the column's term counts: NAME.text.json (one text column) or NAME.<input>.text.json (several)."""
+    import json
+
+    from export.text.rules import text_rules
+
+    columns = model.text_columns()
+    written: dict[str, Path] = {}
+    for column, vectorizer in columns.items():
+        input_name = model.inputs.column(column).input_name
+        assert isinstance(vectorizer.columns, ir.Vocabulary)  # the Core ML writer refused hashed columns
+        rules = text_rules(vectorizer.analyzer, vectorizer.binary, vectorizer.columns.terms)
+        rules["column"], rules["input_name"] = column, input_name
+        path = staging / (f"{name}.text.json" if len(columns) == 1 else f"{name}.{input_name}.text.json")
+        path.write_text(json.dumps(rules, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+        written["text_rules" if len(columns) == 1 else f"text_rules:{input_name}"] = path
+    return written
 
 
 def _default_description(signature: Signature) -> str:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from export.errors import InputFileError, VerifyFailedError, VersionMismatchError
 from export.exporter import load_rows, parity_subject, restore_frame_dtypes, version_mismatch_note
 from export.loading import load_model_with_versions, sha256_file
@@ -92,8 +94,8 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
 
 
 def _input_schema(estimator: Any, signature: Signature) -> Any:
-    """The model's typed input columns (ir.Schema) when some are not doubles (string columns: data files are then
-    read as typed DataFrames, exactly as `export` read them); None for an all-numeric model."""
+    """The model's typed inputs when it has string (or text) columns — how its data files are read, exactly as
+    `export` read them — else None."""
     from export.from_boosting import BoostedModel
     from export.frontends import to_ir
 
@@ -115,7 +117,7 @@ def _with_recorded_missing(estimator: Any, manifest: dict[str, Any]) -> Any:
 
 
 def _user_rows(directory: Path, manifest: dict[str, Any], data: str | None, signature: Signature,
-               estimator: Any, schema: Any = None) -> tuple[Any, Any]:
+               estimator: Any, schema: Any = None) -> tuple[np.ndarray | None, Any]:
     """The rows to check as the user's data, and the report's account of where they came from."""
     from parity.report import UserData
 
