@@ -323,3 +323,30 @@ def test_probes_kept_per_column_where_scikit_learn_refuses_some_columns(tmp_path
     assert {"Month-to-month", "One year", "Two year"} <= fed["contract"]
     assert any("'senior'" in note for note in report.notes)
     assert any("unseen strings left out for 'contract'" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("encoder", [
+    OneHotEncoder(drop="first", handle_unknown="infrequent_if_exist", min_frequency=20, sparse_output=False),
+    OneHotEncoder(handle_unknown="ignore"),
+], ids=["drop-first-infrequent", "ignore"])
+def test_onnx_one_hot_lookup_is_bit_exact_without_a_table(encoder: Any) -> None:
+    """One-hot lookup tables are written as LabelEncoder -> position of the 1 -> Equal/Cast (O(n_keys) bytes, no
+    n_keys x width Gather table); the ONNX output must still be scikit-learn's `transform`, bit for bit, on real
+    rows, unseen strings and the missing string "" (scikit-learn: NaN)."""
+    import onnxruntime as ort
+
+    X, _ = churn()
+    columns = ColumnTransformer([("cat", encoder, CHURN_STRINGS)]).fit(X)
+    graph = to_onnx(columns, to_ir(columns), OnnxOptions(input_dtype="float64")).model
+    tables = [t for t in graph.graph.initializer if len(t.dims) == 2 and min(t.dims) > 1]
+    assert not tables, [(t.name, list(t.dims)) for t in tables]
+    rows = X.copy()
+    rows.loc[rows.index[:5], "contract"] = "never seen"
+    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {i.name: (rows[i.name].fillna("").to_numpy(dtype=object) if i.type == "tensor(string)"
+                      else rows[i.name].to_numpy(dtype=np.float64)).reshape(-1, 1) for i in session.get_inputs()}
+    expected = columns.transform(rows)
+    expected = expected.toarray() if hasattr(expected, "toarray") else expected
+    got = session.run(None, feeds)[0]
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, expected)
