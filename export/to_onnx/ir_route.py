@@ -340,8 +340,7 @@ def _category_lookup(b: GraphBuilder, step: ir.Step, env: dict[str, str]) -> tup
         index = b.op("LabelEncoder", [env[name]], "category_row", domain="ai.onnx.ml",
                      keys_strings=[str(k) for k in keys.tolist()], values_int64s=list(range(keys.size)),
                      default_int64=int(keys.size))
-        table = b.const("category_table", table)
-        rows = b.op("Gather", [table, index], "category_rows", axis=0)  # [N, 1, width]
+        rows = b.op("Gather", [b.const("category_table", table), index], "category_rows", axis=0)  # [N, 1, width]
         shape = b.const("category_shape", np.array([-1, default.size], dtype=np.int64))
         blocks.append(b.op("Reshape", [rows, shape], "category_block"))
     out = blocks[0] if len(blocks) == 1 else b.op("Concat", blocks, "category_columns", axis=1)
