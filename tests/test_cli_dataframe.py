@@ -121,3 +121,27 @@ def test_frame_copy_keeps_object_columns_and_none(tmp_path: Path) -> None:
     restored = restore_frame_dtypes(pd.read_parquet(tmp_path / "copy.parquet"), frame_dtypes(frame))
     pd.testing.assert_frame_equal(restored, frame)
     assert restored["plan"].tolist()[1] is None and np.isnan(restored["city"].tolist()[1])
+
+
+def test_skops_column_transformer_with_make_column_selector_exports(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """make_column_selector (with the np.number / object dtype filters users write) is kept in a ColumnTransformer's
+    `transformers`; its .skops file must load (reviewed: an inert object, only called by fit) and export exactly."""
+    import json
+
+    from sklearn.compose import make_column_selector
+
+    frame = pd.read_csv(Path(__file__).parent / "data" / "credit_card_applications_slice.csv")
+    X, y = frame.drop(columns="card"), frame["card"]  # labels "no" / "yes"; owner, selfemp: "yes"/"no" strings
+    columns = ColumnTransformer([
+        ("strings", OneHotEncoder(handle_unknown="ignore", drop="if_binary"),
+         make_column_selector(dtype_exclude=np.number)),
+        ("numbers", StandardScaler(), make_column_selector(dtype_include=np.number))])
+    model = Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=2000))]).fit(X, y)
+    dump_skops(model, tmp_path / "card.skops")
+    X.to_parquet(tmp_path / "rows.parquet", index=False)
+    assert main(["export", str(tmp_path / "card.skops"), "--out", str(tmp_path / "out"), "--data",
+                 str(tmp_path / "rows.parquet"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["parity"] == "passed"
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["signature"]["class_labels"] == ["no", "yes"]
