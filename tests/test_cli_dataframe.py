@@ -61,11 +61,13 @@ def test_export_with_string_csv_passes_parity_and_predict_reads_strings(
     (lambda f: f.assign(tenure=["many"] * len(f)), "tenure"),
     (lambda f: f.assign(contract=np.arange(len(f))), "contract"),
 ], ids=["missing-column", "strings-in-numeric", "numbers-in-string"])
-def test_bad_string_csv(edit, needle: str, churn_model: tuple[Path, Path], tmp_path: Path,
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_bad_string_csv(edit, needle: str, suffix: str, churn_model: tuple[Path, Path], tmp_path: Path,
                         capsys: pytest.CaptureFixture[str]) -> None:
     model, rows = churn_model
-    bad = tmp_path / "bad.csv"
-    edit(pd.read_csv(rows)).to_csv(bad, index=False)
+    bad = tmp_path / f"bad{suffix}"
+    frame = edit(pd.read_csv(rows))
+    frame.to_csv(bad, index=False) if suffix == ".csv" else frame.to_parquet(bad, index=False)
     code = main(["export", str(model), "--out", str(tmp_path / "out"), "--data", str(bad)])
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("mlexport: error: ")]
