@@ -127,16 +127,21 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
     signature = signature_of(estimator, feature_names=options.feature_names, input_dtype=options.input_dtype)
 
     node: ir.Model
+    reference = parity_subject(estimator)
     if boosted is not None:
         say(f"lowering {boosted.description} to the model IR")
-        node = boosted.to_ir(signature.feature_names)
+        if boosted.string_columns:  # CatBoost categorical: the lookup's strings come from the rows
+            inputs = load_rows(data, signature, reference, boosted.inputs(signature.feature_names))
+            node = boosted.to_ir(signature.feature_names, rows=inputs)
+        else:
+            node = boosted.to_ir(signature.feature_names)
+            inputs = load_rows(data, signature, reference, node.inputs)
     else:
         from export.frontends import to_ir
 
         say(f"lowering {type(estimator).__name__} to the model IR")
         node = to_ir(estimator, feature_names=signature.feature_names)
-    reference = parity_subject(estimator)
-    inputs = load_rows(data, signature, reference, node.inputs)
+        inputs = load_rows(data, signature, reference, node.inputs)
     data_record = _data_record(data, inputs, out_dir, options.data_copy_rows)
     versions = package_versions()
     with atomic_output_dir(out_dir) as staging:
@@ -322,7 +327,9 @@ def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str],
     if schema is not None and not schema.all_double:
         # The string-input contract (README "DataFrame models with string columns"), for the app developer.
         meta["mlexport.string_inputs"] = json.dumps([c.input_name for c in schema.columns if c.kind == "string"])
-        meta["mlexport.missing_string"] = '"" (the empty string) = a missing value, as scikit-learn treats NaN'
+        meta["mlexport.missing_string"] = (
+            f'"" (the empty string) = a missing value, as {estimator.library} treats NaN; an unknown string too'
+            if boosted else '"" (the empty string) = a missing value, as scikit-learn treats NaN')
         meta["mlexport.string_normalization"] = "NFC (normalise strings before feeding them)"
     return meta
 

@@ -97,9 +97,12 @@ def _input_schema(estimator: Any, signature: Signature) -> Any:
     from export.from_boosting import BoostedModel
     from export.frontends import to_ir
 
-    if isinstance(estimator, BoostedModel):
-        return None  # boosting models read numbers only
-    schema = to_ir(estimator, feature_names=signature.feature_names).inputs
+    if isinstance(estimator, BoostedModel):  # categorical splits / features read string columns too
+        # CatBoost's categorical lowering needs the rows themselves; its inputs() are exact without them.
+        schema = (estimator.inputs(signature.feature_names) if estimator.string_columns
+                  else estimator.to_ir(signature.feature_names).inputs)
+    else:
+        schema = to_ir(estimator, feature_names=signature.feature_names).inputs
     return None if schema.all_double else schema
 
 
