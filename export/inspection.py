@@ -68,12 +68,9 @@ def _describe_mlmodel(path: Path) -> dict[str, Any]:
     spec = _load_mlmodel(path)
     description = spec.description
     meta = description.metadata
-    recorded = _json_list(meta.userDefined.get(FEATURE_NAMES_KEY))
     inputs = [f.name for f in description.input]
-    mapping = ({original: name for original, name in zip(recorded, inputs, strict=True) if original != name}
-               if recorded is not None and len(recorded) == len(inputs) else {})
     return {
-        "input_name_mapping": mapping,
+        "input_name_mapping": _renamed(meta.userDefined.get(FEATURE_NAMES_KEY), inputs),
         "format": "coreml",
         "model_kind": spec.WhichOneof("Type"),
         "specification_version": spec.specificationVersion,
@@ -88,6 +85,15 @@ def _describe_mlmodel(path: Path) -> dict[str, Any]:
                      "short_description": meta.shortDescription,
                      "user_defined": dict(sorted(meta.userDefined.items()))},
     }
+
+
+def _renamed(recorded_names: str | None, inputs: list[str]) -> dict[str, str]:
+    """{training column: artifact input} for the columns whose input got a sanitised name (one input per column;
+    the training names are the `mlexport.feature_names` metadata, in input order)."""
+    recorded = _json_list(recorded_names)
+    if recorded is None or len(recorded) != len(inputs):
+        return {}
+    return {original: name for original, name in zip(recorded, inputs, strict=True) if original != name}
 
 
 def _json_list(text: str | None) -> list[str] | None:
@@ -117,7 +123,9 @@ def _describe_onnx(path: Path) -> dict[str, Any]:
         raise InputFileError(f"artifact '{path}' is not a readable ONNX model ({type(exc).__name__})") from None
     meta = {p.key: p.value for p in model.metadata_props}
     initializers = {i.name for i in model.graph.initializer}
+    inputs = [i.name for i in model.graph.input if i.name not in initializers]
     return {
+        "input_name_mapping": _renamed(meta.get(FEATURE_NAMES_KEY), inputs),
         "format": "onnx",
         "model_kind": ", ".join(sorted({f"{n.domain or 'ai.onnx'}:{n.op_type}" for n in model.graph.node})),
         "opset": {o.domain or "ai.onnx": o.version for o in model.opset_import},
@@ -134,6 +142,7 @@ def _describe_ort(path: Path) -> dict[str, Any]:
     meta = session.get_modelmeta()
     custom = dict(sorted(meta.custom_metadata_map.items()))
     return {
+        "input_name_mapping": _renamed(custom.get(FEATURE_NAMES_KEY), [i.name for i in session.get_inputs()]),
         "format": "ort",
         "model_kind": "ORT format (ONNX Runtime Mobile)",
         "producer": meta.producer_name,
@@ -173,7 +182,9 @@ def format_description(info: dict[str, Any]) -> str:
     lines += [f"    {o['name']}: {o['type']}" + (f"  — {o['description']}" if o.get("description") else "")
               for o in info["outputs"]]
     if info.get("input_name_mapping"):
-        lines.append("  inputs renamed for Swift (training column -> Core ML input):")
+        target = "for Swift (training column -> Core ML input)" if info["format"] == "coreml" else \
+            "like the Core ML inputs (training column -> ONNX input)"
+        lines.append(f"  inputs renamed {target}:")
         lines += [f"    {original!r} -> {name}" for original, name in info["input_name_mapping"].items()]
     if info.get("class_labels") is not None:
         lines.append(f"  class labels: {info['class_labels']}")

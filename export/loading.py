@@ -41,6 +41,15 @@ REVIEWED_SKOPS_TYPES: tuple[str, ...] = (
     "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
     "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
     "numpy.dtype",  # a dtype descriptor (SimpleImputer._fit_dtype); constructing one runs no user code
+    # ColumnTransformer keeps the make_column_selector it was given in `transformers`; skops rebuilds it as a plain
+    # object (__new__ + its three attributes pattern / dtype_include / dtype_exclude), no code runs. Its __call__
+    # (DataFrame.select_dtypes + a regex on column names) runs only in fit: transform reads the columns resolved at
+    # fit (`transformers_`), so mlexport never calls it.
+    "sklearn.compose._column_transformer.make_column_selector",
+    # The type objects make_column_selector's dtype_include / dtype_exclude are commonly given (np.number, object):
+    # loaded by name as classes, never instantiated from the file.
+    "numpy.number",
+    "builtins.object",
 )
 
 # The boosting libraries' sklearn-API wrappers (as a Pipeline's final step) and the Boosters they hold (reviewed for

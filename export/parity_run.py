@@ -99,8 +99,10 @@ def _input_schema(estimator: Any, signature: Signature) -> Any:
     from export.from_boosting import BoostedModel
     from export.frontends import to_ir
 
-    if isinstance(estimator, BoostedModel):  # categorical boosting models read strings too
-        schema = estimator.inputs(signature.feature_names)
+    if isinstance(estimator, BoostedModel):  # categorical splits / features read string columns too
+        # CatBoost's categorical lowering needs the rows themselves; its inputs() are exact without them.
+        schema = (estimator.inputs(signature.feature_names) if estimator.string_columns
+                  else estimator.to_ir(signature.feature_names).inputs)
     else:
         schema = to_ir(estimator, feature_names=signature.feature_names).inputs
     return None if schema.all_double else schema
@@ -155,7 +157,12 @@ def _user_rows(directory: Path, manifest: dict[str, Any], data: str | None, sign
                               rows=record.get("rows"), rows_checked=len(rows),
                               source=f"the copy inside the export ({copy}: {record.get('copy_selection')})",
                               note=note)
-    no_copy = "no copy was kept in the export (--data-copy-rows 0)" if not copy else f"its copy '{copy}' is missing"
+    if copy:
+        no_copy = f"its copy '{copy}' is missing"
+    elif (manifest.get("options") or {}).get("data_copy_rows") == 0:
+        no_copy = "no copy was kept in the export (--data-copy-rows 0)"
+    else:  # exports made before string rows were copied (parity_data.parquet) kept none of them
+        no_copy = "the export holds no copy of them (made by an mlexport that did not copy string-column data)"
     return None, UserData(False, file=recorded_file, sha256=recorded_sha, sha256_of=record.get("sha256_of", "file"),
                           rows=record.get("rows"), note=f"{why_not_original}, and {no_copy}; only model-derived "
                           "probes were checked (pass --data FILE)")

@@ -21,6 +21,7 @@ where float32(x) changes — where a double artifact snapped to scikit-learn's f
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -239,7 +240,9 @@ def build_probes(
     base = _base_rows(X_user, model_rows)
     finite_base = base[np.all(np.isfinite(base), axis=1)]
     if len(finite_base) == 0:
-        finite_base = np.nan_to_num(np.nanmedian(base, axis=0), nan=0.0)[None, :]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column has no median: 0.0 below
+            finite_base = np.nan_to_num(np.nanmedian(base, axis=0), nan=0.0)[None, :]
         if schema is not None:  # a string column's median code is no code: take its first vocabulary value
             finite_base[:, schema.string_indices()] = 0.0
 

@@ -61,11 +61,13 @@ def test_export_with_string_csv_passes_parity_and_predict_reads_strings(
     (lambda f: f.assign(tenure=["many"] * len(f)), "tenure"),
     (lambda f: f.assign(contract=np.arange(len(f))), "contract"),
 ], ids=["missing-column", "strings-in-numeric", "numbers-in-string"])
-def test_bad_string_csv(edit, needle: str, churn_model: tuple[Path, Path], tmp_path: Path,
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_bad_string_csv(edit, needle: str, suffix: str, churn_model: tuple[Path, Path], tmp_path: Path,
                         capsys: pytest.CaptureFixture[str]) -> None:
     model, rows = churn_model
-    bad = tmp_path / "bad.csv"
-    edit(pd.read_csv(rows)).to_csv(bad, index=False)
+    bad = tmp_path / f"bad{suffix}"
+    frame = edit(pd.read_csv(rows))
+    frame.to_csv(bad, index=False) if suffix == ".csv" else frame.to_parquet(bad, index=False)
     code = main(["export", str(model), "--out", str(tmp_path / "out"), "--data", str(bad)])
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("mlexport: error: ")]
@@ -121,3 +123,94 @@ def test_frame_copy_keeps_object_columns_and_none(tmp_path: Path) -> None:
     restored = restore_frame_dtypes(pd.read_parquet(tmp_path / "copy.parquet"), frame_dtypes(frame))
     pd.testing.assert_frame_equal(restored, frame)
     assert restored["plan"].tolist()[1] is None and np.isnan(restored["city"].tolist()[1])
+
+
+def test_skops_column_transformer_with_make_column_selector_exports(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """make_column_selector (with the np.number / object dtype filters users write) is kept in a ColumnTransformer's
+    `transformers`; its .skops file must load (reviewed: an inert object, only called by fit) and export exactly."""
+    import json
+
+    from sklearn.compose import make_column_selector
+
+    frame = pd.read_csv(Path(__file__).parent / "data" / "credit_card_applications_slice.csv")
+    X, y = frame.drop(columns="card"), frame["card"]  # labels "no" / "yes"; owner, selfemp: "yes"/"no" strings
+    columns = ColumnTransformer([
+        ("strings", OneHotEncoder(handle_unknown="ignore", drop="if_binary"),
+         make_column_selector(dtype_exclude=np.number)),
+        ("numbers", StandardScaler(), make_column_selector(dtype_include=np.number))])
+    model = Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=2000))]).fit(X, y)
+    dump_skops(model, tmp_path / "card.skops")
+    X.to_parquet(tmp_path / "rows.parquet", index=False)
+    assert main(["export", str(tmp_path / "card.skops"), "--out", str(tmp_path / "out"), "--data",
+                 str(tmp_path / "rows.parquet"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["parity"] == "passed"
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["signature"]["class_labels"] == ["no", "yes"]
+
+
+def _hgb_native() -> object:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    return HistGradientBoostingClassifier(max_iter=15, random_state=0)  # categorical_features="from_dtype"
+
+
+def _ordinal_boosting() -> object:
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.preprocessing import OrdinalEncoder
+
+    columns = ColumnTransformer([
+        ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-2),
+         STRINGS), ("num", SimpleImputer(), NUMBERS)])
+    return Pipeline([("columns", columns), ("model", GradientBoostingClassifier(n_estimators=15, random_state=0))])
+
+
+def _target_mlp() -> object:
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import TargetEncoder
+
+    columns = ColumnTransformer([("cat", TargetEncoder(random_state=0), STRINGS),
+                                 ("num", make_pipeline(SimpleImputer(), StandardScaler()), NUMBERS)])
+    return Pipeline([("columns", columns), ("model", MLPClassifier(hidden_layer_sizes=(8,), max_iter=300,
+                                                                   random_state=0))])
+
+
+def _imputed_one_hot_svc() -> object:
+    from sklearn.svm import SVC
+
+    columns = ColumnTransformer([
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
+         STRINGS), ("num", make_pipeline(SimpleImputer(), StandardScaler()), NUMBERS)])
+    return Pipeline([("columns", columns), ("model", SVC(probability=True, random_state=0))])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(("build", "suffix", "category"), [
+    (_hgb_native, ".parquet", True), (_ordinal_boosting, ".parquet", False), (_target_mlp, ".csv", False),
+    (_imputed_one_hot_svc, ".csv", False)], ids=["hgb-native-category", "ordinal-gradient-boosting",
+                                                   "target-encoder-mlp", "imputer-one-hot-svc"])
+def test_cli_exports_real_dataframe_pipelines_with_string_labels(
+        build, suffix: str, category: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`mlexport export MODEL.skops --data rows.{csv,parquet}` on real churn rows (string labels No/Yes), the held-out
+    rows carrying missing strings and an unseen category: parity passes (exit 0), and the ONNX artifact's labels
+    through `mlexport predict` are scikit-learn's own."""
+    import json
+
+    frame = pd.read_csv(DATA)
+    X, y = frame[STRINGS + NUMBERS], frame["churn"]
+    if category:
+        X = X.astype({c: "category" for c in STRINGS})
+    model = build().fit(X.iloc[:180], y.iloc[:180])
+    held_out = X.iloc[180:].reset_index(drop=True)
+    if not category:
+        held_out.loc[:3, "payment_method"] = np.nan
+        held_out.loc[4:6, "internet_service"] = "Satellite"  # never seen in training
+    dump_skops(model, tmp_path / "model.skops")
+    rows = tmp_path / f"rows{suffix}"
+    held_out.to_csv(rows, index=False) if suffix == ".csv" else held_out.to_parquet(rows, index=False)
+    assert main(["export", str(tmp_path / "model.skops"), "--out", str(tmp_path / "out"), "--data", str(rows),
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["parity"] == "passed"
+    assert main(["predict", str(tmp_path / "out" / "model.onnx"), "--data", str(rows), "--json"]) == 0
+    expected = model.predict(pd.read_parquet(rows) if suffix == ".parquet" else pd.read_csv(rows))
+    assert json.loads(capsys.readouterr().out)["classLabel"] == expected.tolist()

@@ -323,3 +323,78 @@ def test_probes_kept_per_column_where_scikit_learn_refuses_some_columns(tmp_path
     assert {"Month-to-month", "One year", "Two year"} <= fed["contract"]
     assert any("'senior'" in note for note in report.notes)
     assert any("unseen strings left out for 'contract'" in note for note in report.notes)
+
+
+@pytest.mark.parametrize("encoder", [
+    OneHotEncoder(drop="first", handle_unknown="infrequent_if_exist", min_frequency=20, sparse_output=False),
+    OneHotEncoder(handle_unknown="ignore"),
+], ids=["drop-first-infrequent", "ignore"])
+def test_onnx_one_hot_lookup_is_bit_exact_without_a_table(encoder: Any) -> None:
+    """One-hot lookup tables are written as LabelEncoder -> position of the 1 -> Equal/Cast (O(n_keys) bytes, no
+    n_keys x width Gather table); the ONNX output must still be scikit-learn's `transform`, bit for bit, on real
+    rows, unseen strings and the missing string "" (scikit-learn: NaN)."""
+    import onnxruntime as ort
+
+    X, _ = churn()
+    columns = ColumnTransformer([("cat", encoder, CHURN_STRINGS)]).fit(X)
+    graph = to_onnx(columns, to_ir(columns), OnnxOptions(input_dtype="float64")).model
+    tables = [t for t in graph.graph.initializer if len(t.dims) == 2 and min(t.dims) > 1]
+    assert not tables, [(t.name, list(t.dims)) for t in tables]
+    rows = X.copy()
+    rows.loc[rows.index[:5], "contract"] = "never seen"
+    session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
+    feeds = {i.name: (rows[i.name].fillna("").to_numpy(dtype=object) if i.type == "tensor(string)"
+                      else rows[i.name].to_numpy(dtype=np.float64)).reshape(-1, 1) for i in session.get_inputs()}
+    expected = columns.transform(rows)
+    expected = expected.toarray() if hasattr(expected, "toarray") else expected
+    got = session.run(None, feeds)[0]
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, expected)
+
+
+def _coded_plan(dtype: str) -> tuple[pd.DataFrame, pd.Series]:
+    """Churn rows plus `plan`, a real integer code (tenure // 20: 0..3) as int64 or as a `category` of integers."""
+    X, y = churn()
+    return X.assign(plan=(X["tenure"] // 20).astype("int64").astype(dtype)), y
+
+
+@pytest.mark.parametrize("dtype", ["int64", "category"])
+def test_numeric_coded_categories_one_hot_encoded(dtype: str, tmp_path: Path) -> None:
+    """An integer-coded column (int64, or a pandas category whose categories are integers) one-hot encoded by its
+    own OneHotEncoder: a Double input compared by equality in both formats; unseen codes give zeros."""
+    X, y = _coded_plan(dtype)
+    X = X.assign(contract=X["contract"].astype("category"))  # a category of strings beside it
+    columns = ColumnTransformer([("strings", OneHotEncoder(handle_unknown="ignore"), CHURN_STRINGS),
+                                 ("plan", OneHotEncoder(handle_unknown="ignore"), ["plan"]),
+                                 ("num", make_pipeline(SimpleImputer(), StandardScaler()), CHURN_NUMBERS)])
+    model = Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=1000))]).fit(X, y)
+    assert {c.name: c.kind for c in to_ir(model).inputs.columns}["plan"] == "double"
+    report = assert_parity(model, X, tmp_path)
+    assert report.schema.columns[report.schema.names.index("contract")].python_dtype == "category"
+    unseen = report.probe_data["unseen-categories"][1][:, report.schema.names.index("plan")]
+    assert not set(unseen.tolist()) & {0.0, 1.0, 2.0, 3.0}  # codes never seen in training were probed
+
+
+@pytest.mark.parametrize(("build", "needle"), [
+    (lambda: OrdinalEncoder(), "numeric column 'plan'"),
+    (lambda: OneHotEncoder(handle_unknown="ignore"), "'plan' has NaN as a category"),
+], ids=["ordinal-on-integer-codes", "one-hot-with-nan-code"])
+def test_numeric_coded_categories_refused_naming_the_column(build: Any, needle: str) -> None:
+    X, y = _coded_plan("float64")
+    if "NaN" in needle:
+        X.loc[X.index[:4], "plan"] = np.nan
+    columns = ColumnTransformer([("strings", OneHotEncoder(handle_unknown="ignore"), CHURN_STRINGS),
+                                 ("plan", build(), ["plan"])], remainder="drop")
+    model = Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=1000))]).fit(X, y)
+    with pytest.raises(UnsupportedEstimatorError, match=needle) as caught:
+        to_ir(model)
+    assert "\n" not in str(caught.value)
+
+
+def test_one_encoder_over_string_and_numeric_columns_names_both() -> None:
+    X, y = _coded_plan("int64")
+    columns = ColumnTransformer([("all", OneHotEncoder(handle_unknown="ignore"), ["contract", "plan"])])
+    model = Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=1000))]).fit(X, y)
+    named = r"string columns \['contract'\] and numeric columns \['plan'\]"
+    with pytest.raises(UnsupportedEstimatorError, match=named):
+        to_ir(model)

@@ -277,7 +277,7 @@ def test_integer_coded_categoricals_keep_a_numeric_input(tmp_path: Path) -> None
         np.testing.assert_allclose(got, expected, rtol=4 * U32, atol=_sum_bound(booster) / 4)
 
 
-def test_cli_exports_categorical_json_with_string_csv(tmp_path: Path) -> None:
+def test_cli_exports_categorical_json_with_string_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from export.cli import main
 
     booster, X, _ = _categorical_booster("binary:logistic", False)
@@ -287,6 +287,12 @@ def test_cli_exports_categorical_json_with_string_csv(tmp_path: Path) -> None:
                  str(tmp_path / "rows.csv")])
     assert code == 0
     assert json.loads((tmp_path / "out" / "parity.json").read_text())["verdict"] == "passed"
+    # `parity DIR` re-reads the string rows as typed columns: the recorded file, then (moved away) the Parquet copy.
+    for source in ("the data file recorded", "the copy inside the export"):
+        capsys.readouterr()
+        assert main(["parity", str(tmp_path / "out"), "--json"]) == 0
+        assert source in json.loads(capsys.readouterr().out)["user_data"]["source"]
+        (tmp_path / "rows.csv").unlink(missing_ok=True)
 
 
 def test_numeric_pandas_categories_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,3 +52,37 @@ def test_unicode_names_survive_and_the_mapping_is_shown(tmp_path: Path, capsys: 
         assert main(["predict", str(out / "m.mlmodel"), "--data", str(path), "--json"]) == 0
         np.testing.assert_allclose(json.loads(capsys.readouterr().out)["prediction"], model.predict(frame),
                                    rtol=0, atol=1e-12)
+
+
+def test_string_columns_with_non_identifier_names_show_both_names_in_every_artifact(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A DataFrame model with string columns has one input per column in ONNX (and .ort) as in Core ML, under the
+    same sanitised names: `inspect` shows training column -> input for each format."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    frame = pd.read_csv(Path(__file__).parent / "data" / "telco_churn_slice.csv")
+    names = {"contract": "contract type", "payment_method": "Class", "tenure": "tenure (months)",
+             "monthly_charges": "2nd.charge"}
+    X = frame[list(names)].rename(columns=names)
+    columns = ColumnTransformer([("s", OneHotEncoder(handle_unknown="ignore"), ["contract type", "Class"]),
+                                 ("n", StandardScaler(), ["tenure (months)", "2nd.charge"])])
+    model = Pipeline([("c", columns), ("m", LogisticRegression(max_iter=1000))]).fit(X, frame["churn"])
+    dump_skops(model, tmp_path / "m.skops")
+    X.head(30).to_csv(tmp_path / "rows.csv", index=False)
+    out = tmp_path / "out"
+    assert main(["export", str(tmp_path / "m.skops"), "--out", str(out), "--data", str(tmp_path / "rows.csv"),
+                 "--formats", "coreml,onnx,ort"]) == 0
+    expected = {"contract type": "contract_type", "Class": "Class_", "tenure (months)": "tenure_months",
+                "2nd.charge": "_2nd_charge"}
+    for artifact in ("m.mlmodel", "m.onnx", "m.ort"):
+        capsys.readouterr()
+        assert main(["inspect", str(out / artifact), "--json"]) == 0
+        info = json.loads(capsys.readouterr().out)
+        assert info["input_name_mapping"] == expected, artifact
+        assert main(["inspect", str(out / artifact)]) == 0
+        assert "    'tenure (months)' -> tenure_months" in capsys.readouterr().out, artifact
+    assert main(["predict", str(out / "m.onnx"), "--data", str(tmp_path / "rows.csv"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["classLabel"] == model.predict(X.head(30)).tolist()

@@ -203,8 +203,11 @@ def _string_part(transformer: Any) -> tuple[Any, Any, list[Any]] | None:
     if not any(kinds):
         return None
     if not all(kinds):
-        raise refuse(steps[0], "one encoder over both string and numeric columns; supported: separate encoders "
-                               "for string and numeric columns")
+        names = [str(n) for n in getattr(steps[0], "feature_names_in_", range(len(kinds)))]
+        strings = [n for n, k in zip(names, kinds, strict=True) if k]
+        numbers = [n for n, k in zip(names, kinds, strict=True) if not k]
+        raise refuse(steps[0], f"one encoder over both string columns {strings} and numeric columns {numbers}; "
+                               "supported: separate encoders for string and numeric columns")
     if imputer is not None:
         _string_imputer(imputer)
     return imputer, steps[0], steps[1:]

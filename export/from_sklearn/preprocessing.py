@@ -133,17 +133,25 @@ def k_bins_discretizer_to_ir(est: Any) -> Converted:
     return Converted(ir.Pipeline(steps=(bins, encoder)), ir.Transformed())
 
 
+def column_label(est: Any, column: int) -> str:
+    """A fitted encoder's input column as the user knows it: its DataFrame name, else its position."""
+    names = getattr(est, "feature_names_in_", None)
+    return f"column {str(names[column])!r}" if names is not None and column < len(names) else f"column {column}"
+
+
 def _integer_categories(est: Any, column: int, categories: np.ndarray) -> np.ndarray:
+    label = column_label(est, column)
     if categories.dtype.kind in "iub":
         return categories.astype(np.int64)
     if categories.dtype.kind == "f" and np.all(np.isfinite(categories)) and np.all(categories == np.round(categories)):
         return categories.astype(np.int64)
     if categories.dtype.kind == "f" and np.any(np.isnan(categories)):
-        raise refuse(est, f"column {column} has NaN as a category; supported: integer-valued categories")
+        raise refuse(est, f"{label} has NaN as a category (a numeric column with missing values); supported: "
+                          "integer-valued categories without NaN (impute the column first, or encode it as strings)")
     if categories.dtype.kind in "OU":
-        raise refuse(est, f"column {column} has string categories; supported here: integer-valued numeric columns "
+        raise refuse(est, f"{label} has string categories; supported here: integer-valued numeric columns "
                           "(string columns are supported as a ColumnTransformer part on a DataFrame)")
-    raise refuse(est, f"column {column} has non-integer float categories; supported: integer-valued categories")
+    raise refuse(est, f"{label} has non-integer float categories; supported: integer-valued categories")
 
 
 def one_hot_encoder_to_ir(est: Any) -> Converted:
@@ -176,8 +184,12 @@ def pca_to_ir(est: Any) -> Converted:
 def string_encoder_to_ir(est: Any) -> Converted:
     """OrdinalEncoder / TargetEncoder reading a numeric row: not exported (their codes and encodings are exported as
     lookups of string columns, `export.from_sklearn.dataframe`)."""
-    raise refuse(est, "is supported on string columns of a DataFrame, as a ColumnTransformer part (optionally after "
-                      "a SimpleImputer); numeric columns and numpy input are not supported")
+    names = getattr(est, "feature_names_in_", None)
+    numeric = f" (here on numeric {'column' if names is not None and len(names) == 1 else 'columns'} " \
+              f"{', '.join(repr(str(n)) for n in names)})" if names is not None else " (here on a numpy array)"
+    raise refuse(est, f"is supported on string columns of a DataFrame, as a ColumnTransformer part (optionally after "
+                      f"a SimpleImputer); numeric columns and numpy input are not supported{numeric} — encode "
+                      "numeric codes as strings before fitting (df[col].astype(str)), or use OneHotEncoder")
 
 
 def polynomial_features_to_ir(est: Any) -> Converted:

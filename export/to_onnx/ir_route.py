@@ -537,15 +537,36 @@ def _category_lookup(b: GraphBuilder, step: ir.Step, env: dict[str, str]) -> tup
     assert isinstance(node, ir.CategoryLookup)
     blocks = []
     for name, keys, values, default in zip(step.inputs, node.keys, node.values, node.default, strict=True):
+        table = np.vstack([values, default[np.newaxis, :]])
+        hot = _one_hot_positions(table)
+        if hot is not None:
+            # One-hot rows (OneHotEncoder): LabelEncoder to the position of each row's 1 (-1: all zeros), then
+            # Equal against 0..width-1 and Cast — exactly 1.0 / +0.0, in O(n_keys) bytes instead of an
+            # n_keys x width table.
+            index = b.op("LabelEncoder", [env[name]], "category_position", domain="ai.onnx.ml",
+                         keys_strings=[str(k) for k in keys.tolist()], values_int64s=hot[:-1].tolist(),
+                         default_int64=int(hot[-1]))
+            positions = b.const("category_positions", np.arange(default.size, dtype=np.int64).reshape(1, -1))
+            hits = b.op("Equal", [index, positions], "category_hits")
+            blocks.append(b.op("Cast", [hits], "category_block", to=onnx.TensorProto.DOUBLE))
+            continue
         index = b.op("LabelEncoder", [env[name]], "category_row", domain="ai.onnx.ml",
                      keys_strings=[str(k) for k in keys.tolist()], values_int64s=list(range(keys.size)),
                      default_int64=int(keys.size))
-        table = b.const("category_table", np.vstack([values, default[np.newaxis, :]]))
-        rows = b.op("Gather", [table, index], "category_rows", axis=0)  # [N, 1, width]
+        rows = b.op("Gather", [b.const("category_table", table), index], "category_rows", axis=0)  # [N, 1, width]
         shape = b.const("category_shape", np.array([-1, default.size], dtype=np.int64))
         blocks.append(b.op("Reshape", [rows, shape], "category_block"))
     out = blocks[0] if len(blocks) == 1 else b.op("Concat", blocks, "category_columns", axis=1)
     return out, node.n_outputs
+
+
+def _one_hot_positions(table: np.ndarray) -> np.ndarray | None:
+    """For a table whose every row is all +0.0 or +0.0 with one 1.0: each row's position of the 1 (-1 for all
+    zeros); None for any other table (ordinal codes, target encodings, NaN, -0.0)."""
+    ones, zeros = table == 1.0, (table == 0.0) & ~np.signbit(table)
+    if not bool(np.all(ones | zeros)) or bool(np.any(ones.sum(axis=1) > 1)):
+        return None
+    return np.where(ones.any(axis=1), ones.argmax(axis=1), -1).astype(np.int64)
 
 
 def _emit_body(b: GraphBuilder, model: ir.Model, env: dict[str, str]) -> tuple[str, int]:

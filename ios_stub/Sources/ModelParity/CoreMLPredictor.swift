@@ -66,7 +66,7 @@ public final class CoreMLPredictor: ParityPredictor {
         case .namedDoubles, .named:
             var features: [String: Any] = [:]
             for (feature, value) in zip(input.features, row) {
-                features[feature.coremlName ?? feature.name] = try featureValue(value, as: feature)
+                features[feature.inputName] = try featureValue(value, as: feature)
             }
             return try MLDictionaryFeatureProvider(dictionary: features)
         case .multiarray:
@@ -96,7 +96,7 @@ public final class CoreMLPredictor: ParityPredictor {
             return try MLFeatureValue(dictionary: counts.mapValues { NSNumber(value: $0) } as [AnyHashable: NSNumber])
         default:
             throw ParityCheckError.predictor(
-                "input \"\(feature.name)\" is \(feature.featureType.rawValue) but the row holds \(value)")
+                "input \(feature.displayName) is \(feature.featureType.rawValue) but the row holds \(value)")
         }
     }
 

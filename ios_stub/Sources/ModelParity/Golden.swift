@@ -268,6 +268,15 @@ public struct GoldenFile: Sendable {
             /// The feature's type: `type`, or Double when absent (version 1).
             public var featureType: FeatureType { type ?? .double }
 
+            /// The name Core ML knows it by: `coreml_name`, or the column name when absent.
+            public var inputName: String { coremlName ?? name }
+
+            /// Both names when they differ — "'tenure (months)' (Core ML input tenure_months)" — else the one name,
+            /// quoted: what messages show so a developer can find the column in the notebook and in Xcode.
+            public var displayName: String {
+                inputName == name ? "\"\(name)\"" : "'\(name)' (Core ML input \(inputName))"
+            }
+
             enum CodingKeys: String, CodingKey {
                 case name
                 case coremlName = "coreml_name"
@@ -284,6 +293,12 @@ public struct GoldenFile: Sendable {
         public let missingString: String?
         /// Version 2 (kind `named`): the Unicode normalisation of every string input — always "NFC".
         public let unicode: String?
+
+        /// The columns whose Core ML input got a sanitised Swift-safe name (export's input-name rules), as
+        /// (training column, Core ML input) pairs in input order.
+        public var renamedFeatures: [(trained: String, coreml: String)] {
+            features.filter { $0.inputName != $0.name }.map { (trained: $0.name, coreml: $0.inputName) }
+        }
 
         public init(kind: Kind, multiarrayName: String? = nil, features: [Feature], dtype: DType,
                     missingString: String? = nil, unicode: String? = nil) {

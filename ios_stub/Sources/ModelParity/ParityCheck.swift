@@ -63,6 +63,8 @@ public struct ParityReport: Sendable, CustomStringConvertible {
     public let outputsChecked: [String]
     public let failures: [ParityFailure]
     public let acceptedTies: [AcceptedTie]
+    /// Training column -> Core ML input, for the columns whose input name was sanitised (shown in `description`).
+    public var renamedInputs: [String] = []
 
     public var passed: Bool { failures.isEmpty }
 
@@ -73,9 +75,11 @@ public struct ParityReport: Sendable, CustomStringConvertible {
         let header = "\(modelFile) (\(modelName)) via \(runtime): \(rowsChecked) rows, outputs "
             + outputsChecked.joined(separator: ", ")
         let ties = acceptedTies.isEmpty ? "" : "; \(acceptedTies.count) label mismatch(es) accepted as reference ties"
-        if passed { return "Parity PASSED — \(header)\(ties)" }
+        let renamed = renamedInputs.isEmpty ? ""
+            : "\n  inputs renamed for Swift (training column -> Core ML input): " + renamedInputs.joined(separator: ", ")
+        if passed { return "Parity PASSED — \(header)\(ties)\(renamed)" }
         let failedRows = Set(failures.map(\.rowID)).count
-        var lines = ["Parity FAILED — \(header)",
+        var lines = ["Parity FAILED — \(header)\(renamed)",
                      "\(failures.count) failure(s) in \(failedRows) of \(rowsChecked) rows\(ties):"]
         lines += failures.prefix(ParityReport.describedFailureLimit).map { "  - \($0)" }
         if failures.count > ParityReport.describedFailureLimit {
@@ -123,7 +127,8 @@ public enum ParityCheck {
         }
         return ParityReport(modelName: golden.model.name, modelFile: golden.model.file, runtime: runtime,
                             rowsChecked: golden.rows.count, outputsChecked: golden.outputs.map(\.name),
-                            failures: failures, acceptedTies: ties)
+                            failures: failures, acceptedTies: ties,
+                            renamedInputs: golden.input.renamedFeatures.map { "'\($0.trained)' -> \($0.coreml)" })
     }
 
     /// The element rule: both NaN, or equal, or |got − expected| <= atol + rtol·|expected|.

@@ -90,6 +90,29 @@ final class StringGoldenTests: XCTestCase {
                                                                  input: golden.input))
     }
 
+    /// A column whose name is not a Swift identifier ("city name") reaches Core ML as its sanitised input
+    /// (`coreml_name` "city_name"); the report and input errors show both names, unchanged names once.
+    func testReportAndInputErrorsShowTrainedAndCoreMLNames() throws {
+        let golden = try Self.golden(rows: Self.rows)
+        XCTAssertEqual(golden.input.renamedFeatures.map(\.trained), ["city name"])
+        XCTAssertEqual(golden.input.renamedFeatures.map(\.coreml), ["city_name"])
+        let outputs: [[String: PredictedValue]] = Array(repeating: [
+            "classLabel": .label(.string("yes")),
+            "classProbability": .probabilities([.string("no"): 0.25, .string("yes"): 0.75])], count: 3)
+        let report = ParityCheck.compare(golden, predictions: outputs, runtime: "replay")
+        XCTAssertTrue(report.description.contains("(training column -> Core ML input): 'city name' -> city_name"),
+                      report.description)
+        XCTAssertFalse(report.description.contains("'rooms' ->"), report.description)
+        XCTAssertThrowsError(try CoreMLPredictor.featureProvider(for: [.double(1), .int64(3), .double(71.5)],
+                                                                 input: golden.input)) { error in
+            XCTAssertTrue("\(error)".contains("input 'city name' (Core ML input city_name) is string"), "\(error)")
+        }
+        XCTAssertThrowsError(try CoreMLPredictor.featureProvider(for: [.string("a"), .string("3"), .double(71.5)],
+                                                                 input: golden.input)) { error in
+            XCTAssertTrue("\(error)".contains("input \"rooms\" is int64"), "\(error)")
+        }
+    }
+
     func testRunThroughStandInModelWithStringLabels() throws {
         let golden = try Self.golden(rows: Self.rows)
         // A fake "model" that reads the String feature: "yes" only for Zürich; probabilities from the same rule.
