@@ -488,6 +488,38 @@ class QuantileMap:
         return int(self.quantiles.shape[1])
 
 
+@dataclass(frozen=True)
+class PowerTransform:
+    """PowerTransformer's per-feature power maps as scipy computes them (lambdas = `lambdas_`):
+
+    - yeo-johnson (scipy.stats.yeojohnson): x >= 0: log1p(x) if |l| < eps else expm1(l * log1p(x)) / l;
+      x < 0 (and NaN): -log1p(-x) if |l - 2| <= eps else -expm1((2 - l) * log1p(-x)) / (2 - l); eps = 2**-52;
+    - box-cox (scipy.special.boxcox, x > 0): log(x) if |l| < 1e-19; else with t = l * log(x):
+      expm1(t) / l if t < 709.78, else copysign(1, l) * exp(t - log|l|) - 1 / l.
+    standardize is a following Scaler."""
+
+    method: Literal["yeo-johnson", "box-cox"]
+    lambdas: FloatArray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lambdas", _float_array(self.lambdas, 1, "PowerTransform", "lambdas"))
+        _check(self.method in ("yeo-johnson", "box-cox"), "PowerTransform", f"unknown method {self.method!r}")
+        _check(bool(np.all(np.isfinite(self.lambdas))), "PowerTransform", "lambdas must be finite")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.lambdas.size)
+
+    def yeo_johnson_log_cases(self) -> tuple[BoolArray, BoolArray]:
+        """Per feature: (x >= 0 takes log1p: |l| < eps, x < 0 takes -log1p(-x): |l - 2| <= eps)."""
+        eps = np.finfo(np.float64).eps
+        return np.abs(self.lambdas) < eps, ~(np.abs(self.lambdas - 2) > eps)
+
+    def box_cox_log_case(self) -> BoolArray:
+        """Per feature: Box-Cox is log(x) (|l| < 1e-19)."""
+        return np.abs(self.lambdas) < 1e-19
+
+
 UnaryName = Literal["abs", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p", "expm1", "tanh",
                     "floor", "ceil", "rint"]
 UNARY_FUNCTIONS: tuple[UnaryName, ...] = ("abs", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p",
@@ -778,7 +810,8 @@ class Pipeline:
 
 
 Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
-                        | Bins | MissingIndicator | Monomials | UnaryFunction | QuantileMap)
+                        | Bins | MissingIndicator | Monomials | UnaryFunction | QuantileMap
+                        | PowerTransform)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
                        | GaussianNaiveBayes)
 Node: TypeAlias = Transform | Producer | Pipeline
@@ -798,7 +831,7 @@ def input_width(node: Node) -> int | None:
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
                 | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
                 | ColumnSelect() | CategoryLookup() | Bins() | MissingIndicator() | Monomials() | UnaryFunction() \
-                | QuantileMap():
+                | QuantileMap() | PowerTransform():
             return node.n_features
         case _:
             assert_never(node)
@@ -807,7 +840,7 @@ def input_width(node: Node) -> int | None:
 def output_width(node: Node) -> int:
     """How many values `node` produces per row (for a producer: its raw scores, see each producer's docstring)."""
     match node:
-        case Scaler() | Normalizer() | Imputer() | Bins() | UnaryFunction() | QuantileMap():
+        case Scaler() | Normalizer() | Imputer() | Bins() | UnaryFunction() | QuantileMap() | PowerTransform():
             return node.n_features
         case MissingIndicator():
             return int(node.features.size)

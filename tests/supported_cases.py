@@ -100,6 +100,7 @@ from sklearn.preprocessing import (
     OneHotEncoder,
     OrdinalEncoder,
     PolynomialFeatures,
+    PowerTransformer,
     QuantileTransformer,
     RobustScaler,
     StandardScaler,
@@ -450,6 +451,10 @@ CASES: tuple[Case, ...] = (
     Case("QuantileTransformer-normal-ridge", lambda: make_pipeline(
         QuantileTransformer(n_quantiles=100, output_distribution="normal"), Ridge()), credit_raw,
          coreml_refusal="no double-precision Core ML encoding"),
+    Case("PowerTransformer-yeo-johnson", PowerTransformer, unlabelled(credit),
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("PowerTransformer-box-cox-ridge", lambda: make_pipeline(PowerTransformer(method="box-cox"), Ridge()),
+         credit_raw, coreml_refusal="no double-precision Core ML encoding"),
     Case("FunctionTransformer-log1p", lambda: FunctionTransformer(np.log1p), unlabelled(credit_raw),
          coreml_refusal="no double-precision Core ML encoding"),
     Case("FunctionTransformer-expm1", lambda: FunctionTransformer(np.expm1), unlabelled(credit),

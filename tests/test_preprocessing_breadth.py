@@ -21,6 +21,7 @@ from sklearn.preprocessing import (
     KBinsDiscretizer,
     MinMaxScaler,
     PolynomialFeatures,
+    PowerTransformer,
     QuantileTransformer,
     StandardScaler,
 )
@@ -293,3 +294,27 @@ def test_quantile_critical_points_hold_repeated_knots_where_one_sided_interp_dif
     one_sided = np.interp(knots, q, r)
     averaged = est.transform(np.column_stack([np.zeros((len(knots), 3)), knots, np.zeros((len(knots), 2))]))[:, 3]
     assert np.any(np.abs(one_sided - averaged) > 0.01)  # the averaged rule changes these points by > 1 %
+
+
+@pytest.mark.parametrize("method, lambdas", [
+    ("yeo-johnson", [0.0, 2.0, 1e-20, 0.5, -0.3, 3.0]),  # the log1p cases (l = 0, l = 2) and power cases
+    ("box-cox", [0.0, 1e-20, 2.0, 0.5, -0.3, 80.0]),  # 80 · log(x) > 709.78 for large x: the exp branch
+], ids=["yeo-johnson", "box-cox"])
+def test_power_transformer_within_the_power_map_bound(method: str, lambdas: list[float]) -> None:
+    from parity.bounds import SAFETY, U64, PowerMap, Precision
+
+    X = credit_raw()[0]
+    est = PowerTransformer(method=method, standardize=False).fit(X)
+    est.lambdas_ = np.array(lambdas)  # every scipy case, whatever the fit chose
+    rng = np.random.default_rng(0)
+    rows = np.vstack([X, X * rng.uniform(1e-6, 3.0, X.shape), X * 1e-12 + 1e-300])
+    if method == "yeo-johnson":
+        rows = np.vstack([rows, -rows, [[-1e-300, 0.0, -0.0, 1e-20, -1e-20, -5.0]]])
+    expected = est.transform(rows)
+    got = _onnx_transform(est, rows)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    double = Precision(U64, U64, 0.0, 0.0, "ONNX graph in double")
+    _, bound = PowerMap(method, np.array(lambdas)).propagate(rows, np.zeros_like(rows), double, None)
+    finite = np.isfinite(expected)
+    assert np.all(np.abs(got - expected)[finite] <= SAFETY * bound[finite])
+    np.testing.assert_array_equal(got[~finite & ~np.isnan(expected)], expected[~finite & ~np.isnan(expected)])

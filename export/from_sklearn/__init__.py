@@ -86,6 +86,7 @@ from sklearn.preprocessing import (
     OneHotEncoder,
     OrdinalEncoder,
     PolynomialFeatures,
+    PowerTransformer,
     QuantileTransformer,
     RobustScaler,
     StandardScaler,
@@ -223,6 +224,9 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (PolynomialFeatures, "transform", preprocessing.polynomial_features_to_ir,
      "degree / (min, max) degree, interaction_only, include_bias; powers_ column order; scikit-learn's products "
      "bit for bit"),
+    (PowerTransformer, "transform", preprocessing.power_transformer_to_ir,
+     "yeo-johnson / box-cox as scipy computes them, standardize; log1p/expm1 forms within a few ulp (bound: "
+     "parity.bounds.PowerMap)"),
     (QuantileTransformer, "transform", preprocessing.quantile_transformer_to_ir,
      "uniform: numpy's np.interp averaged both ways and the bound rule, bit for bit; normal: + scipy's Cephes "
      "ndtri and clip (a few ulp: another libm's log)"),
@@ -245,6 +249,8 @@ _ONNX: dict[type, FormatSupport] = {
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
 _COREML: dict[type, FormatSupport] = {
+    PowerTransformer: FormatSupport("none", "log/exp exist in Core ML classic only as float32 neural-network unary "
+                                            "layers"),
     QuantileTransformer: FormatSupport("none", "Core ML classic has no double-precision piecewise-linear map (trees "
                                                "are piecewise constant, GLMs affine) nor an inverse normal CDF"),
     PolynomialFeatures: FormatSupport("none", "Core ML classic multiplies inputs only in float32 neural-network "

@@ -229,6 +229,15 @@ def function_transformer_to_ir(est: Any) -> Converted:
     return Converted(ir.UnaryFunction(function=name, n_features=n), ir.Transformed())
 
 
+def power_transformer_to_ir(est: Any) -> Converted:
+    """PowerTransformer.transform: scipy's yeojohnson / boxcox per feature with `lambdas_`, then `_scaler`
+    (a fitted StandardScaler) when standardize."""
+    power = ir.PowerTransform(method=est.method, lambdas=dense(est.lambdas_))
+    if not est.standardize:
+        return Converted(power, ir.Transformed())
+    return Converted(ir.Pipeline(steps=(power, standard_scaler_to_ir(est._scaler).node)), ir.Transformed())
+
+
 def quantile_transformer_to_ir(est: Any) -> Converted:
     """QuantileTransformer.transform (`_transform_col`), its constants read as scikit-learn computes them:
     BOUNDS_THRESHOLD and, for the normal output, the clip bounds stats.norm.ppf(BOUNDS_THRESHOLD - np.spacing(1))

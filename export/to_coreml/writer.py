@@ -34,13 +34,17 @@ from export.to_coreml.tree_ensemble import tree_ensemble_model
 from export.to_coreml.validate import validate_spec
 
 _NO_OUTPUTS = OutputNames("", "", "", "")  # a Transformed pipeline inside a transform writes no head outputs
-MONOMIALS_REFUSAL = ("products of features (PolynomialFeatures) have no double-precision Core ML encoding: Core ML "
-                     "classic multiplies inputs only in neural-network layers, which are float32; export ONNX for it")
-QUANTILE_REFUSAL = ("piecewise-linear interpolation (QuantileTransformer) has no double-precision Core ML encoding: "
-                    "Core ML classic's double models are constant per region (trees) or affine (GLM), and it has no "
-                    "inverse normal CDF; export ONNX for it")
-UNARY_REFUSAL = ("elementwise numpy functions (FunctionTransformer) have no double-precision Core ML encoding: Core "
-                 "ML classic has them only as neural-network unary layers, which are float32; export ONNX for it")
+_FLOAT32_ONLY = ("has no double-precision Core ML encoding: Core ML classic has it only in neural-network layers, "
+                 "which are float32; export ONNX for it")
+# IR transforms the Core ML writer refuses, and why (the format's limit, not a missing emitter)
+NO_DOUBLE_PRECISION_ENCODING: dict[type, str] = {
+    ir.Monomials: f"a product of features (PolynomialFeatures) {_FLOAT32_ONLY}",
+    ir.UnaryFunction: f"an elementwise numpy function (FunctionTransformer) {_FLOAT32_ONLY}",
+    ir.PowerTransform: f"a power map (PowerTransformer: log, exp) {_FLOAT32_ONLY}",
+    ir.QuantileMap: ("piecewise-linear interpolation (QuantileTransformer) has no double-precision Core ML encoding: "
+                     "Core ML classic's double models are constant per region (trees) or affine (GLM), and it has "
+                     "no inverse normal CDF; export ONNX for it"),
+}
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,8 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             if _is_scores(node):  # a member's pipeline inside a combinator (BaggingRegressor's feature subsets)
                 return _lower_scores(node, source, names)
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
-        case ir.Monomials():
-            raise UnsupportedEstimatorError(MONOMIALS_REFUSAL)
-        case ir.UnaryFunction():
-            raise UnsupportedEstimatorError(UNARY_REFUSAL)
-        case ir.QuantileMap():
-            raise UnsupportedEstimatorError(QUANTILE_REFUSAL)
+        case ir.Monomials() | ir.UnaryFunction() | ir.QuantileMap() | ir.PowerTransform():
+            raise UnsupportedEstimatorError(NO_DOUBLE_PRECISION_ENCODING[type(node)])
         case ir.CategoryLookup():
             raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
                                     "numeric vector")

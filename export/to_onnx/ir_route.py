@@ -27,6 +27,7 @@ from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
 from export.to_onnx.quantiles import emit_quantile_map
 from export.to_onnx.svm import emit_support_vector_machine
 from export.to_onnx.tree_ensemble import emit_tree_ensemble
+from export.to_onnx.unary import emit_power_transform, emit_unary_function
 
 # An emitter reads a double [N, width] tensor and returns (output tensor name, output width).
 Emitter = Callable[[GraphBuilder, str, int, "ir.Node"], tuple[str, int]]
@@ -150,37 +151,14 @@ def _monomials(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str,
     return out, int(node.outputs.size)
 
 
-_UNARY_OPERATORS = {"abs": "Abs", "negative": "Neg", "sqrt": "Sqrt", "reciprocal": "Reciprocal", "exp": "Exp",
-                    "log": "Log", "tanh": "Tanh", "floor": "Floor", "ceil": "Ceil", "rint": "Round"}
-
-
 def _unary_function(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.UnaryFunction)
-    name = node.function
-    if name in _UNARY_OPERATORS:  # Round is round-half-to-even, as np.rint
-        return b.op(_UNARY_OPERATORS[name], [x], name), node.n_features
-    if name == "square":
-        return b.op("Mul", [x, x], "square"), node.n_features  # np.square is x * x, one rounding
-    one = b.const("one", np.array([[1.0]]))
-    infinity = b.const("infinity", np.array([[np.inf]]))
-    if name == "log1p":
-        # ONNX has no log1p. Goldberg's form (What every computer scientist should know about floating-point
-        # arithmetic, thm. 4): u = 1 + x; log1p(x) = x if u == 1 else log(u) * x / (u - 1) — u - 1 is exact, so it
-        # is a few ulp from the true log1p for every x (Log(1 + x) would lose all digits for tiny x); u = inf: inf.
-        u = b.op("Add", [x, one], "log1p_u")
-        ratio = b.op("Div", [b.op("Mul", [b.op("Log", [u], "log1p_log"), x], "log1p_num"),
-                             b.op("Sub", [u, one], "log1p_den")], "log1p_ratio")
-        out = b.op("Where", [b.op("Equal", [u, one], "log1p_tiny"), x, ratio], "log1p_small")
-        return b.op("Where", [b.op("Equal", [u, infinity], "log1p_inf"), u, out], "log1p"), node.n_features
-    assert name == "expm1"
-    # Kahan's form: u = exp(x); expm1(x) = x if u == 1; -1 if u - 1 == -1; else (u - 1) * x / log(u); u = inf: inf.
-    u = b.op("Exp", [x], "expm1_u")
-    um1 = b.op("Sub", [u, one], "expm1_um1")
-    ratio = b.op("Div", [b.op("Mul", [um1, x], "expm1_num"), b.op("Log", [u], "expm1_log")], "expm1_ratio")
-    minus_one = b.const("minus_one", np.array([[-1.0]]))
-    out = b.op("Where", [b.op("Equal", [um1, minus_one], "expm1_low"), minus_one, ratio], "expm1_large")
-    out = b.op("Where", [b.op("Equal", [u, one], "expm1_tiny"), x, out], "expm1_small")
-    return b.op("Where", [b.op("Equal", [u, infinity], "expm1_inf"), u, out], "expm1"), node.n_features
+    return emit_unary_function(b, x, node.function), node.n_features
+
+
+def _power_transform(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.PowerTransform)
+    return emit_power_transform(b, x, node), node.n_features
 
 
 def _quantile_map(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
@@ -282,6 +260,8 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.MissingIndicator: IrFamily(_missing_indicator, "Gather + IsNaN/Equal + Cast"),
     ir.UnaryFunction: IrFamily(_unary_function, "Abs/Neg/Mul/Sqrt/Reciprocal/Exp/Log/Tanh/Floor/Ceil/Round; log1p "
                                                 "and expm1 in Goldberg's/Kahan's exact-difference forms (double)"),
+    ir.PowerTransform: IrFamily(_power_transform, "log1p/expm1 forms (Yeo-Johnson), Log + expm1 form (Box-Cox), "
+                                                  "Where per sign and lambda case (double)"),
     ir.QuantileMap: IrFamily(_quantile_map, "GreaterOrEqual counts + Gather of knots/slopes, Mul/Add (numpy's "
                                             "np.interp); normal: Cephes ndtri (Log, Sqrt, Horner) + Where clips"),
     ir.Monomials: IrFamily(_monomials, "Gather + Mul per degree, Concat (double; scikit-learn's product order)"),

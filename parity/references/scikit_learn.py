@@ -21,6 +21,7 @@ from parity.bounds import (
     Impute,
     KernelExpansion,
     Normalise,
+    PowerMap,
     Softmax,
     TreeSum,
     Ufunc,
@@ -301,6 +302,11 @@ def _feature_map_chain(name: str, step: Any) -> list[Any] | None:
     if name == "FunctionTransformer" and not step.kw_args and isinstance(step.func, np.ufunc) and (
             step.func.__name__ in _UFUNC_BOUNDS):
         return [Ufunc(step.func.__name__)]
+    if name == "PowerTransformer":  # scipy's maps, then the fitted StandardScaler when standardize
+        steps: list[Any] = [PowerMap(step.method, _column(step.lambdas_))]
+        if step.standardize:
+            steps += _step_chain(step._scaler) or []
+        return steps
     if name == "FastICA":  # (X - mean_) @ components_.T, centred only when whitening
         centre = _column(step.mean_) if step.whiten else None
         return [Affine(np.asarray(step.components_, dtype=np.float64).T, np.zeros(len(step.components_)), centre)]
