@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
-from sklearn.decomposition import PCA, FastICA, TruncatedSVD
+from sklearn.decomposition import PCA, FastICA, KernelPCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingRegressor,
@@ -455,6 +455,12 @@ CASES: tuple[Case, ...] = (
          coreml_refusal="no double-precision Core ML encoding"),
     Case("PowerTransformer-box-cox-ridge", lambda: make_pipeline(PowerTransformer(method="box-cox"), Ridge()),
          credit_raw, coreml_refusal="no double-precision Core ML encoding"),
+    Case("KernelPCA-rbf", lambda: KernelPCA(n_components=3, kernel="rbf", gamma=0.2), unlabelled(credit)),
+    Case("KernelPCA-poly-ridge", lambda: make_pipeline(KernelPCA(n_components=4, kernel="poly", degree=2), Ridge()),
+         credit),
+    Case("KernelPCA-cosine", lambda: KernelPCA(n_components=2, kernel="cosine"), unlabelled(credit)),
+    Case("StandardScaler-without-mean", lambda: StandardScaler(with_mean=False), unlabelled(credit_raw)),
+    Case("StandardScaler-without-std", lambda: StandardScaler(with_std=False), unlabelled(credit_raw)),
     Case("FunctionTransformer-log1p", lambda: FunctionTransformer(np.log1p), unlabelled(credit_raw),
          coreml_refusal="no double-precision Core ML encoding"),
     Case("FunctionTransformer-expm1", lambda: FunctionTransformer(np.expm1), unlabelled(credit),

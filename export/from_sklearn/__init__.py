@@ -4,7 +4,7 @@ with its converter (one module per family in this package), family and per-forma
 from __future__ import annotations
 
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import PCA, FastICA, TruncatedSVD
+from sklearn.decomposition import PCA, FastICA, KernelPCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingRegressor,
@@ -221,6 +221,9 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "features missing-only / all, NaN or a numeric missing_values; error_on_new=True: a new missing column gives "
      "its indicator (sklearn raises)"),
     (FastICA, "transform", preprocessing.fast_ica_to_ir, "(X - mean_) @ components_.T (a few ulp)"),
+    (KernelPCA, "transform", preprocessing.kernel_pca_to_ir,
+     "kernels linear / rbf / poly / sigmoid / cosine, centring folded into one kernel expansion per component "
+     "(a few ulp); precomputed / callable kernels refused"),
     (PolynomialFeatures, "transform", preprocessing.polynomial_features_to_ir,
      "degree / (min, max) degree, interaction_only, include_bias; powers_ column order; scikit-learn's products "
      "bit for bit"),

@@ -254,6 +254,43 @@ def quantile_transformer_to_ir(est: Any) -> Converted:
     return Converted(node, ir.Transformed())
 
 
+_KERNEL_PCA_KERNELS = ("linear", "rbf", "poly", "sigmoid", "cosine")
+
+
+def kernel_pca_to_ir(est: Any) -> Converted:
+    """KernelPCA.transform = KernelCenterer(K(X, X_fit_)) @ A, A = eigenvectors_ / sqrt(eigenvalues_) (zero
+    eigenvalues: zero columns). Centring folded into A: component j = sum_i K_i (A_ij - s_j / n) + c_j with
+    s_j = sum_i A_ij and c_j = K_fit_all_ s_j - K_fit_rows_ . A_j — one libsvm-style kernel expansion per component
+    (SupportVectorMachine regression, rho = -c_j), side by side. cosine = the linear kernel on l2-normalised rows
+    (sklearn's cosine_similarity normalises both sides). The summation order differs from scikit-learn's: a few ulp
+    of sum_i |K_i| |A_ij|."""
+    require_param(est, "kernel", _KERNEL_PCA_KERNELS)
+    eigenvalues = dense(est.eigenvalues_)
+    alphas = np.zeros_like(dense(est.eigenvectors_))
+    nonzero = np.flatnonzero(eigenvalues)
+    alphas[:, nonzero] = dense(est.eigenvectors_)[:, nonzero] / np.sqrt(eigenvalues[nonzero])
+    centerer = est._centerer
+    n_fit = alphas.shape[0]
+    sums = alphas.sum(axis=0)
+    weights = alphas - sums / n_fit
+    offsets = float(centerer.K_fit_all_) * sums - dense(centerer.K_fit_rows_) @ alphas
+    samples = dense(est.X_fit_)
+    kernel = est.kernel
+    if kernel == "cosine":
+        from sklearn.preprocessing import normalize
+
+        samples, kernel = normalize(samples), "linear"
+    empty = np.zeros(0)
+    parts = tuple(ir.SupportVectorMachine(
+        kernel=kernel, gamma=float(est.gamma_), coef0=float(est.coef0), degree=int(est.degree),
+        support_vectors=samples, dual_coef=weights[:, j].reshape(1, -1), rho=np.array([-offsets[j]]),
+        n_support=np.zeros(0, dtype=np.int64), prob_a=empty, prob_b=empty) for j in range(alphas.shape[1]))
+    node: ir.Node = ir.Concat(parts=parts)
+    if est.kernel == "cosine":
+        node = ir.Pipeline(steps=(ir.Normalizer(norm="l2", n_features=samples.shape[1]), node))
+    return Converted(node, ir.Transformed())
+
+
 def fast_ica_to_ir(est: Any) -> Converted:
     """sklearn FastICA.transform: `X -= mean_` (only when whiten), then `X @ components_.T` — a Scaler subtracting
     mean_ (the same subtraction) then a Linear; only the dot products' summation order differs (a few ulp)."""

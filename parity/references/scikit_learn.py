@@ -307,10 +307,28 @@ def _feature_map_chain(name: str, step: Any) -> list[Any] | None:
         if step.standardize:
             steps += _step_chain(step._scaler) or []
         return steps
+    if name == "KernelPCA" and step.kernel in ("rbf", "linear"):
+        return [_kernel_pca_expansion(step)]
     if name == "FastICA":  # (X - mean_) @ components_.T, centred only when whitening
         centre = _column(step.mean_) if step.whiten else None
         return [Affine(np.asarray(step.components_, dtype=np.float64).T, np.zeros(len(step.components_)), centre)]
     return None
+
+
+def _kernel_pca_expansion(step: Any) -> KernelExpansion:
+    """KernelPCA.transform as one kernel expansion per component: the KernelCenterer's centring of K(x, X_fit_)
+    moved onto the scaled eigenvectors (rows: -K_fit_rows_ . A; the row mean: A - colsum(A) / n; K_fit_all_ ·
+    colsum(A)), so the bound's magnitude Σ|K||α| + |b| covers both summation orders."""
+    eigenvalues = _column(step.eigenvalues_)
+    vectors = np.asarray(step.eigenvectors_, dtype=np.float64)
+    alphas = np.zeros_like(vectors)
+    nonzero = eigenvalues != 0
+    alphas[:, nonzero] = vectors[:, nonzero] / np.sqrt(eigenvalues[nonzero])
+    sums = alphas.sum(axis=0)
+    centerer = step._centerer
+    intercept = float(centerer.K_fit_all_) * sums - _column(centerer.K_fit_rows_) @ alphas
+    return KernelExpansion(step.kernel, float(step.gamma_), np.asarray(step.X_fit_, dtype=np.float64),
+                           alphas - sums / len(alphas), intercept)
 
 
 # numpy's names of the ufuncs FunctionTransformer exports (np.abs is np.absolute)
