@@ -461,6 +461,11 @@ CASES: tuple[Case, ...] = (
     Case("KernelPCA-cosine", lambda: KernelPCA(n_components=2, kernel="cosine"), unlabelled(credit)),
     Case("StandardScaler-without-mean", lambda: StandardScaler(with_mean=False), unlabelled(credit_raw)),
     Case("StandardScaler-without-std", lambda: StandardScaler(with_std=False), unlabelled(credit_raw)),
+    Case("LinearDiscriminantAnalysis-transform-logistic", lambda: make_pipeline(
+        LinearDiscriminantAnalysis(n_components=2), LogisticRegression()), credit_band),
+    Case("LinearDiscriminantAnalysis-eigen-transform-ridge", lambda: make_pipeline(
+        LinearDiscriminantAnalysis(solver="eigen", n_components=1), Ridge()),
+         lambda: (credit()[0], credit_band()[1].astype(float))),
     Case("FunctionTransformer-log1p", lambda: FunctionTransformer(np.log1p), unlabelled(credit_raw),
          coreml_refusal="no double-precision Core ML encoding"),
     Case("FunctionTransformer-expm1", lambda: FunctionTransformer(np.expm1), unlabelled(credit),

@@ -25,7 +25,7 @@ from sklearn.preprocessing import (
     QuantileTransformer,
     StandardScaler,
 )
-from supported_cases import credit, credit_raw, credit_raw_with_missing
+from supported_cases import credit, credit_band, credit_raw, credit_raw_with_missing
 
 import parity
 from export import ir
@@ -335,3 +335,17 @@ def test_kernel_pca_refuses_precomputed_kernels() -> None:
     X = credit()[0]
     with pytest.raises(UnsupportedEstimatorError, match="kernel='precomputed' is not supported; allowed: 'linear'"):
         to_ir(KernelPCA(n_components=2, kernel="precomputed").fit(X @ X.T))
+
+
+@pytest.mark.parametrize("solver", ["svd", "eigen"])
+def test_lda_as_a_pipeline_step_exports_its_transform(solver: str) -> None:
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    X, y = credit_band()
+    lda = LinearDiscriminantAnalysis(solver=solver, n_components=2)
+    est = make_pipeline(lda, StandardScaler()).fit(X, y)
+    expected = est.transform(X)
+    got = evaluate(to_ir(est), X).transformed
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
+    with pytest.raises(UnsupportedEstimatorError, match="solver='lsqr' has no transform"):
+        to_ir(make_pipeline(LinearDiscriminantAnalysis(solver="lsqr").fit(X, y), StandardScaler().fit(X)))

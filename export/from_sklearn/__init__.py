@@ -153,7 +153,8 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (LogisticRegressionCV, "linear", linear.logistic_regression_to_ir,
      "binary: logistic; K>2: multinomial softmax (one dense layer)"),
     (LinearDiscriminantAnalysis, "linear", linear.logistic_regression_to_ir,
-     "classifier: decision_function X @ coef_.T + intercept_; binary expit, K>2 softmax; transform not exported"),
+     "classifier: decision_function X @ coef_.T + intercept_; binary expit, K>2 softmax; as a Pipeline / "
+     "ColumnTransformer step: transform (svd: (X - xbar_) @ scalings_, eigen: X @ scalings_; a few ulp)"),
     (SGDClassifier, "linear", linear.linear_classifier_to_ir,
      "probabilities only for loss='log_loss'; loss='modified_huber' exported as labels only"),
     (RidgeClassifier, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY + "; multilabel refused"),
@@ -274,6 +275,8 @@ _COREML: dict[type, FormatSupport] = {
 for _cls, _family, _converter, _notes in _TABLE:
     register(_cls, _family, _converter, _notes, coreml=_COREML.get(_cls, FormatSupport("ir")),
              onnx=_ONNX.get(_cls, FormatSupport("ir")))
+
+composition.AS_TRANSFORM[LinearDiscriminantAnalysis] = linear.lda_transform_to_ir
 
 register_model_builder(dataframe.dataframe_model)
 register_model_builder(dataframe.hist_gradient_boosting_model)
