@@ -520,6 +520,67 @@ class PowerTransform:
         return np.abs(self.lambdas) < 1e-19
 
 
+SplineExtrapolation = Literal["constant", "linear", "continue", "periodic", "error"]
+
+
+@dataclass(frozen=True)
+class BSplines:
+    """SplineTransformer.transform, per feature j: the B-spline bases of degree k on `knots[j]` evaluated as scipy's
+    evaluate_spline does — interval l = k + #{i in k+1..n-1 : t[i] <= x} (n = len(t) - k - 1), de Boor's recursion
+    h = [1]; for d in 1..k: for m in 1..d, xa = t[l+m-d], xb = t[l+m]: if xb == xa: h[m] = 0, else
+    w = h_old[m-1] / (xb - xa); h[m-1] += w * (xb - x); h[m] = w * (x - xa) — basis i = l - k + a is h[a] and lands in
+    output column `basis_column[i]` (identity; periodic splines wrap their last k bases onto the first k), the other
+    columns 0. Then scikit-learn's extrapolation outside [lower[j], upper[j]]: `constant` — 0 except the first /
+    last n_extrapolated[j] columns at f_min / f_max; `linear` — those columns f + (x - bound) * slope; `continue` /
+    `error` — the end pieces (scikit-learn raises for `error`); `periodic` — x first mapped to
+    t[k] + (x - t[k]) mod (t[n] - t[k]) (numpy's remainder). lower / upper / n_extrapolated are what scikit-learn's
+    loop uses (its linear extrapolation with degree <= 1 raises a degree variable that carries over to later
+    features). `zero_missing`: NaN rows give 0 (handle_missing='zeros'). include_bias=False drops the last column
+    per feature."""
+
+    knots: tuple[FloatArray, ...]
+    degree: int
+    basis_column: IntArray  # (n_bases,) -> output column of the feature's block
+    n_splines: int
+    extrapolation: SplineExtrapolation
+    lower: FloatArray  # (n_features,)
+    upper: FloatArray
+    n_extrapolated: IntArray  # (n_features,)
+    f_min: tuple[FloatArray, ...]  # per feature, (n_splines,): the splines and their slopes at lower / upper
+    f_max: tuple[FloatArray, ...]
+    slope_min: tuple[FloatArray, ...]
+    slope_max: tuple[FloatArray, ...]
+    zero_missing: bool
+    include_bias: bool
+
+    def __post_init__(self) -> None:
+        name = "BSplines"
+        for attr in ("knots", "f_min", "f_max", "slope_min", "slope_max"):
+            object.__setattr__(self, attr, tuple(_float_array(v, 1, name, attr) for v in getattr(self, attr)))
+        for attr in ("lower", "upper"):
+            object.__setattr__(self, attr, _float_array(getattr(self, attr), 1, name, attr))
+        for attr in ("basis_column", "n_extrapolated"):
+            object.__setattr__(self, attr, _int_array(getattr(self, attr), name, attr))
+        _check(len(self.knots) >= 1 and self.degree >= 0, name, "needs a feature and degree >= 0")
+        for j, t in enumerate(self.knots):
+            _check(bool(np.all(np.isfinite(t)) and np.all(np.diff(t) >= 0)), name, f"knots[{j}] must be ascending")
+            _check(t.size - self.degree - 1 == self.basis_column.size, name, "one output column per basis")
+        _check(bool(np.all((self.basis_column >= 0) & (self.basis_column < self.n_splines))), name,
+               "basis_column out of range")
+        _check(self.lower.size == self.upper.size == self.n_extrapolated.size == len(self.knots), name,
+               "one lower / upper / n_extrapolated per feature")
+        _check(self.extrapolation in ("constant", "linear", "continue", "periodic", "error"), name,
+               f"unknown extrapolation {self.extrapolation!r}")
+
+    @property
+    def n_features(self) -> int:
+        return len(self.knots)
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_features * (self.n_splines - (0 if self.include_bias else 1))
+
+
 UnaryName = Literal["abs", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p", "expm1", "tanh",
                     "floor", "ceil", "rint"]
 UNARY_FUNCTIONS: tuple[UnaryName, ...] = ("abs", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p",
@@ -811,7 +872,7 @@ class Pipeline:
 
 Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
                         | Bins | MissingIndicator | Monomials | UnaryFunction | QuantileMap
-                        | PowerTransform)
+                        | PowerTransform | BSplines)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
                        | GaussianNaiveBayes)
 Node: TypeAlias = Transform | Producer | Pipeline
@@ -831,7 +892,7 @@ def input_width(node: Node) -> int | None:
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
                 | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
                 | ColumnSelect() | CategoryLookup() | Bins() | MissingIndicator() | Monomials() | UnaryFunction() \
-                | QuantileMap() | PowerTransform():
+                | QuantileMap() | PowerTransform() | BSplines():
             return node.n_features
         case _:
             assert_never(node)
@@ -846,7 +907,7 @@ def output_width(node: Node) -> int:
             return int(node.features.size)
         case Monomials():
             return int(node.outputs.size)
-        case OneHotEncoder() | CategoryLookup():
+        case OneHotEncoder() | CategoryLookup() | BSplines():
             return node.n_outputs
         case Linear():
             return int(node.weights.shape[0])

@@ -103,6 +103,7 @@ from sklearn.preprocessing import (
     PowerTransformer,
     QuantileTransformer,
     RobustScaler,
+    SplineTransformer,
     StandardScaler,
     TargetEncoder,
 )
@@ -466,6 +467,12 @@ CASES: tuple[Case, ...] = (
     Case("LinearDiscriminantAnalysis-eigen-transform-ridge", lambda: make_pipeline(
         LinearDiscriminantAnalysis(solver="eigen", n_components=1), Ridge()),
          lambda: (credit()[0], credit_band()[1].astype(float))),
+    Case("SplineTransformer", SplineTransformer, unlabelled(credit)),
+    Case("SplineTransformer-linear-degree-1", lambda: SplineTransformer(degree=1, n_knots=4, extrapolation="linear"),
+         unlabelled(credit)),
+    Case("SplineTransformer-periodic-quantile-ridge", lambda: make_pipeline(SplineTransformer(
+        degree=2, n_knots=5, knots="quantile", extrapolation="periodic", include_bias=False), Ridge()), credit,
+         coreml_refusal="no double-precision Core ML encoding"),
     Case("FunctionTransformer-log1p", lambda: FunctionTransformer(np.log1p), unlabelled(credit_raw),
          coreml_refusal="no double-precision Core ML encoding"),
     Case("FunctionTransformer-expm1", lambda: FunctionTransformer(np.expm1), unlabelled(credit),

@@ -23,6 +23,7 @@ from sklearn.preprocessing import (
     PolynomialFeatures,
     PowerTransformer,
     QuantileTransformer,
+    SplineTransformer,
     StandardScaler,
 )
 from supported_cases import credit, credit_band, credit_raw, credit_raw_with_missing
@@ -349,3 +350,38 @@ def test_lda_as_a_pipeline_step_exports_its_transform(solver: str) -> None:
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
     with pytest.raises(UnsupportedEstimatorError, match="solver='lsqr' has no transform"):
         to_ir(make_pipeline(LinearDiscriminantAnalysis(solver="lsqr").fit(X, y), StandardScaler().fit(X)))
+
+
+# scikit-learn's own transform fails outside the knots for constant extrapolation of degree 0: not a case
+_SPLINES = [(e, *p) for e in ("constant", "linear", "continue", "periodic") for p in (
+    (3, 5, "uniform", True), (2, 4, "quantile", False), (1, 3, "uniform", True), (0, 4, "quantile", True))
+            if not (e == "constant" and p[0] == 0)]
+
+
+@pytest.mark.parametrize("extrapolation, degree, n_knots, knots, include_bias", _SPLINES)
+def test_spline_transformer_is_bit_for_bit(extrapolation: str, degree: int, n_knots: int, knots: str,
+                                           include_bias: bool) -> None:
+    """scipy's interval search and de Boor recursion, and scikit-learn's extrapolation (including its linear
+    extrapolation's degree carried over features), reproduced operation for operation: equal bit for bit at the
+    knots, their neighbours, outside the range and on missing values (handle_missing='zeros')."""
+    X = credit()[0]
+    est = SplineTransformer(degree=degree, n_knots=n_knots, knots=knots, extrapolation=extrapolation,
+                            include_bias=include_bias, handle_missing="zeros").fit(X)
+    rows = np.vstack([X, X * 1.5, -2.0 * X, _at_points(est, X), np.full((1, X.shape[1]), np.nan)])
+    np.testing.assert_array_equal(_onnx_transform(est, rows), est.transform(rows))
+
+
+def test_a_degree_0_spline_knot_one_ulp_off_fails_on_the_critical_points(tmp_path: Path) -> None:
+    X = credit()[0]
+    est = SplineTransformer(degree=0, n_knots=4, extrapolation="continue").fit(X)
+    model = to_ir(est)
+    node = model.output.node
+    assert isinstance(node, ir.BSplines)
+    knots = list(node.knots)
+    knots[0] = knots[0].copy()
+    knots[0][2] = np.nextafter(knots[0][2], np.inf)  # an inner knot of the first feature one ulp up
+    fault = dataclasses.replace(model, body=(dataclasses.replace(model.body[0], node=dataclasses.replace(
+        node, knots=tuple(knots))),))
+    report = parity.check(est, _artifacts(fault, est, tmp_path, coreml=False), inputs=X)
+    assert report.verdict == "failed"
+    assert "critical-points" in {c.probe for c in report.failures()}

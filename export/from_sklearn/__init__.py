@@ -89,6 +89,7 @@ from sklearn.preprocessing import (
     PowerTransformer,
     QuantileTransformer,
     RobustScaler,
+    SplineTransformer,
     StandardScaler,
     TargetEncoder,
 )
@@ -231,6 +232,10 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (PowerTransformer, "transform", preprocessing.power_transformer_to_ir,
      "yeo-johnson / box-cox as scipy computes them, standardize; log1p/expm1 forms within a few ulp (bound: "
      "parity.bounds.PowerMap)"),
+    (SplineTransformer, "transform", preprocessing.spline_transformer_to_ir,
+     "B-splines of any degree / knots, extrapolation constant / linear / continue / periodic / error (error: "
+     "values outside the knots are extrapolated, sklearn raises), include_bias, handle_missing; scipy's de Boor "
+     "recursion reproduced"),
     (QuantileTransformer, "transform", preprocessing.quantile_transformer_to_ir,
      "uniform: numpy's np.interp averaged both ways and the bound rule, bit for bit; normal: + scipy's Cephes "
      "ndtri and clip (a few ulp: another libm's log)"),
@@ -253,6 +258,8 @@ _ONNX: dict[type, FormatSupport] = {
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
 _COREML: dict[type, FormatSupport] = {
+    SplineTransformer: FormatSupport("none", "Core ML classic has no double-precision piecewise polynomial (trees are "
+                                             "piecewise constant, GLMs affine)"),
     PowerTransformer: FormatSupport("none", "log/exp exist in Core ML classic only as float32 neural-network unary "
                                             "layers"),
     QuantileTransformer: FormatSupport("none", "Core ML classic has no double-precision piecewise-linear map (trees "

@@ -238,6 +238,41 @@ def power_transformer_to_ir(est: Any) -> Converted:
     return Converted(ir.Pipeline(steps=(power, standard_scaler_to_ir(est._scaler).node)), ir.Transformed())
 
 
+def spline_transformer_to_ir(est: Any) -> Converted:
+    """SplineTransformer.transform (dense output; sparse_output holds the same values), read from `bsplines_`:
+    knots, degree, the coefficient matrix as basis -> column (identity, or the periodic wrap), and the bounds,
+    boundary values and slopes of scikit-learn's constant / linear extrapolation, computed with the fitted splines
+    (spl(xmin), spl(xmin, nu=1)) and with the degree variable as its transform loop carries it (linear extrapolation
+    raises it by one while it is <= 1, for that feature and every later one)."""
+    k = int(est.degree)
+    coefficients = np.asarray(est.bsplines_[0].c)
+    ones = coefficients == 1
+    if not (np.all(ones | (coefficients == 0)) and np.all(ones.sum(axis=1) == 1)):
+        raise refuse(est, "its spline coefficients are not one basis per column (too few knots for the degree); "
+                          "supported: n_knots > degree")
+    loop_degree = k
+    lower, upper, counts, f_min, f_max, slope_min, slope_max = [], [], [], [], [], [], []
+    for spline in est.bsplines_:
+        t = np.asarray(spline.t, dtype=np.float64)
+        xmin, xmax = t[loop_degree], t[-loop_degree - 1]
+        lower.append(xmin)
+        upper.append(xmax)
+        f_min.append(spline(xmin))
+        f_max.append(spline(xmax))
+        slope_min.append(spline(xmin, nu=1))
+        slope_max.append(spline(xmax, nu=1))
+        if est.extrapolation == "linear" and loop_degree <= 1:
+            loop_degree += 1
+        counts.append(loop_degree if est.extrapolation in ("constant", "linear") else 0)
+    node = ir.BSplines(knots=tuple(np.asarray(s.t, dtype=np.float64) for s in est.bsplines_), degree=k,
+                       basis_column=np.argmax(ones, axis=1), n_splines=int(coefficients.shape[1]),
+                       extrapolation=est.extrapolation, lower=np.array(lower), upper=np.array(upper),
+                       n_extrapolated=np.array(counts), f_min=tuple(f_min), f_max=tuple(f_max),
+                       slope_min=tuple(slope_min), slope_max=tuple(slope_max),
+                       zero_missing=est.handle_missing == "zeros", include_bias=bool(est.include_bias))
+    return Converted(node, ir.Transformed())
+
+
 def quantile_transformer_to_ir(est: Any) -> Converted:
     """QuantileTransformer.transform (`_transform_col`), its constants read as scikit-learn computes them:
     BOUNDS_THRESHOLD and, for the normal output, the clip bounds stats.norm.ppf(BOUNDS_THRESHOLD - np.spacing(1))

@@ -41,6 +41,8 @@ NO_DOUBLE_PRECISION_ENCODING: dict[type, str] = {
     ir.Monomials: f"a product of features (PolynomialFeatures) {_FLOAT32_ONLY}",
     ir.UnaryFunction: f"an elementwise numpy function (FunctionTransformer) {_FLOAT32_ONLY}",
     ir.PowerTransform: f"a power map (PowerTransformer: log, exp) {_FLOAT32_ONLY}",
+    ir.BSplines: ("piecewise polynomials (SplineTransformer) have no double-precision Core ML encoding: Core ML "
+                  "classic's double models are constant per region (trees) or affine (GLM); export ONNX for it"),
     ir.QuantileMap: ("piecewise-linear interpolation (QuantileTransformer) has no double-precision Core ML encoding: "
                      "Core ML classic's double models are constant per region (trees) or affine (GLM), and it has "
                      "no inverse normal CDF; export ONNX for it"),
@@ -83,7 +85,7 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             if _is_scores(node):  # a member's pipeline inside a combinator (BaggingRegressor's feature subsets)
                 return _lower_scores(node, source, names)
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
-        case ir.Monomials() | ir.UnaryFunction() | ir.QuantileMap() | ir.PowerTransform():
+        case ir.Monomials() | ir.UnaryFunction() | ir.QuantileMap() | ir.PowerTransform() | ir.BSplines():
             raise UnsupportedEstimatorError(NO_DOUBLE_PRECISION_ENCODING[type(node)])
         case ir.CategoryLookup():
             raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "

@@ -25,6 +25,7 @@ from export.to_onnx.heads import (
 )
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
 from export.to_onnx.quantiles import emit_quantile_map
+from export.to_onnx.splines import emit_bsplines
 from export.to_onnx.svm import emit_support_vector_machine
 from export.to_onnx.tree_ensemble import emit_tree_ensemble
 from export.to_onnx.unary import emit_power_transform, emit_unary_function
@@ -161,6 +162,11 @@ def _power_transform(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tupl
     return emit_power_transform(b, x, node), node.n_features
 
 
+def _bsplines(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.BSplines)
+    return emit_bsplines(b, x, node), node.n_outputs
+
+
 def _quantile_map(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.QuantileMap)
     return emit_quantile_map(b, x, node), node.n_features
@@ -262,6 +268,8 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                                 "and expm1 in Goldberg's/Kahan's exact-difference forms (double)"),
     ir.PowerTransform: IrFamily(_power_transform, "log1p/expm1 forms (Yeo-Johnson), Log + expm1 form (Box-Cox), "
                                                   "Where per sign and lambda case (double)"),
+    ir.BSplines: IrFamily(_bsplines, "GreaterOrEqual interval counts + Gather of knots, de Boor's recursion "
+                                      "(Div/Mul/Add/Where), extrapolation Wheres, periodic Mod (double)"),
     ir.QuantileMap: IrFamily(_quantile_map, "GreaterOrEqual counts + Gather of knots/slopes, Mul/Add (numpy's "
                                             "np.interp); normal: Cephes ndtri (Log, Sqrt, Horner) + Where clips"),
     ir.Monomials: IrFamily(_monomials, "Gather + Mul per degree, Concat (double; scikit-learn's product order)"),

@@ -193,6 +193,8 @@ class ScikitLearnAdapter:
             with np.errstate(divide="ignore", invalid="ignore"):
                 per_feature = [np.array([(bound - offset[j]) / scale[j] for bound in step.feature_range])
                                for j in range(n)]
+        elif name == "SplineTransformer":  # where the knot interval changes, and the extrapolation bounds
+            per_feature = [np.unique(np.asarray(spline.t, dtype=np.float64)) for spline in step.bsplines_]
         elif name == "QuantileTransformer":  # interp knots; normal: x ∓ BOUNDS_THRESHOLD (1e-7) reaching the ends
             quantiles = np.asarray(step.quantiles_, dtype=np.float64)
             ends = ([quantiles[0] + 1e-7, quantiles[-1] - 1e-7] if step.output_distribution == "normal" else [])
