@@ -385,3 +385,15 @@ def test_a_degree_0_spline_knot_one_ulp_off_fails_on_the_critical_points(tmp_pat
     report = parity.check(est, _artifacts(fault, est, tmp_path, coreml=False), inputs=X)
     assert report.verdict == "failed"
     assert "critical-points" in {c.probe for c in report.failures()}
+
+
+def test_a_wrong_side_comparison_is_named_at_its_critical_point(tmp_path: Path) -> None:
+    """Binarizer exported as x >= t instead of x > t: only rows exactly at t differ; the diagnosis names it."""
+    X = credit_raw()[0]
+    est = Binarizer(threshold=45.5).fit(X)
+    model = to_ir(est)
+    fault = _with_edges(model, tuple(np.array([45.5]) for _ in range(X.shape[1])))
+    report = parity.check(est, _artifacts(fault, est, tmp_path, coreml=False), inputs=X)
+    causes = {c.comparison.cause for c in report.failures()}
+    assert {c.probe for c in report.failures()} == {"critical-points"}
+    assert any(cause and cause.startswith("transformer critical point") and "= 45.5" in cause for cause in causes)
