@@ -76,8 +76,9 @@ first maximum wins, as numpy's argmax; binary: labels[1] only when strictly abov
   K columns: labels[argmax(z)].
 - ``ovo_votes``: support vector machines (libsvm): the K(K-1)/2 one-vs-one decision values, majority vote, ties to
   the lowest class index; probabilities by pairwise coupling with the producer's probA/probB when present.
-- ``neighbour_votes``: k-nearest neighbours: K vote counts; label = first class with the most votes (scikit-learn's
-  mode).
+- ``neighbour_votes``: k-nearest neighbours, labels only (Core ML's kNearestNeighborsClassifier votes itself): K
+  vote fractions; label = first class with the most votes (scikit-learn's mode). Front-ends emit ``identity`` over
+  the same vote fractions (they are `predict_proba`); this link remains for labels-only IR built by hand.
 """
 
 RegressionLink = Literal["identity", "exp", "logistic"]
@@ -109,9 +110,17 @@ class Classification:
     link: Link
     has_proba: bool
     all_zero: Literal["uniform", "zeros"] = "uniform"  # ovr_logistic rows whose sigmoids all underflow (see Link)
+    # 'scores': the link's label rule (see Link); 'probabilities': labels[argmax(probabilities)], first maximum —
+    # scikit-learn's predict when it is defined by predict_proba (CalibratedClassifierCV: sigmoids saturated to 1.0,
+    # or all underflowed to the uniform row, tie in probability although their scores differ)
+    label_from: Literal["scores", "probabilities"] = "scores"
 
     def __post_init__(self) -> None:
         _check(self.all_zero in ("uniform", "zeros"), "Classification", f"unknown all_zero rule {self.all_zero!r}")
+        _check(self.label_from in ("scores", "probabilities"), "Classification",
+               f"unknown label rule {self.label_from!r}")
+        _check(self.label_from == "scores" or self.has_proba, "Classification",
+               "a label from probabilities needs probabilities")
         labels = np.asarray(self.labels)
         if labels.dtype.kind in "iub":
             labels = labels.astype(np.int64)
@@ -246,10 +255,16 @@ class Scaler:
 
 @dataclass(frozen=True)
 class Normalizer:
-    """y = x / norm(x) per row; a zero norm leaves the row unchanged (scikit-learn). `max` is max(|x_i|)."""
+    """y = x / norm(x) per row; a zero norm leaves the row unchanged (scikit-learn's `normalize`), or with
+    `zero_rows='uniform'` becomes 1/n_features everywhere (CalibratedClassifierCV's multiclass normalisation:
+    `np.divide(proba, denominator, out=uniform_proba, where=denominator != 0)`). `max` is max(|x_i|)."""
 
     norm: Literal["l1", "l2", "max"]
     n_features: int
+    zero_rows: Literal["unchanged", "uniform"] = "unchanged"
+
+    def __post_init__(self) -> None:
+        _check(self.zero_rows in ("unchanged", "uniform"), "Normalizer", f"unknown zero_rows {self.zero_rows!r}")
 
 
 @dataclass(frozen=True)
@@ -391,6 +406,68 @@ class Concat:
 
     def __post_init__(self) -> None:
         _check(len(self.parts) >= 1, "Concat", "needs at least one part")
+
+
+@dataclass(frozen=True)
+class PiecewiseLinear:
+    """Per column j: y_j = np.interp(x_j, knots_x[j], knots_y[j]) — linear interpolation between knots, clipped to
+    the end values outside them (IsotonicRegression.predict with out_of_bounds='clip': `np.clip` to [X_min_, X_max_]
+    then scipy's interp1d, which delegates to `np.interp`). numpy's rule, reproduced operation for operation: find j
+    with knots_x[j] <= x < knots_x[j+1]; x equal to a knot gives that knot's y; else
+    slope[j] * (x - knots_x[j]) + knots_y[j] with slope[j] = (y[j+1] - y[j]) / (x[j+1] - x[j]) (`slopes`, computed
+    by the front-end as numpy does). Knots strictly increasing, at least two per column."""
+
+    knots_x: tuple[FloatArray, ...]
+    knots_y: tuple[FloatArray, ...]
+
+    def __post_init__(self) -> None:
+        name = "PiecewiseLinear"
+        _check(len(self.knots_x) >= 1 and len(self.knots_x) == len(self.knots_y), name, "one knot list per column")
+        xs = tuple(_float_array(x, 1, name, "knots_x") for x in self.knots_x)
+        ys = tuple(_float_array(y, 1, name, "knots_y") for y in self.knots_y)
+        for j, (x, y) in enumerate(zip(xs, ys, strict=True)):
+            _check(x.size >= 2 and x.size == y.size, name, f"column {j}: at least two knots, one y per x")
+            _check(bool(np.all(np.isfinite(x)) and np.all(np.isfinite(y))), name, f"column {j}: knots must be finite")
+            _check(bool(np.all(np.diff(x) > 0)), name, f"column {j}: knots_x must be strictly increasing")
+        object.__setattr__(self, "knots_x", xs)
+        object.__setattr__(self, "knots_y", ys)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.knots_x)
+
+    def slopes(self, j: int) -> FloatArray:
+        """numpy's interval slopes for column j, in its order of operations (`compiled_base.c` arr_interp)."""
+        x, y = self.knots_x[j], self.knots_y[j]
+        return (y[1:] - y[:-1]) / (x[1:] - x[:-1])
+
+
+ClassifierOutputKind = Literal["probabilities", "votes"]
+
+
+@dataclass(frozen=True)
+class ClassifierOutput:
+    """A member classifier inside a combination (VotingClassifier, StackingClassifier, BaggingClassifier,
+    CalibratedClassifierCV): `member` computes its raw scores and `rule` (the member's own Classification head)
+    turns them into what the combination reads — `probabilities`: its predict_proba (K columns, labels order), or
+    `votes`: its predicted label one-hot (K columns; hard voting counts them). The member and its rule stay together
+    because Core ML fuses a producer with its label/probability rule (its classifier models); ONNX applies the
+    head's rule to the member's scores in the body."""
+
+    member: Node
+    rule: Classification
+    output: ClassifierOutputKind
+
+    def __post_init__(self) -> None:
+        _check(self.output in ("probabilities", "votes"), "ClassifierOutput", f"unknown output {self.output!r}")
+        _check(self.output == "votes" or self.rule.has_proba, "ClassifierOutput",
+               "probabilities need a rule with probabilities")
+        _check(output_width(self.member) in self.rule.score_widths(), "ClassifierOutput",
+               f"the member gives {output_width(self.member)} scores, its rule reads {self.rule.score_widths()}")
+
+    @property
+    def n_classes(self) -> int:
+        return self.rule.n_classes
 
 
 @dataclass(frozen=True)
@@ -798,28 +875,63 @@ class SupportVectorMachine:
         return k * (k - 1) // 2 if self.is_classifier else 1
 
 
+NeighbourMetric = Literal["euclidean", "manhattan", "chebyshev", "minkowski"]
+NeighbourWeights = Literal["uniform", "distance"]
+
+
 @dataclass(frozen=True)
 class NearestNeighbors:
-    """k-nearest neighbours, Euclidean distance, uniform weights: scores = per-class vote counts among the k
-    nearest `samples` (head link 'neighbour_votes': ties to the lowest class index). `sample_class` indexes the
-    head's labels."""
+    """k-nearest neighbours over the stored `samples`, in scikit-learn's arithmetic (its tree searches compute each
+    distance from the row difference d = x - sample): the ranking key is the reduced distance — euclidean Σ d²,
+    manhattan Σ |d|, chebyshev max |d|, minkowski Σ |d|^p — and the distance itself sqrt(Σ d²), (Σ |d|^p)^(1/p) or
+    the key. The k nearest are taken in key order, equal keys by the lower sample index. Weights (`weights`):
+    uniform 1, or distance w = 1/dist where a row with any infinite 1/dist (distance 0, or so small its reciprocal
+    overflows) weights exactly those neighbours 1 and the rest 0 (`neighbors._base._get_weights`).
+
+    Classification (`sample_class` indexes the head's labels, `targets` None): scores = the K weighted vote
+    fractions, Σ_i w_i [class_i = c] / Σ_i w_i — `predict_proba`; the head's link 'identity' takes the first
+    maximum as the label (scikit-learn's mode / weighted_mode: the lowest class among the most voted). A head with
+    link 'neighbour_votes' (Core ML's labels-only KNN) reads the same vector. Regression (`targets` (n_samples,
+    n_targets), `sample_class` empty, n_classes 0): scores = Σ_i w_i y_i / Σ_i w_i per target (uniform: Σ y_i / k)."""
 
     samples: FloatArray  # (n_samples, n_features)
-    sample_class: IntArray  # (n_samples,) index into the head's labels
+    sample_class: IntArray  # (n_samples,) index into the head's labels; empty for regression
     k: int
     n_classes: int
+    metric: NeighbourMetric = "euclidean"
+    p: float = 2.0  # the minkowski power (metric 'minkowski' only)
+    weights: NeighbourWeights = "uniform"
+    targets: FloatArray | None = None  # (n_samples, n_targets): regression
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "samples", _float_array(self.samples, 2, "NearestNeighbors", "samples"))
-        object.__setattr__(self, "sample_class", _int_array(self.sample_class, "NearestNeighbors", "sample_class"))
-        _check(self.sample_class.size == self.samples.shape[0], "NearestNeighbors", "one class per sample")
-        _check(1 <= self.k <= self.samples.shape[0], "NearestNeighbors", "k out of range")
-        _check(bool(np.all((self.sample_class >= 0) & (self.sample_class < self.n_classes))), "NearestNeighbors",
-               "sample_class out of range")
+        name = "NearestNeighbors"
+        object.__setattr__(self, "samples", _float_array(self.samples, 2, name, "samples"))
+        object.__setattr__(self, "sample_class", _int_array(self.sample_class, name, "sample_class"))
+        n = self.samples.shape[0]
+        if self.targets is not None:
+            object.__setattr__(self, "targets", _float_array(self.targets, 2, name, "targets"))
+            assert self.targets is not None
+            _check(self.targets.shape[0] == n and self.targets.shape[1] >= 1, name, "targets must be (n_samples, "
+                                                                                     "n_targets >= 1)")
+            _check(self.sample_class.size == 0 and self.n_classes == 0, name,
+                   "a regressor has targets and no sample classes")
+        else:
+            _check(self.sample_class.size == n, name, "one class per sample")
+            _check(bool(np.all((self.sample_class >= 0) & (self.sample_class < self.n_classes))), name,
+                   "sample_class out of range")
+        _check(1 <= self.k <= n, name, "k out of range")
+        _check(self.metric in ("euclidean", "manhattan", "chebyshev", "minkowski"), name,
+               f"unknown metric {self.metric!r}")
+        _check(self.weights in ("uniform", "distance"), name, f"unknown weights {self.weights!r}")
+        _check(self.metric != "minkowski" or (np.isfinite(self.p) and self.p > 0), name, "minkowski p must be > 0")
 
     @property
     def n_features(self) -> int:
         return int(self.samples.shape[1])
+
+    @property
+    def n_scores(self) -> int:
+        return self.n_classes if self.targets is None else int(self.targets.shape[1])
 
 
 @dataclass(frozen=True)
@@ -855,6 +967,62 @@ class GaussianNaiveBayes:
 
 
 @dataclass(frozen=True)
+class QuadraticDiscriminant:
+    """Quadratic discriminant scores, one per class k, in scikit-learn's order of operations
+    (`QuadraticDiscriminantAnalysis._decision_function`): scores_k = -0.5 * (sum_j ((x - means[k]) @
+    transforms[k])_j ** 2 + log_det[k]) + log_prior[k], where transforms[k] = rotations_[k] * scalings_[k] ** -0.5
+    (n_features, rank) and log_det[k] = sum(log(scalings_[k])), both computed by the front-end as scikit-learn
+    computes them. Head: link 'softmax' (predict_proba = exp of the normalised log posterior, label = argmax)."""
+
+    means: FloatArray  # (n_classes, n_features)
+    transforms: tuple[FloatArray, ...]  # per class (n_features, rank_k)
+    log_det: FloatArray  # (n_classes,)
+    log_prior: FloatArray  # (n_classes,)
+
+    def __post_init__(self) -> None:
+        name = "QuadraticDiscriminant"
+        object.__setattr__(self, "means", _float_array(self.means, 2, name, "means"))
+        object.__setattr__(self, "transforms", tuple(_float_array(t, 2, name, "transforms[k]")
+                                                     for t in self.transforms))
+        object.__setattr__(self, "log_det", _float_array(self.log_det, 1, name, "log_det"))
+        object.__setattr__(self, "log_prior", _float_array(self.log_prior, 1, name, "log_prior"))
+        k, n = self.means.shape
+        _check(len(self.transforms) == k and self.log_det.size == k and self.log_prior.size == k, name,
+               "one transform, log_det and log_prior per class")
+        _check(all(t.shape[0] == n and t.shape[1] >= 1 for t in self.transforms), name,
+               "transforms[k] must be (n_features, rank >= 1)")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.means.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.means.shape[0])
+
+
+@dataclass(frozen=True)
+class Average:
+    """A weighted mean of `len(weights)` blocks of `width` values side by side, in numpy's order of operations:
+    (w_0 * b_0 + w_1 * b_1 + ...) summed block by block in order, then divided by `divisor` (np.average over axis 0:
+    `np.multiply(a, wgt).sum(axis=0) / scl`; CalibratedClassifierCV's `mean_proba += proba` then `/= n`, the weights
+    all 1). Used as the score producer of averaged probabilities (soft voting, calibration, bagging)."""
+
+    weights: FloatArray
+    divisor: float
+    width: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", _float_array(self.weights, 1, "Average", "weights"))
+        _check(self.weights.size >= 1 and self.width >= 1, "Average", "needs at least one block of width >= 1")
+        _check(self.divisor != 0 and bool(np.isfinite(self.divisor)), "Average", "divisor must be finite, nonzero")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.weights.size) * self.width
+
+
+@dataclass(frozen=True)
 class Pipeline:
     """steps[0] reads the step's input vector; each next step reads the previous one's output. Any step may be a
     score producer (its scores are a vector like any other); the last step's output is the pipeline's."""
@@ -871,14 +1039,14 @@ class Pipeline:
 
 
 Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
-                        | Bins | MissingIndicator | Monomials | UnaryFunction | QuantileMap
-                        | PowerTransform | BSplines)
+                        | PiecewiseLinear | ClassifierOutput | Bins | MissingIndicator | Monomials | UnaryFunction
+                        | QuantileMap | PowerTransform | BSplines)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
-                       | GaussianNaiveBayes)
+                       | GaussianNaiveBayes | QuadraticDiscriminant | Average)
 Node: TypeAlias = Transform | Producer | Pipeline
 
 PRODUCER_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors,
-                  GaussianNaiveBayes)
+                  GaussianNaiveBayes, QuadraticDiscriminant, Average)
 
 
 def input_width(node: Node) -> int | None:
@@ -889,10 +1057,13 @@ def input_width(node: Node) -> int | None:
             return input_width(node.steps[0])
         case Concat():
             return input_width(node.parts[0])
+        case ClassifierOutput():
+            return input_width(node.member)
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
-                | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
-                | ColumnSelect() | CategoryLookup() | Bins() | MissingIndicator() | Monomials() | UnaryFunction() \
-                | QuantileMap() | PowerTransform() | BSplines():
+                | NearestNeighbors() | GaussianNaiveBayes() | QuadraticDiscriminant() | Scaler() | Normalizer() \
+                | Imputer() | OneHotEncoder() | ColumnSelect() | CategoryLookup() | PiecewiseLinear() | Average() \
+                | Bins() | MissingIndicator() | Monomials() | UnaryFunction() | QuantileMap() | PowerTransform() \
+                | BSplines():
             return node.n_features
         case _:
             assert_never(node)
@@ -901,13 +1072,18 @@ def input_width(node: Node) -> int | None:
 def output_width(node: Node) -> int:
     """How many values `node` produces per row (for a producer: its raw scores, see each producer's docstring)."""
     match node:
-        case Scaler() | Normalizer() | Imputer() | Bins() | UnaryFunction() | QuantileMap() | PowerTransform():
+        case Scaler() | Normalizer() | Imputer() | PiecewiseLinear() | Bins() | UnaryFunction() | QuantileMap() \
+                | PowerTransform():
             return node.n_features
+        case ClassifierOutput() | GaussianNaiveBayes() | QuadraticDiscriminant():
+            return node.n_classes
+        case Average():
+            return node.width
         case MissingIndicator():
             return int(node.features.size)
         case Monomials():
             return int(node.outputs.size)
-        case OneHotEncoder() | CategoryLookup() | BSplines():
+        case OneHotEncoder() | CategoryLookup() | TreeEnsemble() | BSplines():
             return node.n_outputs
         case Linear():
             return int(node.weights.shape[0])
@@ -917,16 +1093,12 @@ def output_width(node: Node) -> int:
             return sum(output_width(part) for part in node.parts)
         case Pipeline():
             return output_width(node.final)
-        case TreeEnsemble():
-            return node.n_outputs
         case LinearModel():
             return int(node.coef.shape[0])
         case NeuralNetwork():
             return int(node.layers[-1].weights.shape[0])
-        case SupportVectorMachine():
+        case SupportVectorMachine() | NearestNeighbors():
             return node.n_scores
-        case NearestNeighbors() | GaussianNaiveBayes():
-            return node.n_classes
         case _:
             assert_never(node)
 
@@ -940,6 +1112,8 @@ def walk(node: Node) -> list[Node]:
     elif isinstance(node, Concat):
         for part in node.parts:
             out.extend(walk(part))
+    elif isinstance(node, ClassifierOutput):
+        out.extend(walk(node.member))
     return out
 
 

@@ -393,10 +393,39 @@ def _nan_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, prob
     X = _place(base, rng, features, np.full(len(features), np.nan))
     refused = refusal_reason(estimator, X, schema)
     if refused:
-        probes.notes.append(f"NaN probes skipped: the model does not accept NaN ({refused})")
-        return
+        # A DataFrame model may impute some columns and not others (a passthrough column, an unimputed scaler):
+        # keep the NaN probes of the columns the Python model accepts NaN in.
+        keep, refusals = _accepted_groups(estimator, X, features.tolist(), schema)
+        if not keep.any():
+            probes.notes.append(f"NaN probes skipped: the model does not accept NaN ({refused})")
+            return
+        columns = ", ".join(_column_label(int(f), schema) for f, _ in refusals)
+        probes.notes.append(f"NaN probes skipped for {columns}: the model does not accept NaN there "
+                            f"({refusals[0][1]})")
+        X, features = X[keep], features[keep]
     probes.sets.append(ProbeSet("nan", X, "one feature of a real row set to NaN (missing value)", features,
                                 np.full(len(features), np.nan)))
+
+
+def _accepted_groups(estimator: Any, X: np.ndarray, groups: list[Any],
+                     schema: InputSchema | None) -> tuple[np.ndarray, list[tuple[Any, str]]]:
+    """When the Python model refuses a probe set as a whole: (row mask of the groups it accepts, [(group, reason)]
+    for the ones it refuses). One predict call per group, on that group's few rows."""
+    keys = np.array([repr(g) for g in groups])
+    keep = np.zeros(len(X), dtype=bool)
+    refusals: list[tuple[Any, str]] = []
+    for first in np.sort(np.unique(keys, return_index=True)[1]):
+        rows = keys == keys[first]
+        reason = refusal_reason(estimator, X[rows], schema)
+        if reason is None:
+            keep |= rows
+        else:
+            refusals.append((groups[int(first)], reason))
+    return keep, refusals
+
+
+def _column_label(j: int, schema: InputSchema | None) -> str:
+    return repr(schema.columns[j].name) if schema is not None else f"feature {j}"
 
 
 def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes,
@@ -468,15 +497,20 @@ def _string_probes(estimator: Any, schema: InputSchema, base: np.ndarray, rng: n
     X = _place(base, rng, np.array(features), np.array(codes))
     refused = refusal_reason(estimator, X, schema)
     if refused:
-        # scikit-learn refuses unseen categories (handle_unknown='error'): probe the known ones and missing only.
-        unseen = np.array([not np.isnan(c) and schema.columns[f].vocabulary[int(c)] == UNSEEN_CATEGORY
-                           for f, c in zip(features, codes, strict=True)])
-        X = X[~unseen]
-        probes.notes.append(f"string-categories: unseen strings left out, scikit-learn refuses them ({refused})")
-        refused = refusal_reason(estimator, X, schema)
-        if refused:
-            probes.notes.append(f"string-categories probes skipped: scikit-learn refuses them ({refused})")
+        # The Python model refuses some of them (a scikit-learn encoder with handle_unknown='error' refuses unseen
+        # strings, and missing ones unless NaN was a training category; XGBoost refuses unseen categories): keep
+        # each column's known, unseen and missing probes that it accepts, and say which it refused.
+        kinds = ["missing" if np.isnan(c) else "unseen" if schema.columns[f].vocabulary[int(c)] == UNSEEN_CATEGORY
+                 else "known" for f, c in zip(features, codes, strict=True)]
+        keep, refusals = _accepted_groups(estimator, X, list(zip(features, kinds, strict=True)), schema)
+        if not keep.any():
+            probes.notes.append(f"string-categories probes skipped: the Python model refuses them ({refused})")
             return
+        for (column, kind), reason in refusals:
+            what = {"missing": "missing (\"\")", "unseen": "unseen strings", "known": "known categories"}[kind]
+            probes.notes.append(f"string-categories: {what} left out for {_column_label(column, schema)}, "
+                                f"the Python model refuses them ({reason})")
+        X = X[keep]
     probes.sets.append(ProbeSet("string-categories", X, "a string column of a real row set to each category the "
                                 f"artifacts know, to an unseen string ({UNSEEN_CATEGORY!r}) and to missing (fed "
                                 "as \"\")"))

@@ -3,10 +3,12 @@ with its converter (one module per family in this package), family and per-forma
 
 from __future__ import annotations
 
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA, FastICA, KernelPCA, TruncatedSVD
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
+    BaggingClassifier,
     BaggingRegressor,
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -16,7 +18,9 @@ from sklearn.ensemble import (
     HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
+    StackingClassifier,
     StackingRegressor,
+    VotingClassifier,
     VotingRegressor,
 )
 from sklearn.feature_selection import (
@@ -72,8 +76,8 @@ from sklearn.linear_model import (
 )
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
-from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
@@ -97,11 +101,14 @@ from sklearn.svm import SVC, SVR, LinearSVC, LinearSVR, NuSVC, NuSVR
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from export.from_sklearn import (
+    calibration,
     composition,
     dataframe,
+    discriminant_analysis,
     ensemble,
     feature_selection,
     linear,
+    meta_classifiers,
     naive_bayes,
     neighbors,
     neural_network,
@@ -115,6 +122,9 @@ _LABELS_ONLY = "labels only (scikit-learn has no predict_proba)"
 _HGB_NOTE = ("native categorical splits on DataFrame string columns (category / str; unknown = missing as in "
              "scikit-learn), one membership lookup per distinct split set; numeric-coded categoricals refused")
 _LINEAR_PREDICT = "X @ coef_.T + intercept_"
+_KNN_NOTE = ("weights uniform / distance (scikit-learn's zero-distance rule); euclidean, manhattan, chebyshev, "
+             "minkowski p; equal distances at the k-th place: the lower training index (scikit-learn's tree search "
+             "keeps the one it met first); distance weights with brute-force Euclidean search refused")
 _EXP_LINK = "exp(X @ coef_ + intercept_) (log link)"
 _COREML_NO_EXP = FormatSupport("none", "Core ML's GLMRegressor has no exp link (a neural-network exp layer is float32)")
 
@@ -169,13 +179,21 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "kernels linear/rbf/poly/sigmoid; probabilities only with probability=True; break_ties refused"),
     (SVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
     (NuSVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
-    (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir,
-     "weights='uniform', Euclidean distance only; labels only (vote fractions not exported)"),
+    (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir, _KNN_NOTE),
+    (KNeighborsRegressor, "neighbours", neighbors.kneighbors_regressor_to_ir, _KNN_NOTE + "; multi-target"),
     (GaussianNB, "naive_bayes", naive_bayes.gaussian_nb_to_ir, "priors and var_smoothing as fitted"),
     (MultinomialNB, "naive_bayes", naive_bayes.count_nb_to_ir,
      "a linear model on the counts (feature_log_prob_, class_log_prior_) under a softmax head"),
     (ComplementNB, "naive_bayes", naive_bayes.count_nb_to_ir,
      "a linear model on the counts (feature_log_prob_; norm=True folded in) under a softmax head"),
+    (BernoulliNB, "naive_bayes", naive_bayes.bernoulli_nb_to_ir,
+     "binarize threshold as one double stump per feature (x > binarize), log-probabilities summed; "
+     "binarize=None: a linear model on X"),
+    (CategoricalNB, "naive_bayes", naive_bayes.categorical_nb_to_ir,
+     "category = int(x) (scikit-learn truncates toward zero); min_categories as fitted; indices scikit-learn "
+     "refuses (negative, >= n_categories_, NaN) get category 0's / the last category's log-probabilities"),
+    (QuadraticDiscriminantAnalysis, "linear", discriminant_analysis.quadratic_discriminant_to_ir,
+     "per-class rotations_ * scalings_ ** -0.5 quadratic forms, in scikit-learn's order; probabilities by softmax"),
     (MLPClassifier, "network", neural_network.mlp_classifier_to_ir, "binary and multiclass; multilabel refused"),
     (MLPRegressor, "network", neural_network.mlp_regressor_to_ir,
      "multi-target supported; loss='poisson' (exp output) refused"),
@@ -215,6 +233,18 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "members' predictions (+ X with passthrough) into final_estimator_"),
     (MultiOutputRegressor, "composition", ensemble.multi_output_regressor_to_ir,
      "one single-target regressor per output"),
+    (VotingClassifier, "composition", meta_classifiers.voting_classifier_to_ir,
+     "soft: weighted mean of members' predict_proba in numpy's order; hard: weighted label votes, ties to the lowest "
+     "class (weights: small integers or binary fractions, so every vote sum is exact); any supported classifier"),
+    (StackingClassifier, "composition", meta_classifiers.stacking_classifier_to_ir,
+     "stack_method_ per member (predict_proba, binary first column dropped; decision_function; predict), "
+     "passthrough; final_estimator_ any supported classifier"),
+    (BaggingClassifier, "composition", meta_classifiers.bagging_classifier_to_ir,
+     "members' predict_proba (or label votes without one) on estimators_features_, summed in order / n_estimators; "
+     "members missing a class scattered to its columns"),
+    (CalibratedClassifierCV, "composition", calibration.calibrated_classifier_cv_to_ir,
+     "sigmoid and isotonic (np.interp, exact), ensemble=True/False; base response decision_function or "
+     "predict_proba as scikit-learn picks it"),
     (Binarizer, "transform", preprocessing.binarizer_to_ir, "x > threshold (strictly), exact comparisons"),
     (KBinsDiscretizer, "transform", preprocessing.k_bins_discretizer_to_ir,
      "ordinal / onehot / onehot-dense, every strategy: np.searchsorted(bin_edges_[j][1:-1], x, side='right') as "
@@ -252,8 +282,7 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
 
 # Per-format support that is not "exact IR writer" (data, one place; `export.to_onnx.route` must agree, tested).
 _ONNX: dict[type, FormatSupport] = {
-    KNeighborsClassifier: FormatSupport("skl2onnx"),
-    Pipeline: FormatSupport("ir", "skl2onnx when a step has no exact ONNX writer (k-NN)"),
+    Pipeline: FormatSupport("ir", "skl2onnx when a step has no exact ONNX writer"),
 }
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
@@ -272,11 +301,29 @@ _COREML: dict[type, FormatSupport] = {
                                       "network's clip layer is float32)"),
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
+    KNeighborsClassifier: FormatSupport("ir", "weights='uniform' with the Euclidean metric only, labels only: "
+                                              "kNearestNeighborsClassifier has squared-Euclidean distance alone, "
+                                              "float32 samples and no probability output (near ties may flip)"),
+    KNeighborsRegressor: FormatSupport("none", "Core ML's only neighbour model is a classifier (float32 samples, "
+                                               "squared-Euclidean distance); no exact encoding of the weighted mean"),
+    VotingClassifier: FormatSupport("ir", "soft: the averaged probabilities pass a one-layer identity "
+                                          "neuralNetworkClassifier (Core ML has no double classifier over computed "
+                                          "probabilities): float32 probabilities, labels ranked in float32"),
+    BaggingClassifier: FormatSupport("ir", "the averaged probabilities pass a one-layer identity "
+                                           "neuralNetworkClassifier: float32 probabilities, labels ranked in float32"),
+    CalibratedClassifierCV: FormatSupport("ir", "sigmoid only (isotonic's interpolation has no exact Core ML "
+                                                "encoding: refused); the mean over ensemble=True folds passes a "
+                                                "float32 identity network classifier; "
+                                                + _OVR_UNDERFLOW.format("1/K")),
     GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
                                     "so K > 2 is refused (ONNX takes any K)"),
     PoissonRegressor: _COREML_NO_EXP,
     GammaRegressor: _COREML_NO_EXP,
     TweedieRegressor: FormatSupport("ir", "identity link only; log link refused (no exp link in GLMRegressor)"),
+    QuadraticDiscriminantAnalysis: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax "
+                                                       "over computed scores, so K > 2 is refused (ONNX takes any K)"),
+    BernoulliNB: FormatSupport("ir", "binarize=None: the linear form's softmax is a float32 network layer "
+                                     "(checked against its float32 bound); with a threshold: double trees"),
 }
 
 for _cls, _family, _converter, _notes in _TABLE:

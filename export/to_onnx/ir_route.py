@@ -20,9 +20,12 @@ from export.to_onnx.heads import (
     HeadOutput,
     emit_anomaly,
     emit_classification,
+    emit_label_index,
+    emit_probabilities,
     emit_regression,
     emit_transformed,
 )
+from export.to_onnx.neighbors import emit_nearest_neighbors
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
 from export.to_onnx.quantiles import emit_quantile_map
 from export.to_onnx.splines import emit_bsplines
@@ -75,7 +78,11 @@ def _normalizer(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str
     # scikit-learn's normalize(): rows with a zero norm are divided by 1 (left unchanged).
     zero = b.op("Equal", [norm, b.const("zero", np.array([[0.0]]))], "zero_norm")
     safe = b.op("Where", [zero, b.const("one", np.array([[1.0]])), norm], "safe_norm")
-    return b.op("Div", [x, safe], "normalized"), node.n_features
+    normalized = b.op("Div", [x, safe], "normalized")
+    if node.zero_rows == "uniform":  # CalibratedClassifierCV: an all-zero row is the uniform distribution
+        normalized = b.op("Where", [zero, b.const("uniform", np.array([[1.0 / node.n_features]])), normalized],
+                          "normalized_or_uniform")
+    return normalized, node.n_features
 
 
 def _reads_string_columns(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
@@ -243,6 +250,88 @@ def _gaussian_naive_bayes(b: GraphBuilder, x: str, width: int, node: ir.Node) ->
     return jll, node.n_classes
 
 
+def _nearest_neighbors(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.NearestNeighbors)
+    return emit_nearest_neighbors(b, x, node)
+
+
+def _quadratic_discriminant(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.QuadraticDiscriminant)
+    # scikit-learn's operations in its order, per class: X2 = (x - means_k) @ transforms_k, norm2_k = sum(X2 ** 2);
+    # then -0.5 * (norm2 + log_det) + log_prior over the [N, K] block.
+    axes = b.const("axes", np.array([1], dtype=np.int64))
+    norms = []
+    for k, transform in enumerate(node.transforms):
+        centred = b.op("Sub", [x, b.const("qda_mean", node.means[k].reshape(1, -1))], "qda_centred")
+        projected = b.op("MatMul", [centred, b.const("qda_transform", transform)], "qda_projected")
+        squared = b.op("Mul", [projected, projected], "qda_squared")
+        norms.append(b.op("ReduceSum", [squared, axes], f"qda_norm2_{k}", keepdims=1))
+    norm2 = b.op("Concat", norms, "qda_norm2", axis=1)
+    total = b.op("Add", [norm2, b.const("qda_log_det", node.log_det.reshape(1, -1))], "qda_norm2_log_det")
+    half = b.op("Mul", [b.const("minus_half", np.array([[-0.5]])), total], "qda_half")
+    scores = b.op("Add", [half, b.const("qda_log_prior", node.log_prior.reshape(1, -1))], "qda_scores")
+    return scores, node.n_classes
+def _piecewise_linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.PiecewiseLinear)
+    # np.interp per column, its branches as Where: j = #{knots <= x} - 1 (its binary search), below the first knot
+    # (j = -1) -> y[0], at or past the last (j = n-1) -> y[n-1], x equal to knot j -> y[j], else
+    # slope[j] * (x - x[j]) + y[j] (Mul then Add, numpy's two roundings); NaN stays NaN.
+    columns = []
+    for j, (knots_x, knots_y) in enumerate(zip(node.knots_x, node.knots_y, strict=True)):
+        n = knots_x.size
+        xj = b.op("Gather", [x, b.const("column", np.array([j], dtype=np.int64))], "interp_x", axis=1)  # [N, 1]
+        below = b.op("LessOrEqual", [b.const("knots_x", knots_x.reshape(1, -1)), xj], "knots_at_or_below")
+        count = b.op("ReduceSum", [b.op("Cast", [below], "knots_below", to=onnx.TensorProto.INT64),
+                                   b.const("axes", np.array([1], dtype=np.int64))], "knot_count", keepdims=1)
+        index = b.op("Sub", [count, b.const("one", np.array([[1]], dtype=np.int64))], "interval")
+        knot = b.op("Max", [index, b.const("zero", np.array([[0]], dtype=np.int64))], "knot")
+        piece = b.op("Min", [knot, b.const("last_piece", np.array([[n - 2]], dtype=np.int64))], "piece")
+        x_lo = b.op("Gather", [b.const("knots_x", knots_x), piece], "x_lo", axis=0)
+        y_lo = b.op("Gather", [b.const("knots_y", knots_y), piece], "y_lo", axis=0)
+        slope = b.op("Gather", [b.const("slopes", node.slopes(j)), piece], "slope", axis=0)
+        value = b.op("Add", [b.op("Mul", [slope, b.op("Sub", [xj, x_lo], "interp_offset")], "interp_rise"), y_lo],
+                     "interpolated")
+        on_knot = b.op("Equal", [xj, b.op("Gather", [b.const("knots_x", knots_x), knot], "x_knot", axis=0)],
+                       "on_knot")
+        outside = b.op("Or", [b.op("Less", [index, b.const("zero", np.array([[0]], dtype=np.int64))], "before"),
+                              b.op("Equal", [index, b.const("last", np.array([[n - 1]], dtype=np.int64))], "after")],
+                       "outside")
+        special = b.op("Or", [outside, on_knot], "knot_value")
+        y_knot = b.op("Gather", [b.const("knots_y", knots_y), knot], "y_knot", axis=0)
+        value = b.op("Where", [special, y_knot, value], "interp")
+        columns.append(b.op("Where", [b.op("IsNaN", [xj], "interp_nan"), xj, value], "interp_column"))
+    out = columns[0] if len(columns) == 1 else b.op("Concat", columns, "interp_columns", axis=1)
+    return out, node.n_features
+
+
+def _classifier_output(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.ClassifierOutput)
+    scores, n_scores = emit_node(b, x, width, node.member)
+    k = node.n_classes
+    if node.output == "probabilities":
+        return emit_probabilities(b, scores, n_scores, node.rule), k
+    index = b.op("Unsqueeze", [emit_label_index(b, scores, n_scores, node.rule),
+                               b.const("axes", np.array([1], dtype=np.int64))], "label_column")  # [N, 1]
+    hits = b.op("Equal", [index, b.const("class_indices", np.arange(k, dtype=np.int64).reshape(1, -1))], "vote")
+    return b.op("Cast", [hits], "votes", to=onnx.TensorProto.DOUBLE), k
+
+
+def _average(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.Average)
+    # numpy's order: each block times its weight, summed block by block in order, then one division.
+    total = None
+    for i, weight in enumerate(node.weights.tolist()):
+        block = b.op("Gather", [x, b.const("block", np.arange(i * node.width, (i + 1) * node.width,
+                                                             dtype=np.int64))], "block", axis=1)
+        if weight != 1.0:
+            block = b.op("Mul", [block, b.const("weight", np.array([[weight]]))], "weighted")
+        total = block if total is None else b.op("Add", [total, block], "block_sum")
+    assert total is not None
+    if node.divisor != 1.0:
+        total = b.op("Div", [total, b.const("divisor", np.array([[node.divisor]]))], "average")
+    return total, node.width
+
+
 @dataclass(frozen=True)
 class IrFamily:
     """One IR node type the exact route writes, and the ONNX operators it becomes."""
@@ -261,6 +350,11 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                                                "MatMul + ArgMax, probabilities: Platt sigmoid + libsvm "
                                                                "coupling Loop (all double)"),
     ir.GaussianNaiveBayes: IrFamily(_gaussian_naive_bayes, "Unsqueeze + Sub + Mul + Div + ReduceSum (double)"),
+    ir.NearestNeighbors: IrFamily(_nearest_neighbors, "Sub + Mul/Abs/Pow + ReduceSum/ReduceMax distances, TopK "
+                                                      "(ties: lower index), Div/IsInf/Where weights, Gather + "
+                                                      "ReduceSum votes or targets (double)"),
+    ir.QuadraticDiscriminant: IrFamily(_quadratic_discriminant, "per class Sub + MatMul + Mul + ReduceSum, then "
+                                                                "Concat + Add + Mul (double)"),
     ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double); clip: Less/Greater + Where"),
     ir.Bins: IrFamily(_bins, "Gather + GreaterOrEqual + Cast + MatMul (0/1 counts)"),
     ir.MissingIndicator: IrFamily(_missing_indicator, "Gather + IsNaN/Equal + Cast"),
@@ -281,6 +375,11 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.ColumnSelect: IrFamily(_column_select, "Gather"),
     ir.Concat: IrFamily(_concat, "Concat"),
     ir.Pipeline: IrFamily(_pipeline, "(its steps, in order)"),
+    ir.PiecewiseLinear: IrFamily(_piecewise_linear, "LessOrEqual + ReduceSum (interval) + Gather + Mul/Add + Where "
+                                                    "(np.interp's branches, double)"),
+    ir.ClassifierOutput: IrFamily(_classifier_output, "(the member) + its head's probabilities, or Equal + Cast "
+                                                      "(one-hot label)"),
+    ir.Average: IrFamily(_average, "Gather + Mul + Add block by block + Div (numpy's order, double)"),
 }
 
 
