@@ -414,8 +414,8 @@ class PiecewiseLinear:
     the end values outside them (IsotonicRegression.predict with out_of_bounds='clip': `np.clip` to [X_min_, X_max_]
     then scipy's interp1d, which delegates to `np.interp`). numpy's rule, reproduced operation for operation: find j
     with knots_x[j] <= x < knots_x[j+1]; x equal to a knot gives that knot's y; else
-    slope[j] * (x - knots_x[j]) + knots_y[j] with slope[j] = (y[j+1] - y[j]) / (x[j+1] - x[j]) (`slopes`, computed
-    by the front-end as numpy does). Knots strictly increasing, at least two per column."""
+    slope[j] * (x - knots_x[j]) + knots_y[j] with slope[j] = (y[j+1] - y[j]) / (x[j+1] - x[j]) (computed by the
+    writer as numpy precomputes it). Knots strictly increasing, at least two per column."""
 
     knots_x: tuple[FloatArray, ...]
     knots_y: tuple[FloatArray, ...]
@@ -435,11 +435,6 @@ class PiecewiseLinear:
     @property
     def n_features(self) -> int:
         return len(self.knots_x)
-
-    def slopes(self, j: int) -> FloatArray:
-        """numpy's interval slopes for column j, in its order of operations (`compiled_base.c` arr_interp)."""
-        x, y = self.knots_x[j], self.knots_y[j]
-        return (y[1:] - y[:-1]) / (x[1:] - x[:-1])
 
 
 ClassifierOutputKind = Literal["probabilities", "votes"]

@@ -27,7 +27,7 @@ from export.to_onnx.heads import (
 )
 from export.to_onnx.neighbors import emit_nearest_neighbors
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
-from export.to_onnx.quantiles import emit_quantile_map
+from export.to_onnx.quantiles import emit_interp, emit_quantile_map
 from export.to_onnx.splines import emit_bsplines
 from export.to_onnx.svm import emit_support_vector_machine
 from export.to_onnx.tree_ensemble import emit_tree_ensemble
@@ -273,32 +273,12 @@ def _quadratic_discriminant(b: GraphBuilder, x: str, width: int, node: ir.Node) 
     return scores, node.n_classes
 def _piecewise_linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.PiecewiseLinear)
-    # np.interp per column, its branches as Where: j = #{knots <= x} - 1 (its binary search), below the first knot
-    # (j = -1) -> y[0], at or past the last (j = n-1) -> y[n-1], x equal to knot j -> y[j], else
-    # slope[j] * (x - x[j]) + y[j] (Mul then Add, numpy's two roundings); NaN stays NaN.
+    # np.interp per column (emit_interp: numpy's binary-search interval, knot and end rules, Mul then Add); NaN stays
+    # NaN. Columns have their own knot counts, so one [N, 1] interpolation each.
     columns = []
     for j, (knots_x, knots_y) in enumerate(zip(node.knots_x, node.knots_y, strict=True)):
-        n = knots_x.size
         xj = b.op("Gather", [x, b.const("column", np.array([j], dtype=np.int64))], "interp_x", axis=1)  # [N, 1]
-        below = b.op("LessOrEqual", [b.const("knots_x", knots_x.reshape(1, -1)), xj], "knots_at_or_below")
-        count = b.op("ReduceSum", [b.op("Cast", [below], "knots_below", to=onnx.TensorProto.INT64),
-                                   b.const("axes", np.array([1], dtype=np.int64))], "knot_count", keepdims=1)
-        index = b.op("Sub", [count, b.const("one", np.array([[1]], dtype=np.int64))], "interval")
-        knot = b.op("Max", [index, b.const("zero", np.array([[0]], dtype=np.int64))], "knot")
-        piece = b.op("Min", [knot, b.const("last_piece", np.array([[n - 2]], dtype=np.int64))], "piece")
-        x_lo = b.op("Gather", [b.const("knots_x", knots_x), piece], "x_lo", axis=0)
-        y_lo = b.op("Gather", [b.const("knots_y", knots_y), piece], "y_lo", axis=0)
-        slope = b.op("Gather", [b.const("slopes", node.slopes(j)), piece], "slope", axis=0)
-        value = b.op("Add", [b.op("Mul", [slope, b.op("Sub", [xj, x_lo], "interp_offset")], "interp_rise"), y_lo],
-                     "interpolated")
-        on_knot = b.op("Equal", [xj, b.op("Gather", [b.const("knots_x", knots_x), knot], "x_knot", axis=0)],
-                       "on_knot")
-        outside = b.op("Or", [b.op("Less", [index, b.const("zero", np.array([[0]], dtype=np.int64))], "before"),
-                              b.op("Equal", [index, b.const("last", np.array([[n - 1]], dtype=np.int64))], "after")],
-                       "outside")
-        special = b.op("Or", [outside, on_knot], "knot_value")
-        y_knot = b.op("Gather", [b.const("knots_y", knots_y), knot], "y_knot", axis=0)
-        value = b.op("Where", [special, y_knot, value], "interp")
+        value = emit_interp(b, xj, knots_x[:, np.newaxis], knots_y[:, np.newaxis])
         columns.append(b.op("Where", [b.op("IsNaN", [xj], "interp_nan"), xj, value], "interp_column"))
     out = columns[0] if len(columns) == 1 else b.op("Concat", columns, "interp_columns", axis=1)
     return out, node.n_features
@@ -375,7 +355,7 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.ColumnSelect: IrFamily(_column_select, "Gather"),
     ir.Concat: IrFamily(_concat, "Concat"),
     ir.Pipeline: IrFamily(_pipeline, "(its steps, in order)"),
-    ir.PiecewiseLinear: IrFamily(_piecewise_linear, "LessOrEqual + ReduceSum (interval) + Gather + Mul/Add + Where "
+    ir.PiecewiseLinear: IrFamily(_piecewise_linear, "GreaterOrEqual + ReduceSum (interval) + Gather + Mul/Add + Where "
                                                     "(np.interp's branches, double)"),
     ir.ClassifierOutput: IrFamily(_classifier_output, "(the member) + its head's probabilities, or Equal + Cast "
                                                       "(one-hot label)"),
