@@ -512,8 +512,8 @@ class PiecewiseLinear:
     the end values outside them (IsotonicRegression.predict with out_of_bounds='clip': `np.clip` to [X_min_, X_max_]
     then scipy's interp1d, which delegates to `np.interp`). numpy's rule, reproduced operation for operation: find j
     with knots_x[j] <= x < knots_x[j+1]; x equal to a knot gives that knot's y; else
-    slope[j] * (x - knots_x[j]) + knots_y[j] with slope[j] = (y[j+1] - y[j]) / (x[j+1] - x[j]) (`slopes`, computed
-    by the front-end as numpy does). Knots strictly increasing, at least two per column."""
+    slope[j] * (x - knots_x[j]) + knots_y[j] with slope[j] = (y[j+1] - y[j]) / (x[j+1] - x[j]) (computed by the
+    writer as numpy precomputes it). Knots strictly increasing, at least two per column."""
 
     knots_x: tuple[FloatArray, ...]
     knots_y: tuple[FloatArray, ...]
@@ -533,11 +533,6 @@ class PiecewiseLinear:
     @property
     def n_features(self) -> int:
         return len(self.knots_x)
-
-    def slopes(self, j: int) -> FloatArray:
-        """numpy's interval slopes for column j, in its order of operations (`compiled_base.c` arr_interp)."""
-        x, y = self.knots_x[j], self.knots_y[j]
-        return (y[1:] - y[:-1]) / (x[1:] - x[:-1])
 
 
 ClassifierOutputKind = Literal["probabilities", "votes"]
@@ -661,6 +656,99 @@ class QuantileMap:
     @property
     def n_features(self) -> int:
         return int(self.quantiles.shape[1])
+
+
+@dataclass(frozen=True)
+class PowerTransform:
+    """PowerTransformer's per-feature power maps as scipy computes them (lambdas = `lambdas_`):
+
+    - yeo-johnson (scipy.stats.yeojohnson): x >= 0: log1p(x) if |l| < eps else expm1(l * log1p(x)) / l;
+      x < 0 (and NaN): -log1p(-x) if |l - 2| <= eps else -expm1((2 - l) * log1p(-x)) / (2 - l); eps = 2**-52;
+    - box-cox (scipy.special.boxcox, x > 0): log(x) if |l| < 1e-19; else with t = l * log(x):
+      expm1(t) / l if t < 709.78, else copysign(1, l) * exp(t - log|l|) - 1 / l.
+    standardize is a following Scaler."""
+
+    method: Literal["yeo-johnson", "box-cox"]
+    lambdas: FloatArray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lambdas", _float_array(self.lambdas, 1, "PowerTransform", "lambdas"))
+        _check(self.method in ("yeo-johnson", "box-cox"), "PowerTransform", f"unknown method {self.method!r}")
+        _check(bool(np.all(np.isfinite(self.lambdas))), "PowerTransform", "lambdas must be finite")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.lambdas.size)
+
+    def yeo_johnson_log_cases(self) -> tuple[BoolArray, BoolArray]:
+        """Per feature: (x >= 0 takes log1p: |l| < eps, x < 0 takes -log1p(-x): |l - 2| <= eps)."""
+        eps = np.finfo(np.float64).eps
+        return np.abs(self.lambdas) < eps, ~(np.abs(self.lambdas - 2) > eps)
+
+    def box_cox_log_case(self) -> BoolArray:
+        """Per feature: Box-Cox is log(x) (|l| < 1e-19)."""
+        return np.abs(self.lambdas) < 1e-19
+
+
+SplineExtrapolation = Literal["constant", "linear", "continue", "periodic", "error"]
+
+
+@dataclass(frozen=True)
+class BSplines:
+    """SplineTransformer.transform, per feature j: the B-spline bases of degree k on `knots[j]` evaluated as scipy's
+    evaluate_spline does — interval l = k + #{i in k+1..n-1 : t[i] <= x} (n = len(t) - k - 1), de Boor's recursion
+    h = [1]; for d in 1..k: for m in 1..d, xa = t[l+m-d], xb = t[l+m]: if xb == xa: h[m] = 0, else
+    w = h_old[m-1] / (xb - xa); h[m-1] += w * (xb - x); h[m] = w * (x - xa) — basis i = l - k + a is h[a] and lands in
+    output column `basis_column[i]` (identity; periodic splines wrap their last k bases onto the first k), the other
+    columns 0. Then scikit-learn's extrapolation outside [lower[j], upper[j]]: `constant` — 0 except the first /
+    last n_extrapolated[j] columns at f_min / f_max; `linear` — those columns f + (x - bound) * slope; `continue` /
+    `error` — the end pieces (scikit-learn raises for `error`); `periodic` — x first mapped to
+    t[k] + (x - t[k]) mod (t[n] - t[k]) (numpy's remainder). lower / upper / n_extrapolated are what scikit-learn's
+    loop uses (its linear extrapolation with degree <= 1 raises a degree variable that carries over to later
+    features). `zero_missing`: NaN rows give 0 (handle_missing='zeros'). include_bias=False drops the last column
+    per feature."""
+
+    knots: tuple[FloatArray, ...]
+    degree: int
+    basis_column: IntArray  # (n_bases,) -> output column of the feature's block
+    n_splines: int
+    extrapolation: SplineExtrapolation
+    lower: FloatArray  # (n_features,)
+    upper: FloatArray
+    n_extrapolated: IntArray  # (n_features,)
+    f_min: tuple[FloatArray, ...]  # per feature, (n_splines,): the splines and their slopes at lower / upper
+    f_max: tuple[FloatArray, ...]
+    slope_min: tuple[FloatArray, ...]
+    slope_max: tuple[FloatArray, ...]
+    zero_missing: bool
+    include_bias: bool
+
+    def __post_init__(self) -> None:
+        name = "BSplines"
+        for attr in ("knots", "f_min", "f_max", "slope_min", "slope_max"):
+            object.__setattr__(self, attr, tuple(_float_array(v, 1, name, attr) for v in getattr(self, attr)))
+        for attr in ("lower", "upper"):
+            object.__setattr__(self, attr, _float_array(getattr(self, attr), 1, name, attr))
+        for attr in ("basis_column", "n_extrapolated"):
+            object.__setattr__(self, attr, _int_array(getattr(self, attr), name, attr))
+        _check(len(self.knots) >= 1 and self.degree >= 0, name, "needs a feature and degree >= 0")
+        for j, t in enumerate(self.knots):
+            _check(bool(np.all(np.isfinite(t)) and np.all(np.diff(t) >= 0)), name, f"knots[{j}] must be ascending")
+            _check(t.size - self.degree - 1 == self.basis_column.size, name, "one output column per basis")
+        _check(bool(np.all((self.basis_column >= 0) & (self.basis_column < self.n_splines))), name,
+               "basis_column out of range")
+        _check(self.lower.size == self.upper.size == self.n_extrapolated.size == len(self.knots), name,
+               "one lower / upper / n_extrapolated per feature")
+        _check(self.extrapolation in ("constant", "linear", "continue", "periodic", "error"), name,
+               f"unknown extrapolation {self.extrapolation!r}")
+
+    @property
+    def n_features(self) -> int:
+        return len(self.knots)
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_features * (self.n_splines - (0 if self.include_bias else 1))
 
 
 UnaryName = Literal["abs", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p", "expm1", "tanh",
@@ -1054,7 +1142,7 @@ class Pipeline:
 
 Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | TextVectorizer | Linear
                         | ColumnSelect | Concat | PiecewiseLinear | ClassifierOutput | Bins | MissingIndicator
-                        | Monomials | UnaryFunction | QuantileMap)
+                        | Monomials | UnaryFunction | QuantileMap | PowerTransform | BSplines)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
                        | GaussianNaiveBayes | QuadraticDiscriminant | Average)
 Node: TypeAlias = Transform | Producer | Pipeline
@@ -1077,7 +1165,7 @@ def input_width(node: Node) -> int | None:
                 | NearestNeighbors() | GaussianNaiveBayes() | QuadraticDiscriminant() | Scaler() | Normalizer() \
                 | Imputer() | OneHotEncoder() | ColumnSelect() | CategoryLookup() | TextVectorizer() \
                 | PiecewiseLinear() | Average() | Bins() | MissingIndicator() | Monomials() | UnaryFunction() \
-                | QuantileMap():
+                | QuantileMap() | PowerTransform() | BSplines():
             return node.n_features
         case _:
             assert_never(node)
@@ -1086,7 +1174,8 @@ def input_width(node: Node) -> int | None:
 def output_width(node: Node) -> int:
     """How many values `node` produces per row (for a producer: its raw scores, see each producer's docstring)."""
     match node:
-        case Scaler() | Normalizer() | Imputer() | PiecewiseLinear() | Bins() | UnaryFunction() | QuantileMap():
+        case Scaler() | Normalizer() | Imputer() | PiecewiseLinear() | Bins() | UnaryFunction() | QuantileMap() \
+                | PowerTransform():
             return node.n_features
         case ClassifierOutput() | GaussianNaiveBayes() | QuadraticDiscriminant():
             return node.n_classes
@@ -1096,7 +1185,7 @@ def output_width(node: Node) -> int:
             return int(node.features.size)
         case Monomials():
             return int(node.outputs.size)
-        case OneHotEncoder() | CategoryLookup() | TextVectorizer() | TreeEnsemble():
+        case OneHotEncoder() | CategoryLookup() | TextVectorizer() | TreeEnsemble() | BSplines():
             return node.n_outputs
         case Linear():
             return int(node.weights.shape[0])

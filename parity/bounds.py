@@ -304,6 +304,43 @@ class Ufunc:
 
 
 @dataclass
+class PowerMap:
+    """PowerTransformer's per-feature maps as scipy computes them (yeo-johnson: expm1(t) / l with
+    t = l * log1p(x), mirrored for x < 0 with 2 - l; box-cox: expm1(t) / l with t = l * log(x); the log cases when
+    l is 0 (or 2)). The input error moves y by max |f(x ± Δx) - f(x)| (f is monotone); the rounding is the log's
+    and expm1's of another libm (TRANSCENDENTAL_ULPS each) plus the divide, where the log's relative error is
+    amplified through expm1 by |t|·e^t/|l| (d expm1(t)/dt = e^t): (TRANSCENDENTAL_ULPS + 2)·u·(|y| + |t|·e^t/|l|)."""
+
+    method: str
+    lambdas: np.ndarray
+
+    def _apply(self, x: np.ndarray) -> np.ndarray:
+        from scipy import special, stats
+
+        columns = [stats.yeojohnson(x[:, j], lam) if self.method == "yeo-johnson" else special.boxcox(x[:, j], lam)
+                   for j, lam in enumerate(self.lambdas)]
+        return np.column_stack(columns) if columns else np.zeros_like(x)
+
+    def propagate(self, x: np.ndarray | None, dx: np.ndarray, p: Precision,
+                  reference: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray]:
+        assert x is not None
+        ulps = (TRANSCENDENTAL_ULPS + 2.0) * p.unit
+        lam = self.lambdas[np.newaxis, :]
+        with np.errstate(all="ignore"):
+            y = self._apply(x)
+            moved = np.where(dx > 0, np.maximum(np.abs(self._apply(x + dx) - y), np.abs(self._apply(x - dx) - y)),
+                             0.0)
+            if self.method == "yeo-johnson":
+                power = np.where(x >= 0, lam, 2.0 - lam)
+                t = power * np.log1p(np.abs(x))
+            else:
+                power = np.broadcast_to(lam, x.shape)
+                t = power * np.log(x)
+            amplified = np.where(power != 0, np.abs(t) * np.exp(t) / np.abs(np.where(power != 0, power, 1.0)), 0.0)
+            return y, moved + ulps * (_magnitude(y) + _magnitude(amplified))
+
+
+@dataclass
 class BinaryLogistic:
     """z (n, 1) -> [1 - σ(z), σ(z)] (binary logistic classifiers)."""
 

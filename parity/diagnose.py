@@ -513,6 +513,8 @@ def explain(report: ParityReport, estimator: Any, artifacts: list[Any], probes: 
             cause = tree_cause(estimator, artifact, check.probe, probe_data[1], c.failing_mask)
         if cause is None and probe_data is not None and c.failing_mask is not None:
             cause = neighbour_tie_cause(estimator, probe_data[1], c.failing_mask)
+        if cause is None and failing_sets[(check.artifact, check.runtime, c.output)] == {"critical-points"}:
+            cause = critical_point_cause(probes.by_name("critical-points"), c.failing_mask)
         if cause is None:
             cause = output_cause(check, n_trees)
         if cause and artifact is not None and artifact.dtype == "float32" and report.contract == "float64":
@@ -533,6 +535,17 @@ def explain(report: ParityReport, estimator: Any, artifacts: list[Any], probes: 
                 continue
         c.cause = (f"unexplained: {c.violations + c.label_mismatches} rows differ, max |Δ| "
                    f"{c.max_abs_error:.3g}, {c.jumps} jumps")
+
+
+def critical_point_cause(probe_set: Any, failing: np.ndarray | None) -> str | None:
+    """Only rows with a feature at a transformer's critical point (or one ulp from it) fail: a comparison on the
+    wrong side of a threshold / bin edge / knot (> for >=) or a point moved — named by the first such row."""
+    if probe_set is None or probe_set.split_feature is None or failing is None or not failing.any():
+        return None
+    row = int(np.flatnonzero(failing)[0])
+    return (f"transformer critical point: only rows with a feature at a threshold / bin edge / knot or one ulp from "
+            f"it fail (first: input column {int(probe_set.split_feature[row])} = "
+            f"{float(probe_set.split_threshold[row])!r}); a comparison on the wrong side or a moved edge")
 
 
 def _probe_pattern_cause(check: CheckResult, failing_probes: set[str], report: ParityReport) -> str | None:

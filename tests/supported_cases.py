@@ -18,7 +18,7 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
-from sklearn.decomposition import PCA, FastICA, TruncatedSVD
+from sklearn.decomposition import PCA, FastICA, KernelPCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingClassifier,
@@ -112,8 +112,10 @@ from sklearn.preprocessing import (
     OneHotEncoder,
     OrdinalEncoder,
     PolynomialFeatures,
+    PowerTransformer,
     QuantileTransformer,
     RobustScaler,
+    SplineTransformer,
     StandardScaler,
     TargetEncoder,
 )
@@ -638,6 +640,27 @@ CASES: tuple[Case, ...] = (
     Case("QuantileTransformer-uniform", lambda: QuantileTransformer(n_quantiles=50), unlabelled(credit_raw)),
     Case("QuantileTransformer-normal-ridge", lambda: make_pipeline(
         QuantileTransformer(n_quantiles=100, output_distribution="normal"), Ridge()), credit_raw,
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("PowerTransformer-yeo-johnson", PowerTransformer, unlabelled(credit),
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("PowerTransformer-box-cox-ridge", lambda: make_pipeline(PowerTransformer(method="box-cox"), Ridge()),
+         credit_raw, coreml_refusal="no double-precision Core ML encoding"),
+    Case("KernelPCA-rbf", lambda: KernelPCA(n_components=3, kernel="rbf", gamma=0.2), unlabelled(credit)),
+    Case("KernelPCA-poly-ridge", lambda: make_pipeline(KernelPCA(n_components=4, kernel="poly", degree=2), Ridge()),
+         credit),
+    Case("KernelPCA-cosine", lambda: KernelPCA(n_components=2, kernel="cosine"), unlabelled(credit)),
+    Case("StandardScaler-without-mean", lambda: StandardScaler(with_mean=False), unlabelled(credit_raw)),
+    Case("StandardScaler-without-std", lambda: StandardScaler(with_std=False), unlabelled(credit_raw)),
+    Case("LinearDiscriminantAnalysis-transform-logistic", lambda: make_pipeline(
+        LinearDiscriminantAnalysis(n_components=2), LogisticRegression()), credit_band),
+    Case("LinearDiscriminantAnalysis-eigen-transform-ridge", lambda: make_pipeline(
+        LinearDiscriminantAnalysis(solver="eigen", n_components=1), Ridge()),
+         lambda: (credit()[0], credit_band()[1].astype(float))),
+    Case("SplineTransformer", SplineTransformer, unlabelled(credit)),
+    Case("SplineTransformer-linear-degree-1", lambda: SplineTransformer(degree=1, n_knots=4, extrapolation="linear"),
+         unlabelled(credit)),
+    Case("SplineTransformer-periodic-quantile-ridge", lambda: make_pipeline(SplineTransformer(
+        degree=2, n_knots=5, knots="quantile", extrapolation="periodic", include_bias=False), Ridge()), credit,
          coreml_refusal="no double-precision Core ML encoding"),
     Case("FunctionTransformer-log1p", lambda: FunctionTransformer(np.log1p), unlabelled(credit_raw),
          coreml_refusal="no double-precision Core ML encoding"),

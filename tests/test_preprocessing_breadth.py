@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from ir_oracle import evaluate
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import FastICA
+from sklearn.decomposition import FastICA, KernelPCA
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
@@ -21,10 +21,12 @@ from sklearn.preprocessing import (
     KBinsDiscretizer,
     MinMaxScaler,
     PolynomialFeatures,
+    PowerTransformer,
     QuantileTransformer,
+    SplineTransformer,
     StandardScaler,
 )
-from supported_cases import credit_raw, credit_raw_with_missing
+from supported_cases import credit, credit_band, credit_raw, credit_raw_with_missing
 
 import parity
 from export import ir
@@ -293,3 +295,105 @@ def test_quantile_critical_points_hold_repeated_knots_where_one_sided_interp_dif
     one_sided = np.interp(knots, q, r)
     averaged = est.transform(np.column_stack([np.zeros((len(knots), 3)), knots, np.zeros((len(knots), 2))]))[:, 3]
     assert np.any(np.abs(one_sided - averaged) > 0.01)  # the averaged rule changes these points by > 1 %
+
+
+@pytest.mark.parametrize("method, lambdas", [
+    ("yeo-johnson", [0.0, 2.0, 1e-20, 0.5, -0.3, 3.0]),  # the log1p cases (l = 0, l = 2) and power cases
+    ("box-cox", [0.0, 1e-20, 2.0, 0.5, -0.3, 80.0]),  # 80 · log(x) > 709.78 for large x: the exp branch
+], ids=["yeo-johnson", "box-cox"])
+def test_power_transformer_within_the_power_map_bound(method: str, lambdas: list[float]) -> None:
+    from parity.bounds import SAFETY, U64, PowerMap, Precision
+
+    X = credit_raw()[0]
+    est = PowerTransformer(method=method, standardize=False).fit(X)
+    est.lambdas_ = np.array(lambdas)  # every scipy case, whatever the fit chose
+    rng = np.random.default_rng(0)
+    rows = np.vstack([X, X * rng.uniform(1e-6, 3.0, X.shape), X * 1e-12 + 1e-300])
+    if method == "yeo-johnson":
+        rows = np.vstack([rows, -rows, [[-1e-300, 0.0, -0.0, 1e-20, -1e-20, -5.0]]])
+    expected = est.transform(rows)
+    got = _onnx_transform(est, rows)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    double = Precision(U64, U64, 0.0, 0.0, "ONNX graph in double")
+    _, bound = PowerMap(method, np.array(lambdas)).propagate(rows, np.zeros_like(rows), double, None)
+    finite = np.isfinite(expected)
+    assert np.all(np.abs(got - expected)[finite] <= SAFETY * bound[finite])
+    np.testing.assert_array_equal(got[~finite & ~np.isnan(expected)], expected[~finite & ~np.isnan(expected)])
+
+
+@pytest.mark.parametrize("kernel", ["linear", "rbf", "poly", "sigmoid", "cosine"])
+def test_kernel_pca_folded_centring_matches_scikit_learn(kernel: str) -> None:
+    """One kernel expansion per component with the centring folded in: measured ≤ 4e-13 relative to the output
+    scale on these rows (summation order only)."""
+    X = credit()[0]
+    est = KernelPCA(n_components=3, kernel=kernel, gamma=0.2, degree=2).fit(X)
+    rows = np.vstack([X, X * 3.0, -X])
+    expected = est.transform(rows)
+    np.testing.assert_allclose(_onnx_transform(est, rows), expected, rtol=0, atol=1e-12 * np.abs(expected).max())
+
+
+def test_kernel_pca_refuses_precomputed_kernels() -> None:
+    X = credit()[0]
+    with pytest.raises(UnsupportedEstimatorError, match="kernel='precomputed' is not supported; allowed: 'linear'"):
+        to_ir(KernelPCA(n_components=2, kernel="precomputed").fit(X @ X.T))
+
+
+@pytest.mark.parametrize("solver", ["svd", "eigen"])
+def test_lda_as_a_pipeline_step_exports_its_transform(solver: str) -> None:
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    X, y = credit_band()
+    lda = LinearDiscriminantAnalysis(solver=solver, n_components=2)
+    est = make_pipeline(lda, StandardScaler()).fit(X, y)
+    expected = est.transform(X)
+    got = evaluate(to_ir(est), X).transformed
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12 * np.abs(expected).max())
+    with pytest.raises(UnsupportedEstimatorError, match="solver='lsqr' has no transform"):
+        to_ir(make_pipeline(LinearDiscriminantAnalysis(solver="lsqr").fit(X, y), StandardScaler().fit(X)))
+
+
+# scikit-learn's own transform fails outside the knots for constant extrapolation of degree 0: not a case
+_SPLINES = [(e, *p) for e in ("constant", "linear", "continue", "periodic") for p in (
+    (3, 5, "uniform", True), (2, 4, "quantile", False), (1, 3, "uniform", True), (0, 4, "quantile", True))
+            if not (e == "constant" and p[0] == 0)]
+
+
+@pytest.mark.parametrize("extrapolation, degree, n_knots, knots, include_bias", _SPLINES)
+def test_spline_transformer_is_bit_for_bit(extrapolation: str, degree: int, n_knots: int, knots: str,
+                                           include_bias: bool) -> None:
+    """scipy's interval search and de Boor recursion, and scikit-learn's extrapolation (including its linear
+    extrapolation's degree carried over features), reproduced operation for operation: equal bit for bit at the
+    knots, their neighbours, outside the range and on missing values (handle_missing='zeros')."""
+    X = credit()[0]
+    est = SplineTransformer(degree=degree, n_knots=n_knots, knots=knots, extrapolation=extrapolation,
+                            include_bias=include_bias, handle_missing="zeros").fit(X)
+    rows = np.vstack([X, X * 1.5, -2.0 * X, _at_points(est, X), np.full((1, X.shape[1]), np.nan)])
+    np.testing.assert_array_equal(_onnx_transform(est, rows), est.transform(rows))
+
+
+def test_a_degree_0_spline_knot_one_ulp_off_fails_on_the_critical_points(tmp_path: Path) -> None:
+    X = credit()[0]
+    est = SplineTransformer(degree=0, n_knots=4, extrapolation="continue").fit(X)
+    model = to_ir(est)
+    node = model.output.node
+    assert isinstance(node, ir.BSplines)
+    knots = list(node.knots)
+    knots[0] = knots[0].copy()
+    knots[0][2] = np.nextafter(knots[0][2], np.inf)  # an inner knot of the first feature one ulp up
+    fault = dataclasses.replace(model, body=(dataclasses.replace(model.body[0], node=dataclasses.replace(
+        node, knots=tuple(knots))),))
+    report = parity.check(est, _artifacts(fault, est, tmp_path, coreml=False), inputs=X)
+    assert report.verdict == "failed"
+    assert "critical-points" in {c.probe for c in report.failures()}
+
+
+def test_a_wrong_side_comparison_is_named_at_its_critical_point(tmp_path: Path) -> None:
+    """Binarizer exported as x >= t instead of x > t: only rows exactly at t differ; the diagnosis names it."""
+    X = credit_raw()[0]
+    est = Binarizer(threshold=45.5).fit(X)
+    model = to_ir(est)
+    fault = _with_edges(model, tuple(np.array([45.5]) for _ in range(X.shape[1])))
+    report = parity.check(est, _artifacts(fault, est, tmp_path, coreml=False), inputs=X)
+    causes = {c.comparison.cause for c in report.failures()}
+    assert {c.probe for c in report.failures()} == {"critical-points"}
+    assert any(cause and cause.startswith("transformer critical point") and "= 45.5" in cause for cause in causes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import PCA, FastICA, TruncatedSVD
+from sklearn.decomposition import PCA, FastICA, KernelPCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingClassifier,
@@ -98,8 +98,10 @@ from sklearn.preprocessing import (
     OneHotEncoder,
     OrdinalEncoder,
     PolynomialFeatures,
+    PowerTransformer,
     QuantileTransformer,
     RobustScaler,
+    SplineTransformer,
     StandardScaler,
     TargetEncoder,
 )
@@ -180,7 +182,8 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (LogisticRegressionCV, "linear", linear.logistic_regression_to_ir,
      "binary: logistic; K>2: multinomial softmax (one dense layer)"),
     (LinearDiscriminantAnalysis, "linear", linear.logistic_regression_to_ir,
-     "classifier: decision_function X @ coef_.T + intercept_; binary expit, K>2 softmax; transform not exported"),
+     "classifier: decision_function X @ coef_.T + intercept_; binary expit, K>2 softmax; as a Pipeline / "
+     "ColumnTransformer step: transform (svd: (X - xbar_) @ scalings_, eigen: X @ scalings_; a few ulp)"),
     (SGDClassifier, "linear", linear.linear_classifier_to_ir,
      "probabilities only for loss='log_loss'; loss='modified_huber' exported as labels only"),
     (RidgeClassifier, "linear", linear.linear_classifier_to_ir, _LABELS_ONLY + "; multilabel refused"),
@@ -285,9 +288,19 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "features missing-only / all, NaN or a numeric missing_values; error_on_new=True: a new missing column gives "
      "its indicator (sklearn raises)"),
     (FastICA, "transform", preprocessing.fast_ica_to_ir, "(X - mean_) @ components_.T (a few ulp)"),
+    (KernelPCA, "transform", preprocessing.kernel_pca_to_ir,
+     "kernels linear / rbf / poly / sigmoid / cosine, centring folded into one kernel expansion per component "
+     "(a few ulp); precomputed / callable kernels refused"),
     (PolynomialFeatures, "transform", preprocessing.polynomial_features_to_ir,
      "degree / (min, max) degree, interaction_only, include_bias; powers_ column order; scikit-learn's products "
      "bit for bit"),
+    (PowerTransformer, "transform", preprocessing.power_transformer_to_ir,
+     "yeo-johnson / box-cox as scipy computes them, standardize; log1p/expm1 forms within a few ulp (bound: "
+     "parity.bounds.PowerMap)"),
+    (SplineTransformer, "transform", preprocessing.spline_transformer_to_ir,
+     "B-splines of any degree / knots, extrapolation constant / linear / continue / periodic / error (error: "
+     "values outside the knots are extrapolated, sklearn raises), include_bias, handle_missing; scipy's de Boor "
+     "recursion reproduced"),
     (QuantileTransformer, "transform", preprocessing.quantile_transformer_to_ir,
      "uniform: numpy's np.interp averaged both ways and the bound rule, bit for bit; normal: + scipy's Cephes "
      "ndtri and clip (a few ulp: another libm's log)"),
@@ -321,6 +334,10 @@ _COREML_NO_ANOMALY = ("the Core ML interface names one predicted feature, so an 
 _COREML: dict[type, FormatSupport] = {
     OneClassSVM: FormatSupport("none", _COREML_NO_ANOMALY),
     IsolationForest: FormatSupport("none", _COREML_NO_ANOMALY + "; and 2^x has no double-precision Core ML encoding"),
+    SplineTransformer: FormatSupport("none", "Core ML classic has no double-precision piecewise polynomial (trees are "
+                                             "piecewise constant, GLMs affine)"),
+    PowerTransformer: FormatSupport("none", "log/exp exist in Core ML classic only as float32 neural-network unary "
+                                            "layers"),
     QuantileTransformer: FormatSupport("none", "Core ML classic has no double-precision piecewise-linear map (trees "
                                                "are piecewise constant, GLMs affine) nor an inverse normal CDF"),
     PolynomialFeatures: FormatSupport("none", "Core ML classic multiplies inputs only in float32 neural-network "
@@ -371,6 +388,8 @@ _COREML: dict[type, FormatSupport] = {
 for _cls, _family, _converter, _notes in _TABLE:
     register(_cls, _family, _converter, _notes, coreml=_COREML.get(_cls, FormatSupport("ir")),
              onnx=_ONNX.get(_cls, FormatSupport("ir")))
+
+composition.AS_TRANSFORM[LinearDiscriminantAnalysis] = linear.lda_transform_to_ir
 
 register_model_builder(dataframe.dataframe_model)
 register_model_builder(text.documents_model)

@@ -9,7 +9,17 @@ from sklearn.preprocessing import FunctionTransformer
 
 from export import ir
 from export.from_sklearn.estimator_checks import refuse
-from export.frontends import Converted, convert
+from export.frontends import Converted, Converter, convert
+
+# Estimators registered as models that also transform (LinearDiscriminantAnalysis): how their `transform` lowers
+# when a Pipeline / ColumnTransformer uses them as a transformer step (filled in by export.from_sklearn).
+AS_TRANSFORM: dict[type, Converter] = {}
+
+
+def _convert_step(step: Any) -> Converted:
+    """A step that feeds later steps: its `transform` when it is a model that also transforms, else its row."""
+    converter = AS_TRANSFORM.get(type(step))
+    return converter(step) if converter is not None else convert(step)
 
 
 def _flatten(nodes: list[ir.Node]) -> list[ir.Node]:
@@ -41,7 +51,7 @@ def pipeline_to_ir(est: Any) -> Converted:
         isinstance(step, str) and step == "passthrough")]
     if not active:
         raise refuse(est, "every step is 'passthrough'; supported: at least one transformer or model")
-    converted = [convert(step) for _, step in active]
+    converted = [_convert_step(step) for _, step in active[:-1]] + [convert(active[-1][1])]
     nodes = [_require_transform(est, name, c) for (name, _), c in zip(active[:-1], converted[:-1], strict=True)]
     return Converted(ir.Pipeline(steps=tuple(_flatten([*nodes, converted[-1].node]))), converted[-1].head)
 
@@ -64,7 +74,7 @@ def column_transformer_to_ir(est: Any) -> Converted:
         if _is_passthrough(transformer):
             parts.append(select)
             continue
-        node = _require_transform(est, name, convert(transformer))
+        node = _require_transform(est, name, _convert_step(transformer))
         parts.append(ir.Pipeline(steps=(select, *_flatten([node]))))
     if not parts:
         raise refuse(est, "every transformer is 'drop' or selects no columns; supported: at least one output column")

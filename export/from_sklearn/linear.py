@@ -108,3 +108,18 @@ def glm_to_ir(est: Any) -> Converted:
         raise refuse(est, f"link {link_name} is not supported; supported: IdentityLink, LogLink")
     coef, intercept = _coef_rows(est)
     return Converted(ir.LinearModel(coef=coef, intercept=intercept), ir.Regression(link=links[link_name]))
+
+
+def lda_transform_to_ir(est: Any) -> Converted:
+    """LinearDiscriminantAnalysis.transform: svd solver `(X - xbar_) @ scalings_`, eigen `X @ scalings_`, then the
+    first `_max_components` columns (lsqr has no transform) — a centring Scaler (the same subtraction) and a Linear;
+    only the dot products' summation order differs (a few ulp)."""
+    if est.solver == "lsqr":
+        raise refuse(est, "solver='lsqr' has no transform (scikit-learn raises); supported as a transformer: 'svd', "
+                          "'eigen'")
+    weights = dense(est.scalings_)[:, : est._max_components].T
+    linear = ir.Linear(weights=weights, bias=np.zeros(weights.shape[0]))
+    if est.solver == "eigen":
+        return Converted(linear, ir.Transformed())
+    centre = ir.Scaler(offset=dense(est.xbar_), scale=np.ones(weights.shape[1]), divide=True)
+    return Converted(ir.Pipeline(steps=(centre, linear)), ir.Transformed())

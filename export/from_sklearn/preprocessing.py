@@ -241,6 +241,50 @@ def function_transformer_to_ir(est: Any) -> Converted:
     return Converted(ir.UnaryFunction(function=name, n_features=n), ir.Transformed())
 
 
+def power_transformer_to_ir(est: Any) -> Converted:
+    """PowerTransformer.transform: scipy's yeojohnson / boxcox per feature with `lambdas_`, then `_scaler`
+    (a fitted StandardScaler) when standardize."""
+    power = ir.PowerTransform(method=est.method, lambdas=dense(est.lambdas_))
+    if not est.standardize:
+        return Converted(power, ir.Transformed())
+    return Converted(ir.Pipeline(steps=(power, standard_scaler_to_ir(est._scaler).node)), ir.Transformed())
+
+
+def spline_transformer_to_ir(est: Any) -> Converted:
+    """SplineTransformer.transform (dense output; sparse_output holds the same values), read from `bsplines_`:
+    knots, degree, the coefficient matrix as basis -> column (identity, or the periodic wrap), and the bounds,
+    boundary values and slopes of scikit-learn's constant / linear extrapolation, computed with the fitted splines
+    (spl(xmin), spl(xmin, nu=1)) and with the degree variable as its transform loop carries it (linear extrapolation
+    raises it by one while it is <= 1, for that feature and every later one)."""
+    k = int(est.degree)
+    coefficients = np.asarray(est.bsplines_[0].c)
+    ones = coefficients == 1
+    if not (np.all(ones | (coefficients == 0)) and np.all(ones.sum(axis=1) == 1)):
+        raise refuse(est, "its spline coefficients are not one basis per column (too few knots for the degree); "
+                          "supported: n_knots > degree")
+    loop_degree = k
+    lower, upper, counts, f_min, f_max, slope_min, slope_max = [], [], [], [], [], [], []
+    for spline in est.bsplines_:
+        t = np.asarray(spline.t, dtype=np.float64)
+        xmin, xmax = t[loop_degree], t[-loop_degree - 1]
+        lower.append(xmin)
+        upper.append(xmax)
+        f_min.append(spline(xmin))
+        f_max.append(spline(xmax))
+        slope_min.append(spline(xmin, nu=1))
+        slope_max.append(spline(xmax, nu=1))
+        if est.extrapolation == "linear" and loop_degree <= 1:
+            loop_degree += 1
+        counts.append(loop_degree if est.extrapolation in ("constant", "linear") else 0)
+    node = ir.BSplines(knots=tuple(np.asarray(s.t, dtype=np.float64) for s in est.bsplines_), degree=k,
+                       basis_column=np.argmax(ones, axis=1), n_splines=int(coefficients.shape[1]),
+                       extrapolation=est.extrapolation, lower=np.array(lower), upper=np.array(upper),
+                       n_extrapolated=np.array(counts), f_min=tuple(f_min), f_max=tuple(f_max),
+                       slope_min=tuple(slope_min), slope_max=tuple(slope_max),
+                       zero_missing=est.handle_missing == "zeros", include_bias=bool(est.include_bias))
+    return Converted(node, ir.Transformed())
+
+
 def quantile_transformer_to_ir(est: Any) -> Converted:
     """QuantileTransformer.transform (`_transform_col`), its constants read as scikit-learn computes them:
     BOUNDS_THRESHOLD and, for the normal output, the clip bounds stats.norm.ppf(BOUNDS_THRESHOLD - np.spacing(1))
@@ -254,6 +298,43 @@ def quantile_transformer_to_ir(est: Any) -> Converted:
                 float(stats.norm.ppf(1 - (BOUNDS_THRESHOLD - np.spacing(1)))))
     node = ir.QuantileMap(quantiles=dense(est.quantiles_), references=dense(est.references_), normal_clip=clip,
                           bounds_threshold=float(BOUNDS_THRESHOLD))
+    return Converted(node, ir.Transformed())
+
+
+_KERNEL_PCA_KERNELS = ("linear", "rbf", "poly", "sigmoid", "cosine")
+
+
+def kernel_pca_to_ir(est: Any) -> Converted:
+    """KernelPCA.transform = KernelCenterer(K(X, X_fit_)) @ A, A = eigenvectors_ / sqrt(eigenvalues_) (zero
+    eigenvalues: zero columns). Centring folded into A: component j = sum_i K_i (A_ij - s_j / n) + c_j with
+    s_j = sum_i A_ij and c_j = K_fit_all_ s_j - K_fit_rows_ . A_j — one libsvm-style kernel expansion per component
+    (SupportVectorMachine regression, rho = -c_j), side by side. cosine = the linear kernel on l2-normalised rows
+    (sklearn's cosine_similarity normalises both sides). The summation order differs from scikit-learn's: a few ulp
+    of sum_i |K_i| |A_ij|."""
+    require_param(est, "kernel", _KERNEL_PCA_KERNELS)
+    eigenvalues = dense(est.eigenvalues_)
+    alphas = np.zeros_like(dense(est.eigenvectors_))
+    nonzero = np.flatnonzero(eigenvalues)
+    alphas[:, nonzero] = dense(est.eigenvectors_)[:, nonzero] / np.sqrt(eigenvalues[nonzero])
+    centerer = est._centerer
+    n_fit = alphas.shape[0]
+    sums = alphas.sum(axis=0)
+    weights = alphas - sums / n_fit
+    offsets = float(centerer.K_fit_all_) * sums - dense(centerer.K_fit_rows_) @ alphas
+    samples = dense(est.X_fit_)
+    kernel = est.kernel
+    if kernel == "cosine":
+        from sklearn.preprocessing import normalize
+
+        samples, kernel = normalize(samples), "linear"
+    empty = np.zeros(0)
+    parts = tuple(ir.SupportVectorMachine(
+        kernel=kernel, gamma=float(est.gamma_), coef0=float(est.coef0), degree=int(est.degree),
+        support_vectors=samples, dual_coef=weights[:, j].reshape(1, -1), rho=np.array([-offsets[j]]),
+        n_support=np.zeros(0, dtype=np.int64), prob_a=empty, prob_b=empty) for j in range(alphas.shape[1]))
+    node: ir.Node = ir.Concat(parts=parts)
+    if est.kernel == "cosine":
+        node = ir.Pipeline(steps=(ir.Normalizer(norm="l2", n_features=samples.shape[1]), node))
     return Converted(node, ir.Transformed())
 
 

@@ -41,15 +41,19 @@ _NO_OUTPUTS = OutputNames("", "", "", "")  # a Transformed pipeline inside a tra
 _NO_INTERPOLATION = ("Core ML: piecewise-linear interpolation (isotonic calibration) has no exact encoding — its "
                      "double models (GLM, trees) cannot multiply a computed slope by the score, and a neural network "
                      "computes in float32; export this model with --formats onnx")
-MONOMIALS_REFUSAL = ("products of features (PolynomialFeatures) have no double-precision Core ML encoding: Core ML "
-                     "classic multiplies inputs only in neural-network layers, which are float32; export ONNX for it")
-QUANTILE_REFUSAL = ("piecewise-linear interpolation (QuantileTransformer) has no double-precision Core ML encoding: "
-                    "Core ML classic's double models are constant per region (trees) or affine (GLM), and it has no "
-                    "inverse normal CDF; export ONNX for it")
-UNARY_REFUSAL = ("elementwise numpy functions (FunctionTransformer) have no double-precision Core ML encoding: Core "
-                 "ML classic has them only as neural-network unary layers, which are float32; export ONNX for it")
-_NO_DOUBLE_ENCODING: dict[type, str] = {ir.Monomials: MONOMIALS_REFUSAL, ir.UnaryFunction: UNARY_REFUSAL,
-                                       ir.QuantileMap: QUANTILE_REFUSAL}
+_FLOAT32_ONLY = ("has no double-precision Core ML encoding: Core ML classic has it only in neural-network layers, "
+                 "which are float32; export ONNX for it")
+# IR transforms the Core ML writer refuses, and why (the format's limit, not a missing emitter)
+NO_DOUBLE_PRECISION_ENCODING: dict[type, str] = {
+    ir.Monomials: f"a product of features (PolynomialFeatures) {_FLOAT32_ONLY}",
+    ir.UnaryFunction: f"an elementwise numpy function (FunctionTransformer) {_FLOAT32_ONLY}",
+    ir.PowerTransform: f"a power map (PowerTransformer: log, exp) {_FLOAT32_ONLY}",
+    ir.BSplines: ("piecewise polynomials (SplineTransformer) have no double-precision Core ML encoding: Core ML "
+                  "classic's double models are constant per region (trees) or affine (GLM); export ONNX for it"),
+    ir.QuantileMap: ("piecewise-linear interpolation (QuantileTransformer) has no double-precision Core ML encoding: "
+                     "Core ML classic's double models are constant per region (trees) or affine (GLM), and it has "
+                     "no inverse normal CDF; export ONNX for it"),
+}
 
 
 @dataclass(frozen=True)
@@ -90,8 +94,8 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             if _is_scores(node):  # a member's pipeline inside a combinator (BaggingRegressor's feature subsets)
                 return _lower_scores(node, source, names)
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
-        case ir.Monomials() | ir.UnaryFunction() | ir.QuantileMap():
-            raise UnsupportedEstimatorError(_NO_DOUBLE_ENCODING[type(node)])
+        case ir.Monomials() | ir.UnaryFunction() | ir.QuantileMap() | ir.PowerTransform() | ir.BSplines():
+            raise UnsupportedEstimatorError(NO_DOUBLE_PRECISION_ENCODING[type(node)])
         case ir.CategoryLookup() | ir.TextVectorizer():
             raise ExportFailedError(f"a {type(node).__name__} reads String columns as a body step of its own, never "
                                     "a numeric vector")

@@ -28,9 +28,11 @@ from export.to_onnx.heads import (
 )
 from export.to_onnx.neighbors import emit_nearest_neighbors
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
-from export.to_onnx.quantiles import emit_quantile_map
+from export.to_onnx.quantiles import emit_interp, emit_quantile_map
+from export.to_onnx.splines import emit_bsplines
 from export.to_onnx.svm import emit_support_vector_machine
 from export.to_onnx.tree_ensemble import emit_tree_ensemble
+from export.to_onnx.unary import emit_power_transform, emit_unary_function
 
 # An emitter reads a double [N, width] tensor and returns (output tensor name, output width).
 Emitter = Callable[[GraphBuilder, str, int, "ir.Node"], tuple[str, int]]
@@ -158,37 +160,19 @@ def _monomials(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str,
     return out, int(node.outputs.size)
 
 
-_UNARY_OPERATORS = {"abs": "Abs", "negative": "Neg", "sqrt": "Sqrt", "reciprocal": "Reciprocal", "exp": "Exp",
-                    "log": "Log", "tanh": "Tanh", "floor": "Floor", "ceil": "Ceil", "rint": "Round"}
-
-
 def _unary_function(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.UnaryFunction)
-    name = node.function
-    if name in _UNARY_OPERATORS:  # Round is round-half-to-even, as np.rint
-        return b.op(_UNARY_OPERATORS[name], [x], name), node.n_features
-    if name == "square":
-        return b.op("Mul", [x, x], "square"), node.n_features  # np.square is x * x, one rounding
-    one = b.const("one", np.array([[1.0]]))
-    infinity = b.const("infinity", np.array([[np.inf]]))
-    if name == "log1p":
-        # ONNX has no log1p. Goldberg's form (What every computer scientist should know about floating-point
-        # arithmetic, thm. 4): u = 1 + x; log1p(x) = x if u == 1 else log(u) * x / (u - 1) — u - 1 is exact, so it
-        # is a few ulp from the true log1p for every x (Log(1 + x) would lose all digits for tiny x); u = inf: inf.
-        u = b.op("Add", [x, one], "log1p_u")
-        ratio = b.op("Div", [b.op("Mul", [b.op("Log", [u], "log1p_log"), x], "log1p_num"),
-                             b.op("Sub", [u, one], "log1p_den")], "log1p_ratio")
-        out = b.op("Where", [b.op("Equal", [u, one], "log1p_tiny"), x, ratio], "log1p_small")
-        return b.op("Where", [b.op("Equal", [u, infinity], "log1p_inf"), u, out], "log1p"), node.n_features
-    assert name == "expm1"
-    # Kahan's form: u = exp(x); expm1(x) = x if u == 1; -1 if u - 1 == -1; else (u - 1) * x / log(u); u = inf: inf.
-    u = b.op("Exp", [x], "expm1_u")
-    um1 = b.op("Sub", [u, one], "expm1_um1")
-    ratio = b.op("Div", [b.op("Mul", [um1, x], "expm1_num"), b.op("Log", [u], "expm1_log")], "expm1_ratio")
-    minus_one = b.const("minus_one", np.array([[-1.0]]))
-    out = b.op("Where", [b.op("Equal", [um1, minus_one], "expm1_low"), minus_one, ratio], "expm1_large")
-    out = b.op("Where", [b.op("Equal", [u, one], "expm1_tiny"), x, out], "expm1_small")
-    return b.op("Where", [b.op("Equal", [u, infinity], "expm1_inf"), u, out], "expm1"), node.n_features
+    return emit_unary_function(b, x, node.function), node.n_features
+
+
+def _power_transform(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.PowerTransform)
+    return emit_power_transform(b, x, node), node.n_features
+
+
+def _bsplines(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.BSplines)
+    return emit_bsplines(b, x, node), node.n_outputs
 
 
 def _quantile_map(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
@@ -290,32 +274,12 @@ def _quadratic_discriminant(b: GraphBuilder, x: str, width: int, node: ir.Node) 
     return scores, node.n_classes
 def _piecewise_linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.PiecewiseLinear)
-    # np.interp per column, its branches as Where: j = #{knots <= x} - 1 (its binary search), below the first knot
-    # (j = -1) -> y[0], at or past the last (j = n-1) -> y[n-1], x equal to knot j -> y[j], else
-    # slope[j] * (x - x[j]) + y[j] (Mul then Add, numpy's two roundings); NaN stays NaN.
+    # np.interp per column (emit_interp: numpy's binary-search interval, knot and end rules, Mul then Add); NaN stays
+    # NaN. Columns have their own knot counts, so one [N, 1] interpolation each.
     columns = []
     for j, (knots_x, knots_y) in enumerate(zip(node.knots_x, node.knots_y, strict=True)):
-        n = knots_x.size
         xj = b.op("Gather", [x, b.const("column", np.array([j], dtype=np.int64))], "interp_x", axis=1)  # [N, 1]
-        below = b.op("LessOrEqual", [b.const("knots_x", knots_x.reshape(1, -1)), xj], "knots_at_or_below")
-        count = b.op("ReduceSum", [b.op("Cast", [below], "knots_below", to=onnx.TensorProto.INT64),
-                                   b.const("axes", np.array([1], dtype=np.int64))], "knot_count", keepdims=1)
-        index = b.op("Sub", [count, b.const("one", np.array([[1]], dtype=np.int64))], "interval")
-        knot = b.op("Max", [index, b.const("zero", np.array([[0]], dtype=np.int64))], "knot")
-        piece = b.op("Min", [knot, b.const("last_piece", np.array([[n - 2]], dtype=np.int64))], "piece")
-        x_lo = b.op("Gather", [b.const("knots_x", knots_x), piece], "x_lo", axis=0)
-        y_lo = b.op("Gather", [b.const("knots_y", knots_y), piece], "y_lo", axis=0)
-        slope = b.op("Gather", [b.const("slopes", node.slopes(j)), piece], "slope", axis=0)
-        value = b.op("Add", [b.op("Mul", [slope, b.op("Sub", [xj, x_lo], "interp_offset")], "interp_rise"), y_lo],
-                     "interpolated")
-        on_knot = b.op("Equal", [xj, b.op("Gather", [b.const("knots_x", knots_x), knot], "x_knot", axis=0)],
-                       "on_knot")
-        outside = b.op("Or", [b.op("Less", [index, b.const("zero", np.array([[0]], dtype=np.int64))], "before"),
-                              b.op("Equal", [index, b.const("last", np.array([[n - 1]], dtype=np.int64))], "after")],
-                       "outside")
-        special = b.op("Or", [outside, on_knot], "knot_value")
-        y_knot = b.op("Gather", [b.const("knots_y", knots_y), knot], "y_knot", axis=0)
-        value = b.op("Where", [special, y_knot, value], "interp")
+        value = emit_interp(b, xj, knots_x[:, np.newaxis], knots_y[:, np.newaxis])
         columns.append(b.op("Where", [b.op("IsNaN", [xj], "interp_nan"), xj, value], "interp_column"))
     out = columns[0] if len(columns) == 1 else b.op("Concat", columns, "interp_columns", axis=1)
     return out, node.n_features
@@ -377,6 +341,10 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.MissingIndicator: IrFamily(_missing_indicator, "Gather + IsNaN/Equal + Cast"),
     ir.UnaryFunction: IrFamily(_unary_function, "Abs/Neg/Mul/Sqrt/Reciprocal/Exp/Log/Tanh/Floor/Ceil/Round; log1p "
                                                 "and expm1 in Goldberg's/Kahan's exact-difference forms (double)"),
+    ir.PowerTransform: IrFamily(_power_transform, "log1p/expm1 forms (Yeo-Johnson), Log + expm1 form (Box-Cox), "
+                                                  "Where per sign and lambda case (double)"),
+    ir.BSplines: IrFamily(_bsplines, "GreaterOrEqual interval counts + Gather of knots, de Boor's recursion "
+                                      "(Div/Mul/Add/Where), extrapolation Wheres, periodic Mod (double)"),
     ir.QuantileMap: IrFamily(_quantile_map, "GreaterOrEqual counts + Gather of knots/slopes, Mul/Add (numpy's "
                                             "np.interp); normal: Cephes ndtri (Log, Sqrt, Horner) + Where clips"),
     ir.Monomials: IrFamily(_monomials, "Gather + Mul per degree, Concat (double; scikit-learn's product order)"),
@@ -391,7 +359,7 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.ColumnSelect: IrFamily(_column_select, "Gather"),
     ir.Concat: IrFamily(_concat, "Concat"),
     ir.Pipeline: IrFamily(_pipeline, "(its steps, in order)"),
-    ir.PiecewiseLinear: IrFamily(_piecewise_linear, "LessOrEqual + ReduceSum (interval) + Gather + Mul/Add + Where "
+    ir.PiecewiseLinear: IrFamily(_piecewise_linear, "GreaterOrEqual + ReduceSum (interval) + Gather + Mul/Add + Where "
                                                     "(np.interp's branches, double)"),
     ir.ClassifierOutput: IrFamily(_classifier_output, "(the member) + its head's probabilities, or Equal + Cast "
                                                       "(one-hot label)"),

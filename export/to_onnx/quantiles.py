@@ -1,4 +1,5 @@
-"""IR QuantileMap → ONNX (double): np.interp in numpy's own operations and order, and scipy's Cephes ndtri
+"""np.interp in ONNX (double), in numpy's own operations and order (IR QuantileMap and PiecewiseLinear), and IR
+QuantileMap's normal output through scipy's Cephes ndtri
 (S. L. Moshier's rational approximations, the algorithm scipy.special.ndtri uses) for the normal output."""
 
 from __future__ import annotations
@@ -71,11 +72,12 @@ def emit_ndtri(b: GraphBuilder, p: str) -> str:
     return b.op("Where", [central, x_central, tail], "ndtri")
 
 
-def _interp(b: GraphBuilder, x: str, xp: np.ndarray, fp: np.ndarray) -> str:
+def emit_interp(b: GraphBuilder, x: str, xp: np.ndarray, fp: np.ndarray) -> str:
     """np.interp(x[:, j], xp[:, j], fp[:, j]) for every feature j at once (numpy's compiled_base.c arr_interp): k =
     the last index with xp[k] <= x (its binary search); below xp[0] fp[0]; from xp[-1] on fp[-1]; x == xp[k] gives
     fp[k]; else slope_k * (x - xp[k]) + fp[k], slope_k = (fp[k+1] - fp[k]) / (xp[k+1] - xp[k]) as numpy
-    precomputes it. NaN rows give garbage here; the caller keeps NaN."""
+    precomputes it. Repeated knots are fine (the last of them is k). NaN rows give garbage here; the caller keeps
+    NaN. Shared by QuantileMap and PiecewiseLinear (isotonic calibration)."""
     n_q, n_features = xp.shape
     counts = b.op("ReduceSum", [
         b.op("Cast", [b.op("GreaterOrEqual", [b.op("Unsqueeze", [x, b.const("axes", np.array([2], dtype=np.int64))],
@@ -104,8 +106,8 @@ def _interp(b: GraphBuilder, x: str, xp: np.ndarray, fp: np.ndarray) -> str:
 def emit_quantile_map(b: GraphBuilder, x: str, node: ir.QuantileMap) -> str:
     q = node.quantiles
     r = np.broadcast_to(node.references[:, np.newaxis], q.shape)
-    forward = _interp(b, x, q, r)
-    backward = _interp(b, b.op("Neg", [x], "minus_x"), -q[::-1], -r[::-1])
+    forward = emit_interp(b, x, q, r)
+    backward = emit_interp(b, b.op("Neg", [x], "minus_x"), -q[::-1], -r[::-1])
     p = b.op("Mul", [_scalar(b, 0.5), b.op("Sub", [forward, backward], "interp_difference")], "quantile_p")
     zero, one = _scalar(b, 0.0), _scalar(b, 1.0)
     low, high = b.const("q_low", q[:1]), b.const("q_high", q[-1:])

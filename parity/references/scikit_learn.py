@@ -23,6 +23,7 @@ from parity.bounds import (
     Impute,
     KernelExpansion,
     Normalise,
+    PowerMap,
     QuadraticForms,
     Softmax,
     TreeSum,
@@ -209,6 +210,8 @@ class ScikitLearnAdapter:
             with np.errstate(divide="ignore", invalid="ignore"):
                 per_feature = [np.array([(bound - offset[j]) / scale[j] for bound in step.feature_range])
                                for j in range(n)]
+        elif name == "SplineTransformer":  # where the knot interval changes, and the extrapolation bounds
+            per_feature = [np.unique(np.asarray(spline.t, dtype=np.float64)) for spline in step.bsplines_]
         elif name == "QuantileTransformer":  # interp knots; normal: x ∓ BOUNDS_THRESHOLD (1e-7) reaching the ends
             quantiles = np.asarray(step.quantiles_, dtype=np.float64)
             ends = ([quantiles[0] + 1e-7, quantiles[-1] - 1e-7] if step.output_distribution == "normal" else [])
@@ -357,10 +360,33 @@ def _feature_map_chain(name: str, step: Any) -> list[Any] | None:
     if name == "FunctionTransformer" and not step.kw_args and isinstance(step.func, np.ufunc) and (
             step.func.__name__ in _UFUNC_BOUNDS):
         return [Ufunc(step.func.__name__)]
+    if name == "PowerTransformer":  # scipy's maps, then the fitted StandardScaler when standardize
+        steps: list[Any] = [PowerMap(step.method, _column(step.lambdas_))]
+        if step.standardize:
+            steps += _step_chain(step._scaler) or []
+        return steps
+    if name == "KernelPCA" and step.kernel in ("rbf", "linear"):
+        return [_kernel_pca_expansion(step)]
     if name == "FastICA":  # (X - mean_) @ components_.T, centred only when whitening
         centre = _column(step.mean_) if step.whiten else None
         return [Affine(np.asarray(step.components_, dtype=np.float64).T, np.zeros(len(step.components_)), centre)]
     return None
+
+
+def _kernel_pca_expansion(step: Any) -> KernelExpansion:
+    """KernelPCA.transform as one kernel expansion per component: the KernelCenterer's centring of K(x, X_fit_)
+    moved onto the scaled eigenvectors (rows: -K_fit_rows_ . A; the row mean: A - colsum(A) / n; K_fit_all_ ·
+    colsum(A)), so the bound's magnitude Σ|K||α| + |b| covers both summation orders."""
+    eigenvalues = _column(step.eigenvalues_)
+    vectors = np.asarray(step.eigenvectors_, dtype=np.float64)
+    alphas = np.zeros_like(vectors)
+    nonzero = eigenvalues != 0
+    alphas[:, nonzero] = vectors[:, nonzero] / np.sqrt(eigenvalues[nonzero])
+    sums = alphas.sum(axis=0)
+    centerer = step._centerer
+    intercept = float(centerer.K_fit_all_) * sums - _column(centerer.K_fit_rows_) @ alphas
+    return KernelExpansion(step.kernel, float(step.gamma_), np.asarray(step.X_fit_, dtype=np.float64),
+                           alphas - sums / len(alphas), intercept)
 
 
 # numpy's names of the ufuncs FunctionTransformer exports (np.abs is np.absolute)
