@@ -19,13 +19,26 @@ from dataclasses import replace
 import numpy as np
 
 from export import ir
-from export.errors import UsageError
+from export.errors import UnsupportedEstimatorError, UsageError
 from export.from_boosting.forest import BoostedForest, Op, concatenate_trees, to_tree_ensemble
 from export.from_sklearn.dataframe import MEMBER_THRESHOLD, MembershipColumns, MembershipKey
 from export.signature import coreml_input_names
 
 MEMBERSHIP_STEP = "categories:membership"
 CODES_STEP = "codes:membership"
+
+
+def check_string_categories(source: str, column: str, categories: tuple[str, ...]) -> tuple[str, ...]:
+    """A library's recorded categories of one column, refused where the string-input contract cannot hold them
+    (`""` or a non-NFC string as a category, a repeated category: categorical-semantics §5.2)."""
+    from export.from_sklearn.dataframe import string_category_problem
+
+    problem = next((p for p in (string_category_problem(column, c) for c in categories) if p), None)
+    if problem is None and len(set(categories)) != len(categories):
+        problem = f"column {column!r} repeats a category"
+    if problem:
+        raise UnsupportedEstimatorError(f"model file '{source}': {problem}")
+    return categories
 
 
 def _code_boundaries(members: frozenset[int], forest: BoostedForest) -> list[tuple[float, int]]:
