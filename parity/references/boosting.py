@@ -45,6 +45,9 @@ class BoostingAdapter:
     def unseen_category_columns(self, estimator: Any, n_features: int) -> list[tuple[Any, np.ndarray]]:
         return []
 
+    def category_codes(self, estimator: Any) -> dict[int, np.ndarray]:
+        return estimator.category_codes()  # type: ignore[no-any-return]
+
     def averaged_trees(self, model: Any) -> int | None:
         return None
 

@@ -175,6 +175,9 @@ class ScikitLearnAdapter:
                     if type(inner).__name__ == "OneHotEncoder" and name in indices]
         return []
 
+    def category_codes(self, estimator: Any) -> dict[int, np.ndarray]:
+        return {}  # HistGradientBoosting categoricals are string columns (numeric codes are refused by export)
+
     # ---- arithmetic, for error bounds
 
     def chain(self, estimator: Any) -> Chain | None:
