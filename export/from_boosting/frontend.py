@@ -32,9 +32,12 @@ LIGHTGBM_NOTES = (
     "negative and unseen codes go right), one membership lookup per distinct split set; ordered or non-string "
     "pandas categories, linear_tree, rf, multiclassova, reg_sqrt and zero_as_missing against the threshold refused")
 CATBOOST_NOTES = (
-    "symmetric (oblivious) trees on numerical features, nan_mode Min/Max/Forbidden; Logloss, CrossEntropy, "
-    "MultiClass, RMSE, MAE, Quantile, MAPE, Huber, Lq, Expectile, LogCosh, Poisson, Tweedie; one-hot and CTR "
-    "categorical features, text/embedding features and non-symmetric trees refused")
+    "symmetric (oblivious) trees, nan_mode Min/Max/Forbidden; Logloss, CrossEntropy, MultiClass, RMSE, MAE, "
+    "Quantile, MAPE, Huber, Lq, Expectile, LogCosh, Poisson, Tweedie; categorical features as String inputs: "
+    "one-hot and single-feature CTRs (Borders, Buckets, Counter) exact, the category strings "
+    "taken from --data rows (the model holds only hashes; unseen strings exact unless their 32-bit hash "
+    "collides with a training category's); CTRs over feature combinations, text/embedding features and "
+    "non-symmetric trees refused")
 
 # (qualified type name as `frontends.qualified_name` spells the class, what the row adds to the library's notes)
 ROWS: tuple[tuple[str, str], ...] = (
@@ -52,9 +55,15 @@ ROWS: tuple[tuple[str, str], ...] = (
 
 def convert_boosting(model: Any) -> Converted:
     """The library's own serialisation, read like a model file; the inputs are the ones the file records."""
+    from export.errors import UnsupportedEstimatorError
     from export.from_boosting import from_object
 
-    forest = from_object(model).forest
+    boosted = from_object(model)
+    if boosted.string_columns:  # the lookup's strings come from rows, which a Pipeline step never sees
+        raise UnsupportedEstimatorError(
+            f"{type(model).__name__} with categorical features ({', '.join(boosted.string_columns)}) inside a "
+            "scikit-learn Pipeline is not supported; supported: the CatBoost model itself (export it with --data)")
+    forest = boosted.forest
     return Converted(to_tree_ensemble(forest), forest.head, forest_inputs(forest))
 
 

@@ -76,6 +76,21 @@ def _transform(est: Any, rows: np.ndarray) -> np.ndarray | None:
     return np.asarray(out, dtype=np.float64)
 
 
+def _transform_per_column(est: Any, base: list[Any], values: list[list[Any]]) -> list[np.ndarray | None]:
+    """For each column j, `est.transform` of rows equal to `base` except column j, set to each of `values[j]` —
+    in one call when scikit-learn accepts every row, else column by column (None where it raises)."""
+    blocks = []
+    for j, column_values in enumerate(values):
+        rows = np.array([base] * len(column_values), dtype=object).reshape(len(column_values), len(base))
+        rows[:, j] = column_values
+        blocks.append(rows)
+    together = _transform(est, np.vstack(blocks))
+    if together is None:
+        return [_transform(est, rows) for rows in blocks]
+    ends = np.cumsum([len(rows) for rows in blocks])
+    return list(np.split(together, ends[:-1]))
+
+
 def string_category_problem(column: str, category: str) -> str | None:
     """Why a training category cannot be a key of the string-input contract (categorical-semantics §5.2), or None."""
     if category == "":
@@ -112,27 +127,29 @@ def encoder_lookup(est: Any, columns: list[str], imputer: Any = None) -> ir.Cate
     if imputer is not None:
         fill = list(np.asarray(imputer.statistics_, dtype=object).tolist())
     base = [next((c for c in cats if not _is_nan(c)), _UNKNOWN) for cats in per_column]
+    # Two transform calls for all columns (one row per category of each column, then one unseen row per column),
+    # not two per column: each call costs scikit-learn's input validation of a DataFrame.
+    probe_values = []
+    for j, categories in enumerate(per_column):
+        column_values: list[Any] = list(categories)  # NaN included when it was a category
+        if fill[j] is not None:
+            column_values = [c for c in column_values if not _is_nan(c)] + [fill[j]]
+        probe_values.append(column_values)
+    tables = _transform_per_column(est, base, probe_values)
+    unknowns = _transform_per_column(est, base, [[_UNKNOWN]] * len(per_column))
     keys, values, defaults = [], [], []
     offset = 0
-    for j, categories in enumerate(per_column):
-        probe_values: list[Any] = list(categories)  # NaN included when it was a category
-        imputed = fill[j] is not None
-        if imputed:
-            probe_values = [c for c in probe_values if not _is_nan(c)] + [fill[j]]
-        rows = np.array([base] * len(probe_values), dtype=object).reshape(len(probe_values), len(base))
-        rows[:, j] = probe_values
-        table = _transform(est, rows)
+    for j, table in enumerate(tables):
         if table is None:
             raise refuse(est, f"column {columns[j]!r}: transform of its own categories failed")
+        imputed = fill[j] is not None
         block = table[:, offset:offset + widths[j]]
-        unknown_row = np.array([base], dtype=object)
-        unknown_row[0, j] = _UNKNOWN
-        unknown = _transform(est, unknown_row)
+        unknown = unknowns[j]
         if unknown is not None:
             default = unknown[0, offset:offset + widths[j]]
         else:
             default = np.full(widths[j], 0.0 if isinstance(est, OneHotEncoder) else np.nan)
-        column_keys = ["" if _is_nan(c) else str(c) for c in probe_values]
+        column_keys = ["" if _is_nan(c) else str(c) for c in probe_values[j]]
         column_rows = list(block)
         if imputed:
             # the imputer's missing value becomes the fill, so its key gets the fill's row; "" is NaN only when
