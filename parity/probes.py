@@ -1,7 +1,12 @@
 """Probe step of the parity flow: the named input sets every artifact is checked on, built from model + user data.
 
 Probe set names (golden.md `rows[].probe`): user-data, model-derived, thresholds, float32-neighbours,
-rounding-boundaries, critical-points, nan, extremes, unseen-categories, string-categories, one-row, large-batch.
+rounding-boundaries, critical-points, nan, extremes, unseen-categories, category-codes, string-categories, one-row,
+large-batch.
+
+Category-code probes set an integer-coded categorical column of a boosting model (the reference's `category_codes`)
+to every code its splits test and to the values where LightGBM's and XGBoost's code rules differ (fractions,
+negatives, -0.0, unseen, 2^24, 2^31 + 5, NaN).
 
 Critical-point probes put a feature of a real row exactly at a transformer's critical point c — where its output
 jumps or changes formula (a Binarizer threshold, a KBinsDiscretizer bin edge, a clip bound; the reference adapter's
