@@ -335,6 +335,10 @@ def _tree_input(estimator: Any, X: np.ndarray) -> tuple[Any, np.ndarray]:
 def tree_cause(estimator: Any, artifact: Any, probe: str, X: np.ndarray, failing: np.ndarray) -> str | None:
     """Routing / dropped tree / changed leaf cause for a tree model, from the artifact's own tree nodes."""
     model, Xt = _tree_input(estimator, X)
+    if getattr(model, "has_categorical_splits", False) or np.any(getattr(model, "is_categorical_", None) or False):
+        # the artifact tests membership columns computed by lookup steps, not the model's own features
+        return ("categorical splits are lowered to membership lookups, so the trees are not replayed node by node "
+                "(see the probe set and rows)")
     reference = sklearn_trees(model)
     if reference is None:
         return None

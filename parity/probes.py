@@ -1,7 +1,12 @@
 """Probe step of the parity flow: the named input sets every artifact is checked on, built from model + user data.
 
 Probe set names (golden.md `rows[].probe`): user-data, model-derived, thresholds, float32-neighbours,
-rounding-boundaries, critical-points, nan, extremes, unseen-categories, string-categories, text, one-row, large-batch.
+rounding-boundaries, critical-points, nan, extremes, unseen-categories, category-codes, string-categories, text,
+one-row, large-batch.
+
+Category-code probes set an integer-coded categorical column of a boosting model (the reference's `category_codes`)
+to every code its splits test and to the values where LightGBM's and XGBoost's code rules differ (fractions,
+negatives, -0.0, unseen, 2^24, 2^31 + 5, NaN).
 
 Critical-point probes put a feature of a real row exactly at a transformer's critical point c — where its output
 jumps or changes formula (a Binarizer threshold, a KBinsDiscretizer bin edge, a clip bound; the reference adapter's
@@ -253,6 +258,7 @@ def build_probes(
     _missing_value_probes(estimator, finite_base, rng, probes, schema)
     _extreme_probes(estimator, finite_base, rng, probes, schema)
     _unseen_category_probes(estimator, finite_base, rng, probes, schema)
+    _category_code_probes(estimator, finite_base, rng, probes, schema)
     if schema is not None:
         _string_probes(estimator, schema, finite_base, rng, probes)
         _text_probes(schema, finite_base, rng, probes)
@@ -514,6 +520,38 @@ def _unseen_category_probes(estimator: Any, base: np.ndarray, rng: np.random.Gen
             rows.append(_place(base, rng, np.full(3, column), np.array([unseen, -unseen - 1.0, unseen + 0.5])))
     if rows:
         probes.sets.append(ProbeSet("unseen-categories", np.vstack(rows), "a category never seen in training"))
+
+
+# Values around integer category codes where the libraries' code rules differ (boosting-semantics §2.6, §3.3):
+# LightGBM truncates toward 0 (-0.5 is code 0), XGBoost truncates float32(x) and treats any negative as no code;
+# both send NaN, unseen and huge codes away from the set.
+CODE_OFFSETS = (0.0, 0.5, 1.0 - 2.0**-40)
+CODE_EDGES = (np.nan, -2.0, -1.0, -0.5, -1e-40, -0.0, 2.0**24, 2.0**31 + 5)
+
+
+def _category_code_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes,
+                          schema: InputSchema | None = None) -> None:
+    """Each integer-coded categorical column of a real row set to every code its splits test, just inside the next
+    code, to fractions, negatives, unseen and out-of-range codes, and NaN."""
+    features: list[int] = []
+    values: list[float] = []
+    for column, codes in adapter_for(estimator).category_codes(estimator).items():
+        if schema is not None and schema.columns[column].kind == "string":
+            continue
+        tested = codes[:MAX_CATEGORIES_PER_COLUMN]
+        column_values = [*(tested[:, None] + np.array(CODE_OFFSETS)).ravel(), *CODE_EDGES, float(codes.max()) + 1.0]
+        features += [column] * len(column_values)
+        values += column_values
+    if not features:
+        return
+    X = _place(base, rng, np.array(features), np.array(values))
+    refused = refusal_reason(estimator, X, schema)
+    if refused:
+        probes.notes.append(f"category-codes probes skipped: the Python model refuses them ({refused})")
+        return
+    probes.sets.append(ProbeSet("category-codes", X, "an integer-coded categorical column set to each code its "
+                                "splits test, fractions (c + 0.5, just below c + 1), negatives, -0.0, unseen, "
+                                "2^24, 2^31 + 5 and NaN"))
 
 
 def _string_probes(estimator: Any, schema: InputSchema, base: np.ndarray, rng: np.random.Generator,

@@ -68,3 +68,31 @@ def test_fault_is_caught_and_named(tmp_path: Path, library: str, fault: object, 
     causes = [c.comparison.cause or "" for c in report.failures()]
     assert any(all(word in cause for word in words) for cause in causes), causes
     assert {Path(c.artifact).name for c in report.failures()} == {"m.mlmodel", "m.onnx"}
+
+
+@pytest.mark.parametrize("library", ["xgboost", "lightgbm"])
+def test_wrong_category_code_rule_is_caught_by_the_category_code_probes(tmp_path: Path, library: str) -> None:
+    """Integer-coded categoricals lowered with the other library's code rule (LightGBM truncates -0.5 to code 0,
+    XGBoost treats it as no category): the category-codes probes catch it against the library itself, even on
+    user rows that only hold valid codes."""
+    features, churn, contract = telco_xy()
+    X = np.column_stack([features[:, [0, 3, 4, 5]], contract.astype(np.float64)])
+    if library == "xgboost":
+        native = xgb.train({"objective": "binary:logistic", "max_depth": 3, "max_cat_to_onehot": 1},
+                           xgb.DMatrix(X, churn, feature_types=["c", "q", "q", "q", "c"], enable_categorical=True),
+                           num_boost_round=4)
+    else:
+        native = lgb.train({"objective": "binary", "num_leaves": 7, "min_data_per_group": 5, "cat_smooth": 1.0,
+                            "verbose": -1}, lgb.Dataset(X, churn, categorical_feature=[0, 4]), num_boost_round=4)
+    from export.from_boosting.forest import to_ir
+
+    model = from_object(native)
+    other = {"xgboost": "lightgbm", "lightgbm": "xgboost"}[library]
+    exported = to_ir(dataclasses.replace(model.forest, code_rule=other))  # the same forest, the other code rule
+    coreml, onnx_path = tmp_path / "m.mlmodel", tmp_path / "m.onnx"
+    save_spec(to_spec(exported, CoreMLInterface()), coreml)
+    save_onnx(to_onnx(None, exported, OnnxOptions(input_dtype="float64")).model, onnx_path)
+    report = parity.check(model.reference(), [coreml, onnx_path], inputs=X)
+    assert report.verdict == "failed"
+    assert {c.probe for c in report.failures()} == {"category-codes"}
+    assert all("membership lookups" in (c.comparison.cause or "") for c in report.failures())

@@ -291,3 +291,15 @@ def test_edited_categorical_lightgbm(tmp_path: Path, capsys: pytest.CaptureFixtu
     code = main(["export", str(tmp_path / "model.txt"), "--out", str(tmp_path / "out")])
     _assert_refused(code, capsys.readouterr().err, "model.txt", "pandas_categorical")
     _nothing_written(tmp_path)
+
+
+def test_categorical_model_inside_a_pipeline_is_refused(tmp_path: Path) -> None:
+    from sklearn.pipeline import Pipeline
+
+    from export.errors import UnsupportedEstimatorError
+
+    X, churn = churn_categories()
+    pipeline = Pipeline([("model", lgb.LGBMClassifier(n_estimators=2, **_CATEGORICAL))]).fit(X, churn)
+    with pytest.raises(UnsupportedEstimatorError, match="not inside a scikit-learn Pipeline"):
+        export_model(pipeline, tmp_path / "out")
+    assert not (tmp_path / "out").exists()

@@ -101,3 +101,33 @@ def test_wrapper_missing_parameter(tmp_path: Path) -> None:
     np.testing.assert_allclose(got, model.predict_proba(rows), rtol=0, atol=1e-6)
     with pytest.raises(Exception, match="differs from the wrapper's own missing"):
         export_model(model, tmp_path / "other", ExportOptions(input_dtype="float32"), missing=-1.0)
+
+
+def test_missing_value_with_integer_coded_categoricals(tmp_path: Path) -> None:
+    """The sentinel in a categorical column (contract codes) and in a numeric one: XGBoost treats it as missing
+    before the categorical split too (default_left), the artifact's Imputer runs before the membership step."""
+    features, churn, contract = telco_xy()
+    X = np.column_stack([np.where(np.isnan(features[:, [0, 2]]), SENTINEL, features[:, [0, 2]]),
+                         contract.astype(np.float64)])
+    X[::7, 2] = SENTINEL
+    types = ["q", "q", "c"]
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 3, "max_cat_to_onehot": 1, "nthread": 1},
+                        xgb.DMatrix(X, churn, missing=SENTINEL, feature_types=types, enable_categorical=True),
+                        num_boost_round=6)
+    booster.save_model(str(tmp_path / "model.json"))
+    np.save(tmp_path / "rows.npy", X)
+    code = main(["export", str(tmp_path / "model.json"), "--out", str(tmp_path / "out"), "--data",
+                 str(tmp_path / "rows.npy"), "--missing", "-999", "--input-dtype", "float32"])
+    assert code == 0
+    assert json.loads((tmp_path / "out" / "manifest.json").read_text())["parity"]["verdict"] == "passed"
+    codes = np.array([0.0, 1.0, 2.0, 2.5, -1.0, SENTINEL, np.nan])
+    rows = np.repeat(X[:5], len(codes), axis=0)
+    rows[:, 2] = np.tile(codes, 5)
+    rows = np.vstack([X, rows]).astype(np.float32).astype(np.float64)
+    expected = booster.predict(xgb.DMatrix(rows, missing=SENTINEL, feature_types=types, enable_categorical=True))
+    sentinel_rows = rows[:, 2] == SENTINEL
+    as_numbers = booster.predict(xgb.DMatrix(rows, missing=np.nan, feature_types=types, enable_categorical=True))
+    assert np.abs(expected - as_numbers)[sentinel_rows].max() > 0  # the sentinel category row routes as missing
+    for artifact in ("model.mlmodel", "model.onnx"):
+        got = run_artifact(tmp_path / "out" / artifact, rows)["probabilities"][:, 1]
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)

@@ -121,6 +121,10 @@ class BoostedModel:
             imputer = missing_imputer(self.forest, self.missing, input_dtype, self.source)
             if imputer is None:
                 return to_ir(self.forest, feature_names)
+            if self.forest.has_categorical_splits or any(c is not None for c in self.forest.string_categories):
+                from export.from_boosting.categorical import categorical_model
+
+                return categorical_model(self.forest, feature_names, imputer.missing_value)
             schema = forest_inputs(self.forest, feature_names)
             return ir.Model(inputs=schema, head=self.forest.head, body=(
                 ir.Step("missing", imputer, schema.names),

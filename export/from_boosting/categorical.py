@@ -19,13 +19,26 @@ from dataclasses import replace
 import numpy as np
 
 from export import ir
-from export.errors import UsageError
+from export.errors import UnsupportedEstimatorError, UsageError
 from export.from_boosting.forest import BoostedForest, Op, concatenate_trees, to_tree_ensemble
 from export.from_sklearn.dataframe import MEMBER_THRESHOLD, MembershipColumns, MembershipKey
 from export.signature import coreml_input_names
 
 MEMBERSHIP_STEP = "categories:membership"
 CODES_STEP = "codes:membership"
+
+
+def check_string_categories(source: str, column: str, categories: tuple[str, ...]) -> tuple[str, ...]:
+    """A library's recorded categories of one column, refused where the string-input contract cannot hold them
+    (`""` or a non-NFC string as a category, a repeated category: categorical-semantics §5.2)."""
+    from export.from_sklearn.dataframe import string_category_problem
+
+    problem = next((p for p in (string_category_problem(column, c) for c in categories) if p), None)
+    if problem is None and len(set(categories)) != len(categories):
+        problem = f"column {column!r} repeats a category"
+    if problem:
+        raise UnsupportedEstimatorError(f"model file '{source}': {problem}")
+    return categories
 
 
 def _code_boundaries(members: frozenset[int], forest: BoostedForest) -> list[tuple[float, int]]:
@@ -103,9 +116,11 @@ def _codes_ensemble(keys: list[MembershipKey], position: dict[int, int], n_numer
     return to_tree_ensemble(codes)
 
 
-def categorical_model(forest: BoostedForest, feature_names: tuple[str, ...] | None = None) -> ir.Model:
+def categorical_model(forest: BoostedForest, feature_names: tuple[str, ...] | None = None,
+                      missing_value: float | None = None) -> ir.Model:
     """The IR root of a forest with categorical splits: membership steps, then the forest reading the membership
-    columns (strings first, then numeric codes) and its numeric inputs."""
+    columns (strings first, then numeric codes) and its numeric inputs. `missing_value`: XGBoost's call-time
+    missing value (checked by `from_boosting.missing_imputer`): an Imputer (value -> NaN) on the numeric inputs."""
     n = forest.n_features
     strings = forest.string_categories or (None,) * n
     is_string = [c is not None for c in strings]
@@ -149,12 +164,17 @@ def categorical_model(forest: BoostedForest, feature_names: tuple[str, ...] | No
                                                                             strict=True))))
         numeric_inputs = tuple(names[j] for j in numeric)
     body: list[ir.Step] = []
+    if missing_value is not None and numeric:
+        body.append(ir.Step("missing", ir.Imputer(missing_value=missing_value, fill=np.full(len(numeric), np.nan)),
+                            numeric_inputs))
+        numeric_inputs = ("missing",)
     if n_strings:
         categories = [list(c) if c is not None else [] for c in strings]
         body.append(ir.Step(MEMBERSHIP_STEP, by_strings.lookup(categories), by_strings.columns_read(list(names or ()))))
     if n_codes:
         body.append(ir.Step(CODES_STEP, _codes_ensemble(by_codes.ordered(), position, len(numeric), forest),
                             numeric_inputs))
-    scores_inputs = tuple(step.name for step in body) + (numeric_inputs if numeric else ())
+    scores_inputs = tuple(step.name for step in body if step.name in (MEMBERSHIP_STEP, CODES_STEP)) + (
+        numeric_inputs if numeric else ())
     body.append(ir.Step("scores", to_tree_ensemble(main), scores_inputs))
     return ir.Model(inputs=schema, body=tuple(body), head=forest.head)

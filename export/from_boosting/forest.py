@@ -159,7 +159,18 @@ def missing_value_conflicts(forest: BoostedForest, value: float) -> np.ndarray:
     x = float(np.float32(value)) if forest.precision == "float32" else float(value)
     t = forest.threshold
     goes_true = np.where(forest.op == Op.LT, x < t, np.where(forest.op == Op.LE, x <= t, x > t))
+    categorical = np.flatnonzero(branch & (forest.op == Op.IN))
+    goes_true[categorical] = [category_code(forest, x) in forest.category_sets[int(t[i])] for i in categorical]
     return np.flatnonzero(branch & (goes_true != forest.missing_true))
+
+
+def category_code(forest: BoostedForest, x: float) -> int | None:
+    """The category code a finite number is at an `Op.IN` node under the forest's `code_rule`, None for no code
+    (XGBoost: negative or >= 2^24 after float32; LightGBM: negative after truncation toward 0)."""
+    if forest.code_rule == "xgboost":
+        v = float(np.float32(x))
+        return int(v) if 0.0 <= v < 2.0**24 else None
+    return int(x) if -1.0 < x < 2.0**31 else None
 
 
 def forest_inputs(forest: BoostedForest, feature_names: tuple[str, ...] | None = None) -> ir.Schema:

@@ -193,7 +193,7 @@ def _categorical_features(tail_lines: list[str], source: str) -> list[int]:
         raise _corrupt(source, f"categorical_feature {value!r} is not a list of feature indices") from None
 
 
-def _string_categories(pandas_categorical: Any, tail_lines: list[str], n_features: int,
+def _string_categories(pandas_categorical: Any, tail_lines: list[str], names: list[str], n_features: int,
                        source: str) -> tuple[tuple[str, ...] | None, ...]:
     """Per feature, the categories of a pandas `category` column (the app feeds strings), from the
     `pandas_categorical` line the Python package appends (basic.py `_dump_pandas_categorical`): one list per
@@ -210,7 +210,7 @@ def _string_categories(pandas_categorical: Any, tail_lines: list[str], n_feature
             f"{features} (ordered categories, or integer-coded categorical columns next to pandas category "
             "columns); supported: every categorical feature a pandas category column, or every one integer codes "
             "on a numpy array")
-    from export.from_sklearn.dataframe import string_category_problem
+    from export.from_boosting.categorical import check_string_categories
 
     out: list[tuple[str, ...] | None] = [None] * n_features
     for f, categories in zip(features, pandas_categorical, strict=True):
@@ -218,10 +218,8 @@ def _string_categories(pandas_categorical: Any, tail_lines: list[str], n_feature
             raise UnsupportedEstimatorError(
                 f"model file '{source}': pandas category column {f} has non-string categories {categories[:5]!r}; "
                 "supported: string categories (or integer codes on a numpy array)")
-        problem = next((p for p in (string_category_problem(f"feature {f}", c) for c in categories) if p), None)
-        if problem or len(set(categories)) != len(categories):
-            raise UnsupportedEstimatorError(f"model file '{source}': {problem or f'feature {f} repeats a category'}")
-        out[f] = tuple(categories)
+        out[f] = check_string_categories(source, names[f] if len(names) == n_features else f"feature {f}",
+                                         tuple(categories))
     return tuple(out)
 
 
@@ -248,7 +246,8 @@ def parse_lightgbm(text: str, source: str, labels: np.ndarray | None = None) -> 
         pandas_categorical = json.loads(categorical)
     except ValueError as exc:
         raise _corrupt(source, f"pandas_categorical is not JSON ({describe_exception(exc)})") from None
-    string_categories = _string_categories(pandas_categorical, tail_lines, n_features, source)
+    string_categories = _string_categories(pandas_categorical, tail_lines, header.get("feature_names", "").split(),
+                                           n_features, source)
     scale = 1.0
     if objective == "binary":
         scale = float(params.get("sigmoid", "1"))  # p = 1/(1+exp(-s*raw)): s folded into the leaves

@@ -193,7 +193,7 @@ def _string_categories(model: dict[str, Any], learner: dict[str, Any], n_feature
     if not isinstance(encodings, list) or len(encodings) != n_features:
         raise _corrupt(source, f"cats.enc has {len(encodings) if isinstance(encodings, list) else 0} entries for "
                                f"{n_features} features")
-    from export.from_sklearn.dataframe import string_category_problem
+    from export.from_boosting.categorical import check_string_categories
 
     names = learner.get("feature_names") or [str(j) for j in range(n_features)]
     out: list[tuple[str, ...] | None] = []
@@ -214,10 +214,7 @@ def _string_categories(model: dict[str, Any], learner: dict[str, Any], n_feature
             categories = tuple(data[a:b].decode("utf-8") for a, b in itertools.pairwise(offsets.tolist()))
         except UnicodeDecodeError:
             raise _corrupt(source, f"cats.enc[{j}] is not UTF-8") from None
-        problem = next((p for p in (string_category_problem(str(names[j]), c) for c in categories) if p), None)
-        if problem or len(set(categories)) != len(categories):
-            raise UnsupportedEstimatorError(f"model file '{source}': {problem or f'{names[j]!r} repeats a category'}")
-        out.append(categories)
+        out.append(check_string_categories(source, str(names[j]), categories))
     return tuple(out)
 
 

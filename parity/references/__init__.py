@@ -115,6 +115,10 @@ class ReferenceAdapter(Protocol):
     def unseen_category_columns(self, estimator: Any, n_features: int) -> list[tuple[Any, np.ndarray]]:
         """(encoder with categories_ and handle_unknown, raw columns it reads) for encoders reading raw input."""
 
+    def category_codes(self, estimator: Any) -> dict[int, np.ndarray]:
+        """{numeric input column: the category codes the model's categorical splits test on it} (integer-coded
+        categorical features of the boosting libraries), for the category-codes probes; {} when there are none."""
+
     def critical_points(self, step: Any) -> tuple[np.ndarray, np.ndarray] | None:
         """(input column, value) pairs where a transformer step's output jumps or changes formula (a Binarizer
         threshold, a KBinsDiscretizer bin edge, a clip bound), in the step's input space; None if it has none."""
@@ -184,6 +188,7 @@ class LibraryReference:
     compares_float32: bool = False
     is_classifier: bool = False
     label_is_argmax: bool = True  # predict == classes_[argmax(predict_proba)] (the wrappers' rule)
+    has_categorical_splits: bool = False  # the diagnosis cannot replay membership-lowered splits node by node
     n_features_in_: int = 0
     classes_: np.ndarray
 
@@ -212,6 +217,10 @@ class LibraryReference:
     def refusal(self, rows: Any) -> str | None:
         """Why the library refuses these rows (the protocol's `nan_refusal`), or None when it predicts on them."""
         return None
+
+    def category_codes(self) -> dict[int, np.ndarray]:
+        """{input column: codes its categorical splits test} (the protocol's `category_codes`)."""
+        return {}
 
     def check_rows(self, X: np.ndarray) -> None:
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:

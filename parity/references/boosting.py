@@ -58,6 +58,10 @@ class BoostingAdapter:
     def unseen_category_columns(self, estimator: Any, n_features: int) -> list[tuple[Any, np.ndarray]]:
         return []
 
+    def category_codes(self, estimator: Any) -> dict[int, np.ndarray]:
+        # a Pipeline's wrapper reads its earlier steps' outputs, not raw columns (export refuses categoricals there)
+        return estimator.category_codes() if isinstance(estimator, LibraryReference) else {}
+
     def critical_points(self, step: Any) -> tuple[np.ndarray, np.ndarray] | None:
         return None  # boosting models are trees: their thresholds are the threshold probes
 

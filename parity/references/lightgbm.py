@@ -34,6 +34,7 @@ class LightGBMReference(LibraryReference):
         self.version = str(lightgbm.__version__)
         self._dump = booster.dump_model()
         self.objective = str(self._dump.get("objective", "")).split()[0]
+        self.has_categorical_splits = any(node.get("decision_type") == "==" for tree in self._nodes() for node in tree)
         self.n_features_in_ = int(booster.num_feature())
         if feature_names is not None:
             self.feature_names_in_ = np.asarray(feature_names, dtype=object)
@@ -88,6 +89,19 @@ class LightGBMReference(LibraryReference):
                     nodes[n_inner + int(node.get("leaf_index", 0))] = node
             trees.append(nodes)
         return trees
+
+    def category_codes(self) -> dict[int, np.ndarray]:
+        """Codes of the categorical splits (`dump_model` thresholds "1||3||5") per numeric feature; the pandas
+        category columns are string inputs and are probed by string instead."""
+        if getattr(self.booster, "pandas_categorical", None):
+            return {}
+        codes: dict[int, set[int]] = {}
+        for tree in self._nodes():
+            for node in tree:
+                if node.get("decision_type") == "==":
+                    codes.setdefault(int(node["split_feature"]), set()).update(
+                        int(c) for c in str(node["threshold"]).split("||"))
+        return {f: np.array(sorted(c), dtype=np.float64) for f, c in sorted(codes.items())}
 
     @staticmethod
     def _index(node: dict[str, Any], n_inner: int) -> int:

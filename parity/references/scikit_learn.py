@@ -194,6 +194,9 @@ class ScikitLearnAdapter:
                     if type(inner).__name__ == "OneHotEncoder" and name in indices]
         return []
 
+    def category_codes(self, estimator: Any) -> dict[int, np.ndarray]:
+        return {}  # HistGradientBoosting categoricals are string columns (numeric codes are refused by export)
+
     def critical_points(self, step: Any) -> tuple[np.ndarray, np.ndarray] | None:
         """Read from the fitted attributes the transformer's own transform compares against."""
         name = type(step).__name__

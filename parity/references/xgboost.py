@@ -62,6 +62,7 @@ class XGBoostReference(LibraryReference):
         gbtree = booster_json["gbtree"]["model"] if booster_json["name"] == "dart" else booster_json["model"]
         self._trees = gbtree["trees"]
         self._categories = _training_categories(gbtree.get("cats"), model.get("feature_names") or [])
+        self.has_categorical_splits = any(1 in tree.get("split_type", []) for tree in self._trees)
         self._tree_info = np.asarray(gbtree["tree_info"], dtype=np.int64)
         self._margin_bound = self._float32_sum_bound()
 
@@ -94,6 +95,21 @@ class XGBoostReference(LibraryReference):
                     return (f"XGBoost refuses categories not seen in training (column {name!r}: "
                             f"{', '.join(repr(u) for u in unseen[:3])})")
         return None
+
+    def category_codes(self) -> dict[int, np.ndarray]:
+        """Codes of the categorical splits (`categories` CSR) per integer-coded feature (string features, whose
+        categories XGBoost recorded, are probed by string instead)."""
+        if self._categories:
+            return {}
+        codes: dict[int, set[int]] = {}
+        for tree in self._trees:
+            features = np.asarray(tree["split_indices"], dtype=np.int64)
+            categories = np.asarray(tree.get("categories", []), dtype=np.int64)
+            for node, start, size in zip(tree.get("categories_nodes", []), tree.get("categories_segments", []),
+                                         tree.get("categories_sizes", []), strict=True):
+                codes.setdefault(int(features[int(node)]), set()).update(
+                    categories[int(start):int(start) + int(size)].tolist())
+        return {f: np.array(sorted(c), dtype=np.float64) for f, c in sorted(codes.items())}
 
     def _raw(self, X: Any, margin: bool = False) -> np.ndarray:
         self.check_rows(X)
