@@ -42,6 +42,8 @@ class CatBoostReference(LibraryReference):
         self.objective = str(params.get("loss_function", "")).split(":")[0]
         self.n_features_in_ = len(model.feature_names_)
         self.cat_features = [int(j) for j in model.get_cat_feature_indices()]
+        # one-hot and CTR splits are lowered to a string lookup: the diagnosis cannot replay them node by node
+        self.has_categorical_splits = bool(self.cat_features)
         if feature_names is not None:
             self.feature_names_in_ = np.asarray(feature_names, dtype=object)
         self.is_classifier = self.objective in ("Logloss", "CrossEntropy", "MultiClass")
