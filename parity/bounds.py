@@ -314,11 +314,14 @@ class Chain:
         """Per-element bound on |artifact - Python model| for rows X (contract dtype), shaped like `reference`."""
         x: np.ndarray | None = np.asarray(X, dtype=np.float64)
         assert x is not None
-        dx = precision.input * _magnitude(x)
+        # (_magnitude is finite, so a zero unit gives exact zeros: skipped, it is two passes over every element)
+        dx = precision.input * _magnitude(x) if precision.input else np.zeros_like(x)
         ref2d = np.asarray(reference, dtype=np.float64).reshape(len(X), -1)
         for step in self.steps:
             x, dx = step.propagate(x, dx, precision, ref2d)
-        dx = dx.reshape(ref2d.shape) + precision.output * _magnitude(ref2d)
+        dx = dx.reshape(ref2d.shape)
+        if precision.output:
+            dx = dx + precision.output * _magnitude(ref2d)
         return np.where(np.isfinite(dx), dx, np.inf)
 
     def model_space(self) -> tuple[int, Any] | None:
