@@ -218,8 +218,8 @@ class _EarlyStart:
     """The numeric path's work started before the artifacts are open: the user's rows (parity.data.user_rows), the
     bound chain, the probes and scikit-learn's outputs on every probe set, queued on the pool behind the opening.
     It is kept only when the artifacts confirm what it assumed — no string inputs (so the rows, probes and chain are
-    exactly what the numeric path computes) and no output role beyond the ones the model's API suggested — else
-    discarded and everything is computed again after the opening, as before."""
+    exactly what the numeric path computes) and the very output roles the model's API suggested (so the reference
+    calls are the same) — else discarded and everything is computed again after the opening, as before."""
 
     def __init__(self, X_user: Any, chain: Any, probes: Any, roles: set[str],
                  references: dict[str, tuple[Any, Any, _ChunkedRun]]) -> None:
@@ -268,7 +268,9 @@ class _EarlyStart:
         return cls(X_user, chain, probes, roles, references)
 
     def fits(self, schema: Any, roles_needed: set[str]) -> bool:
-        return schema is None and roles_needed <= self.roles
+        # Exactly the roles the artifacts need: a role computed for nothing may raise (XGBoost multi:softmax has no
+        # predict_proba) and would skip every probe set.
+        return schema is None and roles_needed == self.roles
 
     def discard(self) -> None:
         from concurrent.futures import wait
@@ -353,7 +355,6 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
     for probe, X, reference_chunks, started in queued:
         try:
             reference, seconds, cpu_seconds = reference_chunks.result()
-            reference = {role: values for role, values in reference.items() if role in roles_needed}
             timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + seconds
             cpu["scikit-learn"] = cpu.get("scikit-learn", 0.0) + cpu_seconds
             if not skip_drift:

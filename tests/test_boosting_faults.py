@@ -120,3 +120,22 @@ def test_faithful_boosting_reports_show_error_over_bound(tmp_path: Path, library
     assert bounded and all(c.comparison.bound_ratio is not None and c.comparison.bound_ratio <= 1.0 for c in bounded)
     assert all(c.comparison.tolerance is None for c in bounded)  # bounds, not a fixed tolerance
     assert "## Error bounds (worst observed error ÷ bound per output" in parity.to_markdown(report)
+
+
+def test_labels_only_objective_runs_every_probe_set(tmp_path: Path) -> None:
+    """XGBoost multi:softmax has labels only (its predict_proba raises): the reference work parity starts before the
+    artifacts open (with the roles the model's API suggests, label + probabilities) must be dropped for what the
+    artifacts need, never skip a probe set."""
+    X, _, contract = telco_xy()
+    booster = xgb.train({"objective": "multi:softmax", "num_class": 3, "max_depth": 3, "seed": 0},
+                        xgb.DMatrix(X, label=contract, missing=np.nan), num_boost_round=3)
+    model = from_object(booster)
+    exported = model.to_ir()
+    coreml, onnx_path = tmp_path / "m.mlmodel", tmp_path / "m.onnx"
+    save_spec(to_spec(exported, CoreMLInterface()), coreml)
+    save_onnx(to_onnx(None, exported, OnnxOptions(input_dtype="float64")).model, onnx_path)
+    report = parity.check(model.reference(), [coreml, onnx_path], inputs=X)
+    assert report.verdict == "passed", parity.to_markdown(report)
+    assert not [n for n in report.notes if "skipped" in n], report.notes
+    assert {"user-data", "thresholds", "nan", "extremes"} <= {p.name for p in report.probes}
+    assert {c.comparison.role for c in report.checks} == {"label"}
