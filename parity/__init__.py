@@ -192,7 +192,9 @@ def check(
                 if early is not None:
                     early.discard()
                 clock, thread_clock = time.perf_counter(), time.thread_time()
-                chain = adapter_for(estimator).chain(estimator) if schema is None else None
+                chain = adapter_for(estimator).chain(estimator)
+                if schema is not None and chain is not None and chain.reads_inputs:
+                    chain = None  # its steps replay numeric rows; string columns are codes here
                 probes = build_probes(estimator, X_user, int(n_features), schema=schema, chain=chain)
                 timings["build probes"] = time.perf_counter() - clock
                 cpu["build probes"] = time.thread_time() - thread_clock

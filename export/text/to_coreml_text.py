@@ -14,8 +14,6 @@ models have no log before a GLM; a neural-network log would be float32).
 
 from __future__ import annotations
 
-from typing import Any
-
 from export import ir
 from export.errors import UnsupportedEstimatorError
 from export.text.analyzer import TextFeatures, Vocabulary
@@ -23,7 +21,8 @@ from export.text.pipeline import TextTail
 from export.to_coreml.features import Feature, Names, new_model, vector_type
 from export.to_coreml.interface import FEATURE_VECTOR_NAME, CoreMLInterface
 from export.to_coreml.metadata import apply_descriptions
-from export.to_coreml.protos import FeatureTypes_pb2, Spec
+from export.to_coreml.pipeline import dictionary_type, dictionary_vector_models
+from export.to_coreml.protos import Spec
 from export.to_coreml.validate import validate_spec
 from export.to_coreml.writer import _lower_node, head_pipeline
 
@@ -41,13 +40,6 @@ def coreml_refusal(features: TextFeatures) -> str | None:
     return None
 
 
-def _dictionary_type(key: str) -> Any:
-    feature_type = FeatureTypes_pb2.FeatureType()
-    if key == "string":
-        feature_type.dictionaryType.stringKeyType.SetInParent()
-    else:
-        feature_type.dictionaryType.int64KeyType.SetInParent()
-    return feature_type
 
 
 def text_to_spec(features: TextFeatures, tail: TextTail, column: str, interface: CoreMLInterface) -> Spec:
@@ -57,19 +49,11 @@ def text_to_spec(features: TextFeatures, tail: TextTail, column: str, interface:
         raise UnsupportedEstimatorError(refusal)
     assert isinstance(features.columns, Vocabulary)
     width = features.n_features
-    counts = Feature(column, _dictionary_type("string"))
+    counts = Feature(column, dictionary_type("string"))
     outputs = interface.output_names
     names = Names({column, outputs.label, outputs.probability, outputs.prediction, outputs.transformed,
                    FEATURE_VECTOR_NAME, TERM_COUNTS_DICT})
-    indexed = Feature(TERM_COUNTS_DICT, _dictionary_type("int64"))
-    vectorizer = new_model([counts], [indexed])
-    vectorizer.dictVectorizer.stringToIndex.vector.extend(features.columns.terms)
-    source = Feature(FEATURE_VECTOR_NAME, vector_type(width))
-    dense = new_model([indexed], [source])
-    entry = dense.featureVectorizer.inputList.add()
-    entry.inputColumn = TERM_COUNTS_DICT
-    entry.inputDimensions = width
-    models: list[Spec] = [vectorizer, dense]
+    models, source = dictionary_vector_models(counts, features.columns.terms, TERM_COUNTS_DICT, FEATURE_VECTOR_NAME)
     if tail.node is None:
         final = [Feature(outputs.transformed, vector_type(width))]
         identity = new_model([source], final)

@@ -3,11 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from export.errors import ExportFailedError
 from export.to_coreml.features import Feature, new_model, vector_type
-from export.to_coreml.protos import Spec
+from export.to_coreml.protos import FeatureTypes_pb2, Spec
+
+
+def dictionary_type(key: Literal["string", "int64"]) -> Any:
+    """A Dictionary feature type keyed by String or Int64 (values Double)."""
+    feature_type = FeatureTypes_pb2.FeatureType()
+    if key == "string":
+        feature_type.dictionaryType.stringKeyType.SetInParent()
+    else:
+        feature_type.dictionaryType.int64KeyType.SetInParent()
+    return feature_type
+
+
+def dictionary_vector_models(source: Feature, keys: Sequence[str] | Sequence[int], indexed_name: str,
+                             output_name: str) -> tuple[list[Spec], Feature]:
+    """A Dictionary (String or Int64 keys) as the DOUBLE vector [d[keys[0]], d[keys[1]], ...]: DictVectorizer
+    (key -> its position, an Int64-keyed Dictionary, §1.11) then a FeatureVectorizer of that dictionary
+    (inputDimensions = len(keys): d[k] at position k, §1.10) — what coremltools emits."""
+    string_keys = source.type.dictionaryType.WhichOneof("KeyType") == "stringKeyType"
+    indexed = Feature(indexed_name, dictionary_type("int64"))
+    vectorizer = new_model([source], [indexed])
+    if string_keys:
+        vectorizer.dictVectorizer.stringToIndex.vector.extend([str(k) for k in keys])
+    else:
+        vectorizer.dictVectorizer.int64ToIndex.vector.extend([int(k) for k in keys])
+    output = Feature(output_name, vector_type(len(keys)))
+    dense = new_model([indexed], [output])
+    entry = dense.featureVectorizer.inputList.add()
+    entry.inputColumn = indexed_name
+    entry.inputDimensions = len(keys)
+    return [vectorizer, dense], output
 
 
 def feature_vectorizer_model(sources: Sequence[Feature], output_name: str) -> tuple[Spec, Feature]:

@@ -39,9 +39,14 @@ def svm_model(node: ir.SupportVectorMachine, task: ir.Regression | ir.Classifica
     if source.width != node.n_features:
         raise ExportFailedError(f"SupportVectorMachine reads {node.n_features} features but its input has "
                                 f"{source.width}")
-    if isinstance(task, ir.Regression) != (not node.is_classifier):
-        raise ExportFailedError("SupportVectorMachine: a libsvm classifier's decision values need a Classification "
-                                "head with link 'ovo_votes', a regressor's value a Regression head")
+    # A binary classifier's one decision value f = Σ coef[0]·K − rho[0] (both classes' SVs read row 0, §1.4) is
+    # the regressor's formula: its raw score mid-body (a calibrated SVC) is a supportVectorRegressor.
+    binary_decision = node.is_classifier and node.n_classes == 2
+    if isinstance(task, ir.Regression) and node.is_classifier and not binary_decision:
+        raise ExportFailedError("SupportVectorMachine: a multiclass libsvm classifier's decision values need a "
+                                "Classification head with link 'ovo_votes'")
+    if isinstance(task, ir.Classification) and not node.is_classifier:
+        raise ExportFailedError("SupportVectorMachine: a libsvm regressor's value needs a Regression head")
     if isinstance(task, ir.Regression):
         if task.n_targets != 1 or task.link != "identity":
             raise ExportFailedError("SupportVectorMachine regression has one target and the identity link only")

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import assert_never
 
+import numpy as np
+
 from export import ir
 from export.errors import ExportFailedError, UnsupportedEstimatorError
 from export.to_coreml.category_lookup import category_lookup_models
@@ -15,7 +17,7 @@ from export.to_coreml.glm import affine_models, glm_classifier_model, glm_regres
 from export.to_coreml.imputer import imputer_model
 from export.to_coreml.interface import FEATURE_VECTOR_NAME, CoreMLInterface, input_features
 from export.to_coreml.metadata import apply_descriptions
-from export.to_coreml.naive_bayes import gaussian_naive_bayes_models
+from export.to_coreml.naive_bayes import gaussian_naive_bayes_models, quadratic_discriminant_models
 from export.to_coreml.nearest_neighbors import nearest_neighbors_model
 from export.to_coreml.neural_network import exp_models, nn_classifier_model, nn_regressor_models
 from export.to_coreml.normalizer import normalizer_model
@@ -23,16 +25,30 @@ from export.to_coreml.one_hot import one_hot_columns_models, one_hot_model
 from export.to_coreml.pipeline import (
     PipelineKind,
     array_feature_extractor_model,
+    dictionary_vector_models,
     feature_vectorizer_model,
     pipeline_model,
 )
 from export.to_coreml.protos import Spec
 from export.to_coreml.scaler import scaler_model
+from export.to_coreml.stumps import bins_model, missing_indicator_model
 from export.to_coreml.svm import svm_model
 from export.to_coreml.tree_ensemble import tree_ensemble_model
 from export.to_coreml.validate import validate_spec
 
 _NO_OUTPUTS = OutputNames("", "", "", "")  # a Transformed pipeline inside a transform writes no head outputs
+_NO_INTERPOLATION = ("Core ML: piecewise-linear interpolation (isotonic calibration) has no exact encoding — its "
+                     "double models (GLM, trees) cannot multiply a computed slope by the score, and a neural network "
+                     "computes in float32; export this model with --formats onnx")
+MONOMIALS_REFUSAL = ("products of features (PolynomialFeatures) have no double-precision Core ML encoding: Core ML "
+                     "classic multiplies inputs only in neural-network layers, which are float32; export ONNX for it")
+QUANTILE_REFUSAL = ("piecewise-linear interpolation (QuantileTransformer) has no double-precision Core ML encoding: "
+                    "Core ML classic's double models are constant per region (trees) or affine (GLM), and it has no "
+                    "inverse normal CDF; export ONNX for it")
+UNARY_REFUSAL = ("elementwise numpy functions (FunctionTransformer) have no double-precision Core ML encoding: Core "
+                 "ML classic has them only as neural-network unary layers, which are float32; export ONNX for it")
+_NO_DOUBLE_ENCODING: dict[type, str] = {ir.Monomials: MONOMIALS_REFUSAL, ir.UnaryFunction: UNARY_REFUSAL,
+                                       ir.QuantileMap: QUANTILE_REFUSAL}
 
 
 @dataclass(frozen=True)
@@ -47,14 +63,10 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
     """A transform reading the vector `source` and writing the DOUBLE vector `output_name`."""
     output = Feature(output_name, vector_type(ir.output_width(node)))
     match node:
-        case ir.Scaler():
-            return _Lowered([scaler_model(node, source, output_name)], [output])
-        case ir.Normalizer():
-            return _Lowered([normalizer_model(node, source, output_name)], [output])
-        case ir.Imputer():
-            return _Lowered([imputer_model(node, source, output_name)], [output])
-        case ir.OneHotEncoder():
-            return _Lowered([one_hot_model(node, source, output_name)], [output])
+        case ir.Scaler() | ir.Normalizer() | ir.Imputer() | ir.OneHotEncoder() | ir.Bins() | ir.MissingIndicator():
+            return _Lowered([_one_model(node, source, output_name)], [output])
+        case ir.ClassifierOutput() | ir.PiecewiseLinear():
+            return _lower_classifier_output(node, source, output_name, names)
         case ir.Linear():
             return _Lowered(affine_models(node.weights, node.bias, source, output_name, names), [output])
         case ir.ColumnSelect():
@@ -77,14 +89,85 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             if _is_scores(node):  # a member's pipeline inside a combinator (BaggingRegressor's feature subsets)
                 return _lower_scores(node, source, names)
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
+        case ir.Monomials() | ir.UnaryFunction() | ir.QuantileMap():
+            raise UnsupportedEstimatorError(_NO_DOUBLE_ENCODING[type(node)])
         case ir.CategoryLookup():
             raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
                                     "numeric vector")
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
-                | ir.NearestNeighbors() | ir.GaussianNaiveBayes():
+                | ir.NearestNeighbors() | ir.GaussianNaiveBayes() | ir.QuadraticDiscriminant() | ir.Average():
             return _lower_scores(node, source, names)
         case _:
             assert_never(node)
+
+
+def _one_model(node: ir.Scaler | ir.Normalizer | ir.Imputer | ir.OneHotEncoder | ir.Bins | ir.MissingIndicator,
+               source: Feature, output_name: str) -> Spec:
+    """The transforms that are one Core ML model reading `source` and writing the vector `output_name`."""
+    match node:
+        case ir.Scaler():
+            return scaler_model(node, source, output_name)
+        case ir.Normalizer():
+            return normalizer_model(node, source, output_name)
+        case ir.Imputer():
+            return imputer_model(node, source, output_name)
+        case ir.OneHotEncoder():
+            return one_hot_model(node, source, output_name)
+        case ir.Bins():
+            return bins_model(node, source, output_name)
+        case ir.MissingIndicator():
+            return missing_indicator_model(node, source, output_name)
+        case _:
+            assert_never(node)
+
+
+def _lower_classifier_output(node: ir.ClassifierOutput | ir.PiecewiseLinear, source: Feature, output_name: str,
+                             names: Names) -> _Lowered:
+    """A member classifier lowered as Core ML's classifier model of its own (its label and probability rule, as
+    for a whole model), then its probability Dictionary as a vector in label order (DictVectorizer +
+    FeatureVectorizer), or its label one-hot (oneHotEncoder of the Int64/String label, categories = labels).
+    Interpolated calibrators (isotonic) are refused: no exact Core ML encoding."""
+    if isinstance(node, ir.PiecewiseLinear) or any(isinstance(n, ir.PiecewiseLinear) for n in ir.walk(node.member)):
+        raise UnsupportedEstimatorError(_NO_INTERPOLATION)
+    if not _is_scores(node.member):
+        raise UnsupportedEstimatorError(f"Core ML: a member ending in {type(ir.final_producer(node.member)).__name__}"
+                                        " has no classifier model")
+    rule = node.rule if node.output == "probabilities" else replace(node.rule, has_proba=False)
+    inner = OutputNames(names.fresh("member_label"), names.fresh("member_probability"), names.fresh("member_scores"),
+                        names.fresh("member_transformed"))
+    lowered = _lower_node(node.member, rule, source, names, inner.transformed, inner)
+    produced = {feature.name: feature for feature in lowered.outputs}
+    labels = rule.labels.tolist()
+    if node.output == "probabilities":
+        models, output = dictionary_vector_models(produced[inner.probability], labels, names.fresh("member_indexed"),
+                                                  output_name)
+        return _Lowered([*lowered.models, *models], [output])
+    models, outputs = one_hot_columns_models(ir.OneHotEncoder((rule.labels,)), [produced[inner.label]], output_name,
+                                             names)
+    return _Lowered([*lowered.models, *models], outputs)
+
+
+def _average_models(node: ir.Average, head: ir.Regression | ir.Classification, source: Feature,
+                    outputs: OutputNames, names: Names) -> list[Spec]:
+    """The weighted mean as one GLMRegressor row per output column (double; the weights folded into w_i / divisor,
+    a few ulp from numpy's sum-then-divide). Averaged probabilities under the identity rule end in a one-layer
+    identity neuralNetworkClassifier: Core ML has no double-precision classifier that passes computed
+    probabilities through, so this last stage rounds them to float32 (and ranks the rounded values)."""
+    coef = np.zeros((node.width, node.n_features))
+    for i, weight in enumerate(node.weights.tolist()):
+        coef[np.arange(node.width), i * node.width + np.arange(node.width)] = weight / node.divisor
+    bias = np.zeros(node.width)
+    if isinstance(head, ir.Regression):
+        _require_identity(head, "Average")
+        if node.width == 1:
+            return [glm_regressor_model(coef[0], 0.0, source, Feature(outputs.prediction, double_type()))]
+        return affine_models(coef, bias, source, outputs.prediction, names)
+    if head.link != "identity":
+        raise ExportFailedError(f"Average: link {head.link!r} over averaged scores; supported: identity")
+    averaged = Feature(names.fresh("average"), vector_type(node.width))
+    identity = ir.DenseLayer(np.eye(node.width), bias, "identity")
+    return [*affine_models(coef, bias, source, averaged.name, names),
+            nn_classifier_model((identity,), head, averaged, outputs)]
 
 
 def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: OutputNames,
@@ -114,12 +197,20 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
             models = [svm_model(node, head, source, outputs)]
         case ir.NearestNeighbors():
             if not isinstance(head, ir.Classification):
-                raise ExportFailedError("NearestNeighbors needs a Classification head")
+                raise UnsupportedEstimatorError("Core ML: k-NN regression has no exact encoding (the only neighbour "
+                                                "model, kNearestNeighborsClassifier, is a classifier with float32 "
+                                                "samples); export this model with --formats onnx")
             models = [nearest_neighbors_model(node, head, source, outputs)]
         case ir.GaussianNaiveBayes():
             if not isinstance(head, ir.Classification):
                 raise ExportFailedError("GaussianNaiveBayes needs a Classification head")
             models = gaussian_naive_bayes_models(node, head, source, outputs, names)
+        case ir.QuadraticDiscriminant():
+            if not isinstance(head, ir.Classification):
+                raise ExportFailedError("QuadraticDiscriminant needs a Classification head")
+            models = quadratic_discriminant_models(node, head, source, outputs, names)
+        case ir.Average():
+            models = _average_models(node, head, source, outputs, names)
         case _:
             assert_never(node)
     last = models[-1].description.output

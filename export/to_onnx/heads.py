@@ -17,7 +17,8 @@ from export.to_onnx.graph_builder import GraphBuilder
 from export.to_onnx.options import OnnxOptions
 from export.to_onnx.svm import emit_ovo_label_index, emit_pairwise_coupling
 
-# Links this writer turns into graph nodes; neighbour_votes (k-NN) goes through skl2onnx.
+# Links this writer turns into graph nodes; neighbour_votes (labels-only k-NN IR, Core ML's own vote) goes through
+# skl2onnx: the k-NN front-end emits identity over the vote fractions (export/to_onnx/neighbors.py).
 # ovo_votes (libsvm): the scores are the K(K-1)/2 pairwise decision values f_p in libsvm pair order, followed, when
 # the task has probabilities, by the K(K-1)/2 Platt pairwise probabilities r_p (export/to_onnx/svm.py).
 IR_LINKS = ("identity", "logistic", "softmax", "ovr_logistic", "none", "ovo_votes")
@@ -64,10 +65,8 @@ def _emit_label(builder: GraphBuilder, index: str, task: ir.Classification, opti
     return HeadOutput(options.label_name, label_type, ("N",), "label")
 
 
-def _emit_ovo_votes(builder: GraphBuilder, scores: str, n_scores: int, task: ir.Classification,
-                    options: OnnxOptions) -> list[HeadOutput]:
-    """libsvm: label by one-vs-one votes (scikit-learn's predict, also with probability=True); probabilities by
-    pairwise coupling of the Platt pairwise probabilities (predict_proba)."""
+def _ovo_parts(builder: GraphBuilder, scores: str, n_scores: int, task: ir.Classification) -> tuple[str, str | None]:
+    """libsvm's scores split into (pairwise decision values, Platt pairwise probabilities or None)."""
     k = task.n_classes
     n_pairs = k * (k - 1) // 2
     expected = 2 * n_pairs if task.has_proba else n_pairs
@@ -75,57 +74,88 @@ def _emit_ovo_votes(builder: GraphBuilder, scores: str, n_scores: int, task: ir.
         raise UnsupportedEstimatorError(f"ONNX IR writer: {n_scores} score columns for {k} classes with link "
                                         f"'ovo_votes'; expected {expected}")
     if not task.has_proba:
-        return [_emit_label(builder, emit_ovo_label_index(builder, scores, k), task, options)]
+        return scores, None
     axes = builder.const("axes", np.array([1], dtype=np.int64))
     middle = builder.const("n_pairs", np.array([n_pairs], dtype=np.int64))
     decision = builder.op("Slice", [scores, builder.const("start", np.array([0], dtype=np.int64)), middle, axes],
                           "ovo_decision_values")
     pairwise = builder.op("Slice", [scores, middle, builder.const("end", np.array([2 * n_pairs], dtype=np.int64)),
                                     axes], "ovo_pairwise_probability")
-    outputs = [_emit_label(builder, emit_ovo_label_index(builder, decision, k), task, options)]
-    _to_contract_dtype(builder, emit_pairwise_coupling(builder, pairwise, k), options, options.probability_name)
-    outputs.append(HeadOutput(options.probability_name, options.onnx_elem_type, ("N", k), "probabilities"))
-    return outputs
+    return decision, pairwise
 
 
-def emit_classification(builder: GraphBuilder, scores: str, n_scores: int, task: ir.Classification,
-                        options: OnnxOptions) -> list[HeadOutput]:
+def _checked_link(n_scores: int, task: ir.Classification) -> ir.Link:
+    """The task's link after checking the score width (a binary one-vs-rest is the plain logistic)."""
     link = task.link
     if link not in IR_LINKS:
         raise UnsupportedEstimatorError(f"ONNX IR writer: classification link {link!r} is not supported; "
                                         f"supported links: {', '.join(IR_LINKS)}")
     k = task.n_classes
-    if link == "ovo_votes":
-        return _emit_ovo_votes(builder, scores, n_scores, task, options)
     expected = 1 if (k == 2 and n_scores == 1) else k
-    if n_scores != expected:
+    if link != "ovo_votes" and n_scores != expected:
         raise UnsupportedEstimatorError(f"ONNX IR writer: {n_scores} score columns for {k} classes with link "
                                         f"{link!r}; expected {expected}")
     if link == "ovr_logistic" and n_scores == 1:
-        link = "logistic"  # scikit-learn's binary one-vs-rest is the plain sigmoid of the one decision value
+        return "logistic"  # scikit-learn's binary one-vs-rest is the plain sigmoid of the one decision value
+    return link
 
-    cut = 0.5 if link == "identity" else 0.0
-    outputs = [_emit_label(builder, _label_index(builder, scores, n_scores, cut), task, options)]
+
+def emit_label_index(builder: GraphBuilder, scores: str, n_scores: int, task: ir.Classification) -> str:
+    """int64 [N] index into task.labels: scikit-learn's label rule for the task's link, or the first maximum of
+    the probabilities (`label_from='probabilities'`)."""
+    link = _checked_link(n_scores, task)
+    if task.label_from == "probabilities":
+        return _label_index(builder, emit_probabilities(builder, scores, n_scores, task), task.n_classes, 0.0)
+    if link == "ovo_votes":
+        decision, _ = _ovo_parts(builder, scores, n_scores, task)
+        return emit_ovo_label_index(builder, decision, task.n_classes)
+    return _label_index(builder, scores, n_scores, 0.5 if link == "identity" else 0.0)
+
+
+def emit_probabilities(builder: GraphBuilder, scores: str, n_scores: int, task: ir.Classification) -> str:
+    """double [N, K] probabilities (scikit-learn's predict_proba) by the task's link; the task has probabilities."""
+    link = _checked_link(n_scores, task)
+    k = task.n_classes
+    if link == "ovo_votes":
+        _, pairwise = _ovo_parts(builder, scores, n_scores, task)
+        assert pairwise is not None
+        return emit_pairwise_coupling(builder, pairwise, k)
+    if link == "identity":
+        return _binary_columns(builder, scores) if n_scores == 1 else scores
+    if link == "logistic":
+        return _binary_columns(builder, builder.op("Sigmoid", [scores], "p_positive"))
+    if link == "softmax":
+        return builder.op("Softmax", [scores], "softmax", axis=1)
+    if link != "ovr_logistic":
+        raise UnsupportedEstimatorError(f"ONNX IR writer: link {link!r} has no probabilities")
+    # ovr_logistic: p_k = sigmoid(z_k) / sum_j sigmoid(z_j) (scikit-learn _predict_proba_lr)
+    sig = builder.op("Sigmoid", [scores], "sigmoid")
+    axes = builder.const("axes", np.array([1], dtype=np.int64))
+    total = builder.op("ReduceSum", [sig, axes], "sigmoid_sum", keepdims=1)
+    normalised = builder.op("Div", [sig, total], "ovr_normalised")
+    # Rows whose sigmoids all underflow to 0 (every z < ~-745): scikit-learn's rule, not 0/0 = NaN.
+    all_zero = builder.op("Equal", [total, builder.const("zero", np.array([[0.0]]))], "ovr_all_zero")
+    fallback = builder.const("uniform", np.array([[1.0 / k]])) if task.all_zero == "uniform" else sig
+    return builder.op("Where", [all_zero, fallback, normalised], "ovr_proba")
+
+
+def emit_classification(builder: GraphBuilder, scores: str, n_scores: int, task: ir.Classification,
+                        options: OnnxOptions) -> list[HeadOutput]:
+    if task.label_from == "probabilities":
+        probabilities = emit_probabilities(builder, scores, n_scores, task)
+        index = _label_index(builder, probabilities, task.n_classes, 0.0)
+        outputs = [_emit_label(builder, index, task, options)]
+        _to_contract_dtype(builder, probabilities, options, options.probability_name)
+        outputs.append(HeadOutput(options.probability_name, options.onnx_elem_type, ("N", task.n_classes),
+                                  "probabilities"))
+        return outputs
+    outputs = [_emit_label(builder, emit_label_index(builder, scores, n_scores, task), task, options)]
     if not task.has_proba:
         return outputs
-
-    if link == "identity":
-        proba = _binary_columns(builder, scores) if n_scores == 1 else scores
-    elif link == "logistic":
-        proba = _binary_columns(builder, builder.op("Sigmoid", [scores], "p_positive"))
-    elif link == "softmax":
-        proba = builder.op("Softmax", [scores], "softmax", axis=1)
-    else:  # ovr_logistic: p_k = sigmoid(z_k) / sum_j sigmoid(z_j) (scikit-learn _predict_proba_lr)
-        sig = builder.op("Sigmoid", [scores], "sigmoid")
-        axes = builder.const("axes", np.array([1], dtype=np.int64))
-        total = builder.op("ReduceSum", [sig, axes], "sigmoid_sum", keepdims=1)
-        normalised = builder.op("Div", [sig, total], "ovr_normalised")
-        # Rows whose sigmoids all underflow to 0 (every z < ~-745): scikit-learn's rule, not 0/0 = NaN.
-        all_zero = builder.op("Equal", [total, builder.const("zero", np.array([[0.0]]))], "ovr_all_zero")
-        fallback = builder.const("uniform", np.array([[1.0 / k]])) if task.all_zero == "uniform" else sig
-        proba = builder.op("Where", [all_zero, fallback, normalised], "ovr_proba")
-    _to_contract_dtype(builder, proba, options, options.probability_name)
-    outputs.append(HeadOutput(options.probability_name, options.onnx_elem_type, ("N", k), "probabilities"))
+    _to_contract_dtype(builder, emit_probabilities(builder, scores, n_scores, task), options,
+                       options.probability_name)
+    outputs.append(HeadOutput(options.probability_name, options.onnx_elem_type, ("N", task.n_classes),
+                              "probabilities"))
     return outputs
 
 

@@ -10,7 +10,7 @@ from typing import assert_never
 
 import numpy as np
 import onnx
-from onnx import helper
+from onnx import helper, numpy_helper
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
@@ -20,10 +20,14 @@ from export.to_onnx.heads import (
     HeadOutput,
     emit_anomaly,
     emit_classification,
+    emit_label_index,
+    emit_probabilities,
     emit_regression,
     emit_transformed,
 )
+from export.to_onnx.neighbors import emit_nearest_neighbors
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
+from export.to_onnx.quantiles import emit_quantile_map
 from export.to_onnx.svm import emit_support_vector_machine
 from export.to_onnx.tree_ensemble import emit_tree_ensemble
 
@@ -42,6 +46,12 @@ def _scaler(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, in
         x = b.op("Div" if node.divide else "Mul", [x, b.const("scaler_scale", node.scale.reshape(1, -1))], "scaled")
     if node.bias is not None:
         x = b.op("Add", [x, b.const("scaler_bias", node.bias.reshape(1, -1))], "scaler_biased")
+    if node.clip is not None:
+        # np.clip(x, lo, hi) as two Wheres on strict comparisons: a NaN compares false and stays NaN, as in numpy
+        # (ONNX Clip/Min/Max leave NaN handling to the runtime).
+        lo, hi = (b.const("clip_bound", np.array([[v]])) for v in node.clip)
+        x = b.op("Where", [b.op("Less", [x, lo], "below_range"), lo, x], "clipped_low")
+        x = b.op("Where", [b.op("Greater", [x, hi], "above_range"), hi, x], "clipped")
     return x, node.n_features
 
 
@@ -66,7 +76,11 @@ def _normalizer(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str
     # scikit-learn's normalize(): rows with a zero norm are divided by 1 (left unchanged).
     zero = b.op("Equal", [norm, b.const("zero", np.array([[0.0]]))], "zero_norm")
     safe = b.op("Where", [zero, b.const("one", np.array([[1.0]])), norm], "safe_norm")
-    return b.op("Div", [x, safe], "normalized"), node.n_features
+    normalized = b.op("Div", [x, safe], "normalized")
+    if node.zero_rows == "uniform":  # CalibratedClassifierCV: an all-zero row is the uniform distribution
+        normalized = b.op("Where", [zero, b.const("uniform", np.array([[1.0 / node.n_features]])), normalized],
+                          "normalized_or_uniform")
+    return normalized, node.n_features
 
 
 def _reads_string_columns(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
@@ -83,6 +97,102 @@ def _one_hot(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, i
     repeated = b.op("Gather", [x, b.const("onehot_columns", columns)], "onehot_inputs", axis=1)
     hits = b.op("Equal", [repeated, b.const("onehot_categories", categories)], "onehot_hits")
     return b.op("Cast", [hits], "onehot", to=onnx.TensorProto.DOUBLE), node.n_outputs
+
+
+def _bins(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.Bins)
+    # Every edge at once: x[:, feature_of_edge] >= edge (one Gather, one broadcast GreaterOrEqual), then the 0/1
+    # hits summed per feature by a MatMul with the 0/1 edge-to-feature matrix — sums of small integers, exact.
+    features = np.concatenate([np.full(e.size, j, dtype=np.int64) for j, e in enumerate(node.edges)])
+    if features.size == 0:  # every feature has one bin: the constant 0 (Mul by 0 would turn inf/NaN into NaN)
+        shape = b.op("Shape", [x], "bins_shape")
+        return b.op("ConstantOfShape", [shape], "bins", value=numpy_helper.from_array(np.zeros(1))), width
+    edges = np.concatenate(node.edges).reshape(1, -1)
+    repeated = b.op("Gather", [x, b.const("bins_features", features)], "bins_inputs", axis=1)
+    hits = b.op("Cast", [b.op("GreaterOrEqual", [repeated, b.const("bins_edges", edges)], "bins_hits")],
+                "bins_hits_double", to=onnx.TensorProto.DOUBLE)
+    owner = (features[:, np.newaxis] == np.arange(node.n_features)[np.newaxis, :]).astype(np.float64)
+    return b.op("MatMul", [hits, b.const("bins_owner", owner)], "bins"), node.n_features
+
+
+def _missing_indicator(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.MissingIndicator)
+    selected = b.op("Gather", [x, b.const("indicator_features", node.features)], "indicator_inputs", axis=1)
+    if np.isnan(node.missing_value):
+        missing = b.op("IsNaN", [selected], "is_missing")
+    else:
+        missing = b.op("Equal", [selected, b.const("missing_value", np.array([[node.missing_value]]))], "is_missing")
+    return b.op("Cast", [missing], "missing_indicator", to=onnx.TensorProto.DOUBLE), int(node.features.size)
+
+
+def _monomials(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.Monomials)
+    # Terms level by level (level = number of products): level 0 is the constant 1 and the inputs, each next level
+    # one Gather of earlier terms times one Gather of inputs — each term the one rounded product scikit-learn makes.
+    n = node.factor.size
+    level = np.zeros(n, dtype=np.int64)
+    for t in range(n):
+        if node.rest[t] >= 0:
+            level[t] = level[node.rest[t]] + 1
+    order = np.lexsort((np.arange(n), level))  # tensor column -> term
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    first = order[level[order] == 0]
+    blocks = []
+    if np.any(node.factor[first] < 0):  # the bias: ones of shape [N, 1] (a product with x would make NaN from NaN)
+        rows = b.op("Shape", [x], "monomial_rows", start=0, end=1)
+        shape = b.op("Concat", [rows, b.const("one_column", np.array([1], dtype=np.int64))], "bias_shape", axis=0)
+        blocks.append(b.op("ConstantOfShape", [shape], "bias", value=numpy_helper.from_array(np.ones(1))))
+    inputs = node.factor[first][node.factor[first] >= 0]
+    if inputs.size:
+        blocks.append(b.op("Gather", [x, b.const("monomial_inputs", inputs)], "degree_one", axis=1))
+    terms = blocks[0] if len(blocks) == 1 else b.op("Concat", blocks, "monomials_0", axis=1)
+    for depth in range(1, int(level.max()) + 1):
+        at = order[level[order] == depth]
+        earlier = b.op("Gather", [terms, b.const("monomial_rest", position[node.rest[at]])], "monomial_rest", axis=1)
+        factors = b.op("Gather", [x, b.const("monomial_factor", node.factor[at])], "monomial_factor", axis=1)
+        products = b.op("Mul", [earlier, factors], "monomial_products")
+        terms = b.op("Concat", [terms, products], f"monomials_{depth}", axis=1)
+    out = b.op("Gather", [terms, b.const("monomial_outputs", position[node.outputs])], "monomials", axis=1)
+    return out, int(node.outputs.size)
+
+
+_UNARY_OPERATORS = {"abs": "Abs", "negative": "Neg", "sqrt": "Sqrt", "reciprocal": "Reciprocal", "exp": "Exp",
+                    "log": "Log", "tanh": "Tanh", "floor": "Floor", "ceil": "Ceil", "rint": "Round"}
+
+
+def _unary_function(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.UnaryFunction)
+    name = node.function
+    if name in _UNARY_OPERATORS:  # Round is round-half-to-even, as np.rint
+        return b.op(_UNARY_OPERATORS[name], [x], name), node.n_features
+    if name == "square":
+        return b.op("Mul", [x, x], "square"), node.n_features  # np.square is x * x, one rounding
+    one = b.const("one", np.array([[1.0]]))
+    infinity = b.const("infinity", np.array([[np.inf]]))
+    if name == "log1p":
+        # ONNX has no log1p. Goldberg's form (What every computer scientist should know about floating-point
+        # arithmetic, thm. 4): u = 1 + x; log1p(x) = x if u == 1 else log(u) * x / (u - 1) — u - 1 is exact, so it
+        # is a few ulp from the true log1p for every x (Log(1 + x) would lose all digits for tiny x); u = inf: inf.
+        u = b.op("Add", [x, one], "log1p_u")
+        ratio = b.op("Div", [b.op("Mul", [b.op("Log", [u], "log1p_log"), x], "log1p_num"),
+                             b.op("Sub", [u, one], "log1p_den")], "log1p_ratio")
+        out = b.op("Where", [b.op("Equal", [u, one], "log1p_tiny"), x, ratio], "log1p_small")
+        return b.op("Where", [b.op("Equal", [u, infinity], "log1p_inf"), u, out], "log1p"), node.n_features
+    assert name == "expm1"
+    # Kahan's form: u = exp(x); expm1(x) = x if u == 1; -1 if u - 1 == -1; else (u - 1) * x / log(u); u = inf: inf.
+    u = b.op("Exp", [x], "expm1_u")
+    um1 = b.op("Sub", [u, one], "expm1_um1")
+    ratio = b.op("Div", [b.op("Mul", [um1, x], "expm1_num"), b.op("Log", [u], "expm1_log")], "expm1_ratio")
+    minus_one = b.const("minus_one", np.array([[-1.0]]))
+    out = b.op("Where", [b.op("Equal", [um1, minus_one], "expm1_low"), minus_one, ratio], "expm1_large")
+    out = b.op("Where", [b.op("Equal", [u, one], "expm1_tiny"), x, out], "expm1_small")
+    return b.op("Where", [b.op("Equal", [u, infinity], "expm1_inf"), u, out], "expm1"), node.n_features
+
+
+def _quantile_map(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.QuantileMap)
+    return emit_quantile_map(b, x, node), node.n_features
 
 
 def _linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
@@ -156,6 +266,88 @@ def _gaussian_naive_bayes(b: GraphBuilder, x: str, width: int, node: ir.Node) ->
     return jll, node.n_classes
 
 
+def _nearest_neighbors(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.NearestNeighbors)
+    return emit_nearest_neighbors(b, x, node)
+
+
+def _quadratic_discriminant(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.QuadraticDiscriminant)
+    # scikit-learn's operations in its order, per class: X2 = (x - means_k) @ transforms_k, norm2_k = sum(X2 ** 2);
+    # then -0.5 * (norm2 + log_det) + log_prior over the [N, K] block.
+    axes = b.const("axes", np.array([1], dtype=np.int64))
+    norms = []
+    for k, transform in enumerate(node.transforms):
+        centred = b.op("Sub", [x, b.const("qda_mean", node.means[k].reshape(1, -1))], "qda_centred")
+        projected = b.op("MatMul", [centred, b.const("qda_transform", transform)], "qda_projected")
+        squared = b.op("Mul", [projected, projected], "qda_squared")
+        norms.append(b.op("ReduceSum", [squared, axes], f"qda_norm2_{k}", keepdims=1))
+    norm2 = b.op("Concat", norms, "qda_norm2", axis=1)
+    total = b.op("Add", [norm2, b.const("qda_log_det", node.log_det.reshape(1, -1))], "qda_norm2_log_det")
+    half = b.op("Mul", [b.const("minus_half", np.array([[-0.5]])), total], "qda_half")
+    scores = b.op("Add", [half, b.const("qda_log_prior", node.log_prior.reshape(1, -1))], "qda_scores")
+    return scores, node.n_classes
+def _piecewise_linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.PiecewiseLinear)
+    # np.interp per column, its branches as Where: j = #{knots <= x} - 1 (its binary search), below the first knot
+    # (j = -1) -> y[0], at or past the last (j = n-1) -> y[n-1], x equal to knot j -> y[j], else
+    # slope[j] * (x - x[j]) + y[j] (Mul then Add, numpy's two roundings); NaN stays NaN.
+    columns = []
+    for j, (knots_x, knots_y) in enumerate(zip(node.knots_x, node.knots_y, strict=True)):
+        n = knots_x.size
+        xj = b.op("Gather", [x, b.const("column", np.array([j], dtype=np.int64))], "interp_x", axis=1)  # [N, 1]
+        below = b.op("LessOrEqual", [b.const("knots_x", knots_x.reshape(1, -1)), xj], "knots_at_or_below")
+        count = b.op("ReduceSum", [b.op("Cast", [below], "knots_below", to=onnx.TensorProto.INT64),
+                                   b.const("axes", np.array([1], dtype=np.int64))], "knot_count", keepdims=1)
+        index = b.op("Sub", [count, b.const("one", np.array([[1]], dtype=np.int64))], "interval")
+        knot = b.op("Max", [index, b.const("zero", np.array([[0]], dtype=np.int64))], "knot")
+        piece = b.op("Min", [knot, b.const("last_piece", np.array([[n - 2]], dtype=np.int64))], "piece")
+        x_lo = b.op("Gather", [b.const("knots_x", knots_x), piece], "x_lo", axis=0)
+        y_lo = b.op("Gather", [b.const("knots_y", knots_y), piece], "y_lo", axis=0)
+        slope = b.op("Gather", [b.const("slopes", node.slopes(j)), piece], "slope", axis=0)
+        value = b.op("Add", [b.op("Mul", [slope, b.op("Sub", [xj, x_lo], "interp_offset")], "interp_rise"), y_lo],
+                     "interpolated")
+        on_knot = b.op("Equal", [xj, b.op("Gather", [b.const("knots_x", knots_x), knot], "x_knot", axis=0)],
+                       "on_knot")
+        outside = b.op("Or", [b.op("Less", [index, b.const("zero", np.array([[0]], dtype=np.int64))], "before"),
+                              b.op("Equal", [index, b.const("last", np.array([[n - 1]], dtype=np.int64))], "after")],
+                       "outside")
+        special = b.op("Or", [outside, on_knot], "knot_value")
+        y_knot = b.op("Gather", [b.const("knots_y", knots_y), knot], "y_knot", axis=0)
+        value = b.op("Where", [special, y_knot, value], "interp")
+        columns.append(b.op("Where", [b.op("IsNaN", [xj], "interp_nan"), xj, value], "interp_column"))
+    out = columns[0] if len(columns) == 1 else b.op("Concat", columns, "interp_columns", axis=1)
+    return out, node.n_features
+
+
+def _classifier_output(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.ClassifierOutput)
+    scores, n_scores = emit_node(b, x, width, node.member)
+    k = node.n_classes
+    if node.output == "probabilities":
+        return emit_probabilities(b, scores, n_scores, node.rule), k
+    index = b.op("Unsqueeze", [emit_label_index(b, scores, n_scores, node.rule),
+                               b.const("axes", np.array([1], dtype=np.int64))], "label_column")  # [N, 1]
+    hits = b.op("Equal", [index, b.const("class_indices", np.arange(k, dtype=np.int64).reshape(1, -1))], "vote")
+    return b.op("Cast", [hits], "votes", to=onnx.TensorProto.DOUBLE), k
+
+
+def _average(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.Average)
+    # numpy's order: each block times its weight, summed block by block in order, then one division.
+    total = None
+    for i, weight in enumerate(node.weights.tolist()):
+        block = b.op("Gather", [x, b.const("block", np.arange(i * node.width, (i + 1) * node.width,
+                                                             dtype=np.int64))], "block", axis=1)
+        if weight != 1.0:
+            block = b.op("Mul", [block, b.const("weight", np.array([[weight]]))], "weighted")
+        total = block if total is None else b.op("Add", [total, block], "block_sum")
+    assert total is not None
+    if node.divisor != 1.0:
+        total = b.op("Div", [total, b.const("divisor", np.array([[node.divisor]]))], "average")
+    return total, node.width
+
+
 @dataclass(frozen=True)
 class IrFamily:
     """One IR node type the exact route writes, and the ONNX operators it becomes."""
@@ -174,7 +366,19 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                                                "MatMul + ArgMax, probabilities: Platt sigmoid + libsvm "
                                                                "coupling Loop (all double)"),
     ir.GaussianNaiveBayes: IrFamily(_gaussian_naive_bayes, "Unsqueeze + Sub + Mul + Div + ReduceSum (double)"),
-    ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double)"),
+    ir.NearestNeighbors: IrFamily(_nearest_neighbors, "Sub + Mul/Abs/Pow + ReduceSum/ReduceMax distances, TopK "
+                                                      "(ties: lower index), Div/IsInf/Where weights, Gather + "
+                                                      "ReduceSum votes or targets (double)"),
+    ir.QuadraticDiscriminant: IrFamily(_quadratic_discriminant, "per class Sub + MatMul + Mul + ReduceSum, then "
+                                                                "Concat + Add + Mul (double)"),
+    ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double); clip: Less/Greater + Where"),
+    ir.Bins: IrFamily(_bins, "Gather + GreaterOrEqual + Cast + MatMul (0/1 counts)"),
+    ir.MissingIndicator: IrFamily(_missing_indicator, "Gather + IsNaN/Equal + Cast"),
+    ir.UnaryFunction: IrFamily(_unary_function, "Abs/Neg/Mul/Sqrt/Reciprocal/Exp/Log/Tanh/Floor/Ceil/Round; log1p "
+                                                "and expm1 in Goldberg's/Kahan's exact-difference forms (double)"),
+    ir.QuantileMap: IrFamily(_quantile_map, "GreaterOrEqual counts + Gather of knots/slopes, Mul/Add (numpy's "
+                                            "np.interp); normal: Cephes ndtri (Log, Sqrt, Horner) + Where clips"),
+    ir.Monomials: IrFamily(_monomials, "Gather + Mul per degree, Concat (double; scikit-learn's product order)"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
     ir.OneHotEncoder: IrFamily(_one_hot, "Gather + Equal + Cast (integer categories only)"),
@@ -183,6 +387,11 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.ColumnSelect: IrFamily(_column_select, "Gather"),
     ir.Concat: IrFamily(_concat, "Concat"),
     ir.Pipeline: IrFamily(_pipeline, "(its steps, in order)"),
+    ir.PiecewiseLinear: IrFamily(_piecewise_linear, "LessOrEqual + ReduceSum (interval) + Gather + Mul/Add + Where "
+                                                    "(np.interp's branches, double)"),
+    ir.ClassifierOutput: IrFamily(_classifier_output, "(the member) + its head's probabilities, or Equal + Cast "
+                                                      "(one-hot label)"),
+    ir.Average: IrFamily(_average, "Gather + Mul + Add block by block + Div (numpy's order, double)"),
 }
 
 

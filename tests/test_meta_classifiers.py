@@ -1,0 +1,136 @@
+"""Meta-classifiers (VotingClassifier, CalibratedClassifierCV): scikit-learn's tie rules and orders of operations,
+checked against scikit-learn itself (and np.interp) on real rows and on rows built to hit the edge cases."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+from ir_models import array_model
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import VotingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+from supported_cases import credit_band, credit_student
+
+from export import ir
+from export.errors import UnsupportedEstimatorError
+from export.frontends import to_ir
+from export.to_coreml import CoreMLInterface, to_spec
+from export.to_onnx import OnnxOptions, to_onnx
+from parity.coreml_reference import predict as coreml_predict
+
+
+def _onnx_outputs(estimator: Any, model: ir.Model, X: np.ndarray) -> dict[str, np.ndarray]:
+    session = ort.InferenceSession(to_onnx(estimator, model, OnnxOptions()).model.SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(None, {"input": X}), strict=True))
+
+
+def _wide_rows(X: np.ndarray, n: int = 3000) -> np.ndarray:
+    """Rows spread well beyond the data (members disagree there), plus the data itself."""
+    rng = np.random.default_rng(0)
+    return np.vstack([X, rng.normal(0.0, 3.0, size=(n, X.shape[1]))])
+
+
+def test_piecewise_linear_is_np_interp_bit_for_bit() -> None:
+    """ONNX's PiecewiseLinear against np.interp itself: on the knots, between them, outside them, at ±inf and NaN."""
+    knots_x = (np.array([-1.0, 0.3, 2.5, 7.0]), np.array([0.0, 1e-3, 1.0]))
+    knots_y = (np.array([0.0, 0.1, 0.85, 1.0]), np.array([1.0, 0.5, 0.0]))
+    node = ir.PiecewiseLinear(knots_x=knots_x, knots_y=knots_y)
+    rng = np.random.default_rng(1)
+    column = np.concatenate([knots_x[0], knots_x[1], (knots_x[0][1:] + knots_x[0][:-1]) / 2,
+                             rng.uniform(-3.0, 9.0, 200), [-np.inf, np.inf, np.nan, -1e300, 1e300],
+                             np.nextafter(knots_x[0], np.inf), np.nextafter(knots_x[0], -np.inf)])
+    X = np.column_stack([column, column[::-1]])
+    got = _onnx_outputs(None, array_model(node), X)["transformed_features"]
+    expected = np.column_stack([np.interp(X[:, j], knots_x[j], knots_y[j]) for j in range(2)])
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_isotonic_calibrator_is_scikit_learns_bit_for_bit() -> None:
+    """A fitted calibrator's own predict (np.clip + interp1d) on its thresholds, between them and outside."""
+    X, y = credit_student()
+    calibrated = CalibratedClassifierCV(GaussianNB(), method="isotonic", cv=3).fit(X, y)
+    calibrator = calibrated.calibrated_classifiers_[0].calibrators[0]
+    knots = calibrator.X_thresholds_
+    T = np.concatenate([knots, (knots[1:] + knots[:-1]) / 2, knots - 1e-3, knots + 1e-3, [-1e9, 1e9]])
+    node = ir.PiecewiseLinear(knots_x=(knots,), knots_y=(calibrator.y_thresholds_,))
+    got = _onnx_outputs(None, array_model(node), T[:, None])["transformed_features"][:, 0]
+    np.testing.assert_array_equal(got, calibrator.predict(T))
+
+
+def test_hard_voting_ties_go_to_the_lowest_class_in_both_formats() -> None:
+    """argmax(np.bincount(...)): three members voting three different classes tie, and class 0 wins — in ONNX and
+    in Core ML, whose classifiers never see an exact tie (the offsets split them)."""
+    X, y = credit_band()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        voting = VotingClassifier([("lr", LogisticRegression()), ("svc", LinearSVC()),
+                                   ("tree", DecisionTreeClassifier(max_depth=2, random_state=0))],
+                                  voting="hard").fit(X, y)
+    rows = _wide_rows(X)
+    votes = np.column_stack([m.predict(rows) for m in voting.estimators_])
+    three_way = np.array([len(set(v)) == 3 for v in votes.tolist()])
+    assert three_way.sum() >= 5  # the tie rule is really exercised
+    expected = voting.predict(rows)
+    model = to_ir(voting)
+    assert np.array_equal(_onnx_outputs(voting, model, rows)["classLabel"], expected)
+    assert np.array_equal(coreml_predict(to_spec(model, CoreMLInterface()), rows)["classLabel"], expected)
+
+
+def test_binary_hard_voting_tie_goes_to_the_first_class() -> None:
+    X, y = credit_student()
+    voting = VotingClassifier([("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=1))],
+                              voting="hard", weights=[0.5, 0.5]).fit(X, y)
+    rows = _wide_rows(X)
+    votes = np.column_stack([m.predict(rows) for m in voting.estimators_])
+    assert (votes[:, 0] != votes[:, 1]).sum() >= 5
+    expected = voting.predict(rows)
+    model = to_ir(voting)
+    assert np.array_equal(_onnx_outputs(voting, model, rows)["classLabel"], expected)
+    assert np.array_equal(coreml_predict(to_spec(model, CoreMLInterface()), rows)["classLabel"], expected)
+
+
+def test_hard_voting_refuses_weights_whose_sums_round() -> None:
+    X, y = credit_band()
+    voting = VotingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())], voting="hard",
+                              weights=[0.1, 0.2]).fit(X, y)
+    with pytest.raises(UnsupportedEstimatorError, match="do not add exactly"):
+        to_ir(voting)
+
+
+def test_soft_voting_averages_in_numpy_order() -> None:
+    """Trees' probabilities are copied leaf values, so the ONNX average can be compared bit for bit with
+    np.average's weighted sum-then-divide (weights 2 and 0.7 make the division inexact)."""
+    X, y = credit_band()
+    voting = VotingClassifier([("a", DecisionTreeClassifier(max_depth=3, random_state=0)),
+                               ("b", DecisionTreeClassifier(max_depth=5, random_state=1))],
+                              voting="soft", weights=[2.0, 0.7]).fit(X, y)
+    rows = _wide_rows(X, 500)
+    got = _onnx_outputs(voting, to_ir(voting), rows)
+    np.testing.assert_array_equal(got["classProbability"], voting.predict_proba(rows))
+    assert np.array_equal(got["classLabel"], voting.predict(rows))
+
+
+def test_calibrated_rows_whose_sigmoids_all_underflow_are_uniform() -> None:
+    """K > 2 sigmoid calibration divides by the sum of the calibrated columns; where all are 0 scikit-learn gives
+    1/K (ONNX follows; Core ML's GLMClassifier would divide 0 by 0, the documented limit)."""
+    X, y = credit_band()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        calibrated = CalibratedClassifierCV(LinearSVC(), cv=3, ensemble=False).fit(X, y)
+    directions = np.random.default_rng(2).normal(size=(400, X.shape[1]))
+    candidates = np.vstack([directions * 1e6, X[:20]])
+    expected = calibrated.predict_proba(candidates)
+    uniform = np.all(expected == 1.0 / 3, axis=1)
+    assert uniform.any()
+    got = _onnx_outputs(calibrated, to_ir(calibrated), candidates)
+    np.testing.assert_allclose(got["classProbability"], expected, rtol=1e-12, atol=1e-15)
+    assert np.array_equal(got["classLabel"], calibrated.predict(candidates))
