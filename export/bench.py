@@ -178,7 +178,12 @@ def format_bench(results: dict[str, Any]) -> str:
              _ratio_line(".mlmodel size / coremltools' .mlmodel", export.get("mlmodel_size_ratio"), "<= 1.0"),
              _ratio_line(".onnx size / skl2onnx's .onnx", export.get("onnx_size_ratio"), "<= 0.6"),
              _ratio_line("Core ML evaluator time / scikit-learn predict_proba", evaluator.get("ratio"), "<= 1.0"),
-             _ratio_line("full parity run / scikit-learn predict_proba", parity_run.get("ratio"), "<= 2.5")]
+             _ratio_line("full parity run / scikit-learn predict_proba", parity_run.get("ratio"), "<= 2.5"),
+             _ratio_line("  its CPU seconds / (cores × predict_proba's): idle floor",
+                         parity_run.get("cpu_ratio_per_core"), "<= 2.5"),
+             f"  (load average {', '.join(f'{v:.1f}' for v in parity_run.get('load_average_before', []))} on "
+             f"{parity_run.get('cores')} cores; per-stage seconds in --json: parity.breakdown_seconds / "
+             f"breakdown_cpu_seconds)"]
     if "boosting" in results:
         from export.bench_boosting import format_boosting
 

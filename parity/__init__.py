@@ -186,42 +186,145 @@ def check(
     if names is None and hasattr(estimator, "feature_names_in_"):
         names = [str(n) for n in estimator.feature_names_in_]
     timings: dict[str, float] = {}
-    # One pool of one worker per core runs everything heavy: opening the artifacts (side by side), then
-    # scikit-learn and every artifact in row chunks (see the probe loop in _run).
+    cpu: dict[str, float] = {}
+    # One pool of one worker per core runs everything heavy: opening the artifacts (side by side), scikit-learn and
+    # every artifact in row chunks (see the probe loop in _run). scikit-learn's warnings on probe rows (extremes, NaN)
+    # are expected; filters are process-wide, so they are set once here, not per worker thread (catch_warnings is
+    # not thread-safe). OpenMP/BLAS pools (HGB, dense products) are held to one thread: the pool already has one
+    # worker per core.
+    from threadpoolctl import threadpool_limits
+
     pool = ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1))
     try:
-        opening = [pool.submit(_timed, open_artifact, Path(path)) for path in artifacts]
-        opened = [future.result()[0] for future in opening]
-        timings["open artifacts"] = sum(future.result()[1] for future in opening)
-        if documents:
-            names = names or [opened[0].inputs[0].name]  # one text column, named as the artifact names it
-            inputs = _documents_frame(inputs, names[0])
-        X_user, schema, names = _bound_inputs(opened, inputs, int(n_features), names, estimator, documents)
-        clock = time.perf_counter()
-        chain = adapter_for(estimator).chain(estimator) if schema is None else None
-        probes = build_probes(estimator, X_user, int(n_features), schema=schema, chain=chain)
-        timings["build probes"] = time.perf_counter() - clock
-        # scikit-learn's warnings on probe rows (extremes, NaN) are expected; filters are process-wide, so they are set
-        # once here, not per worker thread (catch_warnings is not thread-safe). OpenMP/BLAS pools (HGB, dense
-        # products) are held to one thread: the pool already has one worker per core.
-        from threadpoolctl import threadpool_limits
-
         with single_threaded(), warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore")
-            return _run(estimator, opened, probes, chain, contract, int(n_features), names, schema, inputs, X_user,
-                        progress, timings, pool)
+            opening = [pool.submit(_timed, open_artifact, Path(path)) for path in artifacts]
+            # While the artifacts open, the numeric path's work that needs no artifact starts: the user's rows, the
+            # probes and scikit-learn on them (kept only if the artifacts confirm the numeric path, see _EarlyStart).
+            early = None if documents else _EarlyStart.begin(pool, estimator, inputs, int(n_features), names, contract,
+                                                             timings, cpu)
+            opened = [future.result()[0] for future in opening]
+            _add_time(timings, cpu, "open artifacts", opening)
+            if documents:
+                names = names or [opened[0].inputs[0].name]  # one text column, named as the artifact names it
+                inputs = _documents_frame(inputs, names[0])
+            X_user, schema, names = _bound_inputs(opened, inputs, int(n_features), names, estimator, documents, early)
+            roles_needed = {role for a in opened for role in a.roles.values()}
+            if early is not None and early.fits(schema, roles_needed):
+                chain, probes, references = early.chain, early.probes, early.references
+            else:
+                if early is not None:
+                    early.discard()
+                clock, thread_clock = time.perf_counter(), time.thread_time()
+                chain = adapter_for(estimator).chain(estimator)
+                if schema is not None and chain is not None and chain.reads_inputs:
+                    chain = None  # its steps replay numeric rows; string columns are codes here
+                probes = build_probes(estimator, X_user, int(n_features), schema=schema, chain=chain)
+                timings["build probes"] = time.perf_counter() - clock
+                cpu["build probes"] = time.thread_time() - thread_clock
+                references = {}
+            report = _run(estimator, opened, probes, chain, contract, int(n_features), names, schema, inputs,
+                          X_user, progress, timings, pool, references, roles_needed, cpu)
+            return report
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _add_time(timings: dict[str, float], cpu: dict[str, float], key: str, futures: Sequence[Any]) -> None:
+    """Add the wall and thread-CPU seconds of finished `_timed` futures to stage `key`."""
+    for future in futures:
+        if future.cancelled() or future.exception() is not None:
+            continue
+        _, seconds, cpu_seconds = future.result()
+        timings[key] = timings.get(key, 0.0) + seconds
+        cpu[key] = cpu.get(key, 0.0) + cpu_seconds
+
+
+class _EarlyStart:
+    """The numeric path's work started before the artifacts are open: the user's rows (parity.data.user_rows), the
+    bound chain, the probes and scikit-learn's outputs on every probe set, queued on the pool behind the opening.
+    It is kept only when the artifacts confirm what it assumed — no string inputs (so the rows, probes and chain are
+    exactly what the numeric path computes) and the very output roles the model's API suggested (so the reference
+    calls are the same) — else discarded and everything is computed again after the opening, as before."""
+
+    def __init__(self, X_user: Any, chain: Any, probes: Any, roles: set[str],
+                 references: dict[str, tuple[Any, Any, _ChunkedRun]]) -> None:
+        self.X_user, self.chain, self.probes, self.roles, self.references = X_user, chain, probes, roles, references
+
+    @classmethod
+    def begin(cls, pool: Any, estimator: Any, inputs: Any, n_features: int, names: list[str] | None, contract: str,
+              timings: dict[str, float], cpu: dict[str, float]) -> _EarlyStart | None:
+        from parity.columns import frame_has_strings
+        from parity.data import user_rows
+        from parity.errors import ParityError
+        from parity.probes import build_probes
+        from parity.references import adapter_for, family
+        from parity.row_order import locality_order, split_columns
+        from parity.runtimes import contract_inputs
+
+        if hasattr(inputs, "columns") and hasattr(inputs, "iloc") and frame_has_strings(inputs):
+            return None  # typed rows whatever the artifacts say
+        clock, thread_clock = time.perf_counter(), time.thread_time()
+        try:
+            X_user = user_rows(inputs, n_features, names)
+        except (ParityError, ValueError, TypeError, OSError):
+            return None  # the path after the opening reads the rows again (typed, or raising in its order)
+        roles = _api_roles(estimator)
+        chunked = family(estimator) == "tree"
+        columns = split_columns(estimator, n_features) if chunked else None
+        references: dict[str, tuple[Any, Any, _ChunkedRun]] = {}
+        if X_user is not None:  # the largest set first: the workers start on it as soon as they finish opening
+            X = contract_inputs(X_user, contract)
+            order = locality_order(X, columns)
+            references["user-data"] = (X, order, _submit_reference(pool, estimator, X, roles, None, chunked, order))
+        try:
+            chain = adapter_for(estimator).chain(estimator)
+            probes = build_probes(estimator, X_user, n_features, chain=chain)
+        except Exception:  # whatever it is, the path after the opening meets it again and raises it in its order
+            cls(X_user, None, None, roles, references).discard()
+            return None
+        for probe in probes.sets:
+            if probe.name not in references:
+                X = contract_inputs(probe.X, contract)
+                order = locality_order(X, columns)
+                references[probe.name] = (X, order, _submit_reference(pool, estimator, X, roles, None, chunked,
+                                                                      order))
+        timings["build probes"] = time.perf_counter() - clock
+        cpu["build probes"] = time.thread_time() - thread_clock
+        return cls(X_user, chain, probes, roles, references)
+
+    def fits(self, schema: Any, roles_needed: set[str]) -> bool:
+        # Exactly the roles the artifacts need: a role computed for nothing may raise (XGBoost multi:softmax has no
+        # predict_proba) and would skip every probe set.
+        return schema is None and roles_needed == self.roles
+
+    def discard(self) -> None:
+        from concurrent.futures import wait
+
+        futures = [f for _, _, run in self.references.values() for f in run.futures]
+        for future in futures:
+            future.cancel()
+        wait([f for f in futures if not f.cancelled()])  # never leave a worker busy with work we drop
+
+
+def _api_roles(estimator: Any) -> set[str]:
+    """The output roles the model's own API offers (what an export of it carries): classifiers their label and,
+    with predict_proba, probabilities; regressors a prediction; transformers their transformed features."""
+    if hasattr(estimator, "classes_"):
+        return {"label", "probabilities"} if hasattr(estimator, "predict_proba") else {"label"}
+    return {"prediction"} if hasattr(estimator, "predict") else {"transformed"}
+
+
 def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: str, n_features: int,
          names: list[str] | None, schema: Any, inputs: Any, X_user: Any, progress: bool | str,
-         timings: dict[str, float], pool: Any) -> ParityReport:
+         timings: dict[str, float], pool: Any, references: dict[str, tuple[Any, Any, _ChunkedRun]],
+         roles_needed: set[str], cpu: dict[str, float]) -> ParityReport:
     """The probe loop of `check`: every probe set through scikit-learn and every artifact, compared and diagnosed."""
     from parity import diagnose
     from parity.bounds import artifact_precision
     from parity.references import family
     from parity.report import ParityReport, ProbeSummary
+    from parity.row_order import locality_order, split_columns
     from parity.runtimes import (
         RuntimeStatus,
         contract_inputs,
@@ -230,13 +333,13 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
         reference_outputs,
     )
 
-    clock = time.perf_counter()
+    clock, thread_clock = time.perf_counter(), time.thread_time()
     precisions = {str(a.path): artifact_precision(a, contract) for a in opened} if chain is not None else {}
     timings["artifact precision"] = time.perf_counter() - clock
+    cpu["artifact precision"] = time.thread_time() - thread_clock
     classes = estimator_classes(estimator)
     runtimes = [RuntimeStatus(_reference_name(estimator), None, "ran")]
     artifact_results, runs = _plan_runs(opened, classes, runtimes)
-    roles_needed = {role for a in opened for role in a.roles.values()}
     drift_roles = roles_needed - {"label"} if roles_needed - {"label"} else roles_needed
     progress_bar = _Progress(len(probes.sets) * (1 + len(runs)), progress)
     report = ParityReport(verdict="passed", estimator=_describe(estimator), contract=contract,
@@ -261,16 +364,25 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
     # own (onnxruntime sessions are opened that way, the evaluator is single_threaded). Every runtime's outputs are
     # row-independent; the scikit-learn reference is chunked only for tree models (one walk per row: provably the
     # same bits), other families see each whole set (a BLAS product's blocking may depend on the batch).
+    # Tree models' rows are fed grouped by where the trees split them (parity/row_order.py: cache-friendly walks);
+    # outputs come back in the rows' own order.
     chunk_reference = family(estimator) == "tree" and schema is None
+    columns = (split_columns(estimator, n_features)
+               if chunk_reference and any(p.name not in references for p in probes.sets) else None)
     queued = []
     for probe in probes.sets:
-        X = contract_inputs(probe.X, contract)
-        reference_chunks = _submit_reference(pool, estimator, X, roles_needed, schema, chunk_reference)
-        queued.append((probe, X, reference_chunks, _submit_round_robin(pool, runs, X)))
+        if probe.name in references:  # started before the artifacts opened (_EarlyStart)
+            X, order, reference_chunks = references[probe.name]
+        else:
+            X = contract_inputs(probe.X, contract)
+            order = locality_order(X, columns)
+            reference_chunks = _submit_reference(pool, estimator, X, roles_needed, schema, chunk_reference, order)
+        queued.append((probe, X, reference_chunks, _submit_round_robin(pool, runs, X, order)))
     for probe, X, reference_chunks, started in queued:
         try:
-            reference, seconds = reference_chunks.result()
+            reference, seconds, cpu_seconds = reference_chunks.result()
             timings["scikit-learn"] = timings.get("scikit-learn", 0.0) + seconds
+            cpu["scikit-learn"] = cpu.get("scikit-learn", 0.0) + cpu_seconds
             if not skip_drift:
                 other = contract_inputs(probe.X, "float32" if contract == "float64" else "float64")
                 report.drift += diagnose.reference_drift(reference_outputs(estimator, other, drift_roles, schema),
@@ -289,8 +401,9 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
                                     probe.name, X, reference, classes, schema is not None, chain,
                                     precisions.get(str(artifact.path)))
             key = f"{runtime_name} · {artifact.path.name}"
-            seconds = future.result()[1] if future.exception() is None else 0.0
+            _, seconds, cpu_seconds = future.result() if future.exception() is None else (None, 0.0, 0.0)
             timings[key] = timings.get(key, 0.0) + seconds
+            cpu[key] = cpu.get(key, 0.0) + cpu_seconds
             tie_tolerances.append(tie)
             report.checks += checks
             _record_outcome(ran, f"{runtime_name}|{artifact.path}", runtime_name, checks)
@@ -300,10 +413,12 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
         status = "ran" if not raised else (f"failed to run: {first_error}" if not succeeded else
                                            f"ran, but raised on {raised} probe sets: {first_error}")
         report.runtimes.append(RuntimeStatus(runtime_name, path, status))
-    clock = time.perf_counter()
+    clock, thread_clock = time.perf_counter(), time.thread_time()
     _diagnose(report, estimator, opened, probes)
     timings["diagnosis"] = time.perf_counter() - clock
+    cpu["diagnosis"] = time.thread_time() - thread_clock
     report.timings = timings
+    report.cpu_timings = cpu
     report.tie_tolerance = max(tie_tolerances) if tie_tolerances else 1e-12
     failed = any(not c.passed for c in report.checks) or any(a.problems for a in report.artifacts)
     report.verdict = "failed" if failed else "passed"
@@ -320,18 +435,22 @@ def _documents_frame(inputs: Any, name: str) -> Any:
 
 
 def _bound_inputs(opened: list[Any], inputs: Any, n_features: int, names: list[str] | None, estimator: Any = None,
-                  documents: bool = False) -> tuple[Any, Any, list[str] | None]:
+                  documents: bool = False, early: _EarlyStart | None = None) -> tuple[Any, Any, list[str] | None]:
     """(user rows X, InputSchema or None, column names) with every artifact's inputs bound to the columns; text
-    columns (parity/text_inputs.py) get their probe documents instead of categories."""
+    columns (parity/text_inputs.py) get their probe documents instead of categories. `early` holds the numeric
+    path's rows when they were read before the artifacts opened."""
     from parity.columns import add_categories
     from parity.runtimes import artifact_categories
     from parity.text_inputs import text_vectorizers
 
     kinds = _artifact_kinds(opened, names, n_features)
     categories = artifact_categories(opened, names, n_features) if "string" in kinds.values() else {}
-    labels = names if names is not None else [f"x{j}" for j in range(n_features)]
-    vectorizers = text_vectorizers(estimator, labels) if estimator is not None else {}
-    X_user, schema = _user_rows(inputs, n_features, names, kinds, categories, vectorizers)
+    if early is not None and "string" not in kinds.values():  # _user_rows' numeric path: the same call, done
+        X_user, schema = early.X_user, None
+    else:
+        labels = names if names is not None else [f"x{j}" for j in range(n_features)]
+        vectorizers = text_vectorizers(estimator, labels) if estimator is not None else {}
+        X_user, schema = _user_rows(inputs, n_features, names, kinds, categories, vectorizers)
     if schema is not None:
         schema.takes_documents = documents
         add_categories(schema, categories)
@@ -355,51 +474,62 @@ def _diagnose(report: ParityReport, estimator: Any, opened: list[Any], probes: A
             check.comparison.cause = check.comparison.cause or "unexplained (string inputs: no diagnosis replay)"
 
 
-def _timed(work: Any, *args: Any) -> tuple[Any, float]:
-    clock = time.perf_counter()
+def _timed(work: Any, *args: Any) -> tuple[Any, float, float]:
+    """(work(*args), wall seconds, CPU seconds of the thread that ran it)."""
+    clock, thread_clock = time.perf_counter(), time.thread_time()
     outputs = work(*args)
-    return outputs, time.perf_counter() - clock
+    return outputs, time.perf_counter() - clock, time.thread_time() - thread_clock
 
 
 _CHUNK_ROWS = 1 << 14
 
 
 class _ChunkedRun:
-    """The row chunks of one artifact's run on one probe set, read back as one result (outputs, seconds)."""
+    """The row chunks of one run on one probe set, read back as one result (outputs, seconds) in the probe set's own
+    row order (the rows may have been fed in another order, parity/row_order.py)."""
 
-    def __init__(self, futures: list[Any]) -> None:
+    def __init__(self, futures: list[Any], order: Any = None) -> None:
         self.futures = futures
+        self.order = order
 
     def exception(self) -> BaseException | None:
         return next((e for e in (f.exception() for f in self.futures) if e is not None), None)
 
-    def result(self) -> tuple[dict[str, Any], float]:
+    def result(self) -> tuple[dict[str, Any], float, float]:
+        """(outputs, wall seconds, thread-CPU seconds) summed over the chunks."""
         import numpy as np
 
+        from parity.row_order import in_row_order
+
         parts = [f.result() for f in self.futures]
-        if len(parts) == 1:
+        if len(parts) == 1 and self.order is None:
             return parts[0]
-        outputs = {name: np.concatenate([np.asarray(p[0][name]) for p in parts]) for name in parts[0][0]}
-        return outputs, sum(p[1] for p in parts)
+        outputs = {name: in_row_order(np.concatenate([np.asarray(p[0][name]) for p in parts]), self.order)
+                   for name in parts[0][0]}
+        return outputs, sum(p[1] for p in parts), sum(p[2] for p in parts)
 
 
 def _submit_reference(pool: Any, estimator: Any, X: Any, roles: set[str], schema: Any,
-                      chunked: bool) -> _ChunkedRun:
-    """scikit-learn's outputs on X: in row chunks when `chunked`, else one call on the whole set."""
+                      chunked: bool, order: Any = None) -> _ChunkedRun:
+    """scikit-learn's outputs on X: in row chunks when `chunked` (fed as X[order] when given), else one call on the
+    whole set."""
     from parity.runtimes import reference_outputs
 
+    fed = X if order is None or not chunked else X[order]
     step = _CHUNK_ROWS if chunked else max(len(X), 1)
-    return _ChunkedRun([pool.submit(_timed, reference_outputs, estimator, X[start : start + step], roles, schema)
-                        for start in range(0, max(len(X), 1), step)])
+    return _ChunkedRun([pool.submit(_timed, reference_outputs, estimator, fed[start : start + step], roles, schema)
+                        for start in range(0, max(len(X), 1), step)], order if chunked else None)
 
 
-def _submit_round_robin(pool: Any, runs: list[Any], X: Any) -> list[tuple[Any, _ChunkedRun]]:
+def _submit_round_robin(pool: Any, runs: list[Any], X: Any, order: Any = None) -> list[tuple[Any, _ChunkedRun]]:
+    """Every run's row chunks of X (fed as X[order] when given), interleaved so all runs progress together."""
+    fed = X if order is None else X[order]
     starts = range(0, max(len(X), 1), _CHUNK_ROWS)
     futures: list[list[Any]] = [[] for _ in runs]
     for start in starts:
         for position, run in enumerate(runs):
-            futures[position].append(pool.submit(_timed, run[3], X[start : start + _CHUNK_ROWS]))
-    return [(run, _ChunkedRun(chunks)) for run, chunks in zip(runs, futures, strict=True)]
+            futures[position].append(pool.submit(_timed, run[3], fed[start : start + _CHUNK_ROWS]))
+    return [(run, _ChunkedRun(chunks, order)) for run, chunks in zip(runs, futures, strict=True)]
 
 
 def _record_outcome(ran: dict[str, list[Any]], key: str, runtime_name: str, checks: list[Any]) -> None:

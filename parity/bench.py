@@ -18,16 +18,22 @@ def bench_parity_run(estimator: Any, X: np.ndarray, artifacts: Sequence[str | os
     """Time `parity.check` on X (all probes included) and sklearn's predict_proba on X alone, in the same process.
 
     Target: ratio = parity seconds / predict_proba seconds <= 2.5 on a 300-tree RandomForestClassifier, 100k rows.
+    The machine may be shared, so besides wall seconds this records CPU seconds (the process's, and each stage's
+    thread-CPU seconds summed over its chunks) and the load average: CPU seconds move far less with load than wall
+    seconds, and parity CPU / (cores × predict_proba CPU) is the ratio an idle machine with these cores could reach
+    at best (every core busy all the way).
     """
     import parity
 
-    started = time.perf_counter()
+    load_before = os.getloadavg()
+    clock, cpu_clock = time.perf_counter(), time.process_time()
     estimator.predict_proba(X)
-    sklearn_seconds = time.perf_counter() - started
-    started = time.perf_counter()
+    sklearn_seconds, sklearn_cpu = time.perf_counter() - clock, time.process_time() - cpu_clock
+    clock, cpu_clock = time.perf_counter(), time.process_time()
     report = parity.check(estimator, artifacts, inputs=X, contract=contract)
-    parity_seconds = time.perf_counter() - started
+    parity_seconds, parity_cpu = time.perf_counter() - clock, time.process_time() - cpu_clock
     n_probe_rows = sum(p.n_rows for p in report.probes)
+    cores = os.cpu_count() or 1
     return {
         "n_rows": len(X),
         "n_probe_rows": int(n_probe_rows),
@@ -38,4 +44,12 @@ def bench_parity_run(estimator: Any, X: np.ndarray, artifacts: Sequence[str | os
         "target_ratio": 2.5,
         "verdict": report.verdict,
         "breakdown_seconds": dict(report.timings),
+        "breakdown_cpu_seconds": dict(report.cpu_timings),
+        "sklearn_predict_proba_cpu_seconds": sklearn_cpu,
+        "parity_cpu_seconds": parity_cpu,
+        "cpu_ratio": parity_cpu / sklearn_cpu if sklearn_cpu > 0 else float("inf"),
+        "cpu_ratio_per_core": parity_cpu / (cores * sklearn_cpu) if sklearn_cpu > 0 else float("inf"),
+        "cores": cores,
+        "load_average_before": list(load_before),
+        "load_average_after": list(os.getloadavg()),
     }

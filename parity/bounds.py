@@ -13,7 +13,9 @@ tensors computes in float32; a float32 input under a float64 contract rounds the
 - activations: |Δf| ≤ max|f'| on [x - Δx, x + Δx]·Δx + (ulps of exp/tanh)·|f|;
 - softmax: |Δ log p_i| ≤ Δz_i + max_j Δz_j + u·|z_i - z_max|, plus (K + ulps)·u relative for exp, sum and divide,
   plus the smallest normal number of the compute type absolute (exp underflows there: float32 exp(-104) is 0);
-- tree sums: the leaves summed in another order and stored once rounded: (u_w + γ_{T+1})·Σ_t max|leaf_t|.
+- tree sums: the leaves summed in another order and stored once rounded: (u_w + γ_{T+1})·Σ_t max|leaf_t|, with the
+  library's own summation unit (XGBoost sums in float32), then the link (logistic, softmax, exp) on the reference
+  output and the library's own output rounding (XGBoost's float32 links, CatBoost's FastExp).
 
 An element fails when |got - expected| > SAFETY × bound (NaN only matches NaN). Outputs without a chain (k-NN,
 libsvm probabilities, encoders) keep a fixed tolerance with its reason (parity/tolerances.py).
@@ -250,14 +252,16 @@ class QuadraticForms:
 
 @dataclass
 class Activation:
-    """Hidden-layer activation (scikit-learn MLP names): identity, relu, tanh, logistic; exp (log link)."""
+    """Hidden-layer activation (scikit-learn MLP names): identity, relu, tanh, logistic; exp (log link). After a tree
+    sum (values not recomputed) identity, logistic and exp read the reference output y = f(z) instead."""
 
     kind: str
 
     def propagate(self, x: np.ndarray | None, dx: np.ndarray, p: Precision,
                   reference: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray]:
-        assert x is not None
         ulps = (TRANSCENDENTAL_ULPS + 2.0) * p.unit
+        if x is None:
+            return None, self._from_output(dx, p, reference, ulps)
         with np.errstate(over="ignore", invalid="ignore"):
             if self.kind == "identity":
                 return x, dx
@@ -277,6 +281,21 @@ class Activation:
                 y = np.exp(x)
                 return y, y * np.expm1(dx) + ulps * y
         raise ValueError(f"activation {self.kind!r} has no bound; supported: identity, relu, tanh, logistic, exp")
+
+    def _from_output(self, dz: np.ndarray, p: Precision, reference: np.ndarray | None, ulps: float) -> np.ndarray:
+        """|Δy| from |Δz| and the reference y = f(z) itself: f' is y(1 - y) (logistic) or y (exp), and within
+        z ± Δz it grows by at most e^Δz (|d log f'/dz| ≤ 1 for both)."""
+        assert reference is not None
+        y = reference.reshape(dz.shape)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if self.kind == "identity":
+                return dz
+            if self.kind == "logistic":
+                slope = y * (1.0 - y) * np.exp(np.minimum(dz, 700.0))
+                return np.minimum(slope * dz, 1.0) + ulps * np.abs(y) + p.unit + underflow(p)
+            if self.kind == "exp":
+                return np.abs(y) * np.expm1(dz) + ulps * np.abs(y)
+        raise ValueError(f"activation {self.kind!r} after a tree sum has no bound; supported: identity, logistic, exp")
 
 
 CORRECTLY_ROUNDED_UFUNCS = ("absolute", "negative", "square", "sqrt", "reciprocal", "floor", "ceil", "rint")  # IEEE ops
@@ -404,15 +423,39 @@ class Normalise:
 
 @dataclass
 class TreeSum:
-    """Σ_t leaf_t(x) + offset per output column; values are not recomputed (the link reads the reference)."""
+    """Σ_t leaf_t(x) + offset per output column; values are not recomputed (the link reads the reference).
+
+    `reference_unit` is the unit roundoff the Python model itself sums in: double for scikit-learn, LightGBM and
+    CatBoost, float32 for XGBoost (float32 leaves summed in float32 onto a float32 margin start): both sums round
+    each of their n_trees + 1 partial sums, so |Δ| ≤ (u_w + γ_{T+1}(u_c + u_ref))·Σ_t max|leaf_t|."""
 
     leaf_magnitude: np.ndarray  # (n_out,) Σ_t max |leaf value| of tree t in that column, + |offset|
     n_trees: int
+    reference_unit: float = U64
 
     def propagate(self, x: np.ndarray | None, dx: np.ndarray, p: Precision,
                   reference: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray]:
-        unit = (p.weights + gamma(self.n_trees + 1, p.unit)) * self.leaf_magnitude
+        unit = (p.weights + gamma(self.n_trees + 1, p.compute + self.reference_unit)) * self.leaf_magnitude
         return None, np.broadcast_to(unit, (len(dx), len(self.leaf_magnitude))).copy()
+
+
+@dataclass
+class LibraryRounding:
+    """The Python model's own rounding of its final output, beyond a double computation: XGBoost's links in float32
+    (expf and the division within a few ulps, the float32 result), CatBoost's FastExp.
+    |Δy| += relative·|y| + of_last_column·|y[:, -1]| + absolute; the middle term is for [1 - p, p] computed from p,
+    where 1 - p inherits p's rounding as an absolute error."""
+
+    relative: float
+    absolute: float = 0.0
+    of_last_column: float = 0.0
+
+    def propagate(self, x: np.ndarray | None, dx: np.ndarray, p: Precision,
+                  reference: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray]:
+        y = x if x is not None else reference
+        assert y is not None
+        y = _magnitude(y.reshape(dx.shape))
+        return x, dx + self.relative * y + self.of_last_column * y[:, -1:] + self.absolute
 
 
 @dataclass
@@ -428,12 +471,21 @@ class Chain:
         """Per-element bound on |artifact - Python model| for rows X (contract dtype), shaped like `reference`."""
         x: np.ndarray | None = np.asarray(X, dtype=np.float64)
         assert x is not None
-        dx = precision.input * _magnitude(x)
+        # (_magnitude is finite, so a zero unit gives exact zeros: skipped, it is two passes over every element)
+        dx = precision.input * _magnitude(x) if precision.input else np.zeros_like(x)
         ref2d = np.asarray(reference, dtype=np.float64).reshape(len(X), -1)
         for step in self.steps:
             x, dx = step.propagate(x, dx, precision, ref2d)
-        dx = dx.reshape(ref2d.shape) + precision.output * _magnitude(ref2d)
+        dx = dx.reshape(ref2d.shape)
+        if precision.output:
+            dx = dx + precision.output * _magnitude(ref2d)
         return np.where(np.isfinite(dx), dx, np.inf)
+
+    @property
+    def reads_inputs(self) -> bool:
+        """Whether the bound reads the input values: not when the first step is a tree sum (its bound depends on the
+        leaves alone), so it holds for rows whose string columns are carried as codes too."""
+        return not (self.steps and isinstance(self.steps[0], TreeSum))
 
     def model_space(self) -> tuple[int, Any] | None:
         """(index of the first weighted step, its weight-holder) reached through invertible steps only."""

@@ -3,8 +3,9 @@
 Causes, most specific first: class labels swapped/different; probabilities not normalised; for tree models the first
 node where the artifact's path leaves scikit-learn's (re-walking scikit-learn's trees and the artifact's own tree nodes,
 parsed from the .mlmodel TreeEnsemble or the ONNX TreeEnsemble* attributes), or a leaf reached only by failing rows;
-constant offset; scale factor; NaN routing (only rows with NaN fail); float32 threshold rounding (only float32-neighbour
-probes fail).
+a Core ML scaler's reciprocal (scikit-learn replayed with the artifact's scaleValue reproduces the artifact); constant
+offset; scale factor (binary on the logit scale, multiclass on centred log-probabilities); NaN routing (only rows with
+NaN fail); float32 threshold rounding (only float32-neighbour probes fail).
 """
 
 from __future__ import annotations
@@ -427,6 +428,52 @@ def neighbour_tie_cause(estimator: Any, X: np.ndarray, failing: np.ndarray) -> s
     return None
 
 
+# scikit-learn scalers that divide by scale_ (`X /= scale_`); Core ML's scaler computes scaleValue · (x + shiftValue)
+# only (Scaler.proto), so their export multiplies by the reciprocal: ≤ 1 ulp per scaled feature.
+_DIVIDING_SCALERS = ("StandardScaler", "RobustScaler", "MaxAbsScaler")
+
+
+def reciprocal_scaler_cause(estimator: Any, artifact: Any, X: np.ndarray, check: CheckResult) -> str | None:
+    """A Core ML pipeline whose first stage is the scaler of a dividing scikit-learn scaler: replay scikit-learn with
+    the artifact's own scaler arithmetic ((x + shiftValue) · scaleValue from the spec) feeding the rest of the
+    pipeline; if that reproduces the artifact on every failing row, the scaler's last bit is the cause."""
+    c = check.comparison
+    if artifact.kind != "coreml" or c.failing_mask is None or check.got is None or not hasattr(estimator, "steps"):
+        return None
+    if len(estimator.steps) < 2 or type(estimator.steps[0][1]).__name__ not in _DIVIDING_SCALERS:
+        return None
+    spec = artifact.handle
+    kind = spec.WhichOneof("Type")
+    if kind not in ("pipeline", "pipelineClassifier", "pipelineRegressor"):
+        return None
+    models = (spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline).models
+    if not models or models[0].WhichOneof("Type") != "scaler":
+        return None
+    scaler = models[0].scaler
+    rows = np.flatnonzero(c.failing_mask)
+    with np.errstate(all="ignore"):
+        scaled = (X[rows] + np.asarray(scaler.shiftValue)) * np.asarray(scaler.scaleValue)
+        rest = estimator[1:]
+        try:
+            if c.role == "label":
+                replay = np.asarray(rest.predict(scaled)).ravel()
+                got = np.asarray(check.got).ravel()[rows]
+                same = np.array_equal(np.array([str(v) for v in replay]), np.array([str(v) for v in got]))
+            elif c.role == "probabilities" and hasattr(rest, "predict_proba"):
+                same = np.allclose(rest.predict_proba(scaled), as_2d(np.asarray(check.got))[rows], rtol=1e-9,
+                                   atol=1e-12)
+            else:
+                return None
+        except (ValueError, TypeError, FloatingPointError):
+            return None
+    if not same:
+        return None
+    step = type(estimator.steps[0][1]).__name__
+    return (f"{step}'s last bit: Core ML's scaler multiplies by 1/scale_ (it cannot divide; ≤ 1 ulp per feature), and "
+            f"scikit-learn replayed with the artifact's own scaleValue gives the artifact's {c.role} on every failing "
+            f"row — the later model's nearly cancelling sums flip on that ulp")
+
+
 def _label_permutation_cause(expected: np.ndarray, got: np.ndarray, failing: np.ndarray | None) -> str | None:
     """Labels consistently renamed (each scikit-learn label always becomes one other label): a class-order swap."""
     if failing is None or not failing.any():
@@ -463,6 +510,8 @@ def _affine_cause(expected: np.ndarray, got: np.ndarray, role: str) -> str | Non
     keep = np.all(np.isfinite(expected) & np.isfinite(got), axis=1)
     if keep.sum() < 3:
         return None
+    if role == "probabilities" and expected.shape[1] > 2:
+        return _softmax_scale_cause(expected[keep], got[keep])
     if role == "probabilities" and expected.shape[1] == 2:
         # Binary: column 0 is 1 - column 1; its logit has the opposite intercept, so fit on P(classes_[1]) alone.
         expected, got = expected[:, 1:], got[:, 1:]
@@ -482,6 +531,34 @@ def _affine_cause(expected: np.ndarray, got: np.ndarray, role: str) -> str | Non
             return (f"scale factor: artifact ≈ {slope:.9g} × scikit-learn {intercept:+.3g} (coefficient or "
                     f"learning-rate scaling)")
     return None
+
+
+def _softmax_scale_cause(expected: np.ndarray, got: np.ndarray) -> str | None:
+    """Multiclass probabilities: softmax(z) has log p_j - mean_k log p_k = z_j - mean_k z_k, so scaling the logits'
+    coefficients by c scales those centred log-probabilities by c in every column (each column keeps its own
+    intercept when the intercepts are not scaled). One common slope over every column, with small residuals, is a
+    scale factor."""
+    positive = np.all((expected > 0) & (got > 0), axis=1)
+    if positive.sum() < 3:
+        return None
+    le, lg = np.log(expected[positive]), np.log(got[positive])
+    e, g = le - le.mean(axis=1, keepdims=True), lg - lg.mean(axis=1, keepdims=True)
+    delta = float(np.max(np.abs(g - e)))
+    slopes = []
+    for j in range(e.shape[1]):
+        if np.ptp(e[:, j]) == 0:
+            continue
+        slope, intercept = np.polyfit(e[:, j], g[:, j], 1)
+        if np.max(np.abs(g[:, j] - (slope * e[:, j] + intercept))) > 1e-2 * delta:
+            return None
+        slopes.append(float(slope))
+    if not slopes or delta == 0:
+        return None
+    mean = float(np.mean(slopes))
+    if abs(mean - 1.0) <= 1e-12 or max(slopes) - min(slopes) > 1e-2 * abs(mean - 1.0):
+        return None
+    return (f"scale factor: the artifact's centred log-probabilities ≈ {mean:.9g} × scikit-learn's in every class "
+            f"(coefficient or learning-rate scaling)")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -519,6 +596,8 @@ def explain(report: ParityReport, estimator: Any, artifacts: list[Any], probes: 
             cause = neighbour_tie_cause(estimator, probe_data[1], c.failing_mask)
         if cause is None and failing_sets[(check.artifact, check.runtime, c.output)] == {"critical-points"}:
             cause = critical_point_cause(probes.by_name("critical-points"), c.failing_mask)
+        if cause is None and probe_data is not None and artifact is not None:
+            cause = reciprocal_scaler_cause(estimator, artifact, probe_data[1], check)
         if cause is None:
             cause = output_cause(check, n_trees)
         if cause and artifact is not None and artifact.dtype == "float32" and report.contract == "float64":
@@ -528,17 +607,31 @@ def explain(report: ParityReport, estimator: Any, artifacts: list[Any], probes: 
         c.cause = cause
     for check in report.failures():
         c = check.comparison
-        if c.cause:
-            continue
-        if c.role == "label":  # labels follow the scores: name the cause found for this artifact's probabilities
-            sibling = next((o for o in report.failures() if o.artifact == check.artifact and o.probe == check.probe
-                            and o.runtime == check.runtime and o.comparison.role == "probabilities"
-                            and o.comparison.cause and not o.comparison.cause.startswith("unexplained")), None)
-            if sibling is not None:
-                c.cause = f"labels follow the probabilities: {sibling.comparison.cause}"
-                continue
-        c.cause = (f"unexplained: {c.violations + c.label_mismatches} rows differ, max |Δ| "
-                   f"{c.max_abs_error:.3g}, {c.jumps} jumps")
+        if not c.cause:
+            c.cause = _cause_of_a_sibling(check, report) or (
+                f"unexplained: {c.violations + c.label_mismatches} rows differ, max |Δ| {c.max_abs_error:.3g}, "
+                f"{c.jumps} jumps")
+
+
+def _named(check: CheckResult) -> bool:
+    cause = check.comparison.cause
+    return bool(cause) and not str(cause).startswith("unexplained")
+
+
+def _cause_of_a_sibling(check: CheckResult, report: ParityReport) -> str | None:
+    """Labels follow the scores: the cause found for this artifact's probabilities on the same probe set. A set too
+    small to fit a cause on (< 3 rows: one-row): the cause found for the same output on a larger set."""
+    c = check.comparison
+    same = [o for o in report.failures() if o.artifact == check.artifact and o.runtime == check.runtime and _named(o)]
+    if c.role == "label":
+        sibling = next((o for o in same if o.probe == check.probe and o.comparison.role == "probabilities"), None)
+        return f"labels follow the probabilities: {sibling.comparison.cause}" if sibling is not None else None
+    if c.n_rows < 3:
+        larger = next((o for o in same if o.comparison.output == c.output and o.comparison.n_rows >= 3), None)
+        if larger is not None:
+            return (f"as on probe set {larger.probe} ({c.n_rows} {'row' if c.n_rows == 1 else 'rows'} here): "
+                    f"{larger.comparison.cause}")
+    return None
 
 
 def critical_point_cause(probe_set: Any, failing: np.ndarray | None) -> str | None:

@@ -145,6 +145,7 @@ class ParityReport:
     probe_data: dict[str, tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]] = field(default_factory=dict)
     classes: list[Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage / runtime (includes comparison)
+    cpu_timings: dict[str, float] = field(default_factory=dict)  # thread-CPU seconds per stage (not serialised)
     schema: InputSchema | None = None  # typed input columns when the model has string inputs (parity/columns.py)
     versions: dict[str, str] = field(default_factory=dict)  # of the packages that computed and ran the outputs
     user_data: UserData | None = None

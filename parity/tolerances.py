@@ -56,16 +56,9 @@ def choose_tolerance(
     `float32_weights`: the artifact itself stores float32 weights (a Core ML NeuralNetwork, which our writer also uses
     for multinomial logistic regression), whatever the estimator's family.
     """
-    from parity.references import final_model, library_reference
-
     kind = "network" if float32_weights else model_family(estimator)
     if role == "label":
         return Tolerance(0.0, 0.0, "labels are compared exactly (reference ties excused)")
-    library = library_reference(final_model(estimator))  # a boosting library (or a Pipeline ending in its wrapper)
-    if library is not None and not float32_weights:  # its arithmetic sets the bound
-        own = library.tolerance(role, artifact, dtype, output_scale)
-        if own is not None:
-            return own if dtype == "float64" else _wider(own, _float32_artifact(role, output_scale))
     if dtype == "float32":
         return _float32_artifact(role, output_scale)
     # Double-precision artifacts.
@@ -92,10 +85,6 @@ def _float32_artifact(role: Role, output_scale: float) -> Tolerance:
         return Tolerance(1e-5, 1e-5, "float32 accumulation in the artifact (measured ≤ 3.4e-6 in §1.4-1.5)")
     return Tolerance(1e-5, 1e-6 * output_scale,
                      f"float32 accumulation in the artifact (atol = 1e-6 × output scale {output_scale:.4g})")
-
-
-def _wider(a: Tolerance, b: Tolerance) -> Tolerance:
-    return Tolerance(max(a.rtol, b.rtol), max(a.atol, b.atol), f"{a.reason}; {b.reason}")
 
 
 def tie_tolerance(probability_tolerance: Tolerance | None) -> float:

@@ -96,3 +96,74 @@ def test_wrong_category_code_rule_is_caught_by_the_category_code_probes(tmp_path
     assert report.verdict == "failed"
     assert {c.probe for c in report.failures()} == {"category-codes"}
     assert all("membership lookups" in (c.comparison.cause or "") for c in report.failures())
+
+
+# Arithmetic faults: caught because each library's outputs are compared against per-row error bounds built from its
+# own arithmetic (parity/bounds.py steps: XGBoost's float32 tree sums, LightGBM's and CatBoost's double sums, links).
+# The XGBoost leaf change is 1e-5 (its float32 sums resolve ~(N + 1)·2⁻²⁴·S ≈ 1e-7 here); the double libraries'
+# 1e-9 is far below any output's resolution and far above a double sum's rounding.
+LEAF_EPSILON = {"xgboost": 1e-5, "lightgbm": 1e-9, "catboost": 1e-9}
+
+
+def _first_leaf_plus(epsilon: float) -> object:
+    def fault(node: object) -> object:
+        leaf_value = node.leaf_value.copy()  # type: ignore[attr-defined]
+        leaf_value[int(np.flatnonzero((node.tree_id == 0) & (node.feature < 0))[0])] += epsilon  # type: ignore[attr-defined]
+        return dataclasses.replace(node, leaf_value=leaf_value)  # type: ignore[type-var]
+    return fault
+
+
+def _export(tmp_path: Path, library: str, fault: object = None) -> tuple[object, list[Path]]:
+    model = from_object(MODELS[library])
+    exported = model.to_ir()
+    if fault is not None:
+        (step,) = exported.body
+        exported = dataclasses.replace(exported, body=(dataclasses.replace(step, node=fault(step.node)),))  # type: ignore[operator]
+    coreml, onnx_path = tmp_path / "m.mlmodel", tmp_path / "m.onnx"
+    save_spec(to_spec(exported, CoreMLInterface()), coreml)
+    save_onnx(to_onnx(None, exported, OnnxOptions(input_dtype="float64")).model, onnx_path)
+    return model, [coreml, onnx_path]
+
+
+@pytest.mark.parametrize("library", list(MODELS))
+def test_leaf_change_beyond_the_librarys_own_precision_is_caught(tmp_path: Path, library: str) -> None:
+    from parity.bounds import SAFETY
+
+    X, _, _ = telco_xy()
+    model, artifacts = _export(tmp_path, library, _first_leaf_plus(LEAF_EPSILON[library]))
+    for data in (X, None):
+        report = parity.check(model.reference(), artifacts, inputs=data)  # type: ignore[attr-defined]
+        assert report.verdict == "failed", parity.to_markdown(report)
+        assert {Path(c.artifact).name for c in report.failures()} == {"m.mlmodel", "m.onnx"}
+        assert max(c.comparison.bound_ratio or 0.0 for c in report.failures()) > SAFETY
+
+
+@pytest.mark.parametrize("library", list(MODELS))
+def test_faithful_boosting_reports_show_error_over_bound(tmp_path: Path, library: str) -> None:
+    X, _, _ = telco_xy()
+    model, artifacts = _export(tmp_path, library)
+    report = parity.check(model.reference(), artifacts, inputs=X)  # type: ignore[attr-defined]
+    assert report.verdict == "passed", parity.to_markdown(report)
+    bounded = [c for c in report.checks if c.comparison.role == "probabilities"]
+    assert bounded and all(c.comparison.bound_ratio is not None and c.comparison.bound_ratio <= 1.0 for c in bounded)
+    assert all(c.comparison.tolerance is None for c in bounded)  # bounds, not a fixed tolerance
+    assert "## Error bounds (worst observed error ÷ bound per output" in parity.to_markdown(report)
+
+
+def test_labels_only_objective_runs_every_probe_set(tmp_path: Path) -> None:
+    """XGBoost multi:softmax has labels only (its predict_proba raises): the reference work parity starts before the
+    artifacts open (with the roles the model's API suggests, label + probabilities) must be dropped for what the
+    artifacts need, never skip a probe set."""
+    X, _, contract = telco_xy()
+    booster = xgb.train({"objective": "multi:softmax", "num_class": 3, "max_depth": 3, "seed": 0},
+                        xgb.DMatrix(X, label=contract, missing=np.nan), num_boost_round=3)
+    model = from_object(booster)
+    exported = model.to_ir()
+    coreml, onnx_path = tmp_path / "m.mlmodel", tmp_path / "m.onnx"
+    save_spec(to_spec(exported, CoreMLInterface()), coreml)
+    save_onnx(to_onnx(None, exported, OnnxOptions(input_dtype="float64")).model, onnx_path)
+    report = parity.check(model.reference(), [coreml, onnx_path], inputs=X)
+    assert report.verdict == "passed", parity.to_markdown(report)
+    assert not [n for n in report.notes if "skipped" in n], report.notes
+    assert {"user-data", "thresholds", "nan", "extremes"} <= {p.name for p in report.probes}
+    assert {c.comparison.role for c in report.checks} == {"label"}

@@ -499,3 +499,48 @@ def test_battery_fault_is_caught_with_and_without_user_data(case: str, fault: st
         precision = artifact_precision(parity.runtimes.open_artifact(faithful), "float64")
         assert precision.weights >= U32, f"{where} (a double artifact): {parity.to_markdown(report)}"
         assert _effect_within_faithful_bound(estimator, faithful, faulty, report), where
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Diagnosis names causes the element rule alone leaves unexplained.
+
+
+@pytest.mark.parametrize("kind", ["coreml", "onnx"])
+def test_multiclass_coefficient_scaling_is_named_a_scale_factor(kind: str, tmp_path: Path) -> None:
+    """Softmax scales its centred log-probabilities with the logits' coefficients: a × (1 + 1e-4) fault on every
+    weight of a multinomial model is a scale factor in every class, on every failing probe set (the one-row set
+    borrows the cause found on a larger one)."""
+    estimator, features, _ = BATTERY["scaler-multinomial-logistic-wine"]
+    node = to_ir(estimator)
+    model = _final(node)
+    assert isinstance(model, ir.NeuralNetwork)
+    layer = dataclasses.replace(model.layers[0], weights=model.layers[0].weights * (1 + 1e-4))
+    path = _write_battery(estimator, _with_final(node, dataclasses.replace(model, layers=(layer, *model.layers[1:]))),
+                          tmp_path, kind)
+    report = parity.check(estimator, [path], inputs=features)
+    failing = [c for c in report.failures() if c.comparison.role == "probabilities"]
+    assert failing and {c.probe for c in failing} >= {"user-data", "one-row"}
+    for check in failing:
+        assert "scale factor" in (check.comparison.cause or "") and "1.0001" in (check.comparison.cause or ""), \
+            (check.probe, check.comparison.cause)
+
+
+def test_core_ml_scaler_reciprocal_label_flips_are_named(tmp_path: Path) -> None:
+    """digits + StandardScaler + linear SVC fed ±1e30 (the extremes probe): the decision values cancel to the last
+    bit of a scaled feature, and Core ML's scaler multiplies by 1/scale_ (ONNX divides, like scikit-learn): the
+    flipped labels are named by replaying scikit-learn with the artifact's own scaleValue."""
+    from sklearn.datasets import load_digits
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    X_digits, y_digits = load_digits(return_X_y=True)
+    estimator = make_pipeline(StandardScaler(), SVC(kernel="linear")).fit(X_digits, y_digits)
+    node = to_ir(estimator)
+    coreml = _write_battery(estimator, node, tmp_path, "coreml")
+    onnx_path = _write_battery(estimator, node, tmp_path, "onnx")
+    report = parity.check(estimator, [coreml, onnx_path], inputs=X_digits)
+    failing = report.failures()
+    assert failing and {Path(c.artifact).name for c in failing} == {"model.mlmodel"}, parity.to_markdown(report)
+    for check in failing:
+        assert "Core ML's scaler multiplies by 1/scale_" in (check.comparison.cause or ""), check.comparison.cause

@@ -232,11 +232,21 @@ class CompiledForest:
         # numpy releases the GIL inside take/ufunc loops, so tree groups run concurrently on threads. The grouping
         # (and so the floating-point summation order) is fixed, whatever the machine's core count.
         tree_groups = [np.arange(group, len(self.roots), _TREE_GROUPS) for group in range(_TREE_GROUPS)]
-        with ThreadPoolExecutor(max_workers=_thread_limit or _MAX_WORKERS) as pool:
+        workers = _thread_limit or _MAX_WORKERS
+        # Single-threaded (inside parity runs): the groups one after another on the calling thread, no pool, so the
+        # caller's thread CPU time counts the work.
+        pool = ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+        try:
             for start in range(0, x.shape[0], _ROWS_PER_BLOCK):
                 rows = x[start : start + _ROWS_PER_BLOCK]
-                partial_sums = pool.map(lambda trees, rows=rows: self._tree_sums(rows, trees), tree_groups)
+                if pool is None:
+                    partial_sums = [self._tree_sums(rows, trees) for trees in tree_groups]
+                else:
+                    partial_sums = list(pool.map(lambda trees, rows=rows: self._tree_sums(rows, trees), tree_groups))
                 scores[start : start + _ROWS_PER_BLOCK] = self.base + sum(partial_sums)
+        finally:
+            if pool is not None:
+                pool.shutdown()
         return scores
 
     def _tree_sums(self, rows: np.ndarray, trees: np.ndarray) -> np.ndarray:

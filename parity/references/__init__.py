@@ -178,8 +178,9 @@ def family(estimator: Any) -> Family:
 
 class LibraryReference:
     """What export hands parity for a boosting model: the library's model object behind the estimator API parity
-    reads (`n_features_in_`, `feature_names_in_`, `classes_`, `predict`, `predict_proba`) plus its trees and its own
-    error bound. Subclasses set the attributes in __init__; `parity.references.boosting.ADAPTER` serves them."""
+    reads (`n_features_in_`, `feature_names_in_`, `classes_`, `predict`, `predict_proba`) plus its trees and its
+    arithmetic as error-bound steps. Subclasses set the attributes in __init__;
+    `parity.references.boosting.ADAPTER` serves them."""
 
     reference_library: str = ""  # the ADAPTERS key: "xgboost" | "lightgbm" | "catboost"
     library: str = ""  # as reports name it, e.g. "XGBoost"
@@ -210,8 +211,9 @@ class LibraryReference:
         """The library's trees with numeric splits as LEQ nodes (the protocol's `trees`)."""
         return None
 
-    def tolerance(self, role: str, artifact: str, dtype: str, output_scale: float) -> Any:
-        """A `parity.tolerances.Tolerance` the library's own arithmetic needs, or None for the family rule."""
+    def chain(self) -> Any:
+        """The library's arithmetic as `parity.bounds` steps (its tree sums in its own precision, its link and output
+        rounding), or None where the outputs are labels only (compared exactly)."""
         return None
 
     def refusal(self, rows: Any) -> str | None:

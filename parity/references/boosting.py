@@ -5,7 +5,8 @@ parity compares exported artifacts against the library predicting on its own mod
 library's model object by `reference_for`), which knows how that library predicts under the dtype contract, its
 trees (numeric splits as LEQ nodes: XGBoost's `float32(x) < t` as `float32(x) <= prev32(t)`, CatBoost's
 `float32(x) > b` as `float32(x) <= b` with the children swapped — the same routing for every input), whether it
-compares float32(x) and its own error bound. This module is the `ReferenceAdapter` the protocol looks up for them.
+compares float32(x) and its arithmetic as error-bound steps. This module is the `ReferenceAdapter` the protocol
+looks up for them.
 """
 
 from __future__ import annotations
@@ -69,9 +70,12 @@ class BoostingAdapter:
         return None
 
     def chain(self, estimator: Any) -> Chain | None:
-        # No parity.bounds chain: each library reference states its own bound from the library's arithmetic
-        # (LibraryReference.tolerance, e.g. XGBoost's float32 margin sum (N+1)·2⁻²⁴·S), which choose_tolerance uses.
-        return None
+        # Each library reference states its arithmetic as parity.bounds steps (LibraryReference.chain): the tree sum in
+        # its own precision (XGBoost float32, LightGBM / CatBoost double), its link and its own output rounding.
+        # A user's Pipeline ending in a library's wrapper: the same steps — the earlier steps' rounding reaches the
+        # trees only as routing, which the bound does not cover and the comparison flags as jumps (as for forests).
+        chain: Chain | None = _reference(final_model(estimator)).chain()
+        return chain
 
 
 ADAPTER = BoostingAdapter()

@@ -13,8 +13,11 @@
   The walked trees are the float splits only: a one-hot or CTR level routes by a string's hash, which a numeric
   walk cannot replay, so those levels are left out (each float split keeps its place and its threshold, for the
   threshold probes).
-- Tolerance: raw scores are double sums in tree order (family "tree" rule); MultiClass softmax uses CatBoost's
-  FastExp (≤ 2.2e-16 from exp, boosting-semantics.md §4.3), inside that rule.
+- Error bound (`chain`, parity/bounds.py steps): raw scores are double sums in tree order, scaled and shifted
+  (TreeSum, double unit: S = |scale|·Σ_t max|leaf_t| + |bias| per dimension, one more rounding for `scale·Σ +
+  bias`), then the link: logistic (Logloss, CrossEntropy), softmax (MultiClass) or exp (Poisson, Tweedie). CatBoost
+  computes MultiClass and Exponent with its FastExp, ≤ 2.2e-16 / 4.4e-16 from a libm exp (boosting-semantics.md
+  §4.3): its own rounding, 4 ulps relative plus 2⁻⁵¹ absolute.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from parity.bounds import TRANSCENDENTAL_ULPS, U64, Activation, BinaryLogistic, Chain, LibraryRounding, Softmax, TreeSum
 from parity.references import LibraryReference, WalkTree
 
 EXP_LOSSES = ("Poisson", "Tweedie")
+_FAST_EXP = LibraryRounding(TRANSCENDENTAL_ULPS * U64, 2.0**-51)  # NCB::FastExp vs exp: ≤ 4.4e-16 measured
 
 
 class CatBoostReference(LibraryReference):
@@ -73,6 +78,27 @@ class CatBoostReference(LibraryReference):
             return np.asarray(self.classes_).take(np.argmax(self.predict_proba(X), axis=1))
         kind = "Exponent" if self.objective in EXP_LOSSES else "RawFormulaVal"
         return self._predict(X, kind).astype(np.float64)
+
+    def chain(self) -> Chain:
+        """CatBoost's arithmetic as bound steps (module docstring), from the model's own leaves."""
+        scale, bias = self.model.get_scale_and_bias()
+        bias = np.abs(np.atleast_1d(np.asarray(bias, dtype=np.float64)))
+        values = np.abs(np.asarray(self.model.get_leaf_values(), dtype=np.float64))
+        counts = np.asarray(self.model.get_tree_leaf_counts(), dtype=np.int64)
+        largest = np.zeros(bias.size)
+        start = 0
+        for count in counts.tolist():  # one reshape per tree: its leaves x dimensions
+            largest += values[start : start + count * bias.size].reshape(count, bias.size).max(axis=0, initial=0.0)
+            start += count * bias.size
+        trees = TreeSum(abs(float(scale)) * largest + bias, len(counts) + 1)
+        described = f"CatBoost {self.objective}: double tree sums"
+        if self.objective in ("Logloss", "CrossEntropy"):
+            return Chain([trees, BinaryLogistic()], "probabilities", described)
+        if self.objective == "MultiClass":
+            return Chain([trees, Softmax(), _FAST_EXP], "probabilities", described)
+        if self.objective in EXP_LOSSES:
+            return Chain([trees, Activation("exp"), _FAST_EXP], "prediction", described)
+        return Chain([trees], "prediction", described)
 
     def walk_trees(self) -> list[WalkTree]:
         import json

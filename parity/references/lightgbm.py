@@ -10,7 +10,10 @@
   parity hands the rows as a DataFrame; each string column becomes a pandas `category` column of its own values and
   LightGBM itself maps it onto the training categories (`_data_from_pandas`: `set_categories(pandas_categorical)`,
   an unknown category and a missing value both become NaN).
-- Tolerance: raw scores are double sums in tree order, like the artifacts' (family "tree" rule, 1e-12 relative).
+- Error bound (`chain`, parity/bounds.py steps): raw scores are double sums in tree order (TreeSum, double unit:
+  S = |sigmoid|·Σ_t max|leaf_t| per class, one more rounding for the sigmoid scale the export folds into the
+  leaves), then the link in double: logistic (binary, cross_entropy), softmax (multiclass) or exp (poisson, gamma,
+  tweedie).
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from parity.bounds import Activation, BinaryLogistic, Chain, Softmax, TreeSum
 from parity.references import LibraryReference, WalkTree
+
+_EXP_OBJECTIVES = ("poisson", "gamma", "tweedie")
 
 
 class LightGBMReference(LibraryReference):
@@ -71,6 +77,29 @@ class LightGBMReference(LibraryReference):
             return np.asarray(self.classes_).take(np.argmax(self.predict_proba(X), axis=1))
         self.check_rows(X)
         return np.asarray(self.booster.predict(self._rows(X)), dtype=np.float64)
+
+    def chain(self) -> Chain:
+        """LightGBM's arithmetic as bound steps (module docstring), from the model's own leaves."""
+        per_iteration = max(int(self._dump.get("num_tree_per_iteration", 1)), 1)
+        largest = np.zeros(per_iteration)
+        for index, tree in enumerate(self._nodes()):
+            largest[index % per_iteration] += max((abs(float(n["leaf_value"])) for n in tree if "leaf_value" in n),
+                                                  default=0.0)
+        sigmoid = 1.0
+        if self.objective == "binary":  # "binary sigmoid:1": p = 1 / (1 + exp(-sigmoid · raw))
+            tokens = dict(t.split(":", 1) for t in str(self._dump.get("objective", "")).split()[1:] if ":" in t)
+            sigmoid = abs(float(tokens.get("sigmoid", "1")))
+        trees = TreeSum(sigmoid * largest, len(self._dump["tree_info"]) // per_iteration + 1)
+        described = f"LightGBM {self.objective}: double tree sums"
+        if self.objective == "binary":
+            return Chain([trees, BinaryLogistic()], "probabilities", described)
+        if self.objective == "multiclass":
+            return Chain([trees, Softmax()], "probabilities", described)
+        if self.objective == "cross_entropy":
+            return Chain([trees, Activation("logistic")], "prediction", described)
+        if self.objective in _EXP_OBJECTIVES:
+            return Chain([trees, Activation("exp")], "prediction", described)
+        return Chain([trees], "prediction", described)
 
     def _nodes(self) -> list[list[dict[str, Any]]]:
         """Per tree, its nodes in our numbering: split_index i -> i, leaf_index j -> n_splits + j."""

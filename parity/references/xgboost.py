@@ -11,13 +11,14 @@
   each string column becomes a pandas `category` column over the training categories and XGBoost re-codes it by
   name itself. A category XGBoost never saw is refused (`refusal`): XGBoost 3.2 has no defined result for one (it
   raises for some strings and silently re-codes others), so parity leaves unseen strings out of its probes.
-- Tolerance: XGBoost sums float32 leaves in float32 onto a float32 margin start; an artifact that sums the same
-  float32 leaves in double (Core ML's TreeEnsemble, the ONNX double TreeEnsemble) differs by at most the float32
-  rounding of each partial sum: |Δm| <= (N + 1) · 2^-24 · S, S = |base| + Σ_t max_leaf |leaf_t| per output
-  (the largest partial sum any row can reach), N trees per output (Higham, sequential summation). A logistic
-  output moves by at most |Δm| / 4, a softmax probability by at most |Δm| / 2 per margin (its Jacobian rows sum
-  to <= 1/2 in absolute value), exp(m) by a factor exp(|Δm|); XGBoost computes the link itself in float32, which
-  adds a relative 2^-22 (a few ulps of expf and the division) on top.
+- Error bound (`chain`, parity/bounds.py steps): XGBoost sums float32 leaves in float32 onto a float32 margin
+  start; an artifact that sums the same leaves in double (Core ML's TreeEnsemble, the ONNX double TreeEnsemble)
+  or float differs by at most the rounding of each partial sum: TreeSum with XGBoost's float32 unit,
+  |Δm| <= (u_w + γ_{N+1}(u_artifact + 2^-24)) · S, S = |base| + Σ_t w_t·max_leaf |leaf_t| per output (w_t the
+  dart weight, 1 for gbtree), N trees per output (Higham, sequential summation). Then the link on the reference
+  output (logistic: σ'·|Δm|; softmax; exp: y·(e^|Δm| - 1)) and XGBoost's own float32 link and output: a relative
+  2^-22 (a few ulps of expf and the division; 1 - p inherits p's as an absolute error), (K + 4)·2^-24 for a
+  float32 softmax of K margins, 2^-24 for a raw margin.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ from typing import Any
 
 import numpy as np
 
+from parity.bounds import U32, Activation, BinaryLogistic, Chain, LibraryRounding, Softmax, TreeSum
 from parity.references import LibraryReference, WalkTree
-from parity.tolerances import Tolerance
 
-_U32 = 2.0**-24  # float32 unit roundoff
 _FLOAT32_LINK = 2.0**-22  # relative error of XGBoost's float32 expf / division in its links (a few ulps)
+_EXP_OBJECTIVES = ("count:poisson", "reg:gamma", "reg:tweedie")
 
 
 class XGBoostReference(LibraryReference):
@@ -64,7 +65,8 @@ class XGBoostReference(LibraryReference):
         self._categories = _training_categories(gbtree.get("cats"), model.get("feature_names") or [])
         self.has_categorical_splits = any(1 in tree.get("split_type", []) for tree in self._trees)
         self._tree_info = np.asarray(gbtree["tree_info"], dtype=np.int64)
-        self._margin_bound = self._float32_sum_bound()
+        weights = booster_json.get("weight_drop") if booster_json["name"] == "dart" else None
+        self._tree_weights = np.abs(np.asarray(weights, dtype=np.float64)) if weights else np.ones(len(self._trees))
 
     # -- predictions, as the sklearn wrappers compute them
 
@@ -156,17 +158,29 @@ class XGBoostReference(LibraryReference):
                                 np.asarray(tree["default_left"], dtype=bool) & ~leaf, compares_float32=True))
         return out
 
-    def _float32_sum_bound(self) -> float:
-        """(N + 1) · 2^-24 · S over the output groups (module docstring), from the model's own leaves."""
+    def chain(self) -> Chain | None:
+        """XGBoost's arithmetic as bound steps (module docstring), from the model's own leaves."""
         n_groups = int(self._tree_info.max()) + 1 if self._tree_info.size else 1
         largest = np.zeros(n_groups)
-        counts = np.bincount(self._tree_info, minlength=n_groups)
-        for tree, group in zip(self._trees, self._tree_info, strict=True):
+        for tree, group, weight in zip(self._trees, self._tree_info, self._tree_weights, strict=True):
             left = np.asarray(tree["left_children"], dtype=np.int64)
             leaves = np.abs(np.asarray(tree["split_conditions"], dtype=np.float64)[left == -1])
-            largest[group] += float(leaves.max()) if leaves.size else 0.0
-        base = self._margin_start_magnitude()
-        return float(np.max((counts + 1) * _U32 * (largest + base)))
+            largest[group] += weight * float(leaves.max()) if leaves.size else 0.0
+        n_trees = int(np.bincount(self._tree_info, minlength=n_groups).max()) if self._tree_info.size else 0
+        trees = TreeSum(largest + self._margin_start_magnitude(), n_trees, reference_unit=U32)
+        described = f"XGBoost {self.objective}: float32 tree sums"
+        if self.objective == "binary:logistic":  # float32 p = σ(m), then 1 - p in float32
+            return Chain([trees, BinaryLogistic(), LibraryRounding(U32, of_last_column=_FLOAT32_LINK)], "probabilities",
+                         described)
+        if self.objective == "multi:softprob":  # float32 expf, a sum of K terms and a division per probability
+            return Chain([trees, Softmax(), LibraryRounding((n_groups + 4) * U32)], "probabilities", described)
+        if self.is_classifier:
+            return None  # multi:softmax, binary:hinge: labels only, compared exactly
+        if self.objective == "reg:logistic":
+            return Chain([trees, Activation("logistic"), LibraryRounding(_FLOAT32_LINK)], "prediction", described)
+        if self.objective in _EXP_OBJECTIVES:
+            return Chain([trees, Activation("exp"), LibraryRounding(_FLOAT32_LINK)], "prediction", described)
+        return Chain([trees, LibraryRounding(U32)], "prediction", described)  # the float32 margin itself
 
     def _margin_start_magnitude(self) -> float:
         """max |margin start|: base_score ("5E-1" or "[...]") mapped like ProbToMargin, in double (a bound only)."""
@@ -178,25 +192,6 @@ class XGBoostReference(LibraryReference):
         if self.objective in ("count:poisson", "reg:gamma", "reg:tweedie"):
             return float(np.max(np.abs(np.log(np.maximum(scores, 1e-300)))))
         return float(np.max(scores))
-
-    def tolerance(self, role: str, artifact: str, dtype: str, output_scale: float) -> Tolerance | None:
-        bound = self._margin_bound
-        if role == "label":
-            return None
-        if role == "probabilities":
-            factor = 0.25 if self.objective == "binary:logistic" else 0.5
-            return Tolerance(_FLOAT32_LINK, factor * bound,
-                             "XGBoost sums float32 leaves in float32, the artifact in double: |Δmargin| ≤ "
-                             f"(N+1)·2⁻²⁴·S = {bound:.3g}; probability moves ≤ {factor}·|Δmargin|; XGBoost's "
-                             "float32 link adds ≤ 2⁻²² relative")
-        if self.objective in ("count:poisson", "reg:gamma", "reg:tweedie"):
-            return Tolerance(float(np.expm1(bound)) + _FLOAT32_LINK, 0.0,
-                             f"exp(margin): XGBoost's float32 margin sum differs from a double sum by ≤ {bound:.3g} "
-                             "(relative exp(Δ)-1), float32 expf ≤ 2⁻²²")
-        if self.objective == "reg:logistic":
-            return Tolerance(_FLOAT32_LINK, 0.25 * bound, f"sigmoid of a margin within {bound:.3g} (float32 sums)")
-        return Tolerance(_U32, bound, f"XGBoost sums float32 leaves in float32: |Δ| ≤ (N+1)·2⁻²⁴·S = {bound:.3g} vs a "
-                                      "double sum")
 
 
 def _training_categories(cats: Any, feature_names: list[Any]) -> dict[str, tuple[str, ...]]:
