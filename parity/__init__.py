@@ -421,6 +421,10 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
     report.cpu_timings = cpu
     report.tie_tolerance = max(tie_tolerances) if tie_tolerances else 1e-12
     failed = any(not c.passed for c in report.checks) or any(a.problems for a in report.artifacts)
+    if not report.checks:  # a run that compared nothing has proven nothing: never report it as passed
+        report.notes.append("nothing was compared: every probe set was skipped or refused (reasons above), so "
+                            "parity cannot pass")
+        failed = True
     report.verdict = "failed" if failed else "passed"
     return report
 

@@ -234,3 +234,24 @@ def test_swapped_class_labels_in_the_graph_are_named(classification: tuple[np.nd
     assert report.artifacts[0].problems == [
         "class-label order swapped: artifact lists ['1', '0'], scikit-learn classes_ is ['0', '1']"]
     assert "class-label order swapped" in parity.to_junit(report)  # the artifact-level failure reaches JUnit
+
+
+class _RefusesEverything(LogisticRegression):
+    """A fitted model whose predictions raise on every row: every probe set and the user's rows are refused."""
+
+    def predict(self, X: object) -> np.ndarray:
+        raise ValueError("this model refuses every row")
+
+    def predict_proba(self, X: object) -> np.ndarray:
+        raise ValueError("this model refuses every row")
+
+
+def test_a_run_that_compares_nothing_fails(classification: tuple[np.ndarray, np.ndarray], tmp_path: Path) -> None:
+    X, y = classification
+    fitted = LogisticRegression().fit(X, y)
+    path = skl2onnx_artifact(fitted, X, tmp_path / "logistic.onnx")
+    refusing = _RefusesEverything().fit(X, y)
+    report = parity.check(refusing, [path], inputs=X, contract="float32")
+    assert not report.checks
+    assert report.verdict == "failed"
+    assert any("nothing was compared" in note for note in report.notes), report.notes
