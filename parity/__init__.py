@@ -305,7 +305,10 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
     timings["diagnosis"] = time.perf_counter() - clock
     report.timings = timings
     report.tie_tolerance = max(tie_tolerances) if tie_tolerances else 1e-12
-    failed = any(not c.passed for c in report.checks) or any(a.problems for a in report.artifacts)
+    if not report.probes:  # nothing was compared: never a pass
+        report.notes.append("no probe set was checked: the Python model refused every one (notes above)")
+    failed = (any(not c.passed for c in report.checks) or any(a.problems for a in report.artifacts)
+              or not report.probes)
     report.verdict = "failed" if failed else "passed"
     return report
 

@@ -197,6 +197,20 @@ class InputSchema:
         return unique_codes[row_codes]  # code -1 (missing) indexes the trailing NaN
 
 
+def trained_frame(model: Any, X: Any) -> Any:
+    """Numeric rows X as the Python model was trained on them: a model fitted on a DataFrame (it records
+    `feature_names_in_`) gets a float DataFrame with those column names, because a ColumnTransformer selecting
+    columns by name refuses a numpy array ("Specifying the columns using strings is only supported for
+    dataframes"); anything else (a numpy-fitted model, a DataFrame already) gets X unchanged. The values and their
+    dtype (float64, or float32 under the float32 contract) are X's: scikit-learn reads the frame as X."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != len(names):
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=[str(n) for n in names], copy=False)
+
+
 def _fits_integers(values: np.ndarray, dtype: str) -> bool:
     """True when every value is an integer the column's integer dtype holds (probes put NaN, 1e30, t ± ulp in
     integer columns too: those rows reach the model as float64, which scikit-learn converts to anyway)."""

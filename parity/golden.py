@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from parity.errors import ArtifactError
+from parity.errors import ArtifactError, ParityInputError
 from parity.report import ParityReport
 
 FORMAT = "mlexport-golden"
@@ -70,6 +70,10 @@ def golden_document(report: ParityReport, artifact: str | os.PathLike[str]) -> d
     result = next((a for a in report.artifacts if Path(a.path) == path), None)
     if result is None or result.kind != "coreml":
         raise ArtifactError(f"{path}: not a Core ML artifact of this parity report; golden.json is for the .mlmodel")
+    if not report.probe_data:  # nothing to record: every probe set was skipped (the report's notes say why)
+        skipped = [n for n in report.notes if n.startswith("probe set ")]
+        raise ParityInputError(f"{path.name}: no golden rows: the Python model refused every probe set"
+                               + (f" ({skipped[0]})" if skipped else ""))
     spec = load_model(path)
     roles = result.roles
     task = ("classifier" if "label" in roles.values() else

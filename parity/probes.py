@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from parity.columns import InputSchema
+from parity.columns import InputSchema, trained_frame
 from parity.references import adapter_for, family
 
 F32_MAX = float(np.finfo(np.float32).max)
@@ -209,7 +209,8 @@ def _place(base: np.ndarray, rng: np.random.Generator, features: np.ndarray, val
 def refusal_reason(estimator: Any, rows: np.ndarray, schema: InputSchema | None = None) -> str | None:
     """None if the Python model predicts on rows (decoded through `schema` when it has string columns), else the
     one-line reason it refuses."""
-    return adapter_for(estimator).nan_refusal(estimator, rows if schema is None else schema.python_rows(rows))
+    return adapter_for(estimator).nan_refusal(
+        estimator, trained_frame(estimator, rows) if schema is None else schema.python_rows(rows))
 
 
 def _feature_subset(n_features: int, rng: np.random.Generator, schema: InputSchema | None = None) -> np.ndarray:
@@ -366,7 +367,7 @@ def _rows_reaching(splits: TreeSplits, chosen: np.ndarray, base: np.ndarray, rng
     candidates = rng.choice(len(base), min(len(base), 256), replace=False)
     X = base[candidates]
     if splits.head is not None:
-        X = np.asarray(splits.head.transform(X), dtype=np.float64)
+        X = np.asarray(splits.head.transform(trained_frame(splits.head, X)), dtype=np.float64)
     for tree_index in np.unique(splits.tree[chosen]):  # one path computation per tree, not per row
         at = np.flatnonzero(splits.tree[chosen] == tree_index)
         visited = trees[tree_index].visits(X)

@@ -294,13 +294,28 @@ def _input_lines(report: ParityReport) -> list[str]:
         lines.append(f"| {column.name} | {column.shown_kind} | {column.python_dtype} | "
                      f"{'(documents)' if column.documents else categories} |")
     lines.append("")
-    lines.append('String inputs are fed to the artifacts NFC-normalised, a missing string as "" (the export '
-                 "contract); the Python model gets the column's own missing value (NaN or None).")
+    lines.append(_string_contract_note(report.schema.columns))
     for column in report.schema.columns:
         if column.documents:
             lines += ["", *_text_lines(column.name), ""]
             lines += [f"{i + 1}. {_quoted(shorten(d))}" for i, d in enumerate(column.documents)]
     return lines
+
+
+def _string_contract_note(columns: list[Any]) -> str:
+    """How string values reach the artifacts, per column kind (parity/columns.py): category strings NFC-normalised,
+    documents of a text column as they are (the analyzer reads code points; NFC would change its tokens)."""
+    categorical = [c.name for c in columns if c.kind == "string" and not c.documents]
+    text = [c.name for c in columns if c.documents]
+    parts = []
+    if categorical:
+        parts.append("String inputs (" + ", ".join(categorical) + ') are fed to the artifacts NFC-normalised, a '
+                     'missing string as "" (the export contract); the Python model gets the column\'s own missing '
+                     "value (NaN or None).")
+    if text:
+        parts.append("Text inputs (" + ", ".join(text) + ") are fed raw, not normalised: the Python model and the "
+                     'artifacts get the same code points (a missing document as "" to the artifacts).')
+    return " ".join(parts) if parts else "No string inputs: numbers only."
 
 
 def _text_lines(name: str) -> list[str]:
@@ -627,7 +642,7 @@ def to_html(report: ParityReport) -> str:
         parts += [f"<tr><td class='l'>{e(c.name)}</td><td class='l'>{e(c.shown_kind)}</td><td class='l'>"
                   f"{e('(documents)' if c.documents else ', '.join(repr(v) for v in c.categories))}</td></tr>"
                   for c in report.schema.columns]
-        parts.append("</table>")
+        parts.append(f"</table><p>{e(_string_contract_note(report.schema.columns))}</p>")
         for column in report.schema.columns:
             if column.documents:
                 parts.append(f"<p>{e(_text_lines(column.name)[0])}</p><ol>")

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from parity.columns import InputSchema
+from parity.columns import InputSchema, trained_frame
 from parity.errors import ArtifactError, ParityInputError
 from parity.references import adapter_for
 
@@ -55,7 +55,7 @@ def reference_outputs(estimator: Any, X: np.ndarray, roles: set[str],
                       schema: InputSchema | None = None) -> dict[str, np.ndarray]:
     """Canonical outputs of the Python model on X (already on the contract dtype), through its reference adapter;
     with a schema, on the DataFrame the rows decode to (string columns as the user's dtype)."""
-    rows = X if schema is None else schema.python_rows(X)
+    rows = trained_frame(estimator, X) if schema is None else schema.python_rows(X)
     return adapter_for(estimator).predict(estimator, rows, roles)
 
 
