@@ -558,15 +558,26 @@ def _string_probes(estimator: Any, schema: InputSchema, base: np.ndarray, rng: n
 
 def _text_probes(schema: InputSchema, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:
     """Each text column of a real row set to each probe document (parity/text_inputs.py: empty, whitespace, only
-    stop words, unseen and known words, Unicode edge cases, a very long document)."""
-    features: list[int] = []
-    codes: list[float] = []
-    for j in schema.string_indices():
-        column = schema.columns[int(j)]
-        features += [int(j)] * len(column.documents)
-        codes += [float(column.vocabulary.index(d)) for d in column.documents]
-    if features:
-        probes.sets.append(ProbeSet("text", _place(base, rng, np.array(features), np.array(codes)),
-                                    "a text column of a real row set to each probe document: empty, whitespace, "
-                                    "only stop words, unseen words, Unicode edge cases, a very long document"))
+    stop words, unseen and known words, Unicode edge cases, a very long document); each dictionary column to each
+    probe dict (parity/dict_inputs.py), as the set `dictionaries`."""
+    for dictionaries in (False, True):
+        features: list[int] = []
+        codes: list[float] = []
+        for j in schema.string_indices():
+            column = schema.columns[int(j)]
+            if column.dictionaries != dictionaries:
+                continue
+            features += [int(j)] * len(column.documents)
+            codes += [float(column.vocabulary.index(d)) for d in column.documents]
+        if not features:
+            continue
+        X = _place(base, rng, np.array(features), np.array(codes))
+        if dictionaries:  # parity/dict_inputs.py probe_dicts
+            probes.sets.append(ProbeSet("dictionaries", X, "a dictionary column set to each probe dict: empty, "
+                                        "unseen keys, each feature alone, all at once, an unseen string value, "
+                                        "±1e308, -0.0, the smallest subnormal"))
+        else:
+            probes.sets.append(ProbeSet("text", X, "a text column of a real row set to each probe document: empty, "
+                                        "whitespace, only stop words, unseen words, Unicode edge cases, a very long "
+                                        "document"))
 
