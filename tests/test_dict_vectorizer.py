@@ -131,3 +131,31 @@ def test_a_dict_vectorizer_reading_a_vector_is_refused_naming_where_it_is_suppor
 
     with pytest.raises(UnsupportedEstimatorError, match="reads dicts .*first in a Pipeline fitted on a list of dicts"):
         convert(DictVectorizer().fit(supported_cases.application_dicts()[0]))
+
+
+def test_cli_exports_a_skops_dict_model_and_refuses_a_csv_of_rows(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    from export.cli import main
+    from export.loading import dump_skops
+
+    dicts, labels = supported_cases.application_dicts()
+    model_path = tmp_path / "cards.skops"
+    dump_skops(make_pipeline(DictVectorizer(), LogisticRegression(max_iter=2000)).fit(dicts, labels), model_path)
+    assert main(["export", str(model_path), "--out", str(tmp_path / "out")]) == 0
+    assert json.loads((tmp_path / "out" / "parity.json").read_text())["verdict"] == "passed"
+    capsys.readouterr()
+    code = main(["export", str(model_path), "--out", str(tmp_path / "bad"), "--data",
+                 str(Path(__file__).parent / "data" / "credit_card_applications_slice.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "reads dicts" in err and "Traceback" not in err, err
+    assert not (tmp_path / "bad").exists()
+
+
+def test_export_keeps_no_parquet_copy_of_dict_rows(tmp_path: Path) -> None:
+    """Parquet would give every row every key (None where absent), which scikit-learn refuses: no copy is kept."""
+    dicts, labels = supported_cases.application_dicts()
+    model = make_pipeline(DictVectorizer(), LogisticRegression(max_iter=2000)).fit(dicts, labels)
+    export_model(model, tmp_path / "out", ExportOptions(name="cards", formats=("onnx",)), data=dicts[:30])
+    record = json.loads((tmp_path / "out" / "manifest.json").read_text())["data"]
+    assert record["copy"] is None and record["rows"] == 30
+    assert not list((tmp_path / "out").glob("parity_data.*"))
