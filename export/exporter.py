@@ -137,7 +137,10 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
 
     reference = parity_subject(estimator)
     node, inputs = _lower(estimator, signature, data, reference, say)
-    data_record = _data_record(data, inputs, out_dir, options.data_copy_rows)
+    # Parquet has no faithful dict column (a struct fills every row with every key, None where absent), so the rows
+    # of a dictionary model are not copied: `mlexport parity DIR` re-checks them only from the original data.
+    copy_rows = 0 if node.dictionary_columns() else options.data_copy_rows
+    data_record = _data_record(data, inputs, out_dir, copy_rows)
     versions = package_versions()
     with atomic_output_dir(out_dir) as staging:
         artifacts: dict[str, Path] = {}
@@ -287,6 +290,9 @@ def load_rows(data: Any, signature: Signature, estimator: Any = None, schema: ir
     from parity.data import read_frame, user_rows
     from parity.errors import DataFileError
 
+    if schema is not None and any(c.kind == "dictionary" for c in schema.columns) and not isinstance(data, list):
+        raise DataError("data: this DictVectorizer model reads dicts, which a .csv/.parquet/.npy file cannot hold; "
+                        "pass the list of dicts to export_model(data=...) (Python API), or export without --data")
     if schema is not None and not schema.all_double:
         kinds: dict[str, str] = {c.name: c.kind for c in schema.columns}
         if len(schema.columns) == 1 and (isinstance(data, list | tuple) or type(data).__name__ == "Series"

@@ -467,6 +467,37 @@ class TextVectorizer:
 
 
 @dataclass(frozen=True)
+class DictVectorizer:
+    """One dictionary column (string key -> number per row) -> scikit-learn's DictVectorizer `transform`,
+    densified: output j is the value of key `terms[j]` (`feature_names_`, in `vocabulary_` order), 0 when the key is
+    absent; keys not in `terms` are ignored, as scikit-learn ignores them. A string value v of key k is scikit-learn's
+    key f"{k}{separator}{v}" with value 1: that mapping is the input contract (whoever feeds the artifact applies it,
+    README "DictVectorizer inputs"), so the node sees numbers only.
+
+    Reads one dictionary column as a body step of its own (like `TextVectorizer`). Writers: Core ML's input is the
+    [String: Double] dictionary itself (DictVectorizer + FeatureVectorizer); ONNX, whose DictVectorizer reads one map
+    and not a batch, takes two [N, K] tensors, keys (string, "" = padding) and values (double), and sums each key's
+    values into its column (export/to_onnx/dict_vectorizer.py)."""
+
+    terms: tuple[str, ...]
+    source: str = "DictVectorizer"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "terms", tuple(str(t) for t in self.terms))
+        _check(len(self.terms) >= 1, "DictVectorizer", "needs at least one term")
+        _check(len(set(self.terms)) == len(self.terms), "DictVectorizer", "terms must be unique")
+        _check("" not in self.terms, "DictVectorizer", 'the key "" is the padding of the ONNX input')
+
+    @property
+    def n_features(self) -> int:
+        return 1  # one dictionary column
+
+    @property
+    def n_outputs(self) -> int:
+        return len(self.terms)
+
+
+@dataclass(frozen=True)
 class Linear:
     """y = x @ weights.T + bias (PCA: weights = components_, bias = -components_ @ mean_)."""
 
@@ -1141,6 +1172,7 @@ class Pipeline:
 
 
 Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | TextVectorizer | Linear
+                        | DictVectorizer
                         | ColumnSelect | Concat | PiecewiseLinear | ClassifierOutput | Bins | MissingIndicator
                         | Monomials | UnaryFunction | QuantileMap | PowerTransform | BSplines)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
@@ -1164,8 +1196,8 @@ def input_width(node: Node) -> int | None:
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
                 | NearestNeighbors() | GaussianNaiveBayes() | QuadraticDiscriminant() | Scaler() | Normalizer() \
                 | Imputer() | OneHotEncoder() | ColumnSelect() | CategoryLookup() | TextVectorizer() \
-                | PiecewiseLinear() | Average() | Bins() | MissingIndicator() | Monomials() | UnaryFunction() \
-                | QuantileMap() | PowerTransform() | BSplines():
+                | DictVectorizer() | PiecewiseLinear() | Average() | Bins() | MissingIndicator() | Monomials() \
+                | UnaryFunction() | QuantileMap() | PowerTransform() | BSplines():
             return node.n_features
         case _:
             assert_never(node)
@@ -1185,7 +1217,7 @@ def output_width(node: Node) -> int:
             return int(node.features.size)
         case Monomials():
             return int(node.outputs.size)
-        case OneHotEncoder() | CategoryLookup() | TextVectorizer() | TreeEnsemble() | BSplines():
+        case OneHotEncoder() | CategoryLookup() | TextVectorizer() | DictVectorizer() | TreeEnsemble() | BSplines():
             return node.n_outputs
         case Linear():
             return int(node.weights.shape[0])
@@ -1229,7 +1261,7 @@ def final_producer(node: Node) -> Node:
 # ----------------------------------------------------------------------------------------------------------------
 # The input schema.
 
-ColumnKind = Literal["double", "int64", "string"]
+ColumnKind = Literal["double", "int64", "string", "dictionary"]
 MissingRule = Literal["nan", "refused"]
 """What a missing value is in a column: ``nan`` — NaN is a legitimate value the body handles (trees route it,
 imputers fill it; double columns only); ``refused`` — the model does not accept missing values and data holding
@@ -1253,7 +1285,8 @@ class Column:
 
     def __post_init__(self) -> None:
         _check(bool(self.name) and bool(self.input_name), "Column", "names must be non-empty")
-        _check(self.kind in ("double", "int64", "string"), "Column", f"unknown kind {self.kind!r}")
+        # "dictionary": string key -> number per row, read by one DictVectorizer step only
+        _check(self.kind in ("double", "int64", "string", "dictionary"), "Column", f"unknown kind {self.kind!r}")
         _check(self.missing in ("nan", "refused"), "Column", f"unknown missing rule {self.missing!r}")
         _check(not (self.missing == "nan" and self.kind != "double"), "Column",
                f"column {self.name!r}: missing rule 'nan' needs kind 'double', got {self.kind!r}")
@@ -1363,6 +1396,12 @@ class Model:
             elif isinstance(step.node, TextVectorizer):
                 _check(len(step.inputs) == 1 and list(step.inputs) == strings, "Model",
                        f"step {step.name!r}: a TextVectorizer reads one string column")
+            elif isinstance(step.node, DictVectorizer):
+                _check(len(step.inputs) == 1 and step.inputs[0] in self.inputs.names
+                       and self.inputs.column(step.inputs[0]).kind == "dictionary", "Model",
+                       f"step {step.name!r}: a DictVectorizer reads one dictionary column")
+            elif any(n in self.inputs.names and self.inputs.column(n).kind == "dictionary" for n in step.inputs):
+                _check(False, "Model", f"step {step.name!r} reads a dictionary column; only a DictVectorizer can")
             elif isinstance(step.node, OneHotEncoder) and self.reads_columns_one_by_one(step):
                 _check(step.node.n_features == len(step.inputs), "Model",
                        f"step {step.name!r}: {step.node.n_features} category lists for {len(step.inputs)} inputs")
@@ -1383,6 +1422,8 @@ class Model:
         for step in self.body:
             for name in step.inputs:
                 readers[name] = readers.get(name, 0) + 1
+        for name in self.dictionary_columns():
+            _check(readers.get(name) == 1, "Model", f"dictionary column {name!r} must be read by one DictVectorizer")
         for name in self.text_columns():
             # Core ML feeds a text column as its term counts (a Dictionary input), so nothing else can read it
             _check(readers[name] == 1, "Model", f"text column {name!r} is read by a TextVectorizer and another step")
@@ -1394,7 +1435,7 @@ class Model:
     def reads_columns_one_by_one(self, step: Step) -> bool:
         """Whether `step` reads its inputs as separate single columns — a OneHotEncoder over schema columns, one of
         them string or int64 — rather than side by side as one double vector (numeric one-hot compares doubles)."""
-        if isinstance(step.node, (CategoryLookup, TextVectorizer)):
+        if isinstance(step.node, (CategoryLookup, TextVectorizer, DictVectorizer)):
             return True
         if not isinstance(step.node, OneHotEncoder):
             return False
@@ -1405,6 +1446,10 @@ class Model:
     def text_columns(self) -> dict[str, TextVectorizer]:
         """{string column: the TextVectorizer reading it}: the columns that hold documents (Core ML: term counts)."""
         return {step.inputs[0]: step.node for step in self.body if isinstance(step.node, TextVectorizer)}
+
+    def dictionary_columns(self) -> dict[str, DictVectorizer]:
+        """{dictionary column: the DictVectorizer reading it} (Core ML: a Dictionary input; ONNX: keys + values)."""
+        return {step.inputs[0]: step.node for step in self.body if isinstance(step.node, DictVectorizer)}
 
     @property
     def output(self) -> Step:

@@ -79,7 +79,8 @@ class _Progress:
 
 def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None,
                kinds: dict[str, str], categories: dict[str, list[str]],
-               text: dict[str, Any] | None = None) -> tuple[np.ndarray | None, Any]:
+               text: dict[str, Any] | None = None,
+               dictionaries: dict[str, Any] | None = None) -> tuple[np.ndarray | None, Any]:
     """(X, InputSchema or None) of the user's rows. Numbers only (parity.data.user_rows): X as float64, no schema.
     String columns (in the data, or inputs the artifacts declare as strings): X encodes them through the schema
     (parity/columns.py), the DataFrame's columns matched by name as for numbers."""
@@ -98,8 +99,8 @@ def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None
             raise ParityInputError(str(exc)) from None  # an argument of check(), not a file
     names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(n_features)]
     if inputs is None:
-        schema = schema_from_kinds(names, kinds)  # type: ignore[arg-type]
-        _mark_text(schema, text or {})
+        schema = schema_from_kinds(names, kinds, dictionaries or {})  # type: ignore[arg-type]
+        _mark_text(schema, text or {}, dictionaries or {})
         return None, schema
     if is_path:
         frame, origin = read_frame(inputs, n_features, feature_names, kinds, categories), str(inputs)
@@ -116,8 +117,8 @@ def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None
         frame = frame.set_axis(names, axis=1)
     else:
         raise ParityInputError("inputs: the model has string inputs; pass a pandas DataFrame or a .csv/.parquet path")
-    schema = schema_from_frame(frame, names, kinds, origin)  # type: ignore[arg-type]
-    _mark_text(schema, text or {})
+    schema = schema_from_frame(frame, names, kinds, origin, dictionaries or {})  # type: ignore[arg-type]
+    _mark_text(schema, text or {}, dictionaries or {})
     X = schema.encode_frame(frame, origin)
     if len(X) == 0:
         raise ParityInputError(f"{origin}: data has no rows")
@@ -125,14 +126,22 @@ def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None
     return X, schema
 
 
-def _mark_text(schema: Any, vectorizers: dict[str, Any]) -> None:
+def _mark_text(schema: Any, vectorizers: dict[str, Any], dictionaries: dict[str, Any]) -> None:
     """Text columns (read by `vectorizers[column]`) keep their documents unnormalised, are probed with documents
-    and counted by the vectorizer's analyzer (parity/text_inputs.py)."""
+    and counted by the vectorizer's analyzer (parity/text_inputs.py); dictionary columns (read by the
+    DictVectorizer `dictionaries[column]`) are probed with dicts and fed by the export contract
+    (parity/dict_inputs.py)."""
     from functools import partial
 
+    from parity.dict_inputs import coreml_dictionaries, onnx_tensors, probe_dicts
     from parity.text_inputs import probe_documents, term_counts
 
     for column in schema.columns:
+        if column.name in dictionaries and column.dictionaries:
+            column.documents = probe_dicts(dictionaries[column.name])
+            column.term_counter = partial(coreml_dictionaries, dictionaries[column.name])
+            column.tensors_of = partial(onnx_tensors, dictionaries[column.name])
+            continue
         if column.name in vectorizers and column.kind == "string":
             column.documents = probe_documents(vectorizers[column.name])
             column.term_counter = partial(term_counts, vectorizers[column.name])
@@ -176,9 +185,10 @@ def check(
         raise ParityInputError(f"contract {contract!r} is not supported; supported: 'float32', 'float64'")
     if not artifacts:
         raise ParityInputError("artifacts: give at least one .mlmodel, .onnx or .ort path")
+    from parity.dict_inputs import dict_vectorizer
     from parity.text_inputs import takes_documents
 
-    documents = takes_documents(estimator)
+    documents = takes_documents(estimator) or dict_vectorizer(estimator) is not None
     n_features = 1 if documents else getattr(estimator, "n_features_in_", None)
     if n_features is None:
         raise ParityInputError(f"{type(estimator).__name__} is not fitted (no n_features_in_)")
@@ -206,7 +216,7 @@ def check(
             opened = [future.result()[0] for future in opening]
             _add_time(timings, cpu, "open artifacts", opening)
             if documents:
-                names = names or [opened[0].inputs[0].name]  # one text column, named as the artifact names it
+                names = names or [opened[0].inputs[0].column_name]  # one column, named as the artifact names it
                 inputs = _documents_frame(inputs, names[0])
             X_user, schema, names = _bound_inputs(opened, inputs, int(n_features), names, estimator, documents, early)
             roles_needed = {role for a in opened for role in a.roles.values()}
@@ -421,7 +431,7 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
     report.cpu_timings = cpu
     report.tie_tolerance = max(tie_tolerances) if tie_tolerances else 1e-12
     failed = any(not c.passed for c in report.checks) or any(a.problems for a in report.artifacts)
-    if not report.checks:  # a run that compared nothing has proven nothing: never report it as passed
+    if not report.checks or not report.probes:  # a run that compared nothing has proven nothing: never a pass
         report.notes.append("nothing was compared: every probe set was skipped or refused (reasons above), so "
                             "parity cannot pass")
         failed = True
@@ -444,6 +454,7 @@ def _bound_inputs(opened: list[Any], inputs: Any, n_features: int, names: list[s
     columns (parity/text_inputs.py) get their probe documents instead of categories. `early` holds the numeric
     path's rows when they were read before the artifacts opened."""
     from parity.columns import add_categories
+    from parity.dict_inputs import dict_vectorizer
     from parity.runtimes import artifact_categories
     from parity.text_inputs import text_vectorizers
 
@@ -454,7 +465,9 @@ def _bound_inputs(opened: list[Any], inputs: Any, n_features: int, names: list[s
     else:
         labels = names if names is not None else [f"x{j}" for j in range(n_features)]
         vectorizers = text_vectorizers(estimator, labels) if estimator is not None else {}
-        X_user, schema = _user_rows(inputs, n_features, names, kinds, categories, vectorizers)
+        dicts = dict_vectorizer(estimator) if estimator is not None else None
+        dictionaries = {labels[0]: dicts} if dicts is not None else {}
+        X_user, schema = _user_rows(inputs, n_features, names, kinds, categories, vectorizers, dictionaries)
     if schema is not None:
         schema.takes_documents = documents
         add_categories(schema, categories)
@@ -469,10 +482,11 @@ def _diagnose(report: ParityReport, estimator: Any, opened: list[Any], probes: A
 
     try:
         diagnose.explain(report, estimator, opened, probes)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AttributeError) as exc:
         if report.schema is None:
             raise
-        # The diagnosis replays numeric rows through the model's steps; string columns (codes in X) cannot be.
+        # The diagnosis replays numeric rows through the model's steps; string columns (codes in X) cannot be (a
+        # vectorizer meeting codes instead of documents or dicts raises AttributeError: no .lower / .items).
         report.notes.append(f"diagnosis incomplete: it replays numeric rows only ({_first_line(exc)})")
         for check in report.failures():
             check.comparison.cause = check.comparison.cause or "unexplained (string inputs: no diagnosis replay)"

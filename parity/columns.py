@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -65,19 +65,26 @@ class InputColumn:
     vocabulary: list[Any] = field(default_factory=list)  # string columns: the values X's codes index
     categories: list[str] = field(default_factory=list)  # string columns: categories the artifacts know
     missing_marker: Any = math.nan  # what a missing string is to the Python model (NaN, or None in object columns)
-    documents: list[str] = field(default_factory=list)  # a text column (parity/text_inputs.py): its probe documents
-    term_counter: Any = None  # a text column: (documents, terms) -> scikit-learn's term counts (Core ML's input)
+    documents: list[Any] = field(default_factory=list)  # a text column (parity/text_inputs.py): its probe documents;
+    # a dictionary column (parity/dict_inputs.py): its probe dicts
+    term_counter: Any = None  # a text column: (documents, terms) -> scikit-learn's term counts (Core ML's input);
+    # a dictionary column: (dicts, terms) -> the known feature pairs (Core ML's input)
+    dictionaries: bool = False  # a dictionary column: X codes index dicts, fed as dicts / keys + values tensors
+    tensors_of: Any = None  # a dictionary column: dicts -> (keys, values) padded [N, K] (ONNX's inputs)
 
     @property
     def shown_kind(self) -> str:
         """The kind as reports show it: 'text' for a text column (a string column of documents)."""
-        return "text" if self.documents else self.kind
+        return "dictionary" if self.dictionaries else "text" if self.documents else self.kind
 
     def code_of(self, value: Any) -> float:
         """The X code of a string column value (adds it to the vocabulary); NaN for a missing value."""
         if is_missing(value):  # None and NaN alike: the column's missing_marker says which the model gets
             return math.nan
-        key = str(value) if self.documents else nfc(str(value))  # documents reach the analyzer as they are
+        if self.dictionaries:  # a dict, compared by equality
+            key: Any = value
+        else:
+            key = str(value) if self.documents else nfc(str(value))  # documents reach the analyzer as they are
         try:
             return float(self.vocabulary.index(key))
         except ValueError:
@@ -153,6 +160,8 @@ class InputSchema:
         """Column j as an app feeds it: float64 numbers, or an object array of str ("" for missing, None too)."""
         if self.columns[j].kind != "string":
             return np.asarray(X[:, j], dtype=np.float64)
+        if self.columns[j].dictionaries:  # the dicts themselves; each artifact's feed is made from them
+            return self._strings(X, j, {})
         return self._strings(X, j, MISSING_STRING, only_strings=True)
 
     def display(self, X: np.ndarray, row: int) -> dict[str, Any]:
@@ -161,6 +170,9 @@ class InputSchema:
         for j, column in enumerate(self.columns):
             if column.kind == "string":
                 value = self._strings(X[row : row + 1], j, None)[0]
+                if column.dictionaries:
+                    shown[column.name] = shorten(repr(value))
+                    continue
                 shown[column.name] = (shorten(value) if column.documents else value) if isinstance(value, str) \
                     else None
             else:
@@ -170,7 +182,10 @@ class InputSchema:
     def to_json(self) -> list[dict[str, Any]]:
         return [{"name": c.name, "kind": c.kind, "python_dtype": c.python_dtype,
                  **({"categories": list(c.categories)} if c.kind == "string" and not c.documents else {}),
-                 **({"text": True, "probe_documents": [shorten(d) for d in c.documents]} if c.documents else {})}
+                 **({"text": True, "probe_documents": [shorten(d) for d in c.documents]}
+                    if c.documents and not c.dictionaries else {}),
+                 **({"dictionary": True, "probe_dictionaries": [shorten(repr(d)) for d in c.documents]}
+                    if c.dictionaries else {})}
                 for c in self.columns]
 
     # ---- encoding
@@ -191,10 +206,26 @@ class InputSchema:
         missing), then each distinct value gets its vocabulary code once."""
         import pandas as pd
 
+        if column.dictionaries:  # dicts are unhashable: no factorize (each row's dict is looked up once)
+            return np.array([column.code_of(v) for v in values], dtype=np.float64)
         row_codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
         unique_codes = np.array([column.code_of(v) for v in np.asarray(uniques, dtype=object).tolist()] + [np.nan],
                                 dtype=np.float64)
         return unique_codes[row_codes]  # code -1 (missing) indexes the trailing NaN
+
+
+def trained_frame(model: Any, X: Any) -> Any:
+    """Numeric rows X as the Python model was trained on them: a model fitted on a DataFrame (it records
+    `feature_names_in_`) gets a float DataFrame with those column names, because a ColumnTransformer selecting
+    columns by name refuses a numpy array ("Specifying the columns using strings is only supported for
+    dataframes"); anything else (a numpy-fitted model, a DataFrame already) gets X unchanged. The values and their
+    dtype (float64, or float32 under the float32 contract) are X's: scikit-learn reads the frame as X."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None or not isinstance(X, np.ndarray) or X.ndim != 2 or X.shape[1] != len(names):
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=[str(n) for n in names], copy=False)
 
 
 def _fits_integers(values: np.ndarray, dtype: str) -> bool:
@@ -270,12 +301,21 @@ def missing_marker_of(series: Any, name: str, origin: str) -> Any:
     return None if has_none else math.nan
 
 
+def dictionary_column(name: str) -> InputColumn:
+    """A dictionary column (parity/dict_inputs.py): X codes index its dicts; a missing row is the empty dict."""
+    return InputColumn(name, "string", "object", missing_marker={}, dictionaries=True)
+
+
 def schema_from_frame(frame: Any, names: Sequence[str], kinds: dict[str, Kind] | None = None,
-                      origin: str = "inputs") -> InputSchema:
+                      origin: str = "inputs", dictionaries: Collection[str] = ()) -> InputSchema:
     """An InputSchema for a user DataFrame: a column is a string column if the artifacts say so (`kinds`), else if
-    its values are strings. A mismatch between the data and an artifact's input type names the column."""
+    its values are strings; `dictionaries` name the dictionary columns. A mismatch between the data and an
+    artifact's input type names the column."""
     columns = []
     for name in names:
+        if name in dictionaries:
+            columns.append(dictionary_column(name))
+            continue
         series = frame[name]
         wanted = (kinds or {}).get(name)
         strings = is_string_series(series) and (series.notna().any() or wanted == "string")
@@ -294,9 +334,11 @@ def schema_from_frame(frame: Any, names: Sequence[str], kinds: dict[str, Kind] |
     return InputSchema(columns)
 
 
-def schema_from_kinds(names: Sequence[str], kinds: dict[str, Kind]) -> InputSchema:
+def schema_from_kinds(names: Sequence[str], kinds: dict[str, Kind],
+                      dictionaries: Collection[str] = ()) -> InputSchema:
     """An InputSchema when no user data is given: kinds from the artifacts, pandas 3 defaults (str, float64)."""
-    return InputSchema([InputColumn(n, kinds.get(n, "double"), "str" if kinds.get(n) == "string" else "float64")
+    return InputSchema([dictionary_column(n) if n in dictionaries else
+                        InputColumn(n, kinds.get(n, "double"), "str" if kinds.get(n) == "string" else "float64")
                         for n in names])
 
 

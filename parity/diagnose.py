@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from parity.columns import trained_frame
 from parity.compare import as_2d
 from parity.references import WalkTree, adapter_for, final_model
 from parity.report import CheckResult, DriftResult, ParityReport
@@ -329,7 +330,7 @@ def _tree_input(estimator: Any, X: np.ndarray) -> tuple[Any, np.ndarray]:
     """The tree model and the rows it reads (a Pipeline's earlier steps applied)."""
     if hasattr(estimator, "steps"):
         head = estimator[:-1]
-        return estimator.steps[-1][1], np.asarray(head.transform(X), dtype=np.float64)
+        return estimator.steps[-1][1], np.asarray(head.transform(trained_frame(head, X)), dtype=np.float64)
     return estimator, X
 
 
@@ -403,7 +404,7 @@ def neighbour_tie_rows(estimator: Any, X: np.ndarray, rows: np.ndarray) -> np.nd
     ties = np.zeros(len(rows), dtype=bool)
     if not hasattr(model, "kneighbors") or not len(rows) or int(model.n_neighbors) + 1 > model.n_samples_fit_:
         return ties
-    points = estimator[:-1].transform(X[rows]) if hasattr(estimator, "steps") else X[rows]
+    points = estimator[:-1].transform(trained_frame(estimator, X[rows])) if hasattr(estimator, "steps") else X[rows]
     k = int(model.n_neighbors)
     distances, _ = model.kneighbors(points, n_neighbors=k + 1)
     return np.isclose(distances[:, k - 1], distances[:, k], rtol=1e-12, atol=0.0)
@@ -416,7 +417,7 @@ def neighbour_tie_cause(estimator: Any, X: np.ndarray, failing: np.ndarray) -> s
         return None
     rows = X[np.flatnonzero(failing)[:MAX_ROWS_WALKED]]
     if hasattr(estimator, "steps"):
-        rows = estimator[:-1].transform(rows)
+        rows = estimator[:-1].transform(trained_frame(estimator, rows))
     k = int(model.n_neighbors)
     if k + 1 > model.n_samples_fit_:
         return None

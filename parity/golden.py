@@ -16,13 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from parity.errors import ArtifactError
+from parity.errors import ArtifactError, ParityInputError
 from parity.report import ParityReport
 
 FORMAT = "mlexport-golden"
-FORMAT_VERSION = 3  # newest version written; each document is written with the lowest version that can say it:
-# 1 all inputs double, 2 named Double/Int64/String inputs, 3 a text column (term counts + raw text)
-FORMAT_VERSIONS = (1, 2, 3)  # versions check_replay and ios_stub read
+FORMAT_VERSION = 4  # newest version written; each document is written with the lowest version that can say it:
+# 1 all inputs double, 2 named Double/Int64/String inputs, 3 a text column (term counts + raw text), 4 a dictionary
+# column (the dict + the [String: Double] the Core ML model is fed)
+FORMAT_VERSIONS = (1, 2, 3, 4)  # versions check_replay and ios_stub read
 MAX_ROWS = 200
 
 
@@ -70,6 +71,10 @@ def golden_document(report: ParityReport, artifact: str | os.PathLike[str]) -> d
     result = next((a for a in report.artifacts if Path(a.path) == path), None)
     if result is None or result.kind != "coreml":
         raise ArtifactError(f"{path}: not a Core ML artifact of this parity report; golden.json is for the .mlmodel")
+    if not report.probe_data:  # nothing to record: every probe set was skipped (the report's notes say why)
+        skipped = [n for n in report.notes if n.startswith("probe set ")]
+        raise ParityInputError(f"{path.name}: no golden rows: the Python model refused every probe set"
+                               + (f" ({skipped[0]})" if skipped else ""))
     spec = load_model(path)
     roles = result.roles
     task = ("classifier" if "label" in roles.values() else
@@ -118,7 +123,8 @@ def golden_document(report: ParityReport, artifact: str | os.PathLike[str]) -> d
 def _version(section: dict[str, Any]) -> int:
     if section["kind"] != "named":
         return 1
-    return 3 if any(f["type"] == "text" for f in section["features"]) else 2
+    types = {f["type"] for f in section["features"]}
+    return 4 if "dictionary" in types else 3 if "text" in types else 2
 
 
 def _bound_tolerance(comparison: Any) -> Any:
@@ -187,6 +193,9 @@ def _typed_input_section(spec: Any, report: ParityReport, section: dict[str, Any
         if feature is None:
             raise ArtifactError(f"{path}: column {column.name!r} has no Core ML input; golden.json needs one per "
                                 f"column")
+        if feature.name in terms and column.dictionaries:  # what Core ML is fed: parity/dict_inputs.py
+            features.append({"name": column.name, "coreml_name": feature.name, "type": "dictionary"})
+            continue
         if feature.name in terms:
             if column.term_counter is None:
                 raise ArtifactError(f"{path}: input {feature.name!r} takes term counts, but column {column.name!r} "
@@ -208,7 +217,12 @@ def _row_inputs(report: ParityReport, X: np.ndarray, i: int, section: dict[str, 
         return [_number(v) for v in X[i]]
     values: list[Any] = []
     for j, feature in enumerate(section["features"]):
-        if feature["type"] == "text":  # the raw document, and its term counts: what Core ML is fed
+        if feature["type"] == "dictionary":  # the dict, and the known feature pairs: what Core ML is fed
+            row = report.schema.artifact_values(X[i : i + 1], j)[0]
+            fed = report.schema.columns[j].term_counter([row], section["_terms"][feature["coreml_name"]])[0]
+            values.append({"dictionary": {str(k): _json_value(v) for k, v in row.items()},
+                           "features": {k: _number(v) for k, v in fed.items()}})
+        elif feature["type"] == "text":  # the raw document, and its term counts: what Core ML is fed
             text = str(report.schema.artifact_values(X[i : i + 1], j)[0])
             counts = report.schema.columns[j].term_counter([text], section["_terms"][feature["coreml_name"]])[0]
             values.append({"text": text, "counts": counts})
@@ -219,6 +233,15 @@ def _row_inputs(report: ParityReport, X: np.ndarray, i: int, section: dict[str, 
         else:
             values.append(_number(X[i, j]))
     return values
+
+
+def _json_value(value: Any) -> Any:
+    """A dict value as golden.json holds it: a string, a list of strings, or a number (non-finite as a string)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return _number(value)
 
 
 def _rows(report: ParityReport, roles: dict[str, str], widths: dict[str, int],

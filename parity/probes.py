@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from parity.columns import InputSchema
+from parity.columns import InputSchema, trained_frame
 from parity.references import adapter_for, family
 
 F32_MAX = float(np.finfo(np.float32).max)
@@ -215,7 +215,8 @@ def _place(base: np.ndarray, rng: np.random.Generator, features: np.ndarray, val
 def refusal_reason(estimator: Any, rows: np.ndarray, schema: InputSchema | None = None) -> str | None:
     """None if the Python model predicts on rows (decoded through `schema` when it has string columns), else the
     one-line reason it refuses."""
-    return adapter_for(estimator).nan_refusal(estimator, rows if schema is None else schema.python_rows(rows))
+    return adapter_for(estimator).nan_refusal(
+        estimator, trained_frame(estimator, rows) if schema is None else schema.python_rows(rows))
 
 
 def _feature_subset(n_features: int, rng: np.random.Generator, schema: InputSchema | None = None) -> np.ndarray:
@@ -383,7 +384,7 @@ def _rows_reaching(splits: TreeSplits, chosen: np.ndarray, base: np.ndarray, rng
     candidates = rng.choice(len(base), min(len(base), 256), replace=False)
     X = base[candidates]
     if splits.head is not None:
-        X = np.asarray(splits.head.transform(X), dtype=np.float64)
+        X = np.asarray(splits.head.transform(trained_frame(splits.head, X)), dtype=np.float64)
     for tree_index in np.unique(splits.tree[chosen]):  # one path computation per tree, not per row
         at = np.flatnonzero(splits.tree[chosen] == tree_index)
         visited = trees[tree_index].visits(X)
@@ -606,15 +607,26 @@ def _string_probes(estimator: Any, schema: InputSchema, base: np.ndarray, rng: n
 
 def _text_probes(schema: InputSchema, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:
     """Each text column of a real row set to each probe document (parity/text_inputs.py: empty, whitespace, only
-    stop words, unseen and known words, Unicode edge cases, a very long document)."""
-    features: list[int] = []
-    codes: list[float] = []
-    for j in schema.string_indices():
-        column = schema.columns[int(j)]
-        features += [int(j)] * len(column.documents)
-        codes += [float(column.vocabulary.index(d)) for d in column.documents]
-    if features:
-        probes.sets.append(ProbeSet("text", _place(base, rng, np.array(features), np.array(codes)),
-                                    "a text column of a real row set to each probe document: empty, whitespace, "
-                                    "only stop words, unseen words, Unicode edge cases, a very long document"))
+    stop words, unseen and known words, Unicode edge cases, a very long document); each dictionary column to each
+    probe dict (parity/dict_inputs.py), as the set `dictionaries`."""
+    for dictionaries in (False, True):
+        features: list[int] = []
+        codes: list[float] = []
+        for j in schema.string_indices():
+            column = schema.columns[int(j)]
+            if column.dictionaries != dictionaries:
+                continue
+            features += [int(j)] * len(column.documents)
+            codes += [float(column.vocabulary.index(d)) for d in column.documents]
+        if not features:
+            continue
+        X = _place(base, rng, np.array(features), np.array(codes))
+        if dictionaries:  # parity/dict_inputs.py probe_dicts
+            probes.sets.append(ProbeSet("dictionaries", X, "a dictionary column set to each probe dict: empty, "
+                                        "unseen keys, each feature alone, all at once, an unseen string value, "
+                                        "±1e308, -0.0, the smallest subnormal"))
+        else:
+            probes.sets.append(ProbeSet("text", X, "a text column of a real row set to each probe document: empty, "
+                                        "whitespace, only stop words, unseen words, Unicode edge cases, a very long "
+                                        "document"))
 

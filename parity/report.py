@@ -293,15 +293,50 @@ def _input_lines(report: ParityReport) -> list[str]:
         categories = ", ".join(f'"{c}"' for c in column.categories[:20]) + (" …" if len(column.categories) > 20
                                                                              else "")
         lines.append(f"| {column.name} | {column.shown_kind} | {column.python_dtype} | "
-                     f"{'(documents)' if column.documents else categories} |")
+                     f"{'(dicts)' if column.dictionaries else '(documents)' if column.documents else categories} |")
     lines.append("")
-    lines.append('String inputs are fed to the artifacts NFC-normalised, a missing string as "" (the export '
-                 "contract); the Python model gets the column's own missing value (NaN or None).")
+    lines.append(_string_contract_note(report.schema.columns))
     for column in report.schema.columns:
-        if column.documents:
+        if column.dictionaries:
+            lines += ["", _dictionary_line(column.name), ""]
+            lines += [f"{i + 1}. `{shorten(repr(d))}`" for i, d in enumerate(column.documents)]
+        elif column.documents:
             lines += ["", *_text_lines(column.name), ""]
             lines += [f"{i + 1}. {_quoted(shorten(d))}" for i, d in enumerate(column.documents)]
     return lines
+
+
+def _string_contract_note(columns: list[Any]) -> str:
+    """How string values reach the artifacts, per column kind (parity/columns.py): category strings NFC-normalised,
+    documents of a text column as they are (the analyzer reads code points; NFC would change its tokens)."""
+    categorical = [c.name for c in columns if c.kind == "string" and not c.documents]
+    text = [c.name for c in columns if c.documents and not c.dictionaries]
+    dictionaries = [c.name for c in columns if c.dictionaries]
+    parts = []
+    if categorical:
+        parts.append("String inputs (" + ", ".join(categorical) + ') are fed to the artifacts NFC-normalised, a '
+                     'missing string as "" (the export contract); the Python model gets the column\'s own missing '
+                     "value (NaN or None).")
+    if text:
+        parts.append("Text inputs (" + ", ".join(text) + ") are fed raw, not normalised: the Python model and the "
+                     'artifacts get the same code points (a missing document as "" to the artifacts).')
+    if dictionaries:
+        parts.append("Dictionary inputs (" + ", ".join(dictionaries) + ') are fed by the export contract: a string '
+                     'value v of key k as key "k=v" with value 1; Core ML gets only the keys it knows, ONNX every '
+                     'key (unknown ones are ignored) as padded keys/values tensors.')
+    return " ".join(parts) if parts else "No string inputs: numbers only."
+
+
+def _known_values(column: Any) -> str:
+    """The HTML Inputs table's last cell: the categories the artifacts know, or what the column holds."""
+    if column.dictionaries:
+        return "(dicts)"
+    return "(documents)" if column.documents else ", ".join(repr(v) for v in column.categories)
+
+
+def _dictionary_line(name: str) -> str:
+    return (f"Dictionary input `{name}`: the Python model gets the dicts; Core ML the [String: Double] dictionary of "
+            "its known keys; ONNX the keys and values tensors. Probe set `dictionaries` feeds each of these dicts:")
 
 
 def _text_lines(name: str) -> list[str]:
@@ -626,11 +661,15 @@ def to_html(report: ParityReport) -> str:
         parts.append("<h2>Inputs</h2><table><tr><th class='l'>input</th><th class='l'>kind</th>"
                      "<th class='l'>categories the artifacts know</th></tr>")
         parts += [f"<tr><td class='l'>{e(c.name)}</td><td class='l'>{e(c.shown_kind)}</td><td class='l'>"
-                  f"{e('(documents)' if c.documents else ', '.join(repr(v) for v in c.categories))}</td></tr>"
+                  f"{e(_known_values(c))}</td></tr>"
                   for c in report.schema.columns]
-        parts.append("</table>")
+        parts.append(f"</table><p>{e(_string_contract_note(report.schema.columns))}</p>")
         for column in report.schema.columns:
-            if column.documents:
+            if column.dictionaries:
+                parts.append(f"<p>{e(_dictionary_line(column.name))}</p><ol>")
+                parts += [f"<li><code>{e(shorten(repr(d)))}</code></li>" for d in column.documents]
+                parts.append("</ol>")
+            elif column.documents:
                 parts.append(f"<p>{e(_text_lines(column.name)[0])}</p><ol>")
                 parts += [f"<li><code>{e(_quoted(shorten(d)))}</code></li>" for d in column.documents]
                 parts.append("</ol>")

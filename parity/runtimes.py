@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from parity.columns import InputSchema
+from parity.columns import InputSchema, trained_frame
 from parity.errors import ArtifactError, ParityInputError
 from parity.references import adapter_for
 
@@ -56,7 +56,7 @@ def reference_outputs(estimator: Any, X: np.ndarray, roles: set[str],
                       schema: InputSchema | None = None) -> dict[str, np.ndarray]:
     """Canonical outputs of the Python model on X (already on the contract dtype), through its reference adapter;
     with a schema, on the DataFrame the rows decode to (string columns as the user's dtype)."""
-    rows = X if schema is None else schema.python_rows(X)
+    rows = trained_frame(estimator, X) if schema is None else schema.python_rows(X)
     return adapter_for(estimator).predict(estimator, rows, roles)
 
 
@@ -104,6 +104,11 @@ class Artifact:
             for j in columns:
                 column_kind = schema.columns[j].kind if schema is not None else "double"
                 label = repr(names[j]) if names else f"{j}"
+                if feature.part is not None:  # ONNX keys / values of a dictionary column (parity/dict_inputs.py)
+                    if schema is None or not schema.columns[j].dictionaries:
+                        raise ArtifactError(f"{self.path}: input {feature.name!r} is the {feature.part} of a "
+                                            f"dictionary input, but column {label} is not read by a DictVectorizer")
+                    continue
                 if (feature.kind == "string") != (column_kind == "string"):
                     raise ArtifactError(
                         f"{self.path}: input {feature.name!r} is {feature.kind} but column {label} holds "
@@ -113,7 +118,14 @@ class Artifact:
         """{input name: values} for rows X by the contract: numbers as the input's dtype, strings as str."""
         bound = self.bound if self.bound is not None else bind_inputs(self.path, self.inputs, None, X.shape[1])
         values: dict[str, np.ndarray] = {}
+        tensors: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # per dictionary column: (keys, values), made once
         for feature, columns in zip(self.inputs, bound, strict=True):
+            if feature.part is not None and self.schema is not None:
+                j = int(columns[0])
+                if j not in tensors:
+                    tensors[j] = self.schema.columns[j].tensors_of(self.schema.artifact_values(X, j).tolist())
+                values[feature.name] = feature.values(tensors[j][0 if feature.part == "keys" else 1])
+                continue
             if feature.terms is not None:  # Core ML's term-counts Dictionary of a text column
                 values[feature.name] = self._term_counts(feature, X, int(columns[0]))
                 continue
@@ -157,6 +169,14 @@ class ArtifactInput:
     width: int | None
     rank: int
     terms: tuple[str, ...] | None = None  # Core ML Dictionary input of a text column: the keys its DictVectorizer knows
+    # (or of a dictionary column)
+    column: str | None = None  # ONNX keys / values input of a dictionary column: that column's name
+    part: Literal["keys", "values"] | None = None
+
+    @property
+    def column_name(self) -> str:
+        """The model column this input feeds (its own name, or a dictionary column's for its keys / values)."""
+        return self.column if self.column is not None else self.name
 
     def values(self, matrix: np.ndarray) -> np.ndarray:
         """The feed for this input from its columns' contract values, (n, width): float64 or object (str)."""
@@ -184,9 +204,10 @@ def bind_inputs(path: Path, inputs: Sequence[ArtifactInput], names: Sequence[str
                 n_features: int) -> list[np.ndarray]:
     """Column indices per input: by name when every input is named after a column and takes one value, else in
     column order by the inputs' widths (one dynamic width takes what the others leave)."""
-    by_name = names is not None and inputs and all(i.name in names and i.width in (1, None) for i in inputs)
-    if by_name and names is not None and len({i.name for i in inputs}) == len(inputs):
-        return [np.array([list(names).index(i.name)], dtype=np.int64) for i in inputs]
+    by_name = names is not None and inputs and all(i.column_name in names and (i.width in (1, None) or i.part)
+                                                   for i in inputs)
+    if by_name and names is not None and len({(i.column_name, i.part) for i in inputs}) == len(inputs):
+        return [np.array([list(names).index(i.column_name)], dtype=np.int64) for i in inputs]
     known = sum(i.width for i in inputs if i.width is not None)
     dynamic = [i for i in inputs if i.width is None]
     if len(dynamic) > 1 or (not dynamic and known != n_features) or known > n_features:
@@ -246,7 +267,7 @@ def _open_onnx(path: Path) -> Artifact:
             raise ArtifactError(f"{path}: output {name!r} has unknown role {role!r}; supported: {', '.join(ROLES)}")
         if name not in output_names:
             raise ArtifactError(f"{path}: output_roles names {name!r}, which is not a graph output")
-    inputs = [_onnx_input(path, i) for i in session.get_inputs()]
+    inputs = dictionary_parts([_onnx_input(path, i) for i in session.get_inputs()])
     dtype: Literal["float32", "float64"] = "float32" if any(i.kind == "float" for i in inputs) else "float64"
     output_types = {o.name: o.type for o in session.get_outputs()}
     if any(output_types.get(n) == "tensor(float)" for n, r in roles.items() if r != "label"):
@@ -279,6 +300,34 @@ def _onnx_input(path: Path, node_arg: Any) -> ArtifactInput:
                             f"{', '.join(_ONNX_INPUT_KINDS)} of shape [N] or [N, n]")
     width = 1 if len(shape) == 1 else (shape[1] if isinstance(shape[1], int) and shape[1] > 0 else None)
     return ArtifactInput(node_arg.name, kind, width, len(shape))
+
+
+def dictionary_parts(inputs: list[ArtifactInput]) -> list[ArtifactInput]:
+    """ONNX inputs with the keys / values pairs of dictionary columns marked (NAME_keys string [N, K] and
+    NAME_values double or float [N, K], parity/dict_inputs.py)."""
+    from dataclasses import replace
+
+    from parity.dict_inputs import KEYS_SUFFIX, VALUES_SUFFIX
+
+    by_name = {i.name: i for i in inputs}
+    marked = []
+    for feature in inputs:
+        base, partner, part = feature.name, None, None
+        if feature.name.endswith(KEYS_SUFFIX) and feature.kind == "string":
+            base = feature.name[: -len(KEYS_SUFFIX)]
+            partner, part = by_name.get(base + VALUES_SUFFIX), "keys"
+            ok = partner is not None and partner.kind in ("double", "float")
+        elif feature.name.endswith(VALUES_SUFFIX) and feature.kind in ("double", "float"):
+            base = feature.name[: -len(VALUES_SUFFIX)]
+            partner, part = by_name.get(base + KEYS_SUFFIX), "values"
+            ok = partner is not None and partner.kind == "string"
+        else:
+            ok = False
+        if ok and feature.rank == 2 and partner is not None and partner.rank == 2:
+            marked.append(replace(feature, width=None, column=base, part=part))  # type: ignore[arg-type]
+        else:
+            marked.append(feature)
+    return marked
 
 
 def _onnx_class_labels(path: Path, metadata: dict[str, str]) -> np.ndarray | None:

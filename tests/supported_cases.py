@@ -37,6 +37,7 @@ from sklearn.ensemble import (
     VotingClassifier,
     VotingRegressor,
 )
+from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.feature_selection import (
     RFE,
@@ -361,6 +362,17 @@ def tate_counts() -> Data:
 
 
 @cache
+def application_dicts() -> tuple[list[dict[str, Any]], Any]:
+    """Real credit card applications (tests/data/credit_card_applications_slice.csv) as a list of dicts, the way a
+    DictVectorizer model is fed: numbers, and the yes/no columns as strings ("owner=yes" features); a row leaves
+    out its zero `reports` and `dependents` keys (a sparse record). Label: the card was granted."""
+    frame = pd.read_csv(APPLICATIONS)
+    records = frame[["reports", "age", "income", "share", "dependents", "owner", "selfemp"]].to_dict("records")
+    dicts = [{k: v for k, v in r.items() if not (k in ("reports", "dependents") and v == 0)} for r in records]
+    return dicts, frame["card"].to_numpy()
+
+
+@cache
 def tate_frame() -> tuple[Any, Any]:
     """Real Tate rows (tests/data/tate_artworks_slice.csv): title (text), artist (string), year (number); label the
     medium, its four most common values else 'Other'."""
@@ -682,4 +694,14 @@ CASES: tuple[Case, ...] = (
         CountVectorizer(binary=True), TfidfTransformer(sublinear_tf=True), ComplementNB()), tate_titles,
         coreml_refusal="sublinear_tf=True has no exact Core ML encoding"),
     Case("text-column-transformer", tate_text_pipeline, tate_frame),
+    # DictVectorizer (export/from_sklearn/dict_vectorizer.py): real applications as dicts; Core ML on the
+    # dictionary, ONNX on the keys/values tensors
+    Case("dict-vectorizer-logistic", lambda: make_pipeline(DictVectorizer(sparse=False),
+                                                            LogisticRegression(max_iter=2000)), application_dicts),
+    Case("dict-vectorizer-unsorted-forest", lambda: make_pipeline(DictVectorizer(sort=False, separator=":"),
+                                                                   RandomForestClassifier(n_estimators=5,
+                                                                                          max_depth=4,
+                                                                                          random_state=0)),
+         application_dicts),
+    Case("dict-vectorizer", DictVectorizer, lambda: (application_dicts()[0], None)),
 )

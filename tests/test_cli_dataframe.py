@@ -214,3 +214,62 @@ def test_cli_exports_real_dataframe_pipelines_with_string_labels(
     assert main(["predict", str(tmp_path / "out" / "model.onnx"), "--data", str(rows), "--json"]) == 0
     expected = model.predict(pd.read_parquet(rows) if suffix == ".parquet" else pd.read_csv(rows))
     assert json.loads(capsys.readouterr().out)["classLabel"] == expected.tolist()
+CARDS = Path(__file__).parent / "data" / "credit_card_applications_slice.csv"
+CARD_NUMBERS = ["age", "income", "share", "reports"]
+
+
+@pytest.fixture(scope="module")
+def by_name_regressor(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """An all-numeric DataFrame model whose ColumnTransformer selects columns by name: scikit-learn refuses numpy
+    rows for it ("Specifying the columns using strings is only supported for dataframes")."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    frame = pd.read_csv(CARDS)
+    X, y = frame[CARD_NUMBERS].astype(float), frame["expenditure"]
+    columns = ColumnTransformer([("num", StandardScaler(), ["age", "income"]), ("keep", "passthrough", ["share"])])
+    model = Pipeline([("columns", columns),
+                      ("model", RandomForestRegressor(n_estimators=4, max_depth=4, random_state=0))]).fit(X, y)
+    directory = tmp_path_factory.mktemp("cli_by_name")
+    dump_skops(model, directory / "cards.skops")
+    X.head(60).to_csv(directory / "rows.csv", index=False)
+    return directory / "cards.skops", directory / "rows.csv"
+
+
+def test_numeric_frame_model_selecting_columns_by_name_is_checked_on_dataframes(
+        by_name_regressor: tuple[Path, Path], tmp_path: Path) -> None:
+    """Regression: parity fed numpy probes, scikit-learn refused every set, and golden.json's writer raised
+    StopIteration. The reference now gets DataFrames with the trained names; every probe set is checked."""
+    import json
+
+    from export.loading import load_model
+
+    model_path, rows = by_name_regressor
+    out = tmp_path / "out"
+    assert main(["export", str(model_path), "--out", str(out), "--data", str(rows)]) == 0
+    report = json.loads((out / "parity.json").read_text())
+    assert report["verdict"] == "passed"
+    probes = {p["name"] for p in report["probes"]}
+    assert {"user-data", "nan"} <= probes and len(probes) >= 3, probes
+    assert not [n for n in report["notes"] if "scikit-learn refuses" in n], report["notes"]
+    golden = json.loads((out / "golden.json").read_text())
+    user = [r for r in golden["rows"] if r["probe"] == "user-data"]
+    frame = pd.DataFrame([r["inputs"] for r in user], columns=CARD_NUMBERS)
+    expected = load_model(model_path).predict(frame)  # scikit-learn's own predictions, on the golden inputs
+    np.testing.assert_array_equal([r["expected"]["prediction"] for r in user], expected)
+    assert golden["input"]["kind"] in ("multiarray", "named_doubles")
+
+
+def test_golden_without_any_checked_probe_set_is_a_parity_error(
+        by_name_regressor: tuple[Path, Path], tmp_path: Path) -> None:
+    import parity
+    from export.loading import load_model
+    from parity.errors import ParityError
+
+    model_path, rows = by_name_regressor
+    estimator = load_model(model_path)
+    assert main(["export", str(model_path), "--out", str(tmp_path / "out"), "--formats", "coreml",
+                 "--no-parity"]) == 0
+    report = parity.check(estimator, [tmp_path / "out" / "cards.mlmodel"], inputs=pd.read_csv(rows))
+    report.probe_data.clear()  # as when scikit-learn refuses every probe set
+    with pytest.raises(ParityError, match="refused every probe set"):
+        parity.write_golden(report, tmp_path / "out" / "cards.mlmodel", tmp_path / "golden.json")

@@ -103,6 +103,9 @@ def test_every_row_converts_a_default_fitted_instance(row: FrontEnd):
         assert [c.kind for c in model.inputs.columns] == ["string"] * est.n_features_in_
     elif row.name in DOCUMENTS:
         assert [c.kind for c in model.inputs.columns] == ["string"] and list(model.text_columns()) == ["text"]
+    elif row.name == "DictVectorizer":  # reads one dictionary column
+        assert [c.kind for c in model.inputs.columns] == ["dictionary"]
+        assert list(model.dictionary_columns()) == ["features"]
     else:
         assert model.inputs.is_block and model.inputs.n_values == est.n_features_in_
     if is_outlier_detector(est):

@@ -111,6 +111,29 @@ def _text_golden() -> dict[str, Any]:
     }
 
 
+def _dictionary_golden() -> dict[str, Any]:
+    """Version 4: a DictVectorizer model's dictionary column (the dict + what Core ML is fed)."""
+    return {
+        "format": "mlexport-golden", "format_version": 4,
+        "model": {"name": "d", "file": "d.mlmodel", "task": "classifier"},
+        "input": {"kind": "named", "dtype": "float64", "missing_string": "", "unicode": "NFC",
+                  "features": [{"name": "features", "coreml_name": "features", "type": "dictionary"}]},
+        "outputs": [{"name": "classLabel", "kind": "label", "type": "string"},
+                    {"name": "classProbability", "kind": "probabilities"}],
+        "class_labels": ["no", "yes"],
+        "tolerances": {"classProbability": {"rtol": 1e-9, "atol": 1e-12, "reason": "test"}},
+        "tie_tolerance": 1e-11,
+        "rows": [
+            {"id": 0, "probe": "user-data",
+             "inputs": [{"dictionary": {"age": 37.5, "owner": "yes", "unseen": 2.0},
+                         "features": {"age": 37.5, "owner=yes": 1.0}}],
+             "expected": {"classLabel": "yes", "classProbability": [0.25, 0.75]}},
+            {"id": 1, "probe": "dictionaries", "inputs": [{"dictionary": {}, "features": {}}],
+             "expected": {"classLabel": "no", "classProbability": [0.5, 0.5]}},
+        ],
+    }
+
+
 def _faithful_replay(golden: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for row in golden["rows"]:
@@ -126,8 +149,9 @@ def _faithful_replay(golden: dict[str, Any]) -> dict[str, Any]:
 
 def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     classifier, regressor, strings = _classifier_golden(), _regressor_golden(), _string_golden()
-    text = _text_golden()
-    cases = [("classifier faithful", classifier, _faithful_replay(classifier)),
+    text, dictionary = _text_golden(), _dictionary_golden()
+    cases = [("dictionary inputs faithful", dictionary, _faithful_replay(dictionary)),
+             ("classifier faithful", classifier, _faithful_replay(classifier)),
              ("regressor faithful", regressor, _faithful_replay(regressor)),
              ("string inputs faithful", strings, _faithful_replay(strings)),
              ("text inputs faithful", text, _faithful_replay(text))]
@@ -163,6 +187,8 @@ def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     variant("text label refused", text, lambda r: r[0]["outputs"].update({"classLabel": "Etching"}))
     variant("text probability just outside", text,
             lambda r: r[0]["outputs"]["classProbability"].update({"Oil": 0.7 + 1e-5 + 0.7e-4 + 1e-9}))
+    variant("dictionary label refused", dictionary, lambda r: r[0]["outputs"].update({"classLabel": "no"}))
+    variant("dictionary tie label accepted", dictionary, lambda r: r[1]["outputs"].update({"classLabel": "yes"}))
     return cases
 
 
@@ -192,7 +218,8 @@ def test_swift_and_python_cores_agree(parity_check_binary: Path, tmp_path: Path,
 def test_cases_are_valid_golden_files() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((ROOT / "parity" / "golden.schema.json").read_text())
-    for golden in (_classifier_golden(), _regressor_golden(), _string_golden(), _text_golden()):
+    for golden in (_classifier_golden(), _regressor_golden(), _string_golden(), _text_golden(),
+                   _dictionary_golden()):
         jsonschema.validate(golden, schema)
 
 

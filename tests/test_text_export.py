@@ -94,6 +94,9 @@ def test_reports_show_the_text_probes(exported: Path) -> None:
     markdown = (exported / "parity.md").read_text(encoding="utf-8")
     assert "| title | text |" in markdown
     assert "term counts" in markdown  # how each artifact is fed the text column
+    # documents reach both sides raw (the golden text rows are not NFC-normalised): the note says so, per kind
+    assert "Text inputs (title) are fed raw" in markdown and "NFC" not in markdown
+    assert "Text inputs (title) are fed raw" in (exported / "parity.html").read_text(encoding="utf-8")
 
 
 def test_ios_stub_carries_the_rules_and_the_text_check(exported: Path, tmp_path: Path) -> None:
@@ -111,6 +114,8 @@ def test_column_transformer_text_column_next_to_strings_and_numbers(tmp_path: Pa
     assert result.parity_verdict == "passed", result.parity_summary
     golden = json.loads((tmp_path / "ct" / "golden.json").read_text(encoding="utf-8"))
     assert [f["type"] for f in golden["input"]["features"]] == ["text", "string", "double"]
+    markdown = (tmp_path / "ct" / "parity.md").read_text(encoding="utf-8")
+    assert "Text inputs (title) are fed raw" in markdown and "String inputs (artist) are fed" in markdown
     from export.to_coreml.protos import Model_pb2
 
     spec = Model_pb2.Model()

@@ -24,6 +24,7 @@ from sklearn.ensemble import (
     VotingClassifier,
     VotingRegressor,
 )
+from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.feature_selection import (
     RFE,
@@ -112,6 +113,7 @@ from export.from_sklearn import (
     calibration,
     composition,
     dataframe,
+    dict_vectorizer,
     discriminant_analysis,
     ensemble,
     feature_selection,
@@ -320,6 +322,10 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (TfidfTransformer, "transform", text.tfidf_transformer_to_ir,
      "after a vectorizer (folded into its counts; sublinear_tf too) or on a count matrix (idf_ multiply, norm; "
      "sublinear_tf refused there)"),
+    (DictVectorizer, "transform", dict_vectorizer.dict_vectorizer_to_ir,
+     "alone or first in a Pipeline fitted on dicts; feature_names_/vocabulary_, separator (string values are "
+     "\"key=value\" keys of value 1), sparse or dense, sort; unknown keys ignored; input contract in README "
+     "\"DictVectorizer inputs\""),
 )
 
 
@@ -393,4 +399,5 @@ composition.AS_TRANSFORM[LinearDiscriminantAnalysis] = linear.lda_transform_to_i
 
 register_model_builder(dataframe.dataframe_model)
 register_model_builder(text.documents_model)
+register_model_builder(dict_vectorizer.dicts_model)
 register_model_builder(dataframe.hist_gradient_boosting_model)

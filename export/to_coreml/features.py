@@ -48,9 +48,18 @@ def string_type() -> Any:
     return feature_type
 
 
+def string_dictionary_type() -> Any:
+    """Dictionary<String, Double>: a dictionary column's row (and a text column's term counts)."""
+    feature_type = FeatureTypes_pb2.FeatureType()
+    feature_type.dictionaryType.stringKeyType.SetInParent()
+    return feature_type
+
+
 def scalar_type(kind: ir.ColumnKind) -> Any:
-    """The Core ML feature type of one schema column value: Double, Int64 or String."""
-    return {"double": double_type, "int64": int64_type, "string": string_type}[kind]()
+    """The Core ML feature type of one schema column value: Double, Int64, String, or a [String: Double]
+    Dictionary."""
+    return {"double": double_type, "int64": int64_type, "string": string_type,
+            "dictionary": string_dictionary_type}[kind]()
 
 
 def vector_type(length: int) -> Any:

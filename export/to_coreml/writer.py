@@ -12,7 +12,13 @@ import numpy as np
 from export import ir
 from export.errors import ExportFailedError, UnsupportedEstimatorError
 from export.to_coreml.category_lookup import category_lookup_models
-from export.to_coreml.dict_vectorizer import counts_description, term_counts_type, text_vectorizer_models
+from export.to_coreml.dict_vectorizer import (
+    counts_description,
+    dictionary_description,
+    dictionary_models,
+    term_counts_type,
+    text_vectorizer_models,
+)
 from export.to_coreml.features import Feature, Names, OutputNames, double_type, vector_type
 from export.to_coreml.glm import affine_models, glm_classifier_model, glm_regressor_model
 from export.to_coreml.imputer import imputer_model
@@ -96,7 +102,7 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
         case ir.Monomials() | ir.UnaryFunction() | ir.QuantileMap() | ir.PowerTransform() | ir.BSplines():
             raise UnsupportedEstimatorError(NO_DOUBLE_PRECISION_ENCODING[type(node)])
-        case ir.CategoryLookup() | ir.TextVectorizer():
+        case ir.CategoryLookup() | ir.TextVectorizer() | ir.DictVectorizer():
             raise ExportFailedError(f"a {type(node).__name__} reads String columns as a body step of its own, never "
                                     "a numeric vector")
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
@@ -344,6 +350,7 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     """The complete, validated Model spec for `model` with the outputs and metadata of `interface`."""
     interface.check_inputs(model.inputs)
     text_columns = model.text_columns()
+    dictionary_columns = model.dictionary_columns()
     inputs = [Feature(feature.name, term_counts_type()) if column.name in text_columns else feature
               for column, feature in zip(model.inputs.columns, input_features(model.inputs), strict=True)]
     outputs = interface.output_names
@@ -354,11 +361,13 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     for index, step in enumerate(model.body):
         last = index == len(model.body) - 1
         target = outputs.transformed if last else names.fresh("step")
-        if isinstance(step.node, (ir.CategoryLookup, ir.TextVectorizer)):
+        if isinstance(step.node, (ir.CategoryLookup, ir.TextVectorizer, ir.DictVectorizer)):
             if last and not isinstance(model.head, ir.Transformed):
                 raise ExportFailedError(f"step {step.name!r} (a {type(step.node).__name__}) is a transform; a model "
                                         "head needs a score producer last")
-            if isinstance(step.node, ir.TextVectorizer):
+            if isinstance(step.node, ir.DictVectorizer):
+                lowered = _Lowered(*dictionary_models(step.node.terms, env[step.inputs[0]], target, names))
+            elif isinstance(step.node, ir.TextVectorizer):
                 lowered = _Lowered(*text_vectorizer_models(step.node, env[step.inputs[0]], target, names))
             else:
                 lowered = _Lowered(*category_lookup_models(step.node, [env[n] for n in step.inputs], target, names))
@@ -389,6 +398,8 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     for column, feature in zip(model.inputs.columns, spec.description.input, strict=True):
         if column.name in text_columns:
             feature.shortDescription = counts_description(column.name, text_columns[column.name])
+        elif column.name in dictionary_columns:
+            feature.shortDescription = dictionary_description(column.name, dictionary_columns[column.name])
     validate_spec(spec)
     return spec
 

@@ -15,6 +15,7 @@ from onnx import helper, numpy_helper
 from export import ir
 from export.errors import UnsupportedEstimatorError
 from export.text.to_onnx_text import TEXT_OPSET, emit_text_features
+from export.to_onnx.dict_vectorizer import KEYS_SUFFIX, VALUES_SUFFIX, dictionary_inputs, emit_dict_vectorizer
 from export.to_onnx.graph_builder import GraphBuilder, ScopedBuilder
 from export.to_onnx.heads import (
     IR_LINKS,
@@ -355,6 +356,8 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.TextVectorizer: IrFamily(_reads_string_columns, "com.microsoft Tokenizer + ai.onnx.ml LabelEncoder (CPython's "
                                                        "case/accent tables) + TfIdfVectorizer (TF) or MurmurHash3 + "
                                                        "ScatterElements, one row per Loop iteration"),
+    ir.DictVectorizer: IrFamily(_reads_string_columns, "two [N, K] inputs (keys, values): ai.onnx.ml LabelEncoder "
+                                                       "(key -> column) + Equal + Where + ReduceSum (double)"),
     ir.Linear: IrFamily(_linear, "Gemm (double)"),
     ir.ColumnSelect: IrFamily(_column_select, "Gather"),
     ir.Concat: IrFamily(_concat, "Concat"),
@@ -424,6 +427,14 @@ def _graph_inputs(b: GraphBuilder, schema: ir.Schema, options: OnnxOptions) -> t
         return info, _ColumnsOfOneTensor(b, x, schema)
     info, tensors = [], {}
     for column in schema.columns:
+        if column.kind == "dictionary":  # two [N, K] inputs: keys and values (export/to_onnx/dict_vectorizer.py)
+            info += dictionary_inputs(column.input_name, options.onnx_elem_type)
+            values = column.input_name + VALUES_SUFFIX
+            if options.input_dtype == "float32":
+                values = b.op("Cast", [values], "dict_values_double", to=onnx.TensorProto.DOUBLE)  # exact, see above
+            tensors[column.name] = column.input_name + KEYS_SUFFIX
+            tensors[_values_key(column.name)] = values
+            continue
         elem = {"string": onnx.TensorProto.STRING, "int64": onnx.TensorProto.INT64,
                 "double": options.onnx_elem_type}[column.kind]
         info.append(helper.make_tensor_value_info(column.input_name, elem, ["N", column.n_values]))
@@ -432,6 +443,11 @@ def _graph_inputs(b: GraphBuilder, schema: ir.Schema, options: OnnxOptions) -> t
             tensor = b.op("Cast", [tensor], "column_double", to=onnx.TensorProto.DOUBLE)  # exact, see above
         tensors[column.name] = tensor
     return info, tensors
+
+
+def _values_key(column: str) -> str:
+    """The env key of a dictionary column's values tensor (its keys tensor is the column's own key)."""
+    return f"{column}\0values"
 
 
 _WHOLE_SCHEMA = "\0all columns"  # env key of the one input tensor (no column can be named so: NUL)
@@ -544,6 +560,8 @@ def _emit_body(b: GraphBuilder, model: ir.Model, env: dict[str, str]) -> tuple[s
     for step in model.body:
         if isinstance(step.node, ir.CategoryLookup):
             values, width = _category_lookup(b, step, env)
+        elif isinstance(step.node, ir.DictVectorizer):
+            values, width = emit_dict_vectorizer(b, env[step.inputs[0]], env[_values_key(step.inputs[0])], step.node)
         elif isinstance(step.node, ir.TextVectorizer):
             documents = b.op("Reshape", [env[step.inputs[0]], b.const("flat", np.array([-1], dtype=np.int64))],
                              "documents")

@@ -91,6 +91,9 @@ public final class CoreMLPredictor: ParityPredictor {
         case (.double, .int64(let number)): return MLFeatureValue(double: Double(number))
         case (.int64, .int64(let number)): return MLFeatureValue(int64: number)
         case (.string, .string(let text)): return MLFeatureValue(string: text.precomposedStringWithCanonicalMapping)
+        case (.dictionary, .dictionary(let features)):
+            // A DictVectorizer model's input: the row's known keys, string values as "k=v": 1 (README)
+            return try MLFeatureValue(dictionary: features.mapValues { NSNumber(value: $0) } as [AnyHashable: NSNumber])
         case (.text, .text(_, let counts)):
             // The model's DictVectorizer input: TextFeatures(rules).counts(text) in an app (golden rows hold both)
             return try MLFeatureValue(dictionary: counts.mapValues { NSNumber(value: $0) } as [AnyHashable: NSNumber])

@@ -1,6 +1,6 @@
 /// First step of the on-device check: decode golden.json (written by parity/golden.py) into validated Swift values.
 ///
-/// The contract is parity/golden.md ("mlexport-golden", format_version 1, 2 and 3). Decoding is `Decodable` with one
+/// The contract is parity/golden.md ("mlexport-golden", format_version 1 to 4). Decoding is `Decodable` with one
 /// validation pass on top; every malformed file raises `GoldenError` naming the offending field, e.g.
 /// `golden.json: rows[3].inputs[1]: expected a number or one of "NaN", "Infinity", "-Infinity", got string "x"`.
 import Foundation
@@ -108,6 +108,10 @@ public enum InputValue: Sendable, Equatable, CustomStringConvertible, Expressibl
     /// Version 3: a text column's document and its term counts (what the Core ML model is fed, as a Dictionary);
     /// the app computes the counts from the text with `TextFeatures` and the model's rules file.
     case text(String, counts: [String: Double])
+    /// Version 4: a dictionary column (a DictVectorizer model) as the Core ML model is fed it: the row's
+    /// [String: Double] by the export contract (a string value v of key k as "k=v": 1; only the keys the model
+    /// knows). golden.json also records the original dict; an app builds this from its own record the same way.
+    case dictionary([String: Double])
 
     public init(floatLiteral value: Double) { self = .double(value) }
     /// An integer literal is a Double value (the common case); write `.int64(_)` for an Int64 feature.
@@ -119,7 +123,7 @@ public enum InputValue: Sendable, Equatable, CustomStringConvertible, Expressibl
         switch self {
         case .double(let value): return value
         case .int64(let value): return Double(value)
-        case .string, .text: return nil
+        case .string, .text, .dictionary: return nil
         }
     }
 
@@ -132,6 +136,9 @@ public enum InputValue: Sendable, Equatable, CustomStringConvertible, Expressibl
             let scalars = value.unicodeScalars
             let shown = scalars.count > 80 ? String(String.UnicodeScalarView(scalars.prefix(80))) + "…" : value
             return "text \"\(shown)\" (\(counts.count) terms)"
+        case .dictionary(let features):
+            return "dictionary {" + features.keys.sorted().map { "\"\($0)\": \(GoldenDouble.render(features[$0]!))" }
+                .joined(separator: ", ") + "}"
         }
     }
 }
@@ -200,7 +207,7 @@ public indirect enum GoldenJSONValue: Decodable, Equatable, Sendable {
 /// golden.json, decoded and validated. Build it with `GoldenFile.decode(_:)` or `GoldenFile.load(contentsOf:)`.
 public struct GoldenFile: Sendable {
     /// Versions of golden.md this reader implements.
-    public static let supportedFormatVersions = [1, 2, 3]
+    public static let supportedFormatVersions = [1, 2, 3, 4]
     public static let formatName = "mlexport-golden"
 
     public struct Model: Decodable, Sendable, Equatable {
@@ -225,7 +232,10 @@ public struct GoldenFile: Sendable {
 
         /// The Core ML type of one named feature (golden.md v2); version 1 features are all Double. `text`
         /// (version 3): a text column, fed to Core ML as its term counts (a Dictionary String -> Double).
-        public enum FeatureType: String, Decodable, Sendable, CaseIterable { case double, int64, string, text }
+        /// `dictionary` (version 4): a DictVectorizer model's dictionary column (a Dictionary String -> Double).
+        public enum FeatureType: String, Decodable, Sendable, CaseIterable {
+            case double, int64, string, text, dictionary
+        }
 
         /// The input-dtype contract: the app feeds values rounded to this precision.
         public enum DType: String, Decodable, Sendable, CaseIterable {
@@ -661,6 +671,11 @@ extension GoldenFile {
                 throw GoldenError(field: "input.features[\(index)].type", "\"text\" needs format_version 3")
             }
         }
+        if formatVersion < 4 {
+            for (index, feature) in input.features.enumerated() where feature.featureType == .dictionary {
+                throw GoldenError(field: "input.features[\(index)].type", "\"dictionary\" needs format_version 4")
+            }
+        }
         if input.kind != .named {
             for (index, feature) in input.features.enumerated() where feature.featureType != .double {
                 throw GoldenError(field: "input.features[\(index)].type",
@@ -733,6 +748,21 @@ extension GoldenFile {
                 counts[term] = number
             }
             return .text(text, counts: counts)
+        case .dictionary:
+            guard case .object(let fields) = value, case .object? = fields["dictionary"],
+                  case .object(let rawFeatures)? = fields["features"] else {
+                throw GoldenError(field: field, "expected {\"dictionary\": object, \"features\": {key: number}} "
+                                      + "(dictionary feature), got \(value.kindName)")
+            }
+            var features: [String: Double] = [:]
+            for (key, number) in rawFeatures {
+                guard let double = number.doubleValue else {
+                    throw GoldenError(field: "\(field).features[\"\(key)\"]",
+                                      "expected a number, got \(number.kindName)")
+                }
+                features[key] = double
+            }
+            return .dictionary(features)
         }
     }
 
