@@ -8,6 +8,8 @@
 3. Full parity run (issue 5): scikit-learn + onnxruntime + Core ML evaluator on 100,000 rows, / predict_proba time.
 4. XGBoost / LightGBM / CatBoost (issue 12, export/bench_boosting.py): export time and size vs onnxmltools and
    coremltools' XGBoost converter, full parity run vs the library's predict.
+5. Meta-estimators (issue 14, export/bench_meta.py): a soft VotingClassifier and a CalibratedClassifierCV — ONNX
+   export time vs skl2onnx, full parity run vs scikit-learn's predict.
 """
 
 from __future__ import annotations
@@ -157,6 +159,9 @@ def run_bench(quick: bool = False, peer_python: str | None = None,
     from export.bench_boosting import bench_boosting
 
     results["boosting"] = bench_boosting(quick, say)
+    from export.bench_meta import bench_meta
+
+    results["meta"] = bench_meta(quick, say)
     return results
 
 
@@ -178,4 +183,8 @@ def format_bench(results: dict[str, Any]) -> str:
         from export.bench_boosting import format_boosting
 
         lines += format_boosting(results["boosting"])
+    if "meta" in results:
+        from export.bench_meta import format_meta
+
+        lines += format_meta(results["meta"])
     return "\n".join(lines)

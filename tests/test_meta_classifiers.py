@@ -4,6 +4,8 @@ checked against scikit-learn itself (and np.interp) on real rows and on rows bui
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,11 +20,12 @@ from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from supported_cases import credit_band, credit_student
 
+import parity
 from export import ir
 from export.errors import UnsupportedEstimatorError
 from export.frontends import to_ir
-from export.to_coreml import CoreMLInterface, to_spec
-from export.to_onnx import OnnxOptions, to_onnx
+from export.to_coreml import CoreMLInterface, save_spec, to_spec
+from export.to_onnx import OnnxOptions, save_onnx, to_onnx
 from parity.coreml_reference import predict as coreml_predict
 
 
@@ -134,3 +137,30 @@ def test_calibrated_rows_whose_sigmoids_all_underflow_are_uniform() -> None:
     got = _onnx_outputs(calibrated, to_ir(calibrated), candidates)
     np.testing.assert_allclose(got["classProbability"], expected, rtol=1e-12, atol=1e-15)
     assert np.array_equal(got["classLabel"], calibrated.predict(candidates))
+
+
+def test_bounds_catch_a_slightly_wrong_vote_weight(tmp_path: Path) -> None:
+    """Soft voting probabilities are checked against per-row bounds (MemberAverage over the members' chains): an
+    averaging weight off by 1e-7 relative fails parity in ONNX (double), 1e-3 in Core ML (its last stage is
+    float32); the faithful artifacts pass."""
+    X, y = credit_band()
+    voting = VotingClassifier([("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=3,
+                                                                                            random_state=0))],
+                              voting="soft", weights=[2.0, 0.5]).fit(X, y)
+    model = to_ir(voting)
+
+    def with_weight_error(relative: float) -> ir.Model:
+        step = model.body[-1]
+        assert isinstance(step.node, ir.Pipeline) and isinstance(step.node.final, ir.Average)
+        average = step.node.final
+        wrong = replace(average, weights=average.weights * np.array([1.0, 1.0 + relative]))
+        return replace(model, body=(replace(step, node=ir.Pipeline(steps=(*step.node.steps[:-1], wrong))),))
+
+    faithful = [save_spec(to_spec(model, CoreMLInterface()), tmp_path / "ok.mlmodel"),
+                save_onnx(to_onnx(voting, model, OnnxOptions()).model, tmp_path / "ok.onnx")]
+    assert parity.check(voting, faithful, inputs=X).verdict == "passed"
+    onnx_fault = save_onnx(to_onnx(voting, with_weight_error(1e-7), OnnxOptions()).model, tmp_path / "bad.onnx")
+    coreml_fault = save_spec(to_spec(with_weight_error(1e-3), CoreMLInterface()), tmp_path / "bad.mlmodel")
+    for fault in (onnx_fault, coreml_fault):
+        report = parity.check(voting, [fault], inputs=X)
+        assert report.verdict == "failed" and {c.comparison.role for c in report.failures()} == {"probabilities"}
