@@ -80,9 +80,10 @@ first maximum wins, as numpy's argmax; binary: labels[1] only when strictly abov
   mode).
 """
 
-RegressionLink = Literal["identity", "exp", "logistic"]
-"""prediction = link(score): identity; exp (Poisson/Gamma/Tweedie GLMs, `count:poisson`); logistic (a regressor
-predicting a probability, e.g. XGBoost `reg:logistic`)."""
+RegressionLink = Literal["identity", "exp", "logistic", "expm1"]
+"""prediction = link(score): identity; exp (Poisson/Gamma/Tweedie GLMs, `count:poisson`, a TransformedTargetRegressor
+with inverse_func=np.exp); logistic (a regressor predicting a probability, e.g. XGBoost `reg:logistic`); expm1
+(exp(x) - 1 accurate near 0, as np.expm1: TransformedTargetRegressor with inverse_func=np.expm1)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +95,7 @@ class Regression:
 
     def __post_init__(self) -> None:
         _check(self.n_targets >= 1, "Regression", "n_targets must be >= 1")
-        _check(self.link in ("identity", "exp", "logistic"), "Regression", f"unknown link {self.link!r}")
+        _check(self.link in ("identity", "exp", "logistic", "expm1"), "Regression", f"unknown link {self.link!r}")
 
     def score_width(self) -> int:
         return self.n_targets

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -398,6 +398,14 @@ CASES: tuple[Case, ...] = (
         [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0))], final_estimator=Ridge(),
         cv=3, passthrough=True), credit),
     Case("MultiOutputRegressor", lambda: MultiOutputRegressor(Ridge()), credit_two_targets),
+    Case("TransformedTargetRegressor-log", lambda: TransformedTargetRegressor(
+        Ridge(), func=np.log, inverse_func=np.exp), credit_positive,
+         coreml_refusal="regression link 'exp' has no exact Core ML encoding"),
+    Case("TransformedTargetRegressor-log1p", lambda: TransformedTargetRegressor(
+        DecisionTreeRegressor(max_depth=4, random_state=0), func=np.log1p, inverse_func=np.expm1), credit,
+         coreml_refusal="regression link 'expm1' has no exact Core ML encoding"),
+    Case("TransformedTargetRegressor-scaler", lambda: TransformedTargetRegressor(
+        Ridge(), transformer=StandardScaler()), credit),
     # meta-classifiers: members' probabilities / label votes as body vectors (ClassifierOutput), then the combination
     Case("VotingClassifier-soft", lambda: VotingClassifier(
         [("lr", LogisticRegression()), ("forest", RandomForestClassifier(5, max_depth=3, random_state=0)),

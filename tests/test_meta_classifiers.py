@@ -164,3 +164,17 @@ def test_bounds_catch_a_slightly_wrong_vote_weight(tmp_path: Path) -> None:
     for fault in (onnx_fault, coreml_fault):
         report = parity.check(voting, [fault], inputs=X)
         assert report.verdict == "failed" and {c.comparison.role for c in report.failures()} == {"probabilities"}
+
+
+def test_expm1_link_is_np_expm1_within_an_ulp() -> None:
+    """TransformedTargetRegressor(inverse_func=np.expm1): ONNX has no Expm1; the link's exp(x) - 1 near 0 would lose
+    every digit. Against np.expm1 itself from -800 to 1e300, 1e-300 included; overflow and NaN as numpy's."""
+    node = ir.LinearModel(coef=np.eye(1), intercept=np.zeros(1))
+    x = np.concatenate([np.linspace(-50.0, 50.0, 2001), 10.0 ** np.arange(-300, 2.5, 0.5),
+                        -(10.0 ** np.arange(-300, 2.5, 0.5)), [709.0, 710.0, -745.0, -800.0, 1e300, np.nan]])
+    got = _onnx_outputs(None, array_model(node, ir.Regression(1, "expm1")), x[:, None])["prediction"][:, 0]
+    with np.errstate(over="ignore"):
+        expected = np.expm1(x)
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=4 * 2.0**-52, atol=0)
+    np.testing.assert_array_equal(got[~finite], expected[~finite])

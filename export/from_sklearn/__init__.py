@@ -4,7 +4,7 @@ with its converter (one module per family in this package), family and per-forma
 from __future__ import annotations
 
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
@@ -213,6 +213,9 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "members' predictions (+ X with passthrough) into final_estimator_"),
     (MultiOutputRegressor, "composition", ensemble.multi_output_regressor_to_ir,
      "one single-target regressor per output"),
+    (TransformedTargetRegressor, "composition", composition.transformed_target_regressor_to_ir,
+     "inverse_func np.exp (func np.log) or np.expm1 (np.log1p) as the prediction's link; transformer "
+     "StandardScaler/RobustScaler/MaxAbsScaler as an affine map after the regressor"),
     (VotingClassifier, "composition", meta_classifiers.voting_classifier_to_ir,
      "soft: weighted mean of members' predict_proba in numpy's order; hard: weighted label votes, ties to the lowest "
      "class (weights: small integers or binary fractions, so every vote sum is exact); any supported classifier"),
@@ -243,6 +246,9 @@ _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 ge
 _COREML: dict[type, FormatSupport] = {
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
+    TransformedTargetRegressor: FormatSupport("ir", "exp/expm1 links refused (Core ML's double models have no exp; a "
+                                                    "tree ensemble's exp stage is float32, expm1 none); scaler "
+                                                    "inverses exact"),
     VotingClassifier: FormatSupport("ir", "soft: the averaged probabilities pass a one-layer identity "
                                           "neuralNetworkClassifier (Core ML has no double classifier over computed "
                                           "probabilities): float32 probabilities, labels ranked in float32"),

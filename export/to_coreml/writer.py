@@ -160,6 +160,9 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
     if not isinstance(head, (ir.Regression, ir.Classification)):
         raise ExportFailedError(f"the Core ML writer has no encoding for a {type(head).__name__} head; supported: "
                                 "Regression, Classification, Transformed")
+    if isinstance(head, ir.Regression) and head.link != "identity" and not (
+            isinstance(node, ir.TreeEnsemble) and head.link in ("exp", "logistic")):
+        _require_identity(head, type(node).__name__)
     match node:
         case ir.TreeEnsemble() if isinstance(head, ir.Regression) and head.link == "exp":
             # Core ML has no exp postEvaluationTransform: the ensemble writes raw scores into a fresh vector and a
