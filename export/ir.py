@@ -738,6 +738,28 @@ class Average:
 
 
 @dataclass(frozen=True)
+class OneVsOneDecision:
+    """scikit-learn's `_ovr_decision_function` (OneVsOneClassifier.decision_function) over its K(K-1)/2 pairwise
+    members in pair order (0,1),(0,2)..(1,2)..: reads their predictions (0 = first class of the pair, 1 = second)
+    then their confidences, side by side; gives per class votes + s / (3 (|s| + 1)) where the votes count the
+    pairs it won and s sums the confidences (+ as the pair's second class, - as its first), pair by pair in order
+    from 0, as scikit-learn does."""
+
+    n_classes: int
+
+    def __post_init__(self) -> None:
+        _check(self.n_classes >= 2, "OneVsOneDecision", "needs at least two classes")
+
+    @property
+    def n_pairs(self) -> int:
+        return self.n_classes * (self.n_classes - 1) // 2
+
+    @property
+    def n_features(self) -> int:
+        return 2 * self.n_pairs
+
+
+@dataclass(frozen=True)
 class Pipeline:
     """steps[0] reads the step's input vector; each next step reads the previous one's output. Any step may be a
     score producer (its scores are a vector like any other); the last step's output is the pipeline's."""
@@ -756,11 +778,11 @@ class Pipeline:
 Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
                         | PiecewiseLinear | ClassifierOutput)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
-                       | GaussianNaiveBayes | Average)
+                       | GaussianNaiveBayes | Average | OneVsOneDecision)
 Node: TypeAlias = Transform | Producer | Pipeline
 
 PRODUCER_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors,
-                  GaussianNaiveBayes, Average)
+                  GaussianNaiveBayes, Average, OneVsOneDecision)
 
 
 def input_width(node: Node) -> int | None:
@@ -775,7 +797,7 @@ def input_width(node: Node) -> int | None:
             return input_width(node.member)
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
                 | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
-                | ColumnSelect() | CategoryLookup() | PiecewiseLinear() | Average():
+                | ColumnSelect() | CategoryLookup() | PiecewiseLinear() | Average() | OneVsOneDecision():
             return node.n_features
         case _:
             assert_never(node)
@@ -808,7 +830,7 @@ def output_width(node: Node) -> int:
             return int(node.layers[-1].weights.shape[0])
         case SupportVectorMachine():
             return node.n_scores
-        case NearestNeighbors() | GaussianNaiveBayes():
+        case NearestNeighbors() | GaussianNaiveBayes() | OneVsOneDecision():
             return node.n_classes
         case _:
             assert_never(node)

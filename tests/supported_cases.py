@@ -88,7 +88,7 @@ from sklearn.linear_model import (
     TheilSenRegressor,
     TweedieRegressor,
 )
-from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
@@ -434,6 +434,8 @@ CASES: tuple[Case, ...] = (
         random_state=0), credit_band),
     Case("BaggingClassifier-votes", lambda: BaggingClassifier(
         LinearSVC(), n_estimators=3, max_samples=0.5, random_state=0), credit_band),
+    Case("OneVsOneClassifier", lambda: OneVsOneClassifier(LinearSVC()), credit_band),
+    Case("OneVsOneClassifier-proba-members", lambda: OneVsOneClassifier(GaussianNB()), credit_band),
     Case("CalibratedClassifierCV-sigmoid", lambda: CalibratedClassifierCV(LinearSVC(), cv=3), credit_band),
     Case("CalibratedClassifierCV-sigmoid-binary-single", lambda: CalibratedClassifierCV(
         SVC(), cv=3, ensemble=False), credit_student),

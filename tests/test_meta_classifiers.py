@@ -178,3 +178,19 @@ def test_expm1_link_is_np_expm1_within_an_ulp() -> None:
     finite = np.isfinite(expected)
     np.testing.assert_allclose(got[finite], expected[finite], rtol=4 * 2.0**-52, atol=0)
     np.testing.assert_array_equal(got[~finite], expected[~finite])
+
+
+def test_one_vs_one_vote_ties_are_broken_by_the_confidence_sums() -> None:
+    """OneVsOneClassifier: rows where every class wins one pair (a 3-way vote tie) are decided by the transformed
+    confidence sums; ONNX agrees with scikit-learn on all of them (and on the data)."""
+    from sklearn.multiclass import OneVsOneClassifier
+
+    X, y = credit_band()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ovo = OneVsOneClassifier(LinearSVC()).fit(X, y)
+    rows = _wide_rows(X)
+    votes = np.floor(ovo.decision_function(rows) + 0.5)  # votes + f(s), |f(s)| < 1/3
+    tied = (votes == 1.0).all(axis=1)
+    assert tied.sum() >= 5
+    assert np.array_equal(_onnx_outputs(ovo, to_ir(ovo), rows)["classLabel"], ovo.predict(rows))

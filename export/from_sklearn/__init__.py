@@ -74,7 +74,7 @@ from sklearn.linear_model import (
     TheilSenRegressor,
     TweedieRegressor,
 )
-from sklearn.multiclass import OneVsRestClassifier
+from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
@@ -225,6 +225,9 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (BaggingClassifier, "composition", meta_classifiers.bagging_classifier_to_ir,
      "members' predict_proba (or label votes without one) on estimators_features_, summed in order / n_estimators; "
      "members missing a class scattered to its columns"),
+    (OneVsOneClassifier, "composition", meta_classifiers.one_vs_one_to_ir,
+     "pairwise members' votes + confidences (decision_function, else predict_proba) by scikit-learn's "
+     "_ovr_decision_function, in its order; labels only (no predict_proba)"),
     (CalibratedClassifierCV, "composition", calibration.calibrated_classifier_cv_to_ir,
      "sigmoid and isotonic (np.interp, exact), ensemble=True/False; base response decision_function or "
      "predict_proba as scikit-learn picks it"),
@@ -254,6 +257,8 @@ _COREML: dict[type, FormatSupport] = {
                                           "probabilities): float32 probabilities, labels ranked in float32"),
     BaggingClassifier: FormatSupport("ir", "the averaged probabilities pass a one-layer identity "
                                            "neuralNetworkClassifier: float32 probabilities, labels ranked in float32"),
+    OneVsOneClassifier: FormatSupport("none", "the confidence transform s / (3 (|s| + 1)) needs an absolute value "
+                                              "and a division: Core ML's double models (GLM, trees) have neither"),
     CalibratedClassifierCV: FormatSupport("ir", "sigmoid only (isotonic's interpolation has no exact Core ML "
                                                 "encoding: refused); the mean over ensemble=True folds passes a "
                                                 "float32 identity network classifier; "

@@ -214,3 +214,31 @@ def bagging_classifier_to_ir(est: Any) -> Converted:
     average = ir.Average(weights=np.ones(len(parts)), divisor=float(est.n_estimators), width=k)
     return Converted(ir.Pipeline(steps=(ir.Concat(parts=parts), average)),
                      ir.Classification(labels=labels, link="identity", has_proba=True))
+
+
+def _pair_confidence(owner: Any, member: Any) -> ir.Node:
+    """`_predict_binary`: the pair member's decision_function, else its predict_proba of class 1."""
+    if hasattr(member, "decision_function"):
+        return decision_scores(owner, member, 2)
+    return ir.Pipeline(steps=(member_probabilities(owner, member, 2), ir.ColumnSelect(indices=np.array([1]),
+                                                                                         n_features=2)))
+
+
+def one_vs_one_to_ir(est: Any) -> Converted:
+    """OneVsOneClassifier: decision_function = `_ovr_decision_function(predictions, confidences, K)` over the
+    pairwise members (fitted on 0 = class i, 1 = class j); predict = classes_[argmax] (ties: lowest index), binary
+    classes_[Y[:, 1] > threshold] (0 for members with decision_function, else 0.5). No predict_proba."""
+    if est.pairwise_indices_ is not None:
+        raise refuse(est, "a precomputed-kernel (pairwise) estimator is not supported")
+    labels = class_labels(est, est.classes_)
+    k = labels.size
+    members = list(est.estimators_)
+    for member in members:
+        if type(member).__name__ == "_ConstantPredictor":
+            raise refuse(est, "a pair whose training rows had one class (_ConstantPredictor) is not supported")
+    parts = [_member_label(est, m, 2) for m in members] + [_pair_confidence(est, m) for m in members]
+    steps: list[ir.Node] = [ir.Concat(parts=tuple(parts)), ir.OneVsOneDecision(n_classes=k)]
+    if k == 2:  # Y[:, 1] - threshold > 0 iff Y[:, 1] > threshold (the rounded difference keeps the sign)
+        threshold = 0.0 if hasattr(members[0], "decision_function") else 0.5
+        steps.append(ir.LinearModel(coef=np.array([[0.0, 1.0]]), intercept=np.array([-threshold])))
+    return Converted(ir.Pipeline(steps=tuple(steps)), ir.Classification(labels=labels, link="none", has_proba=False))

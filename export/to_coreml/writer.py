@@ -85,7 +85,7 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
                                     "numeric vector")
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
-                | ir.NearestNeighbors() | ir.GaussianNaiveBayes() | ir.Average():
+                | ir.NearestNeighbors() | ir.GaussianNaiveBayes() | ir.Average() | ir.OneVsOneDecision():
             return _lower_scores(node, source, names)
         case _:
             assert_never(node)
@@ -190,6 +190,10 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
             models = gaussian_naive_bayes_models(node, head, source, outputs, names)
         case ir.Average():
             models = _average_models(node, head, source, outputs, names)
+        case ir.OneVsOneDecision():
+            raise UnsupportedEstimatorError("Core ML: the one-vs-one confidence transform s / (3 (|s| + 1)) has no "
+                                            "double-precision encoding (no absolute value or division in the GLM/"
+                                            "tree models); export this model with --formats onnx")
         case _:
             assert_never(node)
     last = models[-1].description.output
