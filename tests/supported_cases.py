@@ -89,7 +89,7 @@ from sklearn.linear_model import (
     TweedieRegressor,
 )
 from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
-from sklearn.multioutput import MultiOutputRegressor
+from sklearn.multioutput import MultiOutputRegressor, RegressorChain
 from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -398,6 +398,9 @@ CASES: tuple[Case, ...] = (
         [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0))], final_estimator=Ridge(),
         cv=3, passthrough=True), credit),
     Case("MultiOutputRegressor", lambda: MultiOutputRegressor(Ridge()), credit_two_targets),
+    Case("RegressorChain", lambda: RegressorChain(Ridge(), order=[1, 0]), credit_two_targets),
+    Case("RegressorChain-trees", lambda: RegressorChain(DecisionTreeRegressor(max_depth=4, random_state=0)),
+         credit_two_targets),
     Case("TransformedTargetRegressor-log", lambda: TransformedTargetRegressor(
         Ridge(), func=np.log, inverse_func=np.exp), credit_positive,
          coreml_refusal="regression link 'exp' has no exact Core ML encoding"),

@@ -75,7 +75,7 @@ from sklearn.linear_model import (
     TweedieRegressor,
 )
 from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
-from sklearn.multioutput import MultiOutputRegressor
+from sklearn.multioutput import MultiOutputRegressor, RegressorChain
 from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -213,6 +213,8 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "members' predictions (+ X with passthrough) into final_estimator_"),
     (MultiOutputRegressor, "composition", ensemble.multi_output_regressor_to_ir,
      "one single-target regressor per output"),
+    (RegressorChain, "composition", ensemble.regressor_chain_to_ir,
+     "members read X and the earlier members' predictions (recomputed: up to 5 members); order_ as fitted"),
     (TransformedTargetRegressor, "composition", composition.transformed_target_regressor_to_ir,
      "inverse_func np.exp (func np.log) or np.expm1 (np.log1p) as the prediction's link; transformer "
      "StandardScaler/RobustScaler/MaxAbsScaler as an affine map after the regressor"),
