@@ -442,6 +442,8 @@ CASES: tuple[Case, ...] = (
     Case("CalibratedClassifierCV-sigmoid", lambda: CalibratedClassifierCV(LinearSVC(), cv=3), credit_band),
     Case("CalibratedClassifierCV-sigmoid-binary-single", lambda: CalibratedClassifierCV(
         SVC(), cv=3, ensemble=False), credit_student),
+    Case("CalibratedClassifierCV-svc-multiclass", lambda: CalibratedClassifierCV(SVC(), cv=3), credit_band,
+         coreml_refusal="one-vs-one confidence transform"),
     Case("CalibratedClassifierCV-isotonic", lambda: CalibratedClassifierCV(GaussianNB(), method="isotonic", cv=3),
          credit_student, coreml_refusal="piecewise-linear interpolation"),
     # The boosting libraries (export/from_boosting): serialised by the library, read back by our reader; the

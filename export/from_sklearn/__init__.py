@@ -232,7 +232,7 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "_ovr_decision_function, in its order; labels only (no predict_proba)"),
     (CalibratedClassifierCV, "composition", calibration.calibrated_classifier_cv_to_ir,
      "sigmoid and isotonic (np.interp, exact), ensemble=True/False; base response decision_function or "
-     "predict_proba as scikit-learn picks it"),
+     "predict_proba as scikit-learn picks it (SVC/NuSVC: libsvm's values, one-vs-rest shaped for K > 2)"),
     (Pipeline, "composition", composition.pipeline_to_ir,
      "'passthrough' steps skipped; any step may be a model only at the end"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
@@ -262,8 +262,10 @@ _COREML: dict[type, FormatSupport] = {
     OneVsOneClassifier: FormatSupport("none", "the confidence transform s / (3 (|s| + 1)) needs an absolute value "
                                               "and a division: Core ML's double models (GLM, trees) have neither"),
     CalibratedClassifierCV: FormatSupport("ir", "sigmoid only (isotonic's interpolation has no exact Core ML "
-                                                "encoding: refused); the mean over ensemble=True folds passes a "
-                                                "float32 identity network classifier; "
+                                                "encoding: refused), multiclass SVC/NuSVC bases refused (their "
+                                                "one-vs-rest decision_function needs |s| and a division); the mean "
+                                                "over ensemble=True folds passes a float32 identity network "
+                                                "classifier; "
                                                 + _OVR_UNDERFLOW.format("1/K")),
     GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
                                     "so K > 2 is refused (ONNX takes any K)"),

@@ -52,16 +52,44 @@ def decision_scores(owner: Any, base: Any, n_classes: int) -> ir.Node:
     node, head = member_classifier(owner, base)
     width = ir.output_width(node)
     if head.link == "ovo_votes":
-        if n_classes != 2:
-            raise refuse(owner, f"base {estimator_name(base)}: the one-vs-rest decision_function of a multiclass "
-                                "libsvm classifier is not exported; supported: binary SVC/NuSVC bases")
-        negate = ir.LinearModel(coef=-np.ones((1, 1)), intercept=np.zeros(1))
-        return ir.Pipeline(steps=(_decision_values_only(node), negate))
+        values = _decision_values_only(node)
+        if n_classes == 2:
+            negate = ir.LinearModel(coef=-np.ones((1, 1)), intercept=np.zeros(1))
+            return ir.Pipeline(steps=(values, negate))
+        if getattr(_final_step(base), "decision_function_shape", "ovr") != "ovr":
+            raise refuse(owner, f"base {estimator_name(base)}: decision_function_shape='ovo' is not supported; "
+                                "supported: 'ovr'")
+        return ir.Pipeline(steps=(values, _libsvm_ovr_inputs(n_classes), ir.OneVsOneDecision(n_classes)))
     expected = 1 if n_classes == 2 else n_classes
     if head.link not in ("logistic", "ovr_logistic", "softmax", "none") or width != expected:
         raise refuse(owner, f"base {estimator_name(base)}: its exported scores ({width} columns, link "
                             f"{head.link!r}) are not its decision_function for {n_classes} classes")
     return node
+
+
+def _final_step(estimator: Any) -> Any:
+    while hasattr(estimator, "steps"):
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+def _libsvm_ovr_inputs(n_classes: int) -> ir.Concat:
+    """BaseSVC.decision_function with shape 'ovr': `_ovr_decision_function(dec < 0, -dec, K)` — the pairwise
+    predictions dec < 0 (one LT stump per pair, NaN -> 0 as numpy's comparison) and the confidences -dec (exact)."""
+    n_pairs = n_classes * (n_classes - 1) // 2
+    pairs = np.arange(n_pairs)
+    nodes = np.arange(3 * n_pairs)
+    leaf_value = np.zeros((3 * n_pairs, n_pairs))
+    leaf_value[3 * pairs + 1, pairs] = 1.0  # the true child: dec < 0
+    is_root = nodes % 3 == 0
+    below_zero = ir.TreeEnsemble(
+        n_features=n_pairs, tree_id=nodes // 3, node_id=nodes % 3, feature=np.where(is_root, nodes // 3, -1),
+        threshold=np.zeros(3 * n_pairs), mode=np.full(3 * n_pairs, int(ir.BranchMode.LT)),
+        true_child=np.where(is_root, 1, -1), false_child=np.where(is_root, 2, -1),
+        missing_tracks_true=np.zeros(3 * n_pairs, dtype=bool), leaf_value=leaf_value,
+        leaf_target=np.full(3 * n_pairs, -1), base=np.zeros(n_pairs), compares_float32=False)
+    negate = ir.LinearModel(coef=-np.eye(n_pairs), intercept=np.zeros(n_pairs))
+    return ir.Concat(parts=(below_zero, negate))
 
 
 def _decision_values_only(node: ir.Node) -> ir.Node:
