@@ -36,6 +36,9 @@ from export.to_coreml.tree_ensemble import tree_ensemble_model
 from export.to_coreml.validate import validate_spec
 
 _NO_OUTPUTS = OutputNames("", "", "", "")  # a Transformed pipeline inside a transform writes no head outputs
+_NO_OVO_DECISION = ("Core ML: the one-vs-one confidence transform s / (3 (|s| + 1)) has no double-precision "
+                    "encoding (no absolute value or division in the GLM/tree models); export this model with "
+                    "--formats onnx")
 _NO_INTERPOLATION = ("Core ML: piecewise-linear interpolation (isotonic calibration) has no exact encoding — its "
                      "double models (GLM, trees) cannot multiply a computed slope by the score, and a neural network "
                      "computes in float32; export this model with --formats onnx")
@@ -191,9 +194,7 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
         case ir.Average():
             models = _average_models(node, head, source, outputs, names)
         case ir.OneVsOneDecision():
-            raise UnsupportedEstimatorError("Core ML: the one-vs-one confidence transform s / (3 (|s| + 1)) has no "
-                                            "double-precision encoding (no absolute value or division in the GLM/"
-                                            "tree models); export this model with --formats onnx")
+            raise UnsupportedEstimatorError(_NO_OVO_DECISION)
         case _:
             assert_never(node)
     last = models[-1].description.output
@@ -309,6 +310,8 @@ def _step_source(model: ir.Model, step: ir.Step, env: dict[str, Feature], names:
 def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     """The complete, validated Model spec for `model` with the outputs and metadata of `interface`."""
     interface.check_inputs(model.inputs)
+    if any(isinstance(node, ir.OneVsOneDecision) for node in model.nodes()):
+        raise UnsupportedEstimatorError(_NO_OVO_DECISION)  # before its inputs (libsvm's raw pairwise values)
     inputs = input_features(model.inputs)
     outputs = interface.output_names
     names = Names({*(feature.name for feature in inputs), outputs.label, outputs.probability, outputs.prediction,
