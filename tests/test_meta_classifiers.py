@@ -194,3 +194,18 @@ def test_one_vs_one_vote_ties_are_broken_by_the_confidence_sums() -> None:
     tied = (votes == 1.0).all(axis=1)
     assert tied.sum() >= 5
     assert np.array_equal(_onnx_outputs(ovo, to_ir(ovo), rows)["classLabel"], ovo.predict(rows))
+
+
+def test_core_ml_refuses_a_binary_svc_members_probabilities() -> None:
+    """Core ML's binary SVC probability is libsvm's Platt value, scikit-learn's is coupled (≤ 0.5 % apart): accepted
+    with a stated tolerance for an SVC alone, refused inside a soft vote (ONNX exports it exactly)."""
+    from sklearn.svm import SVC
+
+    X, y = credit_student()
+    voting = VotingClassifier([("svc", SVC(probability=True, random_state=0)), ("lr", LogisticRegression())],
+                              voting="soft").fit(X, y)
+    model = to_ir(voting)
+    with pytest.raises(UnsupportedEstimatorError, match="binary SVC member"):
+        to_spec(model, CoreMLInterface())
+    got = _onnx_outputs(voting, model, X)
+    np.testing.assert_allclose(got["classProbability"], voting.predict_proba(X), rtol=1e-9, atol=1e-12)

@@ -248,6 +248,8 @@ _ONNX: dict[type, FormatSupport] = {
 }
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
+_BINARY_SVC_MEMBER = ("binary SVC members' probabilities refused (Core ML returns libsvm's Platt value uncoupled, "
+                      "up to 0.5 % from scikit-learn)")
 _COREML: dict[type, FormatSupport] = {
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
@@ -256,9 +258,12 @@ _COREML: dict[type, FormatSupport] = {
                                                     "inverses exact"),
     VotingClassifier: FormatSupport("ir", "soft: the averaged probabilities pass a one-layer identity "
                                           "neuralNetworkClassifier (Core ML has no double classifier over computed "
-                                          "probabilities): float32 probabilities, labels ranked in float32"),
+                                          "probabilities): float32 probabilities, labels ranked in float32; "
+                                          + _BINARY_SVC_MEMBER),
+    StackingClassifier: FormatSupport("ir", _BINARY_SVC_MEMBER),
     BaggingClassifier: FormatSupport("ir", "the averaged probabilities pass a one-layer identity "
-                                           "neuralNetworkClassifier: float32 probabilities, labels ranked in float32"),
+                                           "neuralNetworkClassifier: float32 probabilities, labels ranked in float32; "
+                                           + _BINARY_SVC_MEMBER),
     OneVsOneClassifier: FormatSupport("none", "the confidence transform s / (3 (|s| + 1)) needs an absolute value "
                                               "and a division: Core ML's double models (GLM, trees) have neither"),
     CalibratedClassifierCV: FormatSupport("ir", "sigmoid only (isotonic's interpolation has no exact Core ML "

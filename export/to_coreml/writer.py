@@ -117,6 +117,11 @@ def _lower_classifier_output(node: ir.ClassifierOutput | ir.PiecewiseLinear, sou
     if not _is_scores(node.member):
         raise UnsupportedEstimatorError(f"Core ML: a member ending in {type(ir.final_producer(node.member)).__name__}"
                                         " has no classifier model")
+    if node.output == "probabilities" and node.rule.link == "ovo_votes" and node.rule.n_classes == 2:
+        # a whole SVC model accepts this as a stated 0.5 % tolerance; inside a combination it would pass silently
+        raise UnsupportedEstimatorError("Core ML: a binary SVC member's probabilities are libsvm's Platt value "
+                                        "itself, scikit-learn couples it (they differ by up to 0.5 %); export this "
+                                        "model with --formats onnx")
     rule = node.rule if node.output == "probabilities" else replace(node.rule, has_proba=False)
     inner = OutputNames(names.fresh("member_label"), names.fresh("member_probability"), names.fresh("member_scores"),
                         names.fresh("member_transformed"))
