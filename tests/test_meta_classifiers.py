@@ -209,3 +209,19 @@ def test_core_ml_refuses_a_binary_svc_members_probabilities() -> None:
         to_spec(model, CoreMLInterface())
     got = _onnx_outputs(voting, model, X)
     np.testing.assert_allclose(got["classProbability"], voting.predict_proba(X), rtol=1e-9, atol=1e-12)
+
+
+def test_hard_vote_of_a_tree_at_exactly_one_half_is_scikit_learns_first_class() -> None:
+    """A binary tree leaf with p = 0.5 votes labels[0] in scikit-learn (argmax over [1-p, p]); Core ML's tree
+    classifier would say labels[1]. The vote is a stump on p (p > 0.5), so both formats follow scikit-learn."""
+    X = np.array([[0.0], [0.0], [1.0], [1.0], [2.0], [2.0], [2.0]])
+    y = np.array(["a", "b", "a", "a", "b", "b", "b"])
+    voting = VotingClassifier([("tree", DecisionTreeClassifier(random_state=0)),
+                               ("other", DecisionTreeClassifier(max_depth=1, random_state=0))],
+                              voting="hard", weights=[2.0, 1.0]).fit(X, y)
+    assert 0.5 in voting.estimators_[0].predict_proba(X)[:, 1]  # the tie leaf exists
+    rows = np.array([[0.0], [1.0], [2.0], [-5.0], [0.4]])
+    expected = voting.predict(rows)
+    model = to_ir(voting)
+    assert np.array_equal(_onnx_outputs(voting, model, rows)["classLabel"], expected)
+    assert np.array_equal(coreml_predict(to_spec(model, CoreMLInterface()), rows)["classLabel"], expected)

@@ -67,6 +67,28 @@ def decision_scores(owner: Any, base: Any, n_classes: int) -> ir.Node:
     return node
 
 
+def _cut_stump(cut: float) -> ir.TreeEnsemble:
+    """One score column -> its binary label one-hot: [s <= cut, s > cut] (labels[1] only strictly above the cut,
+    scikit-learn's rule; NaN -> labels[0]). A double comparison: exact in both formats, and no writer's own binary
+    tie rule is involved (Core ML's tree classifier picks labels[1] at p == 0.5)."""
+    return ir.TreeEnsemble(
+        n_features=1, tree_id=np.zeros(3, dtype=np.int64), node_id=np.arange(3), feature=np.array([0, -1, -1]),
+        threshold=np.array([cut, 0.0, 0.0]), mode=np.full(3, int(ir.BranchMode.LEQ)), true_child=np.array([1, -1, -1]),
+        false_child=np.array([2, -1, -1]), missing_tracks_true=np.array([True, False, False]),
+        leaf_value=np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]]), leaf_target=np.full(3, -1), base=np.zeros(2),
+        compares_float32=False)
+
+
+def member_votes(node: ir.Node, head: ir.Classification) -> ir.Node:
+    """The member's predicted label one-hot (K columns, its labels order). A binary member with one score column
+    and a cut rule (identity: p > 0.5; logistic/none/ovr_logistic: z > 0) is a stump on that score; any other is
+    its head's own label rule (`ClassifierOutput` votes: first maximum)."""
+    if ir.output_width(node) == 1 and head.label_from == "scores" and head.link in (
+            "identity", "logistic", "none", "ovr_logistic"):
+        return ir.Pipeline(steps=(node, _cut_stump(0.5 if head.link == "identity" else 0.0)))
+    return ir.ClassifierOutput(member=node, rule=head, output="votes")
+
+
 def _final_step(estimator: Any) -> Any:
     while hasattr(estimator, "steps"):
         estimator = estimator.steps[-1][1]
@@ -122,7 +144,7 @@ def hard_votes(owner: Any, members: list[Any], weights: np.ndarray, n_classes: i
     unit, so the offset only splits ties, towards the lowest index, and no two classes are ever equal (no writer's
     tie rule is involved). Binary: one column, (class 1 votes - u) - class 0 votes, label = labels[1] iff > 0."""
     unit = _vote_unit(owner, weights, n_classes)
-    votes = [ir.ClassifierOutput(*member_classifier(owner, m, n_classes), output="votes") for m in members]
+    votes = [member_votes(*member_classifier(owner, m, n_classes)) for m in members]
     m, k = len(members), n_classes
     coef = np.zeros((k, m * k))
     for i, weight in enumerate(weights.tolist()):
@@ -163,7 +185,7 @@ def voting_classifier_to_ir(est: Any) -> Converted:
 def _member_label(owner: Any, member: Any, n_classes: int) -> ir.Pipeline:
     """The member's predict as one double column: its encoded class index k (members are fitted on 0..K-1), the
     label one-hot times 0, 1, ..., K-1 (exact)."""
-    votes = ir.ClassifierOutput(*member_classifier(owner, member, n_classes), output="votes")
+    votes = member_votes(*member_classifier(owner, member, n_classes))
     index = ir.LinearModel(coef=np.arange(n_classes, dtype=np.float64)[np.newaxis, :], intercept=np.zeros(1))
     return ir.Pipeline(steps=(votes, index))
 
@@ -222,7 +244,8 @@ def _bagged_member(owner: Any, member: Any, features: np.ndarray, n_features: in
     output: ir.ClassifierOutputKind = "probabilities" if hasattr(member, "predict_proba") else "votes"
     if output == "probabilities" and not head.has_proba:
         raise refuse(owner, f"member {estimator_name(member)} has predict_proba but no exported probabilities")
-    steps: list[ir.Node] = [select, ir.ClassifierOutput(member=node, rule=head, output=output)]
+    steps: list[ir.Node] = [select, ir.ClassifierOutput(member=node, rule=head, output=output)
+                            if output == "probabilities" else member_votes(node, head)]
     if classes.size != n_classes:
         scatter = np.zeros((n_classes, classes.size))
         scatter[classes.astype(np.int64), np.arange(classes.size)] = 1.0
