@@ -41,6 +41,13 @@ REVIEWED_SKOPS_TYPES: tuple[str, ...] = (
     "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
     "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
     "numpy.dtype",  # a dtype descriptor (SimpleImputer._fit_dtype); constructing one runs no user code
+    # Reviewed for the meta-estimators (issue 14): plain containers rebuilt from their state, no __setstate__ or
+    # __reduce__ of their own, no code run on load. Bunch: the dict subclass of named_estimators_ (Voting*,
+    # Stacking*); _CalibratedClassifier: CalibratedClassifierCV's per-fold holder of estimator, calibrators,
+    # classes, method; _SigmoidCalibration: a BaseEstimator with two floats a_, b_.
+    "sklearn.utils._bunch.Bunch",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
 )
 
 # Allowed only where HistGradientBoosting* puts them: its `_preprocessor` (a ColumnTransformer for categorical

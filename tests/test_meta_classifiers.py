@@ -225,3 +225,22 @@ def test_hard_vote_of_a_tree_at_exactly_one_half_is_scikit_learns_first_class() 
     model = to_ir(voting)
     assert np.array_equal(_onnx_outputs(voting, model, rows)["classLabel"], expected)
     assert np.array_equal(coreml_predict(to_spec(model, CoreMLInterface()), rows)["classLabel"], expected)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: VotingClassifier([("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=2))]),
+    lambda: CalibratedClassifierCV(LogisticRegression(), cv=3),
+    lambda: CalibratedClassifierCV(GaussianNB(), method="isotonic", cv=3),
+], ids=["voting", "calibrated-sigmoid", "calibrated-isotonic"])
+def test_meta_estimators_load_from_skops(make: Any, tmp_path: Path) -> None:
+    """Their helper types (named_estimators_'s Bunch, _CalibratedClassifier, _SigmoidCalibration) are on the
+    reviewed skops allowlist: the file loads and predicts as the original."""
+    import skops.io as sio
+
+    from export.loading import load_model
+
+    X, y = credit_band()
+    estimator = make().fit(X, y)
+    sio.dump(estimator, tmp_path / "model.skops")
+    loaded = load_model(tmp_path / "model.skops")
+    np.testing.assert_array_equal(loaded.predict_proba(X), estimator.predict_proba(X))
