@@ -228,7 +228,8 @@ def test_hard_vote_of_a_tree_at_exactly_one_half_is_scikit_learns_first_class() 
 
 
 @pytest.mark.parametrize("make", [
-    lambda: VotingClassifier([("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=2))]),
+    lambda: VotingClassifier([("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=2))],
+                             voting="soft"),
     lambda: CalibratedClassifierCV(LogisticRegression(), cv=3),
     lambda: CalibratedClassifierCV(GaussianNB(), method="isotonic", cv=3),
 ], ids=["voting", "calibrated-sigmoid", "calibrated-isotonic"])
