@@ -17,6 +17,7 @@ import numpy as np
 from export import ir
 from export.from_sklearn.estimator_checks import class_labels, estimator_name, refuse
 from export.frontends import Converted, convert
+from parity.sub_estimators import final_step
 
 # Vote sums must be exact in any order and in float32 (Core ML's network classifier sums in float32).
 _EXACT_VOTE_BUDGET = 2**24
@@ -56,7 +57,7 @@ def decision_scores(owner: Any, base: Any, n_classes: int) -> ir.Node:
         if n_classes == 2:
             negate = ir.LinearModel(coef=-np.ones((1, 1)), intercept=np.zeros(1))
             return ir.Pipeline(steps=(values, negate))
-        if getattr(_final_step(base), "decision_function_shape", "ovr") != "ovr":
+        if getattr(final_step(base), "decision_function_shape", "ovr") != "ovr":
             raise refuse(owner, f"base {estimator_name(base)}: decision_function_shape='ovo' is not supported; "
                                 "supported: 'ovr'")
         return ir.Pipeline(steps=(values, _libsvm_ovr_inputs(n_classes), ir.OneVsOneDecision(n_classes)))
@@ -87,12 +88,6 @@ def member_votes(node: ir.Node, head: ir.Classification) -> ir.Node:
             "identity", "logistic", "none", "ovr_logistic"):
         return ir.Pipeline(steps=(node, _cut_stump(0.5 if head.link == "identity" else 0.0)))
     return ir.ClassifierOutput(member=node, rule=head, output="votes")
-
-
-def _final_step(estimator: Any) -> Any:
-    while hasattr(estimator, "steps"):
-        estimator = estimator.steps[-1][1]
-    return estimator
 
 
 def _libsvm_ovr_inputs(n_classes: int) -> ir.Concat:
