@@ -418,6 +418,10 @@ CASES: tuple[Case, ...] = (
         [("lr", LogisticRegression()), ("svc", LinearSVC()), ("tree", DecisionTreeClassifier(max_depth=3,
                                                                                              random_state=0))],
         voting="hard"), credit_band),
+    Case("VotingClassifier-hard-rounding-weights", lambda: VotingClassifier(
+        [("lr", LogisticRegression()), ("svc", LinearSVC()), ("tree", DecisionTreeClassifier(max_depth=3,
+                                                                                             random_state=0))],
+        voting="hard", weights=[0.1, 0.2, 0.3]), credit_band, coreml_refusal="sums round"),
     Case("VotingClassifier-hard-binary-weights", lambda: VotingClassifier(
         [("lr", LogisticRegression()), ("nb", GaussianNB()), ("tree", DecisionTreeClassifier(max_depth=2,
                                                                                             random_state=0))],

@@ -101,12 +101,26 @@ def test_binary_hard_voting_tie_goes_to_the_first_class() -> None:
     assert np.array_equal(coreml_predict(to_spec(model, CoreMLInterface()), rows)["classLabel"], expected)
 
 
-def test_hard_voting_refuses_weights_whose_sums_round() -> None:
+def test_hard_voting_weights_whose_sums_round_add_as_bincount() -> None:
+    """weights [0.1, 0.2, 0.3]: 0.1 + 0.2 = 0.30000000000000004 > 0.3, so where the first two members agree and the
+    third votes otherwise, scikit-learn picks the pair's class — ONNX adds in np.bincount's order and agrees; Core ML
+    (GLM addition order undocumented) refuses these weights."""
     X, y = credit_band()
-    voting = VotingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())], voting="hard",
-                              weights=[0.1, 0.2]).fit(X, y)
-    with pytest.raises(UnsupportedEstimatorError, match="do not add exactly"):
-        to_ir(voting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        voting = VotingClassifier([("lr", LogisticRegression()), ("svc", LinearSVC()),
+                                   ("tree", DecisionTreeClassifier(max_depth=2, random_state=0))], voting="hard",
+                                  weights=[0.1, 0.2, 0.3]).fit(X, y)
+    rows = _wide_rows(X)
+    votes = np.column_stack([m.predict(rows) for m in voting.estimators_])
+    pair_against_third = (votes[:, 0] == votes[:, 1]) & (votes[:, 1] != votes[:, 2])
+    assert pair_against_third.sum() >= 5
+    expected = voting.predict(rows)
+    assert np.array_equal(expected[pair_against_third], voting.classes_[votes[pair_against_third, 0]])
+    model = to_ir(voting)
+    assert np.array_equal(_onnx_outputs(voting, model, rows)["classLabel"], expected)
+    with pytest.raises(UnsupportedEstimatorError, match="sums round"):
+        to_spec(model, CoreMLInterface())
 
 
 def test_soft_voting_averages_in_numpy_order() -> None:

@@ -219,8 +219,8 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "inverse_func np.exp (func np.log) or np.expm1 (np.log1p) as the prediction's link; transformer "
      "StandardScaler/RobustScaler/MaxAbsScaler as an affine map after the regressor"),
     (VotingClassifier, "composition", meta_classifiers.voting_classifier_to_ir,
-     "soft: weighted mean of members' predict_proba in numpy's order; hard: weighted label votes, ties to the lowest "
-     "class (weights: small integers or binary fractions, so every vote sum is exact); any supported classifier"),
+     "soft: weighted mean of members' predict_proba in numpy's order; hard: weighted label votes added as "
+     "np.bincount does, ties to the lowest class; any supported classifier"),
     (StackingClassifier, "composition", meta_classifiers.stacking_classifier_to_ir,
      "stack_method_ per member (predict_proba, binary first column dropped; decision_function; predict), "
      "passthrough; final_estimator_ any supported classifier"),
@@ -259,6 +259,7 @@ _COREML: dict[type, FormatSupport] = {
     VotingClassifier: FormatSupport("ir", "soft: the averaged probabilities pass a one-layer identity "
                                           "neuralNetworkClassifier (Core ML has no double classifier over computed "
                                           "probabilities): float32 probabilities, labels ranked in float32; "
+                                          "hard: weights whose vote sums round (e.g. 0.1) refused; "
                                           + _BINARY_SVC_MEMBER),
     StackingClassifier: FormatSupport("ir", _BINARY_SVC_MEMBER),
     BaggingClassifier: FormatSupport("ir", "the averaged probabilities pass a one-layer identity "

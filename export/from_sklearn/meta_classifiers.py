@@ -117,29 +117,28 @@ def _decision_values_only(node: ir.Node) -> ir.Node:
     return replace(node, prob_a=np.zeros(0), prob_b=np.zeros(0))
 
 
-def _vote_unit(owner: Any, weights: np.ndarray, n_classes: int) -> float:
-    """The tie-break unit u = 2^-m / L: every weight is an integer over L (floats are dyadic), 2^m >= 2K, so the
-    offsets k·u (k < K) stay below half a vote unit 1/L; and every weighted vote sum, offset included, is an integer
-    multiple of u below 2^24·u — exact in float32 and float64 in any order (np.bincount adds in member order; we may
-    add in any order only if no sum rounds). Refuses other weights."""
+def _vote_unit(weights: np.ndarray, n_classes: int) -> float | None:
+    """The tie-break unit u = 2^-m / L when every weighted vote sum is exact in float32 in any order: every weight is
+    an integer over L (floats are dyadic), 2^m >= 2K so the offsets k·u (k < K) stay below half a vote unit 1/L, and
+    every sum, offset included, is an integer multiple of u below 2^24·u. None for other weights (0.1, 0.2, ...)."""
     fractions = [Fraction(float(w)) for w in weights]
     scale = max(f.denominator for f in fractions)
     split = 1 << max(1, (2 * n_classes - 1).bit_length())
     total = sum(abs(f) * scale for f in fractions) * split
-    if total >= _EXACT_VOTE_BUDGET:
-        raise refuse(owner, f"hard-voting weights {weights.tolist()} do not add exactly in float32 in every order "
-                            "(scikit-learn's tie rule depends on np.bincount's rounding); supported: weights that "
-                            "are small integers or binary fractions (e.g. 1, 2, 0.5)")
-    return 1.0 / (scale * split)
+    return 1.0 / (scale * split) if total < _EXACT_VOTE_BUDGET else None
 
 
 def hard_votes(owner: Any, members: list[Any], weights: np.ndarray, n_classes: int) -> ir.Pipeline:
-    """argmax(np.bincount(member labels, weights)) with ties to the lowest class index: each member's label
-    one-hot, weighted sums per class, minus k·u for class k (`_vote_unit`) — the sums are exact multiples of a vote
-    unit, so the offset only splits ties, towards the lowest index, and no two classes are ever equal (no writer's
-    tie rule is involved). Binary: one column, (class 1 votes - u) - class 0 votes, label = labels[1] iff > 0."""
-    unit = _vote_unit(owner, weights, n_classes)
-    votes = [member_votes(*member_classifier(owner, m, n_classes)) for m in members]
+    """argmax(np.bincount(member labels, weights)), ties to the lowest class index, from each member's label
+    one-hot. Weights whose sums are exact in any order (`_vote_unit`): a LinearModel of the weighted counts minus
+    k·u for class k — the offsets only split ties, towards the lowest index, so no writer's tie rule is involved
+    (binary: one column, (class 1 votes - u) - class 0 votes > 0). Other weights: the counts must round as
+    np.bincount's in-order `+=` does — an `Average` with divisor 1 (blocks times weights, added in member order; the
+    non-voting blocks add exact zeros), then the first maximum."""
+    votes = tuple(member_votes(*member_classifier(owner, m, n_classes)) for m in members)
+    unit = _vote_unit(weights, n_classes)
+    if unit is None:
+        return ir.Pipeline(steps=(ir.Concat(parts=votes), ir.Average(weights=weights, divisor=1.0, width=n_classes)))
     m, k = len(members), n_classes
     coef = np.zeros((k, m * k))
     for i, weight in enumerate(weights.tolist()):
@@ -147,7 +146,7 @@ def hard_votes(owner: Any, members: list[Any], weights: np.ndarray, n_classes: i
     offset = -np.arange(k, dtype=np.float64) * unit
     if k == 2:
         coef, offset = coef[1:] - coef[:1], offset[1:] - offset[:1]
-    return ir.Pipeline(steps=(ir.Concat(parts=tuple(votes)), ir.LinearModel(coef=coef, intercept=offset)))
+    return ir.Pipeline(steps=(ir.Concat(parts=votes), ir.LinearModel(coef=coef, intercept=offset)))
 
 
 def numpy_average_divisor(weights: np.ndarray, n_rows_shape: tuple[int, ...] = (1, 1)) -> float:

@@ -152,8 +152,12 @@ def _average_models(node: ir.Average, head: ir.Regression | ir.Classification, s
         if node.width == 1:
             return [glm_regressor_model(coef[0], 0.0, source, Feature(outputs.prediction, double_type()))]
         return affine_models(coef, bias, source, outputs.prediction, names)
+    if head.link == "none":  # weighted vote counts whose sums round: the order of additions decides ties
+        raise UnsupportedEstimatorError("Core ML: weighted vote counts whose sums round (weights such as 0.1) must "
+                                        "be added in scikit-learn's order, and GLMRegressor's order is undocumented; "
+                                        "supported for Core ML: integer or binary-fraction weights (ONNX takes any)")
     if head.link != "identity":
-        raise ExportFailedError(f"Average: link {head.link!r} over averaged scores; supported: identity")
+        raise ExportFailedError(f"Average: link {head.link!r} over averaged scores; supported: identity, none")
     averaged = Feature(names.fresh("average"), vector_type(node.width))
     identity = ir.DenseLayer(np.eye(node.width), bias, "identity")
     return [*affine_models(coef, bias, source, averaged.name, names),
