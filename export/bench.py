@@ -8,7 +8,9 @@
 3. Full parity run (issue 5): scikit-learn + onnxruntime + Core ML evaluator on 100,000 rows, / predict_proba time.
 4. XGBoost / LightGBM / CatBoost (issue 12, export/bench_boosting.py): export time and size vs onnxmltools and
    coremltools' XGBoost converter, full parity run vs the library's predict.
-5. Meta-estimators (issue 14, export/bench_meta.py): a soft VotingClassifier and a CalibratedClassifierCV — ONNX
+5. A 20-column mixed DataFrame model (issue 11, export/bench_dataframe.py): ONNX export time and size vs
+   skl2onnx on the same pipeline, full parity run vs scikit-learn's predict_proba.
+6. Meta-estimators (issue 14, export/bench_meta.py): a soft VotingClassifier and a CalibratedClassifierCV — ONNX
    export time vs skl2onnx, full parity run vs scikit-learn's predict.
 """
 
@@ -159,6 +161,9 @@ def run_bench(quick: bool = False, peer_python: str | None = None,
     from export.bench_boosting import bench_boosting
 
     results["boosting"] = bench_boosting(quick, say)
+    from export.bench_dataframe import bench_dataframe
+
+    results["dataframe"] = bench_dataframe(quick, say)
     from export.bench_meta import bench_meta
 
     results["meta"] = bench_meta(quick, say)
@@ -183,6 +188,10 @@ def format_bench(results: dict[str, Any]) -> str:
         from export.bench_boosting import format_boosting
 
         lines += format_boosting(results["boosting"])
+    if "dataframe" in results:
+        from export.bench_dataframe import format_dataframe
+
+        lines += format_dataframe(results["dataframe"])
     if "meta" in results:
         from export.bench_meta import format_meta
 

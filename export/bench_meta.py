@@ -117,7 +117,7 @@ def format_meta(results: dict[str, Any]) -> list[str]:
         note = peer["status"] if "seconds" not in peer else (
             f"skl2onnx max |Δp| {peer['max_abs_probability_error']:.2g}, {peer['label_mismatches']} labels ≠")
         lines.append(f"  {title}")
-        lines.append(_line(".onnx export time / skl2onnx's", row.get("onnx_time_ratio"), note))
-        lines.append(_line("full parity run / scikit-learn predict", row.get("parity_ratio"),
+        lines.append(_line("meta-estimator .onnx export time / skl2onnx's", row.get("onnx_time_ratio"), note))
+        lines.append(_line("meta-estimator full parity run / scikit-learn predict", row.get("parity_ratio"),
                            f"parity {row.get('parity_verdict')}"))
     return lines

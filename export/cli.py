@@ -116,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true", help="print the README table")
 
     p = command("demo", "train a small model, save it as .skops, export it and run parity")
-    p.add_argument("--out", default="artifacts/demo")
+    p.add_argument("--out", default="artifacts/demo", help="the iris demo's export directory")
+    p.add_argument("--dataframe-out", default=None,
+                   help="the DataFrame (string columns) demo's export directory (default: OUT_dataframe beside OUT)")
 
     p = command("bench", "benchmarks with ratios against the peers, measured in the same run")
     p.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
@@ -244,7 +246,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         data = result.manifest.get("data")
         if data:
             copy = (f"; {data['copy_rows']} rows copied to {data['copy']}" if data["copy"] else "; no copy kept")
-            print(f"{'data':>12}: {data['file'] or 'rows passed as an array'} ({data['rows']} rows, sha256 "
+            print(f"{'data':>12}: {data['file'] or 'rows passed in memory'} ({data['rows']} rows, sha256 "
                   f"{data['sha256'][:12]}…{copy})")
         print(f"{'parity':>12}: {result.parity_verdict} — {result.parity_summary}")
         if renamed:  # the names the app developer types in Swift differ from the training columns: say which
@@ -364,10 +366,12 @@ def _cmd_supported(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from export.demo import run_demo
 
-    result = run_demo(Path(args.out), progress=_progress)
+    result = run_demo(Path(args.out), progress=_progress,
+                      dataframe_out=Path(args.dataframe_out) if args.dataframe_out else None)
     print(result.summary)
-    if result.parity_verdict == "failed":
-        raise ParityFailedError(f"demo parity failed (see {Path(args.out) / 'parity.md'})")
+    failed = [r.out_dir for r in (result.export, result.dataframe_export) if r and r.parity_verdict == "failed"]
+    if failed:
+        raise ParityFailedError(f"demo parity failed (see {', '.join(str(d / 'parity.md') for d in failed)})")
     return EXIT_OK
 
 

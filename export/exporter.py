@@ -28,6 +28,9 @@ MODEL_FILE_SUFFIX = ".skops"
 # The user's --data rows are copied into the export (up to this many, a seeded sample beyond) so that
 # `mlexport parity DIR` re-checks them wherever the export travels; `--data-copy-rows 0` keeps them out.
 DATA_COPY_NAME = "parity_data.npy"
+# A model with string inputs gets its rows as a typed table instead: Parquet keeps each column's type (pandas 3
+# `str`, category, int64, float64, bool) and loads without running code, unlike a pickle of the DataFrame.
+FRAME_COPY_NAME = "parity_data.parquet"
 DEFAULT_DATA_COPY_ROWS = 10_000
 PARITY_REPORTS = ("parity.json", "parity.md", "parity.html", "golden.json")
 
@@ -124,16 +127,21 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
     signature = signature_of(estimator, feature_names=options.feature_names, input_dtype=options.input_dtype)
 
     node: ir.Model
+    reference = parity_subject(estimator)
     if boosted is not None:
         say(f"lowering {boosted.description} to the model IR")
-        node = boosted.to_ir(signature.feature_names)
+        if boosted.string_columns:  # CatBoost categorical: the lookup's strings come from the rows
+            inputs = load_rows(data, signature, reference, boosted.inputs(signature.feature_names))
+            node = boosted.to_ir(signature.feature_names, rows=inputs)
+        else:
+            node = boosted.to_ir(signature.feature_names)
+            inputs = load_rows(data, signature, reference, node.inputs)
     else:
         from export.frontends import to_ir
 
         say(f"lowering {type(estimator).__name__} to the model IR")
         node = to_ir(estimator, feature_names=signature.feature_names)
-    reference = parity_subject(estimator)
-    inputs = load_rows(data, signature, reference, node.inputs)
+        inputs = load_rows(data, signature, reference, node.inputs)
     data_record = _data_record(data, inputs, out_dir, options.data_copy_rows)
     versions = package_versions()
     with atomic_output_dir(out_dir) as staging:
@@ -161,7 +169,10 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
         else:
             dump_skops(estimator, model_copy)  # pickle inputs are re-saved as .skops: the export stays safe to reload
         if inputs is not None and data_record is not None and data_record["copy"]:
-            np.save(staging / DATA_COPY_NAME, _data_copy(inputs, options.data_copy_rows), allow_pickle=False)
+            if isinstance(inputs, np.ndarray):
+                np.save(staging / DATA_COPY_NAME, _data_copy(inputs, options.data_copy_rows), allow_pickle=False)
+            else:
+                _frame_copy(inputs, options.data_copy_rows).to_parquet(staging / FRAME_COPY_NAME, index=False)
         verdict, summary = "skipped", "parity not run (--no-parity)"
         report = None
         if options.run_parity:
@@ -316,7 +327,9 @@ def _metadata(estimator: Any, signature: Signature, versions: Mapping[str, str],
     if schema is not None and not schema.all_double:
         # The string-input contract (README "DataFrame models with string columns"), for the app developer.
         meta["mlexport.string_inputs"] = json.dumps([c.input_name for c in schema.columns if c.kind == "string"])
-        meta["mlexport.missing_string"] = '"" (the empty string) = a missing value, as scikit-learn treats NaN'
+        meta["mlexport.missing_string"] = (
+            f'"" (the empty string) = a missing value, as {estimator.library} treats NaN; an unknown string too'
+            if boosted else '"" (the empty string) = a missing value, as scikit-learn treats NaN')
         meta["mlexport.string_normalization"] = "NFC (normalise strings before feeding them)"
     return meta
 
@@ -355,28 +368,29 @@ def _write_onnx(estimator: Any, node: ir.Model, signature: Signature, metadata: 
     return path, result.route, dict(result.target_opset)
 
 
-def _data_record(data: Any, inputs: np.ndarray | None, out_dir: Path, copy_rows: int) -> dict[str, Any] | None:
+def _data_record(data: Any, inputs: Any, out_dir: Path, copy_rows: int) -> dict[str, Any] | None:
     """manifest.json "data": the --data file (path relative to the export directory, SHA-256, rows) and the copy
-    kept inside the export, so `mlexport parity DIR` re-checks the user's rows later (parity_run.py)."""
+    kept inside the export, so `mlexport parity DIR` re-checks the user's rows later (parity_run.py). Numeric rows
+    are copied as float64 .npy; a DataFrame with string columns as Parquet, with each column's pandas dtype and
+    missing marker recorded (`copy_columns`) where Parquet cannot tell them apart (object vs str, None vs NaN)."""
     if inputs is None:
         return None
     from parity import sha256_rows
 
-    if not isinstance(inputs, np.ndarray):  # a DataFrame with string columns: the file is recorded, not copied
-        path = Path(data).resolve() if isinstance(data, str | os.PathLike) else None
-        return {"file": Path(os.path.relpath(path, out_dir.resolve())).as_posix() if path else None,
-                "sha256": sha256_file(path) if path else None,
-                "sha256_of": "file" if path else "a DataFrame with string columns (not hashed)",
-                "rows": len(inputs), "copy": None, "copy_rows": 0,
-                "copy_selection": None}
     copied = min(len(inputs), copy_rows)
-    record: dict[str, Any] = {
-        "file": None, "sha256": sha256_rows(inputs), "sha256_of": "float64 rows", "rows": len(inputs),
-        "copy": DATA_COPY_NAME if copied else None, "copy_rows": copied,
-        "copy_selection": ("all rows" if copied == len(inputs) else
-                           f"{copied} rows sampled uniformly without replacement (numpy default_rng seed 0), in "
-                           "file order") if copied else None,
-    }
+    selection = ("all rows" if copied == len(inputs) else
+                 f"{copied} rows sampled uniformly without replacement (numpy default_rng seed 0), in "
+                 "file order") if copied else None
+    record: dict[str, Any]
+    if isinstance(inputs, np.ndarray):
+        record = {"file": None, "sha256": sha256_rows(inputs), "sha256_of": "float64 rows",
+                  "copy": DATA_COPY_NAME if copied else None}
+    else:  # a DataFrame with string columns (schema order, the user's dtypes)
+        record = {"file": None, "sha256": _sha256_frame(inputs),
+                  "sha256_of": "the DataFrame as Parquet (index dropped)",
+                  "copy": FRAME_COPY_NAME if copied else None,
+                  "copy_columns": frame_dtypes(inputs) if copied else None}
+    record.update(rows=len(inputs), copy_rows=copied, copy_selection=selection)
     if isinstance(data, str | os.PathLike):
         path = Path(data).resolve()
         record.update(file=Path(os.path.relpath(path, out_dir.resolve())).as_posix(), sha256=sha256_file(path),
@@ -384,11 +398,58 @@ def _data_record(data: Any, inputs: np.ndarray | None, out_dir: Path, copy_rows:
     return record
 
 
+def _sha256_frame(frame: Any) -> str:
+    """SHA-256 of a DataFrame's rows and column types, as the Parquet bytes pandas writes (deterministic for the same
+    library versions, like every other byte of an export)."""
+    import hashlib
+    import io
+
+    buffer = io.BytesIO()
+    frame.reset_index(drop=True).to_parquet(buffer, index=False)
+    return hashlib.sha256(buffer.getvalue()).hexdigest()
+
+
+def _copied_rows(n_rows: int, copy_rows: int) -> np.ndarray | None:
+    """Row indices of the copy (a seeded uniform sample in file order), or None for all rows."""
+    if n_rows <= copy_rows:
+        return None
+    return np.sort(np.random.default_rng(0).choice(n_rows, size=copy_rows, replace=False))
+
+
 def _data_copy(inputs: np.ndarray, copy_rows: int) -> np.ndarray:
-    if len(inputs) <= copy_rows:
-        return np.ascontiguousarray(inputs, dtype=np.float64)
-    rows = np.sort(np.random.default_rng(0).choice(len(inputs), size=copy_rows, replace=False))
-    return np.ascontiguousarray(inputs[rows], dtype=np.float64)
+    rows = _copied_rows(len(inputs), copy_rows)
+    return np.ascontiguousarray(inputs if rows is None else inputs[rows], dtype=np.float64)
+
+
+def _frame_copy(frame: Any, copy_rows: int) -> Any:
+    rows = _copied_rows(len(frame), copy_rows)
+    return (frame if rows is None else frame.iloc[rows]).reset_index(drop=True)
+
+
+def frame_dtypes(frame: Any) -> dict[str, dict[str, str]]:
+    """{column: {"dtype": pandas dtype as given, "missing": "None" | "NaN"}} for the Parquet copy: Parquet reads an
+    object column of strings back as pandas 3 `str` and None as NaN, and scikit-learn's encoders treat None and
+    NaN as different categories (parity/columns.py), so both are restored on reading (`restore_frame_dtypes`)."""
+    from parity.columns import python_dtype_of
+
+    return {str(name): {"dtype": python_dtype_of(frame[name]),
+                        "missing": "None" if frame[name].dtype == object and frame[name].map(
+                            lambda v: v is None).any() else "NaN"} for name in frame.columns}
+
+
+def restore_frame_dtypes(frame: Any, dtypes: Mapping[str, Mapping[str, str]]) -> Any:
+    """The Parquet copy as the user's DataFrame: object columns back to object, their missing values to None
+    where the user's were None (the inverse of `frame_dtypes`; every other dtype is kept by Parquet)."""
+    frame = frame.copy()
+    for name, recorded in dtypes.items():
+        if name not in frame.columns or recorded.get("dtype") != "object" or frame[name].dtype == object:
+            continue
+        values = frame[name].astype(object)
+        missing = values.isna().to_numpy()
+        if recorded.get("missing") == "None" and missing.any():
+            values[missing] = None
+        frame[name] = values
+    return frame
 
 
 def _run_parity(estimator: Any, artifacts: Mapping[str, Path], signature: Signature, inputs: np.ndarray | None,

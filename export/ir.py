@@ -76,8 +76,9 @@ first maximum wins, as numpy's argmax; binary: labels[1] only when strictly abov
   K columns: labels[argmax(z)].
 - ``ovo_votes``: support vector machines (libsvm): the K(K-1)/2 one-vs-one decision values, majority vote, ties to
   the lowest class index; probabilities by pairwise coupling with the producer's probA/probB when present.
-- ``neighbour_votes``: k-nearest neighbours: K vote counts; label = first class with the most votes (scikit-learn's
-  mode).
+- ``neighbour_votes``: k-nearest neighbours, labels only (Core ML's kNearestNeighborsClassifier votes itself): K
+  vote fractions; label = first class with the most votes (scikit-learn's mode). Front-ends emit ``identity`` over
+  the same vote fractions (they are `predict_proba`); this link remains for labels-only IR built by hand.
 """
 
 RegressionLink = Literal["identity", "exp", "logistic", "expm1"]
@@ -219,6 +220,8 @@ class Scaler:
     """y = (x - offset) * scale + bias, elementwise (StandardScaler, MinMaxScaler, MaxAbsScaler, RobustScaler).
 
     `divide`: y = (x - offset) / scale + bias instead — `scale` then holds the divisor (scikit-learn's `scale_`).
+    `clip` (lo, hi): the result is then clamped to [lo, hi] as np.clip does (MinMaxScaler(clip=True) clips to
+    feature_range; NaN stays NaN).
     scikit-learn divides (`X /= scale_`); multiplying by a rounded 1/scale_ is up to 1 ulp off, and a later model
     that sums near-cancelling terms (a linear SVC on rows with 1e30 in one feature) turns that ulp into a different
     label. `bias` (None: no addition) is added last, so MinMaxScaler's `X *= scale_; X += min_` is one Scaler with
@@ -230,8 +233,13 @@ class Scaler:
     scale: FloatArray
     divide: bool = False
     bias: FloatArray | None = None
+    clip: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        if self.clip is not None:
+            lo, hi = (float(v) for v in self.clip)
+            _check(lo <= hi, "Scaler", f"clip bounds ({lo}, {hi}) are not ordered")
+            object.__setattr__(self, "clip", (lo, hi))
         object.__setattr__(self, "offset", _float_array(self.offset, 1, "Scaler", "offset"))
         object.__setattr__(self, "scale", _float_array(self.scale, 1, "Scaler", "scale"))
         _check(self.offset.shape == self.scale.shape, "Scaler", "offset and scale lengths differ")
@@ -463,6 +471,121 @@ class ClassifierOutput:
         return self.rule.n_classes
 
 
+@dataclass(frozen=True)
+class Bins:
+    """y_j = the number of `edges[j]` that are <= x_j, as a double (np.searchsorted(edges[j], x_j, side='right')):
+    KBinsDiscretizer's ordinal code (its edges are bin_edges_[j][1:-1]); Binarizer's x > t is the one edge
+    nextafter(t, +inf) (for doubles x > t <=> x >= nextafter(t, +inf)). Comparisons are exact in double; a NaN
+    compares false everywhere (y_j = 0 — both front-ends' models refuse NaN, so the schema refuses it first). A
+    feature with no edges is the constant 0 (KBinsDiscretizer's one-bin features)."""
+
+    edges: tuple[FloatArray, ...]
+
+    def __post_init__(self) -> None:
+        edges = tuple(_float_array(e, 1, "Bins", f"edges[{j}]") for j, e in enumerate(self.edges))
+        _check(len(edges) >= 1, "Bins", "needs at least one feature")
+        for j, e in enumerate(edges):
+            _check(not bool(np.any(np.isnan(e))), "Bins", f"edges[{j}] holds NaN")
+            _check(bool(np.all(np.diff(e) >= 0)), "Bins", f"edges[{j}] must be sorted ascending")
+        object.__setattr__(self, "edges", edges)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.edges)
+
+
+@dataclass(frozen=True)
+class MissingIndicator:
+    """y = [x[f] is missing for f in features] as 0.0 / 1.0 (scikit-learn MissingIndicator, and the indicator block
+    of SimpleImputer(add_indicator=True)): missing is NaN when `missing_value` is NaN, else x == missing_value."""
+
+    missing_value: float
+    features: IntArray
+    n_features: int
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "features", _int_array(self.features, "MissingIndicator", "features"))
+        _check(self.features.size >= 1, "MissingIndicator", "needs at least one feature")
+        _check(bool(np.all((self.features >= 0) & (self.features < self.n_features))), "MissingIndicator",
+               "feature index out of range")
+
+
+@dataclass(frozen=True)
+class Monomials:
+    """Products of input features, in the order scikit-learn multiplies them (PolynomialFeatures): term t is the
+    constant 1 when `factor[t]` < 0, x[factor[t]] when `rest[t]` < 0, else term[rest[t]] * x[factor[t]] (one
+    rounded product; rest[t] < t). The output is the terms `outputs`, in that order (intermediate terms that the
+    output leaves out, e.g. below min_degree, are still computed as scikit-learn computes them)."""
+
+    n_features: int
+    factor: IntArray
+    rest: IntArray
+    outputs: IntArray
+
+    def __post_init__(self) -> None:
+        for attr in ("factor", "rest", "outputs"):
+            object.__setattr__(self, attr, _int_array(getattr(self, attr), "Monomials", attr))
+        n = self.factor.size
+        _check(self.rest.size == n and n >= 1, "Monomials", "one factor and rest per term")
+        _check(bool(np.all(self.factor < self.n_features)), "Monomials", "factor out of range")
+        _check(bool(np.all((self.rest < np.arange(n)) & ((self.rest < 0) | (self.factor >= 0)))), "Monomials",
+               "rest must be an earlier term, and a product needs a factor")
+        _check(self.outputs.size >= 1 and bool(np.all((self.outputs >= 0) & (self.outputs < n))), "Monomials",
+               "outputs out of range")
+
+
+@dataclass(frozen=True)
+class QuantileMap:
+    """scikit-learn QuantileTransformer.transform, per feature j with q = quantiles[:, j] (ascending) and
+    r = references (ascending, 0..1), in its own operations (`_transform_col`):
+
+    - p = 0.5 * (interp(x, q, r) - interp(-x, -q[::-1], -r[::-1])), interp being np.interp exactly: k = the last
+      index with q[k] <= x; x < q[0] → r[0]; x >= q[-1] → r[-1]; x == q[k] → r[k]; else
+      slope_k * (x - q[k]) + r[k] with slope_k = (r[k+1] - r[k]) / (q[k+1] - q[k]);
+    - uniform (`normal_clip` None): p = 1 where x == q[-1], then p = 0 where x == q[0];
+    - normal: p = 1 where x + bounds_threshold > q[-1], then 0 where x - bounds_threshold < q[0]; y = ndtri(p)
+      (scipy's Cephes ndtri: -inf at 0, inf at 1), then np.clip(y, *normal_clip);
+    - NaN stays NaN."""
+
+    quantiles: FloatArray  # (n_quantiles, n_features)
+    references: FloatArray  # (n_quantiles,)
+    normal_clip: tuple[float, float] | None
+    bounds_threshold: float
+
+    def __post_init__(self) -> None:
+        name = "QuantileMap"
+        object.__setattr__(self, "quantiles", _float_array(self.quantiles, 2, name, "quantiles"))
+        object.__setattr__(self, "references", _float_array(self.references, 1, name, "references"))
+        _check(self.quantiles.shape[0] == self.references.size >= 2, name, "one reference per quantile, at least 2")
+        _check(bool(np.all(np.isfinite(self.quantiles)) and np.all(np.diff(self.quantiles, axis=0) >= 0)), name,
+               "quantiles must be finite and ascending per feature")
+        _check(bool(np.all(np.diff(self.references) >= 0)), name, "references must be ascending")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.quantiles.shape[1])
+
+
+UnaryName = Literal["abs", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p", "expm1", "tanh",
+                    "floor", "ceil", "rint"]
+UNARY_FUNCTIONS: tuple[UnaryName, ...] = ("abs", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p",
+                                          "expm1", "tanh", "floor", "ceil", "rint")
+
+
+@dataclass(frozen=True)
+class UnaryFunction:
+    """y = f(x) elementwise, f the numpy ufunc of that name (FunctionTransformer(func=np.<name>)): IEEE semantics
+    for NaN, infinities and out-of-domain values (log of a negative is NaN, log(0) is -inf, rint rounds half to
+    even)."""
+
+    function: UnaryName
+    n_features: int
+
+    def __post_init__(self) -> None:
+        _check(self.function in UNARY_FUNCTIONS, "UnaryFunction",
+               f"unknown function {self.function!r}; known: {', '.join(UNARY_FUNCTIONS)}")
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Models: row vector in, prediction out.
 
@@ -660,28 +783,63 @@ class SupportVectorMachine:
         return k * (k - 1) // 2 if self.is_classifier else 1
 
 
+NeighbourMetric = Literal["euclidean", "manhattan", "chebyshev", "minkowski"]
+NeighbourWeights = Literal["uniform", "distance"]
+
+
 @dataclass(frozen=True)
 class NearestNeighbors:
-    """k-nearest neighbours, Euclidean distance, uniform weights: scores = per-class vote counts among the k
-    nearest `samples` (head link 'neighbour_votes': ties to the lowest class index). `sample_class` indexes the
-    head's labels."""
+    """k-nearest neighbours over the stored `samples`, in scikit-learn's arithmetic (its tree searches compute each
+    distance from the row difference d = x - sample): the ranking key is the reduced distance — euclidean Σ d²,
+    manhattan Σ |d|, chebyshev max |d|, minkowski Σ |d|^p — and the distance itself sqrt(Σ d²), (Σ |d|^p)^(1/p) or
+    the key. The k nearest are taken in key order, equal keys by the lower sample index. Weights (`weights`):
+    uniform 1, or distance w = 1/dist where a row with any infinite 1/dist (distance 0, or so small its reciprocal
+    overflows) weights exactly those neighbours 1 and the rest 0 (`neighbors._base._get_weights`).
+
+    Classification (`sample_class` indexes the head's labels, `targets` None): scores = the K weighted vote
+    fractions, Σ_i w_i [class_i = c] / Σ_i w_i — `predict_proba`; the head's link 'identity' takes the first
+    maximum as the label (scikit-learn's mode / weighted_mode: the lowest class among the most voted). A head with
+    link 'neighbour_votes' (Core ML's labels-only KNN) reads the same vector. Regression (`targets` (n_samples,
+    n_targets), `sample_class` empty, n_classes 0): scores = Σ_i w_i y_i / Σ_i w_i per target (uniform: Σ y_i / k)."""
 
     samples: FloatArray  # (n_samples, n_features)
-    sample_class: IntArray  # (n_samples,) index into the head's labels
+    sample_class: IntArray  # (n_samples,) index into the head's labels; empty for regression
     k: int
     n_classes: int
+    metric: NeighbourMetric = "euclidean"
+    p: float = 2.0  # the minkowski power (metric 'minkowski' only)
+    weights: NeighbourWeights = "uniform"
+    targets: FloatArray | None = None  # (n_samples, n_targets): regression
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "samples", _float_array(self.samples, 2, "NearestNeighbors", "samples"))
-        object.__setattr__(self, "sample_class", _int_array(self.sample_class, "NearestNeighbors", "sample_class"))
-        _check(self.sample_class.size == self.samples.shape[0], "NearestNeighbors", "one class per sample")
-        _check(1 <= self.k <= self.samples.shape[0], "NearestNeighbors", "k out of range")
-        _check(bool(np.all((self.sample_class >= 0) & (self.sample_class < self.n_classes))), "NearestNeighbors",
-               "sample_class out of range")
+        name = "NearestNeighbors"
+        object.__setattr__(self, "samples", _float_array(self.samples, 2, name, "samples"))
+        object.__setattr__(self, "sample_class", _int_array(self.sample_class, name, "sample_class"))
+        n = self.samples.shape[0]
+        if self.targets is not None:
+            object.__setattr__(self, "targets", _float_array(self.targets, 2, name, "targets"))
+            assert self.targets is not None
+            _check(self.targets.shape[0] == n and self.targets.shape[1] >= 1, name, "targets must be (n_samples, "
+                                                                                     "n_targets >= 1)")
+            _check(self.sample_class.size == 0 and self.n_classes == 0, name,
+                   "a regressor has targets and no sample classes")
+        else:
+            _check(self.sample_class.size == n, name, "one class per sample")
+            _check(bool(np.all((self.sample_class >= 0) & (self.sample_class < self.n_classes))), name,
+                   "sample_class out of range")
+        _check(1 <= self.k <= n, name, "k out of range")
+        _check(self.metric in ("euclidean", "manhattan", "chebyshev", "minkowski"), name,
+               f"unknown metric {self.metric!r}")
+        _check(self.weights in ("uniform", "distance"), name, f"unknown weights {self.weights!r}")
+        _check(self.metric != "minkowski" or (np.isfinite(self.p) and self.p > 0), name, "minkowski p must be > 0")
 
     @property
     def n_features(self) -> int:
         return int(self.samples.shape[1])
+
+    @property
+    def n_scores(self) -> int:
+        return self.n_classes if self.targets is None else int(self.targets.shape[1])
 
 
 @dataclass(frozen=True)
@@ -714,6 +872,41 @@ class GaussianNaiveBayes:
     @property
     def n_classes(self) -> int:
         return int(self.theta.shape[0])
+
+
+@dataclass(frozen=True)
+class QuadraticDiscriminant:
+    """Quadratic discriminant scores, one per class k, in scikit-learn's order of operations
+    (`QuadraticDiscriminantAnalysis._decision_function`): scores_k = -0.5 * (sum_j ((x - means[k]) @
+    transforms[k])_j ** 2 + log_det[k]) + log_prior[k], where transforms[k] = rotations_[k] * scalings_[k] ** -0.5
+    (n_features, rank) and log_det[k] = sum(log(scalings_[k])), both computed by the front-end as scikit-learn
+    computes them. Head: link 'softmax' (predict_proba = exp of the normalised log posterior, label = argmax)."""
+
+    means: FloatArray  # (n_classes, n_features)
+    transforms: tuple[FloatArray, ...]  # per class (n_features, rank_k)
+    log_det: FloatArray  # (n_classes,)
+    log_prior: FloatArray  # (n_classes,)
+
+    def __post_init__(self) -> None:
+        name = "QuadraticDiscriminant"
+        object.__setattr__(self, "means", _float_array(self.means, 2, name, "means"))
+        object.__setattr__(self, "transforms", tuple(_float_array(t, 2, name, "transforms[k]")
+                                                     for t in self.transforms))
+        object.__setattr__(self, "log_det", _float_array(self.log_det, 1, name, "log_det"))
+        object.__setattr__(self, "log_prior", _float_array(self.log_prior, 1, name, "log_prior"))
+        k, n = self.means.shape
+        _check(len(self.transforms) == k and self.log_det.size == k and self.log_prior.size == k, name,
+               "one transform, log_det and log_prior per class")
+        _check(all(t.shape[0] == n and t.shape[1] >= 1 for t in self.transforms), name,
+               "transforms[k] must be (n_features, rank >= 1)")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.means.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.means.shape[0])
 
 
 @dataclass(frozen=True)
@@ -776,13 +969,14 @@ class Pipeline:
 
 
 Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
-                        | PiecewiseLinear | ClassifierOutput)
+                        | PiecewiseLinear | ClassifierOutput | Bins | MissingIndicator | Monomials | UnaryFunction
+                        | QuantileMap)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
-                       | GaussianNaiveBayes | Average | OneVsOneDecision)
+                       | GaussianNaiveBayes | QuadraticDiscriminant | Average | OneVsOneDecision)
 Node: TypeAlias = Transform | Producer | Pipeline
 
 PRODUCER_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors,
-                  GaussianNaiveBayes, Average, OneVsOneDecision)
+                  GaussianNaiveBayes, QuadraticDiscriminant, Average, OneVsOneDecision)
 
 
 def input_width(node: Node) -> int | None:
@@ -796,8 +990,9 @@ def input_width(node: Node) -> int | None:
         case ClassifierOutput():
             return input_width(node.member)
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
-                | NearestNeighbors() | GaussianNaiveBayes() | Scaler() | Normalizer() | Imputer() | OneHotEncoder() \
-                | ColumnSelect() | CategoryLookup() | PiecewiseLinear() | Average() | OneVsOneDecision():
+                | NearestNeighbors() | GaussianNaiveBayes() | QuadraticDiscriminant() | Scaler() | Normalizer() \
+                | Imputer() | OneHotEncoder() | ColumnSelect() | CategoryLookup() | PiecewiseLinear() | Average() \
+                | Bins() | MissingIndicator() | Monomials() | UnaryFunction() | QuantileMap() | OneVsOneDecision():
             return node.n_features
         case _:
             assert_never(node)
@@ -806,13 +1001,17 @@ def input_width(node: Node) -> int | None:
 def output_width(node: Node) -> int:
     """How many values `node` produces per row (for a producer: its raw scores, see each producer's docstring)."""
     match node:
-        case Scaler() | Normalizer() | Imputer() | PiecewiseLinear():
+        case Scaler() | Normalizer() | Imputer() | PiecewiseLinear() | Bins() | UnaryFunction() | QuantileMap():
             return node.n_features
-        case ClassifierOutput():
+        case ClassifierOutput() | GaussianNaiveBayes() | QuadraticDiscriminant() | OneVsOneDecision():
             return node.n_classes
         case Average():
             return node.width
-        case OneHotEncoder() | CategoryLookup():
+        case MissingIndicator():
+            return int(node.features.size)
+        case Monomials():
+            return int(node.outputs.size)
+        case OneHotEncoder() | CategoryLookup() | TreeEnsemble():
             return node.n_outputs
         case Linear():
             return int(node.weights.shape[0])
@@ -822,16 +1021,12 @@ def output_width(node: Node) -> int:
             return sum(output_width(part) for part in node.parts)
         case Pipeline():
             return output_width(node.final)
-        case TreeEnsemble():
-            return node.n_outputs
         case LinearModel():
             return int(node.coef.shape[0])
         case NeuralNetwork():
             return int(node.layers[-1].weights.shape[0])
-        case SupportVectorMachine():
+        case SupportVectorMachine() | NearestNeighbors():
             return node.n_scores
-        case NearestNeighbors() | GaussianNaiveBayes() | OneVsOneDecision():
-            return node.n_classes
         case _:
             assert_never(node)
 

@@ -50,6 +50,25 @@ REVIEWED_SKOPS_TYPES: tuple[str, ...] = (
     "sklearn.calibration._SigmoidCalibration",
 )
 
+# The boosting libraries' sklearn-API wrappers (as a Pipeline's final step) and the Boosters they hold (reviewed for
+# issue 12). skops rebuilds them with their own __setstate__, which hands the embedded model to the library's C++
+# loader: XGBoost's Booster the serialised buffer (UBJSON {"Config", "Model"}, XGBoosterUnserializeFromBuffer),
+# LightGBM's Booster the text model (`_handle`, LGBM_BoosterLoadModelFromString), CatBoost's wrappers the .cbm bytes
+# (`__model`). Before skops constructs anything, `_check_boosting_payloads` reads each of those payloads from the
+# archive and validates it with our own readers (export/from_boosting), as for the libraries' own files.
+# collections.OrderedDict: LightGBM's wrapper state holds one (a plain dict subclass; constructing it runs no code).
+BOOSTING_SKOPS_TYPES: tuple[str, ...] = (
+    "xgboost.sklearn.XGBClassifier",
+    "xgboost.sklearn.XGBRegressor",
+    "xgboost.core.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+    "lightgbm.basic.Booster",
+    "collections.OrderedDict",
+    "catboost.core.CatBoostClassifier",
+    "catboost.core.CatBoostRegressor",
+)
+
 # Allowed only where HistGradientBoosting* puts them: its `_preprocessor` (a ColumnTransformer for categorical
 # features) validates the numeric columns with FunctionTransformer(partial(check_array, dtype=[float64],
 # ensure_all_finite=False)) (sklearn/ensemble/_hist_gradient_boosting/gradient_boosting.py). skops' PartialNode
@@ -68,14 +87,17 @@ class TrainingVersions:
     """The library versions a model file was saved with, as the file records them (scikit-learn writes
     `_sklearn_version` into every estimator's state, `BaseEstimator.__getstate__`), against the running ones."""
 
-    trained: dict[str, str]  # {"scikit-learn": "1.5.0"}; several versions in one file are joined with ", "
+    # {"scikit-learn": "1.5.0"}; several versions in one file are joined with ", "; None: the file records none
+    # (LightGBM's text model has only its format version, `version=v4`), so nothing can be compared
+    trained: dict[str, str | None]
     running: dict[str, str]
     estimators: tuple[str, ...] = ()  # estimator classes whose recorded version differs from the running one
 
     @property
     def mismatch(self) -> str | None:
         """A one-line statement of the mismatch, or None when the file was saved by the running versions."""
-        differing = [lib for lib, version in self.trained.items() if version != self.running.get(lib)]
+        differing = [lib for lib, version in self.trained.items()
+                     if version is not None and version != self.running.get(lib)]
         if not differing:
             return None
         said = "; ".join(f"{lib} {self.trained[lib]}, this machine runs {self.running.get(lib)}" for lib in differing)
@@ -107,9 +129,8 @@ def load_model_with_versions(path: str | Path, *, trust_pickle: str | None = Non
     path = existing_file(path, "model file")
     boosted = _load_boosting(path)
     if boosted is not None:  # the libraries' own files record their own version (export/from_boosting)
-        library_version = str(boosted.library_version)
-        return boosted, TrainingVersions(trained={boosted.library: boosted.trained_version or library_version},
-                                         running={boosted.library: library_version})
+        return boosted, TrainingVersions(trained={boosted.library: boosted.trained_version},
+                                         running={boosted.library: str(boosted.library_version)})
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InconsistentVersionWarning)
         estimator = _load_checked(path, trust_pickle)
@@ -173,13 +194,16 @@ def _load_skops(path: Path) -> Any:
         untrusted = sio.get_untrusted_types(file=path)
     except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, EOFError, OSError, ValueError) as exc:
         raise InputFileError(f"model file '{path}' is not a readable .skops file ({describe_exception(exc)})") from None
-    refused = sorted(t for t in untrusted if t not in REVIEWED_SKOPS_TYPES + HGB_PREPROCESSOR_TYPES)
+    refused = sorted(t for t in untrusted if t not in REVIEWED_SKOPS_TYPES + HGB_PREPROCESSOR_TYPES
+                     + BOOSTING_SKOPS_TYPES)
     if refused:
         raise UntrustedModelError(
             f"model file '{path}' contains types mlexport does not load: {', '.join(refused)}; "
-            f"allowed beyond skops' defaults: {', '.join(REVIEWED_SKOPS_TYPES)}")
+            f"allowed beyond skops' defaults: {', '.join(REVIEWED_SKOPS_TYPES + BOOSTING_SKOPS_TYPES)}")
     if any(t in HGB_PREPROCESSOR_TYPES for t in untrusted):
         _check_hgb_preprocessor_schema(path)
+    if any(t in BOOSTING_SKOPS_TYPES for t in untrusted):
+        _check_boosting_payloads(path)
     try:
         estimator = sio.load(path, trusted=list(untrusted))
     except Exception as exc:  # skops raises many kinds on corrupt content; none may escape as a traceback
@@ -187,6 +211,57 @@ def _load_skops(path: Path) -> Any:
     if any(t in HGB_PREPROCESSOR_TYPES for t in untrusted):
         _check_hgb_preprocessor_objects(estimator, path)
     return estimator
+
+
+def _check_boosting_payloads(path: Path) -> None:
+    """Every boosting model embedded in the .skops archive passes our own reader before skops hands it to the
+    library's loader (see BOOSTING_SKOPS_TYPES): a truncated or edited payload is a one-line error, never a crash
+    inside the library's C++."""
+    from export import from_boosting
+    from export.from_boosting import ubjson
+
+    with zipfile.ZipFile(path) as archive:
+        schema = json.loads(archive.read("schema.json"))
+
+        def payload(node: Any, key: str) -> bytes | str | None:
+            content = node.get("content", {}).get("content", {}) if isinstance(node.get("content"), dict) else {}
+            item = content.get(key)
+            if not isinstance(item, dict) or item.get("__class__") == "NoneType":
+                return None
+            if "file" in item:
+                return archive.read(str(item["file"]))
+            text = item.get("content")
+            return json.loads(text) if isinstance(text, str) and item.get("is_json") else text
+
+        def visit(node: Any, where: str) -> None:
+            if isinstance(node, list):
+                for i, item in enumerate(node):
+                    visit(item, f"{where}[{i}]")
+                return
+            if not isinstance(node, dict):
+                return
+            kind = f"{node.get('__module__')}.{node.get('__class__')}"
+            source = f"{path}:{where or '/'}"
+            if kind == "xgboost.core.Booster" and isinstance(buffer := payload(node, "handle"), bytes):
+                try:  # XGBoosterSerializeToBuffer: UBJSON {"Config": ..., "Model": the model document}
+                    document = ubjson.loads(buffer).get("Model")
+                except (ValueError, AttributeError, RecursionError) as exc:
+                    raise InputFileError(f"model file '{source}': the XGBoost Booster is not readable "
+                                         f"({describe_exception(exc)})") from None
+                from_boosting.check_xgboost_document(document, source)
+            elif kind == "lightgbm.basic.Booster":
+                text = payload(node, "_handle") or payload(node, "handle")
+                if text is not None:
+                    from_boosting.check_lightgbm_text(text, source)
+            elif kind in ("catboost.core.CatBoostClassifier", "catboost.core.CatBoostRegressor"):
+                model = payload(node, "__model")
+                if model is not None:
+                    from_boosting.load_bytes(bytes(model) if isinstance(model, bytes) else b"", "catboost-cbm",
+                                             source)
+            for key, value in node.items():
+                visit(value, f"{where}/{key}")
+
+        visit(schema, "")
 
 
 def _hgb_schema_refusal(path: Path, where: str, what: str) -> UntrustedModelError:

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from export.errors import InputFileError, VerifyFailedError, VersionMismatchError
-from export.exporter import load_rows, parity_subject, version_mismatch_note
+from export.exporter import load_rows, parity_subject, restore_frame_dtypes, version_mismatch_note
 from export.loading import load_model_with_versions, sha256_file
 from export.manifest import check_files, describe_problem, read_manifest
 from export.path_checks import writable_file
@@ -59,8 +57,9 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     feature_names = signature_json.get("feature_names")
     signature = signature_of(estimator, feature_names=tuple(feature_names) if feature_names else None,
                              input_dtype=manifest.get("input_dtype"))
+    schema = _input_schema(estimator, signature)
     estimator = parity_subject(estimator)
-    inputs, user_data = _user_rows(directory, manifest, data, signature, estimator)
+    inputs, user_data = _user_rows(directory, manifest, data, signature, estimator, schema)
     artifacts = []
     for kind in CHECKED_ARTIFACTS:
         name = (manifest.get("artifacts") or {}).get(kind)
@@ -92,13 +91,25 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     return ParityRun(report, rendered, written)
 
 
+def _input_schema(estimator: Any, signature: Signature) -> Any:
+    """The model's typed input columns (ir.Schema) when some are not doubles (string columns: data files are then
+    read as typed DataFrames, exactly as `export` read them); None for an all-numeric model."""
+    from export.from_boosting import BoostedModel
+    from export.frontends import to_ir
+
+    if isinstance(estimator, BoostedModel):
+        return None  # boosting models read numbers only
+    schema = to_ir(estimator, feature_names=signature.feature_names).inputs
+    return None if schema.all_double else schema
+
+
 def _user_rows(directory: Path, manifest: dict[str, Any], data: str | None, signature: Signature,
-               estimator: Any) -> tuple[np.ndarray | None, Any]:
+               estimator: Any, schema: Any = None) -> tuple[Any, Any]:
     """The rows to check as the user's data, and the report's account of where they came from."""
     from parity.report import UserData
 
     if data is not None:
-        rows = load_rows(data, signature, estimator)
+        rows = load_rows(data, signature, estimator, schema)
         assert rows is not None
         return rows, UserData(True, file=data, sha256=sha256_file(Path(data)), rows=len(rows),
                               rows_checked=len(rows), source="--data")
@@ -107,7 +118,7 @@ def _user_rows(directory: Path, manifest: dict[str, Any], data: str | None, sign
         return None, UserData(False, note="the export was made without --data, so only model-derived probes were "
                                           "checked (pass --data FILE to check your rows)")
     recorded_file, recorded_sha = record.get("file"), record.get("sha256")
-    why_not_original = "it was passed as an array, not a file"
+    why_not_original = "it was passed in memory, not as a file"
     if isinstance(recorded_file, str):
         original = directory / recorded_file
         if not original.is_file():
@@ -115,14 +126,16 @@ def _user_rows(directory: Path, manifest: dict[str, Any], data: str | None, sign
         elif sha256_file(original) != recorded_sha:
             why_not_original = f"'{recorded_file}' changed since the export (its SHA-256 differs)"
         else:
-            rows = load_rows(original, signature, estimator)
+            rows = load_rows(original, signature, estimator, schema)
             assert rows is not None
             return rows, UserData(True, file=recorded_file, sha256=recorded_sha, rows=record.get("rows"),
                                   rows_checked=len(rows), source="the data file recorded in manifest.json")
     copy = record.get("copy")
     if isinstance(copy, str) and (directory / copy).is_file():
-        rows = load_rows(directory / copy, signature, estimator)
+        rows = load_rows(directory / copy, signature, estimator, schema)
         assert rows is not None
+        if isinstance(record.get("copy_columns"), dict):  # the Parquet copy of a DataFrame: the user's dtypes
+            rows = restore_frame_dtypes(rows, record["copy_columns"])
         # Rows handed over as an array have no original file: the copy is the data itself.
         note = f"the original data was not used: {why_not_original}" if isinstance(recorded_file, str) else ""
         return rows, UserData(True, file=recorded_file, sha256=recorded_sha, sha256_of=record.get("sha256_of", "file"),

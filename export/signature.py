@@ -216,12 +216,12 @@ def _boosted_signature(model: Any, feature_names: tuple[str, ...] | None, input_
     from export.from_boosting import dtype_reason
 
     forest = model.forest
-    names = _chosen_names(forest.n_features, forest.feature_names, feature_names)
+    names = _chosen_names(model.n_features, model.feature_names, feature_names)
     dtype, reason = _chosen_dtype(input_dtype, ("float64", dtype_reason(model)))
     task = forest.head
     labels = tuple(task.labels.tolist()) if isinstance(task, ir.Classification) else None
     return Signature(
-        n_features=forest.n_features, feature_names=names,
+        n_features=model.n_features, feature_names=names,
         coreml_input_names=coreml_input_names(names) if names else None,
         task="classifier" if labels is not None else "regressor", class_labels=labels,
         n_outputs=len(labels) if labels is not None else task.n_targets, input_dtype=dtype, input_dtype_reason=reason)

@@ -200,6 +200,55 @@ class KernelExpansion:
 
 
 @dataclass
+class Binarize:
+    """y = 1 where x > threshold else 0 (BernoulliNB's `binarize`): exact, except that a row within its input bound
+    of the threshold may land on either side (bound 1 there)."""
+
+    threshold: float
+
+    def propagate(self, x: np.ndarray | None, dx: np.ndarray, p: Precision,
+                  reference: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray]:
+        assert x is not None
+        with np.errstate(invalid="ignore"):
+            crosses = (dx > 0) & (np.abs(x - self.threshold) <= dx)
+            return (x > self.threshold).astype(np.float64), crosses.astype(np.float64)
+
+
+@dataclass
+class QuadraticForms:
+    """y_k = -0.5 * (Σ_i ((x - means_k) @ transforms_k)_i² + log_det_k) + log_prior_k per class k
+    (QuadraticDiscriminantAnalysis). Per class: the projection z = (x - m)·T is an affine map (bound as `Affine`:
+    |Δz| ≤ |Δx|·|T| + (u_w + u_c + γ_{n+1})·(|x| + |m|)·|T|), its square adds 2|z||Δz| + Δz² + u·z², the sum of r
+    squares γ_r·Σz², and the last add/scale/add γ_3·(0.5·(Σz² + |log_det|) + |log_prior|)."""
+
+    means: np.ndarray  # (K, n)
+    transforms: list[np.ndarray]  # (n, r_k) each
+    log_det: np.ndarray  # (K,)
+    log_prior: np.ndarray  # (K,)
+
+    def propagate(self, x: np.ndarray | None, dx: np.ndarray, p: Precision,
+                  reference: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray]:
+        assert x is not None
+        n = x.shape[1]
+        ys, dys = [], []
+        with np.errstate(over="ignore", invalid="ignore"):
+            for mean, transform, log_det, log_prior in zip(self.means, self.transforms, self.log_det,
+                                                           self.log_prior, strict=True):
+                z = (x - mean) @ transform
+                magnitude = (_magnitude(x) + np.abs(mean)) @ np.abs(transform)
+                dz = np.nan_to_num(dx, nan=0.0) @ np.abs(transform) + (
+                    p.weights + p.compute + gamma(n + 1, p.unit)) * magnitude
+                squares = z**2
+                norm2 = squares.sum(axis=1)
+                d_norm2 = (2.0 * np.abs(z) * dz + dz**2 + p.unit * squares).sum(axis=1) + gamma(
+                    transform.shape[1], p.unit) * norm2
+                ys.append(-0.5 * (norm2 + log_det) + log_prior)
+                dys.append(0.5 * d_norm2 + (p.weights + gamma(3, p.unit)) * (
+                    0.5 * (norm2 + abs(log_det)) + abs(log_prior)))
+        return np.column_stack(ys), np.column_stack(dys)
+
+
+@dataclass
 class Activation:
     """Hidden-layer activation (scikit-learn MLP names): identity, relu, tanh, logistic; exp (log link)."""
 
@@ -228,6 +277,30 @@ class Activation:
                 y = np.exp(x)
                 return y, y * np.expm1(dx) + ulps * y
         raise ValueError(f"activation {self.kind!r} has no bound; supported: identity, relu, tanh, logistic, exp")
+
+
+CORRECTLY_ROUNDED_UFUNCS = ("absolute", "negative", "square", "sqrt", "reciprocal", "floor", "ceil", "rint")  # IEEE ops
+
+
+@dataclass
+class Ufunc:
+    """y = f(x) elementwise, f the numpy ufunc `name` (FunctionTransformer): the input error moves y by at most
+    max |f(x ± Δx) - f(x)| (every supported f is monotone or convex between x and the interval's ends, so the
+    ends bound it; a floor/rint jump across an integer shows there too), plus the function's own rounding: one unit
+    for IEEE-exact operations, TRANSCENDENTAL_ULPS + 2 for exp/log/tanh/log1p/expm1 (another libm; the ONNX writer's
+    log1p/expm1 exact-difference forms add a few)."""
+
+    name: str
+
+    def propagate(self, x: np.ndarray | None, dx: np.ndarray, p: Precision,
+                  reference: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray]:
+        assert x is not None
+        f = getattr(np, self.name)
+        ulps = (1.0 if self.name in CORRECTLY_ROUNDED_UFUNCS else TRANSCENDENTAL_ULPS + 2.0) * p.unit
+        with np.errstate(all="ignore"):
+            y = f(x)
+            moved = np.where(dx > 0, np.maximum(np.abs(f(x + dx) - y), np.abs(f(x - dx) - y)), 0.0)
+            return y, moved + ulps * _magnitude(y)
 
 
 @dataclass
@@ -270,6 +343,10 @@ class Softmax:
             spread = np.nan_to_num(spread, nan=0.0)
             width = np.exp(np.minimum(log_p + spread, 0.0)) - np.exp(log_p - spread)
             dy = np.nan_to_num(width, nan=0.0) + (dx.shape[1] + TRANSCENDENTAL_ULPS + 2.0) * p.unit * y
+            if dx.shape[1] == 2:
+                # Two classes may be computed as [1 - σ(z1 - z0), σ(z1 - z0)] (Core ML's GLMClassifier over the
+                # scores, `glm.classifier_on_scores`): the complement carries σ's rounding absolutely.
+                dy = dy + (TRANSCENDENTAL_ULPS + 2.0) * p.unit
         return y, np.minimum(dy + underflow(p), 1.0)
 
 

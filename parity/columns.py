@@ -96,11 +96,15 @@ class InputSchema:
 
     # ---- decoding
 
-    def _strings(self, X: np.ndarray, j: int, missing: Any) -> np.ndarray:
+    def _strings(self, X: np.ndarray, j: int, missing: Any, only_strings: bool = False) -> np.ndarray:
+        """Column j's values: its vocabulary indexed by X's codes, `missing` where the code is NaN (and, with
+        `only_strings`, in place of any vocabulary entry that is not a str)."""
         column = self.columns[j]
         vocabulary = np.empty(len(column.vocabulary) + 1, dtype=object)
         vocabulary[:-1] = column.vocabulary
         vocabulary[-1] = missing
+        if only_strings:  # checked on the vocabulary, once, not per row
+            vocabulary[[not isinstance(v, str) for v in vocabulary.tolist()]] = missing
         codes = np.asarray(X[:, j], dtype=np.float64)
         index = np.where(np.isnan(codes), len(column.vocabulary), np.nan_to_num(codes)).astype(np.int64)
         return vocabulary[index]
@@ -129,12 +133,7 @@ class InputSchema:
         """Column j as an app feeds it: float64 numbers, or an object array of str ("" for missing, None too)."""
         if self.columns[j].kind != "string":
             return np.asarray(X[:, j], dtype=np.float64)
-        values = self._strings(X, j, MISSING_STRING)
-        not_str = np.array([not isinstance(v, str) for v in values.tolist()], dtype=bool)
-        if not_str.any():  # None kept from an object column: the app sends "" for it too
-            values = values.copy()
-            values[not_str] = MISSING_STRING
-        return values
+        return self._strings(X, j, MISSING_STRING, only_strings=True)
 
     def display(self, X: np.ndarray, row: int) -> dict[str, Any]:
         """Row `row` of X as {column: value} for reports: strings quoted by the caller, missing strings None."""
@@ -159,22 +158,20 @@ class InputSchema:
         for j, column in enumerate(self.columns):
             series = frame[column.name]
             if column.kind == "string":
-                X[:, j] = self._encode_strings(column, series.tolist())
+                X[:, j] = self._encode_strings(column, series)
             else:
                 X[:, j] = numeric_values(series, column.name, origin)
         return X
 
-    def _encode_strings(self, column: InputColumn, values: list[Any]) -> np.ndarray:
-        # One dictionary lookup per row; strings are Python objects, there is no vectorised form of this step.
-        codes: dict[Any, float] = {}
-        out = np.empty(len(values), dtype=np.float64)
-        for i, value in enumerate(values):
-            key = ("missing",) if is_missing(value) else value
-            code = codes.get(key)
-            if code is None:
-                code = codes[key] = column.code_of(value)
-            out[i] = code
-        return out
+    def _encode_strings(self, column: InputColumn, values: Any) -> np.ndarray:
+        """X codes of a column's values: pandas factorizes the rows (vectorised; None, NaN and pd.NA are all
+        missing), then each distinct value gets its vocabulary code once."""
+        import pandas as pd
+
+        row_codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+        unique_codes = np.array([column.code_of(v) for v in np.asarray(uniques, dtype=object).tolist()] + [np.nan],
+                                dtype=np.float64)
+        return unique_codes[row_codes]  # code -1 (missing) indexes the trailing NaN
 
 
 def _fits_integers(values: np.ndarray, dtype: str) -> bool:
@@ -224,8 +221,10 @@ def is_string_series(series: Any) -> bool:
         return False
     if isinstance(series.dtype, pd.CategoricalDtype):
         return not pd.api.types.is_numeric_dtype(series.dtype.categories)
-    values = [v for v in series.tolist() if not is_missing(v)]
-    return all(isinstance(v, str) for v in values)  # an all-missing object column may be either
+    if series.dtype != object and pd.api.types.is_string_dtype(series.dtype):
+        return True  # pandas 3 `str` (or another string dtype): strings and missing values only
+    # infer_dtype scans in C, skipping None/NaN/NA; "empty": an all-missing object column may be either
+    return pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
 
 
 def frame_has_strings(frame: Any) -> bool:

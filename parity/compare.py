@@ -192,20 +192,29 @@ def _normalise_labels(values: np.ndarray) -> np.ndarray:
         return array.astype(np.int64)
     if array.dtype.kind == "f":
         return array
-    return np.array([v.decode() if isinstance(v, bytes) else str(v) for v in array.ravel()], dtype=object)
+    return _as_strings(array)
+
+
+def _as_strings(values: np.ndarray) -> np.ndarray:
+    """Labels as an object array of str (bytes decoded): converted once per distinct label, not per row."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object).ravel(), use_na_sentinel=False)
+    texts = np.array([v.decode() if isinstance(v, bytes) else str(v) for v in np.asarray(uniques).tolist()],
+                     dtype=object)
+    return texts[codes]
 
 
 def _label_mismatch(expected: np.ndarray, got: np.ndarray) -> np.ndarray:
     left, right = _normalise_labels(expected), _normalise_labels(got)
     if left.dtype == object or right.dtype == object:
-        left = np.array([str(v) for v in left], dtype=object)
-        right = np.array([str(v) for v in right], dtype=object)
-        return np.asarray(left != right, dtype=bool)
+        return np.asarray(_as_strings(left) != _as_strings(right), dtype=bool)
     return np.asarray(left != right, dtype=bool)
 
 
 def _label_columns(labels: np.ndarray, class_labels: np.ndarray) -> np.ndarray:
     """Column index of each label in class_labels (-1 if absent)."""
-    keys = [str(v) for v in _normalise_labels(np.asarray(class_labels))]
-    index = {key: i for i, key in enumerate(keys)}
-    return np.array([index.get(str(v), -1) for v in _normalise_labels(labels)], dtype=np.int64)
+    import pandas as pd
+
+    keys = pd.Index(_as_strings(_normalise_labels(np.asarray(class_labels))))
+    return np.asarray(keys.get_indexer(_as_strings(_normalise_labels(labels))), dtype=np.int64)

@@ -1,7 +1,11 @@
 """Probe step of the parity flow: the named input sets every artifact is checked on, built from model + user data.
 
 Probe set names (golden.md `rows[].probe`): user-data, model-derived, thresholds, float32-neighbours,
-rounding-boundaries, nan, extremes, unseen-categories, string-categories, one-row, large-batch.
+rounding-boundaries, critical-points, nan, extremes, unseen-categories, string-categories, one-row, large-batch.
+
+Critical-point probes put a feature of a real row exactly at a transformer's critical point c — where its output
+jumps or changes formula (a Binarizer threshold, a KBinsDiscretizer bin edge, a clip bound; the reference adapter's
+`critical_points`) — and at c's float64 neighbours, so a comparison off by one ulp (> for >=) changes an output.
 
 With string columns (an InputSchema, parity/columns.py) the numeric probes touch numeric columns only, and
 `string-categories` sets each string column of a real row to every category the artifacts know, to an unseen
@@ -233,6 +237,7 @@ def build_probes(
             finite_base[:, schema.string_indices()] = 0.0
 
     _threshold_probes(estimator, n_features, finite_base, rng, max_thresholds, probes, schema)
+    _critical_point_probes(estimator, n_features, finite_base, rng, max_thresholds, probes, schema)
     _sensitivity_probes(chain, n_features, probes)
     _nan_probes(estimator, finite_base, rng, probes, schema)
     _extreme_probes(estimator, finite_base, rng, probes, schema)
@@ -289,6 +294,57 @@ def _threshold_probes(
         probes.sets.append(ProbeSet(name, X, descriptions[name], split_feature, np.tile(thresholds, len(value_list))))
 
 
+def critical_points(estimator: Any, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """(raw input column, value) of every critical point of the transformer steps that read raw columns (directly,
+    after steps that pass/select raw columns, or as a ColumnTransformer part)."""
+    adapter = adapter_for(estimator)
+    steps = [s for _, s in estimator.steps] if hasattr(estimator, "steps") else [estimator]
+    mapping = np.arange(n_features)
+    found: list[tuple[np.ndarray, np.ndarray]] = []
+    for step in steps:
+        if type(step).__name__ == "ColumnTransformer":
+            indices = getattr(step, "_transformer_to_input_indices", {})
+            for name, inner, _ in step.transformers_:
+                if name in indices and not isinstance(inner, str):
+                    first = inner.steps[0][1] if hasattr(inner, "steps") else inner
+                    points = adapter.critical_points(first)
+                    if points is not None:
+                        found.append((mapping[np.asarray(indices[name], dtype=np.int64)[points[0]]], points[1]))
+        else:
+            points = adapter.critical_points(step)
+            if points is not None:
+                found.append((mapping[points[0]], points[1]))
+        step_map = adapter.raw_columns(step, len(mapping))
+        if step_map is None:
+            break
+        mapping = mapping[step_map]
+    if not found:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    return np.concatenate([f for f, _ in found]), np.concatenate([v for _, v in found])
+
+
+def _critical_point_probes(estimator: Any, n_features: int, base: np.ndarray, rng: np.random.Generator,
+                           max_points: int, probes: Probes, schema: InputSchema | None = None) -> None:
+    features, values = critical_points(estimator, n_features)
+    if not len(values):
+        return
+    if len(values) > max_points:
+        probes.notes.append(f"critical-point probes: a seeded sample of {max_points} of {len(values)} points")
+        chosen = np.sort(rng.choice(len(values), max_points, replace=False))
+        features, values = features[chosen], values[chosen]
+    per_point = int(np.clip(max_points // len(values), 1, ROWS_PER_SPLIT // 2))
+    features, values = np.repeat(features, per_point), np.repeat(values, per_point)
+    points = np.concatenate([values, np.nextafter(values, -np.inf), np.nextafter(values, np.inf)])
+    columns = np.tile(features, 3)
+    X = _place(base, rng, columns, points)
+    refused = refusal_reason(estimator, X, schema)
+    if refused:
+        probes.notes.append(f"critical-point probes skipped: the model refuses them ({refused})")
+        return
+    probes.sets.append(ProbeSet("critical-points", X, "a feature of a real row set to a transformer's critical point "
+                                "(threshold, bin edge, clip bound) and its float64 neighbours", columns, points))
+
+
 def _rows_reaching(splits: TreeSplits, chosen: np.ndarray, base: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """For each chosen split, a base row whose path in the Python model's tree passes through that node (so moving
     its feature across the threshold changes the route); a random row when none does."""
@@ -337,10 +393,39 @@ def _nan_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, prob
     X = _place(base, rng, features, np.full(len(features), np.nan))
     refused = refusal_reason(estimator, X, schema)
     if refused:
-        probes.notes.append(f"NaN probes skipped: the model does not accept NaN ({refused})")
-        return
+        # A DataFrame model may impute some columns and not others (a passthrough column, an unimputed scaler):
+        # keep the NaN probes of the columns the Python model accepts NaN in.
+        keep, refusals = _accepted_groups(estimator, X, features.tolist(), schema)
+        if not keep.any():
+            probes.notes.append(f"NaN probes skipped: the model does not accept NaN ({refused})")
+            return
+        columns = ", ".join(_column_label(int(f), schema) for f, _ in refusals)
+        probes.notes.append(f"NaN probes skipped for {columns}: the model does not accept NaN there "
+                            f"({refusals[0][1]})")
+        X, features = X[keep], features[keep]
     probes.sets.append(ProbeSet("nan", X, "one feature of a real row set to NaN (missing value)", features,
                                 np.full(len(features), np.nan)))
+
+
+def _accepted_groups(estimator: Any, X: np.ndarray, groups: list[Any],
+                     schema: InputSchema | None) -> tuple[np.ndarray, list[tuple[Any, str]]]:
+    """When the Python model refuses a probe set as a whole: (row mask of the groups it accepts, [(group, reason)]
+    for the ones it refuses). One predict call per group, on that group's few rows."""
+    keys = np.array([repr(g) for g in groups])
+    keep = np.zeros(len(X), dtype=bool)
+    refusals: list[tuple[Any, str]] = []
+    for first in np.sort(np.unique(keys, return_index=True)[1]):
+        rows = keys == keys[first]
+        reason = refusal_reason(estimator, X[rows], schema)
+        if reason is None:
+            keep |= rows
+        else:
+            refusals.append((groups[int(first)], reason))
+    return keep, refusals
+
+
+def _column_label(j: int, schema: InputSchema | None) -> str:
+    return repr(schema.columns[j].name) if schema is not None else f"feature {j}"
 
 
 def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes,
@@ -412,15 +497,20 @@ def _string_probes(estimator: Any, schema: InputSchema, base: np.ndarray, rng: n
     X = _place(base, rng, np.array(features), np.array(codes))
     refused = refusal_reason(estimator, X, schema)
     if refused:
-        # scikit-learn refuses unseen categories (handle_unknown='error'): probe the known ones and missing only.
-        unseen = np.array([not np.isnan(c) and schema.columns[f].vocabulary[int(c)] == UNSEEN_CATEGORY
-                           for f, c in zip(features, codes, strict=True)])
-        X = X[~unseen]
-        probes.notes.append(f"string-categories: unseen strings left out, scikit-learn refuses them ({refused})")
-        refused = refusal_reason(estimator, X, schema)
-        if refused:
-            probes.notes.append(f"string-categories probes skipped: scikit-learn refuses them ({refused})")
+        # The Python model refuses some of them (a scikit-learn encoder with handle_unknown='error' refuses unseen
+        # strings, and missing ones unless NaN was a training category; XGBoost refuses unseen categories): keep
+        # each column's known, unseen and missing probes that it accepts, and say which it refused.
+        kinds = ["missing" if np.isnan(c) else "unseen" if schema.columns[f].vocabulary[int(c)] == UNSEEN_CATEGORY
+                 else "known" for f, c in zip(features, codes, strict=True)]
+        keep, refusals = _accepted_groups(estimator, X, list(zip(features, kinds, strict=True)), schema)
+        if not keep.any():
+            probes.notes.append(f"string-categories probes skipped: the Python model refuses them ({refused})")
             return
+        for (column, kind), reason in refusals:
+            what = {"missing": "missing (\"\")", "unseen": "unseen strings", "known": "known categories"}[kind]
+            probes.notes.append(f"string-categories: {what} left out for {_column_label(column, schema)}, "
+                                f"the Python model refuses them ({reason})")
+        X = X[keep]
     probes.sets.append(ProbeSet("string-categories", X, "a string column of a real row set to each category the "
                                 f"artifacts know, to an unseen string ({UNSEEN_CATEGORY!r}) and to missing (fed "
                                 "as \"\")"))

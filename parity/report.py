@@ -104,7 +104,8 @@ class UserData:
     available: bool
     file: str | None = None  # as the caller names it (relative to an export directory when from its manifest)
     sha256: str | None = None
-    sha256_of: str = "file"  # "file" (its bytes) or "float64 rows" (data handed over as an array)
+    # "file" (its bytes), "float64 rows" (an array handed over) or "the DataFrame as Parquet …" (a DataFrame)
+    sha256_of: str = "file"
     rows: int | None = None  # rows in the user's data
     rows_checked: int | None = None  # rows parity ran (a copy inside an export may hold a sample)
     source: str = ""  # e.g. "--data", "the file recorded in manifest.json", "the copy inside the export"
@@ -117,7 +118,7 @@ class UserData:
     def describe(self) -> str:
         if not self.available:
             return f"the user's data was not available: {self.note}" if self.note else "no user data"
-        what = f"'{self.file}'" if self.file else "rows passed as an array"
+        what = f"'{self.file}'" if self.file else "rows passed in memory"
         count = (f"{self.rows_checked} of {self.rows} rows" if self.rows is not None and self.rows_checked is not None
                  and self.rows_checked != self.rows else f"{self.rows_checked or self.rows} rows")
         text = f"{what} ({count}, sha256 of {self.sha256_of} {self.sha256})"
@@ -550,7 +551,7 @@ def _summary_table(report: ParityReport) -> list[str]:
         u = report.user_data
         count = (f"{u.rows_checked} of {u.rows} rows" if u.rows is not None and u.rows_checked is not None
                  and u.rows != u.rows_checked else f"{u.rows_checked or u.rows} rows")
-        data = (f"<code>{e(u.file or 'rows passed as an array')}</code> — {count}"
+        data = (f"<code>{e(u.file or 'rows passed in memory')}</code> — {count}"
                 + (f", from {e(u.source)}" if u.source else "")
                 + f"<br>sha256 of {e(u.sha256_of)}: <span class='hash'>{e(u.sha256 or '')}</span>"
                 + (f"<br>{e(u.note)}" if u.note else ""))

@@ -56,13 +56,14 @@ def choose_tolerance(
     `float32_weights`: the artifact itself stores float32 weights (a Core ML NeuralNetwork, which our writer also uses
     for multinomial logistic regression), whatever the estimator's family.
     """
-    from parity.references import is_reference
+    from parity.references import final_model, library_reference
 
     kind = "network" if float32_weights else model_family(estimator)
     if role == "label":
         return Tolerance(0.0, 0.0, "labels are compared exactly (reference ties excused)")
-    if is_reference(estimator) and not float32_weights:  # a boosting library: its arithmetic sets the bound
-        own = estimator.tolerance(role, artifact, dtype, output_scale)  # type: ignore[attr-defined]
+    library = library_reference(final_model(estimator))  # a boosting library (or a Pipeline ending in its wrapper)
+    if library is not None and not float32_weights:  # its arithmetic sets the bound
+        own = library.tolerance(role, artifact, dtype, output_scale)
         if own is not None:
             return own if dtype == "float64" else _wider(own, _float32_artifact(role, output_scale))
     if dtype == "float32":

@@ -62,3 +62,56 @@ def run_artifact(path: Path, X: np.ndarray) -> dict[str, np.ndarray]:
     from parity.runtimes import open_artifact
 
     return open_artifact(path).predict(np.asarray(X, dtype=np.float64))
+
+
+CHURN_STRINGS = ["contract", "internet_service", "payment_method"]
+CHURN_NUMBERS = ["tenure", "monthly_charges", "total_charges"]
+UNSEEN = "never seen in training"
+
+
+def churn_categories() -> tuple[pd.DataFrame, pd.Series]:
+    """Real telco rows (tests/data/telco_churn_slice.csv) with the string columns as pandas `category` (what the
+    boosting libraries' native categorical support reads), six missing payment methods and 11 missing
+    total_charges; the `churn` labels "No"/"Yes"."""
+    frame = pd.read_csv(DATA / "telco_churn_slice.csv")
+    X = frame[CHURN_STRINGS + CHURN_NUMBERS].copy()
+    X.loc[X.index[3:9], "payment_method"] = np.nan
+    for column in CHURN_STRINGS:
+        X[column] = X[column].astype("category")
+    return X, frame["churn"]
+
+
+def string_probe_frame(X: pd.DataFrame, columns: list[str], rows: int = 8) -> pd.DataFrame:
+    """The first `rows` rows of X, then those rows again with each string column set to each of its categories, to
+    an unseen string and to missing (NaN): every value an app can feed. String columns come back as `str`."""
+    base = X.head(rows).copy()
+    for column in columns:
+        base[column] = base[column].astype("str")
+    parts = [base]
+    for column in columns:
+        for value in [*X[column].cat.categories.tolist(), UNSEEN, np.nan]:
+            part = base.copy()
+            part[column] = value
+            parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def as_categories(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The frame with its string columns as pandas `category` of their own values (the library remaps them)."""
+    out = frame.copy()
+    for column in columns:
+        out[column] = out[column].astype("category")
+    return out
+
+
+def run_artifact_frame(path: Path, frame: pd.DataFrame, strings: list[str]) -> dict[str, np.ndarray]:
+    """Outputs by role of an artifact fed the frame's columns by name: numbers as doubles, the `strings` columns as
+    strings with "" for a missing value (the export contract)."""
+    from parity.columns import schema_from_frame
+    from parity.runtimes import open_artifact
+
+    schema = schema_from_frame(frame, list(frame.columns), dict.fromkeys(strings, "string"))
+    X = schema.encode_frame(frame)
+    artifact = open_artifact(path)
+    artifact.bind(list(frame.columns), frame.shape[1], schema)
+    return artifact.predict(X)

@@ -30,7 +30,8 @@ def transform(node: ir.Node, X: np.ndarray) -> np.ndarray:
     if isinstance(node, ir.Scaler):
         shifted = X - node.offset
         scaled = shifted / node.scale if node.divide else shifted * node.scale
-        return scaled if node.bias is None else scaled + node.bias
+        biased = scaled if node.bias is None else scaled + node.bias
+        return biased if node.clip is None else np.clip(biased, *node.clip)
     if isinstance(node, ir.Normalizer):
         if node.norm == "l1":
             norms = np.abs(X).sum(axis=1)
@@ -47,6 +48,8 @@ def transform(node: ir.Node, X: np.ndarray) -> np.ndarray:
         blocks = [(X[:, [j]] == cats.astype(np.float64)[None, :]).astype(np.float64)
                   for j, cats in enumerate(node.categories)]
         return np.hstack(blocks)
+    if isinstance(node, ir.Bins | ir.MissingIndicator | ir.Monomials | ir.UnaryFunction):
+        return _feature_map(node, X)
     if isinstance(node, ir.Linear):
         return X @ node.weights.T + node.bias
     if isinstance(node, ir.ColumnSelect):
@@ -59,6 +62,28 @@ def transform(node: ir.Node, X: np.ndarray) -> np.ndarray:
             X = transform(step, X)
         return X
     raise TypeError(f"oracle: {type(node).__name__} is not a transform")
+
+
+def _feature_map(node: ir.Bins | ir.MissingIndicator | ir.Monomials | ir.UnaryFunction, X: np.ndarray) -> np.ndarray:
+    if isinstance(node, ir.UnaryFunction):  # the numpy ufunc of that name
+        with np.errstate(all="ignore"):
+            return getattr(np, node.function)(X)
+    if isinstance(node, ir.Bins):  # count of edges <= x, per feature
+        return np.column_stack([(X[:, [j]] >= e[None, :]).sum(axis=1) for j, e in enumerate(node.edges)]
+                               ).astype(np.float64)
+    if isinstance(node, ir.MissingIndicator):
+        selected = X[:, node.features]
+        missing = np.isnan(selected) if np.isnan(node.missing_value) else selected == node.missing_value
+        return missing.astype(np.float64)
+    if isinstance(node, ir.Monomials):
+        terms: list[np.ndarray] = []
+        for factor, rest in zip(node.factor.tolist(), node.rest.tolist(), strict=True):
+            if factor < 0:
+                terms.append(np.ones(len(X)))
+            else:
+                terms.append(X[:, factor] if rest < 0 else terms[rest] * X[:, factor])
+        return np.column_stack([terms[k] for k in node.outputs.tolist()])
+    raise TypeError(f"oracle: {type(node).__name__} is not a feature map")
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

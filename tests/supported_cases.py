@@ -18,8 +18,8 @@ import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
-from sklearn.decomposition import PCA, TruncatedSVD
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.decomposition import PCA, FastICA, TruncatedSVD
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingClassifier,
     BaggingRegressor,
@@ -49,7 +49,7 @@ from sklearn.feature_selection import (
     VarianceThreshold,
     f_regression,
 )
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import (
     ARDRegression,
     BayesianRidge,
@@ -90,16 +90,21 @@ from sklearn.linear_model import (
 )
 from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor, RegressorChain
-from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import (
+    Binarizer,
+    FunctionTransformer,
+    KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
     OrdinalEncoder,
+    PolynomialFeatures,
+    QuantileTransformer,
     RobustScaler,
     StandardScaler,
     TargetEncoder,
@@ -206,6 +211,18 @@ def churn(categories: bool = False) -> tuple[Any, Any]:
     return X, frame["churn"]
 
 
+def churn_charges() -> tuple[Any, Any]:
+    """`churn(categories=True)` without monthly_charges, which becomes the regression target."""
+    X, _ = churn(categories=True)
+    return X.drop(columns="monthly_charges"), X["monthly_charges"]
+
+
+def churn_churned() -> tuple[Any, Any]:
+    """`churn(categories=True)` with 0/1 labels (XGBClassifier takes 0..K-1)."""
+    X, y = churn(categories=True)
+    return X, (y == "Yes").astype(int)
+
+
 def churn_strings() -> tuple[Any, Any]:
     X, y = churn()
     return X[CHURN_STRINGS], y
@@ -262,6 +279,51 @@ def credit_band() -> Data:
     X, _ = credit()
     rating = credit_raw()[0][:, 2]
     return X, np.digitize(rating, np.quantile(rating, [1 / 3, 2 / 3]))
+
+
+APPLICATIONS = Path(__file__).parent / "data" / "credit_card_applications_slice.csv"
+APPLICATION_COUNTS = ["reports", "dependents", "majorcards", "active", "share", "expenditure"]
+
+
+@cache
+def applications_counts() -> Data:
+    """Real rows (AER CreditCard, tests/data): counts and amounts, many of them 0; label card yes/no (BernoulliNB
+    binarises them at its threshold)."""
+    frame = pd.read_csv(APPLICATIONS)
+    return frame[APPLICATION_COUNTS].to_numpy(dtype=np.float64), frame["card"].to_numpy().astype(str)
+
+
+@cache
+def credit_categories() -> Data:
+    """ISLR Credit's integer columns Cards and Education as category indices (CategoricalNB), label Student."""
+    frame = _credit_frame()
+    return frame[["Cards", "Education"]].to_numpy(dtype=np.float64), credit_student()[1]
+
+
+def applications_indicators() -> Data:
+    """applications_counts as 0/1 indicators (count > 0): BernoulliNB(binarize=None) reads them as they are."""
+    X, y = applications_counts()
+    return (X > 0).astype(np.float64), y
+
+
+def credit_continuous() -> Data:
+    """credit's continuous columns (Income, Limit, Rating): no ties in Chebyshev distance, which the discrete
+    columns would cause at the k-th neighbour."""
+    X, y = credit()
+    return X[:, :3], y
+
+
+def credit_categories_band() -> Data:
+    return credit_categories()[0], credit_band()[1]
+@cache
+def credit_raw_with_missing() -> Data:
+    """credit_raw with 10 % of Income / Age / Education set to NaN (seeded): the missing-indicator cases."""
+    X, y = credit_raw()
+    X = X.copy()
+    mask = np.random.default_rng(0).random(X.shape) < 0.1
+    mask[:, [1, 2, 3]] = False
+    X[mask] = np.nan
+    return X, y
 
 
 @dataclass(frozen=True)
@@ -409,6 +471,30 @@ CASES: tuple[Case, ...] = (
          coreml_refusal="regression link 'expm1' has no exact Core ML encoding"),
     Case("TransformedTargetRegressor-scaler", lambda: TransformedTargetRegressor(
         Ridge(), transformer=StandardScaler()), credit),
+    # naive Bayes and discriminants on real rows (h14-models)
+    Case("BernoulliNB", BernoulliNB, applications_counts),
+    Case("BernoulliNB-threshold-multiclass", lambda: BernoulliNB(binarize=0.25), credit_band),
+    Case("BernoulliNB-no-binarize", lambda: BernoulliNB(binarize=None), applications_indicators),
+    Case("CategoricalNB", CategoricalNB, credit_categories),
+    Case("CategoricalNB-min-categories", lambda: CategoricalNB(min_categories=[12, 25]), credit_categories_band),
+    Case("QuadraticDiscriminantAnalysis-binary", QuadraticDiscriminantAnalysis, credit_student),
+    Case("QuadraticDiscriminantAnalysis-multiclass", lambda: QuadraticDiscriminantAnalysis(reg_param=0.01),
+         credit_band, coreml_refusal="no double-precision encoding"),
+    # k-NN on real rows, parity at the training rows themselves (distance 0: the zero-distance rule) (h14-models)
+    Case("KNeighborsRegressor", KNeighborsRegressor, credit),
+    Case("KNeighborsRegressor-distance", lambda: KNeighborsRegressor(weights="distance"), credit),
+    Case("KNeighborsRegressor-manhattan-two-targets", lambda: KNeighborsRegressor(3, weights="distance", p=1),
+         credit_two_targets),
+    Case("KNeighborsRegressor-minkowski-3-ball-tree", lambda: KNeighborsRegressor(
+        weights="distance", p=3, algorithm="ball_tree"), credit),
+    Case("KNeighborsRegressor-chebyshev", lambda: KNeighborsRegressor(weights="distance", metric="chebyshev"),
+         credit_continuous),
+    Case("KNeighborsClassifier-distance", lambda: KNeighborsClassifier(weights="distance"), credit_band,
+         coreml_refusal="no exact encoding"),
+    Case("KNeighborsClassifier-manhattan-strings", lambda: KNeighborsClassifier(7, weights="distance",
+                                                                                metric="manhattan"), credit_student,
+         coreml_refusal="no exact encoding"),
+    Case("KNeighborsClassifier-uniform-probabilities", lambda: KNeighborsClassifier(6), credit_band),
     # meta-classifiers: members' probabilities / label votes as body vectors (ClassifierOutput), then the combination
     Case("VotingClassifier-soft", lambda: VotingClassifier(
         [("lr", LogisticRegression()), ("forest", RandomForestClassifier(5, max_depth=3, random_state=0)),
@@ -455,10 +541,55 @@ CASES: tuple[Case, ...] = (
     Case("xgboost-booster-binary-nan", xgboost_booster, binary_with_nan, trained=True),
     Case("xgb-classifier-multiclass", boosting("xgboost", "XGBClassifier", **_XGB), iris),
     Case("xgb-regressor-poisson", boosting("xgboost", "XGBRegressor", objective="count:poisson", **_XGB), regression),
+    # categorical splits: XGBoost >= 3.1 records the category strings -> string inputs ("" and unseen = missing)
+    Case("xgb-classifier-category-columns", boosting("xgboost", "XGBClassifier", enable_categorical=True, **_XGB),
+         churn_churned),
+    Case("xgb-regressor-category-columns-onehot",
+         boosting("xgboost", "XGBRegressor", enable_categorical=True, max_cat_to_onehot=8, **_XGB), churn_charges),
     Case("lightgbm-booster-poisson", lightgbm_booster, regression, trained=True),
     Case("lgbm-classifier-binary-nan", boosting("lightgbm", "LGBMClassifier", **_LGB), binary_with_nan),
     Case("lgbm-regressor", boosting("lightgbm", "LGBMRegressor", **_LGB), regression),
+    # categorical splits: pandas category columns -> string inputs ("" and unseen = NaN, as LightGBM maps them)
+    Case("lgbm-classifier-category-columns", boosting("lightgbm", "LGBMClassifier", **_LGB, min_data_per_group=5),
+         lambda: churn(categories=True)),
+    Case("lgbm-regressor-category-columns", boosting("lightgbm", "LGBMRegressor", **_LGB, min_data_per_group=5),
+         churn_charges),
     Case("catboost-logloss", catboost_logloss, binary_with_nan),
     Case("catboost-classifier-multiclass", boosting("catboost", "CatBoostClassifier", **_CAT), iris),
     Case("catboost-regressor", boosting("catboost", "CatBoostRegressor", **_CAT), regression),
+    # preprocessing breadth (issue 14) on real rows: comparisons as exact Bins (critical-points probes at every
+    # threshold / bin edge), missing indicators, clip, FastICA
+    Case("Binarizer", lambda: Binarizer(threshold=3.0), unlabelled(credit_raw)),
+    Case("Binarizer-logistic", lambda: make_pipeline(Binarizer(threshold=3.0), LogisticRegression()),
+         lambda: (credit_raw()[0], credit_student()[1])),
+    Case("KBinsDiscretizer-ordinal-quantile", lambda: KBinsDiscretizer(
+        n_bins=6, encode="ordinal", strategy="quantile", quantile_method="averaged_inverted_cdf"),
+         unlabelled(credit_raw)),
+    Case("KBinsDiscretizer-onehot-uniform", lambda: KBinsDiscretizer(n_bins=4, encode="onehot", strategy="uniform"),
+         unlabelled(credit_raw)),
+    Case("KBinsDiscretizer-onehot-dense-kmeans-ridge", lambda: make_pipeline(
+        KBinsDiscretizer(n_bins=4, encode="onehot-dense", strategy="kmeans"), Ridge()), credit_raw),
+    Case("MinMaxScaler-clip", lambda: MinMaxScaler(clip=True), lambda: (credit_raw()[0][:200:2], None),
+         coreml_refusal="no double-precision clamp"),
+    Case("MissingIndicator", MissingIndicator, unlabelled(credit_raw_with_missing)),
+    Case("MissingIndicator-all", lambda: MissingIndicator(features="all"), unlabelled(credit_raw_with_missing)),
+    Case("SimpleImputer-add-indicator-logistic", lambda: make_pipeline(
+        SimpleImputer(add_indicator=True), StandardScaler(), LogisticRegression()),
+         lambda: (credit_raw_with_missing()[0], credit_student()[1])),
+    Case("FastICA", lambda: FastICA(n_components=3, random_state=0), unlabelled(credit_raw)),
+    # products and numpy functions: ONNX in double (products bit for bit); Core ML has them only in float32 layers
+    Case("PolynomialFeatures", lambda: PolynomialFeatures(degree=3), unlabelled(credit)),
+    Case("PolynomialFeatures-interaction-ridge", lambda: make_pipeline(
+        PolynomialFeatures(degree=(2, 3), interaction_only=True, include_bias=False), Ridge()), credit,
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("QuantileTransformer-uniform", lambda: QuantileTransformer(n_quantiles=50), unlabelled(credit_raw)),
+    Case("QuantileTransformer-normal-ridge", lambda: make_pipeline(
+        QuantileTransformer(n_quantiles=100, output_distribution="normal"), Ridge()), credit_raw,
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("FunctionTransformer-log1p", lambda: FunctionTransformer(np.log1p), unlabelled(credit_raw),
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("FunctionTransformer-expm1", lambda: FunctionTransformer(np.expm1), unlabelled(credit),
+         coreml_refusal="no double-precision Core ML encoding"),
+    Case("FunctionTransformer-sqrt-ridge", lambda: make_pipeline(FunctionTransformer(np.sqrt), Ridge()), credit_raw,
+         coreml_refusal="no double-precision Core ML encoding"),
 )

@@ -10,8 +10,8 @@ import pytest
 import skops.io as sio
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.naive_bayes import BernoulliNB
 from sklearn.preprocessing import FunctionTransformer
+from sklearn.semi_supervised import LabelPropagation
 
 from export.cli import main
 from export.loading import dump_skops
@@ -111,10 +111,10 @@ def test_unfitted_and_unsupported_estimators(tmp_path: Path, capsys: pytest.Capt
     sio.dump(RandomForestClassifier(), unfitted)
     code, err = _run(["export", str(unfitted), "--out", str(tmp_path / "out")], capsys)
     _assert_refused(code, err, "RandomForestClassifier is not fitted")
-    unsupported = tmp_path / "nb.skops"
-    sio.dump(BernoulliNB().fit(X, Y), unsupported)
+    unsupported = tmp_path / "label_propagation.skops"
+    sio.dump(LabelPropagation().fit(X, Y), unsupported)
     code, err = _run(["export", str(unsupported), "--out", str(tmp_path / "out")], capsys)
-    _assert_refused(code, err, "BernoulliNB", "RandomForestClassifier")  # the message lists what IS supported
+    _assert_refused(code, err, "LabelPropagation", "RandomForestClassifier")  # the message lists what IS supported
     _nothing_written(tmp_path)
 
 

@@ -72,3 +72,52 @@ def test_bad_string_csv(edit, needle: str, churn_model: tuple[Path, Path], tmp_p
     assert code == 2, err
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in err, err
     assert not (tmp_path / "out").exists()
+
+
+def test_parity_dir_rechecks_string_rows_from_the_file_then_from_its_parquet_copy(
+        churn_model: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import shutil
+
+    model, rows = churn_model
+    data = tmp_path / "rows.csv"
+    shutil.copyfile(rows, data)
+    out = tmp_path / "out"
+    assert main(["export", str(model), "--out", str(out), "--data", str(data), "--data-copy-rows", "25"]) == 0
+    record = json.loads((out / "manifest.json").read_text())["data"]
+    assert record["copy"] == "parity_data.parquet" and record["copy_rows"] == 25 and record["rows"] == 40
+    copy = pd.read_parquet(out / "parity_data.parquet")
+    original = pd.read_csv(data)
+    assert [str(copy[c].dtype) for c in STRINGS] == ["str"] * 3  # typed strings, not numbers or pickled objects
+    def keys(frame: pd.DataFrame) -> list[tuple[object, ...]]:
+        return list(zip(*(frame[c].astype(float) if c in NUMBERS else frame[c] for c in STRINGS + NUMBERS),
+                        strict=True))
+
+    positions = [keys(original).index(key) for key in keys(copy)]  # every copied row is a file row, in file order
+    assert positions == sorted(positions) and len(set(positions)) == 25
+
+    for expected_source, rows_checked in (("the data file recorded in manifest.json", 40),
+                                          ("the copy inside the export (parity_data.parquet", 25)):
+        capsys.readouterr()
+        assert main(["parity", str(out), "--json"]) == 0
+        document = json.loads(capsys.readouterr().out)
+        assert document["user_data"]["source"].startswith(expected_source), document["user_data"]
+        assert document["user_data"]["rows_checked"] == rows_checked
+        user_checks = [c for c in document["checks"] if c["probe"] == "user-data"]
+        assert {c["artifact"] for c in user_checks} == {"churn.mlmodel", "churn.onnx"}
+        assert all(c["n_rows"] == rows_checked for c in user_checks)
+        data.unlink(missing_ok=True)  # second round: the original is gone, the copy is used
+
+
+def test_frame_copy_keeps_object_columns_and_none(tmp_path: Path) -> None:
+    """Parquet reads an object column back as `str` and None as NaN; scikit-learn treats None and NaN as two
+    categories, so the copy records and restores both (export.exporter.frame_dtypes / restore_frame_dtypes)."""
+    from export.exporter import frame_dtypes, restore_frame_dtypes
+
+    frame = pd.DataFrame({"plan": pd.Series(["a", None, "b"], dtype=object),
+                          "city": pd.Series(["x", np.nan, "y"], dtype=object),
+                          "tier": pd.Categorical(["p", "q", None]), "n": [1.0, np.nan, 3.0]})
+    frame.to_parquet(tmp_path / "copy.parquet", index=False)
+    restored = restore_frame_dtypes(pd.read_parquet(tmp_path / "copy.parquet"), frame_dtypes(frame))
+    pd.testing.assert_frame_equal(restored, frame)
+    assert restored["plan"].tolist()[1] is None and np.isnan(restored["city"].tolist()[1])

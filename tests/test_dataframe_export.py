@@ -30,6 +30,7 @@ from export.errors import UnsupportedEstimatorError
 from export.frontends import to_ir
 from export.to_coreml import CoreMLInterface, save_spec, to_spec
 from export.to_onnx import OnnxOptions, save_onnx, to_onnx
+from parity.columns import UNSEEN_CATEGORY
 
 DATA = Path(__file__).parent / "data"
 CHURN_STRINGS = ["contract", "internet_service", "payment_method"]
@@ -296,3 +297,29 @@ def test_skops_loads_categorical_hist_gradient_boosting_and_refuses_tampering(tm
     for edit in (extra_keyword, positional):
         with pytest.raises(UntrustedModelError, match="allowed only as HistGradientBoosting's numeric-column"):
             load_model(tampered(edit))
+
+
+def test_probes_kept_per_column_where_scikit_learn_refuses_some_columns(tmp_path: Path) -> None:
+    """NaN in a passthrough column and an unseen/missing string in an OrdinalEncoder(handle_unknown='error') column
+    make scikit-learn refuse those probe rows; the other columns' NaN and string probes must still run."""
+    X, y = churn()
+    X = X.assign(senior=(X["tenure"] > 30).astype("int64"))  # a 0/1 integer column passed through, no imputer
+    columns = ColumnTransformer([
+        ("contract", OrdinalEncoder(), ["contract"]),  # handle_unknown="error": unseen strings raise
+        ("rest", OneHotEncoder(handle_unknown="ignore"), ["internet_service", "payment_method"]),
+        ("num", make_pipeline(SimpleImputer(), StandardScaler()), CHURN_NUMBERS)], remainder="passthrough")
+    model = Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=1000))]).fit(X, y)
+    report = assert_parity(model, X, tmp_path)
+    schema = report.schema
+    nan_rows = report.probe_data["nan"][1]
+    nan_columns = {schema.names[j] for j in np.flatnonzero(np.isnan(nan_rows).any(axis=0))}
+    assert nan_columns == set(CHURN_NUMBERS)  # 'senior' (no imputer) left out, each imputed column probed
+    strings = report.probe_data["string-categories"][1]
+    model.predict(schema.python_rows(strings))  # scikit-learn accepts every kept row
+    fed = {name: set(schema.artifact_values(strings, schema.names.index(name)).tolist())
+           for name in ("contract", "payment_method")}
+    assert UNSEEN_CATEGORY in fed["payment_method"] and "" in fed["payment_method"]
+    assert UNSEEN_CATEGORY not in fed["contract"] and "" not in fed["contract"]
+    assert {"Month-to-month", "One year", "Two year"} <= fed["contract"]
+    assert any("'senior'" in note for note in report.notes)
+    assert any("unseen strings left out for 'contract'" in note for note in report.notes)

@@ -12,7 +12,7 @@ import pytest
 
 from export.cli import main
 from export.exporter import ExportOptions, export_model
-from tests.boosting_data import at_thresholds, homes_xy, run_artifact, telco, telco_xy
+from tests.boosting_data import DATA, at_thresholds, homes_xy, run_artifact, telco, telco_xy
 from tests.test_cli_bad_input import _assert_refused, _nothing_written
 
 cb = pytest.importorskip("catboost")
@@ -71,16 +71,128 @@ def test_string_class_names_and_feature_names(tmp_path: Path) -> None:
     np.testing.assert_array_equal(got["label"], model.predict(frame).reshape(-1))
 
 
-def test_categorical_and_truncated_catboost_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    frame = telco()[["tenure", "contract", "payment_method"]].copy()
-    model = cb.CatBoostClassifier(iterations=3, depth=2, verbose=0, allow_writing_files=False,
-                                  cat_features=["contract", "payment_method"], one_hot_max_size=3)
+def test_truncated_catboost_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    frame = telco()[["tenure", "monthly_charges"]]
+    model = cb.CatBoostClassifier(iterations=3, depth=2, verbose=0, allow_writing_files=False)
     model.fit(frame, telco()["churn"])
-    model.save_model(str(tmp_path / "cat.cbm"))
-    code = main(["export", str(tmp_path / "cat.cbm"), "--out", str(tmp_path / "out")])
-    _assert_refused(code, capsys.readouterr().err, "cat.cbm", "categorical (one-hot or CTR)")
-    payload = (tmp_path / "cat.cbm").read_bytes()
+    model.save_model(str(tmp_path / "model.cbm"))
+    payload = (tmp_path / "model.cbm").read_bytes()
     (tmp_path / "cut.cbm").write_bytes(payload[: len(payload) // 2])
     code = main(["export", str(tmp_path / "cut.cbm"), "--out", str(tmp_path / "out")])
     _assert_refused(code, capsys.readouterr().err, "cut.cbm", "CatBoost cannot load it")
+    _nothing_written(tmp_path)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Categorical features: one-hot (one_hot_max_size) and single-feature CTRs, strings in, against CatBoost itself
+
+TELCO_CATS = ["contract", "internet_service", "payment_method", "multiple_lines"]
+HOMES_CATS = ["city", "zip", "type"]
+UNSEEN = ["", "mlexport-unseen", "one year", "Sacramento", "z0"]  # near-misses of real categories, "" included
+
+
+def _categorical_case(kind: str) -> tuple[object, pd.DataFrame]:
+    common = {"iterations": 25, "depth": 4, "verbose": 0, "random_seed": 0, "allow_writing_files": False,
+              "thread_count": 1, "max_ctr_complexity": 1}
+    if kind == "homes-rmse":  # Borders + Counter CTRs on city and zip, one-hot on type
+        frame = pd.read_csv(DATA / "sacramento_homes_boosting.csv")
+        X = frame[["city", "zip", "beds", "baths", "sqft", "type"]]
+        model = cb.CatBoostRegressor(cat_features=HOMES_CATS, one_hot_max_size=3, **common)
+        return model.fit(X, frame["price"] / 1e5), X
+    frame = telco()
+    if kind == "telco-logloss":  # one-hot contract/internet_service/multiple_lines, CTRs on payment_method
+        X = frame[["tenure", "monthly_charges", "total_charges", *TELCO_CATS]]
+        model = cb.CatBoostClassifier(cat_features=TELCO_CATS, one_hot_max_size=3, **common)
+        return model.fit(X, frame["churn"]), X
+    if kind == "telco-buckets":  # MultiClass with Buckets CTRs (a count per class)
+        X = frame[["tenure", "monthly_charges", "payment_method", "internet_service", "online_security"]]
+        model = cb.CatBoostClassifier(cat_features=["payment_method", "internet_service", "online_security"],
+                                      one_hot_max_size=3, loss_function="MultiClass", simple_ctr=["Buckets"],
+                                      **common)
+        return model.fit(X, frame["contract"]), X
+    # MultiClass: Borders CTRs per class border (target_border_idx 0..2) and Counter CTRs
+    X = frame[["tenure", "monthly_charges", "total_charges", "payment_method", "internet_service", "multiple_lines"]]
+    model = cb.CatBoostClassifier(cat_features=["payment_method", "internet_service", "multiple_lines"],
+                                  one_hot_max_size=3, loss_function="MultiClass", **common)
+    return model.fit(X, frame["contract"]), X
+
+
+def _with_unseen(X: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """X, plus for every categorical column rows holding each unseen near-miss string."""
+    parts = [X]
+    for column in columns:
+        block = X.iloc[np.arange(len(UNSEEN)) * 7].copy()
+        block[column] = UNSEEN
+        parts.append(block)
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.mark.parametrize("kind", ["telco-logloss", "telco-multiclass", "telco-buckets", "homes-rmse"])
+def test_categorical_features_match_catboost(tmp_path: Path, kind: str) -> None:
+    model, X = _categorical_case(kind)
+    splits = {s["split_type"] for t in _json(model)["oblivious_trees"] for s in t["splits"]}
+    assert {"OneHotFeature", "OnlineCtr"} <= splits  # both kinds of categorical split are exercised
+    model.save_model(str(tmp_path / "model.cbm"))  # type: ignore[attr-defined]
+    result = export_model(tmp_path / "model.cbm", tmp_path / "out", ExportOptions(), data=X)
+    assert result.parity_verdict == "passed", result.parity_summary
+    columns = [c for c in X.columns if X[c].dtype == object or str(X[c].dtype) in ("str", "string")]
+    rows = _with_unseen(X, columns)
+    for artifact in ("coreml", "onnx"):
+        got = _run_frame(result.artifacts[artifact], rows, columns)
+        if kind == "homes-rmse":
+            np.testing.assert_allclose(got["prediction"].reshape(-1), model.predict(rows),  # type: ignore[attr-defined]
+                                       rtol=1e-12, atol=1e-13)
+        else:
+            np.testing.assert_allclose(got["probabilities"], model.predict_proba(rows),  # type: ignore[attr-defined]
+                                       rtol=1e-12, atol=1e-15)
+            np.testing.assert_array_equal(got["label"], model.predict(rows).reshape(-1))  # type: ignore[attr-defined]
+
+
+def _json(model: object) -> dict:
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save_model(f"{tmp}/m.json", format="json")  # type: ignore[attr-defined]
+        return json.loads(Path(f"{tmp}/m.json").read_text())
+
+
+def _run_frame(path: Path, rows: pd.DataFrame, strings: list[str]) -> dict[str, np.ndarray]:
+    """An artifact's outputs on a DataFrame with string columns, fed as an app feeds them (parity's schema)."""
+    from parity.columns import InputColumn, InputSchema
+    from parity.runtimes import open_artifact
+
+    schema = InputSchema([InputColumn(c, "string" if c in strings else "double",
+                                      "str" if c in strings else "float64") for c in rows.columns])
+    X = schema.encode_frame(rows, "rows")
+    artifact = open_artifact(path)
+    artifact.bind(list(rows.columns), len(rows.columns), schema)
+    return artifact.predict(X)
+
+
+def test_categorical_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    frame = telco()
+    cats = ["contract", "payment_method", "internet_service", "tech_support"]
+    combos = cb.CatBoostClassifier(iterations=10, depth=4, verbose=0, allow_writing_files=False, random_seed=0,
+                                   cat_features=cats, one_hot_max_size=1, max_ctr_complexity=2,
+                                   thread_count=1).fit(frame[["tenure", *cats]], frame["churn"])
+    assert any(len(c["elements"]) > 1 for c in _json(combos)["features_info"]["ctrs"])
+    combos.save_model(str(tmp_path / "combo.cbm"))
+    frame[["tenure", *cats]].to_csv(tmp_path / "rows.csv", index=False)
+    code = main(["export", str(tmp_path / "combo.cbm"), "--out", str(tmp_path / "out"), "--data",
+                 str(tmp_path / "rows.csv")])
+    _assert_refused(code, capsys.readouterr().err, "combo.cbm", "CTR over the feature combination")
+    X = frame[["tenure", "contract", "payment_method"]]
+    single = cb.CatBoostClassifier(iterations=8, depth=3, verbose=0, allow_writing_files=False, random_seed=0,
+                                   cat_features=["contract", "payment_method"], one_hot_max_size=3,
+                                   max_ctr_complexity=1).fit(X, frame["churn"])
+    single.save_model(str(tmp_path / "single.cbm"))
+    code = main(["export", str(tmp_path / "single.cbm"), "--out", str(tmp_path / "out")])  # no rows: no strings
+    _assert_refused(code, capsys.readouterr().err, "single.cbm", "stores only hashes")
+    # Rows missing a training category the splits read: its row would silently be the default, so refused.
+    partial = X[X["payment_method"] != "Electronic check"]
+    partial.to_csv(tmp_path / "partial.csv", index=False)
+    code = main(["export", str(tmp_path / "single.cbm"), "--out", str(tmp_path / "out"), "--data",
+                 str(tmp_path / "partial.csv")])
+    _assert_refused(code, capsys.readouterr().err, "single.cbm", "payment_method")
     _nothing_written(tmp_path)

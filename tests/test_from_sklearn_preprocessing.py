@@ -67,9 +67,12 @@ def test_scaler_constant_column():
         np.testing.assert_array_equal(_transformed(est, X)[1], est.transform(X))
 
 
-def test_min_max_clip_refused():
-    with pytest.raises(UnsupportedEstimatorError, match=r"MinMaxScaler: parameter clip=True .*allowed: False"):
-        to_ir(MinMaxScaler(clip=True).fit(DATA["iris"]()))
+def test_min_max_clip_is_a_clipped_scaler():
+    X = DATA["iris"]()
+    est = MinMaxScaler(clip=True).fit(X[:50])  # the other rows fall outside the fitted range: clipped
+    node, got = _transformed(est, X)
+    assert isinstance(node, ir.Scaler) and node.clip == (0.0, 1.0)
+    np.testing.assert_array_equal(got, est.transform(X))
 
 
 @pytest.mark.parametrize("data", sorted(DATA))
@@ -110,8 +113,6 @@ def test_simple_imputer_numeric_missing_marker():
 
 def test_simple_imputer_refusals():
     X = _with_holes(DATA["iris"]())
-    with pytest.raises(UnsupportedEstimatorError, match=r"add_indicator=True .*allowed: False"):
-        to_ir(SimpleImputer(add_indicator=True).fit(X))
     X[:, 2] = np.nan
     with pytest.raises(UnsupportedEstimatorError, match=r"columns \[2\] were all missing"):
         to_ir(SimpleImputer().fit(X))

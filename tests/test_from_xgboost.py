@@ -5,12 +5,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from export.exporter import ExportOptions, export_model
-from tests.boosting_data import at_thresholds, homes_xy, run_artifact, telco_xy
+from tests.boosting_data import (
+    CHURN_STRINGS,
+    UNSEEN,
+    at_thresholds,
+    churn_categories,
+    homes_xy,
+    run_artifact,
+    run_artifact_frame,
+    string_probe_frame,
+    telco_xy,
+)
 
 xgb = pytest.importorskip("xgboost")
 
@@ -156,3 +168,167 @@ def test_snapped_thresholds_route_every_double_like_float32_less_than() -> None:
             library = xs.astype(np.float32) < t
         ours = xs <= threshold if mode == ir.BranchMode.LEQ else xs < threshold
         np.testing.assert_array_equal(ours, library, err_msg=f"t32={t!r}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Categorical splits (enable_categorical=True): partitions and one-hot splits
+
+
+def _sum_bound(booster: object) -> float:
+    """(N + 1)·2⁻²⁴·S from the leaves of XGBoost's own JSON (categorical nodes hold no threshold to probe)."""
+    return _splits(booster)[2]
+
+
+def _categorical_booster(task: str, onehot: bool) -> tuple[object, pd.DataFrame, list[str]]:
+    X, churn = churn_categories()
+    strings = list(CHURN_STRINGS)
+    params = {"max_depth": 3, "eta": 0.5, "seed": 0, "nthread": 1, "tree_method": "hist",
+              "max_cat_to_onehot": 8 if onehot else 1}
+    if task == "binary:logistic":
+        y = (churn == "Yes").to_numpy().astype(int)
+    elif task == "multi:softprob":
+        y = X.pop("internet_service").cat.codes.to_numpy()
+        strings.remove("internet_service")
+        params["num_class"] = 3
+    else:
+        y = X.pop("monthly_charges").to_numpy()
+    dtrain = xgb.DMatrix(X, y, enable_categorical=True)
+    return xgb.train({**params, "objective": task}, dtrain, num_boost_round=8), X, strings
+
+
+def _expected(booster: object, rows: pd.DataFrame, strings: list[str], X: pd.DataFrame) -> np.ndarray:
+    """XGBoost's own predictions; an unseen string (XGBoost 3.2 has no defined result for it) is exported as a
+    missing value, so its truth is XGBoost on the same row with NaN there."""
+    known = rows.copy()
+    for column in strings:
+        values = known[column].where(known[column].isin(X[column].cat.categories))  # unseen -> NaN
+        known[column] = pd.Categorical(values, categories=X[column].cat.categories)
+    return np.asarray(booster.inplace_predict(known), dtype=np.float64)  # type: ignore[attr-defined]
+
+
+CATEGORICAL_CASES = [("binary:logistic", False), ("binary:logistic", True), ("multi:softprob", False),
+                     ("reg:squarederror", False)]
+
+
+@pytest.mark.parametrize(("task", "onehot"), CATEGORICAL_CASES,
+                         ids=[f"{t}{'-onehot' if o else ''}" for t, o in CATEGORICAL_CASES])
+def test_pandas_categories_export_string_inputs_matching_xgboost(tmp_path: Path, task: str, onehot: bool) -> None:
+    booster, X, strings = _categorical_booster(task, onehot)
+    model = json.loads(bytes(booster.save_raw(raw_format="json")))["learner"]  # type: ignore[attr-defined]
+    trees = model["gradient_booster"]["model"]["trees"]
+    sizes = [size for tree in trees for size in tree["categories_sizes"]]
+    assert sizes and (max(sizes) == 1 if onehot else max(sizes) > 1)  # one-hot vs partition splits
+    assert model["gradient_booster"]["model"]["cats"]["enc"][0]["offsets"]  # the category strings are recorded
+    path = tmp_path / ("model.ubj" if onehot else "model.json")
+    booster.save_model(str(path))  # type: ignore[attr-defined]
+    result = export_model(path, tmp_path / "out", ExportOptions(), data=X)
+    assert result.parity_verdict == "passed", result.parity_summary
+    rows = string_probe_frame(X, strings)
+    expected = _expected(booster, rows, strings, X)
+    bound = _sum_bound(booster)
+    for kind in ("coreml", "onnx"):
+        got = run_artifact_frame(result.artifacts[kind], rows, strings)
+        if task == "binary:logistic":
+            np.testing.assert_allclose(got["probabilities"][:, 1], expected, rtol=4 * U32, atol=bound / 4)
+        elif task == "multi:softprob":
+            np.testing.assert_allclose(got["probabilities"], expected.reshape(len(rows), -1), rtol=4 * U32,
+                                       atol=bound)
+        else:
+            np.testing.assert_allclose(got["prediction"].reshape(-1), expected, rtol=4 * U32, atol=bound)
+    assert (rows[strings[0]] == UNSEEN).any()
+
+
+def test_classifier_wrapper_with_category_columns(tmp_path: Path) -> None:
+    X, churn = churn_categories()
+    model = xgb.XGBClassifier(n_estimators=5, max_depth=3, enable_categorical=True, n_jobs=1).fit(
+        X, (churn == "Yes").astype(int))
+    result = export_model(model, tmp_path / "out", ExportOptions(), data=X)
+    assert result.parity_verdict == "passed", result.parity_summary
+    got = run_artifact_frame(result.artifacts["onnx"], X, CHURN_STRINGS)
+    np.testing.assert_allclose(got["probabilities"], model.predict_proba(X), rtol=4 * U32,
+                               atol=_sum_bound(model.get_booster()))
+
+
+# Odd codes: XGBoost truncates float32(x); negative (-0.5 too, but not -0.0 or -1e-40, which round to -0.0) and
+# >= 2^24 are no code and go left like unseen codes; NaN takes default_left. DMatrix refuses inf.
+ODD_CODES = np.array([np.nan, -2.0, -1.0, -0.5, -1e-40, -0.0, 0.0, 1e-40, 0.5, np.nextafter(1.0, 0), 1.0, 2.5,
+                      3.7, 31.0, 32.0, 40.0, 71.0, 72.0, 73.0, 2.0**24 - 1, 2.0**24, 2.0**31 + 5, 1e30])
+
+
+def test_integer_coded_categoricals_keep_a_numeric_input(tmp_path: Path) -> None:
+    """feature_types 'c' on a numpy array (no category strings recorded): tenure codes 0..72 and contract codes."""
+    features, churn, contract = telco_xy()
+    X = np.column_stack([features[:, [0, 3, 4, 5]], contract.astype(np.float64)])
+    types = ["c", "q", "q", "q", "c"]
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 3, "max_cat_to_onehot": 1, "nthread": 1,
+                         "tree_method": "hist"}, xgb.DMatrix(X, churn, feature_types=types, enable_categorical=True),
+                        num_boost_round=6)
+    booster.save_model(str(tmp_path / "model.json"))
+    assert not json.loads((tmp_path / "model.json").read_text())["learner"]["gradient_booster"]["model"]["cats"][
+        "enc"]
+    result = export_model(tmp_path / "model.json", tmp_path / "out", ExportOptions(), data=X)
+    assert result.parity_verdict == "passed", result.parity_summary
+    rows = np.repeat(X[:6], len(ODD_CODES) * 2, axis=0)
+    rows[np.arange(len(rows)), np.tile(np.repeat([0, 4], len(ODD_CODES)), 6)] = np.tile(ODD_CODES, 12)
+    rows = np.vstack([X, rows])
+    expected = booster.predict(xgb.DMatrix(rows, feature_types=types, enable_categorical=True))
+    for kind in ("coreml", "onnx"):
+        got = run_artifact(result.artifacts[kind], rows)["probabilities"][:, 1]
+        np.testing.assert_allclose(got, expected, rtol=4 * U32, atol=_sum_bound(booster) / 4)
+
+
+def test_cli_exports_categorical_json_with_string_csv(tmp_path: Path) -> None:
+    from export.cli import main
+
+    booster, X, _ = _categorical_booster("binary:logistic", False)
+    booster.save_model(str(tmp_path / "model.ubj"))  # type: ignore[attr-defined]
+    X.to_csv(tmp_path / "rows.csv", index=False)
+    code = main(["export", str(tmp_path / "model.ubj"), "--out", str(tmp_path / "out"), "--data",
+                 str(tmp_path / "rows.csv")])
+    assert code == 0
+    assert json.loads((tmp_path / "out" / "parity.json").read_text())["verdict"] == "passed"
+
+
+def test_numeric_pandas_categories_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from export.cli import main
+    from tests.test_cli_bad_input import _assert_refused, _nothing_written
+
+    X, churn = churn_categories()
+    X = X[["contract", "tenure"]].copy()
+    X["contract"] = X["contract"].cat.codes.astype("category")  # categories 0, 1, 2 (numbers, not strings)
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 2},
+                        xgb.DMatrix(X, (churn == "Yes").astype(int), enable_categorical=True), num_boost_round=2)
+    booster.save_model(str(tmp_path / "model.json"))
+    code = main(["export", str(tmp_path / "model.json"), "--out", str(tmp_path / "out")])
+    _assert_refused(code, capsys.readouterr().err, "model.json", "numeric pandas categories")
+    _nothing_written(tmp_path)
+
+
+def test_edited_categorical_xgboost(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from export.cli import main
+    from tests.test_cli_bad_input import _assert_refused, _nothing_written
+
+    booster, _, _ = _categorical_booster("binary:logistic", False)
+    document = json.loads(bytes(booster.save_raw(raw_format="json")))  # type: ignore[attr-defined]
+
+    def edited(edit: Any) -> dict:
+        copy = json.loads(json.dumps(document))
+        edit(copy["learner"]["gradient_booster"]["model"])
+        return copy
+
+    def first_categorical_tree(model: dict) -> dict:
+        return next(t for t in model["trees"] if t["categories_nodes"])
+
+    cases = [
+        (lambda m: first_categorical_tree(m)["categories_nodes"].__setitem__(
+            0, len(first_categorical_tree(m)["left_children"]) - 1), "categories_nodes differ"),  # a leaf
+        (lambda m: first_categorical_tree(m)["categories"].__setitem__(0, -1), "category code outside"),
+        (lambda m: first_categorical_tree(m).update(categories_sizes=[10**6] * len(
+            first_categorical_tree(m)["categories_sizes"])), "do not index categories"),
+        (lambda m: m["cats"]["enc"][0]["offsets"].__setitem__(-1, 10**6), "offsets do not cut"),
+    ]
+    for edit, needle in cases:
+        (tmp_path / "model.json").write_text(json.dumps(edited(edit)))
+        code = main(["export", str(tmp_path / "model.json"), "--out", str(tmp_path / "out")])
+        _assert_refused(code, capsys.readouterr().err, "model.json", needle)
+    _nothing_written(tmp_path)

@@ -23,3 +23,10 @@ def test_packaged_swift_globs_match_the_harness_sources() -> None:
     shipped = {p for pattern in patterns for p in (ROOT / "ios_stub").glob(pattern)}
     needed = set((ROOT / "ios_stub" / "Sources").rglob("*.swift")) | {ROOT / "ios_stub" / "Package.swift"}
     assert needed <= shipped, sorted(str(p) for p in needed - shipped)
+
+
+def test_demo_data_is_packaged() -> None:
+    """`mlexport demo` reads export/demo_data/ at run time: a plain `pip install .` must ship it."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    shipped = {p for pattern in config["package-data"]["export"] for p in (ROOT / "export").glob(pattern)}
+    assert set((ROOT / "export" / "demo_data").iterdir()) <= shipped

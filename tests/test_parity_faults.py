@@ -287,6 +287,9 @@ def one_coefficient(node: Any) -> Any:
         return _with_final(node, dataclasses.replace(model, scale=_bumped(model.scale, times)))
     if isinstance(model, ir.Linear):
         return _with_final(node, dataclasses.replace(model, weights=_bumped(model.weights, times)))
+    if isinstance(model, ir.QuadraticDiscriminant):
+        transforms = (_bumped(model.transforms[0], times), *model.transforms[1:])
+        return _with_final(node, dataclasses.replace(model, transforms=transforms))
     raise AssertionError(f"no coefficient fault for {type(model).__name__}")
 
 
@@ -307,6 +310,8 @@ def bias_shift(node: Any) -> Any:
         return _with_final(node, dataclasses.replace(model, bias=_bumped(model.bias, plus)))
     if isinstance(model, ir.TreeEnsemble):
         return _with_final(node, dataclasses.replace(model, base=model.base + 1e-6 * np.maximum(1, abs(model.base))))
+    if isinstance(model, ir.QuadraticDiscriminant):
+        return _with_final(node, dataclasses.replace(model, log_prior=_bumped(model.log_prior, plus)))
     raise AssertionError(f"no bias fault for {type(model).__name__}")
 
 
@@ -326,6 +331,8 @@ def float32_cast(node: Any) -> Any:
         return _with_final(node, dataclasses.replace(model, layers=layers))
     changes = {f.name: _float32(getattr(model, f.name)) for f in dataclasses.fields(model)
                if isinstance(getattr(model, f.name), np.ndarray) and getattr(model, f.name).dtype == np.float64}
+    if isinstance(model, ir.QuadraticDiscriminant):
+        changes["transforms"] = tuple(_float32(t) for t in model.transforms)
     return _with_final(node, dataclasses.replace(model, **changes))
 
 
@@ -335,6 +342,16 @@ def leaf_epsilon(node: Any) -> Any:
     leaf_value = model.leaf_value.copy()
     first_leaf = int(np.flatnonzero((model.tree_id == 0) & (model.feature < 0))[0])
     leaf_value[first_leaf] += 1e-9
+    return _with_final(node, replace_arrays(model, leaf_value=leaf_value))
+
+
+def one_leaf_entry(node: Any) -> Any:
+    """One class's entry of one leaf + 1e-9: unlike `leaf_epsilon` (a whole leaf row, which a softmax over
+    per-class sums cancels when every class gets it), this moves one class's score."""
+    model = _final(node)
+    leaf_value = model.leaf_value.copy()
+    leaf, column = np.argwhere((model.feature[:, None] < 0) & (leaf_value != 0))[0]
+    leaf_value[leaf, column] += 1e-9
     return _with_final(node, replace_arrays(model, leaf_value=leaf_value))
 
 
@@ -361,13 +378,18 @@ LABEL_FAULTS: dict[str, Callable[[Any], Any]] = {"label swap": swap_labels}  # t
 def _battery_cases() -> dict[str, tuple[Any, np.ndarray, dict[str, Callable[[Any], Any]]]]:
     from sklearn.datasets import load_iris, load_wine, make_regression
     from sklearn.decomposition import PCA
+    from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
     from sklearn.ensemble import GradientBoostingRegressor
     from sklearn.linear_model import LinearRegression
+    from sklearn.naive_bayes import BernoulliNB
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVR
+    from supported_cases import applications_counts, credit_student
 
+    counts_X, counts_y = applications_counts()  # real rows, many exact zeros at BernoulliNB's threshold 0
+    credit_X, credit_y = credit_student()
     wine_X, wine_y = load_wine(return_X_y=True)
     iris_X, iris_y = load_iris(return_X_y=True)
     reg_X, reg_y = make_regression(n_samples=120, n_features=4, noise=1.0, random_state=0)
@@ -389,6 +411,12 @@ def _battery_cases() -> dict[str, tuple[Any, np.ndarray, dict[str, Callable[[Any
         "scaler-svr": (make_pipeline(StandardScaler(), SVR()).fit(reg_X, reg_y), reg_X, ARITHMETIC_FAULTS),
         "standard-scaler": (StandardScaler().fit(reg_X), reg_X, ARITHMETIC_FAULTS),
         "pca": (PCA(n_components=3).fit(reg_X), reg_X, ARITHMETIC_FAULTS),
+        # threshold +1 float64 ulp (0 -> 5e-324) changes only rows holding that subnormal: none in data or probes
+        "bernoulli-nb": (BernoulliNB().fit(counts_X, counts_y), counts_X, {
+            "one class's leaf entry +1e-9": one_leaf_entry, **{k: v for k, v in {**TREE_FAULTS, **LABEL_FAULTS}.items()
+                                                             if k not in ("threshold +1 float64 ulp", "leaf +1e-9")}}),
+        "qda-binary": (QuadraticDiscriminantAnalysis().fit(credit_X, credit_y), credit_X,
+                       {**ARITHMETIC_FAULTS, **LABEL_FAULTS}),
     }
 
 

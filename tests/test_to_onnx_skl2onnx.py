@@ -3,6 +3,7 @@ scikit-learn on the contract dtype."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from typing import Any
@@ -108,11 +109,17 @@ def test_scaler_svr_float32_matches_and_double_is_refused_with_hint() -> None:
         to_onnx(est, None, OnnxOptions(input_dtype="float64"))
 
 
-def test_knn_takes_the_skl2onnx_route_through_to_ir() -> None:
+def _labels_only(model: Any) -> Any:
+    """A k-NN IR with the labels-only 'neighbour_votes' head (hand-built; the IR route has no encoding for it), so
+    the route falls back to skl2onnx."""
+    return dataclasses.replace(model, head=dataclasses.replace(model.head, link="neighbour_votes", has_proba=False))
+
+
+def test_labels_only_knn_ir_takes_the_skl2onnx_route() -> None:
     from export.frontends import to_ir
 
     est = fit(KNeighborsClassifier(5), IRIS_X, IRIS_Y)
-    result = to_onnx(est, to_ir(est), OnnxOptions(input_dtype="float64"))
+    result = to_onnx(est, _labels_only(to_ir(est)), OnnxOptions(input_dtype="float64"))
     assert result.route == "skl2onnx"
     props = {p.key: p.value for p in result.model.metadata_props}
     assert json.loads(props["mlexport.class_labels"]) == [0, 1, 2]
@@ -172,6 +179,6 @@ def test_feature_count_mismatch_is_refused() -> None:
     from export.frontends import to_ir
 
     est = fit(KNeighborsClassifier(), IRIS_X, IRIS_Y)
-    narrower = to_ir(fit(KNeighborsClassifier(), IRIS_X[:, :3], IRIS_Y))  # an IR of 3 inputs, routed to skl2onnx
+    narrower = _labels_only(to_ir(fit(KNeighborsClassifier(), IRIS_X[:, :3], IRIS_Y)))  # 3 inputs, to skl2onnx
     with pytest.raises(UsageError, match="inputs have 3 values but KNeighborsClassifier was fitted on 4 features"):
         to_onnx(est, narrower, OnnxOptions(input_dtype="float32"))

@@ -90,3 +90,57 @@ def test_strict_versions_refuses_a_mismatch(tmp_path: Path, old_files: dict[str,
     assert main(["export", str(old_files["pickle"]), "--out", str(tmp_path / "out"), "--trust-pickle", sha,
                  "--strict-versions"]) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The boosting libraries' own files (issue 12 item 4): XGBoost's JSON "version", CatBoost's model_info; LightGBM's
+# text model records only its format version (`version=v4`), so its training version is recorded as unknown.
+
+
+def _xgboost_json(tmp_path: Path, version: list[int] | None) -> Path:
+    import numpy as np
+    import xgboost
+
+    booster = xgboost.train({"max_depth": 2, "nthread": 1}, xgboost.DMatrix(X[:, :2], label=Y == 1),
+                            num_boost_round=2)
+    document = json.loads(bytes(booster.save_raw(raw_format="json")))
+    assert document["version"] == [int(v) for v in xgboost.__version__.split(".")[:3]]  # XGBoost writes its own
+    if version is not None:
+        document["version"] = version  # what an XGBoost 2.1.0 session writes (the format is unchanged)
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(document))
+    np.testing.assert_array_equal(xgboost.Booster(model_file=str(path)).predict(xgboost.DMatrix(X[:, :2])),
+                                  booster.predict(xgboost.DMatrix(X[:, :2])))
+    return path
+
+
+def test_xgboost_training_version_is_recorded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import xgboost
+
+    _, versions = load_model_with_versions(_xgboost_json(tmp_path, None))
+    assert versions.trained == {"xgboost": xgboost.__version__} and versions.mismatch is None
+    path = _xgboost_json(tmp_path, [2, 1, 0])
+    _, versions = load_model_with_versions(path)
+    assert versions.trained == {"xgboost": "2.1.0"} and versions.mismatch and "xgboost 2.1.0" in versions.mismatch
+    out = tmp_path / "out"
+    assert main(["export", str(path), "--out", str(out), "--formats", "onnx", "--no-parity"]) == 0
+    assert "VERSION MISMATCH: the model was saved by xgboost 2.1.0" in capsys.readouterr().err
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["trained_with"]["trained"] == {"xgboost": "2.1.0"}
+    assert manifest["trained_with"]["running"] == {"xgboost": xgboost.__version__}
+
+
+def test_catboost_and_lightgbm_training_versions(tmp_path: Path) -> None:
+    import catboost
+    import lightgbm
+
+    model = catboost.CatBoostClassifier(iterations=2, depth=2, verbose=0, thread_count=1, allow_writing_files=False)
+    model.fit(X[:, :2], Y == 1)
+    model.save_model(str(tmp_path / "model.cbm"))
+    _, versions = load_model_with_versions(tmp_path / "model.cbm")
+    assert versions.trained == {"catboost": catboost.__version__} and versions.mismatch is None
+    booster = lightgbm.train({"verbose": -1, "num_iterations": 2}, lightgbm.Dataset(X[:, :2], Y == 1))
+    booster.save_model(str(tmp_path / "model.txt"))
+    _, versions = load_model_with_versions(tmp_path / "model.txt")
+    assert versions.trained == {"lightgbm": None} and versions.mismatch is None  # not recorded: nothing compared
+    assert versions.to_json()["trained"] == {"lightgbm": None}

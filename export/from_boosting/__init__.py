@@ -20,7 +20,7 @@ import numpy as np
 
 from export import ir
 from export.errors import InputFileError, UnsupportedEstimatorError, UsageError, describe_exception
-from export.from_boosting.forest import BoostedForest, to_ir
+from export.from_boosting.forest import BoostedForest, forest_inputs, to_ir
 
 Library = Literal["xgboost", "lightgbm", "catboost"]
 FileKind = Literal["xgboost-json", "xgboost-ubj", "lightgbm-text", "catboost-cbm"]
@@ -56,7 +56,15 @@ class BoostedModel:
     kind: FileKind
     library_version: str
     source: str
-    trained_version: str | None = None  # the library version the file records (XGBoost's "version"), if any
+    # The library version the file records: XGBoost's top-level "version" [major, minor, patch], CatBoost's
+    # model_info.catboost_version_info ("CatBoost release 1.2.10"); None for LightGBM, whose text model records
+    # only its format version (`version=v4`).
+    trained_version: str | None = None
+    # CatBoost categorical features (catboost_categorical.CatBoostCategories): the inputs are then the model's
+    # columns in flat order (strings for the categorical ones), `input_names`, and the forest reads the float
+    # columns followed by a string lookup built from the user's rows (`to_ir(..., rows=)`).
+    categories: Any = None
+    input_names: tuple[str, ...] | None = None
     _reference: Any = field(default=None, repr=False)
 
     @property
@@ -69,14 +77,63 @@ class BoostedModel:
 
     @property
     def n_features(self) -> int:
-        return self.forest.n_features
+        """The number of input columns."""
+        return len(self.input_names) if self.categories is not None and self.input_names else self.forest.n_features
+
+    @property
+    def feature_names(self) -> tuple[str, ...] | None:
+        return self.input_names if self.categories is not None else self.forest.feature_names
+
+    @property
+    def string_columns(self) -> tuple[str, ...]:
+        """The input columns an app feeds as strings (CatBoost categorical features)."""
+        if self.categories is None or self.input_names is None:
+            return ()
+        return tuple(self.input_names[j] for j in self.categories.cat_columns)
+
+    def inputs(self, feature_names: tuple[str, ...] | None = None) -> ir.Schema:
+        """The artifact's inputs (what `to_ir` will read)."""
+        if self.categories is None:
+            return forest_inputs(self.forest, feature_names)
+        from export.signature import coreml_input_names
+
+        names = feature_names or self.input_names
+        assert names is not None
+        strings = set(self.categories.cat_columns)
+        return ir.Schema(tuple(ir.Column(n, "string" if j in strings else "double", i,
+                                         missing="refused" if j in strings else "nan")
+                               for j, (n, i) in enumerate(zip(names, coreml_input_names(tuple(names)), strict=True))))
 
     @property
     def description(self) -> str:
         return f"{self.library} {self.forest.objective} ({self.forest.n_trees} trees)"
 
-    def to_ir(self, feature_names: tuple[str, ...] | None = None) -> ir.Model:
-        return to_ir(self.forest, feature_names)
+    def to_ir(self, feature_names: tuple[str, ...] | None = None, rows: Any = None) -> ir.Model:
+        """The IR model. A CatBoost model with categorical features needs `rows` (a DataFrame holding the
+        categorical columns): the model stores only hashes of its categories, so the strings the artifact looks
+        up are those of the rows, hashed by CatBoost itself (catboost_categorical)."""
+        if self.categories is None:
+            return to_ir(self.forest, feature_names)
+        from export.from_boosting.catboost_categorical import catboost_hashes
+        from export.from_boosting.forest import to_tree_ensemble
+
+        schema = self.inputs(feature_names)
+        own = self.input_names or schema.names
+        used = [own[c.column] for c in self.categories.used]
+        if rows is None:
+            raise UsageError(f"model file '{self.source}': CatBoost stores only hashes of the categories of "
+                             f"{', '.join(repr(n) for n in self.string_columns)}; give --data rows holding every "
+                             "training category (mlexport hashes their strings with CatBoost itself)")
+        hashes = catboost_hashes(self.native, used, rows.set_axis(list(own), axis=1), own) if used else {}
+        floats = [schema.names[j] for j in range(len(own)) if j not in set(self.categories.cat_columns)]
+        body: list[ir.Step] = []
+        if used:
+            lookup = self.categories.lookup(hashes, self.source)
+            body.append(ir.Step("catboost:categories", lookup,
+                                tuple(schema.names[c.column] for c in self.categories.used)))
+        reads = (*floats, *(["catboost:categories"] if used else []))
+        body.append(ir.Step("scores", to_tree_ensemble(self.forest), reads))
+        return ir.Model(inputs=schema, body=tuple(body), head=self.forest.head)
 
     def reference(self) -> Any:
         """The parity reference adapter: the library predicting on its own model object."""
@@ -84,7 +141,7 @@ class BoostedModel:
             from parity.references import reference_for
 
             labels = self.forest.head.labels if isinstance(self.forest.head, ir.Classification) else None
-            self._reference = reference_for(self.native, feature_names=self.forest.feature_names, labels=labels)
+            self._reference = reference_for(self.native, feature_names=self.feature_names, labels=labels)
         return self._reference
 
 
@@ -135,29 +192,61 @@ def _load_catboost(payload: bytes, source: str) -> BoostedModel:
     from export.from_boosting import catboost_model
 
     native, document = catboost_model.load_native(payload, source)
-    forest = catboost_model.parse_catboost(document, source)
-    n_features = len(native.feature_names_)  # every input column, also those no split uses
+    forest, categories = catboost_model.parse_catboost(document, source)
+    names = tuple(str(n) for n in native.feature_names_)
+    auto_names = names == tuple(str(j) for j in range(len(names)))  # CatBoost's placeholders for numpy training
+    import catboost
+
+    if categories is not None:
+        if auto_names:
+            raise UnsupportedEstimatorError(f"model file '{source}': a CatBoost model with categorical features "
+                                            "needs column names; supported: models trained on a pandas DataFrame")
+        if forest.n_features - categories.width != len(names) - len(categories.cat_columns):
+            raise InputFileError(f"model file '{source}': CatBoost reads {len(names)} features, the file declares "
+                                 f"{forest.n_features - categories.width} float and {len(categories.cat_columns)} "
+                                 "categorical ones")
+        return BoostedModel(forest=forest, native=native, payload=payload, kind="catboost-cbm",
+                            library_version=str(catboost.__version__), source=source,
+                            trained_version=catboost_model.trained_version(document), categories=categories,
+                            input_names=names)
+    n_features = len(names)  # every input column, also those no split uses
     if n_features < forest.n_features:
         raise InputFileError(f"model file '{source}': CatBoost reads {n_features} features, the splits use "
                              f"{forest.n_features}")
-    names = tuple(str(n) for n in native.feature_names_)
-    auto_names = names == tuple(str(j) for j in range(n_features))  # CatBoost's placeholders for numpy training
     forest = replace(forest, n_features=n_features, feature_names=None if auto_names else names)
-    import catboost
 
     return BoostedModel(forest=forest, native=native, payload=payload, kind="catboost-cbm",
-                        library_version=str(catboost.__version__), source=source)
+                        library_version=str(catboost.__version__), source=source,
+                        trained_version=catboost_model.trained_version(document))
+
+
+def check_xgboost_document(document: Any, source: str) -> BoostedForest:
+    """Our own structural check of an XGBoost model document (parsed JSON/UBJSON), before XGBoost reads it."""
+    from export.from_boosting import xgboost_model
+
+    if not xgboost_model.is_xgboost_document(document):
+        raise InputFileError(f"model file '{source}' is JSON but not an XGBoost model (no learner.gradient_booster); "
+                             f"allowed: {DESCRIPTION}")
+    return xgboost_model.parse_xgboost(document, source)
+
+
+def check_lightgbm_text(text: Any, source: str, labels: np.ndarray | None = None) -> BoostedForest:
+    """Our own structural check of a LightGBM text model, before LightGBM reads it."""
+    from export.from_boosting import lightgbm_model
+
+    if not isinstance(text, str):
+        raise InputFileError(f"model file '{source}' is not a LightGBM text model; allowed: {DESCRIPTION}")
+    return lightgbm_model.parse_lightgbm(text, source, labels)
 
 
 def _load_lightgbm(payload: bytes, source: str, labels: np.ndarray | None) -> BoostedModel:
-    from export.from_boosting import lightgbm_model
 
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise InputFileError(f"model file '{source}' is not a LightGBM text model (not UTF-8 text); allowed: "
                              f"{DESCRIPTION}") from None
-    forest = lightgbm_model.parse_lightgbm(text, source, labels)
+    forest = check_lightgbm_text(text, source, labels)
     lgb = require_library("lightgbm")
     try:
         booster = lgb.Booster(model_str=text)
@@ -171,7 +260,7 @@ def _load_lightgbm(payload: bytes, source: str, labels: np.ndarray | None) -> Bo
 
 
 def _load_xgboost(payload: bytes, kind: FileKind, source: str) -> BoostedModel:
-    from export.from_boosting import ubjson, xgboost_model
+    from export.from_boosting import ubjson
 
     try:
         document = json.loads(payload) if kind == "xgboost-json" else ubjson.loads(payload)
@@ -179,10 +268,7 @@ def _load_xgboost(payload: bytes, kind: FileKind, source: str) -> BoostedModel:
         what = "JSON" if kind == "xgboost-json" else "UBJSON"
         raise InputFileError(f"model file '{source}' is not readable {what} ({describe_exception(exc)}); "
                              f"allowed: {DESCRIPTION}") from None
-    if not xgboost_model.is_xgboost_document(document):
-        raise InputFileError(f"model file '{source}' is JSON but not an XGBoost model (no learner.gradient_booster); "
-                             f"allowed: {DESCRIPTION}")
-    forest = xgboost_model.parse_xgboost(document, source)
+    forest = check_xgboost_document(document, source)
     xgb = require_library("xgboost")
     try:
         booster = xgb.Booster()

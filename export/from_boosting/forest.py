@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 
 from export import ir
-from export.errors import ExportFailedError, UsageError
+from export.errors import ExportFailedError, UnsupportedEstimatorError, UsageError
 from export.from_sklearn.trees import snap_threshold_float32
 
 BoostingHead = ir.Regression | ir.Classification
@@ -31,6 +31,14 @@ class Op(IntEnum):
     LT = 0  # x < threshold (XGBoost)
     LE = 1  # x <= threshold (LightGBM)
     GT = 2  # x > threshold (CatBoost)
+    IN = 3  # code(x) in category_sets[int(threshold)] (a categorical split; `code_rule` says how x becomes a code)
+
+
+CodeRule = Literal["lightgbm", "xgboost"]
+"""How a numeric input becomes a category code at an `Op.IN` node (boosting-semantics.md §3.3, §2.6): LightGBM
+truncates the double toward 0 (-0.5 is code 0) and sends NaN, negative and unseen codes to the non-member side;
+XGBoost truncates float32(x), and a negative or >= 2^24 value is no code (non-member); NaN takes the node's missing
+direction in both."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,14 @@ class BoostedForest:
     base: ir.FloatArray  # (n_outputs,) margin start
     head: BoostingHead  # what the summed margins mean (IR v2 head: link and labels)
     notes: tuple[str, ...] = ()
+    category_sets: tuple[frozenset[int], ...] = ()  # Op.IN nodes: the codes going to the true child, by threshold
+    string_categories: tuple[tuple[str, ...] | None, ...] = ()  # per feature: a string input's categories (code =
+    # position, as the library recorded them: LightGBM pandas_categorical, XGBoost >= 3.1 cats), None: numeric
+    code_rule: CodeRule | None = None  # how a numeric input becomes a code at Op.IN nodes
+
+    @property
+    def has_categorical_splits(self) -> bool:
+        return bool(np.any((self.feature >= 0) & (self.op == Op.IN)))
 
     @property
     def n_outputs(self) -> int:
@@ -149,13 +165,22 @@ def forest_inputs(forest: BoostedForest, feature_names: tuple[str, ...] | None =
 
 
 def to_ir(forest: BoostedForest, feature_names: tuple[str, ...] | None = None) -> ir.Model:
-    """The IR root: the forest's inputs, one TreeEnsemble step and the forest's head."""
+    """The IR root: the forest's inputs, one TreeEnsemble step and the forest's head (categorical splits: membership
+    steps first, `export.from_boosting.categorical`)."""
+    if forest.has_categorical_splits or any(c is not None for c in forest.string_categories):
+        from export.from_boosting.categorical import categorical_model
+
+        return categorical_model(forest, feature_names)
     return ir.Model.single(to_tree_ensemble(forest), forest.head, forest_inputs(forest, feature_names))
 
 
 def to_tree_ensemble(forest: BoostedForest) -> ir.TreeEnsemble:
     """The IR TreeEnsemble computing `forest`'s margins exactly for every double input (routing), sums in double."""
     branch = forest.feature >= 0
+    if forest.has_categorical_splits or any(c is not None for c in forest.string_categories):
+        raise UnsupportedEstimatorError(
+            f"{forest.library} model with categorical features: export the model itself (its file or the fitted "
+            "wrapper), not inside a scikit-learn Pipeline; inside a Pipeline only numerical splits are supported")
     threshold, mode, true_child, false_child, missing = _exact_double_comparison(forest)
     return ir.TreeEnsemble(
         n_features=forest.n_features,

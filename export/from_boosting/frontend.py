@@ -12,23 +12,32 @@ from __future__ import annotations
 
 from typing import Any
 
+from export import ir
 from export.from_boosting.forest import forest_inputs, to_tree_ensemble
-from export.frontends import Converted, register_named
+from export.frontends import Converted, register_model_builder, register_named
 
 XGBOOST_NOTES = (
     "gbtree and dart; binary:logistic/logitraw/hinge, multi:softprob/softmax, reg:squarederror/absoluteerror/"
     "pseudohubererror/quantileerror (one alpha)/squaredlogerror/logistic, count:poisson, reg:gamma, reg:tweedie; "
     "routing exact for float64 and float32 inputs; float32 margin sums reproduced within (N+1)·2⁻²⁴·S "
-    "(both formats sum in double); categorical splits, gblinear, multi_output_tree and early-stopped wrappers "
-    "refused")
+    "(both formats sum in double); categorical splits (enable_categorical, partitions and one-hot): with the "
+    "category strings XGBoost >= 3.1 records, String inputs (\"\" and unseen strings = missing, default_left), else "
+    "numeric codes with XGBoost's rules (float32 truncated; negative and >= 2^24 are no category); numeric pandas "
+    "categories, gblinear, multi_output_tree and early-stopped wrappers refused")
 LIGHTGBM_NOTES = (
     "gbdt, dart, goss; binary (any sigmoid), multiclass, regression/l1/huber/fair/quantile/mape, poisson/gamma/"
     "tweedie, cross_entropy; double comparisons with the |x| ≤ 1e-35 zero band and missing types None/NaN; "
-    "categorical splits, linear_tree, rf, multiclassova, reg_sqrt and zero_as_missing against the threshold refused")
+    "categorical splits (bitsets): pandas category columns of strings become String inputs (\"\" and unknown "
+    "strings = NaN, as LightGBM maps them), integer codes on numpy keep a numeric input (LightGBM truncates; NaN, "
+    "negative and unseen codes go right), one membership lookup per distinct split set; ordered or non-string "
+    "pandas categories, linear_tree, rf, multiclassova, reg_sqrt and zero_as_missing against the threshold refused")
 CATBOOST_NOTES = (
-    "symmetric (oblivious) trees on numerical features, nan_mode Min/Max/Forbidden; Logloss, CrossEntropy, "
-    "MultiClass, RMSE, MAE, Quantile, MAPE, Huber, Lq, Expectile, LogCosh, Poisson, Tweedie; one-hot and CTR "
-    "categorical features, text/embedding features and non-symmetric trees refused")
+    "symmetric (oblivious) trees, nan_mode Min/Max/Forbidden; Logloss, CrossEntropy, MultiClass, RMSE, MAE, "
+    "Quantile, MAPE, Huber, Lq, Expectile, LogCosh, Poisson, Tweedie; categorical features as String inputs: "
+    "one-hot and single-feature CTRs (Borders, Buckets, Counter) exact, the category strings "
+    "taken from --data rows (the model holds only hashes; unseen strings exact unless their 32-bit hash "
+    "collides with a training category's); CTRs over feature combinations, text/embedding features and "
+    "non-symmetric trees refused")
 
 # (qualified type name as `frontends.qualified_name` spells the class, what the row adds to the library's notes)
 ROWS: tuple[tuple[str, str], ...] = (
@@ -46,11 +55,28 @@ ROWS: tuple[tuple[str, str], ...] = (
 
 def convert_boosting(model: Any) -> Converted:
     """The library's own serialisation, read like a model file; the inputs are the ones the file records."""
+    from export.errors import UnsupportedEstimatorError
     from export.from_boosting import from_object
 
-    forest = from_object(model).forest
+    boosted = from_object(model)
+    if boosted.string_columns:  # the lookup's strings come from rows, which a Pipeline step never sees
+        raise UnsupportedEstimatorError(
+            f"{type(model).__name__} with categorical features ({', '.join(boosted.string_columns)}) inside a "
+            "scikit-learn Pipeline is not supported; supported: the CatBoost model itself (export it with --data)")
+    forest = boosted.forest
     return Converted(to_tree_ensemble(forest), forest.head, forest_inputs(forest))
+
+
+def boosting_model(model: Any) -> ir.Model | None:
+    """A boosting model on its own (not inside a Pipeline) as a whole IR model: what its file would give, string
+    inputs and membership steps included when it has categorical splits (`export.from_boosting.categorical`)."""
+    from export.from_boosting import from_object, is_boosting_object
+
+    if not is_boosting_object(model):
+        return None
+    return from_object(model).to_ir()
 
 
 for _name, _notes in ROWS:
     register_named(_name, "tree", convert_boosting, _notes)
+register_model_builder(boosting_model)

@@ -9,6 +9,7 @@ the first trees' leaves); tree i adds to class i % num_tree_per_iteration.
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -87,8 +88,26 @@ def _objective(line: str, source: str) -> tuple[str, dict[str, str]]:
     return name, params
 
 
-def _tree_columns(block: dict[str, str], n_per_iteration: int, index: int, source: str, scale: float
-                  ) -> dict[str, np.ndarray]:
+def _category_sets(block: dict[str, str], n_cat: int, source: str, where: str) -> list[frozenset[int]]:
+    """The tree's bitsets (`cat_boundaries`, `cat_threshold`: bit b of word w is category 32w + b, tree.h
+    CategoricalDecision) as sets of the codes going left."""
+    boundaries = _numbers(block, "cat_boundaries", np.int64, n_cat + 1, source, where)
+    words = block.get("cat_threshold", "").split()
+    if boundaries[0] != 0 or np.any(np.diff(boundaries) < 0) or int(boundaries[-1]) != len(words):
+        raise _corrupt(source, f"{where} cat_boundaries do not index cat_threshold")
+    try:
+        bits = [int(w) for w in words]
+    except ValueError:
+        raise _corrupt(source, f"{where} cat_threshold holds a value that is not an integer") from None
+    if any(not 0 <= b < 1 << 32 for b in bits):
+        raise _corrupt(source, f"{where} cat_threshold holds a value that is not a 32-bit word")
+    return [frozenset(32 * (w - lo) + b for w in range(lo, hi) for b in range(32) if bits[w] >> b & 1)
+            for lo, hi in itertools.pairwise(boundaries.tolist())]
+
+
+def _tree_columns(block: dict[str, str], n_per_iteration: int, index: int, source: str, scale: float,
+                  sets: list[frozenset[int]]) -> dict[str, np.ndarray]:
+    """One tree's columns; its categorical bitsets are appended to `sets` (node threshold = index there)."""
     where = f"Tree={block['Tree']}"
     try:
         n_leaves = int(block.get("num_leaves", ""))
@@ -108,10 +127,11 @@ def _tree_columns(block: dict[str, str], n_per_iteration: int, index: int, sourc
     left = _numbers(block, "left_child", np.int64, n_inner, source, where)
     right = _numbers(block, "right_child", np.int64, n_inner, source, where)
     leaf_value = _numbers(block, "leaf_value", np.float64, n_leaves, source, where)
-    if n_cat > 0 or np.any(decision & 1):
-        raise UnsupportedEstimatorError(
-            f"model file '{source}': {where} has categorical splits (categorical_feature=...); supported: "
-            "numerical splits (categorical features are not supported yet)")
+    categorical = decision & 1 == 1
+    tree_sets = _category_sets(block, n_cat, source, where) if n_cat > 0 else []
+    cat_index = threshold[categorical]
+    if np.any((cat_index < 0) | (cat_index >= len(tree_sets)) | (cat_index != np.round(cat_index))):
+        raise _corrupt(source, f"{where} a categorical split's threshold is not a cat_boundaries index")
     if not (np.all(np.isfinite(threshold)) and np.all(np.isfinite(leaf_value))):
         raise _corrupt(source, f"{where} has a non-finite threshold or leaf value")
     # one node numbering: internal node i -> i, leaf j (stored as child ~j) -> n_inner + j
@@ -124,13 +144,19 @@ def _tree_columns(block: dict[str, str], n_per_iteration: int, index: int, sourc
         raise _corrupt(source, f"{where} has an unknown missing type in decision_type")
     t, op = _zero_band(threshold)
     zero_goes_left = threshold >= 0.0  # where 0 (and so every |x| <= kZero) goes after the band rewrite
-    zero_missing = missing_type == _MISSING_ZERO
+    zero_missing = (missing_type == _MISSING_ZERO) & ~categorical
     if np.any(zero_missing & (default_left != zero_goes_left)):
         raise UnsupportedEstimatorError(
             f"model file '{source}': {where} sends zeros to the default child against the threshold "
             "(zero_as_missing=True), which a single comparison per node cannot express; supported: "
             "zero_as_missing=False")
     missing_true = np.where(missing_type == _MISSING_NONE, zero_goes_left, default_left)
+    # Categorical (CategoricalDecision): trunc(x) in the bitset -> left; NaN, negative and unseen codes -> right,
+    # whatever the missing type (boosting-semantics.md §3.3); the forest's code rule "lightgbm" says the same.
+    t = np.where(categorical, len(sets) + threshold, t)
+    op = np.where(categorical, Op.IN, op)
+    missing_true = np.where(categorical, False, missing_true)
+    sets.extend(tree_sets)
     n = n_inner + n_leaves
     leaves = np.zeros(n)
     leaves[n_inner:] = leaf_value * scale
@@ -157,6 +183,48 @@ def _zero_band(threshold: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return t, op
 
 
+def _categorical_features(tail_lines: list[str], source: str) -> list[int]:
+    """The `[categorical_feature: 0,3]` training parameter (feature indices), [] when absent."""
+    line = next((line for line in tail_lines if line.startswith("[categorical_feature:")), "")
+    value = line[len("[categorical_feature:"):].rstrip("]").strip()
+    try:
+        return sorted({int(v) for v in value.split(",") if v.strip()})
+    except ValueError:
+        raise _corrupt(source, f"categorical_feature {value!r} is not a list of feature indices") from None
+
+
+def _string_categories(pandas_categorical: Any, tail_lines: list[str], n_features: int,
+                       source: str) -> tuple[tuple[str, ...] | None, ...]:
+    """Per feature, the categories of a pandas `category` column (the app feeds strings), from the
+    `pandas_categorical` line the Python package appends (basic.py `_dump_pandas_categorical`): one list per
+    category-dtype column of the training DataFrame, in column order; LightGBM maps a category to its position there
+    and an unknown one to NaN (basic.py `_data_from_pandas`). () when the model was trained on numbers."""
+    if not pandas_categorical:
+        return ()
+    if not isinstance(pandas_categorical, list) or not all(isinstance(c, list) for c in pandas_categorical):
+        raise _corrupt(source, "pandas_categorical is not a list of category lists")
+    features = _categorical_features(tail_lines, source)
+    if len(features) != len(pandas_categorical) or any(not 0 <= f < n_features for f in features):
+        raise UnsupportedEstimatorError(
+            f"model file '{source}': {len(pandas_categorical)} pandas category columns but categorical_feature="
+            f"{features} (ordered categories, or integer-coded categorical columns next to pandas category "
+            "columns); supported: every categorical feature a pandas category column, or every one integer codes "
+            "on a numpy array")
+    from export.from_sklearn.dataframe import string_category_problem
+
+    out: list[tuple[str, ...] | None] = [None] * n_features
+    for f, categories in zip(features, pandas_categorical, strict=True):
+        if not all(isinstance(c, str) for c in categories):
+            raise UnsupportedEstimatorError(
+                f"model file '{source}': pandas category column {f} has non-string categories {categories[:5]!r}; "
+                "supported: string categories (or integer codes on a numpy array)")
+        problem = next((p for p in (string_category_problem(f"feature {f}", c) for c in categories) if p), None)
+        if problem or len(set(categories)) != len(categories):
+            raise UnsupportedEstimatorError(f"model file '{source}': {problem or f'feature {f} repeats a category'}")
+        out[f] = tuple(categories)
+    return tuple(out)
+
+
 def parse_lightgbm(text: str, source: str, labels: np.ndarray | None = None) -> BoostedForest:
     if not text.startswith("tree"):
         raise _corrupt(source, "the first line is not 'tree'")
@@ -180,13 +248,13 @@ def parse_lightgbm(text: str, source: str, labels: np.ndarray | None = None) -> 
         pandas_categorical = json.loads(categorical)
     except ValueError as exc:
         raise _corrupt(source, f"pandas_categorical is not JSON ({describe_exception(exc)})") from None
-    if pandas_categorical:
-        raise UnsupportedEstimatorError(f"model file '{source}': categorical pandas columns (pandas_categorical) "
-                                        "are not supported yet; supported: numerical features")
+    string_categories = _string_categories(pandas_categorical, tail_lines, n_features, source)
     scale = 1.0
     if objective == "binary":
         scale = float(params.get("sigmoid", "1"))  # p = 1/(1+exp(-s*raw)): s folded into the leaves
-    columns = concatenate_trees([_tree_columns(b, n_per_iteration, i, source, scale) for i, b in enumerate(blocks)])
+    sets: list[frozenset[int]] = []
+    columns = concatenate_trees([_tree_columns(b, n_per_iteration, i, source, scale, sets)
+                                 for i, b in enumerate(blocks)])
     check_structure(source, columns["tree"], columns["node"], columns["feature"], columns["true_child"],
                     columns["false_child"], n_features)
     n_outputs = n_class if objective == "multiclass" else 1
@@ -213,4 +281,5 @@ def parse_lightgbm(text: str, source: str, labels: np.ndarray | None = None) -> 
         op=columns["op"], true_child=columns["true_child"], false_child=columns["false_child"],
         missing_true=columns["missing_true"], leaf_value=leaf_value,
         leaf_target=columns["target"] if n_outputs > 1 else np.full(columns["leaf"].size, -1, dtype=np.int64),
-        base=np.zeros(n_outputs), head=task, notes=notes)
+        base=np.zeros(n_outputs), head=task, notes=notes, category_sets=tuple(sets),
+        string_categories=string_categories, code_rule="lightgbm")

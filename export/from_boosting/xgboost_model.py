@@ -8,6 +8,7 @@ times the DART `weight_drop`, rounded to float32), summed in float32 in tree ord
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from typing import Any
@@ -17,6 +18,8 @@ import numpy as np
 from export import ir
 from export.errors import InputFileError, UnsupportedEstimatorError
 from export.from_boosting.forest import BoostedForest, BoostingHead, Op, check_structure, concatenate_trees
+
+MAX_CATEGORY = 1 << 24  # XGBoost's OutOfRangeCat (src/common/categorical.h): codes are float32-exact integers
 
 # objective -> (task kind, margin start rule). Margin rules follow `ProbToMargin` of each objective class.
 _LOGIT, _LOG, _IDENTITY = "logit", "log", "identity"
@@ -114,7 +117,26 @@ def _booster_model(booster: dict[str, Any], source: str) -> tuple[dict[str, Any]
     return model, None if weights is None else np.asarray(weights, dtype=np.float64).astype(np.float32)
 
 
-def _tree_columns(tree: dict[str, Any], index: int, source: str) -> dict[str, np.ndarray]:
+def _category_sets(tree: dict[str, Any], categorical: np.ndarray, where: str, source: str) -> dict[int, frozenset[int]]:
+    """{node: the category codes it sends right}, from the tree's CSR (`categories_nodes`, `categories_segments`,
+    `categories_sizes`, `categories`; src/tree/tree_model.cc)."""
+    nodes = np.asarray(tree.get("categories_nodes", []), dtype=np.int64).reshape(-1)
+    segments = np.asarray(tree.get("categories_segments", []), dtype=np.int64).reshape(-1)
+    sizes = np.asarray(tree.get("categories_sizes", []), dtype=np.int64).reshape(-1)
+    codes = np.asarray(tree.get("categories", []), dtype=np.int64).reshape(-1)
+    if not (nodes.size == segments.size == sizes.size) or np.any(sizes < 0) or np.any(segments < 0) \
+            or np.any(segments + sizes > codes.size):
+        raise _corrupt(source, f"{where} categories_nodes/segments/sizes do not index categories")
+    if set(nodes.tolist()) != set(np.flatnonzero(categorical).tolist()):
+        raise _corrupt(source, f"{where} categorical splits (split_type 1) and categories_nodes differ")
+    if np.any((codes < 0) | (codes >= MAX_CATEGORY)):
+        raise _corrupt(source, f"{where} holds a category code outside 0..2^24")
+    return {int(n): frozenset(codes[a:a + k].tolist()) for n, a, k in zip(nodes, segments, sizes, strict=True)}
+
+
+def _tree_columns(tree: dict[str, Any], index: int, source: str, sets: list[frozenset[int]]
+                  ) -> dict[str, np.ndarray]:
+    """One tree's columns; its categorical splits' sets are appended to `sets` (node threshold = index there)."""
     where = f"trees[{index}]"
     param = _get(tree, "tree_param", source, where)
     if int(param.get("size_leaf_vector", 1) or 1) > 1:
@@ -135,15 +157,68 @@ def _tree_columns(tree: dict[str, Any], index: int, source: str) -> dict[str, np
     leaf = left == -1
     if np.any(leaf != (right == -1)):
         raise _corrupt(source, f"{where} has a node with exactly one child")
-    if np.any(split_type[~leaf] != 0):
-        raise UnsupportedEstimatorError(
-            f"model file '{source}': {where} has categorical splits (enable_categorical=True); supported: "
-            "numerical splits")
-    if not np.all(np.isfinite(conditions)):
+    if np.any(~np.isin(split_type[~leaf], (0, 1))):
+        raise _corrupt(source, f"{where} has an unknown split_type")
+    categorical = (split_type == 1) & ~leaf
+    threshold = np.where(leaf, 0.0, conditions.astype(np.float64))
+    op = np.full(n, Op.LT, dtype=np.int64)
+    true_child, false_child, missing_true = left.copy(), right.copy(), default_left & ~leaf
+    if categorical.any():
+        # Decision (src/common/categorical.h): a code in the node's categories goes RIGHT, any other value (unseen,
+        # negative, >= 2^24) left, NaN by default_left; as an `Op.IN` node the members are the true child.
+        node_sets = _category_sets(tree, categorical, where, source)
+        for node in np.flatnonzero(categorical):
+            threshold[node] = len(sets)
+            sets.append(node_sets[int(node)])
+        op[categorical] = Op.IN
+        true_child[categorical], false_child[categorical] = right[categorical], left[categorical]
+        missing_true[categorical] = ~default_left[categorical]
+    if not np.all(np.isfinite(np.where(categorical, 0.0, conditions))):
         raise _corrupt(source, f"{where} has a non-finite split condition or leaf value")
-    return {"feature": np.where(leaf, -1, feature), "threshold": np.where(leaf, 0.0, conditions.astype(np.float64)),
-            "true_child": left, "false_child": right, "missing_true": default_left & ~leaf,
+    return {"feature": np.where(leaf, -1, feature), "threshold": threshold, "op": op,
+            "true_child": true_child, "false_child": false_child, "missing_true": missing_true,
             "leaf32": np.where(leaf, conditions, np.float32(0.0)).astype(np.float32)}
+
+
+def _string_categories(model: dict[str, Any], learner: dict[str, Any], n_features: int,
+                       source: str) -> tuple[tuple[str, ...] | None, ...]:
+    """Per feature, the training categories XGBoost >= 3.1 records for a pandas category / string column
+    (`gradient_booster.model.cats.enc`, src/data/cat_container.cc: UTF-8 bytes `values` cut at `offsets`; the
+    trees' codes index this list), None for a numeric feature; () when the model records none (XGBoost < 3.1, or
+    categorical codes from numpy / a DMatrix: the input stays numeric)."""
+    cats = model.get("cats")
+    encodings = cats.get("enc") if isinstance(cats, dict) else None
+    if not encodings:
+        return ()
+    if not isinstance(encodings, list) or len(encodings) != n_features:
+        raise _corrupt(source, f"cats.enc has {len(encodings) if isinstance(encodings, list) else 0} entries for "
+                               f"{n_features} features")
+    from export.from_sklearn.dataframe import string_category_problem
+
+    names = learner.get("feature_names") or [str(j) for j in range(n_features)]
+    out: list[tuple[str, ...] | None] = []
+    for j, entry in enumerate(encodings):
+        values = np.asarray(entry.get("values", []) if isinstance(entry, dict) else [], dtype=np.int64).reshape(-1)
+        if not isinstance(entry, dict) or values.size == 0:
+            out.append(None)
+            continue
+        if "offsets" not in entry:
+            raise UnsupportedEstimatorError(
+                f"model file '{source}': feature {names[j]!r} has numeric pandas categories "
+                f"{values[:5].tolist()}; supported: string categories, or integer codes (numpy / DMatrix)")
+        offsets = np.asarray(entry["offsets"], dtype=np.int64).reshape(-1)
+        if offsets.size < 1 or offsets[0] != 0 or np.any(np.diff(offsets) < 0) or offsets[-1] != values.size:
+            raise _corrupt(source, f"cats.enc[{j}] offsets do not cut its values")
+        data = (values & 0xFF).astype(np.uint8).tobytes()  # int8 bytes (negative above 0x7F)
+        try:
+            categories = tuple(data[a:b].decode("utf-8") for a, b in itertools.pairwise(offsets.tolist()))
+        except UnicodeDecodeError:
+            raise _corrupt(source, f"cats.enc[{j}] is not UTF-8") from None
+        problem = next((p for p in (string_category_problem(str(names[j]), c) for c in categories) if p), None)
+        if problem or len(set(categories)) != len(categories):
+            raise UnsupportedEstimatorError(f"model file '{source}': {problem or f'{names[j]!r} repeats a category'}")
+        out.append(categories)
+    return tuple(out)
 
 
 def _check_no_early_stopping(learner: dict[str, Any], source: str) -> None:
@@ -183,11 +258,6 @@ def parse_xgboost(document: dict[str, Any], source: str) -> BoostedForest:
             "sorts them per row); supported: one quantile_alpha")
     if n_features < 1:
         raise _corrupt(source, f"num_feature={n_features}")
-    feature_types = learner.get("feature_types") or []
-    if any(str(t) == "c" for t in feature_types):
-        raise UnsupportedEstimatorError(
-            f"model file '{source}': categorical features (feature_types 'c') are not supported yet; supported: "
-            "numerical features (float, int, q, i)")
     _check_no_early_stopping(learner, source)
     model, weights = _booster_model(_get(learner, "gradient_booster", source, "learner"), source)
     trees = _get(model, "trees", source, "gbtree model")
@@ -198,7 +268,10 @@ def parse_xgboost(document: dict[str, Any], source: str) -> BoostedForest:
         raise _corrupt(source, "tree_info does not give one output group per tree")
     if weights is not None and weights.size != len(trees):
         raise _corrupt(source, f"weight_drop has {weights.size} weights for {len(trees)} trees")
-    columns = concatenate_trees([_tree_columns(t, i, source) for i, t in enumerate(trees)])
+    sets: list[frozenset[int]] = []
+    columns = concatenate_trees([_tree_columns(t, i, source, sets) for i, t in enumerate(trees)])
+    names = learner.get("feature_names") or []
+    string_categories = _string_categories(model, learner, n_features, source)
     check_structure(source, columns["tree"], columns["node"], columns["feature"], columns["true_child"],
                     columns["false_child"], n_features)
     leaf32 = columns["leaf32"]
@@ -212,13 +285,13 @@ def parse_xgboost(document: dict[str, Any], source: str) -> BoostedForest:
         n_outputs, leaf_target, base32 = 2, np.ones_like(leaf_target), np.r_[np.float32(0.0), base32]
     leaf_value = np.zeros((leaf32.size, n_outputs))
     leaf_value[np.arange(leaf32.size), leaf_target] = leaf32.astype(np.float64)
-    names = learner.get("feature_names") or []
     return BoostedForest(
         library="xgboost", objective=objective, n_features=n_features,
         feature_names=tuple(str(n) for n in names) if len(names) == n_features else None,
         precision="float32", sums_float32=True,
         tree=columns["tree"], node=columns["node"], feature=columns["feature"], threshold=columns["threshold"],
-        op=np.full(columns["feature"].size, Op.LT, dtype=np.int64), true_child=columns["true_child"],
+        op=columns["op"], true_child=columns["true_child"],
         false_child=columns["false_child"], missing_true=columns["missing_true"], leaf_value=leaf_value,
         leaf_target=leaf_target if n_outputs > 1 else np.full(leaf_target.size, -1, dtype=np.int64),
-        base=base32.astype(np.float64), head=_task(kind, n_outputs))
+        base=base32.astype(np.float64), head=_task(kind, n_outputs), category_sets=tuple(sets),
+        string_categories=string_categories, code_rule="xgboost")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
-from sklearn.decomposition import PCA, TruncatedSVD
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.decomposition import PCA, FastICA, TruncatedSVD
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
     BaggingClassifier,
     BaggingRegressor,
@@ -35,7 +35,7 @@ from sklearn.feature_selection import (
     SelectPercentile,
     VarianceThreshold,
 )
-from sklearn.impute import SimpleImputer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import (
     ARDRegression,
     BayesianRidge,
@@ -76,16 +76,21 @@ from sklearn.linear_model import (
 )
 from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
 from sklearn.multioutput import MultiOutputRegressor, RegressorChain
-from sklearn.naive_bayes import ComplementNB, GaussianNB, MultinomialNB
-from sklearn.neighbors import KNeighborsClassifier
+from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
+from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
+    Binarizer,
+    FunctionTransformer,
+    KBinsDiscretizer,
     MaxAbsScaler,
     MinMaxScaler,
     Normalizer,
     OneHotEncoder,
     OrdinalEncoder,
+    PolynomialFeatures,
+    QuantileTransformer,
     RobustScaler,
     StandardScaler,
     TargetEncoder,
@@ -97,6 +102,7 @@ from export.from_sklearn import (
     calibration,
     composition,
     dataframe,
+    discriminant_analysis,
     ensemble,
     feature_selection,
     linear,
@@ -114,6 +120,9 @@ _LABELS_ONLY = "labels only (scikit-learn has no predict_proba)"
 _HGB_NOTE = ("native categorical splits on DataFrame string columns (category / str; unknown = missing as in "
              "scikit-learn), one membership lookup per distinct split set; numeric-coded categoricals refused")
 _LINEAR_PREDICT = "X @ coef_.T + intercept_"
+_KNN_NOTE = ("weights uniform / distance (scikit-learn's zero-distance rule); euclidean, manhattan, chebyshev, "
+             "minkowski p; equal distances at the k-th place: the lower training index (scikit-learn's tree search "
+             "keeps the one it met first); distance weights with brute-force Euclidean search refused")
 _EXP_LINK = "exp(X @ coef_ + intercept_) (log link)"
 _COREML_NO_EXP = FormatSupport("none", "Core ML's GLMRegressor has no exp link (a neural-network exp layer is float32)")
 
@@ -167,25 +176,33 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "kernels linear/rbf/poly/sigmoid; probabilities only with probability=True; break_ties refused"),
     (SVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
     (NuSVR, "kernel", svm.svr_to_ir, "kernels linear/rbf/poly/sigmoid"),
-    (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir,
-     "weights='uniform', Euclidean distance only; labels only (vote fractions not exported)"),
+    (KNeighborsClassifier, "neighbours", neighbors.kneighbors_classifier_to_ir, _KNN_NOTE),
+    (KNeighborsRegressor, "neighbours", neighbors.kneighbors_regressor_to_ir, _KNN_NOTE + "; multi-target"),
     (GaussianNB, "naive_bayes", naive_bayes.gaussian_nb_to_ir, "priors and var_smoothing as fitted"),
     (MultinomialNB, "naive_bayes", naive_bayes.count_nb_to_ir,
      "a linear model on the counts (feature_log_prob_, class_log_prior_) under a softmax head"),
     (ComplementNB, "naive_bayes", naive_bayes.count_nb_to_ir,
      "a linear model on the counts (feature_log_prob_; norm=True folded in) under a softmax head"),
+    (BernoulliNB, "naive_bayes", naive_bayes.bernoulli_nb_to_ir,
+     "binarize threshold as one double stump per feature (x > binarize), log-probabilities summed; "
+     "binarize=None: a linear model on X"),
+    (CategoricalNB, "naive_bayes", naive_bayes.categorical_nb_to_ir,
+     "category = int(x) (scikit-learn truncates toward zero); min_categories as fitted; indices scikit-learn "
+     "refuses (negative, >= n_categories_, NaN) get category 0's / the last category's log-probabilities"),
+    (QuadraticDiscriminantAnalysis, "linear", discriminant_analysis.quadratic_discriminant_to_ir,
+     "per-class rotations_ * scalings_ ** -0.5 quadratic forms, in scikit-learn's order; probabilities by softmax"),
     (MLPClassifier, "network", neural_network.mlp_classifier_to_ir, "binary and multiclass; multilabel refused"),
     (MLPRegressor, "network", neural_network.mlp_regressor_to_ir,
      "multi-target supported; loss='poisson' (exp output) refused"),
     (StandardScaler, "transform", preprocessing.standard_scaler_to_ir,
      "exact in ONNX; Core ML multiplies by 1/scale_ (≤1 ulp, its scaler cannot divide)"),
-    (MinMaxScaler, "transform", preprocessing.min_max_scaler_to_ir, "clip=True refused"),
+    (MinMaxScaler, "transform", preprocessing.min_max_scaler_to_ir, "clip=True clamps to feature_range (NaN kept)"),
     (MaxAbsScaler, "transform", preprocessing.max_abs_scaler_to_ir, ""),
     (RobustScaler, "transform", preprocessing.robust_scaler_to_ir, ""),
     (Normalizer, "transform", preprocessing.normalizer_to_ir, "l1, l2, max"),
     (SimpleImputer, "transform", preprocessing.simple_imputer_to_ir,
      "numeric columns; string columns (most_frequent/constant) folded into the encoder that follows; "
-     "add_indicator and dropped all-missing columns refused"),
+     "add_indicator=True appends the MissingIndicator block; dropped all-missing columns refused"),
     (OneHotEncoder, "transform", preprocessing.one_hot_encoder_to_ir,
      "string columns of a DataFrame (ColumnTransformer part): every drop / min_frequency / max_categories / "
      "handle_unknown / sparse_output setting, NaN a category, \"\" = missing; numeric columns: integer-valued "
@@ -233,6 +250,23 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (CalibratedClassifierCV, "composition", calibration.calibrated_classifier_cv_to_ir,
      "sigmoid and isotonic (np.interp, exact), ensemble=True/False; base response decision_function or "
      "predict_proba as scikit-learn picks it (SVC/NuSVC: libsvm's values, one-vs-rest shaped for K > 2)"),
+    (Binarizer, "transform", preprocessing.binarizer_to_ir, "x > threshold (strictly), exact comparisons"),
+    (KBinsDiscretizer, "transform", preprocessing.k_bins_discretizer_to_ir,
+     "ordinal / onehot / onehot-dense, every strategy: np.searchsorted(bin_edges_[j][1:-1], x, side='right') as "
+     "exact comparisons; dtype=float32 refused"),
+    (MissingIndicator, "transform", preprocessing.missing_indicator_to_ir,
+     "features missing-only / all, NaN or a numeric missing_values; error_on_new=True: a new missing column gives "
+     "its indicator (sklearn raises)"),
+    (FastICA, "transform", preprocessing.fast_ica_to_ir, "(X - mean_) @ components_.T (a few ulp)"),
+    (PolynomialFeatures, "transform", preprocessing.polynomial_features_to_ir,
+     "degree / (min, max) degree, interaction_only, include_bias; powers_ column order; scikit-learn's products "
+     "bit for bit"),
+    (QuantileTransformer, "transform", preprocessing.quantile_transformer_to_ir,
+     "uniform: numpy's np.interp averaged both ways and the bound rule, bit for bit; normal: + scipy's Cephes "
+     "ndtri and clip (a few ulp: another libm's log)"),
+    (FunctionTransformer, "transform", preprocessing.function_transformer_to_ir,
+     "func None or a numpy ufunc: abs, negative, square, sqrt, reciprocal, exp, log, log1p, expm1, tanh, floor, "
+     "ceil, rint (no kw_args); exp/log/tanh/log1p/expm1 within a few ulp"),
     (Pipeline, "composition", composition.pipeline_to_ir,
      "'passthrough' steps skipped; any step may be a model only at the end"),
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
@@ -243,19 +277,31 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
 
 # Per-format support that is not "exact IR writer" (data, one place; `export.to_onnx.route` must agree, tested).
 _ONNX: dict[type, FormatSupport] = {
-    KNeighborsClassifier: FormatSupport("skl2onnx"),
-    Pipeline: FormatSupport("ir", "skl2onnx when a step has no exact ONNX writer (k-NN)"),
+    Pipeline: FormatSupport("ir", "skl2onnx when a step has no exact ONNX writer"),
 }
 _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 get NaN probabilities (GLMClassifier "
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
 _BINARY_SVC_MEMBER = ("binary SVC members' probabilities refused (Core ML returns libsvm's Platt value uncoupled, "
                       "up to 0.5 % from scikit-learn)")
 _COREML: dict[type, FormatSupport] = {
+    QuantileTransformer: FormatSupport("none", "Core ML classic has no double-precision piecewise-linear map (trees "
+                                               "are piecewise constant, GLMs affine) nor an inverse normal CDF"),
+    PolynomialFeatures: FormatSupport("none", "Core ML classic multiplies inputs only in float32 neural-network "
+                                              "layers (no double-precision product)"),
+    FunctionTransformer: FormatSupport("ir", "func=None only: Core ML classic has numpy's functions only as float32 "
+                                             "neural-network unary layers"),
+    MinMaxScaler: FormatSupport("ir", "clip=True refused: Core ML has no double-precision clamp (the neural "
+                                      "network's clip layer is float32)"),
     OneVsRestClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("zeros")),
     SGDClassifier: FormatSupport("ir", _OVR_UNDERFLOW.format("1/K") + " (loss='log_loss')"),
     TransformedTargetRegressor: FormatSupport("ir", "exp/expm1 links refused (Core ML's double models have no exp; a "
                                                     "tree ensemble's exp stage is float32, expm1 none); scaler "
                                                     "inverses exact"),
+    KNeighborsClassifier: FormatSupport("ir", "weights='uniform' with the Euclidean metric only, labels only: "
+                                              "kNearestNeighborsClassifier has squared-Euclidean distance alone, "
+                                              "float32 samples and no probability output (near ties may flip)"),
+    KNeighborsRegressor: FormatSupport("none", "Core ML's only neighbour model is a classifier (float32 samples, "
+                                               "squared-Euclidean distance); no exact encoding of the weighted mean"),
     VotingClassifier: FormatSupport("ir", "soft: the averaged probabilities pass a one-layer identity "
                                           "neuralNetworkClassifier (Core ML has no double classifier over computed "
                                           "probabilities): float32 probabilities, labels ranked in float32; "
@@ -278,6 +324,10 @@ _COREML: dict[type, FormatSupport] = {
     PoissonRegressor: _COREML_NO_EXP,
     GammaRegressor: _COREML_NO_EXP,
     TweedieRegressor: FormatSupport("ir", "identity link only; log link refused (no exp link in GLMRegressor)"),
+    QuadraticDiscriminantAnalysis: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax "
+                                                       "over computed scores, so K > 2 is refused (ONNX takes any K)"),
+    BernoulliNB: FormatSupport("ir", "binarize=None: the linear form's softmax is a float32 network layer "
+                                     "(checked against its float32 bound); with a threshold: double trees"),
 }
 
 for _cls, _family, _converter, _notes in _TABLE:

@@ -76,13 +76,36 @@ def _transform(est: Any, rows: np.ndarray) -> np.ndarray | None:
     return np.asarray(out, dtype=np.float64)
 
 
-def _check_key(est: Any, column: str, category: str) -> None:
+def _transform_per_column(est: Any, base: list[Any], values: list[list[Any]]) -> list[np.ndarray | None]:
+    """For each column j, `est.transform` of rows equal to `base` except column j, set to each of `values[j]` —
+    in one call when scikit-learn accepts every row, else column by column (None where it raises)."""
+    blocks = []
+    for j, column_values in enumerate(values):
+        rows = np.array([base] * len(column_values), dtype=object).reshape(len(column_values), len(base))
+        rows[:, j] = column_values
+        blocks.append(rows)
+    together = _transform(est, np.vstack(blocks))
+    if together is None:
+        return [_transform(est, rows) for rows in blocks]
+    ends = np.cumsum([len(rows) for rows in blocks])
+    return list(np.split(together, ends[:-1]))
+
+
+def string_category_problem(column: str, category: str) -> str | None:
+    """Why a training category cannot be a key of the string-input contract (categorical-semantics §5.2), or None."""
     if category == "":
-        raise refuse(est, f"column {column!r} has the empty string as a training category; the export feeds "
-                          "\"\" for a missing value — replace \"\" by NaN (or another label) before fitting")
+        return (f"column {column!r} has the empty string as a training category; the export feeds \"\" for a "
+                "missing value — replace \"\" by NaN (or another label) before fitting")
     if unicodedata.normalize("NFC", category) != category:
-        raise refuse(est, f"column {column!r} category {category!r} is not NFC-normalised; apps and parity compare "
-                          "NFC strings — fit on df[col].str.normalize('NFC')")
+        return (f"column {column!r} category {category!r} is not NFC-normalised; apps and parity compare NFC "
+                "strings — fit on df[col].str.normalize('NFC')")
+    return None
+
+
+def _check_key(est: Any, column: str, category: str) -> None:
+    problem = string_category_problem(column, category)
+    if problem:
+        raise refuse(est, problem)
 
 
 def encoder_lookup(est: Any, columns: list[str], imputer: Any = None) -> ir.CategoryLookup:
@@ -104,27 +127,29 @@ def encoder_lookup(est: Any, columns: list[str], imputer: Any = None) -> ir.Cate
     if imputer is not None:
         fill = list(np.asarray(imputer.statistics_, dtype=object).tolist())
     base = [next((c for c in cats if not _is_nan(c)), _UNKNOWN) for cats in per_column]
+    # Two transform calls for all columns (one row per category of each column, then one unseen row per column),
+    # not two per column: each call costs scikit-learn's input validation of a DataFrame.
+    probe_values = []
+    for j, categories in enumerate(per_column):
+        column_values: list[Any] = list(categories)  # NaN included when it was a category
+        if fill[j] is not None:
+            column_values = [c for c in column_values if not _is_nan(c)] + [fill[j]]
+        probe_values.append(column_values)
+    tables = _transform_per_column(est, base, probe_values)
+    unknowns = _transform_per_column(est, base, [[_UNKNOWN]] * len(per_column))
     keys, values, defaults = [], [], []
     offset = 0
-    for j, categories in enumerate(per_column):
-        probe_values: list[Any] = list(categories)  # NaN included when it was a category
-        imputed = fill[j] is not None
-        if imputed:
-            probe_values = [c for c in probe_values if not _is_nan(c)] + [fill[j]]
-        rows = np.array([base] * len(probe_values), dtype=object).reshape(len(probe_values), len(base))
-        rows[:, j] = probe_values
-        table = _transform(est, rows)
+    for j, table in enumerate(tables):
         if table is None:
             raise refuse(est, f"column {columns[j]!r}: transform of its own categories failed")
+        imputed = fill[j] is not None
         block = table[:, offset:offset + widths[j]]
-        unknown_row = np.array([base], dtype=object)
-        unknown_row[0, j] = _UNKNOWN
-        unknown = _transform(est, unknown_row)
+        unknown = unknowns[j]
         if unknown is not None:
             default = unknown[0, offset:offset + widths[j]]
         else:
             default = np.full(widths[j], 0.0 if isinstance(est, OneHotEncoder) else np.nan)
-        column_keys = ["" if _is_nan(c) else str(c) for c in probe_values]
+        column_keys = ["" if _is_nan(c) else str(c) for c in probe_values[j]]
         column_rows = list(block)
         if imputed:
             # the imputer's missing value becomes the fill, so its key gets the fill's row; "" is NaN only when
@@ -295,7 +320,7 @@ def dataframe_model(est: Any) -> ir.Model | None:
     return ir.Model(inputs=schema, body=tuple(body), head=head)
 
 
-__all__ = ["dataframe_model", "encoder_lookup"]
+__all__ = ["MembershipColumns", "dataframe_model", "encoder_lookup", "string_category_problem"]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -306,6 +331,46 @@ def _bits(row: np.ndarray, n_categories: int) -> frozenset[int]:
     """Codes whose bit is set in one `raw_left_cat_bitsets` row (8 uint32 words, bit c of word c // 32)."""
     words = np.asarray(row, dtype=np.uint64)
     return frozenset(c for c in range(min(n_categories, 256)) if (int(words[c // 32]) >> (c % 32)) & 1)
+
+
+MembershipKey = tuple[int, frozenset[int], bool]
+"""(categorical column, the category codes on the member side of a split, whether missing and unknown values are on
+the member side)."""
+
+MEMBER_THRESHOLD = 0.5
+"""A membership column holds 1.0 (member) or 0.0, so a split on it is `membership <= 0.5`: true = not a member."""
+
+
+class MembershipColumns:
+    """Categorical splits as membership columns, shared by every native-categorical tree model (HistGradientBoosting
+    here, LightGBM and XGBoost in `export.from_boosting.categorical`): one column per distinct `MembershipKey`, so a
+    split set used by many nodes costs one lookup; the node becomes `membership <= MEMBER_THRESHOLD` with its
+    children swapped (true → the non-member side). Exact in both formats (0/1 compared with 0.5), one tree node per
+    library node; the size cost is one lookup column (n_categories map entries) per distinct split set."""
+
+    def __init__(self) -> None:
+        self.keys: dict[MembershipKey, int] = {}
+
+    def column(self, key: MembershipKey) -> int:
+        """The membership column of `key` (a new one the first time the key is seen)."""
+        return self.keys.setdefault(key, len(self.keys))
+
+    def ordered(self) -> list[MembershipKey]:
+        return sorted(self.keys, key=self.keys.__getitem__)
+
+    def columns_read(self, names: list[str]) -> tuple[str, ...]:
+        """The input column of each membership column, in column order (`names[f]` for key column f)."""
+        return tuple(names[f] for f, _, _ in self.ordered())
+
+    def lookup(self, categories: list[list[str]]) -> ir.CategoryLookup:
+        """String columns → membership: a category (code = its position in `categories[f]`) → 1.0 if its code is
+        in the set, else 0.0; "" (missing) and every unknown string → 1.0 iff missing goes to the member side."""
+        ordered = self.ordered()
+        return ir.CategoryLookup(
+            keys=tuple(np.array(categories[f], dtype=object) for f, _, _ in ordered),
+            values=tuple(np.array([[1.0 if c in members else 0.0] for c in range(len(categories[f]))])
+                         for f, members, _ in ordered),
+            default=tuple(np.array([1.0 if missing else 0.0]) for _, _, missing in ordered))
 
 
 def hist_gradient_boosting_model(est: Any) -> ir.Model | None:
@@ -348,7 +413,7 @@ def hist_gradient_boosting_model(est: Any) -> ir.Model | None:
             _check_key(est, column, c)
         categories.append(values)
     trees = hgb_predictor_trees(est)
-    membership: dict[tuple[int, frozenset[int], bool], int] = {}
+    membership = MembershipColumns()
     rewritten = []
     n_categorical = len(categorical)
     for predictor, arrays in trees:
@@ -363,13 +428,13 @@ def hist_gradient_boosting_model(est: Any) -> ir.Model | None:
                 raise refuse(est, "a categorical node's feature or bitset index is out of range")
             key = (f, _bits(predictor.raw_left_cat_bitsets[int(nodes["bitset_idx"][i])], len(categories[f])),
                    bool(nodes["missing_go_to_left"][i]))
-            feature[i] = membership.setdefault(key, len(membership))
-            threshold[i], mode[i], missing[i] = 0.5, ir.BranchMode.LEQ, False
+            feature[i] = membership.column(key)
+            threshold[i], mode[i], missing[i] = MEMBER_THRESHOLD, ir.BranchMode.LEQ, False
             true_child[i], false_child[i] = arrays.false_child[i], arrays.true_child[i]  # member → left
         rewritten.append((is_cat, feature, threshold, mode, true_child, false_child, missing, arrays))
-    if not membership:  # no categorical split at all: one unused membership column keeps the columns' inputs
-        membership[(0, frozenset(), False)] = 0
-    n_member = len(membership)
+    if not membership.keys:  # no categorical split at all: one unused membership column keeps the columns' inputs
+        membership.column((0, frozenset(), False))
+    n_member = len(membership.keys)
     final = []
     from dataclasses import replace
 
@@ -379,13 +444,7 @@ def hist_gradient_boosting_model(est: Any) -> ir.Model | None:
         final.append(replace(arrays, feature=feature, threshold=threshold, mode=mode, true_child=true_child,
                              false_child=false_child, missing_tracks_true=missing))
     converted = hgb_assemble(est, final, n_member + len(numeric))
-    ordered = sorted(membership.items(), key=lambda item: item[1])
-    lookup = ir.CategoryLookup(
-        keys=tuple(np.array(categories[f], dtype=object) for (f, _, _), _ in ordered),
-        values=tuple(np.array([[1.0 if c in left else 0.0] for c in range(len(categories[f]))])
-                     for (f, left, _), _ in ordered),
-        default=tuple(np.array([1.0 if goes_left else 0.0]) for (_, _, goes_left), _ in ordered))
-    member_step = ir.Step("hgb:membership", lookup, tuple(categorical[f] for (f, _, _), _ in ordered))
+    member_step = ir.Step("hgb:membership", membership.lookup(categories), membership.columns_read(categorical))
     used = [n for n in names if n in categorical or n in numeric]
     schema = ir.Schema(tuple(ir.Column(n, "string" if n in categorical else "double", i,
                                        missing="refused" if n in categorical else "nan")

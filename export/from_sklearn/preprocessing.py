@@ -1,4 +1,5 @@
-"""sklearn transformers (scalers, Normalizer, SimpleImputer, OneHotEncoder, PCA) → IR transform nodes."""
+"""sklearn transformers (scalers, Normalizer, imputers and missing indicators, OneHotEncoder, discretizers, PCA,
+FastICA) → IR transform nodes."""
 
 from __future__ import annotations
 
@@ -27,11 +28,12 @@ def standard_scaler_to_ir(est: Any) -> Converted:
 
 
 def min_max_scaler_to_ir(est: Any) -> Converted:
-    """sklearn: `X *= scale_; X += min_` — the IR's multiply-then-add form with bias = min_, the same two roundings.
-    clip=True clamps to feature_range, which no IR transform expresses → refused."""
-    require_param(est, "clip", (False,))
+    """sklearn: `X *= scale_; X += min_` — the IR's multiply-then-add form with bias = min_, the same two roundings;
+    clip=True then `np.clip(X, feature_range[0], feature_range[1])`, the Scaler's clip."""
     scale = dense(est.scale_)
-    return Converted(ir.Scaler(offset=np.zeros(scale.size), scale=scale, bias=dense(est.min_)), ir.Transformed())
+    clip = (float(est.feature_range[0]), float(est.feature_range[1])) if est.clip else None
+    return Converted(ir.Scaler(offset=np.zeros(scale.size), scale=scale, bias=dense(est.min_), clip=clip),
+                     ir.Transformed())
 
 
 def max_abs_scaler_to_ir(est: Any) -> Converted:
@@ -63,8 +65,9 @@ def _missing_value(est: Any) -> float:
 
 
 def simple_imputer_to_ir(est: Any) -> Converted:
-    """Entries equal to `missing_values` become `statistics_[i]` (mean/median/most_frequent/constant)."""
-    require_param(est, "add_indicator", (False,))  # the indicator columns would change the output width
+    """Entries equal to `missing_values` become `statistics_[i]` (mean/median/most_frequent/constant). With
+    add_indicator=True sklearn appends `indicator_.transform` of the same input (np.hstack((X_imputed, X_indicator)),
+    `_concatenate_indicator`): a Concat of the Imputer and the MissingIndicator, both reading the raw row."""
     if not isinstance(est.strategy, str):
         raise refuse(est, "a callable strategy is not supported; allowed: 'mean', 'median', 'most_frequent', "
                           "'constant'")
@@ -81,7 +84,53 @@ def simple_imputer_to_ir(est: Any) -> Converted:
         # keep_empty_features=False: sklearn drops columns that were all missing in training (NaN statistic).
         raise refuse(est, f"columns {empty.tolist()} were all missing in training and are dropped by sklearn "
                           "(keep_empty_features=False); supported: no such columns, or keep_empty_features=True")
-    return Converted(ir.Imputer(missing_value=_missing_value(est), fill=fill), ir.Transformed())
+    imputer = ir.Imputer(missing_value=_missing_value(est), fill=fill)
+    indicator = est.indicator_ if est.add_indicator else None
+    if indicator is None or indicator.features_.size == 0:  # no column was missing in training: no indicator block
+        return Converted(imputer, ir.Transformed())
+    return Converted(ir.Concat(parts=(imputer, _indicator(indicator, imputer.missing_value))), ir.Transformed())
+
+
+def _indicator(est: Any, missing_value: float) -> ir.MissingIndicator:
+    return ir.MissingIndicator(missing_value=missing_value, features=np.asarray(est.features_, dtype=np.int64),
+                               n_features=int(est._n_features))
+
+
+def missing_indicator_to_ir(est: Any) -> Converted:
+    """sklearn: the missing mask of X (`_get_mask`: isnan, or == missing_values) restricted to `features_` (the
+    columns with a missing value in training for features='missing-only', all columns for 'all'), as 0/1."""
+    if est._precomputed:
+        raise refuse(est, "a precomputed (boolean mask) input is not supported; supported: the numeric rows")
+    if est.features_.size == 0:
+        raise refuse(est, "no feature had missing values in training (transform returns an empty array); "
+                          "supported: at least one indicated feature (or features='all')")
+    return Converted(_indicator(est, _missing_value(est)), ir.Transformed())
+
+
+def binarizer_to_ir(est: Any) -> Converted:
+    """sklearn `binarize`: 1 where x > threshold, else 0 (strictly greater; NaN is refused by its check_array). For
+    doubles x > t <=> x >= nextafter(t, +inf): one Bins edge per feature."""
+    threshold = float(est.threshold)
+    if not np.isfinite(threshold):
+        raise refuse(est, f"threshold={est.threshold!r} is not supported; supported: a finite number")
+    edge = np.nextafter(threshold, np.inf)
+    return Converted(ir.Bins(edges=tuple(np.array([edge]) for _ in range(int(est.n_features_in_)))),
+                     ir.Transformed())
+
+
+def k_bins_discretizer_to_ir(est: Any) -> Converted:
+    """sklearn 1.9 `transform`: code_j = np.searchsorted(bin_edges_[j][1:-1], x_j, side='right') — the IR Bins
+    over the inner edges, whatever the strategy (uniform / quantile / kmeans fix only bin_edges_); encode='onehot'
+    / 'onehot-dense' then one-hot the codes with the fitted `_encoder` (categories 0..n_bins_[j]-1; sparse output is
+    the same values, densified)."""
+    if est.dtype not in (None, np.float64):
+        raise refuse(est, f"dtype={est.dtype!r} is not supported (the codes would be computed on float32 rows); "
+                          "supported: None, np.float64")
+    bins = ir.Bins(edges=tuple(dense(edges)[1:-1] for edges in est.bin_edges_))
+    if est.encode == "ordinal":
+        return Converted(bins, ir.Transformed())
+    encoder = ir.OneHotEncoder(categories=tuple(np.asarray(c) for c in est._encoder.categories_))
+    return Converted(ir.Pipeline(steps=(bins, encoder)), ir.Transformed())
 
 
 def _integer_categories(est: Any, column: int, categories: np.ndarray) -> np.ndarray:
@@ -129,6 +178,82 @@ def string_encoder_to_ir(est: Any) -> Converted:
     lookups of string columns, `export.from_sklearn.dataframe`)."""
     raise refuse(est, "is supported on string columns of a DataFrame, as a ColumnTransformer part (optionally after "
                       "a SimpleImputer); numeric columns and numpy input are not supported")
+
+
+def polynomial_features_to_ir(est: Any) -> Converted:
+    """sklearn's dense transform builds each degree-d term as (a degree d-1 term) * x_j with j the term's lowest
+    feature: term(c0 <= c1 <= ...) = term(c1, ...) * x_c0 (`XP[:, start:end] * X[:, feature_idx]`), the bias is
+    the constant 1; the output columns are `powers_` rows in order. Each term's product is reproduced as that one
+    rounded multiplication, so the export equals scikit-learn bit for bit."""
+    factor: list[int] = []
+    rest: list[int] = []
+    index: dict[tuple[int, ...], int] = {}
+
+    def term(combination: tuple[int, ...]) -> int:
+        if combination not in index:
+            if not combination:
+                factor.append(-1)
+                rest.append(-1)
+            else:
+                inner = term(combination[1:]) if len(combination) > 1 else -1
+                factor.append(combination[0])
+                rest.append(inner)
+            index[combination] = len(factor) - 1
+        return index[combination]
+
+    powers = np.asarray(est.powers_, dtype=np.int64)
+    outputs = [term(tuple(int(j) for j in np.repeat(np.arange(powers.shape[1]), row))) for row in powers]
+    node = ir.Monomials(n_features=int(est.n_features_in_), factor=np.array(factor), rest=np.array(rest),
+                        outputs=np.array(outputs))
+    return Converted(node, ir.Transformed())
+
+
+_UFUNCS: dict[Any, ir.UnaryName] = {np.abs: "abs", np.negative: "negative", np.square: "square", np.sqrt: "sqrt",
+                                     np.reciprocal: "reciprocal", np.exp: "exp", np.log: "log", np.log1p: "log1p",
+                                     np.expm1: "expm1", np.tanh: "tanh", np.floor: "floor", np.ceil: "ceil",
+                                     np.rint: "rint"}
+
+
+def function_transformer_to_ir(est: Any) -> Converted:
+    """FunctionTransformer.transform = func(X, **kw_args): func None is the identity; a numpy ufunc of `_UFUNCS`
+    without kw_args is an IR UnaryFunction (validate / inverse_func / check_inverse do not change transform)."""
+    n = int(est.n_features_in_)
+    if est.kw_args:
+        raise refuse(est, f"kw_args={est.kw_args!r} is not supported; allowed: None")
+    if est.func is None:
+        return Converted(ir.ColumnSelect(indices=np.arange(n), n_features=n), ir.Transformed())
+    name = next((name for ufunc, name in _UFUNCS.items() if est.func is ufunc), None)
+    if name is None:
+        raise refuse(est, f"func={getattr(est.func, '__name__', est.func)!r} is not supported; allowed: None or "
+                          "numpy." + ", numpy.".join(_UFUNCS.values()))
+    return Converted(ir.UnaryFunction(function=name, n_features=n), ir.Transformed())
+
+
+def quantile_transformer_to_ir(est: Any) -> Converted:
+    """QuantileTransformer.transform (`_transform_col`), its constants read as scikit-learn computes them:
+    BOUNDS_THRESHOLD and, for the normal output, the clip bounds stats.norm.ppf(BOUNDS_THRESHOLD - np.spacing(1))
+    and stats.norm.ppf(1 - (BOUNDS_THRESHOLD - np.spacing(1)))."""
+    from scipy import stats
+    from sklearn.preprocessing._data import BOUNDS_THRESHOLD
+
+    clip = None
+    if est.output_distribution == "normal":
+        clip = (float(stats.norm.ppf(BOUNDS_THRESHOLD - np.spacing(1))),
+                float(stats.norm.ppf(1 - (BOUNDS_THRESHOLD - np.spacing(1)))))
+    node = ir.QuantileMap(quantiles=dense(est.quantiles_), references=dense(est.references_), normal_clip=clip,
+                          bounds_threshold=float(BOUNDS_THRESHOLD))
+    return Converted(node, ir.Transformed())
+
+
+def fast_ica_to_ir(est: Any) -> Converted:
+    """sklearn FastICA.transform: `X -= mean_` (only when whiten), then `X @ components_.T` — a Scaler subtracting
+    mean_ (the same subtraction) then a Linear; only the dot products' summation order differs (a few ulp)."""
+    weights = dense(est.components_)
+    linear = ir.Linear(weights=weights, bias=np.zeros(weights.shape[0]))
+    if not est.whiten:
+        return Converted(linear, ir.Transformed())
+    centre = ir.Scaler(offset=dense(est.mean_), scale=np.ones(weights.shape[1]), divide=True)
+    return Converted(ir.Pipeline(steps=(centre, linear)), ir.Transformed())
 
 
 def truncated_svd_to_ir(est: Any) -> Converted:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from export import ir
-from export.errors import ExportFailedError
+from export.errors import ExportFailedError, UnsupportedEstimatorError
 from export.to_coreml.features import Feature, OutputNames, classifier_outputs, mark_classifier, new_model
 from export.to_coreml.protos import Spec
 
@@ -20,14 +20,20 @@ def nearest_neighbors_model(node: ir.NearestNeighbors, task: ir.Classification, 
     (coremltools declares FLOAT32 here and breaks its own named-input pipelines: issue #1018). Samples are stored
     as float32 (floatSamples), so distances differ from scikit-learn's float64 ones by rounding; near-ties may flip.
     Core ML's KNN has no documented probability output, so none is declared even when scikit-learn has
-    predict_proba.
+    predict_proba (the head's vote fractions are the ONNX artifact's probabilities).
     """
     if source.width != node.n_features:
         raise ExportFailedError(f"NearestNeighbors reads {node.n_features} features but its input has "
                                 f"{source.width}")
-    if task.link != "neighbour_votes" or task.n_classes != node.n_classes:
-        raise ExportFailedError("NearestNeighbors needs a Classification head with link 'neighbour_votes' over its "
-                                f"{node.n_classes} classes")
+    if node.weights != "uniform" or node.metric != "euclidean":
+        raise UnsupportedEstimatorError(
+            f"Core ML: k-NN with weights={node.weights!r} and metric={node.metric!r} has no exact encoding "
+            "(kNearestNeighborsClassifier has squared-Euclidean distance only, float32 samples, and its "
+            "inverseDistanceWeighting has no zero-distance rule); supported: weights='uniform' with the Euclidean "
+            "metric — export this model with --formats onnx")
+    if task.link not in ("identity", "neighbour_votes") or task.n_classes != node.n_classes:
+        raise ExportFailedError("NearestNeighbors needs a Classification head with link 'identity' or "
+                                f"'neighbour_votes' over its {node.n_classes} classes")
     outputs = classifier_outputs(task, names, with_probability=False)
     spec = new_model([source], outputs, specification_version=KNN_SPECIFICATION_VERSION)
     mark_classifier(spec, outputs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from export import ir
-from export.errors import ExportFailedError
+from export.errors import ExportFailedError, UnsupportedEstimatorError
 from export.to_coreml.features import Feature, new_model, vector_type
 from export.to_coreml.protos import Spec
 
@@ -18,6 +18,9 @@ def scaler_model(node: ir.Scaler, source: Feature, output_name: str) -> Spec:
     - a bias b is folded into the shift, shiftValue = -offset + b / multiplier: a few ulp from `x * s + b`.
     Without divide or bias the mapping is exact (shiftValue = -offset is an exact negation).
     """
+    if node.clip is not None:
+        raise UnsupportedEstimatorError("Scaler with clip (MinMaxScaler(clip=True)): Core ML has no double-precision "
+                                        "clamp (the neural network's clip layer is float32); export ONNX for it")
     if source.width != node.n_features:
         raise ExportFailedError(f"Scaler reads {node.n_features} features but its input has {source.width}")
     multiplier = 1.0 / node.scale if node.divide else node.scale

@@ -17,7 +17,7 @@ from export.to_coreml.glm import affine_models, glm_classifier_model, glm_regres
 from export.to_coreml.imputer import imputer_model
 from export.to_coreml.interface import FEATURE_VECTOR_NAME, CoreMLInterface, input_features
 from export.to_coreml.metadata import apply_descriptions
-from export.to_coreml.naive_bayes import gaussian_naive_bayes_models
+from export.to_coreml.naive_bayes import gaussian_naive_bayes_models, quadratic_discriminant_models
 from export.to_coreml.nearest_neighbors import nearest_neighbors_model
 from export.to_coreml.neural_network import exp_models, nn_classifier_model, nn_regressor_models
 from export.to_coreml.normalizer import normalizer_model
@@ -31,6 +31,7 @@ from export.to_coreml.pipeline import (
 )
 from export.to_coreml.protos import Spec
 from export.to_coreml.scaler import scaler_model
+from export.to_coreml.stumps import bins_model, missing_indicator_model
 from export.to_coreml.svm import svm_model
 from export.to_coreml.tree_ensemble import tree_ensemble_model
 from export.to_coreml.validate import validate_spec
@@ -42,6 +43,15 @@ _NO_OVO_DECISION = ("Core ML: the one-vs-one confidence transform s / (3 (|s| + 
 _NO_INTERPOLATION = ("Core ML: piecewise-linear interpolation (isotonic calibration) has no exact encoding — its "
                      "double models (GLM, trees) cannot multiply a computed slope by the score, and a neural network "
                      "computes in float32; export this model with --formats onnx")
+MONOMIALS_REFUSAL = ("products of features (PolynomialFeatures) have no double-precision Core ML encoding: Core ML "
+                     "classic multiplies inputs only in neural-network layers, which are float32; export ONNX for it")
+QUANTILE_REFUSAL = ("piecewise-linear interpolation (QuantileTransformer) has no double-precision Core ML encoding: "
+                    "Core ML classic's double models are constant per region (trees) or affine (GLM), and it has no "
+                    "inverse normal CDF; export ONNX for it")
+UNARY_REFUSAL = ("elementwise numpy functions (FunctionTransformer) have no double-precision Core ML encoding: Core "
+                 "ML classic has them only as neural-network unary layers, which are float32; export ONNX for it")
+_NO_DOUBLE_ENCODING: dict[type, str] = {ir.Monomials: MONOMIALS_REFUSAL, ir.UnaryFunction: UNARY_REFUSAL,
+                                       ir.QuantileMap: QUANTILE_REFUSAL}
 
 
 @dataclass(frozen=True)
@@ -56,12 +66,10 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
     """A transform reading the vector `source` and writing the DOUBLE vector `output_name`."""
     output = Feature(output_name, vector_type(ir.output_width(node)))
     match node:
-        case ir.Scaler() | ir.Normalizer() | ir.Imputer():
-            return _Lowered([_elementwise_model(node, source, output_name)], [output])
+        case ir.Scaler() | ir.Normalizer() | ir.Imputer() | ir.OneHotEncoder() | ir.Bins() | ir.MissingIndicator():
+            return _Lowered([_one_model(node, source, output_name)], [output])
         case ir.ClassifierOutput() | ir.PiecewiseLinear():
             return _lower_classifier_output(node, source, output_name, names)
-        case ir.OneHotEncoder():
-            return _Lowered([one_hot_model(node, source, output_name)], [output])
         case ir.Linear():
             return _Lowered(affine_models(node.weights, node.bias, source, output_name, names), [output])
         case ir.ColumnSelect():
@@ -84,17 +92,22 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             if _is_scores(node):  # a member's pipeline inside a combinator (BaggingRegressor's feature subsets)
                 return _lower_scores(node, source, names)
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
+        case ir.Monomials() | ir.UnaryFunction() | ir.QuantileMap():
+            raise UnsupportedEstimatorError(_NO_DOUBLE_ENCODING[type(node)])
         case ir.CategoryLookup():
             raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
                                     "numeric vector")
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
-                | ir.NearestNeighbors() | ir.GaussianNaiveBayes() | ir.Average() | ir.OneVsOneDecision():
+                | ir.NearestNeighbors() | ir.GaussianNaiveBayes() | ir.QuadraticDiscriminant() | ir.Average() \
+                | ir.OneVsOneDecision():
             return _lower_scores(node, source, names)
         case _:
             assert_never(node)
 
 
-def _elementwise_model(node: ir.Scaler | ir.Normalizer | ir.Imputer, source: Feature, output_name: str) -> Spec:
+def _one_model(node: ir.Scaler | ir.Normalizer | ir.Imputer | ir.OneHotEncoder | ir.Bins | ir.MissingIndicator,
+               source: Feature, output_name: str) -> Spec:
+    """The transforms that are one Core ML model reading `source` and writing the vector `output_name`."""
     match node:
         case ir.Scaler():
             return scaler_model(node, source, output_name)
@@ -102,6 +115,12 @@ def _elementwise_model(node: ir.Scaler | ir.Normalizer | ir.Imputer, source: Fea
             return normalizer_model(node, source, output_name)
         case ir.Imputer():
             return imputer_model(node, source, output_name)
+        case ir.OneHotEncoder():
+            return one_hot_model(node, source, output_name)
+        case ir.Bins():
+            return bins_model(node, source, output_name)
+        case ir.MissingIndicator():
+            return missing_indicator_model(node, source, output_name)
         case _:
             assert_never(node)
 
@@ -169,12 +188,7 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
     """A producer reading the vector `source` whose scores `head` turns into the interface's outputs. Core ML's
     model types fuse the two (a treeEnsembleClassifier is trees + its label rule), so each producer's emitter reads
     the head; heads Core ML cannot express are refused here, once."""
-    if not isinstance(head, (ir.Regression, ir.Classification)):
-        raise ExportFailedError(f"the Core ML writer has no encoding for a {type(head).__name__} head; supported: "
-                                "Regression, Classification, Transformed")
-    if isinstance(head, ir.Regression) and head.link != "identity" and not (
-            isinstance(node, ir.TreeEnsemble) and head.link in ("exp", "logistic")):
-        _require_identity(head, type(node).__name__)
+    head = _supported_head(node, head)
     match node:
         case ir.TreeEnsemble() if isinstance(head, ir.Regression) and head.link == "exp":
             # Core ML has no exp postEvaluationTransform: the ensemble writes raw scores into a fresh vector and a
@@ -194,12 +208,18 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
             models = [svm_model(node, head, source, outputs)]
         case ir.NearestNeighbors():
             if not isinstance(head, ir.Classification):
-                raise ExportFailedError("NearestNeighbors needs a Classification head")
+                raise UnsupportedEstimatorError("Core ML: k-NN regression has no exact encoding (the only neighbour "
+                                                "model, kNearestNeighborsClassifier, is a classifier with float32 "
+                                                "samples); export this model with --formats onnx")
             models = [nearest_neighbors_model(node, head, source, outputs)]
         case ir.GaussianNaiveBayes():
             if not isinstance(head, ir.Classification):
                 raise ExportFailedError("GaussianNaiveBayes needs a Classification head")
             models = gaussian_naive_bayes_models(node, head, source, outputs, names)
+        case ir.QuadraticDiscriminant():
+            if not isinstance(head, ir.Classification):
+                raise ExportFailedError("QuadraticDiscriminant needs a Classification head")
+            models = quadratic_discriminant_models(node, head, source, outputs, names)
         case ir.Average():
             models = _average_models(node, head, source, outputs, names)
         case ir.OneVsOneDecision():
@@ -208,6 +228,18 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
             assert_never(node)
     last = models[-1].description.output
     return _Lowered(models, [Feature(feature.name, feature.type) for feature in last])
+
+
+def _supported_head(node: ir.Producer, head: ir.Head) -> ir.Regression | ir.Classification:
+    """The head, if Core ML can fuse it with `node`: a classification, or a regression whose link is the identity
+    (or exp / logistic after a tree ensemble, its float32 exp stage and post-transform)."""
+    if not isinstance(head, (ir.Regression, ir.Classification)):
+        raise ExportFailedError(f"the Core ML writer has no encoding for a {type(head).__name__} head; supported: "
+                                "Regression, Classification, Transformed")
+    if isinstance(head, ir.Regression) and head.link != "identity" and not (
+            isinstance(node, ir.TreeEnsemble) and head.link in ("exp", "logistic")):
+        _require_identity(head, type(node).__name__)
+    return head
 
 
 def _require_identity(head: ir.Regression, producer: str) -> None:

@@ -42,5 +42,11 @@ class GraphBuilder:
                                            domain=domain, **attrs))
         return out
 
+    def op_outputs(self, op_type: str, inputs: Sequence[str], hints: Sequence[str], **attrs: Any) -> list[str]:
+        """Adds one node with several outputs (e.g. TopK's values and indices); returns their fresh names."""
+        outputs = [self.fresh(hint) for hint in hints]
+        self.nodes.append(helper.make_node(op_type, list(inputs), outputs, name=self.fresh(f"n_{op_type}"), **attrs))
+        return outputs
+
     def identity(self, source: str, output: str) -> str:
         return self.op("Identity", [source], output=output)

@@ -17,7 +17,8 @@ from export.to_onnx.graph_builder import GraphBuilder
 from export.to_onnx.options import OnnxOptions
 from export.to_onnx.svm import emit_ovo_label_index, emit_pairwise_coupling
 
-# Links this writer turns into graph nodes; neighbour_votes (k-NN) goes through skl2onnx.
+# Links this writer turns into graph nodes; neighbour_votes (labels-only k-NN IR, Core ML's own vote) goes through
+# skl2onnx: the k-NN front-end emits identity over the vote fractions (export/to_onnx/neighbors.py).
 # ovo_votes (libsvm): the scores are the K(K-1)/2 pairwise decision values f_p in libsvm pair order, followed, when
 # the task has probabilities, by the K(K-1)/2 Platt pairwise probabilities r_p (export/to_onnx/svm.py).
 IR_LINKS = ("identity", "logistic", "softmax", "ovr_logistic", "none", "ovo_votes")
@@ -161,10 +162,11 @@ def emit_classification(builder: GraphBuilder, scores: str, n_scores: int, task:
 _REGRESSION_LINK_OPS = {"exp": "Exp", "logistic": "Sigmoid"}
 
 
-def _expm1(builder: GraphBuilder, x: str) -> str:
+def emit_expm1(builder: GraphBuilder, x: str) -> str:
     """np.expm1 without an Expm1 operator: u = exp(x); |x| >= 1 -> u - 1 (no cancellation there, overflow to inf
     as numpy's); |x| < 1 -> Kahan's (u - 1) * x / log(u), x itself where u rounds to 1 — a few ulp relative
-    everywhere (exp(x) - 1 alone loses every digit near 0)."""
+    everywhere (exp(x) - 1 alone loses every digit near 0; (u - 1) * x for all x would overflow to inf for
+    702.9 < x < 709.8, where np.expm1 is finite)."""
     one = builder.const("one", np.array([[1.0]]))
     u = builder.op("Exp", [x], "exp")
     u_minus_one = builder.op("Sub", [u, one], "exp_minus_one")
@@ -178,7 +180,7 @@ def _expm1(builder: GraphBuilder, x: str) -> str:
 def emit_regression(builder: GraphBuilder, scores: str, task: ir.Regression, options: OnnxOptions) -> list[HeadOutput]:
     """prediction = link(score), in double: identity, Exp, Sigmoid (ONNX's 1/(1+exp(-x))), or expm1."""
     if task.link == "expm1":
-        scores = _expm1(builder, scores)
+        scores = emit_expm1(builder, scores)
     elif task.link != "identity":
         scores = builder.op(_REGRESSION_LINK_OPS[task.link], [scores], f"{task.link}_link")
     _to_contract_dtype(builder, scores, options, options.prediction_name)

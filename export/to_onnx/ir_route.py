@@ -10,7 +10,7 @@ from typing import assert_never
 
 import numpy as np
 import onnx
-from onnx import helper
+from onnx import helper, numpy_helper
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
@@ -20,12 +20,15 @@ from export.to_onnx.heads import (
     HeadOutput,
     emit_anomaly,
     emit_classification,
+    emit_expm1,
     emit_label_index,
     emit_probabilities,
     emit_regression,
     emit_transformed,
 )
+from export.to_onnx.neighbors import emit_nearest_neighbors
 from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
+from export.to_onnx.quantiles import emit_quantile_map
 from export.to_onnx.svm import emit_support_vector_machine
 from export.to_onnx.tree_ensemble import emit_tree_ensemble
 
@@ -44,6 +47,12 @@ def _scaler(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, in
         x = b.op("Div" if node.divide else "Mul", [x, b.const("scaler_scale", node.scale.reshape(1, -1))], "scaled")
     if node.bias is not None:
         x = b.op("Add", [x, b.const("scaler_bias", node.bias.reshape(1, -1))], "scaler_biased")
+    if node.clip is not None:
+        # np.clip(x, lo, hi) as two Wheres on strict comparisons: a NaN compares false and stays NaN, as in numpy
+        # (ONNX Clip/Min/Max leave NaN handling to the runtime).
+        lo, hi = (b.const("clip_bound", np.array([[v]])) for v in node.clip)
+        x = b.op("Where", [b.op("Less", [x, lo], "below_range"), lo, x], "clipped_low")
+        x = b.op("Where", [b.op("Greater", [x, hi], "above_range"), hi, x], "clipped")
     return x, node.n_features
 
 
@@ -89,6 +98,95 @@ def _one_hot(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, i
     repeated = b.op("Gather", [x, b.const("onehot_columns", columns)], "onehot_inputs", axis=1)
     hits = b.op("Equal", [repeated, b.const("onehot_categories", categories)], "onehot_hits")
     return b.op("Cast", [hits], "onehot", to=onnx.TensorProto.DOUBLE), node.n_outputs
+
+
+def _bins(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.Bins)
+    # Every edge at once: x[:, feature_of_edge] >= edge (one Gather, one broadcast GreaterOrEqual), then the 0/1
+    # hits summed per feature by a MatMul with the 0/1 edge-to-feature matrix — sums of small integers, exact.
+    features = np.concatenate([np.full(e.size, j, dtype=np.int64) for j, e in enumerate(node.edges)])
+    if features.size == 0:  # every feature has one bin: the constant 0 (Mul by 0 would turn inf/NaN into NaN)
+        shape = b.op("Shape", [x], "bins_shape")
+        return b.op("ConstantOfShape", [shape], "bins", value=numpy_helper.from_array(np.zeros(1))), width
+    edges = np.concatenate(node.edges).reshape(1, -1)
+    repeated = b.op("Gather", [x, b.const("bins_features", features)], "bins_inputs", axis=1)
+    hits = b.op("Cast", [b.op("GreaterOrEqual", [repeated, b.const("bins_edges", edges)], "bins_hits")],
+                "bins_hits_double", to=onnx.TensorProto.DOUBLE)
+    owner = (features[:, np.newaxis] == np.arange(node.n_features)[np.newaxis, :]).astype(np.float64)
+    return b.op("MatMul", [hits, b.const("bins_owner", owner)], "bins"), node.n_features
+
+
+def _missing_indicator(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.MissingIndicator)
+    selected = b.op("Gather", [x, b.const("indicator_features", node.features)], "indicator_inputs", axis=1)
+    if np.isnan(node.missing_value):
+        missing = b.op("IsNaN", [selected], "is_missing")
+    else:
+        missing = b.op("Equal", [selected, b.const("missing_value", np.array([[node.missing_value]]))], "is_missing")
+    return b.op("Cast", [missing], "missing_indicator", to=onnx.TensorProto.DOUBLE), int(node.features.size)
+
+
+def _monomials(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.Monomials)
+    # Terms level by level (level = number of products): level 0 is the constant 1 and the inputs, each next level
+    # one Gather of earlier terms times one Gather of inputs — each term the one rounded product scikit-learn makes.
+    n = node.factor.size
+    level = np.zeros(n, dtype=np.int64)
+    for t in range(n):
+        if node.rest[t] >= 0:
+            level[t] = level[node.rest[t]] + 1
+    order = np.lexsort((np.arange(n), level))  # tensor column -> term
+    position = np.empty(n, dtype=np.int64)
+    position[order] = np.arange(n)
+    first = order[level[order] == 0]
+    blocks = []
+    if np.any(node.factor[first] < 0):  # the bias: ones of shape [N, 1] (a product with x would make NaN from NaN)
+        rows = b.op("Shape", [x], "monomial_rows", start=0, end=1)
+        shape = b.op("Concat", [rows, b.const("one_column", np.array([1], dtype=np.int64))], "bias_shape", axis=0)
+        blocks.append(b.op("ConstantOfShape", [shape], "bias", value=numpy_helper.from_array(np.ones(1))))
+    inputs = node.factor[first][node.factor[first] >= 0]
+    if inputs.size:
+        blocks.append(b.op("Gather", [x, b.const("monomial_inputs", inputs)], "degree_one", axis=1))
+    terms = blocks[0] if len(blocks) == 1 else b.op("Concat", blocks, "monomials_0", axis=1)
+    for depth in range(1, int(level.max()) + 1):
+        at = order[level[order] == depth]
+        earlier = b.op("Gather", [terms, b.const("monomial_rest", position[node.rest[at]])], "monomial_rest", axis=1)
+        factors = b.op("Gather", [x, b.const("monomial_factor", node.factor[at])], "monomial_factor", axis=1)
+        products = b.op("Mul", [earlier, factors], "monomial_products")
+        terms = b.op("Concat", [terms, products], f"monomials_{depth}", axis=1)
+    out = b.op("Gather", [terms, b.const("monomial_outputs", position[node.outputs])], "monomials", axis=1)
+    return out, int(node.outputs.size)
+
+
+_UNARY_OPERATORS = {"abs": "Abs", "negative": "Neg", "sqrt": "Sqrt", "reciprocal": "Reciprocal", "exp": "Exp",
+                    "log": "Log", "tanh": "Tanh", "floor": "Floor", "ceil": "Ceil", "rint": "Round"}
+
+
+def _unary_function(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.UnaryFunction)
+    name = node.function
+    if name in _UNARY_OPERATORS:  # Round is round-half-to-even, as np.rint
+        return b.op(_UNARY_OPERATORS[name], [x], name), node.n_features
+    if name == "square":
+        return b.op("Mul", [x, x], "square"), node.n_features  # np.square is x * x, one rounding
+    one = b.const("one", np.array([[1.0]]))
+    infinity = b.const("infinity", np.array([[np.inf]]))
+    if name == "log1p":
+        # ONNX has no log1p. Goldberg's form (What every computer scientist should know about floating-point
+        # arithmetic, thm. 4): u = 1 + x; log1p(x) = x if u == 1 else log(u) * x / (u - 1) — u - 1 is exact, so it
+        # is a few ulp from the true log1p for every x (Log(1 + x) would lose all digits for tiny x); u = inf: inf.
+        u = b.op("Add", [x, one], "log1p_u")
+        ratio = b.op("Div", [b.op("Mul", [b.op("Log", [u], "log1p_log"), x], "log1p_num"),
+                             b.op("Sub", [u, one], "log1p_den")], "log1p_ratio")
+        out = b.op("Where", [b.op("Equal", [u, one], "log1p_tiny"), x, ratio], "log1p_small")
+        return b.op("Where", [b.op("Equal", [u, infinity], "log1p_inf"), u, out], "log1p"), node.n_features
+    assert name == "expm1"
+    return emit_expm1(b, x), node.n_features  # the regression link's lowering, shared
+
+
+def _quantile_map(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.QuantileMap)
+    return emit_quantile_map(b, x, node), node.n_features
 
 
 def _linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
@@ -162,6 +260,27 @@ def _gaussian_naive_bayes(b: GraphBuilder, x: str, width: int, node: ir.Node) ->
     return jll, node.n_classes
 
 
+def _nearest_neighbors(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.NearestNeighbors)
+    return emit_nearest_neighbors(b, x, node)
+
+
+def _quadratic_discriminant(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.QuadraticDiscriminant)
+    # scikit-learn's operations in its order, per class: X2 = (x - means_k) @ transforms_k, norm2_k = sum(X2 ** 2);
+    # then -0.5 * (norm2 + log_det) + log_prior over the [N, K] block.
+    axes = b.const("axes", np.array([1], dtype=np.int64))
+    norms = []
+    for k, transform in enumerate(node.transforms):
+        centred = b.op("Sub", [x, b.const("qda_mean", node.means[k].reshape(1, -1))], "qda_centred")
+        projected = b.op("MatMul", [centred, b.const("qda_transform", transform)], "qda_projected")
+        squared = b.op("Mul", [projected, projected], "qda_squared")
+        norms.append(b.op("ReduceSum", [squared, axes], f"qda_norm2_{k}", keepdims=1))
+    norm2 = b.op("Concat", norms, "qda_norm2", axis=1)
+    total = b.op("Add", [norm2, b.const("qda_log_det", node.log_det.reshape(1, -1))], "qda_norm2_log_det")
+    half = b.op("Mul", [b.const("minus_half", np.array([[-0.5]])), total], "qda_half")
+    scores = b.op("Add", [half, b.const("qda_log_prior", node.log_prior.reshape(1, -1))], "qda_scores")
+    return scores, node.n_classes
 def _piecewise_linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.PiecewiseLinear)
     # np.interp per column, its branches as Where: j = #{knots <= x} - 1 (its binary search), below the first knot
@@ -276,7 +395,19 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                                                "MatMul + ArgMax, probabilities: Platt sigmoid + libsvm "
                                                                "coupling Loop (all double)"),
     ir.GaussianNaiveBayes: IrFamily(_gaussian_naive_bayes, "Unsqueeze + Sub + Mul + Div + ReduceSum (double)"),
-    ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double)"),
+    ir.NearestNeighbors: IrFamily(_nearest_neighbors, "Sub + Mul/Abs/Pow + ReduceSum/ReduceMax distances, TopK "
+                                                      "(ties: lower index), Div/IsInf/Where weights, Gather + "
+                                                      "ReduceSum votes or targets (double)"),
+    ir.QuadraticDiscriminant: IrFamily(_quadratic_discriminant, "per class Sub + MatMul + Mul + ReduceSum, then "
+                                                                "Concat + Add + Mul (double)"),
+    ir.Scaler: IrFamily(_scaler, "Sub + Div, or Mul + Add (double); clip: Less/Greater + Where"),
+    ir.Bins: IrFamily(_bins, "Gather + GreaterOrEqual + Cast + MatMul (0/1 counts)"),
+    ir.MissingIndicator: IrFamily(_missing_indicator, "Gather + IsNaN/Equal + Cast"),
+    ir.UnaryFunction: IrFamily(_unary_function, "Abs/Neg/Mul/Sqrt/Reciprocal/Exp/Log/Tanh/Floor/Ceil/Round; log1p "
+                                                "and expm1 in Goldberg's/Kahan's exact-difference forms (double)"),
+    ir.QuantileMap: IrFamily(_quantile_map, "GreaterOrEqual counts + Gather of knots/slopes, Mul/Add (numpy's "
+                                            "np.interp); normal: Cephes ndtri (Log, Sqrt, Horner) + Where clips"),
+    ir.Monomials: IrFamily(_monomials, "Gather + Mul per degree, Concat (double; scikit-learn's product order)"),
     ir.Imputer: IrFamily(_imputer, "IsNaN/Equal + Where"),
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
     ir.OneHotEncoder: IrFamily(_one_hot, "Gather + Equal + Cast (integer categories only)"),

@@ -115,6 +115,10 @@ class ReferenceAdapter(Protocol):
     def unseen_category_columns(self, estimator: Any, n_features: int) -> list[tuple[Any, np.ndarray]]:
         """(encoder with categories_ and handle_unknown, raw columns it reads) for encoders reading raw input."""
 
+    def critical_points(self, step: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """(input column, value) pairs where a transformer step's output jumps or changes formula (a Binarizer
+        threshold, a KBinsDiscretizer bin edge, a clip bound), in the step's input space; None if it has none."""
+
     def averaged_trees(self, model: Any) -> int | None:
         """Number of trees whose leaves are averaged into probabilities (forests), for the 'not averaged' hint."""
 
@@ -203,6 +207,10 @@ class LibraryReference:
         """A `parity.tolerances.Tolerance` the library's own arithmetic needs, or None for the family rule."""
         return None
 
+    def refusal(self, rows: Any) -> str | None:
+        """Why the library refuses these rows (the protocol's `nan_refusal`), or None when it predicts on them."""
+        return None
+
     def check_rows(self, X: np.ndarray) -> None:
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"{self.library}: expected (n, {self.n_features_in_}) rows, got {X.shape}")
@@ -233,3 +241,34 @@ def reference_for(native: Any, feature_names: tuple[str, ...] | None = None,
 
 def is_reference(obj: Any) -> bool:
     return isinstance(obj, LibraryReference)
+
+
+BOOSTING_LIBRARIES = ("xgboost", "lightgbm", "catboost")
+_WRAPPER_REFERENCES: dict[int, tuple[Any, LibraryReference]] = {}
+
+
+def library_reference(model: Any) -> LibraryReference | None:
+    """The LibraryReference standing for a boosting model's trees, arithmetic and error bound: the model itself, or
+    — for a library's sklearn-API wrapper as the final step of a user's Pipeline (XGBClassifier, LGBMRegressor,
+    CatBoostClassifier, …) — one built from the wrapper's own booster. None for any other model. The Pipeline still
+    predicts for itself (its `predict`/`predict_proba` are the truth); this only answers what parity asks of its
+    final model."""
+    if is_reference(model):
+        return model  # type: ignore[no-any-return]
+    library = type(model).__module__.split(".")[0]
+    if library not in BOOSTING_LIBRARIES:
+        return None
+    cached = _WRAPPER_REFERENCES.get(id(model))
+    if cached is not None and cached[0] is model:
+        return cached[1]
+    labels = getattr(model, "classes_", None)
+    if library == "xgboost":
+        native, labels = model.get_booster() if hasattr(model, "get_booster") else model, None
+    elif library == "lightgbm":
+        native = model.booster_ if hasattr(model, "booster_") else model
+    else:
+        native = model
+    reference = reference_for(native, labels=None if labels is None else np.asarray(labels))
+    _WRAPPER_REFERENCES.clear()  # one wrapper per parity run: no growth across runs
+    _WRAPPER_REFERENCES[id(model)] = (model, reference)
+    return reference

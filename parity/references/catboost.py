@@ -7,6 +7,12 @@
   tree whose level-l nodes test split l (leaf index bit l, first split = lowest bit). CatBoost's `float32(x) >
   border` is written as the LEQ node `float32(x) <= border` with the children swapped, and NaN goes where its
   nan_value_treatment puts it (AsTrue: the bit-1 side, else bit 0); `compares_float32` is True.
+- Categorical features: rows come as a DataFrame (the parity schema decodes string columns); they are passed in a
+  `catboost.Pool` naming the categorical columns. CatBoost has no missing category (it refuses NaN in one), so a
+  missing string is the empty string "" — what the exported artifact receives for it, hashed like any string.
+  The walked trees are the float splits only: a one-hot or CTR level routes by a string's hash, which a numeric
+  walk cannot replay, so those levels are left out (each float split keeps its place and its threshold, for the
+  threshold probes).
 - Tolerance: raw scores are double sums in tree order (family "tree" rule); MultiClass softmax uses CatBoost's
   FastExp (≤ 2.2e-16 from exp, boosting-semantics.md §4.3), inside that rule.
 """
@@ -35,20 +41,32 @@ class CatBoostReference(LibraryReference):
         params = model.get_all_params()
         self.objective = str(params.get("loss_function", "")).split(":")[0]
         self.n_features_in_ = len(model.feature_names_)
+        self.cat_features = [int(j) for j in model.get_cat_feature_indices()]
         if feature_names is not None:
             self.feature_names_in_ = np.asarray(feature_names, dtype=object)
         self.is_classifier = self.objective in ("Logloss", "CrossEntropy", "MultiClass")
         if self.is_classifier:
             self.classes_ = np.asarray(labels if labels is not None else model.classes_)
 
-    def _predict(self, X: np.ndarray, kind: str) -> np.ndarray:
+    def _predict(self, X: Any, kind: str) -> np.ndarray:
         self.check_rows(X)
-        return np.asarray(self.model.predict(np.ascontiguousarray(X, dtype=np.float64), prediction_type=kind))
+        if not self.cat_features:
+            return np.asarray(self.model.predict(np.ascontiguousarray(X, dtype=np.float64), prediction_type=kind))
+        import catboost
+        import pandas as pd
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        frame = pd.DataFrame(X).copy() if hasattr(X, "columns") else pd.DataFrame(np.asarray(X, dtype=object))
+        for j in self.cat_features:
+            column = frame.iloc[:, j]
+            frame.isetitem(j, pd.Series([v if isinstance(v, str) else "" for v in column.tolist()],
+                                        index=frame.index, dtype=object))
+        pool = catboost.Pool(frame, cat_features=self.cat_features)
+        return np.asarray(self.model.predict(pool, prediction_type=kind))
+
+    def predict_proba(self, X: Any) -> np.ndarray:
         return self._predict(X, "Probability").astype(np.float64).reshape(len(X), -1)
 
-    def predict(self, X: np.ndarray) -> np.ndarray:
+    def predict(self, X: Any) -> np.ndarray:
         if self.is_classifier:
             return np.asarray(self.classes_).take(np.argmax(self.predict_proba(X), axis=1))
         kind = "Exponent" if self.objective in EXP_LOSSES else "RawFormulaVal"
@@ -68,8 +86,6 @@ class CatBoostReference(LibraryReference):
         out = []
         for tree in document["oblivious_trees"]:
             splits = [s for s in tree["splits"] if s.get("split_type") == "FloatFeature"]
-            if len(splits) != len(tree["splits"]):
-                raise ValueError("CatBoost reference: only float-feature splits are walked")
             depth = len(splits)
             n_inner, n = (1 << depth) - 1, (1 << (depth + 1)) - 1
             level = np.concatenate([np.full(1 << d, d) for d in range(depth)] + [np.full(1 << depth, depth)])

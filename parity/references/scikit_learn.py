@@ -8,6 +8,7 @@ read from its own attributes: `tree_` (sklearn.tree), `estimators_` (forests, gr
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from parity.bounds import (
     Activation,
     Affine,
+    Binarize,
     BinaryLogistic,
     Chain,
     Elementwise,
@@ -22,8 +24,10 @@ from parity.bounds import (
     KernelExpansion,
     MemberAverage,
     Normalise,
+    QuadraticForms,
     Softmax,
     TreeSum,
+    Ufunc,
 )
 from parity.references import Family, WalkTree, final_model, outputs_by_role
 from parity.sub_estimators import sub_estimators
@@ -186,6 +190,38 @@ class ScikitLearnAdapter:
                     if type(inner).__name__ == "OneHotEncoder" and name in indices]
         return []
 
+    def critical_points(self, step: Any) -> tuple[np.ndarray, np.ndarray] | None:
+        """Read from the fitted attributes the transformer's own transform compares against."""
+        name = type(step).__name__
+        if not type(step).__module__.startswith("sklearn."):
+            return None
+        n = int(getattr(step, "n_features_in_", 0))
+        per_feature: list[np.ndarray] = []
+        if name == "Binarizer":  # x > threshold
+            per_feature = [np.array([float(step.threshold)])] * n
+        elif name == "KBinsDiscretizer":  # np.searchsorted(bin_edges_[j][1:-1], x, side='right')
+            per_feature = [np.asarray(edges, dtype=np.float64)[1:-1] for edges in step.bin_edges_]
+        elif name == "MinMaxScaler" and step.clip:  # x·scale_ + min_ reaches feature_range: x = (bound - min_)/scale_
+            scale, offset = _column(step.scale_), _column(step.min_)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                per_feature = [np.array([(bound - offset[j]) / scale[j] for bound in step.feature_range])
+                               for j in range(n)]
+        elif name == "QuantileTransformer":  # interp knots; normal: x ∓ BOUNDS_THRESHOLD (1e-7) reaching the ends
+            quantiles = np.asarray(step.quantiles_, dtype=np.float64)
+            ends = ([quantiles[0] + 1e-7, quantiles[-1] - 1e-7] if step.output_distribution == "normal" else [])
+            per_feature = [np.unique(np.concatenate([quantiles[:, j], [e[j] for e in ends]]))
+                           for j in range(quantiles.shape[1])]
+        elif name in ("MissingIndicator", "SimpleImputer") and not _is_nan(step.missing_values):
+            features = np.arange(n) if name == "SimpleImputer" else np.asarray(step.features_)
+            per_feature = [np.array([float(step.missing_values)]) if j in features else np.zeros(0)
+                           for j in range(n)]
+        if not per_feature:
+            return None
+        columns = np.concatenate([np.full(len(v), j, dtype=np.int64) for j, v in enumerate(per_feature)])
+        values = np.concatenate(per_feature)
+        finite = np.isfinite(values)
+        return (columns[finite], values[finite]) if finite.any() else None
+
     # ---- arithmetic, for error bounds
 
     def chain(self, estimator: Any) -> Chain | None:
@@ -274,6 +310,10 @@ def _averaged_members(model: Any) -> list[Any] | None:
     return [MemberAverage(members, weights, divisor)]
 
 
+def _is_nan(value: Any) -> bool:
+    return isinstance(value, float) and np.isnan(value)
+
+
 def _column(values: Any) -> np.ndarray:
     return np.asarray(values, dtype=np.float64).ravel()
 
@@ -301,6 +341,9 @@ def _step_chain(step: Any) -> list[Any] | None:
         statistics = _column(step.statistics_)
         keep = np.arange(n) if step.keep_empty_features else np.flatnonzero(~np.isnan(statistics))
         return [Impute(np.nan_to_num(statistics), keep)]
+    transformer = _feature_map_chain(name, step)
+    if transformer is not None:
+        return transformer
     if name == "PCA":
         weight = np.asarray(step.components_, dtype=np.float64).T
         if step.whiten:
@@ -317,14 +360,61 @@ def _step_chain(step: Any) -> list[Any] | None:
         coef = np.vstack([np.asarray(e.coef_, dtype=np.float64) for e in step.estimators_])
         intercept = np.concatenate([_column(e.intercept_) for e in step.estimators_])
         return _logistic(coef, intercept, softmax=False)
-    if name in ("MLPClassifier", "MLPRegressor"):
-        return _network(step)
-    if name in ("VotingClassifier", "BaggingClassifier", "CalibratedClassifierCV"):
-        return _averaged_members(step)
+    if name in _CHAIN_BUILDERS:
+        return _CHAIN_BUILDERS[name](step)
     if name in ("SVR", "NuSVR") and step.kernel in ("rbf", "linear"):
         return [KernelExpansion(step.kernel, float(step._gamma), np.asarray(step.support_vectors_, dtype=np.float64),
                                 np.asarray(step.dual_coef_, dtype=np.float64).T, _column(step.intercept_))]
     return _tree_chain(step)
+
+
+_NAIVE_BAYES = ("MultinomialNB", "ComplementNB", "BernoulliNB", "CategoricalNB")
+
+
+def _naive_bayes(model: Any) -> list[Any]:
+    """The discrete naive Bayes joint log-likelihoods (`_joint_log_likelihood`) and their softmax: linear in X
+    (MultinomialNB, ComplementNB: X @ feature_log_prob_.T (+ class_log_prior_); BernoulliNB: binarised X @
+    (flp - neg_prob).T + class_log_prior_ + Σ neg_prob), or for CategoricalNB a sum of one table entry per feature
+    (a tree sum: Σ_j max_c |feature_log_prob_[j][k, c]| + |class_log_prior_k| per class)."""
+    name = type(model).__name__
+    prior = _column(model.class_log_prior_)
+    if name == "CategoricalNB":
+        tables = [np.abs(np.asarray(t, dtype=np.float64)) for t in model.feature_log_prob_]
+        return [TreeSum(sum(t.max(axis=1) for t in tables) + np.abs(prior), len(tables)), Softmax()]
+    flp = np.asarray(model.feature_log_prob_, dtype=np.float64)
+    if name == "BernoulliNB":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            neg_prob = np.log(1 - np.exp(flp))
+        steps: list[Any] = [] if model.binarize is None else [Binarize(float(model.binarize))]
+        return [*steps, Affine((flp - neg_prob).T, prior + neg_prob.sum(axis=1)), Softmax()]
+    intercept = prior if name == "MultinomialNB" or len(prior) == 1 else np.zeros(len(prior))
+    return [Affine(flp.T, intercept), Softmax()]
+
+
+def _quadratic_discriminant(model: Any) -> list[Any]:
+    """`_decision_function`: -0.5 * (Σ ((X - means_) @ (rotations_ * scalings_ ** -0.5))² + Σ log scalings_) +
+    log priors_ per class, then its softmax (predict_proba)."""
+    transforms = [np.asarray(r, dtype=np.float64) * np.asarray(s, dtype=np.float64) ** -0.5
+                  for r, s in zip(model.rotations_, model.scalings_, strict=True)]
+    log_det = np.array([np.sum(np.log(np.asarray(s, dtype=np.float64))) for s in model.scalings_])
+    return [QuadraticForms(np.asarray(model.means_, dtype=np.float64), transforms, log_det,
+                           np.log(_column(model.priors_))), Softmax()]
+
+
+def _feature_map_chain(name: str, step: Any) -> list[Any] | None:
+    """Bound steps of the issue-14 feature maps (FunctionTransformer ufuncs, FastICA), or None."""
+    if name == "FunctionTransformer" and not step.kw_args and isinstance(step.func, np.ufunc) and (
+            step.func.__name__ in _UFUNC_BOUNDS):
+        return [Ufunc(step.func.__name__)]
+    if name == "FastICA":  # (X - mean_) @ components_.T, centred only when whitening
+        centre = _column(step.mean_) if step.whiten else None
+        return [Affine(np.asarray(step.components_, dtype=np.float64).T, np.zeros(len(step.components_)), centre)]
+    return None
+
+
+# numpy's names of the ufuncs FunctionTransformer exports (np.abs is np.absolute)
+_UFUNC_BOUNDS = ("absolute", "negative", "square", "sqrt", "reciprocal", "exp", "log", "log1p", "expm1", "tanh",
+                 "floor", "ceil", "rint")
 
 
 _LINEAR_REGRESSORS = ("LinearRegression", "Ridge", "Lasso", "ElasticNet", "SGDRegressor", "LinearSVR")
@@ -356,6 +446,13 @@ def _network(model: Any) -> list[Any] | None:
         else:
             return None
     return steps
+
+
+# Models whose whole chain one function builds from their fitted attributes (type name -> builder).
+_CHAIN_BUILDERS: dict[str, Callable[[Any], list[Any] | None]] = {
+    "QuadraticDiscriminantAnalysis": _quadratic_discriminant, **dict.fromkeys(_NAIVE_BAYES, _naive_bayes),
+    "MLPClassifier": _network, "MLPRegressor": _network,
+    **dict.fromkeys(("VotingClassifier", "BaggingClassifier", "CalibratedClassifierCV"), _averaged_members)}
 
 
 def _tree_chain(model: Any) -> list[Any] | None:

@@ -5,6 +5,11 @@
   matrix for multi:softprob, label = p > 0.5 / argmax (`xgboost/sklearn.py` XGBClassifier.predict).
 - Trees: `split_conditions` of the library's own JSON serialisation (`save_raw("json")`), float32; XGBoost compares
   `float32(x) < t32`, so `compares_float32` is True and the probes include the float32 rounding boundaries.
+  Categorical splits (`split_type` 1) stop the walk: they have no threshold to probe.
+- String columns (XGBoost >= 3.1 records the training categories, `cats`): parity hands the rows as a DataFrame;
+  each string column becomes a pandas `category` column over the training categories and XGBoost re-codes it by
+  name itself. A category XGBoost never saw is refused (`refusal`): XGBoost 3.2 has no defined result for one (it
+  raises for some strings and silently re-codes others), so parity leaves unseen strings out of its probes.
 - Tolerance: XGBoost sums float32 leaves in float32 onto a float32 margin start; an artifact that sums the same
   float32 leaves in double (Core ML's TreeEnsemble, the ONNX double TreeEnsemble) differs by at most the float32
   rounding of each partial sum: |Δm| <= (N + 1) · 2^-24 · S, S = |base| + Σ_t max_leaf |leaf_t| per output
@@ -16,6 +21,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -53,14 +59,43 @@ class XGBoostReference(LibraryReference):
         booster_json = model["gradient_booster"]
         gbtree = booster_json["gbtree"]["model"] if booster_json["name"] == "dart" else booster_json["model"]
         self._trees = gbtree["trees"]
+        self._categories = _training_categories(gbtree.get("cats"), model.get("feature_names") or [])
         self._tree_info = np.asarray(gbtree["tree_info"], dtype=np.int64)
         self._margin_bound = self._float32_sum_bound()
 
     # -- predictions, as the sklearn wrappers compute them
 
-    def _raw(self, X: np.ndarray, margin: bool = False) -> np.ndarray:
+    def _rows(self, X: Any) -> Any:
+        """What inplace_predict receives: float64 rows, or a DataFrame whose string columns are pandas categories
+        (over the training categories, so an all-missing chunk keeps string categories)."""
+        if not hasattr(X, "columns"):
+            return np.ascontiguousarray(X, dtype=np.float64)
+        import pandas as pd
+
+        problem = self.refusal(X)
+        if problem:
+            raise ValueError(problem)
+        frame = X.copy()
+        for name, categories in self._categories.items():
+            if name in frame.columns:
+                frame[name] = pd.Categorical(frame[name].astype(object), categories=list(categories))
+        return frame
+
+    def refusal(self, rows: Any) -> str | None:
+        if not hasattr(rows, "columns"):
+            return None
+        for name, categories in self._categories.items():
+            if name in rows.columns:
+                values = rows[name].astype(object)
+                unseen = sorted({str(v) for v in values[values.notna()].tolist()} - set(categories))
+                if unseen:
+                    return (f"XGBoost refuses categories not seen in training (column {name!r}: "
+                            f"{', '.join(repr(u) for u in unseen[:3])})")
+        return None
+
+    def _raw(self, X: Any, margin: bool = False) -> np.ndarray:
         self.check_rows(X)
-        return np.asarray(self.booster.inplace_predict(np.ascontiguousarray(X, dtype=np.float64), missing=np.nan,
+        return np.asarray(self.booster.inplace_predict(self._rows(X), missing=np.nan,
                                                        predict_type="margin" if margin else "value"))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -92,12 +127,14 @@ class XGBoostReference(LibraryReference):
         out = []
         for tree in self._trees:
             left = np.asarray(tree["left_children"], dtype=np.int64)
-            leaf = left == -1
+            split_type = np.asarray(tree.get("split_type", np.zeros(left.size)), dtype=np.int64)
+            leaf = (left == -1) | (split_type == 1)  # a categorical split stops the walk like a leaf
             t32 = np.asarray(tree["split_conditions"], dtype=np.float64).astype(np.float32)
             with np.errstate(over="ignore"):
                 below = np.where(leaf, t32, np.nextafter(t32, np.float32(-np.inf))).astype(np.float64)
+            right = np.asarray(tree["right_children"], dtype=np.int64)
             out.append(WalkTree(np.arange(left.size), leaf, np.asarray(tree["split_indices"], dtype=np.int64), below,
-                                ["BRANCH_LEQ"] * left.size, left, np.asarray(tree["right_children"], dtype=np.int64),
+                                ["BRANCH_LEQ"] * left.size, np.where(leaf, -1, left), np.where(leaf, -1, right),
                                 np.asarray(tree["default_left"], dtype=bool) & ~leaf, compares_float32=True))
         return out
 
@@ -142,3 +179,16 @@ class XGBoostReference(LibraryReference):
             return Tolerance(_FLOAT32_LINK, 0.25 * bound, f"sigmoid of a margin within {bound:.3g} (float32 sums)")
         return Tolerance(_U32, bound, f"XGBoost sums float32 leaves in float32: |Δ| ≤ (N+1)·2⁻²⁴·S = {bound:.3g} vs a "
                                       "double sum")
+
+
+def _training_categories(cats: Any, feature_names: list[Any]) -> dict[str, tuple[str, ...]]:
+    """{feature name: training categories} of the string features XGBoost >= 3.1 records (`cats.enc`: UTF-8
+    bytes `values` cut at `offsets`), read from the library's own JSON serialisation."""
+    out: dict[str, tuple[str, ...]] = {}
+    encodings = cats.get("enc") if isinstance(cats, dict) else None
+    for name, entry in zip(feature_names, encodings or [], strict=False):
+        if isinstance(entry, dict) and "offsets" in entry and entry.get("values"):
+            data = (np.asarray(entry["values"], dtype=np.int64) & 0xFF).astype(np.uint8).tobytes()
+            offsets = [int(o) for o in entry["offsets"]]
+            out[str(name)] = tuple(data[a:b].decode("utf-8") for a, b in itertools.pairwise(offsets))
+    return out
