@@ -259,3 +259,14 @@ def test_meta_estimators_load_from_skops(make: Any, tmp_path: Path) -> None:
     sio.dump(estimator, tmp_path / "model.skops")
     loaded = load_model(tmp_path / "model.skops")
     np.testing.assert_array_equal(loaded.predict_proba(X), estimator.predict_proba(X))
+
+
+def test_function_transformer_expm1_is_finite_below_overflow() -> None:
+    """FunctionTransformer(np.expm1) shares the link's lowering: for 702.9 < x < 709.8, (u - 1) * x overflows while
+    np.expm1(x) is finite."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = np.array([[700.0], [705.0], [709.0], [709.7], [0.5], [-3.0]])
+    transformer = FunctionTransformer(np.expm1).fit(X)
+    got = _onnx_outputs(transformer, to_ir(transformer), X)["transformed_features"]
+    np.testing.assert_allclose(got, transformer.transform(X), rtol=4 * 2.0**-52, atol=0)
