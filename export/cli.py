@@ -39,6 +39,13 @@ def _row_count(text: str) -> int:
     return value
 
 
+def _missing_value(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; allowed: a number such as -999, or nan") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from export.exporter import DEFAULT_DATA_COPY_ROWS
 
@@ -69,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-dtype", choices=None,
                    help="what the app feeds: float32 or float64 (default: float64, Core ML's Double)")
     p.add_argument("--feature-names", help="comma-separated input names (default: the model's feature_names_in_)")
+    p.add_argument("--missing", type=_missing_value, metavar="VALUE",
+                   help="XGBoost: the value the app uses for missing (XGBoost's call-time `missing`; default nan)")
     p.add_argument("--author", default="")
     p.add_argument("--license", default="")
     p.add_argument("--version", dest="model_version", default="", help="model version string for the metadata")
@@ -219,7 +228,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         formats=parse_formats(args.formats), name=args.name, input_dtype=args.input_dtype, feature_names=names,
         author=args.author, license=args.license, version=args.model_version, description=args.description,
         force=args.force, run_parity=not args.no_parity, data_copy_rows=args.data_copy_rows,
-        reproducible=args.reproducible, strict_versions=args.strict_versions)
+        reproducible=args.reproducible, strict_versions=args.strict_versions, missing=args.missing)
     result = export_model(args.model, args.out, options, data=args.data, trust_pickle=args.trust_pickle,
                           progress=None if args.json else _progress)
     from export.signature import renamed_inputs

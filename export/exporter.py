@@ -52,13 +52,16 @@ class ExportOptions:
     data_copy_rows: int = DEFAULT_DATA_COPY_ROWS
     reproducible: bool = False  # leave run timings out of parity.json: the same export gives the same bytes
     strict_versions: bool = False  # refuse a model file saved by other library versions than the running ones
+    missing: float | None = None  # XGBoost's call-time `missing` value (--missing); None: NaN or the wrapper's own
 
     def to_json(self) -> dict[str, Any]:
         return {"formats": list(self.formats), "name": self.name, "input_dtype": self.input_dtype,
                 "feature_names": list(self.feature_names) if self.feature_names else None, "author": self.author,
                 "license": self.license, "version": self.version, "description": self.description,
                 "parity": self.run_parity, "data_copy_rows": self.data_copy_rows, "reproducible": self.reproducible,
-                "strict_versions": self.strict_versions}
+                "strict_versions": self.strict_versions,
+                # XGBoost's call-time missing value, only when one other than NaN is in effect
+                **({} if self.missing is None or np.isnan(self.missing) else {"missing": float(self.missing)})}
 
 
 @dataclass
@@ -94,9 +97,14 @@ def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
 
 def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None = None, *,
                  data: Any = None, trust_pickle: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> ExportResult:
-    """Export a fitted estimator (or a model file path) to `out_dir`. See README "Python API"."""
+                 progress: Callable[[str], None] | None = None, missing: float | None = None) -> ExportResult:
+    """Export a fitted estimator (or a model file path) to `out_dir`. See README "Python API". `missing`: XGBoost's
+    call-time missing value (the same as ExportOptions.missing, --missing)."""
     options = options or ExportOptions()
+    if missing is not None:
+        from dataclasses import replace
+
+        options = replace(options, missing=float(missing))
     say = progress or (lambda message: None)
     out_dir = Path(out_dir)
     source_path: Path | None = None
@@ -119,6 +127,7 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
     else:
         estimator = model
     boosted = estimator if isinstance(estimator, from_boosting.BoostedModel) else None
+    options = _apply_missing(boosted, options)  # before the parity reference is built
     name = options.name if options.name is not None else (source_path.stem if source_path else "model")
     check_name(name)
     check_output_dir(out_dir, force=options.force, replaceable=_replaceable_export)
@@ -126,22 +135,8 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
         raise UsageError(f"--data-copy-rows {options.data_copy_rows} is not allowed: give 0 (no copy) or more")
     signature = signature_of(estimator, feature_names=options.feature_names, input_dtype=options.input_dtype)
 
-    node: ir.Model
     reference = parity_subject(estimator)
-    if boosted is not None:
-        say(f"lowering {boosted.description} to the model IR")
-        if boosted.string_columns:  # CatBoost categorical: the lookup's strings come from the rows
-            inputs = load_rows(data, signature, reference, boosted.inputs(signature.feature_names))
-            node = boosted.to_ir(signature.feature_names, rows=inputs)
-        else:
-            node = boosted.to_ir(signature.feature_names)
-            inputs = load_rows(data, signature, reference, node.inputs)
-    else:
-        from export.frontends import to_ir
-
-        say(f"lowering {type(estimator).__name__} to the model IR")
-        node = to_ir(estimator, feature_names=signature.feature_names)
-        inputs = load_rows(data, signature, reference, node.inputs)
+    node, inputs = _lower(estimator, signature, data, reference, say)
     data_record = _data_record(data, inputs, out_dir, options.data_copy_rows)
     versions = package_versions()
     with atomic_output_dir(out_dir) as staging:
@@ -152,6 +147,7 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
             say("writing Core ML")
             artifacts["coreml"] = _write_coreml(node, signature, options, metadata, staging / f"{name}.mlmodel")
             routes["coreml"] = "ir"
+            artifacts.update(_write_text_rules(node, staging, name))
         if "onnx" in options.formats:
             say("writing ONNX")
             artifacts["onnx"], routes["onnx"], onnx_opset = _write_onnx(
@@ -208,6 +204,42 @@ def export_model(model: Any, out_dir: str | Path, options: ExportOptions | None 
                         reports={r: out_dir / r for r in reports}, version_mismatch=mismatch)
 
 
+def _apply_missing(boosted: Any, options: ExportOptions) -> ExportOptions:
+    """XGBoost's call-time `missing` onto the model, and the value in effect (the user's, or an in-memory
+    wrapper's own parameter) into the options the manifest records (`mlexport parity DIR` reuses it)."""
+    from dataclasses import replace
+
+    from export import from_boosting
+
+    if options.missing is not None:
+        if boosted is None:
+            raise UsageError("--missing is XGBoost's call-time missing value; it applies to XGBoost models only")
+        from_boosting.set_missing(boosted, options.missing)
+    if boosted is not None and not np.isnan(boosted.missing):
+        return replace(options, missing=boosted.missing)
+    return options
+
+
+def _lower(estimator: Any, signature: Signature, data: Any, reference: Any,
+           say: Callable[[str], None]) -> tuple[ir.Model, Any]:
+    """(the IR model, the user's rows read against its inputs). A CatBoost model with categorical features reads
+    the rows first: its string lookup is built from their categories."""
+    from export.from_boosting import BoostedModel
+
+    if isinstance(estimator, BoostedModel):
+        say(f"lowering {estimator.description} to the model IR")
+        if estimator.string_columns:
+            inputs = load_rows(data, signature, reference, estimator.inputs(signature.feature_names))
+            return estimator.to_ir(signature.feature_names, rows=inputs), inputs
+        node = estimator.to_ir(signature.feature_names, input_dtype=signature.input_dtype)
+        return node, load_rows(data, signature, reference, node.inputs)
+    from export.frontends import to_ir
+
+    say(f"lowering {type(estimator).__name__} to the model IR")
+    node = to_ir(estimator, feature_names=signature.feature_names)
+    return node, load_rows(data, signature, reference, node.inputs)
+
+
 def check_name(name: str) -> None:
     """`--name` becomes the artifacts' file names inside the output directory: a plain, visible file name only."""
     problem = None
@@ -257,6 +289,11 @@ def load_rows(data: Any, signature: Signature, estimator: Any = None, schema: ir
 
     if schema is not None and not schema.all_double:
         kinds: dict[str, str] = {c.name: c.kind for c in schema.columns}
+        if len(schema.columns) == 1 and (isinstance(data, list | tuple) or type(data).__name__ == "Series"
+                                         or (isinstance(data, np.ndarray) and data.ndim == 1)):
+            import pandas as pd  # documents (a text model fitted on bare documents): the one column's values
+
+            data = pd.DataFrame({schema.names[0]: pd.Series(list(data), dtype=object)})
         if type(data).__name__ == "DataFrame":
             missing = [n for n in schema.names if n not in data.columns]
             if missing:
@@ -349,6 +386,26 @@ def _write_coreml(node: ir.Model, signature: Signature, options: ExportOptions, 
     )
     save_spec(to_spec(node, interface), path, validate=False)  # to_spec has validated it
     return path
+
+
+def _write_text_rules(model: ir.Model, staging: Path, name: str) -> dict[str, Path]:
+    """The Swift tokenizer's rules (ios_stub TextFeatures) for each text column of a Core ML model, whose input
+    there is the column's term counts: NAME.text.json (one text column) or NAME.<input>.text.json (several)."""
+    import json
+
+    from export.text.rules import text_rules
+
+    columns = model.text_columns()
+    written: dict[str, Path] = {}
+    for column, vectorizer in columns.items():
+        input_name = model.inputs.column(column).input_name
+        assert isinstance(vectorizer.columns, ir.Vocabulary)  # the Core ML writer refused hashed columns
+        rules = text_rules(vectorizer.analyzer, vectorizer.binary, vectorizer.columns.terms)
+        rules["column"], rules["input_name"] = column, input_name
+        path = staging / (f"{name}.text.json" if len(columns) == 1 else f"{name}.{input_name}.text.json")
+        path.write_text(json.dumps(rules, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
+        written["text_rules" if len(columns) == 1 else f"text_rules:{input_name}"] = path
+    return written
 
 
 def _default_description(signature: Signature) -> str:

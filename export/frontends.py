@@ -208,11 +208,13 @@ def to_ir(estimator: Any, feature_names: tuple[str, ...] | None = None) -> ir.Mo
     """Lower a fitted estimator to the IR root, exactly, or raise a one-line error saying why not."""
     _load_adapters()
     trained = getattr(estimator, "feature_names_in_", None)
-    if feature_names is None or (trained is not None and tuple(str(n) for n in trained) == tuple(feature_names)):
+    if feature_names is None or trained is None or tuple(str(n) for n in trained) == tuple(feature_names):
         for builder in _MODEL_BUILDERS:
             model = builder(estimator)
             if model is not None:
-                return model
+                # no recorded names (a text model fitted on bare documents): the user's names its columns
+                return model if feature_names is None or trained is not None else renamed_columns(model,
+                                                                                                  feature_names)
     converted = convert(estimator)
     if converted.inputs is None:
         return ir.Model.single(converted.node, converted.head, input_schema(estimator, feature_names))
@@ -229,3 +231,19 @@ def renamed(inputs: ir.Schema, feature_names: tuple[str, ...]) -> ir.Schema:
         raise UsageError(f"{len(feature_names)} feature names for a model that takes {width} features")
     return ir.Schema.doubles(tuple(feature_names), coreml_input_names(tuple(feature_names)),
                              missing=inputs.columns[0].missing)
+
+
+def renamed_columns(model: ir.Model, feature_names: tuple[str, ...]) -> ir.Model:
+    """`model` with its schema columns (and the steps reading them) named `feature_names`, in order."""
+    from dataclasses import replace
+
+    from export.signature import coreml_input_names
+
+    if len(feature_names) != len(model.inputs.columns):
+        raise UsageError(f"{len(feature_names)} feature names for a model that takes {len(model.inputs.columns)} "
+                         f"input columns ({', '.join(model.inputs.names)})")
+    new = dict(zip(model.inputs.names, feature_names, strict=True))
+    columns = tuple(replace(c, name=n, input_name=i) for c, n, i in
+                    zip(model.inputs.columns, feature_names, coreml_input_names(tuple(feature_names)), strict=True))
+    body = tuple(replace(step, inputs=tuple(new.get(name, name) for name in step.inputs)) for step in model.body)
+    return ir.Model(ir.Schema(columns), body, model.head)

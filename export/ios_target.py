@@ -6,6 +6,7 @@ drags into their app's test target to check the exported .mlmodel on a device or
     FOLDER/
       <name>.mlmodel            copied from the export, byte for byte (SHA-256 checked against manifest.json)
       golden.json               copied likewise
+      <name>.text.json          a text model: the TextFeatures rules golden.json's text inputs name
       <Name>ParityTests.swift   ios_stub/Example/ModelParityExampleTests.swift with the model name filled in
       ModelParity/*.swift       ios_stub/Sources/ModelParity, so the folder needs no package dependency
       README.txt                the Xcode steps
@@ -85,6 +86,8 @@ def write_ios_test_target(export_dir: Path, out: Path, *, force: bool = False) -
     with atomic_output_dir(out) as staging:
         shutil.copyfile(model_path, staging / model_path.name)
         shutil.copyfile(golden_path, staging / GOLDEN_NAME)
+        for rules in _text_rules_files(export_dir, golden_path):  # a text model: TextFeatures' rules
+            shutil.copyfile(rules, staging / rules.name)
         test_file = staging / f"{swift_type_name(model_name)}ParityTests.swift"
         test_file.write_text(fill_example_test(template, model_name), encoding="utf-8")
         (staging / "ModelParity").mkdir()
@@ -92,6 +95,20 @@ def write_ios_test_target(export_dir: Path, out: Path, *, force: bool = False) -
             shutil.copyfile(source, staging / "ModelParity" / source.name)
         (staging / "README.txt").write_text(readme_text(model_name, test_file.name), encoding="utf-8")
     return out
+
+
+def _text_rules_files(export_dir: Path, golden_path: Path) -> list[Path]:
+    """The rules files (NAME.text.json) golden.json's text inputs name (format_version 3), each in the export."""
+    golden = json.loads(golden_path.read_text(encoding="utf-8"))
+    files = []
+    for feature in golden.get("input", {}).get("features", []):
+        if feature.get("type") == "text":
+            path = export_dir / str(feature.get("rules", ""))
+            if not path.is_file() or path.parent != export_dir:
+                raise IosTargetSourceError(f"'{path}' does not exist; golden.json's text input "
+                                           f"{feature.get('name')!r} needs its rules file (re-export the model)")
+            files.append(path)
+    return files
 
 
 def swift_type_name(model_name: str) -> str:
@@ -137,6 +154,10 @@ A pass prints "Parity PASSED ..." in the test log. A failure lists each failing 
 expected and actual values and the tolerance that applied.
 
 ModelParity/CoreMLStandIn.swift compiles to nothing on Apple platforms: it only lets the sources build on Linux.
+
+A text model: its input is each text column's term counts, which the app computes with TextFeatures and the
+NAME.text.json rules copied here (add them to "Copy Bundle Resources" too); testTextFeaturesMatchGoldenCounts checks
+TextFeatures on the device against scikit-learn's counts on every golden row.
 """
 
 
@@ -205,6 +226,7 @@ def _replaceable_target(out: Path) -> str | None:
         if path.is_dir():
             return path.name == "ModelParity" and all(p.suffix == ".swift" and p.is_file() for p in path.iterdir())
         return (path.name in (GOLDEN_NAME, "README.txt") or path.suffix == MODEL_SUFFIX
+                or path.name.endswith(".text.json")
                 or path.name.endswith("ParityTests.swift"))
 
     if not (out / "README.txt").is_file() or not (out / "ModelParity").is_dir():

@@ -21,7 +21,7 @@ from typing import Literal, TypeAlias, assert_never
 import numpy as np
 from numpy.typing import NDArray
 
-from export.errors import ExportFailedError
+from export.errors import ExportFailedError, UnsupportedEstimatorError
 
 FloatArray: TypeAlias = NDArray[np.float64]
 IntArray: TypeAlias = NDArray[np.int64]
@@ -367,6 +367,85 @@ class CategoryLookup:
         """Whether column j's rows (and default) are one-hot or all zero: a plain one-hot encoding."""
         rows = np.vstack([self.values[j], self.default[j][np.newaxis, :]])
         return bool(np.all((rows == 0) | (rows == 1)) and np.all((rows == 1).sum(axis=1) <= 1))
+
+
+@dataclass(frozen=True)
+class TextAnalyzer:
+    """scikit-learn's word analyzer on str documents (the settings `build_analyzer()` reads): lower() when
+    `lowercase`, then strip_accents ('ascii' | 'unicode'), tokens = maximal runs of >= `min_token_chars` word
+    characters (the accepted token patterns), stop words dropped, word n-grams (`ngram_range`, joined by ' ')."""
+
+    lowercase: bool
+    strip_accents: Literal["ascii", "unicode"] | None
+    min_token_chars: int
+    ngram_range: tuple[int, int]
+    stop_words: tuple[str, ...]  # sorted; empty = none
+
+    def __post_init__(self) -> None:
+        low, high = self.ngram_range
+        if not 1 <= low <= high:
+            raise UnsupportedEstimatorError(f"ngram_range={self.ngram_range}: need 1 <= min_n <= max_n")
+        _check(self.min_token_chars >= 1, "TextAnalyzer", "min_token_chars must be >= 1")
+        _check(self.strip_accents in (None, "ascii", "unicode"), "TextAnalyzer",
+               f"unknown strip_accents {self.strip_accents!r}")
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """CountVectorizer's vocabulary_: terms[i] is the term counted in column i."""
+
+    terms: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "terms", tuple(self.terms))
+        _check(len(self.terms) >= 1, "Vocabulary", "needs at least one term")
+        _check(len(set(self.terms)) == len(self.terms), "Vocabulary", "terms must be unique")
+
+    @property
+    def n_features(self) -> int:
+        return len(self.terms)
+
+
+@dataclass(frozen=True)
+class Hashing:
+    """HashingVectorizer's column rule: murmurhash3_32(term utf-8, seed 0) -> |h| % n_features, sign of h if
+    alternate_sign (scikit-learn's _hashing_fast, with h = -2**31 mapped as documented there)."""
+
+    n_features: int
+    alternate_sign: bool
+
+    def __post_init__(self) -> None:
+        _check(self.n_features >= 1, "Hashing", "n_features must be >= 1")
+
+
+@dataclass(frozen=True)
+class TextVectorizer:
+    """One string column of documents -> scikit-learn's term counts (CountVectorizer / HashingVectorizer
+    `transform`, densified): the `analyzer`'s terms counted in `columns` (vocabulary or hashing), then 0/1 when
+    `binary`, then 1 + log(tf) for tf > 0 when `sublinear_tf` (TfidfTransformer's, folded in here because it
+    needs the counts). The idf multiply and the norm are ordinary `Scaler` / `Normalizer` steps after it.
+
+    Reads one string column as a body step of its own (like `CategoryLookup`). Writers: ONNX reproduces the
+    analyzer on the raw string (export.text.to_onnx_text); Core ML has no tokenizer, so the column's input is the
+    [String: Double] term counts the app computes with ios_stub's TextFeatures (vocabulary columns only)."""
+
+    analyzer: TextAnalyzer
+    columns: Vocabulary | Hashing
+    binary: bool = False
+    sublinear_tf: bool = False
+    source: str = "CountVectorizer"  # the scikit-learn class name(s), for messages
+
+    def __post_init__(self) -> None:
+        _check(not (self.sublinear_tf and isinstance(self.columns, Hashing)), "TextVectorizer",
+               "sublinear_tf with hashed columns (signed counts have no log)")
+
+    @property
+    def n_features(self) -> int:
+        return 1  # one column of documents
+
+    @property
+    def n_outputs(self) -> int:
+        return self.columns.n_features
 
 
 @dataclass(frozen=True)
@@ -968,9 +1047,9 @@ class Pipeline:
         return self.steps[-1]
 
 
-Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | Linear | ColumnSelect | Concat
-                        | PiecewiseLinear | ClassifierOutput | Bins | MissingIndicator | Monomials | UnaryFunction
-                        | QuantileMap)
+Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | CategoryLookup | TextVectorizer | Linear
+                        | ColumnSelect | Concat | PiecewiseLinear | ClassifierOutput | Bins | MissingIndicator
+                        | Monomials | UnaryFunction | QuantileMap)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
                        | GaussianNaiveBayes | QuadraticDiscriminant | Average | OneVsOneDecision)
 Node: TypeAlias = Transform | Producer | Pipeline
@@ -991,8 +1070,9 @@ def input_width(node: Node) -> int | None:
             return input_width(node.member)
         case LinearModel() | Linear() | TreeEnsemble() | NeuralNetwork() | SupportVectorMachine() \
                 | NearestNeighbors() | GaussianNaiveBayes() | QuadraticDiscriminant() | Scaler() | Normalizer() \
-                | Imputer() | OneHotEncoder() | ColumnSelect() | CategoryLookup() | PiecewiseLinear() | Average() \
-                | Bins() | MissingIndicator() | Monomials() | UnaryFunction() | QuantileMap() | OneVsOneDecision():
+                | Imputer() | OneHotEncoder() | ColumnSelect() | CategoryLookup() | TextVectorizer() \
+                | PiecewiseLinear() | Average() | Bins() | MissingIndicator() | Monomials() | UnaryFunction() \
+                | QuantileMap() | OneVsOneDecision():
             return node.n_features
         case _:
             assert_never(node)
@@ -1011,7 +1091,7 @@ def output_width(node: Node) -> int:
             return int(node.features.size)
         case Monomials():
             return int(node.outputs.size)
-        case OneHotEncoder() | CategoryLookup() | TreeEnsemble():
+        case OneHotEncoder() | CategoryLookup() | TextVectorizer() | TreeEnsemble():
             return node.n_outputs
         case Linear():
             return int(node.weights.shape[0])
@@ -1186,6 +1266,9 @@ class Model:
             if isinstance(step.node, CategoryLookup):
                 _check(list(step.inputs) == strings and step.node.n_features == len(step.inputs), "Model",
                        f"step {step.name!r}: a CategoryLookup reads string columns only, one key list each")
+            elif isinstance(step.node, TextVectorizer):
+                _check(len(step.inputs) == 1 and list(step.inputs) == strings, "Model",
+                       f"step {step.name!r}: a TextVectorizer reads one string column")
             elif isinstance(step.node, OneHotEncoder) and self.reads_columns_one_by_one(step):
                 _check(step.node.n_features == len(step.inputs), "Model",
                        f"step {step.name!r}: {step.node.n_features} category lists for {len(step.inputs)} inputs")
@@ -1202,6 +1285,13 @@ class Model:
                        f"step {step.name!r}: {type(step.node).__name__} reads {expected} values, its inputs have "
                        f"{width}")
             widths[step.name] = output_width(step.node)
+        readers: dict[str, int] = {}
+        for step in self.body:
+            for name in step.inputs:
+                readers[name] = readers.get(name, 0) + 1
+        for name in self.text_columns():
+            # Core ML feeds a text column as its term counts (a Dictionary input), so nothing else can read it
+            _check(readers[name] == 1, "Model", f"text column {name!r} is read by a TextVectorizer and another step")
         allowed = head_score_widths(self.head)
         final = widths[self.body[-1].name]
         _check(allowed is None or final in allowed, "Model",
@@ -1210,13 +1300,17 @@ class Model:
     def reads_columns_one_by_one(self, step: Step) -> bool:
         """Whether `step` reads its inputs as separate single columns — a OneHotEncoder over schema columns, one of
         them string or int64 — rather than side by side as one double vector (numeric one-hot compares doubles)."""
-        if isinstance(step.node, CategoryLookup):
+        if isinstance(step.node, (CategoryLookup, TextVectorizer)):
             return True
         if not isinstance(step.node, OneHotEncoder):
             return False
         columns = [self.inputs.column(n) for n in step.inputs if n in self.inputs.names]
         return len(columns) == len(step.inputs) and any(c.kind != "double" for c in columns) and not any(
             c.is_block for c in columns)
+
+    def text_columns(self) -> dict[str, TextVectorizer]:
+        """{string column: the TextVectorizer reading it}: the columns that hold documents (Core ML: term counts)."""
+        return {step.inputs[0]: step.node for step in self.body if isinstance(step.node, TextVectorizer)}
 
     @property
     def output(self) -> Step:

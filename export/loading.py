@@ -131,9 +131,10 @@ def load_model_with_versions(path: str | Path, *, trust_pickle: str | None = Non
     if boosted is not None:  # the libraries' own files record their own version (export/from_boosting)
         return boosted, TrainingVersions(trained={boosted.library: boosted.trained_version},
                                          running={boosted.library: str(boosted.library_version)})
+    embedded: dict[str, str | None] = {}  # boosting models inside a .skops file: the versions they record
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InconsistentVersionWarning)
-        estimator = _load_checked(path, trust_pickle)
+        estimator = _load_checked(path, trust_pickle, embedded)
     saved: dict[str, set[str]] = {}
     for warning in caught:
         message = warning.message
@@ -143,7 +144,8 @@ def load_model_with_versions(path: str | Path, *, trust_pickle: str | None = Non
             warnings.warn_explicit(message, warning.category, warning.filename, warning.lineno)
     running = str(sklearn.__version__)
     trained = ", ".join(sorted(saved)) if saved else running
-    versions = TrainingVersions(trained={"scikit-learn": trained}, running={"scikit-learn": running},
+    versions = TrainingVersions(trained={"scikit-learn": trained, **embedded},
+                                running={"scikit-learn": running, **_running_versions(embedded)},
                                 estimators=tuple(sorted(set().union(*saved.values()))) if saved else ())
     return estimator, versions
 
@@ -170,10 +172,16 @@ def _load_boosting(path: Path) -> Any:
     return None
 
 
-def _load_checked(path: Path, trust_pickle: str | None) -> Any:
+def _running_versions(libraries: dict[str, str | None]) -> dict[str, str]:
+    import importlib
+
+    return {library: str(importlib.import_module(library).__version__) for library in libraries}
+
+
+def _load_checked(path: Path, trust_pickle: str | None, embedded: dict[str, str | None] | None = None) -> Any:
     suffix = path.suffix.lower()
     if suffix in SKOPS_SUFFIXES:
-        estimator = _load_skops(path)
+        estimator = _load_skops(path, embedded if embedded is not None else {})
     elif suffix in PICKLE_SUFFIXES:
         estimator = _load_trusted_pickle(path, trust_pickle)
     else:
@@ -187,7 +195,8 @@ def _load_checked(path: Path, trust_pickle: str | None) -> Any:
     return estimator
 
 
-def _load_skops(path: Path) -> Any:
+def _load_skops(path: Path, embedded: dict[str, str | None]) -> Any:
+    """The estimator; `embedded` receives the training version each embedded boosting model records."""
     import skops.io as sio
 
     try:
@@ -203,7 +212,7 @@ def _load_skops(path: Path) -> Any:
     if any(t in HGB_PREPROCESSOR_TYPES for t in untrusted):
         _check_hgb_preprocessor_schema(path)
     if any(t in BOOSTING_SKOPS_TYPES for t in untrusted):
-        _check_boosting_payloads(path)
+        embedded.update(_check_boosting_payloads(path))
     try:
         estimator = sio.load(path, trusted=list(untrusted))
     except Exception as exc:  # skops raises many kinds on corrupt content; none may escape as a traceback
@@ -213,12 +222,15 @@ def _load_skops(path: Path) -> Any:
     return estimator
 
 
-def _check_boosting_payloads(path: Path) -> None:
+def _check_boosting_payloads(path: Path) -> dict[str, str | None]:
     """Every boosting model embedded in the .skops archive passes our own reader before skops hands it to the
     library's loader (see BOOSTING_SKOPS_TYPES): a truncated or edited payload is a one-line error, never a crash
-    inside the library's C++."""
+    inside the library's C++. Returns the training version each records ({library: version}; None: LightGBM's
+    text model records none) — the library re-serialises with its running version once loaded."""
     from export import from_boosting
     from export.from_boosting import ubjson
+
+    versions: dict[str, str | None] = {}
 
     with zipfile.ZipFile(path) as archive:
         schema = json.loads(archive.read("schema.json"))
@@ -249,19 +261,24 @@ def _check_boosting_payloads(path: Path) -> None:
                     raise InputFileError(f"model file '{source}': the XGBoost Booster is not readable "
                                          f"({describe_exception(exc)})") from None
                 from_boosting.check_xgboost_document(document, source)
+                recorded = document.get("version")
+                versions["xgboost"] = (".".join(str(v) for v in list(recorded))
+                                       if isinstance(recorded, (list, tuple)) or hasattr(recorded, "tolist") else None)
             elif kind == "lightgbm.basic.Booster":
                 text = payload(node, "_handle") or payload(node, "handle")
                 if text is not None:
                     from_boosting.check_lightgbm_text(text, source)
+                    versions["lightgbm"] = None
             elif kind in ("catboost.core.CatBoostClassifier", "catboost.core.CatBoostRegressor"):
                 model = payload(node, "__model")
                 if model is not None:
-                    from_boosting.load_bytes(bytes(model) if isinstance(model, bytes) else b"", "catboost-cbm",
-                                             source)
+                    versions["catboost"] = from_boosting.load_bytes(
+                        bytes(model) if isinstance(model, bytes) else b"", "catboost-cbm", source).trained_version
             for key, value in node.items():
                 visit(value, f"{where}/{key}")
 
         visit(schema, "")
+    return versions
 
 
 def _hgb_schema_refusal(path: Path, where: str, what: str) -> UntrustedModelError:

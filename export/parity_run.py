@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from export.errors import InputFileError, VerifyFailedError, VersionMismatchError
 from export.exporter import load_rows, parity_subject, restore_frame_dtypes, version_mismatch_note
 from export.loading import load_model_with_versions, sha256_file
@@ -58,7 +60,7 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
     signature = signature_of(estimator, feature_names=tuple(feature_names) if feature_names else None,
                              input_dtype=manifest.get("input_dtype"))
     schema = _input_schema(estimator, signature)
-    estimator = parity_subject(estimator)
+    estimator = parity_subject(_with_recorded_missing(estimator, manifest))
     inputs, user_data = _user_rows(directory, manifest, data, signature, estimator, schema)
     artifacts = []
     for kind in CHECKED_ARTIFACTS:
@@ -92,19 +94,30 @@ def run_parity_on_dir(directory: Path, *, model: str | None = None, data: str | 
 
 
 def _input_schema(estimator: Any, signature: Signature) -> Any:
-    """The model's typed input columns (ir.Schema) when some are not doubles (string columns: data files are then
-    read as typed DataFrames, exactly as `export` read them); None for an all-numeric model."""
+    """The model's typed inputs when it has string (or text) columns — how its data files are read, exactly as
+    `export` read them — else None."""
     from export.from_boosting import BoostedModel
     from export.frontends import to_ir
 
-    if isinstance(estimator, BoostedModel):
-        return None  # boosting models read numbers only
-    schema = to_ir(estimator, feature_names=signature.feature_names).inputs
+    if isinstance(estimator, BoostedModel):  # categorical boosting models read strings too
+        schema = estimator.inputs(signature.feature_names)
+    else:
+        schema = to_ir(estimator, feature_names=signature.feature_names).inputs
     return None if schema.all_double else schema
 
 
+def _with_recorded_missing(estimator: Any, manifest: dict[str, Any]) -> Any:
+    """A boosting model with the call-time `missing` value its export was made with (XGBoost's --missing)."""
+    from export.from_boosting import BoostedModel, set_missing
+
+    recorded = (manifest.get("options") or {}).get("missing")
+    if recorded is not None and isinstance(estimator, BoostedModel):
+        set_missing(estimator, float(recorded))
+    return estimator
+
+
 def _user_rows(directory: Path, manifest: dict[str, Any], data: str | None, signature: Signature,
-               estimator: Any, schema: Any = None) -> tuple[Any, Any]:
+               estimator: Any, schema: Any = None) -> tuple[np.ndarray | None, Any]:
     """The rows to check as the user's data, and the report's account of where they came from."""
     from parity.report import UserData
 

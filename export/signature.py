@@ -237,9 +237,13 @@ def signature_of(estimator: Any, *, feature_names: tuple[str, ...] | None = None
         return _boosted_signature(estimator, feature_names, input_dtype)
     check_fitted(estimator)
     n_features = getattr(estimator, "n_features_in_", None)
+    trained_names = getattr(estimator, "feature_names_in_", None)
+    from export.from_sklearn.text import DEFAULT_TEXT_COLUMN, reads_documents
+
+    if n_features is None and reads_documents(estimator):  # fitted on bare documents: one text column
+        n_features, trained_names = 1, None if feature_names is not None else (DEFAULT_TEXT_COLUMN,)
     if not isinstance(n_features, (int, np.integer)):
         raise UsageError(f"{type(estimator).__name__} has no n_features_in_; cannot tell how many inputs it takes")
-    trained_names = getattr(estimator, "feature_names_in_", None)
     names = _chosen_names(int(n_features), tuple(str(n) for n in trained_names) if trained_names is not None else None,
                           feature_names)
     dtype, reason = _chosen_dtype(input_dtype, default_input_dtype(estimator))

@@ -78,7 +78,8 @@ class _Progress:
 
 
 def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None,
-               kinds: dict[str, str], categories: dict[str, list[str]]) -> tuple[np.ndarray | None, Any]:
+               kinds: dict[str, str], categories: dict[str, list[str]],
+               text: dict[str, Any] | None = None) -> tuple[np.ndarray | None, Any]:
     """(X, InputSchema or None) of the user's rows. Numbers only (parity.data.user_rows): X as float64, no schema.
     String columns (in the data, or inputs the artifacts declare as strings): X encodes them through the schema
     (parity/columns.py), the DataFrame's columns matched by name as for numbers."""
@@ -97,7 +98,9 @@ def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None
             raise ParityInputError(str(exc)) from None  # an argument of check(), not a file
     names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(n_features)]
     if inputs is None:
-        return None, schema_from_kinds(names, kinds)  # type: ignore[arg-type]
+        schema = schema_from_kinds(names, kinds)  # type: ignore[arg-type]
+        _mark_text(schema, text or {})
+        return None, schema
     if is_path:
         frame, origin = read_frame(inputs, n_features, feature_names, kinds, categories), str(inputs)
     elif is_frame:
@@ -114,11 +117,25 @@ def _user_rows(inputs: Any, n_features: int, feature_names: Sequence[str] | None
     else:
         raise ParityInputError("inputs: the model has string inputs; pass a pandas DataFrame or a .csv/.parquet path")
     schema = schema_from_frame(frame, names, kinds, origin)  # type: ignore[arg-type]
+    _mark_text(schema, text or {})
     X = schema.encode_frame(frame, origin)
     if len(X) == 0:
         raise ParityInputError(f"{origin}: data has no rows")
     refuse_infinity(origin, X, names, schema.numeric_indices(), ParityInputError)
     return X, schema
+
+
+def _mark_text(schema: Any, vectorizers: dict[str, Any]) -> None:
+    """Text columns (read by `vectorizers[column]`) keep their documents unnormalised, are probed with documents
+    and counted by the vectorizer's analyzer (parity/text_inputs.py)."""
+    from functools import partial
+
+    from parity.text_inputs import probe_documents, term_counts
+
+    for column in schema.columns:
+        if column.name in vectorizers and column.kind == "string":
+            column.documents = probe_documents(vectorizers[column.name])
+            column.term_counter = partial(term_counts, vectorizers[column.name])
 
 
 def _artifact_kinds(opened: list[Any], names: list[str] | None, n_features: int) -> dict[str, str]:
@@ -159,7 +176,10 @@ def check(
         raise ParityInputError(f"contract {contract!r} is not supported; supported: 'float32', 'float64'")
     if not artifacts:
         raise ParityInputError("artifacts: give at least one .mlmodel, .onnx or .ort path")
-    n_features = getattr(estimator, "n_features_in_", None)
+    from parity.text_inputs import takes_documents
+
+    documents = takes_documents(estimator)
+    n_features = 1 if documents else getattr(estimator, "n_features_in_", None)
     if n_features is None:
         raise ParityInputError(f"{type(estimator).__name__} is not fitted (no n_features_in_)")
     names = list(feature_names) if feature_names is not None else None
@@ -173,7 +193,10 @@ def check(
         opening = [pool.submit(_timed, open_artifact, Path(path)) for path in artifacts]
         opened = [future.result()[0] for future in opening]
         timings["open artifacts"] = sum(future.result()[1] for future in opening)
-        X_user, schema, names = _bound_inputs(opened, inputs, int(n_features), names)
+        if documents:
+            names = names or [opened[0].inputs[0].name]  # one text column, named as the artifact names it
+            inputs = _documents_frame(inputs, names[0])
+        X_user, schema, names = _bound_inputs(opened, inputs, int(n_features), names, estimator, documents)
         clock = time.perf_counter()
         chain = adapter_for(estimator).chain(estimator) if schema is None else None
         probes = build_probes(estimator, X_user, int(n_features), schema=schema, chain=chain)
@@ -287,16 +310,30 @@ def _run(estimator: Any, opened: list[Any], probes: Any, chain: Any, contract: s
     return report
 
 
-def _bound_inputs(opened: list[Any], inputs: Any, n_features: int,
-                  names: list[str] | None) -> tuple[Any, Any, list[str] | None]:
-    """(user rows X, InputSchema or None, column names) with every artifact's inputs bound to the columns."""
+def _documents_frame(inputs: Any, name: str) -> Any:
+    """A documents model's rows (a list / tuple / 1-D array / Series of strings, or a path) as a one-column frame."""
+    import pandas as pd
+
+    if inputs is None or isinstance(inputs, str | os.PathLike) or hasattr(inputs, "columns"):
+        return inputs
+    return pd.DataFrame({name: pd.Series(list(inputs), dtype=object)})
+
+
+def _bound_inputs(opened: list[Any], inputs: Any, n_features: int, names: list[str] | None, estimator: Any = None,
+                  documents: bool = False) -> tuple[Any, Any, list[str] | None]:
+    """(user rows X, InputSchema or None, column names) with every artifact's inputs bound to the columns; text
+    columns (parity/text_inputs.py) get their probe documents instead of categories."""
     from parity.columns import add_categories
     from parity.runtimes import artifact_categories
+    from parity.text_inputs import text_vectorizers
 
     kinds = _artifact_kinds(opened, names, n_features)
     categories = artifact_categories(opened, names, n_features) if "string" in kinds.values() else {}
-    X_user, schema = _user_rows(inputs, n_features, names, kinds, categories)
+    labels = names if names is not None else [f"x{j}" for j in range(n_features)]
+    vectorizers = text_vectorizers(estimator, labels) if estimator is not None else {}
+    X_user, schema = _user_rows(inputs, n_features, names, kinds, categories, vectorizers)
     if schema is not None:
+        schema.takes_documents = documents
         add_categories(schema, categories)
         names = schema.names
     for artifact in opened:

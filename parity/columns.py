@@ -41,6 +41,11 @@ def nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
+def shorten(text: str, limit: int = 80) -> str:
+    """A document as reports show it: at most `limit` characters, then how long it really is."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 def is_missing(value: Any) -> bool:
     """None, NaN and pandas' NA are missing values; anything else (the empty string included) is a value."""
     if value is None:
@@ -60,12 +65,19 @@ class InputColumn:
     vocabulary: list[Any] = field(default_factory=list)  # string columns: the values X's codes index
     categories: list[str] = field(default_factory=list)  # string columns: categories the artifacts know
     missing_marker: Any = math.nan  # what a missing string is to the Python model (NaN, or None in object columns)
+    documents: list[str] = field(default_factory=list)  # a text column (parity/text_inputs.py): its probe documents
+    term_counter: Any = None  # a text column: (documents, terms) -> scikit-learn's term counts (Core ML's input)
+
+    @property
+    def shown_kind(self) -> str:
+        """The kind as reports show it: 'text' for a text column (a string column of documents)."""
+        return "text" if self.documents else self.kind
 
     def code_of(self, value: Any) -> float:
         """The X code of a string column value (adds it to the vocabulary); NaN for a missing value."""
         if is_missing(value):  # None and NaN alike: the column's missing_marker says which the model gets
             return math.nan
-        key = nfc(str(value))
+        key = str(value) if self.documents else nfc(str(value))  # documents reach the analyzer as they are
         try:
             return float(self.vocabulary.index(key))
         except ValueError:
@@ -79,6 +91,7 @@ class InputSchema:
 
     columns: list[InputColumn]
     notes: list[str] = field(default_factory=list)
+    takes_documents: bool = False  # the Python model reads column 0's documents themselves (a list), not a frame
 
     @property
     def names(self) -> list[str]:
@@ -109,9 +122,16 @@ class InputSchema:
         index = np.where(np.isnan(codes), len(column.vocabulary), np.nan_to_num(codes)).astype(np.int64)
         return vocabulary[index]
 
+    def is_text(self, j: int) -> bool:
+        return bool(self.columns[j].documents)
+
     def python_rows(self, X: np.ndarray) -> Any:
-        """The pandas DataFrame the Python model receives for rows X."""
+        """What the Python model receives for rows X: a pandas DataFrame, or (`takes_documents`) the list of
+        documents of column 0."""
         import pandas as pd
+
+        if self.takes_documents:
+            return self._strings(X, 0, self.columns[0].missing_marker).tolist()
 
         data: dict[str, Any] = {}
         for j, column in enumerate(self.columns):
@@ -141,14 +161,17 @@ class InputSchema:
         for j, column in enumerate(self.columns):
             if column.kind == "string":
                 value = self._strings(X[row : row + 1], j, None)[0]
-                shown[column.name] = value if isinstance(value, str) else None
+                shown[column.name] = (shorten(value) if column.documents else value) if isinstance(value, str) \
+                    else None
             else:
                 shown[column.name] = float(X[row, j])
         return shown
 
     def to_json(self) -> list[dict[str, Any]]:
         return [{"name": c.name, "kind": c.kind, "python_dtype": c.python_dtype,
-                 **({"categories": list(c.categories)} if c.kind == "string" else {})} for c in self.columns]
+                 **({"categories": list(c.categories)} if c.kind == "string" and not c.documents else {}),
+                 **({"text": True, "probe_documents": [shorten(d) for d in c.documents]} if c.documents else {})}
+                for c in self.columns]
 
     # ---- encoding
 
@@ -281,6 +304,10 @@ def add_categories(schema: InputSchema, categories: Mapping[str, Iterable[str]])
     """Record the categories artifacts know per column (NFC) and give every string column the unseen probe value."""
     for column in schema.columns:
         if column.kind != "string":
+            continue
+        if column.documents:  # a text column: probed with documents, not categories (parity/text_inputs.py)
+            for document in column.documents:
+                column.code_of(document)
             continue
         for category in categories.get(column.name, ()):
             value = nfc(str(category))

@@ -20,8 +20,9 @@ from parity.errors import ArtifactError
 from parity.report import ParityReport
 
 FORMAT = "mlexport-golden"
-FORMAT_VERSION = 2  # newest version written; version 1 documents (all inputs double) are still written as 1
-FORMAT_VERSIONS = (1, 2)  # versions check_replay and ios_stub read
+FORMAT_VERSION = 3  # newest version written; each document is written with the lowest version that can say it:
+# 1 all inputs double, 2 named Double/Int64/String inputs, 3 a text column (term counts + raw text)
+FORMAT_VERSIONS = (1, 2, 3)  # versions check_replay and ios_stub read
 MAX_ROWS = 200
 
 
@@ -99,10 +100,11 @@ def golden_document(report: ParityReport, artifact: str | os.PathLike[str]) -> d
             outputs.append({"name": name, "kind": "scores", "width": widths[name]})
     input_section = _input_section(spec, report, path)
     rows = _rows(report, roles, widths, input_section)
+    input_section.pop("_terms", None)
     return {
         "format": FORMAT,
         # Version 2 only where version 1 cannot say it (typed named inputs): numeric golden files stay byte-identical.
-        "format_version": FORMAT_VERSION if input_section["kind"] == "named" else 1,
+        "format_version": _version(input_section),
         "model": {"name": path.stem, "file": path.name, "task": task},
         "input": input_section,
         "outputs": outputs,
@@ -111,6 +113,12 @@ def golden_document(report: ParityReport, artifact: str | os.PathLike[str]) -> d
         "tie_tolerance": _tie_tolerance(coreml_checks),
         "rows": rows,
     }
+
+
+def _version(section: dict[str, Any]) -> int:
+    if section["kind"] != "named":
+        return 1
+    return 3 if any(f["type"] == "text" for f in section["features"]) else 2
 
 
 def _bound_tolerance(comparison: Any) -> Any:
@@ -159,11 +167,17 @@ def _typed_input_section(spec: Any, report: ParityReport, section: dict[str, Any
     from parity.runtimes import ArtifactInput, bind_inputs
 
     assert report.schema is not None
+    from parity.runtimes import dictionary_terms
+
     inputs = list(spec.description.input)
     kinds = [i.type.WhichOneof("Type") for i in inputs]
-    if any(k not in _TYPE_OF_KIND for k in kinds):
+    terms = dictionary_terms(spec)
+    if any(k not in _TYPE_OF_KIND and not (k == "dictionaryType" and i.name in terms)
+           for k, i in zip(kinds, inputs, strict=True)):
         raise ArtifactError(f"{path}: Core ML inputs {kinds} unsupported for golden.json with string inputs; "
-                            f"supported: one Double, Int64 or String input per column")
+                            f"supported: one Double, Int64 or String input per column, or a text column's term "
+                            f"counts (a Dictionary read by a DictVectorizer)")
+    text_inputs = [i.name for i in inputs if i.name in terms]
     declared = [ArtifactInput(i.name, "double", 1, 0) for i in inputs]
     bound = bind_inputs(path, declared, report.schema.names, report.n_features)
     column_of = {int(columns[0]): feature for feature, columns in zip(inputs, bound, strict=True)}
@@ -173,10 +187,19 @@ def _typed_input_section(spec: Any, report: ParityReport, section: dict[str, Any
         if feature is None:
             raise ArtifactError(f"{path}: column {column.name!r} has no Core ML input; golden.json needs one per "
                                 f"column")
+        if feature.name in terms:
+            if column.term_counter is None:
+                raise ArtifactError(f"{path}: input {feature.name!r} takes term counts, but column {column.name!r} "
+                                    "is not read by a CountVectorizer/TfidfVectorizer of the Python model")
+            # the app computes the counts with ios_stub's TextFeatures and these rules (written by the exporter)
+            rules = f"{path.stem}.text.json" if len(text_inputs) == 1 else f"{path.stem}.{feature.name}.text.json"
+            features.append({"name": column.name, "coreml_name": feature.name, "type": "text", "rules": rules})
+            continue
         features.append({"name": column.name, "coreml_name": feature.name,
                          "type": _TYPE_OF_KIND[feature.type.WhichOneof("Type")]})
-    # The contract every string value in rows[].inputs already follows (parity/columns.py).
+    # The contract every string value in rows[].inputs already follows (parity/columns.py); text is fed as it is.
     section.update(kind="named", features=features, missing_string="", unicode="NFC")
+    section["_terms"] = {name: terms[name] for name in text_inputs}  # for the rows; removed before writing
     return section
 
 
@@ -185,7 +208,11 @@ def _row_inputs(report: ParityReport, X: np.ndarray, i: int, section: dict[str, 
         return [_number(v) for v in X[i]]
     values: list[Any] = []
     for j, feature in enumerate(section["features"]):
-        if feature["type"] == "string":
+        if feature["type"] == "text":  # the raw document, and its term counts: what Core ML is fed
+            text = str(report.schema.artifact_values(X[i : i + 1], j)[0])
+            counts = report.schema.columns[j].term_counter([text], section["_terms"][feature["coreml_name"]])[0]
+            values.append({"text": text, "counts": counts})
+        elif feature["type"] == "string":
             values.append(str(report.schema.artifact_values(X[i : i + 1], j)[0]))
         elif feature["type"] == "int64" and np.isfinite(X[i, j]) and X[i, j] == round(X[i, j]):
             values.append(int(X[i, j]))

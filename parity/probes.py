@@ -1,7 +1,7 @@
 """Probe step of the parity flow: the named input sets every artifact is checked on, built from model + user data.
 
 Probe set names (golden.md `rows[].probe`): user-data, model-derived, thresholds, float32-neighbours,
-rounding-boundaries, critical-points, nan, extremes, unseen-categories, string-categories, one-row, large-batch.
+rounding-boundaries, critical-points, nan, extremes, unseen-categories, string-categories, text, one-row, large-batch.
 
 Critical-point probes put a feature of a real row exactly at a transformer's critical point c — where its output
 jumps or changes formula (a Binarizer threshold, a KBinsDiscretizer bin edge, a clip bound; the reference adapter's
@@ -9,7 +9,9 @@ jumps or changes formula (a Binarizer threshold, a KBinsDiscretizer bin edge, a 
 
 With string columns (an InputSchema, parity/columns.py) the numeric probes touch numeric columns only, and
 `string-categories` sets each string column of a real row to every category the artifacts know, to an unseen
-string and to missing (fed to artifacts as "", to the Python model as the column's NaN/None).
+string and to missing (fed to artifacts as "", to the Python model as the column's NaN/None). A text column (read by
+a CountVectorizer / TfidfVectorizer / HashingVectorizer, parity/text_inputs.py) is probed with documents instead:
+`text` sets it to each probe document of parity.text_probes.
 
 Threshold probes put a feature of a real row exactly at a split threshold t of a tree (scikit-learn `tree_`, HGB
 `_predictors` nodes) and at the values around it where float32/float64 routing can differ: t, float32(t), the float64
@@ -164,7 +166,12 @@ def model_derived_rows(estimator: Any, n_features: int, rng: np.random.Generator
     if schema is not None and schema.has_strings:
         rows = rng.standard_normal((MODEL_DERIVED_ROWS, n_features))
         for j in schema.string_indices():
-            known = len(schema.columns[j].categories)
+            column = schema.columns[j]
+            if column.documents:  # a text column: its probe documents
+                codes = [column.vocabulary.index(d) for d in column.documents]
+                rows[:, j] = np.asarray(codes, dtype=np.float64)[rng.integers(0, len(codes), MODEL_DERIVED_ROWS)]
+                continue
+            known = len(column.categories)
             rows[:, j] = rng.integers(0, known, MODEL_DERIVED_ROWS) if known else np.nan
         return rows, "string columns drawn from the artifacts' categories, numeric columns standard normal"
     steps = [s for _, s in estimator.steps] if hasattr(estimator, "steps") else [estimator]
@@ -240,10 +247,12 @@ def build_probes(
     _critical_point_probes(estimator, n_features, finite_base, rng, max_thresholds, probes, schema)
     _sensitivity_probes(chain, n_features, probes)
     _nan_probes(estimator, finite_base, rng, probes, schema)
+    _missing_value_probes(estimator, finite_base, rng, probes, schema)
     _extreme_probes(estimator, finite_base, rng, probes, schema)
     _unseen_category_probes(estimator, finite_base, rng, probes, schema)
     if schema is not None:
         _string_probes(estimator, schema, finite_base, rng, probes)
+        _text_probes(schema, finite_base, rng, probes)
 
     probes.sets.append(ProbeSet("one-row", base[:1].copy(), "a single row (batch of one)"))
     batch = base[rng.integers(0, len(base), LARGE_BATCH_ROWS)]
@@ -426,6 +435,34 @@ def _accepted_groups(estimator: Any, X: np.ndarray, groups: list[Any],
 
 def _column_label(j: int, schema: InputSchema | None) -> str:
     return repr(schema.columns[j].name) if schema is not None else f"feature {j}"
+def _missing_value_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes,
+                          schema: InputSchema | None = None) -> None:
+    """A call-time missing value other than NaN (XGBoost's `missing`): one feature set to it, to the first and last
+    doubles that round to the same float32 (XGBoost compares float32(x) == float32(missing)) and to the doubles just
+    outside them (numbers again)."""
+    from parity.references import final_model, library_reference
+
+    reference = library_reference(final_model(estimator))
+    value = getattr(reference, "missing_value", np.nan)
+    if reference is None or np.isnan(value):
+        return
+    v32 = np.float32(value)
+    below, above = np.nextafter(v32, np.float32(-np.inf)), np.nextafter(v32, np.float32(np.inf))
+    first = _first_rounding_to(float(below), float(v32))
+    last = -_first_rounding_to(-float(above), -float(v32))
+    values = np.array([value, float(v32), first, last, np.nextafter(first, -np.inf), np.nextafter(last, np.inf)])
+    features = np.repeat(_feature_subset(base.shape[1], rng, schema), values.size)
+    X = _place(base, rng, features, np.tile(values, features.size // values.size))
+    probes.sets.append(ProbeSet("missing-value", X, f"one feature set to the missing value {value!r}, to the first "
+                                "and last doubles rounding to its float32 and to the doubles just outside",
+                                features, X[np.arange(len(X)), features]))
+
+
+def _first_rounding_to(below: float, target: float) -> float:
+    """The smallest double that rounds to the float32 `target`, given the float32 `below` it: the midpoint between
+    them when it rounds up (round-half-even), else the next double."""
+    mid = (below + target) / 2  # exact in double
+    return mid if np.float32(mid) == np.float32(target) else float(np.nextafter(mid, np.inf))
 
 
 def _extreme_probes(estimator: Any, base: np.ndarray, rng: np.random.Generator, probes: Probes,
@@ -485,6 +522,8 @@ def _string_probes(estimator: Any, schema: InputSchema, base: np.ndarray, rng: n
     codes: list[float] = []
     for j in schema.string_indices():
         column = schema.columns[int(j)]
+        if column.documents:
+            continue  # a text column: the text probe set (_text_probes)
         known = [column.vocabulary.index(c) for c in column.categories[:MAX_CATEGORIES_PER_COLUMN]]
         if len(column.categories) > MAX_CATEGORIES_PER_COLUMN:
             probes.notes.append(f"string-categories: column {column.name!r} probed on {MAX_CATEGORIES_PER_COLUMN} of "
@@ -514,3 +553,19 @@ def _string_probes(estimator: Any, schema: InputSchema, base: np.ndarray, rng: n
     probes.sets.append(ProbeSet("string-categories", X, "a string column of a real row set to each category the "
                                 f"artifacts know, to an unseen string ({UNSEEN_CATEGORY!r}) and to missing (fed "
                                 "as \"\")"))
+
+
+def _text_probes(schema: InputSchema, base: np.ndarray, rng: np.random.Generator, probes: Probes) -> None:
+    """Each text column of a real row set to each probe document (parity/text_inputs.py: empty, whitespace, only
+    stop words, unseen and known words, Unicode edge cases, a very long document)."""
+    features: list[int] = []
+    codes: list[float] = []
+    for j in schema.string_indices():
+        column = schema.columns[int(j)]
+        features += [int(j)] * len(column.documents)
+        codes += [float(column.vocabulary.index(d)) for d in column.documents]
+    if features:
+        probes.sets.append(ProbeSet("text", _place(base, rng, np.array(features), np.array(codes)),
+                                    "a text column of a real row set to each probe document: empty, whitespace, "
+                                    "only stop words, unseen words, Unicode edge cases, a very long document"))
+

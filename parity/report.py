@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,7 +14,7 @@ from xml.etree import ElementTree
 import numpy as np
 
 from parity.bounds import SAFETY
-from parity.columns import InputSchema
+from parity.columns import InputSchema, shorten
 from parity.compare import OutputComparison
 from parity.runtimes import RuntimeStatus
 
@@ -290,11 +291,36 @@ def _input_lines(report: ParityReport) -> list[str]:
     for column in report.schema.columns:
         categories = ", ".join(f'"{c}"' for c in column.categories[:20]) + (" …" if len(column.categories) > 20
                                                                              else "")
-        lines.append(f"| {column.name} | {column.kind} | {column.python_dtype} | {categories} |")
+        lines.append(f"| {column.name} | {column.shown_kind} | {column.python_dtype} | "
+                     f"{'(documents)' if column.documents else categories} |")
     lines.append("")
     lines.append('String inputs are fed to the artifacts NFC-normalised, a missing string as "" (the export '
                  "contract); the Python model gets the column's own missing value (NaN or None).")
+    for column in report.schema.columns:
+        if column.documents:
+            lines += ["", *_text_lines(column.name), ""]
+            lines += [f"{i + 1}. {_quoted(shorten(d))}" for i, d in enumerate(column.documents)]
     return lines
+
+
+def _text_lines(name: str) -> list[str]:
+    return [f"Text input `{name}`: ONNX takes the raw text; Core ML its term counts (here: scikit-learn's own "
+            "analyzer; on device: ios_stub TextFeatures with NAME.text.json). Probe set `text` puts each of these "
+            "documents in a real row:"]
+
+
+def _quoted(text: str) -> str:
+    """A document on one line of Markdown/HTML: JSON-quoted, with invisible characters (controls, format and
+    separator characters other than the space, combining marks) written as escapes, so every code point shows."""
+    import unicodedata
+
+    def visible(ch: str) -> str:
+        category = unicodedata.category(ch)
+        if ch != " " and (category[0] in "CZ" or category == "Mn"):
+            return json.dumps(ch)[1:-1] if category == "Cc" else f"\\u{ord(ch):04x}"
+        return ch
+
+    return '"' + "".join(visible(ch) for ch in json.dumps(text, ensure_ascii=False)[1:-1]) + '"'
 
 
 def to_markdown(report: ParityReport) -> str:
@@ -598,9 +624,15 @@ def to_html(report: ParityReport) -> str:
     if report.schema is not None:
         parts.append("<h2>Inputs</h2><table><tr><th class='l'>input</th><th class='l'>kind</th>"
                      "<th class='l'>categories the artifacts know</th></tr>")
-        parts += [f"<tr><td class='l'>{e(c.name)}</td><td class='l'>{e(c.kind)}</td><td class='l'>"
-                  f"{e(', '.join(repr(v) for v in c.categories))}</td></tr>" for c in report.schema.columns]
+        parts += [f"<tr><td class='l'>{e(c.name)}</td><td class='l'>{e(c.shown_kind)}</td><td class='l'>"
+                  f"{e('(documents)' if c.documents else ', '.join(repr(v) for v in c.categories))}</td></tr>"
+                  for c in report.schema.columns]
         parts.append("</table>")
+        for column in report.schema.columns:
+            if column.documents:
+                parts.append(f"<p>{e(_text_lines(column.name)[0])}</p><ol>")
+                parts += [f"<li><code>{e(_quoted(shorten(d)))}</code></li>" for d in column.documents]
+                parts.append("</ol>")
     parts.append("<h2>Checks</h2><p class='muted'>One row per artifact × output × probe set; failing checks first."
                  "</p><table><tr><th class='l'>artifact</th><th class='l'>output</th><th class='l'>probe set</th>"
                  "<th>rows</th><th>max abs</th><th>max rel</th><th class='l'>tolerance</th><th>error ÷ bound</th>"

@@ -113,6 +113,9 @@ class Artifact:
         bound = self.bound if self.bound is not None else bind_inputs(self.path, self.inputs, None, X.shape[1])
         values: dict[str, np.ndarray] = {}
         for feature, columns in zip(self.inputs, bound, strict=True):
+            if feature.terms is not None:  # Core ML's term-counts Dictionary of a text column
+                values[feature.name] = self._term_counts(feature, X, int(columns[0]))
+                continue
             if feature.kind == "string" and self.schema is not None:
                 matrix = np.empty((len(X), len(columns)), dtype=object)
                 for k, j in enumerate(columns):
@@ -121,6 +124,19 @@ class Artifact:
                 matrix = X[:, columns]
             values[feature.name] = feature.values(matrix)
         return values
+
+    def _term_counts(self, feature: ArtifactInput, X: np.ndarray, j: int) -> np.ndarray:
+        """What the app feeds a text column's Dictionary input: the term counts of each document, by scikit-learn's
+        own analyzer (parity/text_inputs.py)."""
+        column = self.schema.columns[j] if self.schema is not None else None
+        if column is None or column.term_counter is None or self.schema is None:
+            raise ArtifactError(f"{self.path}: input {feature.name!r} takes term counts, but the Python model reads "
+                                f"no text column {column.name if column else j!r} with a CountVectorizer/"
+                                "TfidfVectorizer")
+        counts = column.term_counter(self.schema.artifact_values(X, j).tolist(), feature.terms or ())
+        out = np.empty(len(counts), dtype=object)
+        out[:] = counts
+        return out
 
     def predict(self, X: np.ndarray) -> dict[str, np.ndarray]:
         """Outputs by canonical role; X are contract-dtype rows carried as float64 (string columns as codes)."""
@@ -139,6 +155,7 @@ class ArtifactInput:
     kind: Literal["double", "float", "int64", "string"]
     width: int | None
     rank: int
+    terms: tuple[str, ...] | None = None  # Core ML Dictionary input of a text column: the keys its DictVectorizer knows
 
     def values(self, matrix: np.ndarray) -> np.ndarray:
         """The feed for this input from its columns' contract values, (n, width): float64 or object (str)."""
@@ -368,7 +385,8 @@ def _open_coreml(path: Path) -> Artifact:
         compiled = reference.compile_model(spec)
     artifact = Artifact(path=path, kind="coreml", runtime="Core ML reference evaluator (parity.coreml_reference)",
                         roles=roles, class_labels=class_labels, dtype="float64", handle=spec,
-                        inputs=[_coreml_input(path, feature) for feature in spec.description.input])
+                        inputs=[_coreml_input(path, feature, dictionary_terms(spec))
+                                for feature in spec.description.input])
     artifact.compiled = compiled
     artifact.float32_weights = any(kind.startswith("neuralNetwork") for kind in coreml_model_types(spec))
     return artifact
@@ -395,10 +413,26 @@ _COREML_INPUT_KINDS: dict[str, Literal["double", "int64", "string"]] = {
     "doubleType": "double", "int64Type": "int64", "stringType": "string", "multiArrayType": "double"}
 
 
-def _coreml_input(path: Path, feature: Any) -> ArtifactInput:
+def dictionary_terms(spec: Any) -> dict[str, tuple[str, ...]]:
+    """{input name: stringToIndex} of the DictVectorizers reading a String-keyed Dictionary input."""
+    found: dict[str, tuple[str, ...]] = {}
+    kind = spec.WhichOneof("Type") or ""
+    if kind in ("pipeline", "pipelineClassifier", "pipelineRegressor"):
+        pipeline = spec.pipeline if kind == "pipeline" else getattr(spec, kind).pipeline
+        for sub in pipeline.models:
+            found.update(dictionary_terms(sub))
+    elif kind == "dictVectorizer" and spec.dictVectorizer.WhichOneof("Map") == "stringToIndex":
+        found[spec.description.input[0].name] = tuple(spec.dictVectorizer.stringToIndex.vector)
+    return found
+
+
+def _coreml_input(path: Path, feature: Any, terms: dict[str, tuple[str, ...]] | None = None) -> ArtifactInput:
     """A Core ML input feature: Double / Int64 / String take one column; a MultiArray its elements (fed as
-    doubles: the evaluator and Core ML convert to the array's dataType)."""
+    doubles: the evaluator and Core ML convert to the array's dataType); a String-keyed Dictionary read by a
+    DictVectorizer is a text column's term counts (one column of documents)."""
     which = feature.type.WhichOneof("Type")
+    if which == "dictionaryType" and terms and feature.name in terms:
+        return ArtifactInput(feature.name, "string", 1, 0, terms=terms[feature.name])
     kind = _COREML_INPUT_KINDS.get(which or "")
     if kind is None:
         raise ArtifactError(f"{path}: input {feature.name!r} is {which}; supported: "

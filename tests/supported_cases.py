@@ -36,6 +36,7 @@ from sklearn.ensemble import (
     VotingClassifier,
     VotingRegressor,
 )
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.feature_selection import (
     RFE,
     RFECV,
@@ -315,6 +316,8 @@ def credit_continuous() -> Data:
 
 def credit_categories_band() -> Data:
     return credit_categories()[0], credit_band()[1]
+
+
 @cache
 def credit_raw_with_missing() -> Data:
     """credit_raw with 10 % of Income / Age / Education set to NaN (seeded): the missing-indicator cases."""
@@ -324,6 +327,44 @@ def credit_raw_with_missing() -> Data:
     mask[:, [1, 2, 3]] = False
     X[mask] = np.nan
     return X, y
+TATE = Path(__file__).parent / "data" / "tate_artworks_slice.csv"
+
+
+@cache
+def tate_titles() -> tuple[list[str], np.ndarray]:
+    """Real titles (tests/data/tate_titles.csv) and their medium kind (Etching, Screenprint, ...): 500 documents."""
+    import text_corpus
+
+    titles, kinds = text_corpus.training_set()
+    return titles[:500], np.asarray(kinds[:500])
+
+
+def tate_documents() -> tuple[list[str], None]:
+    return tate_titles()[0], None
+
+
+@cache
+def tate_counts() -> Data:
+    """The titles' term counts (40 most frequent terms) as a dense matrix: what TfidfTransformer reads alone."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    return CountVectorizer(max_features=40).fit_transform(tate_titles()[0]).toarray().astype(np.float64), None
+
+
+@cache
+def tate_frame() -> tuple[Any, Any]:
+    """Real Tate rows (tests/data/tate_artworks_slice.csv): title (text), artist (string), year (number); label the
+    medium, its four most common values else 'Other'."""
+    frame = pd.read_csv(TATE)
+    top = frame["medium"].value_counts().index[:4]
+    return frame[["title", "artist", "year"]], frame["medium"].where(frame["medium"].isin(top), "Other").to_numpy()
+
+
+def tate_text_pipeline() -> Pipeline:
+    columns = ColumnTransformer([("title", TfidfVectorizer(), "title"),
+                                 ("artist", OneHotEncoder(handle_unknown="ignore", min_frequency=3), ["artist"]),
+                                 ("year", StandardScaler(), ["year"])])
+    return Pipeline([("columns", columns), ("model", LogisticRegression(max_iter=1000))])
 
 
 @dataclass(frozen=True)
@@ -592,4 +633,18 @@ CASES: tuple[Case, ...] = (
          coreml_refusal="no double-precision Core ML encoding"),
     Case("FunctionTransformer-sqrt-ridge", lambda: make_pipeline(FunctionTransformer(np.sqrt), Ridge()), credit_raw,
          coreml_refusal="no double-precision Core ML encoding"),
+    # Text (export/from_sklearn/text.py): real Tate titles; ONNX on the raw strings, Core ML on the term counts
+    Case("count-vectorizer", lambda: CountVectorizer(min_df=2), tate_documents),
+    Case("tfidf-vectorizer-bigrams-english", lambda: TfidfVectorizer(
+        ngram_range=(1, 2), stop_words="english", strip_accents="unicode", min_df=2), tate_documents),
+    Case("hashing-vectorizer", lambda: HashingVectorizer(n_features=2**8), tate_documents,
+         coreml_refusal="no vocabulary for Core ML's dictionary input"),
+    Case("tfidf-transformer-counts", TfidfTransformer, tate_counts),
+    Case("text-tfidf-logistic", lambda: make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=1000)),
+         tate_titles),
+    Case("text-tfidf-multinomial-nb", lambda: make_pipeline(TfidfVectorizer(), MultinomialNB()), tate_titles),
+    Case("text-counts-sublinear-complement-nb", lambda: make_pipeline(
+        CountVectorizer(binary=True), TfidfTransformer(sublinear_tf=True), ComplementNB()), tate_titles,
+        coreml_refusal="sublinear_tf=True has no exact Core ML encoding"),
+    Case("text-column-transformer", tate_text_pipeline, tate_frame),
 )

@@ -54,6 +54,10 @@ def test_wrapper_pipeline_from_skops(tmp_path: Path, kind: str, capsys: pytest.C
     assert code == 0, capsys.readouterr().err
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["parity"]["verdict"] == "passed"
+    library = kind.split("-")[0]  # the embedded model's own record of its training version (LightGBM has none)
+    recorded = {"xgboost": xgb.__version__, "lightgbm": None, "catboost": cb.__version__}[library]
+    assert manifest["trained_with"]["trained"][library] == recorded
+    assert manifest["trained_with"]["mismatch"] is None
     loaded = load_model(tmp_path / "model.skops")  # what the export read, through the allowlist
     for artifact in ("coreml", "onnx"):
         got = run_artifact(out / f"model.{'mlmodel' if artifact == 'coreml' else 'onnx'}", X.to_numpy())
@@ -119,3 +123,17 @@ def test_categorical_catboost_in_a_pipeline_is_refused(tmp_path: Path, capsys: p
     code = main(["export", str(tmp_path / "model.skops"), "--out", str(tmp_path / "out")])
     _assert_refused(code, capsys.readouterr().err, "model.skops", "categorical features")
     _nothing_written(tmp_path)
+
+
+def test_xgboost_missing_parameter_in_a_pipeline_is_refused(tmp_path: Path) -> None:
+    """A wrapper's missing=-999 whose splits route -999 away from their default child: no exact double test."""
+    from export.errors import UsageError
+    from export.exporter import ExportOptions, export_model
+
+    X = telco()[TELCO_NUMERIC].fillna(-999.0)
+    model = make_pipeline(StandardScaler(with_mean=False, with_std=False),
+                          xgb.XGBClassifier(n_estimators=5, max_depth=3, n_jobs=1, missing=-999.0))
+    model.fit(X, telco()["churn"] == "Yes")
+    with pytest.raises(UsageError, match="inside a Pipeline"):
+        export_model(model, tmp_path / "out", ExportOptions(), data=X)
+    assert not (tmp_path / "out").exists()

@@ -28,6 +28,7 @@ from export.to_onnx import route as onnx_route_of
 FAMILIES = {"tree", "linear", "kernel", "neighbours", "network", "naive_bayes", "transform", "composition"}
 SUPPORTED = tuple(row for row in supported() if row.library == "sklearn")  # boosting rows: test_end_to_end
 STRING_ONLY = ("OrdinalEncoder", "TargetEncoder")
+DOCUMENTS = ("CountVectorizer", "TfidfVectorizer", "HashingVectorizer")  # read one column of documents
 
 
 def test_table_rows_are_consistent():
@@ -100,6 +101,8 @@ def test_every_row_converts_a_default_fitted_instance(row: FrontEnd):
     assert onnx_route_of(model) == row.onnx.route
     if row.name in STRING_ONLY:
         assert [c.kind for c in model.inputs.columns] == ["string"] * est.n_features_in_
+    elif row.name in DOCUMENTS:
+        assert [c.kind for c in model.inputs.columns] == ["string"] and list(model.text_columns()) == ["text"]
     else:
         assert model.inputs.is_block and model.inputs.n_values == est.n_features_in_
     assert isinstance(model.head, ir.Transformed) == (not (is_classifier(est) or is_regressor(est)))

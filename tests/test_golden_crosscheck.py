@@ -88,6 +88,29 @@ def _string_golden() -> dict[str, Any]:
     }
 
 
+def _text_golden() -> dict[str, Any]:
+    """Version 3: a text column (raw document + the term counts Core ML is fed) next to a double column."""
+    return {
+        "format": "mlexport-golden", "format_version": 3,
+        "model": {"name": "t", "file": "t.mlmodel", "task": "classifier"},
+        "input": {"kind": "named", "dtype": "float64", "missing_string": "", "unicode": "NFC",
+                  "features": [{"name": "title", "coreml_name": "title", "type": "text", "rules": "t.text.json"},
+                               {"name": "year", "coreml_name": "year", "type": "double"}]},
+        "outputs": [{"name": "classLabel", "kind": "label", "type": "string"},
+                    {"name": "classProbability", "kind": "probabilities"}],
+        "class_labels": ["Etching", "Oil"],
+        "tolerances": {"classProbability": {"rtol": 1e-4, "atol": 1e-5, "reason": "test"}},
+        "tie_tolerance": 2e-5,
+        "rows": [
+            {"id": 0, "probe": "user-data", "inputs": [{"text": "Study for Oil", "counts": {"oil": 1.0, "study": 1.0}},
+                                                       1990],
+             "expected": {"classLabel": "Oil", "classProbability": [0.3, 0.7]}},
+            {"id": 1, "probe": "text", "inputs": [{"text": "", "counts": {}}, 1991],
+             "expected": {"classLabel": "Etching", "classProbability": [0.5, 0.5]}},
+        ],
+    }
+
+
 def _faithful_replay(golden: dict[str, Any]) -> dict[str, Any]:
     rows = []
     for row in golden["rows"]:
@@ -103,9 +126,11 @@ def _faithful_replay(golden: dict[str, Any]) -> dict[str, Any]:
 
 def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     classifier, regressor, strings = _classifier_golden(), _regressor_golden(), _string_golden()
+    text = _text_golden()
     cases = [("classifier faithful", classifier, _faithful_replay(classifier)),
              ("regressor faithful", regressor, _faithful_replay(regressor)),
-             ("string inputs faithful", strings, _faithful_replay(strings))]
+             ("string inputs faithful", strings, _faithful_replay(strings)),
+             ("text inputs faithful", text, _faithful_replay(text))]
 
     def variant(name: str, golden: dict[str, Any], change: Any) -> None:
         replay = _faithful_replay(golden)
@@ -134,6 +159,10 @@ def _cases() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
     # Swift's String == is canonical equivalence; the Python core compares NFC forms (golden.md), so both accept:
     variant("string label NFD accepted", strings, lambda r: r[2]["outputs"].update({"classLabel": "e\u0301"}))
     variant("string class key missing", strings, lambda r: r[0]["outputs"]["classProbability"].pop("é"))
+    variant("text tie label accepted", text, lambda r: r[1]["outputs"].update({"classLabel": "Oil"}))
+    variant("text label refused", text, lambda r: r[0]["outputs"].update({"classLabel": "Etching"}))
+    variant("text probability just outside", text,
+            lambda r: r[0]["outputs"]["classProbability"].update({"Oil": 0.7 + 1e-5 + 0.7e-4 + 1e-9}))
     return cases
 
 
@@ -163,7 +192,7 @@ def test_swift_and_python_cores_agree(parity_check_binary: Path, tmp_path: Path,
 def test_cases_are_valid_golden_files() -> None:
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads((ROOT / "parity" / "golden.schema.json").read_text())
-    for golden in (_classifier_golden(), _regressor_golden(), _string_golden()):
+    for golden in (_classifier_golden(), _regressor_golden(), _string_golden(), _text_golden()):
         jsonschema.validate(golden, schema)
 
 

@@ -23,11 +23,12 @@ from swift_build import swift_product
 
 import parity.coreml_reference as coreml_reference
 from export.errors import UnsupportedEstimatorError
+from export.frontends import to_ir
 from export.text.analyzer import Vocabulary
 from export.text.pipeline import text_model_of
 from export.text.rules import text_rules
-from export.text.to_coreml_text import text_to_spec
-from export.to_coreml.interface import CoreMLInterface
+from export.to_coreml import CoreMLInterface, to_spec
+from parity.text_inputs import probe_documents
 
 PROBES = (*text_corpus.EDGE_CASES, "zzqx unseenword", "the of and a in")
 
@@ -59,8 +60,7 @@ def _sklearn_counts(pipeline: Any, documents: list[str]) -> list[dict[str, float
 
 
 def _spec(pipeline: Any) -> Any:
-    features, tail = text_model_of(pipeline)
-    return text_to_spec(features, tail, "title", CoreMLInterface())
+    return to_spec(to_ir(pipeline, feature_names=("title",)), CoreMLInterface())
 
 
 def _assert_predicts_like(pipeline: Any, float32_weights: bool, documents: list[str],
@@ -118,7 +118,7 @@ def test_core_ml_on_swift_computed_counts_for_every_corpus_row(text_features_che
     rules = tmp_path / "title.text.json"
     rules.write_text(json.dumps(text_rules(features.analyzer, features.binary, features.columns.terms),
                                 ensure_ascii=False), encoding="utf-8")
-    documents = text_corpus.titles() + list(PROBES)
+    documents = text_corpus.titles() + list(PROBES) + probe_documents(pipeline[0])  # parity's text probes too
     docs = tmp_path / "documents.json"
     docs.write_text(json.dumps(documents, ensure_ascii=False), encoding="utf-8")
     proc = subprocess.run([str(text_features_check), "--counts", str(rules), str(docs)], capture_output=True,

@@ -18,19 +18,20 @@ from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
 from export.errors import UnsupportedEstimatorError
+from export.frontends import to_ir
 from export.text.pipeline import text_model_of
-from export.text.to_onnx_text import build_text_onnx
-from export.to_onnx.options import OnnxOptions
+from export.to_onnx import OnnxOptions, to_onnx
 
 PROBES = (*text_corpus.EDGE_CASES, "zzqx unseenword qqqq", "the of and a in", "THE OF AND")
 
 
 def _session(estimator: Any, input_dtype: str = "float64") -> tuple[ort.InferenceSession, list[str]]:
-    features, tail = text_model_of(estimator)
-    model, heads = build_text_onnx(features, tail, OnnxOptions(input_name="title", input_dtype=input_dtype))  # type: ignore[arg-type]
+    exported = to_onnx(estimator, to_ir(estimator, feature_names=("title",)),
+                       OnnxOptions(input_dtype=input_dtype))  # type: ignore[arg-type]
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    return ort.InferenceSession(model.SerializeToString(), options), [h.name for h in heads]
+    session = ort.InferenceSession(exported.model.SerializeToString(), options)
+    return session, [o.name for o in session.get_outputs()]
 
 
 def _run(session: ort.InferenceSession, documents: list[str]) -> list[np.ndarray]:

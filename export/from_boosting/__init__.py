@@ -20,7 +20,7 @@ import numpy as np
 
 from export import ir
 from export.errors import InputFileError, UnsupportedEstimatorError, UsageError, describe_exception
-from export.from_boosting.forest import BoostedForest, forest_inputs, to_ir
+from export.from_boosting.forest import BoostedForest, forest_inputs, to_ir, to_tree_ensemble
 
 Library = Literal["xgboost", "lightgbm", "catboost"]
 FileKind = Literal["xgboost-json", "xgboost-ubj", "lightgbm-text", "catboost-cbm"]
@@ -65,6 +65,9 @@ class BoostedModel:
     # columns followed by a string lookup built from the user's rows (`to_ir(..., rows=)`).
     categories: Any = None
     input_names: tuple[str, ...] | None = None
+    # XGBoost's call-time `missing` (DMatrix(missing=), the wrappers' `missing` parameter): not in the file, so
+    # given by the user (--missing) or read from an in-memory wrapper; NaN is always missing as well.
+    missing: float = float("nan")
     _reference: Any = field(default=None, repr=False)
 
     @property
@@ -108,14 +111,21 @@ class BoostedModel:
     def description(self) -> str:
         return f"{self.library} {self.forest.objective} ({self.forest.n_trees} trees)"
 
-    def to_ir(self, feature_names: tuple[str, ...] | None = None, rows: Any = None) -> ir.Model:
+    def to_ir(self, feature_names: tuple[str, ...] | None = None, rows: Any = None,
+              input_dtype: str = "float64") -> ir.Model:
         """The IR model. A CatBoost model with categorical features needs `rows` (a DataFrame holding the
         categorical columns): the model stores only hashes of its categories, so the strings the artifact looks
-        up are those of the rows, hashed by CatBoost itself (catboost_categorical)."""
+        up are those of the rows, hashed by CatBoost itself (catboost_categorical). An XGBoost `missing` value
+        becomes an Imputer (value -> NaN) before the trees (`missing_imputer`)."""
         if self.categories is None:
-            return to_ir(self.forest, feature_names)
+            imputer = missing_imputer(self.forest, self.missing, input_dtype, self.source)
+            if imputer is None:
+                return to_ir(self.forest, feature_names)
+            schema = forest_inputs(self.forest, feature_names)
+            return ir.Model(inputs=schema, head=self.forest.head, body=(
+                ir.Step("missing", imputer, schema.names),
+                ir.Step("scores", to_tree_ensemble(self.forest), ("missing",))))
         from export.from_boosting.catboost_categorical import catboost_hashes
-        from export.from_boosting.forest import to_tree_ensemble
 
         schema = self.inputs(feature_names)
         own = self.input_names or schema.names
@@ -141,8 +151,55 @@ class BoostedModel:
             from parity.references import reference_for
 
             labels = self.forest.head.labels if isinstance(self.forest.head, ir.Classification) else None
-            self._reference = reference_for(self.native, feature_names=self.feature_names, labels=labels)
+            self._reference = reference_for(self.native, feature_names=self.feature_names, labels=labels,
+                                            missing=self.missing)
         return self._reference
+
+
+def set_missing(model: BoostedModel, missing: float) -> None:
+    """The user's `missing` (--missing) for an XGBoost model; an in-memory wrapper's own parameter must agree."""
+    import math
+
+    if model.library != "xgboost" and not math.isnan(missing):
+        raise UsageError(f"model file '{model.source}': --missing is XGBoost's call-time missing value; a "
+                         f"{model.library} model routes missing values (NaN) as its file says")
+    own = model.missing
+    if not math.isnan(own) and not (own == missing or (math.isnan(own) and math.isnan(missing))):
+        raise UsageError(f"--missing {missing!r} differs from the wrapper's own missing={own!r}")
+    model.missing = float(missing)
+    model._reference = None
+
+
+def missing_imputer(forest: BoostedForest, missing: float, input_dtype: str, source: str,
+                    in_pipeline: bool = False) -> ir.Imputer | None:
+    """XGBoost's call-time `missing` value as an Imputer turning it into NaN (which every node routes to its
+    default child), or None for NaN (the default). XGBoost compares float32(x) == float32(missing)
+    (`data::IsValidFunctor` on the float32 DMatrix entry), so every double rounding to float32(missing) is missing
+    to it; the Imputer tests one value exactly. That is exact under the float32 contract (the app feeds float32
+    values: the Imputer tests float32(missing)), and under float64 when no split routes float32(missing) away
+    from its default child (then those doubles route as missing values do anyway); otherwise it is refused."""
+    import math
+
+    if math.isnan(missing):
+        return None
+    if forest.library != "xgboost":
+        raise UsageError(f"model file '{source}': --missing is XGBoost's call-time missing value; a {forest.library} "
+                         "model routes missing values (NaN) as its file says")
+    if not math.isfinite(missing):
+        raise UsageError(f"--missing {missing}: allowed: a finite number, or nan (the default)")
+    from export.from_boosting.forest import missing_value_conflicts
+
+    conflicts = missing_value_conflicts(forest, missing)
+    if input_dtype == "float64" and conflicts.size:
+        advice = ("inside a Pipeline the earlier steps compute in double, so no float32 contract can help: train "
+                  "with missing=nan" if in_pipeline else "export with --input-dtype float32 (the app feeds float32 "
+                  "values)")
+        raise UsageError(
+            f"model file '{source}': XGBoost treats every input whose float32 rounding is float32({missing!r}) as "
+            f"missing, and {conflicts.size} splits send that value elsewhere when it is a number; the artifact can "
+            f"test only one value exactly, so the float64 contract is refused: {advice}")
+    value = float(np.float32(missing)) if input_dtype == "float32" else float(missing)
+    return ir.Imputer(missing_value=value, fill=np.full(forest.n_features, np.nan))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -303,7 +360,11 @@ def from_object(obj: Any) -> BoostedModel:
     try:
         if module == "xgboost":
             booster = obj.get_booster() if hasattr(obj, "get_booster") else obj
-            return load_bytes(bytes(booster.save_raw(raw_format="json")), "xgboost-json", f"<{name} in memory>")
+            model = load_bytes(bytes(booster.save_raw(raw_format="json")), "xgboost-json", f"<{name} in memory>")
+            missing = obj.get_params().get("missing") if hasattr(obj, "get_params") else None
+            if missing is not None:  # the wrapper's own `missing` parameter: what its predict uses
+                model.missing = float(missing)
+            return model
         if module == "lightgbm":
             booster = obj.booster_ if hasattr(obj, "booster_") else obj
             labels = np.asarray(obj.classes_) if hasattr(obj, "classes_") else None

@@ -151,6 +151,17 @@ def _exact_double_comparison(forest: BoostedForest) -> tuple[np.ndarray, np.ndar
     return snapped, snapped_mode, true_child, false_child, missing
 
 
+def missing_value_conflicts(forest: BoostedForest, value: float) -> np.ndarray:
+    """Branch nodes where the finite `value`, compared as the library compares it (float32(x) for XGBoost), goes to
+    another child than a missing value does: there, treating `value` as missing (XGBoost's call-time `missing`)
+    changes the route, so the artifact must catch it before the trees."""
+    branch = forest.feature >= 0
+    x = float(np.float32(value)) if forest.precision == "float32" else float(value)
+    t = forest.threshold
+    goes_true = np.where(forest.op == Op.LT, x < t, np.where(forest.op == Op.LE, x <= t, x > t))
+    return np.flatnonzero(branch & (goes_true != forest.missing_true))
+
+
 def forest_inputs(forest: BoostedForest, feature_names: tuple[str, ...] | None = None) -> ir.Schema:
     """The forest's inputs: one double column per recorded (or given) feature name, else one block of doubles;
     NaN is a value every library routes (each node's default direction), so it is never refused."""

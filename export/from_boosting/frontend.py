@@ -20,10 +20,12 @@ XGBOOST_NOTES = (
     "gbtree and dart; binary:logistic/logitraw/hinge, multi:softprob/softmax, reg:squarederror/absoluteerror/"
     "pseudohubererror/quantileerror (one alpha)/squaredlogerror/logistic, count:poisson, reg:gamma, reg:tweedie; "
     "routing exact for float64 and float32 inputs; float32 margin sums reproduced within (N+1)·2⁻²⁴·S "
-    "(both formats sum in double); categorical splits (enable_categorical, partitions and one-hot): with the "
-    "category strings XGBoost >= 3.1 records, String inputs (\"\" and unseen strings = missing, default_left), else "
-    "numeric codes with XGBoost's rules (float32 truncated; negative and >= 2^24 are no category); numeric pandas "
-    "categories, gblinear, multi_output_tree and early-stopped wrappers refused")
+    "(both formats sum in double); call-time missing via --missing or the wrapper's own (exact for float32 inputs, "
+    "float64 when no split routes it elsewhere); base_margin not supported (undetectable in the file); "
+    "categorical splits (enable_categorical, partitions and one-hot): with the category strings XGBoost >= 3.1 "
+    "records, String inputs (\"\" and unseen strings = missing, default_left), else numeric codes with XGBoost's "
+    "rules (float32 truncated; negative and >= 2^24 are no category); numeric pandas categories, gblinear, "
+    "multi_output_tree and early-stopped wrappers refused")
 LIGHTGBM_NOTES = (
     "gbdt, dart, goss; binary (any sigmoid), multiclass, regression/l1/huber/fair/quantile/mape, poisson/gamma/"
     "tweedie, cross_entropy; double comparisons with the |x| ≤ 1e-35 zero band and missing types None/NaN; "
@@ -63,8 +65,14 @@ def convert_boosting(model: Any) -> Converted:
         raise UnsupportedEstimatorError(
             f"{type(model).__name__} with categorical features ({', '.join(boosted.string_columns)}) inside a "
             "scikit-learn Pipeline is not supported; supported: the CatBoost model itself (export it with --data)")
+    from export import ir
+    from export.from_boosting import missing_imputer
+
     forest = boosted.forest
-    return Converted(to_tree_ensemble(forest), forest.head, forest_inputs(forest))
+    # an XGBoost wrapper's own `missing` parameter: the steps before it compute in double, so the float64 contract
+    imputer = missing_imputer(forest, boosted.missing, "float64", boosted.source, in_pipeline=True)
+    trees = to_tree_ensemble(forest)
+    return Converted(trees if imputer is None else ir.Pipeline((imputer, trees)), forest.head, forest_inputs(forest))
 
 
 def boosting_model(model: Any) -> ir.Model | None:

@@ -23,6 +23,7 @@ from sklearn.ensemble import (
     VotingClassifier,
     VotingRegressor,
 )
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.feature_selection import (
     RFE,
     RFECV,
@@ -112,6 +113,7 @@ from export.from_sklearn import (
     neural_network,
     preprocessing,
     svm,
+    text,
     trees,
 )
 from export.frontends import Converter, Family, FormatSupport, register, register_model_builder
@@ -124,6 +126,12 @@ _KNN_NOTE = ("weights uniform / distance (scikit-learn's zero-distance rule); eu
              "minkowski p; equal distances at the k-th place: the lower training index (scikit-learn's tree search "
              "keeps the one it met first); distance weights with brute-force Euclidean search refused")
 _EXP_LINK = "exp(X @ coef_ + intercept_) (log link)"
+_TEXT_NOTE = ("documents (a list/Series, or one ColumnTransformer column) -> scikit-learn's word analyzer exactly: "
+              "lowercase, strip_accents ascii/unicode, token_pattern (?u)\\b\\w\\w+\\b or (?u)\\b\\w+\\b, "
+              "ngram_range, stop_words, binary, vocabulary_ (max_df/min_df/max_features folded in); analyzer "
+              "char/char_wb, other token patterns, preprocessor/tokenizer callables refused")
+_COREML_COUNTS = ("input: the [String: Double] term counts ios_stub's TextFeatures computes from the text "
+                  "(rules in NAME.text.json)")
 _COREML_NO_EXP = FormatSupport("none", "Core ML's GLMRegressor has no exp link (a neural-network exp layer is float32)")
 
 # (class, family, converter, notes) — exact-type lookup; a subclass may override predict, so it is refused.
@@ -272,6 +280,14 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
     (ColumnTransformer, "composition", composition.column_transformer_to_ir,
      "columns by name / index / make_column_selector (resolved at fit); sparse output densified; remainder "
      "passthrough/drop/transformer; one input per DataFrame column; transformer_weights refused"),
+    (CountVectorizer, "transform", text.vectorizer_to_ir, _TEXT_NOTE),
+    (TfidfVectorizer, "transform", text.vectorizer_to_ir, _TEXT_NOTE + "; use_idf, smooth_idf, sublinear_tf, norm"),
+    (HashingVectorizer, "transform", text.vectorizer_to_ir,
+     _TEXT_NOTE.replace("vocabulary_ (max_df/min_df/max_features folded in)", "murmurhash3_32 with alternate_sign")
+     + "; norm"),
+    (TfidfTransformer, "transform", text.tfidf_transformer_to_ir,
+     "after a vectorizer (folded into its counts; sublinear_tf too) or on a count matrix (idf_ multiply, norm; "
+     "sublinear_tf refused there)"),
 )
 
 
@@ -328,6 +344,11 @@ _COREML: dict[type, FormatSupport] = {
                                                        "over computed scores, so K > 2 is refused (ONNX takes any K)"),
     BernoulliNB: FormatSupport("ir", "binarize=None: the linear form's softmax is a float32 network layer "
                                      "(checked against its float32 bound); with a threshold: double trees"),
+    CountVectorizer: FormatSupport("ir", _COREML_COUNTS),
+    TfidfVectorizer: FormatSupport("ir", _COREML_COUNTS + "; sublinear_tf=True refused (no log in the classic "
+                                         "models; a neural-network log is float32)"),
+    HashingVectorizer: FormatSupport("none", "no vocabulary for Core ML's dictionary input (ONNX only)"),
+    TfidfTransformer: FormatSupport("ir", "sublinear_tf=True refused (no log in the classic models)"),
 }
 
 for _cls, _family, _converter, _notes in _TABLE:
@@ -335,4 +356,5 @@ for _cls, _family, _converter, _notes in _TABLE:
              onnx=_ONNX.get(_cls, FormatSupport("ir")))
 
 register_model_builder(dataframe.dataframe_model)
+register_model_builder(text.documents_model)
 register_model_builder(dataframe.hist_gradient_boosting_model)

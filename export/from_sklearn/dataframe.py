@@ -26,6 +26,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 from export import ir
 from export.from_sklearn.composition import _flatten, _is_passthrough, _require_transform
 from export.from_sklearn.estimator_checks import refuse
+from export.from_sklearn.text import text_part_steps
 from export.frontends import _allows_nan, convert
 
 STRING_ENCODERS = (OneHotEncoder, OrdinalEncoder, TargetEncoder)
@@ -273,12 +274,13 @@ def dataframe_model(est: Any) -> ir.Model | None:
     if found is None:
         return None
     ct, names, found_parts, rest = found
-    parts = []
+    parts: list[tuple[str, Any, list[str], Any]] = []  # (name, transformer, columns, text steps | string part)
     any_string = False
     for part_name, transformer, columns in found_parts:
-        string = None if _is_passthrough(transformer) else _string_part(transformer)
-        any_string = any_string or string is not None
-        parts.append((part_name, transformer, columns, string))
+        text = None if _is_passthrough(transformer) else text_part_steps(ct, part_name, transformer, columns)
+        string = None if _is_passthrough(transformer) or text is not None else _string_part(transformer)
+        any_string = any_string or string is not None or text is not None
+        parts.append((part_name, transformer, columns, text if text is not None else string))
     if not any_string:
         return None
     converted_rest = [convert(step) for step in rest]
@@ -294,7 +296,9 @@ def dataframe_model(est: Any) -> ir.Model | None:
             kind: ir.ColumnKind = "string" if string is not None else "double"
             if kinds.setdefault(column, kind) != kind:
                 raise refuse(ct, f"column {column!r} is read both as a string and as a number")
-        if string is not None:
+        if isinstance(string, list):  # a text part: its steps (export.from_sklearn.text)
+            body.extend(string)
+        elif string is not None:
             body.extend(_string_steps(ct, part_name, columns, *string))
         else:
             owner = final_estimator if _is_passthrough(transformer) else transformer

@@ -30,6 +30,7 @@ from sklearn.feature_extraction.text import (
     TfidfVectorizer,
 )
 
+from export import ir
 from export.errors import NotFittedError, UnsupportedEstimatorError
 
 # token_pattern string -> minimum token length, for the patterns whose findall() is "maximal \w runs of >= k chars".
@@ -44,20 +45,9 @@ TOKEN_PATTERNS: dict[str, int] = {
 Norm = Literal["l1", "l2"]
 
 
-@dataclass(frozen=True)
-class Analyzer:
-    """scikit-learn's word analyzer on str documents (the settings `build_analyzer()` reads)."""
-
-    lowercase: bool
-    strip_accents: Literal["ascii", "unicode"] | None
-    min_token_chars: int
-    ngram_range: tuple[int, int]
-    stop_words: tuple[str, ...]  # sorted; empty = none
-
-    def __post_init__(self) -> None:
-        low, high = self.ngram_range
-        if not 1 <= low <= high:
-            raise UnsupportedEstimatorError(f"ngram_range={self.ngram_range}: need 1 <= min_n <= max_n")
+Analyzer = ir.TextAnalyzer  # the analyzer settings, the columns rule: pure data of the IR (export.ir)
+Vocabulary = ir.Vocabulary
+Hashing = ir.Hashing
 
 
 @dataclass(frozen=True)
@@ -67,26 +57,6 @@ class Tfidf:
     idf: NDArray[np.float64] | None
     norm: Norm | None
     sublinear_tf: bool
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """CountVectorizer's vocabulary_: terms[i] is the term counted in column i."""
-
-    terms: tuple[str, ...]
-
-    @property
-    def n_features(self) -> int:
-        return len(self.terms)
-
-
-@dataclass(frozen=True)
-class Hashing:
-    """HashingVectorizer's column rule: murmurhash3_32(term utf-8, seed 0) -> |h| % n_features, sign of h if
-    alternate_sign (scikit-learn's _hashing_fast, with h = -2**31 mapped as documented there)."""
-
-    n_features: int
-    alternate_sign: bool
 
 
 @dataclass(frozen=True)
@@ -103,6 +73,12 @@ class TextFeatures:
     @property
     def n_features(self) -> int:
         return self.columns.n_features
+
+    @property
+    def node(self) -> ir.TextVectorizer:
+        """The IR node computing the counts (sublinear_tf folded in); the idf multiply and norm follow it."""
+        return ir.TextVectorizer(self.analyzer, self.columns, self.binary,
+                                 self.tfidf is not None and self.tfidf.sublinear_tf, self.source)
 
 
 _VECTORIZERS = (CountVectorizer, TfidfVectorizer, HashingVectorizer)
@@ -183,6 +159,9 @@ def with_tfidf(features: TextFeatures, transformer: TfidfTransformer) -> TextFea
         raise UnsupportedEstimatorError(f"{type(transformer).__name__} after {features.source}, which already "
                                         "weights its output: only one TF-IDF step is supported")
     tfidf = tfidf_of(transformer)
+    if tfidf.sublinear_tf and isinstance(features.columns, Hashing):
+        raise _refuse(type(transformer).__name__, "sublinear_tf", True, "False after a HashingVectorizer (its "
+                      "signed counts have no log)")
     if tfidf.idf is not None and tfidf.idf.size != features.n_features:
         raise UnsupportedEstimatorError(f"TfidfTransformer has {tfidf.idf.size} idf_ weights for "
                                         f"{features.n_features} vectorizer columns")

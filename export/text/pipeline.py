@@ -1,4 +1,4 @@
-"""A fitted text model -> (TextFeatures, IR tail): the front-end of the text route.
+"""A fitted text model -> (TextFeatures, IR tail): what export.from_sklearn.text lowers to body steps.
 
 Accepted: a scikit-learn Pipeline [CountVectorizer | TfidfVectorizer | HashingVectorizer, (TfidfTransformer),
 final estimator], or a lone vectorizer (a transform). The final estimator is any type of the front-end registry
@@ -22,7 +22,6 @@ from export.frontends import convert
 from export.text.analyzer import TextFeatures, text_features_of, with_tfidf
 
 VECTORIZERS = (CountVectorizer, TfidfVectorizer, HashingVectorizer)
-TERM_COUNTS = "term_counts"  # the tail's one input block: the vectorizer's dense [N, n_features] counts
 
 
 @dataclass(frozen=True)
@@ -31,12 +30,6 @@ class TextTail:
 
     node: ir.Node | None
     head: ir.Head
-
-    def model(self, n_features: int) -> ir.Model | None:
-        """The tail as an IR root reading the counts as one block (None without a node)."""
-        if self.node is None:
-            return None
-        return ir.Model.single(self.node, self.head, ir.Schema.block(n_features, name=TERM_COUNTS))
 
 
 def tail_of(features: TextFeatures, model: ir.Node | None) -> ir.Node | None:

@@ -1,4 +1,4 @@
-"""TextFeatures -> ONNX: a string column [N, 1] in, scikit-learn's vectorizer output as a double [N, V] tensor.
+"""ir.TextVectorizer -> ONNX: a string column [N] in, scikit-learn's vectorizer output as a double [N, V] tensor.
 
 ONNX Runtime has no operator with CPython's string semantics: StringNormalizer lowers with the C++ locale (no
 final sigma, no 'İ' -> 'i̇'), has no Unicode normalisation, and the com.microsoft Tokenizer's RE2 knows `\\w` as ASCII
@@ -17,7 +17,9 @@ only. So the graph never relies on them; it runs CPython's own tables (export.te
    murmurhash3_32), bucketed |h| % n_features (h = -2**31 as scikit-learn's _hashing_fast) and summed with
    ScatterElements(add), signed by alternate_sign.
 5. binary -> 1 where the count is > 0; sublinear_tf -> 1 + log(tf) where tf > 0.
-The idf multiply and the norm are the IR tail (ir.Scaler / ir.Normalizer), written by the IR route like any other.
+The idf multiply and the norm are the steps after it (ir.Scaler / ir.Normalizer), written by the IR route like any
+other. The IR route (export.to_onnx.ir_route) runs a model with a text column one row at a time (a Loop): see
+`build_ir_model`.
 """
 
 from __future__ import annotations
@@ -26,14 +28,9 @@ import numpy as np
 import onnx
 from onnx import helper
 
-from export.errors import UnsupportedEstimatorError
+from export import ir
 from export.text import unicode_tables
-from export.text.analyzer import Hashing, TextFeatures, Vocabulary
-from export.text.pipeline import TextTail
-from export.to_onnx.graph_builder import GraphBuilder
-from export.to_onnx.heads import HeadOutput
-from export.to_onnx.ir_route import emit_head, emit_node, ir_route_blocker
-from export.to_onnx.options import IR_ROUTE_OPSET, OnnxOptions
+from export.to_onnx.graph_builder import GraphBuilder, ScopedBuilder
 
 TEXT_OPSET: dict[str, int] = {"com.microsoft": 1}  # Tokenizer, MurmurHash3; with the IR route's ai.onnx 21, ml 5
 
@@ -44,17 +41,6 @@ _TOKEN_PAD = "#"
 _KEEP = "<keep>"  # LabelEncoder default: "this code point is unchanged" (no single code point equals it)
 _INT64 = onnx.TensorProto.INT64
 _DOUBLE = onnx.TensorProto.DOUBLE
-
-
-class _ScopedBuilder(GraphBuilder):
-    """A builder for a Loop body: its names carry a prefix, so they never shadow the enclosing graph's."""
-
-    def __init__(self, prefix: str) -> None:
-        super().__init__()
-        self._prefix = prefix
-
-    def fresh(self, hint: str) -> str:
-        return f"{self._prefix}_{super().fresh(hint)}"
 
 
 def _i64(b: GraphBuilder, hint: str, value: object) -> str:
@@ -76,7 +62,7 @@ def _word_class() -> str:
 
 def _join_columns(b: GraphBuilder, matrix: str) -> str:
     """[N, M] strings -> [N, 1] row-wise concatenation, by pairwise StringConcat rounds in a Loop."""
-    inner = _ScopedBuilder("join")
+    inner = ScopedBuilder("join")
     acc = inner.fresh("acc")
     width = inner.op("Gather", [inner.op("Shape", [acc], "shape"), _i64(inner, "one", 1)], "width", axis=0)
     odd = inner.op("Reshape", [inner.op("Mod", [width, _i64(inner, "two", 2)], "odd"), _i64(inner, "v1", [1])],
@@ -138,7 +124,7 @@ def _final_sigma(b: GraphBuilder, chars: str, mapped: str, rules: unicode_tables
     return b.op("Where", [sigma, forms, mapped], "sigma_resolved")
 
 
-def _preprocessed(b: GraphBuilder, documents: str, features: TextFeatures) -> str:
+def _preprocessed(b: GraphBuilder, documents: str, features: ir.TextVectorizer) -> str:
     """[N] documents -> [N] lower()ed / accent-stripped documents (CPython's results, code point by code point)."""
     analyzer = features.analyzer
     if not analyzer.lowercase and analyzer.strip_accents is None:
@@ -165,14 +151,14 @@ def _preprocessed(b: GraphBuilder, documents: str, features: TextFeatures) -> st
     return b.op("Reshape", [joined, _i64(b, "flat", [-1])], "preprocessed")
 
 
-def _tokens(b: GraphBuilder, documents: str, features: TextFeatures) -> str:
+def _tokens(b: GraphBuilder, documents: str, features: ir.TextVectorizer) -> str:
     """[N] documents -> [N, T] tokens (right-padded with _TOKEN_PAD), stop words removed when n-grams need it."""
     analyzer = features.analyzer
     tokens = b.op("Tokenizer", [documents], "tokens", domain="com.microsoft", mark=0, mincharnum=1,
                   pad_value=_TOKEN_PAD, tokenexp=f"[{_word_class()}]{{{analyzer.min_token_chars},}}")
     tokens = _pad_column(b, tokens, _TOKEN_PAD)
     unigrams_only = analyzer.ngram_range[1] == 1
-    if not analyzer.stop_words or (unigrams_only and isinstance(features.columns, Vocabulary)):
+    if not analyzer.stop_words or (unigrams_only and isinstance(features.columns, ir.Vocabulary)):
         return tokens  # a stop word is then simply never a counted term (see _vocabulary_counts)
     stop = b.op("LabelEncoder", [tokens], "is_stop_word", domain="ai.onnx.ml", keys_strings=list(analyzer.stop_words),
                 values_int64s=[1] * len(analyzer.stop_words), default_int64=0)
@@ -190,7 +176,7 @@ def _tokens(b: GraphBuilder, documents: str, features: TextFeatures) -> str:
     return b.op("Slice", [scattered, _i64(b, "start", [0]), width, _i64(b, "axis1", [1])], "compacted")
 
 
-def _vocabulary_counts(b: GraphBuilder, tokens: str, features: TextFeatures, columns: Vocabulary) -> str:
+def _vocabulary_counts(b: GraphBuilder, tokens: str, features: ir.TextVectorizer, columns: ir.Vocabulary) -> str:
     analyzer = features.analyzer
     stop = set(analyzer.stop_words)
     low, high = analyzer.ngram_range
@@ -225,7 +211,7 @@ def _vocabulary_counts(b: GraphBuilder, tokens: str, features: TextFeatures, col
     return counts
 
 
-def _hashed_counts(b: GraphBuilder, tokens: str, features: TextFeatures, columns: Hashing) -> str:
+def _hashed_counts(b: GraphBuilder, tokens: str, features: ir.TextVectorizer, columns: ir.Hashing) -> str:
     low, high = features.analyzer.ngram_range
     width = b.op("Shape", [tokens], "width", start=1, end=2)
     axis = _i64(b, "axis", [1])
@@ -275,71 +261,21 @@ def _hashed_counts(b: GraphBuilder, tokens: str, features: TextFeatures, columns
     return summed
 
 
-def emit_text_features(b: GraphBuilder, documents: str, features: TextFeatures) -> str:
+def emit_text_features(b: GraphBuilder, documents: str, features: ir.TextVectorizer) -> str:
     """The double [N, n_features] tensor scikit-learn's vectorizer makes of the string tensor `documents` [N],
-    before the idf multiply and the norm (those are the IR tail: export.text.pipeline.tail_of)."""
+    before the idf multiply and the norm (the steps after it: export.text.pipeline.tail_of)."""
     tokens = _tokens(b, _preprocessed(b, documents, features), features)
-    if isinstance(features.columns, Hashing):
+    if isinstance(features.columns, ir.Hashing):
         values = _hashed_counts(b, tokens, features, features.columns)
         binary_done = True
     else:
         values = _vocabulary_counts(b, tokens, features, features.columns)
         binary_done = False
-    zero = b.const("zero", np.array([0.0]))
     if features.binary and not binary_done:
-        values = b.op("Cast", [b.op("Greater", [values, zero], "present")], "binary_counts", to=_DOUBLE)
-    if features.tfidf is not None and features.tfidf.sublinear_tf:
-        if isinstance(features.columns, Hashing):
-            raise UnsupportedEstimatorError("HashingVectorizer has no sublinear_tf")
-        positive = b.op("Greater", [values, zero], "positive")
+        present = b.op("Greater", [values, b.const("zero", np.array([0.0]))], "present")
+        values = b.op("Cast", [present], "binary_counts", to=_DOUBLE)
+    if features.sublinear_tf:
+        positive = b.op("Greater", [values, b.const("zero", np.array([0.0]))], "positive")
         logged = b.op("Add", [b.op("Log", [values], "log_tf"), b.const("one", np.array([1.0]))], "sublinear")
         values = b.op("Where", [positive, logged, values], "sublinear_tf")
     return values
-
-
-def build_text_onnx(features: TextFeatures, tail: TextTail, options: OnnxOptions) -> tuple[onnx.ModelProto,
-                                                                                           list[HeadOutput]]:
-    """The ONNX model: string input `options.input_name` [N, 1] -> the vectorizer -> `tail` (IR route) -> heads.
-    Outputs follow `options.input_dtype` like every IR model.
-
-    Why a Loop over rows: the string stages pad every row to the batch's longest document (code points, then
-    tokens), so one long document in a batch would cost N x its length; per row, each costs its own length. The
-    dense [1, V] row (V = 2**20 for a default HashingVectorizer) meets the tail inside the loop, so only the tail's
-    output is stacked."""
-    tail_model = tail.model(features.n_features)
-    if tail_model is not None:
-        blocker = ir_route_blocker(tail_model)
-        if blocker is not None:
-            raise UnsupportedEstimatorError(f"ONNX text writer: {blocker}")
-    b = GraphBuilder()
-    documents = b.op("Reshape", [options.input_name, _i64(b, "flat", [-1])], "documents")
-    n_rows = b.op("Shape", [documents], "n_rows", start=0, end=1)
-    n_rows = b.op("Reshape", [n_rows, _i64(b, "scalar", [])], "trip_count")
-
-    body = _ScopedBuilder("row")
-    index, cond = body.fresh("index"), body.fresh("cond")
-    at = body.op("Unsqueeze", [index, _i64(body, "axis", [0])], "at")
-    document = body.op("Slice", [documents, at, body.op("Add", [at, _i64(body, "one", [1])], "after")], "document")
-    values, width = emit_text_features(body, document, features), features.n_features
-    if tail.node is not None:
-        values, width = emit_node(body, values, width, tail.node)
-    keep_going = body.op("Identity", [cond], "keep_going")
-    row_values = body.op("Identity", [values], "row_values")
-    graph_body = helper.make_graph(
-        body.nodes, "text_row",
-        [helper.make_tensor_value_info(index, _INT64, []),
-         helper.make_tensor_value_info(cond, onnx.TensorProto.BOOL, [])],
-        [helper.make_tensor_value_info(keep_going, onnx.TensorProto.BOOL, []),
-         helper.make_tensor_value_info(row_values, _DOUBLE, [1, width])],
-        initializer=body.initializers)
-    stacked = b.op("Loop", [n_rows, b.const("true", np.array(True))], "stacked_rows", body=graph_body)
-    values = b.op("Reshape", [stacked, _i64(b, "rows_by_width", [-1, width])], "row_outputs")
-
-    heads = emit_head(b, tail.head, values, width, options)
-    inputs = [helper.make_tensor_value_info(options.input_name, onnx.TensorProto.STRING, ["N", 1])]
-    outputs = [helper.make_tensor_value_info(h.name, h.elem_type, list(h.shape)) for h in heads]
-    graph = helper.make_graph(b.nodes, "mlexport_text", inputs, outputs, initializer=b.initializers)
-    opsets = [helper.make_opsetid(domain, version) for domain, version in (IR_ROUTE_OPSET | TEXT_OPSET).items()]
-    model = helper.make_model(graph, opset_imports=opsets,
-                              ir_version=helper.find_min_ir_version_for(opsets, ignore_unknown=True))
-    return model, heads

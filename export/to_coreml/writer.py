@@ -12,6 +12,7 @@ import numpy as np
 from export import ir
 from export.errors import ExportFailedError, UnsupportedEstimatorError
 from export.to_coreml.category_lookup import category_lookup_models
+from export.to_coreml.dict_vectorizer import counts_description, term_counts_type, text_vectorizer_models
 from export.to_coreml.features import Feature, Names, OutputNames, double_type, vector_type
 from export.to_coreml.glm import affine_models, glm_classifier_model, glm_regressor_model
 from export.to_coreml.imputer import imputer_model
@@ -94,9 +95,9 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             return _lower_pipeline(node, ir.Transformed(), source, names, output_name, _NO_OUTPUTS)
         case ir.Monomials() | ir.UnaryFunction() | ir.QuantileMap():
             raise UnsupportedEstimatorError(_NO_DOUBLE_ENCODING[type(node)])
-        case ir.CategoryLookup():
-            raise ExportFailedError("a CategoryLookup reads String columns as a body step of its own, never a "
-                                    "numeric vector")
+        case ir.CategoryLookup() | ir.TextVectorizer():
+            raise ExportFailedError(f"a {type(node).__name__} reads String columns as a body step of its own, never "
+                                    "a numeric vector")
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
                 | ir.NearestNeighbors() | ir.GaussianNaiveBayes() | ir.QuadraticDiscriminant() | ir.Average() \
                 | ir.OneVsOneDecision():
@@ -353,7 +354,9 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     interface.check_inputs(model.inputs)
     if any(isinstance(node, ir.OneVsOneDecision) for node in model.nodes()):
         raise UnsupportedEstimatorError(_NO_OVO_DECISION)  # before its inputs (libsvm's raw pairwise values)
-    inputs = input_features(model.inputs)
+    text_columns = model.text_columns()
+    inputs = [Feature(feature.name, term_counts_type()) if column.name in text_columns else feature
+              for column, feature in zip(model.inputs.columns, input_features(model.inputs), strict=True)]
     outputs = interface.output_names
     names = Names({*(feature.name for feature in inputs), outputs.label, outputs.probability, outputs.prediction,
                    outputs.transformed})
@@ -362,11 +365,14 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     for index, step in enumerate(model.body):
         last = index == len(model.body) - 1
         target = outputs.transformed if last else names.fresh("step")
-        if isinstance(step.node, ir.CategoryLookup):
+        if isinstance(step.node, (ir.CategoryLookup, ir.TextVectorizer)):
             if last and not isinstance(model.head, ir.Transformed):
-                raise ExportFailedError(f"step {step.name!r} (a CategoryLookup) is a transform; a model head needs "
-                                        "a score producer last")
-            lowered = _Lowered(*category_lookup_models(step.node, [env[n] for n in step.inputs], target, names))
+                raise ExportFailedError(f"step {step.name!r} (a {type(step.node).__name__}) is a transform; a model "
+                                        "head needs a score producer last")
+            if isinstance(step.node, ir.TextVectorizer):
+                lowered = _Lowered(*text_vectorizer_models(step.node, env[step.inputs[0]], target, names))
+            else:
+                lowered = _Lowered(*category_lookup_models(step.node, [env[n] for n in step.inputs], target, names))
         elif model.reads_columns_one_by_one(step):
             if not isinstance(step.node, ir.OneHotEncoder) or (last and not isinstance(model.head, ir.Transformed)):
                 raise ExportFailedError(f"step {step.name!r} reads string/int64 columns one by one; only a "
@@ -391,6 +397,9 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     else:
         spec = head_pipeline(head, models, inputs, lowered.outputs, outputs)
     apply_descriptions(spec, interface, model.inputs)
+    for column, feature in zip(model.inputs.columns, spec.description.input, strict=True):
+        if column.name in text_columns:
+            feature.shortDescription = counts_description(column.name, text_columns[column.name])
     validate_spec(spec)
     return spec
 

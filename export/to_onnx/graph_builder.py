@@ -50,3 +50,14 @@ class GraphBuilder:
 
     def identity(self, source: str, output: str) -> str:
         return self.op("Identity", [source], output=output)
+
+
+class ScopedBuilder(GraphBuilder):
+    """A builder for a Loop body: its names carry a prefix, so they never shadow the enclosing graph's."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self._prefix = prefix
+
+    def fresh(self, hint: str) -> str:
+        return f"{self._prefix}_{super().fresh(hint)}"

@@ -14,7 +14,8 @@ from onnx import helper, numpy_helper
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
-from export.to_onnx.graph_builder import GraphBuilder
+from export.text.to_onnx_text import TEXT_OPSET, emit_text_features
+from export.to_onnx.graph_builder import GraphBuilder, ScopedBuilder
 from export.to_onnx.heads import (
     IR_LINKS,
     HeadOutput,
@@ -412,6 +413,9 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
     ir.Normalizer: IrFamily(_normalizer, "ReduceSumSquare/ReduceL1/ReduceMax + Div"),
     ir.OneHotEncoder: IrFamily(_one_hot, "Gather + Equal + Cast (integer categories only)"),
     ir.CategoryLookup: IrFamily(_reads_string_columns, "LabelEncoder (string -> row index) + Gather of the rows"),
+    ir.TextVectorizer: IrFamily(_reads_string_columns, "com.microsoft Tokenizer + ai.onnx.ml LabelEncoder (CPython's "
+                                                       "case/accent tables) + TfIdfVectorizer (TF) or MurmurHash3 + "
+                                                       "ScatterElements, one row per Loop iteration"),
     ir.Linear: IrFamily(_linear, "Gemm (double)"),
     ir.ColumnSelect: IrFamily(_column_select, "Gather"),
     ir.Concat: IrFamily(_concat, "Concat"),
@@ -575,6 +579,56 @@ def _category_lookup(b: GraphBuilder, step: ir.Step, env: dict[str, str]) -> tup
     return out, node.n_outputs
 
 
+def _emit_body(b: GraphBuilder, model: ir.Model, env: dict[str, str]) -> tuple[str, int]:
+    """Every body step, in order, reading the named tensors of `env` (schema columns, then earlier steps); returns
+    the last step's tensor and width."""
+    widths = {c.name: c.n_values for c in model.inputs.columns}
+    for step in model.body:
+        if isinstance(step.node, ir.CategoryLookup):
+            values, width = _category_lookup(b, step, env)
+        elif isinstance(step.node, ir.TextVectorizer):
+            documents = b.op("Reshape", [env[step.inputs[0]], b.const("flat", np.array([-1], dtype=np.int64))],
+                             "documents")
+            values, width = emit_text_features(b, documents, step.node), step.node.n_outputs
+        elif model.reads_columns_one_by_one(step):
+            values, width = _one_hot_columns(b, model, step, env)
+        else:
+            x, in_width = _numeric_source(b, model, step, env, widths)
+            values, width = emit_node(b, x, in_width, step.node)
+        env[step.name], widths[step.name] = values, width
+    return values, width
+
+
+def _emit_body_per_row(b: GraphBuilder, model: ir.Model, env: dict[str, str]) -> tuple[str, int]:
+    """The body inside a Loop over rows, its last vectors stacked: for models with a text column.
+
+    Why: the string stages pad every row to the batch's longest document (code points, then tokens), so one long
+    document in a batch would cost N x its length; per row, each costs its own length. The dense [1, V] counts
+    (V = 2**20 for a default HashingVectorizer) meet the following steps inside the loop, so only the last
+    step's [1, width] row is stacked."""
+    rows = b.op("Shape", [env[model.inputs.columns[0].name]], "n_rows", start=0, end=1)
+    trip_count = b.op("Reshape", [rows, b.const("scalar", np.array([], dtype=np.int64))], "trip_count")
+    body = ScopedBuilder("row")
+    index, cond = body.fresh("index"), body.fresh("cond")
+    at = body.op("Unsqueeze", [index, body.const("axis", np.array([0], dtype=np.int64))], "at")
+    after = body.op("Add", [at, body.const("one", np.array([1], dtype=np.int64))], "after")
+    row_env = {column.name: body.op("Slice", [env[column.name], at, after], "row_column")
+               for column in model.inputs.columns}
+    values, width = _emit_body(body, model, row_env)
+    keep_going = body.op("Identity", [cond], "keep_going")
+    row_values = body.op("Identity", [values], "row_values")
+    graph_body = helper.make_graph(
+        body.nodes, "row",
+        [helper.make_tensor_value_info(index, onnx.TensorProto.INT64, []),
+         helper.make_tensor_value_info(cond, onnx.TensorProto.BOOL, [])],
+        [helper.make_tensor_value_info(keep_going, onnx.TensorProto.BOOL, []),
+         helper.make_tensor_value_info(row_values, onnx.TensorProto.DOUBLE, [1, width])],
+        initializer=body.initializers)
+    stacked = b.op("Loop", [trip_count, b.const("true", np.array(True))], "stacked_rows", body=graph_body)
+    return b.op("Reshape", [stacked, b.const("rows_by_width", np.array([-1, width], dtype=np.int64))],
+                "row_outputs"), width
+
+
 def build_ir_model(model: ir.Model, options: OnnxOptions) -> tuple[onnx.ModelProto, list[HeadOutput]]:
     """The ONNX model computing `model` on the contract input; metadata is added by the caller."""
     blocker = ir_route_blocker(model)
@@ -584,20 +638,13 @@ def build_ir_model(model: ir.Model, options: OnnxOptions) -> tuple[onnx.ModelPro
                                         f"{', '.join(IR_LINKS)}")
     b = GraphBuilder()
     inputs, env = _graph_inputs(b, model.inputs, options)
-    widths = {c.name: c.n_values for c in model.inputs.columns}
-    for step in model.body:
-        if isinstance(step.node, ir.CategoryLookup):
-            values, width = _category_lookup(b, step, env)
-        elif model.reads_columns_one_by_one(step):
-            values, width = _one_hot_columns(b, model, step, env)
-        else:
-            x, in_width = _numeric_source(b, model, step, env, widths)
-            values, width = emit_node(b, x, in_width, step.node)
-        env[step.name], widths[step.name] = values, width
+    text = bool(model.text_columns())
+    values, width = _emit_body_per_row(b, model, env) if text else _emit_body(b, model, env)
     heads = emit_head(b, model.head, values, width, options)
     outputs = [helper.make_tensor_value_info(h.name, h.elem_type, list(h.shape)) for h in heads]
     graph = helper.make_graph(b.nodes, "mlexport", inputs, outputs, initializer=b.initializers)
-    opsets = [helper.make_opsetid(domain, version) for domain, version in IR_ROUTE_OPSET.items()]
+    opset = IR_ROUTE_OPSET | TEXT_OPSET if text else IR_ROUTE_OPSET
+    opsets = [helper.make_opsetid(domain, version) for domain, version in opset.items()]
     onnx_model = helper.make_model(graph, opset_imports=opsets,
                                    ir_version=helper.find_min_ir_version_for(opsets, ignore_unknown=True))
     return onnx_model, heads

@@ -2,7 +2,8 @@
 /// every golden row against golden.json, within the tolerances mlexport wrote there.
 ///
 /// Needs, as members of the test target: YourModel.mlmodel (Xcode compiles it to YourModel.mlmodelc) and
-/// golden.json from the same export; plus ModelParity, either as a package dependency or its sources copied in.
+/// golden.json from the same export (a text model: its NAME.text.json rules too); plus ModelParity, either as a
+/// package dependency or its sources copied in.
 import Foundation
 import XCTest
 #if canImport(CoreML)
@@ -39,5 +40,30 @@ final class ModelParityExampleTests: XCTestCase {
         let report = try ParityCheck.run(golden, predictor: predictor)
         print(report)  // in the test log whether it passes or fails
         XCTAssertTrue(report.passed, report.description)
+    }
+
+    /// A text model's Core ML input is each text column's term counts: the app computes them with TextFeatures and
+    /// the rules file written next to the model (NAME.text.json, in this test target too). This checks TextFeatures
+    /// on this device against the counts scikit-learn's analyzer gave for every golden row — the same call an app
+    /// makes before predicting:
+    ///
+    ///     let features = try TextFeatures(rulesJSON: Data(contentsOf: rulesURL))
+    ///     let counts = try features.counts(text)   // [String: Double], the model's Dictionary input
+    func testTextFeaturesMatchGoldenCounts() throws {
+        let bundle = Bundle(for: Self.self)
+        let goldenURL = try XCTUnwrap(bundle.url(forResource: "golden", withExtension: "json"),
+                                      "golden.json is not in the test bundle")
+        let golden = try GoldenFile.load(contentsOf: goldenURL)
+        let text = golden.input.features.filter { $0.featureType == .text }
+        if text.isEmpty { throw XCTSkip("no text inputs in this model") }
+        var rules: [String: TextFeatures] = [:]
+        for feature in text {
+            let file = feature.rules ?? "\(Self.modelName).text.json"
+            let url = try XCTUnwrap(bundle.url(forResource: (file as NSString).deletingPathExtension, withExtension: "json"),
+                                    "\(file) is not in the test bundle: add it to Copy Bundle Resources")
+            rules[feature.coremlName ?? feature.name] = try TextFeatures(rulesJSON: try Data(contentsOf: url))
+        }
+        let mismatches = try TextFeaturesCheck.goldenMismatches(golden, rules: rules)
+        XCTAssertTrue(mismatches.isEmpty, mismatches.prefix(5).joined(separator: "\n"))
     }
 }

@@ -217,14 +217,15 @@ class LibraryReference:
 
 
 def reference_for(native: Any, feature_names: tuple[str, ...] | None = None,
-                  labels: np.ndarray | None = None) -> LibraryReference:
+                  labels: np.ndarray | None = None, missing: float = float("nan")) -> LibraryReference:
     """The reference for a library's model object (xgboost.Booster, lightgbm.Booster, catboost.CatBoost); `labels`:
-    the class labels the model's class indices stand for (an sklearn wrapper's classes_), default 0..K-1."""
+    the class labels the model's class indices stand for (an sklearn wrapper's classes_), default 0..K-1;
+    `missing`: XGBoost's call-time missing value (NaN is missing whatever it is)."""
     library = type(native).__module__.split(".")[0]
     if library == "xgboost":
         from parity.references.xgboost import XGBoostReference
 
-        return XGBoostReference(native, feature_names)
+        return XGBoostReference(native, feature_names, missing)
     if library == "lightgbm":
         from parity.references.lightgbm import LightGBMReference
 
@@ -262,13 +263,16 @@ def library_reference(model: Any) -> LibraryReference | None:
     if cached is not None and cached[0] is model:
         return cached[1]
     labels = getattr(model, "classes_", None)
+    missing = float("nan")
     if library == "xgboost":
         native, labels = model.get_booster() if hasattr(model, "get_booster") else model, None
+        if hasattr(model, "get_params") and model.get_params().get("missing") is not None:
+            missing = float(model.get_params()["missing"])  # the wrapper's own call-time missing value
     elif library == "lightgbm":
         native = model.booster_ if hasattr(model, "booster_") else model
     else:
         native = model
-    reference = reference_for(native, labels=None if labels is None else np.asarray(labels))
+    reference = reference_for(native, labels=None if labels is None else np.asarray(labels), missing=missing)
     _WRAPPER_REFERENCES.clear()  # one wrapper per parity run: no growth across runs
     _WRAPPER_REFERENCES[id(model)] = (model, reference)
     return reference

@@ -1,6 +1,7 @@
 """XGBoost as its own parity reference.
 
-- Predicts with `Booster.inplace_predict` (the path XGBClassifier/XGBRegressor.predict take), missing = NaN; the
+- Predicts with `Booster.inplace_predict` (the path XGBClassifier/XGBRegressor.predict take), missing = the export's
+  `missing` value (default NaN; NaN is missing whatever it is); the
   classifier outputs are the wrapper's: predict_proba = [1 - p, p] in float32 for binary:logistic, the softprob
   matrix for multi:softprob, label = p > 0.5 / argmax (`xgboost/sklearn.py` XGBClassifier.predict).
 - Trees: `split_conditions` of the library's own JSON serialisation (`save_raw("json")`), float32; XGBoost compares
@@ -39,10 +40,11 @@ class XGBoostReference(LibraryReference):
     library = "XGBoost"
     compares_float32 = True
 
-    def __init__(self, booster: Any, feature_names: tuple[str, ...] | None) -> None:
+    def __init__(self, booster: Any, feature_names: tuple[str, ...] | None, missing: float = float("nan")) -> None:
         import xgboost
 
         self.booster = booster
+        self.missing_value = float(missing)  # XGBoost's call-time `missing` (parity probes it: parity.probes)
         self.version = str(xgboost.__version__)
         model = json.loads(bytes(booster.save_raw(raw_format="json")))["learner"]
         self.objective = str(model["objective"]["name"])
@@ -95,7 +97,7 @@ class XGBoostReference(LibraryReference):
 
     def _raw(self, X: Any, margin: bool = False) -> np.ndarray:
         self.check_rows(X)
-        return np.asarray(self.booster.inplace_predict(self._rows(X), missing=np.nan,
+        return np.asarray(self.booster.inplace_predict(self._rows(X), missing=self.missing_value,
                                                        predict_type="margin" if margin else "value"))
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:

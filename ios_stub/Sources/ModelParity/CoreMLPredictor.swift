@@ -91,6 +91,9 @@ public final class CoreMLPredictor: ParityPredictor {
         case (.double, .int64(let number)): return MLFeatureValue(double: Double(number))
         case (.int64, .int64(let number)): return MLFeatureValue(int64: number)
         case (.string, .string(let text)): return MLFeatureValue(string: text.precomposedStringWithCanonicalMapping)
+        case (.text, .text(_, let counts)):
+            // The model's DictVectorizer input: TextFeatures(rules).counts(text) in an app (golden rows hold both)
+            return try MLFeatureValue(dictionary: counts.mapValues { NSNumber(value: $0) } as [AnyHashable: NSNumber])
         default:
             throw ParityCheckError.predictor(
                 "input \"\(feature.name)\" is \(feature.featureType.rawValue) but the row holds \(value)")

@@ -1,6 +1,6 @@
 /// First step of the on-device check: decode golden.json (written by parity/golden.py) into validated Swift values.
 ///
-/// The contract is parity/golden.md ("mlexport-golden", format_version 1 and 2). Decoding is `Decodable` with one
+/// The contract is parity/golden.md ("mlexport-golden", format_version 1, 2 and 3). Decoding is `Decodable` with one
 /// validation pass on top; every malformed file raises `GoldenError` naming the offending field, e.g.
 /// `golden.json: rows[3].inputs[1]: expected a number or one of "NaN", "Infinity", "-Infinity", got string "x"`.
 import Foundation
@@ -105,6 +105,9 @@ public enum InputValue: Sendable, Equatable, CustomStringConvertible, Expressibl
     case double(Double)
     case int64(Int64)
     case string(String)
+    /// Version 3: a text column's document and its term counts (what the Core ML model is fed, as a Dictionary);
+    /// the app computes the counts from the text with `TextFeatures` and the model's rules file.
+    case text(String, counts: [String: Double])
 
     public init(floatLiteral value: Double) { self = .double(value) }
     /// An integer literal is a Double value (the common case); write `.int64(_)` for an Int64 feature.
@@ -116,7 +119,7 @@ public enum InputValue: Sendable, Equatable, CustomStringConvertible, Expressibl
         switch self {
         case .double(let value): return value
         case .int64(let value): return Double(value)
-        case .string: return nil
+        case .string, .text: return nil
         }
     }
 
@@ -125,6 +128,10 @@ public enum InputValue: Sendable, Equatable, CustomStringConvertible, Expressibl
         case .double(let value): return GoldenDouble.render(value)
         case .int64(let value): return String(value)
         case .string(let value): return "\"\(value)\""
+        case .text(let value, let counts):
+            let scalars = value.unicodeScalars
+            let shown = scalars.count > 80 ? String(String.UnicodeScalarView(scalars.prefix(80))) + "…" : value
+            return "text \"\(shown)\" (\(counts.count) terms)"
         }
     }
 }
@@ -193,7 +200,7 @@ public indirect enum GoldenJSONValue: Decodable, Equatable, Sendable {
 /// golden.json, decoded and validated. Build it with `GoldenFile.decode(_:)` or `GoldenFile.load(contentsOf:)`.
 public struct GoldenFile: Sendable {
     /// Versions of golden.md this reader implements.
-    public static let supportedFormatVersions = [1, 2]
+    public static let supportedFormatVersions = [1, 2, 3]
     public static let formatName = "mlexport-golden"
 
     public struct Model: Decodable, Sendable, Equatable {
@@ -216,8 +223,9 @@ public struct GoldenFile: Sendable {
             case named
         }
 
-        /// The Core ML type of one named feature (golden.md v2); version 1 features are all Double.
-        public enum FeatureType: String, Decodable, Sendable, CaseIterable { case double, int64, string }
+        /// The Core ML type of one named feature (golden.md v2); version 1 features are all Double. `text`
+        /// (version 3): a text column, fed to Core ML as its term counts (a Dictionary String -> Double).
+        public enum FeatureType: String, Decodable, Sendable, CaseIterable { case double, int64, string, text }
 
         /// The input-dtype contract: the app feeds values rounded to this precision.
         public enum DType: String, Decodable, Sendable, CaseIterable {
@@ -247,11 +255,14 @@ public struct GoldenFile: Sendable {
             public let coremlName: String?
             /// Required for kind `named`; nil (Double) in version 1 files.
             public let type: FeatureType?
+            /// Type `text` (version 3): the rules file `TextFeatures` reads to compute the counts (NAME.text.json).
+            public let rules: String?
 
-            public init(name: String, coremlName: String? = nil, type: FeatureType? = nil) {
+            public init(name: String, coremlName: String? = nil, type: FeatureType? = nil, rules: String? = nil) {
                 self.name = name
                 self.coremlName = coremlName
                 self.type = type
+                self.rules = rules
             }
 
             /// The feature's type: `type`, or Double when absent (version 1).
@@ -261,6 +272,7 @@ public struct GoldenFile: Sendable {
                 case name
                 case coremlName = "coreml_name"
                 case type
+                case rules
             }
         }
 
@@ -629,6 +641,11 @@ extension GoldenFile {
                 throw GoldenError(field: "input.features[\(index)].type", "needs format_version 2")
             }
         }
+        if formatVersion < 3 {
+            for (index, feature) in input.features.enumerated() where feature.featureType == .text {
+                throw GoldenError(field: "input.features[\(index)].type", "\"text\" needs format_version 3")
+            }
+        }
         if input.kind != .named {
             for (index, feature) in input.features.enumerated() where feature.featureType != .double {
                 throw GoldenError(field: "input.features[\(index)].type",
@@ -686,6 +703,21 @@ extension GoldenFile {
                 throw GoldenError(field: field, "expected a string (string feature), got \(value.kindName)")
             }
             return .string(text)
+        case .text:
+            guard case .object(let fields) = value, case .string(let text)? = fields["text"],
+                  case .object(let rawCounts)? = fields["counts"] else {
+                throw GoldenError(field: field, "expected {\"text\": string, \"counts\": {term: number}} (text "
+                                      + "feature), got \(value.kindName)")
+            }
+            var counts: [String: Double] = [:]
+            for (term, count) in rawCounts {
+                guard let number = count.doubleValue, number.isFinite else {
+                    throw GoldenError(field: "\(field).counts[\"\(term)\"]",
+                                      "expected a finite number, got \(count.kindName)")
+                }
+                counts[term] = number
+            }
+            return .text(text, counts: counts)
         }
     }
 

@@ -58,4 +58,27 @@ public enum TextFeaturesCheck {
             return TextFixtureConfigResult(name: name, rows: texts.count, agreeing: agreeing, mismatches: mismatches)
         }
     }
+
+    /// The text rows of a golden file (format_version 3): for every row and text feature, `TextFeatures(rules)
+    /// .counts(text)` must equal the recorded counts — what the Core ML model is fed, computed by scikit-learn's own
+    /// analyzer when the model was exported. `rules`: Core ML input name -> that column's TextFeatures (from the
+    /// feature's `rules` file, NAME.text.json). One message per disagreeing row; empty when every row agrees.
+    public static func goldenMismatches(_ golden: GoldenFile, rules: [String: TextFeatures]) throws -> [String] {
+        var mismatches: [String] = []
+        for (index, feature) in golden.input.features.enumerated() where feature.featureType == .text {
+            let name = feature.coremlName ?? feature.name
+            guard let features = rules[name] else {
+                throw TextFeaturesError("no rules for text input \"\(name)\" (\(feature.rules ?? "NAME.text.json"))")
+            }
+            for row in golden.rows {
+                guard case .text(let text, let expected) = row.inputs[index] else { continue }
+                let computed = try features.counts(text)
+                if computed != expected {
+                    mismatches.append("row \(row.id) (\(row.probe)) input \"\(name)\": expected \(expected.count) "
+                                      + "terms, TextFeatures gave \(computed.count) (\(row.inputs[index]))")
+                }
+            }
+        }
+        return mismatches
+    }
 }

@@ -127,8 +127,8 @@ final class GoldenDecodingTests: XCTestCase {
     }
 
     func testBadFormatAndVersion() {
-        assertRejects(F.json(formatVersion: "3", rows: "[]"), field: "format_version",
-                      containing: "unsupported format_version 3; supported: 1, 2")
+        assertRejects(F.json(formatVersion: "4", rows: "[]"), field: "format_version",
+                      containing: "unsupported format_version 4; supported: 1, 2, 3")
         assertRejects(F.json(formatVersion: "\"1\"", rows: "[]"), field: "format_version", containing: "integer")
         assertRejects(F.json(format: "\"something-else\"", rows: "[]"), field: "format",
                       containing: "expected \"mlexport-golden\"")
