@@ -10,6 +10,8 @@
    coremltools' XGBoost converter, full parity run vs the library's predict.
 5. A 20-column mixed DataFrame model (issue 11, export/bench_dataframe.py): ONNX export time and size vs
    skl2onnx on the same pipeline, full parity run vs scikit-learn's predict_proba.
+6. Meta-estimators (issue 14, export/bench_meta.py): a soft VotingClassifier and a CalibratedClassifierCV — ONNX
+   export time vs skl2onnx, full parity run vs scikit-learn's predict.
 """
 
 from __future__ import annotations
@@ -162,25 +164,32 @@ def run_bench(quick: bool = False, peer_python: str | None = None,
     from export.bench_dataframe import bench_dataframe
 
     results["dataframe"] = bench_dataframe(quick, say)
+    from export.bench_meta import bench_meta
+
+    results["meta"] = bench_meta(quick, say)
     return results
 
 
-def _ratio_line(label: str, value: float | None, target: str) -> str:
+def ratio_line(label: str, value: float | None, note: str) -> str:
+    """One aligned line of the bench's text output (every section uses it): label, the ratio (n/a when not
+    measured), a note (the target, or why it was not measured)."""
     shown = "n/a" if value is None or not np.isfinite(value) else f"{value:.3f}"
-    return f"  {label:<58} {shown:>8}   target {target}"
+    return f"  {label:<58} {shown:>8}   {note}"
 
 
 def format_bench(results: dict[str, Any]) -> str:
     export, evaluator, parity_run = results["export"], results["evaluator"], results["parity"]
     lines = [f"mlexport bench{' (--quick)' if results['quick'] else ''} — ratios measured in this run",
              f"  coremltools peer: {results['peer_venv']}", f"  {export['model']}",
-             _ratio_line("Core ML export time / coremltools' converter", export.get("coreml_time_ratio"), "<= 0.5"),
-             _ratio_line(".mlmodel size / coremltools' .mlmodel", export.get("mlmodel_size_ratio"), "<= 1.0"),
-             _ratio_line(".onnx size / skl2onnx's .onnx", export.get("onnx_size_ratio"), "<= 0.6"),
-             _ratio_line("Core ML evaluator time / scikit-learn predict_proba", evaluator.get("ratio"), "<= 1.0"),
-             _ratio_line("full parity run / scikit-learn predict_proba", parity_run.get("ratio"), "<= 2.5"),
-             _ratio_line("  its CPU seconds / (cores × predict_proba's): idle floor",
-                         parity_run.get("cpu_ratio_per_core"), "<= 2.5"),
+             ratio_line("Core ML export time / coremltools' converter", export.get("coreml_time_ratio"),
+                        "target <= 0.5"),
+             ratio_line(".mlmodel size / coremltools' .mlmodel", export.get("mlmodel_size_ratio"), "target <= 1.0"),
+             ratio_line(".onnx size / skl2onnx's .onnx", export.get("onnx_size_ratio"), "target <= 0.6"),
+             ratio_line("Core ML evaluator time / scikit-learn predict_proba", evaluator.get("ratio"),
+                        "target <= 1.0"),
+             ratio_line("full parity run / scikit-learn predict_proba", parity_run.get("ratio"), "target <= 2.5"),
+             ratio_line("  its CPU seconds / (cores × predict_proba's): idle floor",
+                        parity_run.get("cpu_ratio_per_core"), "target <= 2.5"),
              f"  (load average {', '.join(f'{v:.1f}' for v in parity_run.get('load_average_before', []))} on "
              f"{parity_run.get('cores')} cores; per-stage seconds in --json: parity.breakdown_seconds / "
              f"breakdown_cpu_seconds)"]
@@ -192,4 +201,8 @@ def format_bench(results: dict[str, Any]) -> str:
         from export.bench_dataframe import format_dataframe
 
         lines += format_dataframe(results["dataframe"])
+    if "meta" in results:
+        from export.bench_meta import format_meta
+
+        lines += format_meta(results["meta"])
     return "\n".join(lines)

@@ -149,13 +149,9 @@ def bench_boosting(quick: bool, say: Callable[[str], None]) -> dict[str, Any]:
     return results
 
 
-def _line(label: str, value: float | None, note: str) -> str:
-    shown = "n/a" if value is None or not np.isfinite(value) else f"{value:.3f}"
-    return f"  {label:<58} {shown:>8}   {note}"
-
-
 def format_boosting(results: dict[str, Any]) -> list[str]:
-    line = _line
+    from export.bench import ratio_line as line
+
     lines = [f"  boosting: {results['model']}"]
     for library in ("xgboost", "lightgbm", "catboost"):
         row = results.get(library, {})

@@ -127,11 +127,11 @@ def bench_dataframe(quick: bool, say: Callable[[str], None]) -> dict[str, Any]:
 
 
 def format_dataframe(results: dict[str, Any]) -> list[str]:
-    from export.bench_boosting import _line
+    from export.bench import ratio_line
 
     status = results["skl2onnx"]["status"]
     return [f"  dataframe: {results['model']}",
-            _line("DataFrame .onnx export time / skl2onnx's", results.get("onnx_time_ratio"), status),
-            _line("DataFrame .onnx size / skl2onnx's", results.get("onnx_size_ratio"), status),
-            _line("DataFrame full parity run / scikit-learn predict_proba", results.get("parity_ratio"),
+            ratio_line("DataFrame .onnx export time / skl2onnx's", results.get("onnx_time_ratio"), status),
+            ratio_line("DataFrame .onnx size / skl2onnx's", results.get("onnx_size_ratio"), status),
+            ratio_line("DataFrame full parity run / scikit-learn predict_proba", results.get("parity_ratio"),
                   f"parity {results.get('parity_verdict')}")]

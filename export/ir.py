@@ -81,9 +81,10 @@ first maximum wins, as numpy's argmax; binary: labels[1] only when strictly abov
   the same vote fractions (they are `predict_proba`); this link remains for labels-only IR built by hand.
 """
 
-RegressionLink = Literal["identity", "exp", "logistic"]
-"""prediction = link(score): identity; exp (Poisson/Gamma/Tweedie GLMs, `count:poisson`); logistic (a regressor
-predicting a probability, e.g. XGBoost `reg:logistic`)."""
+RegressionLink = Literal["identity", "exp", "logistic", "expm1"]
+"""prediction = link(score): identity; exp (Poisson/Gamma/Tweedie GLMs, `count:poisson`, a TransformedTargetRegressor
+with inverse_func=np.exp); logistic (a regressor predicting a probability, e.g. XGBoost `reg:logistic`); expm1
+(exp(x) - 1 accurate near 0, as np.expm1: TransformedTargetRegressor with inverse_func=np.expm1)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class Regression:
 
     def __post_init__(self) -> None:
         _check(self.n_targets >= 1, "Regression", "n_targets must be >= 1")
-        _check(self.link in ("identity", "exp", "logistic"), "Regression", f"unknown link {self.link!r}")
+        _check(self.link in ("identity", "exp", "logistic", "expm1"), "Regression", f"unknown link {self.link!r}")
 
     def score_width(self) -> int:
         return self.n_targets
@@ -1156,6 +1157,28 @@ class Average:
 
 
 @dataclass(frozen=True)
+class OneVsOneDecision:
+    """scikit-learn's `_ovr_decision_function` (OneVsOneClassifier.decision_function) over its K(K-1)/2 pairwise
+    members in pair order (0,1),(0,2)..(1,2)..: reads their predictions (0 = first class of the pair, 1 = second)
+    then their confidences, side by side; gives per class votes + s / (3 (|s| + 1)) where the votes count the
+    pairs it won and s sums the confidences (+ as the pair's second class, - as its first), pair by pair in order
+    from 0, as scikit-learn does."""
+
+    n_classes: int
+
+    def __post_init__(self) -> None:
+        _check(self.n_classes >= 2, "OneVsOneDecision", "needs at least two classes")
+
+    @property
+    def n_pairs(self) -> int:
+        return self.n_classes * (self.n_classes - 1) // 2
+
+    @property
+    def n_features(self) -> int:
+        return 2 * self.n_pairs
+
+
+@dataclass(frozen=True)
 class Pipeline:
     """steps[0] reads the step's input vector; each next step reads the previous one's output. Any step may be a
     score producer (its scores are a vector like any other); the last step's output is the pipeline's."""
@@ -1176,11 +1199,11 @@ Transform: TypeAlias = (Scaler | Normalizer | Imputer | OneHotEncoder | Category
                         | ColumnSelect | Concat | PiecewiseLinear | ClassifierOutput | Bins | MissingIndicator
                         | Monomials | UnaryFunction | QuantileMap | PowerTransform | BSplines)
 Producer: TypeAlias = (TreeEnsemble | LinearModel | NeuralNetwork | SupportVectorMachine | NearestNeighbors
-                       | GaussianNaiveBayes | QuadraticDiscriminant | Average)
+                       | GaussianNaiveBayes | QuadraticDiscriminant | Average | OneVsOneDecision)
 Node: TypeAlias = Transform | Producer | Pipeline
 
 PRODUCER_TYPES = (TreeEnsemble, LinearModel, NeuralNetwork, SupportVectorMachine, NearestNeighbors,
-                  GaussianNaiveBayes, QuadraticDiscriminant, Average)
+                  GaussianNaiveBayes, QuadraticDiscriminant, Average, OneVsOneDecision)
 
 
 def input_width(node: Node) -> int | None:
@@ -1197,7 +1220,7 @@ def input_width(node: Node) -> int | None:
                 | NearestNeighbors() | GaussianNaiveBayes() | QuadraticDiscriminant() | Scaler() | Normalizer() \
                 | Imputer() | OneHotEncoder() | ColumnSelect() | CategoryLookup() | TextVectorizer() \
                 | DictVectorizer() | PiecewiseLinear() | Average() | Bins() | MissingIndicator() | Monomials() \
-                | UnaryFunction() | QuantileMap() | PowerTransform() | BSplines():
+                | UnaryFunction() | QuantileMap() | PowerTransform() | BSplines() | OneVsOneDecision():
             return node.n_features
         case _:
             assert_never(node)
@@ -1209,7 +1232,7 @@ def output_width(node: Node) -> int:
         case Scaler() | Normalizer() | Imputer() | PiecewiseLinear() | Bins() | UnaryFunction() | QuantileMap() \
                 | PowerTransform():
             return node.n_features
-        case ClassifierOutput() | GaussianNaiveBayes() | QuadraticDiscriminant():
+        case ClassifierOutput() | GaussianNaiveBayes() | QuadraticDiscriminant() | OneVsOneDecision():
             return node.n_classes
         case Average():
             return node.width

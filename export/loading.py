@@ -50,6 +50,13 @@ REVIEWED_SKOPS_TYPES: tuple[str, ...] = (
     # loaded by name as classes, never instantiated from the file.
     "numpy.number",
     "builtins.object",
+    # Reviewed for the meta-estimators (issue 14): plain containers rebuilt from their state, no __setstate__ or
+    # __reduce__ of their own, no code run on load. Bunch: the dict subclass of named_estimators_ (Voting*,
+    # Stacking*); _CalibratedClassifier: CalibratedClassifierCV's per-fold holder of estimator, calibrators,
+    # classes, method; _SigmoidCalibration: a BaseEstimator with two floats a_, b_.
+    "sklearn.utils._bunch.Bunch",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
 )
 
 # The boosting libraries' sklearn-API wrappers (as a Pipeline's final step) and the Boosters they hold (reviewed for

@@ -459,6 +459,40 @@ class LibraryRounding:
 
 
 @dataclass
+class MemberAverage:
+    """Σ_i w_i · p_i / divisor over members' outputs (soft voting, bagging, calibration folds): each member's own
+    steps run from this step's input (on its `columns`, None = all), its values recomputed or, after a step that
+    does not recompute them (tree sums), read from the member itself (`values`: the member's predict_proba).
+    Bound: Σ |w_i| Δp_i / divisor, plus the weighted sum's M additions, the division and the stored w_i / divisor
+    (writers that fold the weights) relative to Σ |w_i| |p_i| / divisor."""
+
+    members: list[tuple[Any, list[Any], np.ndarray | None]]  # (values(x) -> p, bound steps, columns)
+    weights: np.ndarray
+    divisor: float
+
+    def propagate(self, x: np.ndarray | None, dx: np.ndarray, p: Precision,
+                  reference: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray]:
+        assert x is not None
+        total: np.ndarray | None = None
+        bound: np.ndarray | None = None
+        magnitude: np.ndarray | None = None
+        for (values, steps, columns), weight in zip(self.members, self.weights.tolist(), strict=True):
+            xi, dxi = (x, dx) if columns is None else (x[:, columns], dx[:, columns])
+            own = np.asarray(values(xi), dtype=np.float64)
+            for step in steps:
+                xi, dxi = step.propagate(xi, dxi, p, own)
+            yi = own if xi is None else xi
+            term, term_bound = weight * yi, abs(weight) * dxi
+            total = term if total is None else total + term
+            bound = term_bound if bound is None else bound + term_bound
+            magnitude = np.abs(term) if magnitude is None else magnitude + np.abs(term)
+        assert total is not None and bound is not None and magnitude is not None
+        scale = abs(self.divisor)
+        rounding = (p.weights + gamma(len(self.members) + 2, p.unit)) * magnitude / scale
+        return total / self.divisor, bound / scale + rounding
+
+
+@dataclass
 class Chain:
     """The Python model's arithmetic as bound steps; its output is the reference output of `role`."""
 

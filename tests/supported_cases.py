@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.decomposition import PCA, FastICA, KernelPCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
@@ -91,8 +91,8 @@ from sklearn.linear_model import (
     TheilSenRegressor,
     TweedieRegressor,
 )
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.multioutput import MultiOutputRegressor
+from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
+from sklearn.multioutput import MultiOutputRegressor, RegressorChain
 from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import (
     KNeighborsClassifier,
@@ -522,6 +522,17 @@ CASES: tuple[Case, ...] = (
         [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0))], final_estimator=Ridge(),
         cv=3, passthrough=True), credit),
     Case("MultiOutputRegressor", lambda: MultiOutputRegressor(Ridge()), credit_two_targets),
+    Case("RegressorChain", lambda: RegressorChain(Ridge(), order=[1, 0]), credit_two_targets),
+    Case("RegressorChain-trees", lambda: RegressorChain(DecisionTreeRegressor(max_depth=4, random_state=0)),
+         credit_two_targets),
+    Case("TransformedTargetRegressor-log", lambda: TransformedTargetRegressor(
+        Ridge(), func=np.log, inverse_func=np.exp), credit_positive,
+         coreml_refusal="regression link 'exp' has no exact Core ML encoding"),
+    Case("TransformedTargetRegressor-log1p", lambda: TransformedTargetRegressor(
+        DecisionTreeRegressor(max_depth=4, random_state=0), func=np.log1p, inverse_func=np.expm1), credit,
+         coreml_refusal="regression link 'expm1' has no exact Core ML encoding"),
+    Case("TransformedTargetRegressor-scaler", lambda: TransformedTargetRegressor(
+        Ridge(), transformer=StandardScaler()), credit),
     # naive Bayes and discriminants on real rows (h14-models)
     Case("BernoulliNB", BernoulliNB, applications_counts),
     Case("BernoulliNB-threshold-multiclass", lambda: BernoulliNB(binarize=0.25), credit_band),
@@ -579,6 +590,10 @@ CASES: tuple[Case, ...] = (
         [("lr", LogisticRegression()), ("svc", LinearSVC()), ("tree", DecisionTreeClassifier(max_depth=3,
                                                                                              random_state=0))],
         voting="hard"), credit_band),
+    Case("VotingClassifier-hard-rounding-weights", lambda: VotingClassifier(
+        [("lr", LogisticRegression()), ("svc", LinearSVC()), ("tree", DecisionTreeClassifier(max_depth=3,
+                                                                                             random_state=0))],
+        voting="hard", weights=[0.1, 0.2, 0.3]), credit_band, coreml_refusal="sums round"),
     Case("VotingClassifier-hard-binary-weights", lambda: VotingClassifier(
         [("lr", LogisticRegression()), ("nb", GaussianNB()), ("tree", DecisionTreeClassifier(max_depth=2,
                                                                                             random_state=0))],
@@ -598,9 +613,13 @@ CASES: tuple[Case, ...] = (
         random_state=0), credit_band),
     Case("BaggingClassifier-votes", lambda: BaggingClassifier(
         LinearSVC(), n_estimators=3, max_samples=0.5, random_state=0), credit_band),
+    Case("OneVsOneClassifier", lambda: OneVsOneClassifier(LinearSVC()), credit_band),
+    Case("OneVsOneClassifier-proba-members", lambda: OneVsOneClassifier(GaussianNB()), credit_band),
     Case("CalibratedClassifierCV-sigmoid", lambda: CalibratedClassifierCV(LinearSVC(), cv=3), credit_band),
     Case("CalibratedClassifierCV-sigmoid-binary-single", lambda: CalibratedClassifierCV(
         SVC(), cv=3, ensemble=False), credit_student),
+    Case("CalibratedClassifierCV-svc-multiclass", lambda: CalibratedClassifierCV(SVC(), cv=3), credit_band,
+         coreml_refusal="one-vs-one confidence transform"),
     Case("CalibratedClassifierCV-isotonic", lambda: CalibratedClassifierCV(GaussianNB(), method="isotonic", cv=3),
          credit_student, coreml_refusal="piecewise-linear interpolation"),
     # The boosting libraries (export/from_boosting): serialised by the library, read back by our reader; the

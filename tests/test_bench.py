@@ -14,7 +14,9 @@ def test_quick_bench_prints_every_ratio(capsys) -> None:  # type: ignore[no-unty
     for line in ("Core ML export time / coremltools' converter", ".mlmodel size / coremltools' .mlmodel",
                  ".onnx size / skl2onnx's .onnx", "Core ML evaluator time / scikit-learn predict_proba",
                  "full parity run / scikit-learn predict_proba", "DataFrame .onnx export time / skl2onnx's",
-                 "DataFrame .onnx size / skl2onnx's", "DataFrame full parity run / scikit-learn predict_proba"):
+                 "DataFrame .onnx size / skl2onnx's", "DataFrame full parity run / scikit-learn predict_proba",
+                 "meta-estimator .onnx export time / skl2onnx's",
+                 "meta-estimator full parity run / scikit-learn predict"):
         assert line in out
     assert "coremltools peer: skipped in --quick" in out  # never a made-up peer number
 
@@ -25,6 +27,7 @@ def test_quick_bench_json(capsys) -> None:  # type: ignore[no-untyped-def]
     assert results["parity"]["verdict"] == "passed"
     assert results["evaluator"]["label_mismatches"] == 0
     assert results["export"]["onnx_size_ratio"] > 0
+    assert all(row["parity_verdict"] == "passed" for row in results["meta"].values())  # soft voting, calibration
     dataframe = results["dataframe"]  # 10 string + 10 numeric columns, skl2onnx measured in the same run
     assert dataframe["parity_verdict"] == "passed"
     assert dataframe["skl2onnx"]["status"].startswith("converted"), dataframe["skl2onnx"]

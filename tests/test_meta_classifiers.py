@@ -4,6 +4,8 @@ checked against scikit-learn itself (and np.interp) on real rows and on rows bui
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,11 +20,12 @@ from sklearn.svm import LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 from supported_cases import credit_band, credit_student
 
+import parity
 from export import ir
 from export.errors import UnsupportedEstimatorError
 from export.frontends import to_ir
-from export.to_coreml import CoreMLInterface, to_spec
-from export.to_onnx import OnnxOptions, to_onnx
+from export.to_coreml import CoreMLInterface, save_spec, to_spec
+from export.to_onnx import OnnxOptions, save_onnx, to_onnx
 from parity.coreml_reference import predict as coreml_predict
 
 
@@ -98,12 +101,26 @@ def test_binary_hard_voting_tie_goes_to_the_first_class() -> None:
     assert np.array_equal(coreml_predict(to_spec(model, CoreMLInterface()), rows)["classLabel"], expected)
 
 
-def test_hard_voting_refuses_weights_whose_sums_round() -> None:
+def test_hard_voting_weights_whose_sums_round_add_as_bincount() -> None:
+    """weights [0.1, 0.2, 0.3]: 0.1 + 0.2 = 0.30000000000000004 > 0.3, so where the first two members agree and the
+    third votes otherwise, scikit-learn picks the pair's class — ONNX adds in np.bincount's order and agrees; Core ML
+    (GLM addition order undocumented) refuses these weights."""
     X, y = credit_band()
-    voting = VotingClassifier([("lr", LogisticRegression()), ("nb", GaussianNB())], voting="hard",
-                              weights=[0.1, 0.2]).fit(X, y)
-    with pytest.raises(UnsupportedEstimatorError, match="do not add exactly"):
-        to_ir(voting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        voting = VotingClassifier([("lr", LogisticRegression()), ("svc", LinearSVC()),
+                                   ("tree", DecisionTreeClassifier(max_depth=2, random_state=0))], voting="hard",
+                                  weights=[0.1, 0.2, 0.3]).fit(X, y)
+    rows = _wide_rows(X)
+    votes = np.column_stack([m.predict(rows) for m in voting.estimators_])
+    pair_against_third = (votes[:, 0] == votes[:, 1]) & (votes[:, 1] != votes[:, 2])
+    assert pair_against_third.sum() >= 5
+    expected = voting.predict(rows)
+    assert np.array_equal(expected[pair_against_third], voting.classes_[votes[pair_against_third, 0]])
+    model = to_ir(voting)
+    assert np.array_equal(_onnx_outputs(voting, model, rows)["classLabel"], expected)
+    with pytest.raises(UnsupportedEstimatorError, match="sums round"):
+        to_spec(model, CoreMLInterface())
 
 
 def test_soft_voting_averages_in_numpy_order() -> None:
@@ -134,3 +151,122 @@ def test_calibrated_rows_whose_sigmoids_all_underflow_are_uniform() -> None:
     got = _onnx_outputs(calibrated, to_ir(calibrated), candidates)
     np.testing.assert_allclose(got["classProbability"], expected, rtol=1e-12, atol=1e-15)
     assert np.array_equal(got["classLabel"], calibrated.predict(candidates))
+
+
+def test_bounds_catch_a_slightly_wrong_vote_weight(tmp_path: Path) -> None:
+    """Soft voting probabilities are checked against per-row bounds (MemberAverage over the members' chains): an
+    averaging weight off by 1e-7 relative fails parity in ONNX (double), 1e-3 in Core ML (its last stage is
+    float32); the faithful artifacts pass."""
+    X, y = credit_band()
+    voting = VotingClassifier([("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=3,
+                                                                                            random_state=0))],
+                              voting="soft", weights=[2.0, 0.5]).fit(X, y)
+    model = to_ir(voting)
+
+    def with_weight_error(relative: float) -> ir.Model:
+        step = model.body[-1]
+        assert isinstance(step.node, ir.Pipeline) and isinstance(step.node.final, ir.Average)
+        average = step.node.final
+        wrong = replace(average, weights=average.weights * np.array([1.0, 1.0 + relative]))
+        return replace(model, body=(replace(step, node=ir.Pipeline(steps=(*step.node.steps[:-1], wrong))),))
+
+    faithful = [save_spec(to_spec(model, CoreMLInterface()), tmp_path / "ok.mlmodel"),
+                save_onnx(to_onnx(voting, model, OnnxOptions()).model, tmp_path / "ok.onnx")]
+    assert parity.check(voting, faithful, inputs=X).verdict == "passed"
+    onnx_fault = save_onnx(to_onnx(voting, with_weight_error(1e-7), OnnxOptions()).model, tmp_path / "bad.onnx")
+    coreml_fault = save_spec(to_spec(with_weight_error(1e-3), CoreMLInterface()), tmp_path / "bad.mlmodel")
+    for fault in (onnx_fault, coreml_fault):
+        report = parity.check(voting, [fault], inputs=X)
+        assert report.verdict == "failed" and {c.comparison.role for c in report.failures()} == {"probabilities"}
+
+
+def test_expm1_link_is_np_expm1_within_an_ulp() -> None:
+    """TransformedTargetRegressor(inverse_func=np.expm1): ONNX has no Expm1; the link's exp(x) - 1 near 0 would lose
+    every digit. Against np.expm1 itself from -800 to 1e300, 1e-300 included; overflow and NaN as numpy's."""
+    node = ir.LinearModel(coef=np.eye(1), intercept=np.zeros(1))
+    x = np.concatenate([np.linspace(-50.0, 50.0, 2001), 10.0 ** np.arange(-300, 2.5, 0.5),
+                        -(10.0 ** np.arange(-300, 2.5, 0.5)), [709.0, 710.0, -745.0, -800.0, 1e300, np.nan]])
+    got = _onnx_outputs(None, array_model(node, ir.Regression(1, "expm1")), x[:, None])["prediction"][:, 0]
+    with np.errstate(over="ignore"):
+        expected = np.expm1(x)
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(got[finite], expected[finite], rtol=4 * 2.0**-52, atol=0)
+    np.testing.assert_array_equal(got[~finite], expected[~finite])
+
+
+def test_one_vs_one_vote_ties_are_broken_by_the_confidence_sums() -> None:
+    """OneVsOneClassifier: rows where every class wins one pair (a 3-way vote tie) are decided by the transformed
+    confidence sums; ONNX agrees with scikit-learn on all of them (and on the data)."""
+    from sklearn.multiclass import OneVsOneClassifier
+
+    X, y = credit_band()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ovo = OneVsOneClassifier(LinearSVC()).fit(X, y)
+    rows = _wide_rows(X)
+    votes = np.floor(ovo.decision_function(rows) + 0.5)  # votes + f(s), |f(s)| < 1/3
+    tied = (votes == 1.0).all(axis=1)
+    assert tied.sum() >= 5
+    assert np.array_equal(_onnx_outputs(ovo, to_ir(ovo), rows)["classLabel"], ovo.predict(rows))
+
+
+def test_core_ml_refuses_a_binary_svc_members_probabilities() -> None:
+    """Core ML's binary SVC probability is libsvm's Platt value, scikit-learn's is coupled (≤ 0.5 % apart): accepted
+    with a stated tolerance for an SVC alone, refused inside a soft vote (ONNX exports it exactly)."""
+    from sklearn.svm import SVC
+
+    X, y = credit_student()
+    voting = VotingClassifier([("svc", SVC(probability=True, random_state=0)), ("lr", LogisticRegression())],
+                              voting="soft").fit(X, y)
+    model = to_ir(voting)
+    with pytest.raises(UnsupportedEstimatorError, match="binary SVC member"):
+        to_spec(model, CoreMLInterface())
+    got = _onnx_outputs(voting, model, X)
+    np.testing.assert_allclose(got["classProbability"], voting.predict_proba(X), rtol=1e-9, atol=1e-12)
+
+
+def test_hard_vote_of_a_tree_at_exactly_one_half_is_scikit_learns_first_class() -> None:
+    """A binary tree leaf with p = 0.5 votes labels[0] in scikit-learn (argmax over [1-p, p]); Core ML's tree
+    classifier would say labels[1]. The vote is a stump on p (p > 0.5), so both formats follow scikit-learn."""
+    X = np.array([[0.0], [0.0], [1.0], [1.0], [2.0], [2.0], [2.0]])
+    y = np.array(["a", "b", "a", "a", "b", "b", "b"])
+    voting = VotingClassifier([("tree", DecisionTreeClassifier(random_state=0)),
+                               ("other", DecisionTreeClassifier(max_depth=1, random_state=0))],
+                              voting="hard", weights=[2.0, 1.0]).fit(X, y)
+    assert 0.5 in voting.estimators_[0].predict_proba(X)[:, 1]  # the tie leaf exists
+    rows = np.array([[0.0], [1.0], [2.0], [-5.0], [0.4]])
+    expected = voting.predict(rows)
+    model = to_ir(voting)
+    assert np.array_equal(_onnx_outputs(voting, model, rows)["classLabel"], expected)
+    assert np.array_equal(coreml_predict(to_spec(model, CoreMLInterface()), rows)["classLabel"], expected)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: VotingClassifier([("lr", LogisticRegression()), ("tree", DecisionTreeClassifier(max_depth=2))],
+                             voting="soft"),
+    lambda: CalibratedClassifierCV(LogisticRegression(), cv=3),
+    lambda: CalibratedClassifierCV(GaussianNB(), method="isotonic", cv=3),
+], ids=["voting", "calibrated-sigmoid", "calibrated-isotonic"])
+def test_meta_estimators_load_from_skops(make: Any, tmp_path: Path) -> None:
+    """Their helper types (named_estimators_'s Bunch, _CalibratedClassifier, _SigmoidCalibration) are on the
+    reviewed skops allowlist: the file loads and predicts as the original."""
+    import skops.io as sio
+
+    from export.loading import load_model
+
+    X, y = credit_band()
+    estimator = make().fit(X, y)
+    sio.dump(estimator, tmp_path / "model.skops")
+    loaded = load_model(tmp_path / "model.skops")
+    np.testing.assert_array_equal(loaded.predict_proba(X), estimator.predict_proba(X))
+
+
+def test_function_transformer_expm1_is_finite_below_overflow() -> None:
+    """FunctionTransformer(np.expm1) shares the link's lowering: for 702.9 < x < 709.8, (u - 1) * x overflows while
+    np.expm1(x) is finite."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    X = np.array([[700.0], [705.0], [709.0], [709.7], [0.5], [-3.0]])
+    transformer = FunctionTransformer(np.expm1).fit(X)
+    got = _onnx_outputs(transformer, to_ir(transformer), X)["transformed_features"]
+    np.testing.assert_allclose(got, transformer.transform(X), rtol=4 * 2.0**-52, atol=0)

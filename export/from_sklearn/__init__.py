@@ -4,7 +4,7 @@ with its converter (one module per family in this package), family and per-forma
 from __future__ import annotations
 
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.decomposition import PCA, FastICA, KernelPCA, TruncatedSVD
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis, QuadraticDiscriminantAnalysis
 from sklearn.ensemble import (
@@ -77,8 +77,8 @@ from sklearn.linear_model import (
     TheilSenRegressor,
     TweedieRegressor,
 )
-from sklearn.multiclass import OneVsRestClassifier
-from sklearn.multioutput import MultiOutputRegressor
+from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
+from sklearn.multioutput import MultiOutputRegressor, RegressorChain
 from sklearn.naive_bayes import BernoulliNB, CategoricalNB, ComplementNB, GaussianNB, MultinomialNB
 from sklearn.neighbors import (
     KNeighborsClassifier,
@@ -270,18 +270,26 @@ _TABLE: tuple[tuple[type, Family, Converter, str], ...] = (
      "members' predictions (+ X with passthrough) into final_estimator_"),
     (MultiOutputRegressor, "composition", ensemble.multi_output_regressor_to_ir,
      "one single-target regressor per output"),
+    (RegressorChain, "composition", ensemble.regressor_chain_to_ir,
+     "members read X and the earlier members' predictions (recomputed: up to 5 members); order_ as fitted"),
+    (TransformedTargetRegressor, "composition", composition.transformed_target_regressor_to_ir,
+     "inverse_func np.exp (func np.log) or np.expm1 (np.log1p) as the prediction's link; transformer "
+     "StandardScaler/RobustScaler/MaxAbsScaler as an affine map after the regressor"),
     (VotingClassifier, "composition", meta_classifiers.voting_classifier_to_ir,
-     "soft: weighted mean of members' predict_proba in numpy's order; hard: weighted label votes, ties to the lowest "
-     "class (weights: small integers or binary fractions, so every vote sum is exact); any supported classifier"),
+     "soft: weighted mean of members' predict_proba in numpy's order; hard: weighted label votes added as "
+     "np.bincount does, ties to the lowest class; any supported classifier"),
     (StackingClassifier, "composition", meta_classifiers.stacking_classifier_to_ir,
      "stack_method_ per member (predict_proba, binary first column dropped; decision_function; predict), "
      "passthrough; final_estimator_ any supported classifier"),
     (BaggingClassifier, "composition", meta_classifiers.bagging_classifier_to_ir,
      "members' predict_proba (or label votes without one) on estimators_features_, summed in order / n_estimators; "
      "members missing a class scattered to its columns"),
+    (OneVsOneClassifier, "composition", meta_classifiers.one_vs_one_to_ir,
+     "pairwise members' votes + confidences (decision_function, else predict_proba) by scikit-learn's "
+     "_ovr_decision_function, in its order; labels only (no predict_proba)"),
     (CalibratedClassifierCV, "composition", calibration.calibrated_classifier_cv_to_ir,
      "sigmoid and isotonic (np.interp, exact), ensemble=True/False; base response decision_function or "
-     "predict_proba as scikit-learn picks it"),
+     "predict_proba as scikit-learn picks it (SVC/NuSVC: libsvm's values, one-vs-rest shaped for K > 2)"),
     (Binarizer, "transform", preprocessing.binarizer_to_ir, "x > threshold (strictly), exact comparisons"),
     (KBinsDiscretizer, "transform", preprocessing.k_bins_discretizer_to_ir,
      "ordinal / onehot / onehot-dense, every strategy: np.searchsorted(bin_edges_[j][1:-1], x, side='right') as "
@@ -337,6 +345,8 @@ _OVR_UNDERFLOW = ("K > 2: rows where every decision value is below about -745 ge
                   "divides the underflowed sigmoids' sum, 0, by itself); scikit-learn gives {}")
 _COREML_NO_ANOMALY = ("the Core ML interface names one predicted feature, so an app cannot tell the anomaly score "
                       "from the ±1 label")
+_BINARY_SVC_MEMBER = ("binary SVC members' probabilities refused (Core ML returns libsvm's Platt value uncoupled, "
+                      "up to 0.5 % from scikit-learn)")
 _COREML: dict[type, FormatSupport] = {
     OneClassSVM: FormatSupport("none", _COREML_NO_ANOMALY),
     IsolationForest: FormatSupport("none", _COREML_NO_ANOMALY + "; and 2^x has no double-precision Core ML encoding"),
@@ -357,6 +367,9 @@ _COREML: dict[type, FormatSupport] = {
     SVC: FormatSupport("ir", "break_ties=True with K > 2 refused: supportVectorClassifier labels by libsvm's vote"),
     NuSVC: FormatSupport("ir", "break_ties=True with K > 2 refused: supportVectorClassifier labels by libsvm's vote"),
     MLPRegressor: FormatSupport("ir", "float32 network (innerProduct); loss='poisson' adds a float32 unary EXP stage"),
+    TransformedTargetRegressor: FormatSupport("ir", "exp/expm1 links refused (Core ML's double models have no exp; a "
+                                                    "tree ensemble's exp stage is float32, expm1 none); scaler "
+                                                    "inverses exact"),
     KNeighborsClassifier: FormatSupport("ir", "weights='uniform' with the Euclidean metric only, labels only: "
                                               "kNearestNeighborsClassifier has squared-Euclidean distance alone, "
                                               "float32 samples and no probability output (near ties may flip)"),
@@ -368,12 +381,20 @@ _COREML: dict[type, FormatSupport] = {
                                          "no double-precision Core ML encoding (ONNX takes any K)"),
     VotingClassifier: FormatSupport("ir", "soft: the averaged probabilities pass a one-layer identity "
                                           "neuralNetworkClassifier (Core ML has no double classifier over computed "
-                                          "probabilities): float32 probabilities, labels ranked in float32"),
+                                          "probabilities): float32 probabilities, labels ranked in float32; "
+                                          "hard: weights whose vote sums round (e.g. 0.1) refused; "
+                                          + _BINARY_SVC_MEMBER),
+    StackingClassifier: FormatSupport("ir", _BINARY_SVC_MEMBER),
     BaggingClassifier: FormatSupport("ir", "the averaged probabilities pass a one-layer identity "
-                                           "neuralNetworkClassifier: float32 probabilities, labels ranked in float32"),
+                                           "neuralNetworkClassifier: float32 probabilities, labels ranked in float32; "
+                                           + _BINARY_SVC_MEMBER),
+    OneVsOneClassifier: FormatSupport("none", "the confidence transform s / (3 (|s| + 1)) needs an absolute value "
+                                              "and a division: Core ML's double models (GLM, trees) have neither"),
     CalibratedClassifierCV: FormatSupport("ir", "sigmoid only (isotonic's interpolation has no exact Core ML "
-                                                "encoding: refused); the mean over ensemble=True folds passes a "
-                                                "float32 identity network classifier; "
+                                                "encoding: refused), multiclass SVC/NuSVC bases refused (their "
+                                                "one-vs-rest decision_function needs |s| and a division); the mean "
+                                                "over ensemble=True folds passes a float32 identity network "
+                                                "classifier; "
                                                 + _OVR_UNDERFLOW.format("1/K")),
     GaussianNB: FormatSupport("ir", "two classes only: Core ML has no double-precision softmax over computed scores, "
                                     "so K > 2 is refused (ONNX takes any K)"),

@@ -79,3 +79,47 @@ def column_transformer_to_ir(est: Any) -> Converted:
     if not parts:
         raise refuse(est, "every transformer is 'drop' or selects no columns; supported: at least one output column")
     return Converted(ir.Concat(parts=tuple(parts)), ir.Transformed())
+
+
+# inverse_func -> the head's regression link (numpy ufuncs, matched by identity); func must be its inverse
+_TARGET_INVERSES: dict[Any, tuple[Any, ir.RegressionLink]] = {np.exp: (np.log, "exp"), np.expm1: (np.log1p, "expm1")}
+
+
+def _target_inverse(est: Any, n_targets: int) -> tuple[ir.Node | None, ir.RegressionLink]:
+    """TransformedTargetRegressor.transformer_.inverse_transform as (an affine producer or None, a link)."""
+    transformer = est.transformer_
+    if type(transformer) is FunctionTransformer:
+        if transformer.inv_kw_args or transformer.kw_args:
+            raise refuse(est, "func/inverse_func keyword arguments are not supported")
+        if transformer.inverse_func is None and transformer.func is None:
+            return None, "identity"
+        pair = _TARGET_INVERSES.get(transformer.inverse_func)
+        if pair is None or transformer.func is not pair[0]:
+            raise refuse(est, f"func={getattr(transformer.func, '__name__', transformer.func)!r}, inverse_func="
+                              f"{getattr(transformer.inverse_func, '__name__', transformer.inverse_func)!r}; "
+                              "supported: np.log/np.exp, np.log1p/np.expm1, or none")
+        return None, pair[1]
+    name = type(transformer).__name__
+    if name in ("StandardScaler", "RobustScaler", "MaxAbsScaler"):
+        # inverse_transform: X *= scale_; X += mean_ / center_ (absent parts are None: * 1, + 0)
+        scale = getattr(transformer, "scale_", None)
+        offset = getattr(transformer, "mean_" if name == "StandardScaler" else "center_", None)
+        scale = np.ones(n_targets) if scale is None else np.asarray(scale, dtype=np.float64).ravel()
+        offset = np.zeros(n_targets) if offset is None else np.asarray(offset, dtype=np.float64).ravel()
+        return ir.LinearModel(coef=np.diag(scale), intercept=offset), "identity"
+    raise refuse(est, f"transformer {name} is not supported; supported: StandardScaler, RobustScaler, MaxAbsScaler, "
+                      "or func/inverse_func numpy ufuncs (np.log/np.exp, np.log1p/np.expm1)")
+
+
+def transformed_target_regressor_to_ir(est: Any) -> Converted:
+    """TransformedTargetRegressor.predict = transformer_.inverse_transform(regressor_.predict(X)): the inverse ufunc
+    as the head's link (exp, expm1), or a scaler's inverse as a LinearModel after the regressor's scores. The
+    regressor must predict its raw score (identity link): a second link is not composed."""
+    inner = convert(est.regressor_)
+    head = inner.head
+    if not (isinstance(head, ir.Regression) and head.link == "identity"):
+        raise refuse(est, "regressor_ must be a regressor with an identity link (linear models, trees, forests, "
+                          "SVR, MLP, pipelines ending in one)")
+    inverse, link = _target_inverse(est, head.n_targets)
+    node = inner.node if inverse is None else ir.Pipeline(steps=(*_flatten([inner.node]), inverse))
+    return Converted(node, ir.Regression(n_targets=head.n_targets, link=link))

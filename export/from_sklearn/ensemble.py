@@ -77,3 +77,34 @@ def multi_output_regressor_to_ir(est: Any) -> Converted:
 def ransac_regressor_to_ir(est: Any) -> Converted:
     """RANSACRegressor.predict = estimator_.predict(X) (the model refitted on the inliers)."""
     return convert(est.estimator_)
+
+
+# A chain member reads X and every earlier member's prediction; the IR recomputes each earlier prediction inside
+# the later members' inputs (a Concat reads one vector), so n members cost 2^n - 1 member evaluations.
+_MAX_CHAIN_LENGTH = 5
+
+
+def regressor_chain_to_ir(est: Any) -> Converted:
+    """RegressorChain.predict (`_BaseChain._get_predictions`): member i predicts from hstack(X, predictions of
+    members 0..i-1); the outputs are put back in target order (`inv_order`). Each member's input is a Concat of X
+    and the earlier members' nodes; a permutation LinearModel (exact) puts the targets in order."""
+    members = list(est.estimators_)
+    if len(members) > _MAX_CHAIN_LENGTH:
+        raise refuse(est, f"a chain of {len(members)} regressors is not supported (each member recomputes the "
+                          f"earlier ones: 2^n - 1 evaluations); supported: up to {_MAX_CHAIN_LENGTH}")
+    n_features = int(est.n_features_in_)
+    chain: list[ir.Node] = []
+    for index, member in enumerate(members):
+        scores = _member_scores(est, member)
+        if index == 0:
+            chain.append(scores)
+            continue
+        inputs = ir.Concat(parts=(ir.ColumnSelect(indices=np.arange(n_features), n_features=n_features),
+                                  *chain))
+        chain.append(ir.Pipeline(steps=(inputs, scores)))
+    order = np.asarray(est.order_, dtype=np.int64)
+    permutation = np.zeros((len(members), len(members)))
+    permutation[order, np.arange(len(members))] = 1.0  # target order_[i] is chain output i
+    return Converted(ir.Pipeline(steps=(ir.Concat(parts=tuple(chain)),
+                                        ir.LinearModel(coef=permutation, intercept=np.zeros(len(members))))),
+                     ir.Regression(n_targets=len(members)))

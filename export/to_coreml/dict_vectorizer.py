@@ -18,8 +18,9 @@ from typing import Any
 
 from export import ir
 from export.errors import UnsupportedEstimatorError
-from export.to_coreml.features import Feature, Names, new_model, string_dictionary_type, vector_type
-from export.to_coreml.protos import FeatureTypes_pb2, Spec
+from export.to_coreml.features import Feature, Names
+from export.to_coreml.pipeline import dictionary_type, dictionary_vector_models
+from export.to_coreml.protos import Spec
 
 
 def coreml_refusal(node: ir.TextVectorizer) -> str | None:
@@ -35,13 +36,7 @@ def coreml_refusal(node: ir.TextVectorizer) -> str | None:
 
 def term_counts_type() -> Any:
     """Dictionary<String, Double>: the term counts of one document (the Core ML input of a text column)."""
-    return string_dictionary_type()
-
-
-def _indexed_type() -> Any:
-    feature_type = FeatureTypes_pb2.FeatureType()
-    feature_type.dictionaryType.int64KeyType.SetInParent()
-    return feature_type
+    return dictionary_type("string")
 
 
 def text_vectorizer_models(node: ir.TextVectorizer, counts: Feature, output_name: str,
@@ -51,23 +46,8 @@ def text_vectorizer_models(node: ir.TextVectorizer, counts: Feature, output_name
     if refusal is not None:
         raise UnsupportedEstimatorError(refusal)
     assert isinstance(node.columns, ir.Vocabulary)
-    return dictionary_models(node.columns.terms, counts, output_name, names)
-
-
-def dictionary_models(terms: tuple[str, ...], dictionary: Feature, output_name: str,
-                      names: Names) -> tuple[list[Spec], list[Feature]]:
-    """DictVectorizer (stringToIndex = `terms`, in column order) + FeatureVectorizer: the [String: Double]
-    `dictionary` as the DOUBLE vector `output_name` (absent keys 0; every fed key must be a term, DictVectorizer.proto).
-    A text column's term counts and an IR DictVectorizer's dictionary column both lower here."""
-    indexed = Feature(names.fresh("term_indexes"), _indexed_type())
-    vectorizer = new_model([dictionary], [indexed])
-    vectorizer.dictVectorizer.stringToIndex.vector.extend(terms)
-    output = Feature(output_name, vector_type(len(terms)))
-    dense = new_model([indexed], [output])
-    entry = dense.featureVectorizer.inputList.add()
-    entry.inputColumn = indexed.name
-    entry.inputDimensions = len(terms)
-    return [vectorizer, dense], [output]
+    models, output = dictionary_vector_models(counts, node.columns.terms, names.fresh("term_indexes"), output_name)
+    return models, [output]
 
 
 def dictionary_description(column: str, node: ir.DictVectorizer) -> str:

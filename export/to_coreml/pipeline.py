@@ -6,17 +6,16 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from export.errors import ExportFailedError
-from export.to_coreml.features import Feature, new_model, vector_type
+from export.to_coreml.features import Feature, new_model, string_dictionary_type, vector_type
 from export.to_coreml.protos import FeatureTypes_pb2, Spec
 
 
 def dictionary_type(key: Literal["string", "int64"]) -> Any:
     """A Dictionary feature type keyed by String or Int64 (values Double)."""
-    feature_type = FeatureTypes_pb2.FeatureType()
     if key == "string":
-        feature_type.dictionaryType.stringKeyType.SetInParent()
-    else:
-        feature_type.dictionaryType.int64KeyType.SetInParent()
+        return string_dictionary_type()
+    feature_type = FeatureTypes_pb2.FeatureType()
+    feature_type.dictionaryType.int64KeyType.SetInParent()
     return feature_type
 
 

@@ -15,7 +15,6 @@ from export.to_coreml.category_lookup import category_lookup_models
 from export.to_coreml.dict_vectorizer import (
     counts_description,
     dictionary_description,
-    dictionary_models,
     term_counts_type,
     text_vectorizer_models,
 )
@@ -44,6 +43,9 @@ from export.to_coreml.tree_ensemble import tree_ensemble_model
 from export.to_coreml.validate import validate_spec
 
 _NO_OUTPUTS = OutputNames("", "", "", "")  # a Transformed pipeline inside a transform writes no head outputs
+_NO_OVO_DECISION = ("Core ML: the one-vs-one confidence transform s / (3 (|s| + 1)) has no double-precision "
+                    "encoding (no absolute value or division in the GLM/tree models); export this model with "
+                    "--formats onnx")
 _NO_INTERPOLATION = ("Core ML: piecewise-linear interpolation (isotonic calibration) has no exact encoding — its "
                      "double models (GLM, trees) cannot multiply a computed slope by the score, and a neural network "
                      "computes in float32; export this model with --formats onnx")
@@ -106,7 +108,8 @@ def _lower_transform(node: ir.Node, source: Feature, output_name: str, names: Na
             raise ExportFailedError(f"a {type(node).__name__} reads String columns as a body step of its own, never "
                                     "a numeric vector")
         case ir.TreeEnsemble() | ir.LinearModel() | ir.NeuralNetwork() | ir.SupportVectorMachine() \
-                | ir.NearestNeighbors() | ir.GaussianNaiveBayes() | ir.QuadraticDiscriminant() | ir.Average():
+                | ir.NearestNeighbors() | ir.GaussianNaiveBayes() | ir.QuadraticDiscriminant() | ir.Average() \
+                | ir.OneVsOneDecision():
             return _lower_scores(node, source, names)
         case _:
             assert_never(node)
@@ -143,6 +146,11 @@ def _lower_classifier_output(node: ir.ClassifierOutput | ir.PiecewiseLinear, sou
     if not _is_scores(node.member):
         raise UnsupportedEstimatorError(f"Core ML: a member ending in {type(ir.final_producer(node.member)).__name__}"
                                         " has no classifier model")
+    if node.output == "probabilities" and node.rule.link == "ovo_votes" and node.rule.n_classes == 2:
+        # a whole SVC model accepts this as a stated 0.5 % tolerance; inside a combination it would pass silently
+        raise UnsupportedEstimatorError("Core ML: a binary SVC member's probabilities are libsvm's Platt value "
+                                        "itself, scikit-learn couples it (they differ by up to 0.5 %); export this "
+                                        "model with --formats onnx")
     rule = node.rule if node.output == "probabilities" else replace(node.rule, has_proba=False)
     inner = OutputNames(names.fresh("member_label"), names.fresh("member_probability"), names.fresh("member_scores"),
                         names.fresh("member_transformed"))
@@ -173,8 +181,12 @@ def _average_models(node: ir.Average, head: ir.Regression | ir.Classification, s
         if node.width == 1:
             return [glm_regressor_model(coef[0], 0.0, source, Feature(outputs.prediction, double_type()))]
         return affine_models(coef, bias, source, outputs.prediction, names)
+    if head.link == "none":  # weighted vote counts whose sums round: the order of additions decides ties
+        raise UnsupportedEstimatorError("Core ML: weighted vote counts whose sums round (weights such as 0.1) must "
+                                        "be added in scikit-learn's order, and GLMRegressor's order is undocumented; "
+                                        "supported for Core ML: integer or binary-fraction weights (ONNX takes any)")
     if head.link != "identity":
-        raise ExportFailedError(f"Average: link {head.link!r} over averaged scores; supported: identity")
+        raise ExportFailedError(f"Average: link {head.link!r} over averaged scores; supported: identity, none")
     averaged = Feature(names.fresh("average"), vector_type(node.width))
     identity = ir.DenseLayer(np.eye(node.width), bias, "identity")
     return [*affine_models(coef, bias, source, averaged.name, names),
@@ -191,9 +203,7 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
             "Core ML: outlier detectors are not exported (the Core ML interface names one predicted feature, so an "
             "app cannot tell the anomaly score from the ±1 label; IsolationForest's 2^x also has no double-precision "
             "Core ML encoding); export this model with --formats onnx")
-    if not isinstance(head, (ir.Regression, ir.Classification)):
-        raise ExportFailedError(f"the Core ML writer has no encoding for a {type(head).__name__} head; supported: "
-                                "Regression, Classification, Transformed")
+    head = _supported_head(node, head)
     match node:
         case ir.TreeEnsemble() if isinstance(head, ir.Regression) and head.link == "exp":
             # Core ML has no exp postEvaluationTransform: the ensemble writes raw scores into a fresh vector and a
@@ -227,10 +237,26 @@ def _lower_model(node: ir.Producer, head: ir.Head, source: Feature, outputs: Out
             models = quadratic_discriminant_models(node, head, source, outputs, names)
         case ir.Average():
             models = _average_models(node, head, source, outputs, names)
+        case ir.OneVsOneDecision():
+            raise UnsupportedEstimatorError(_NO_OVO_DECISION)
         case _:
             assert_never(node)
     last = models[-1].description.output
     return _Lowered(models, [Feature(feature.name, feature.type) for feature in last])
+
+
+def _supported_head(node: ir.Producer, head: ir.Head) -> ir.Regression | ir.Classification:
+    """The head, if Core ML can fuse it with `node`: a classification, or a regression whose link is the identity
+    (or exp / logistic after a tree ensemble, its float32 exp stage and post-transform; exp after a float32
+    network)."""
+    if not isinstance(head, (ir.Regression, ir.Classification)):
+        raise ExportFailedError(f"the Core ML writer has no encoding for a {type(head).__name__} head; supported: "
+                                "Regression, Classification, Transformed")
+    if isinstance(head, ir.Regression) and head.link != "identity" and not (
+            isinstance(node, ir.TreeEnsemble) and head.link in ("exp", "logistic")) and not (
+            isinstance(node, ir.NeuralNetwork) and head.link == "exp"):  # MLPRegressor(loss='poisson')
+        _require_identity(head, type(node).__name__)
+    return head
 
 
 def _require_identity(head: ir.Regression, producer: str) -> None:
@@ -349,6 +375,8 @@ def _step_source(model: ir.Model, step: ir.Step, env: dict[str, Feature], names:
 def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
     """The complete, validated Model spec for `model` with the outputs and metadata of `interface`."""
     interface.check_inputs(model.inputs)
+    if any(isinstance(node, ir.OneVsOneDecision) for node in model.nodes()):
+        raise UnsupportedEstimatorError(_NO_OVO_DECISION)  # before its inputs (libsvm's raw pairwise values)
     text_columns = model.text_columns()
     dictionary_columns = model.dictionary_columns()
     inputs = [Feature(feature.name, term_counts_type()) if column.name in text_columns else feature
@@ -366,7 +394,9 @@ def to_spec(model: ir.Model, interface: CoreMLInterface) -> Spec:
                 raise ExportFailedError(f"step {step.name!r} (a {type(step.node).__name__}) is a transform; a model "
                                         "head needs a score producer last")
             if isinstance(step.node, ir.DictVectorizer):
-                lowered = _Lowered(*dictionary_models(step.node.terms, env[step.inputs[0]], target, names))
+                models, vector = dictionary_vector_models(env[step.inputs[0]], step.node.terms,
+                                                          names.fresh("term_indexes"), target)
+                lowered = _Lowered(models, [vector])
             elif isinstance(step.node, ir.TextVectorizer):
                 lowered = _Lowered(*text_vectorizer_models(step.node, env[step.inputs[0]], target, names))
             else:

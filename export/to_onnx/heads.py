@@ -163,9 +163,26 @@ def emit_classification(builder: GraphBuilder, scores: str, n_scores: int, task:
 _REGRESSION_LINK_OPS = {"exp": "Exp", "logistic": "Sigmoid"}
 
 
+def emit_expm1(builder: GraphBuilder, x: str) -> str:
+    """np.expm1 without an Expm1 operator: u = exp(x); |x| >= 1 -> u - 1 (no cancellation there, overflow to inf
+    as numpy's); |x| < 1 -> Kahan's (u - 1) * x / log(u), x itself where u rounds to 1 — a few ulp relative
+    everywhere (exp(x) - 1 alone loses every digit near 0; (u - 1) * x for all x would overflow to inf for
+    702.9 < x < 709.8, where np.expm1 is finite)."""
+    one = builder.const("one", np.array([[1.0]]))
+    u = builder.op("Exp", [x], "exp")
+    u_minus_one = builder.op("Sub", [u, one], "exp_minus_one")
+    ratio = builder.op("Div", [builder.op("Mul", [u_minus_one, x], "expm1_numerator"),
+                               builder.op("Log", [u], "log_exp")], "expm1_ratio")
+    small = builder.op("Where", [builder.op("Equal", [u, one], "exp_is_one"), x, ratio], "expm1_small")
+    near_zero = builder.op("Less", [builder.op("Abs", [x], "abs_score"), one], "near_zero")
+    return builder.op("Where", [near_zero, small, u_minus_one], "expm1")
+
+
 def emit_regression(builder: GraphBuilder, scores: str, task: ir.Regression, options: OnnxOptions) -> list[HeadOutput]:
-    """prediction = link(score), in double: identity, Exp, or Sigmoid (ONNX's 1/(1+exp(-x)))."""
-    if task.link != "identity":
+    """prediction = link(score), in double: identity, Exp, Sigmoid (ONNX's 1/(1+exp(-x))), or expm1."""
+    if task.link == "expm1":
+        scores = emit_expm1(builder, scores)
+    elif task.link != "identity":
         scores = builder.op(_REGRESSION_LINK_OPS[task.link], [scores], f"{task.link}_link")
     _to_contract_dtype(builder, scores, options, options.prediction_name)
     return [HeadOutput(options.prediction_name, options.onnx_elem_type, ("N", task.n_targets), "prediction")]

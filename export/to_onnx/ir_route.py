@@ -273,6 +273,8 @@ def _quadratic_discriminant(b: GraphBuilder, x: str, width: int, node: ir.Node) 
     half = b.op("Mul", [b.const("minus_half", np.array([[-0.5]])), total], "qda_half")
     scores = b.op("Add", [half, b.const("qda_log_prior", node.log_prior.reshape(1, -1))], "qda_scores")
     return scores, node.n_classes
+
+
 def _piecewise_linear(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
     assert isinstance(node, ir.PiecewiseLinear)
     # np.interp per column (emit_interp: numpy's binary-search interval, knot and end rules, Mul then Add); NaN stays
@@ -312,6 +314,41 @@ def _average(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, i
     if node.divisor != 1.0:
         total = b.op("Div", [total, b.const("divisor", np.array([[node.divisor]]))], "average")
     return total, node.width
+
+
+def _one_vs_one_decision(b: GraphBuilder, x: str, width: int, node: ir.Node) -> tuple[str, int]:
+    assert isinstance(node, ir.OneVsOneDecision)
+    k, n_pairs = node.n_classes, node.n_pairs
+    pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
+    predictions = b.op("Gather", [x, b.const("predictions", np.arange(n_pairs, dtype=np.int64))], "pair_predictions",
+                       axis=1)
+    # votes: pair p adds 1 to its first class where prediction 0, to its second where 1 (small integers: exact)
+    first, second = np.zeros((n_pairs, k)), np.zeros((n_pairs, k))
+    for p, (i, j) in enumerate(pairs):
+        first[p, i], second[p, j] = 1.0, 1.0
+    won_second = b.op("MatMul", [predictions, b.const("second_votes", second - first)], "second_votes")
+    votes = b.op("Add", [won_second, b.const("first_votes", first.sum(axis=0).reshape(1, -1))], "ovo_votes")
+    # sums of confidences, one class at a time, pair by pair in scikit-learn's order
+    sums = []
+    for c in range(k):
+        total = None
+        for p, (i, j) in enumerate(pairs):
+            if c not in (i, j):
+                continue
+            confidence = b.op("Gather", [x, b.const("confidence", np.array([n_pairs + p], dtype=np.int64))],
+                              "confidence", axis=1)
+            if total is None:
+                total = confidence if c == j else b.op("Neg", [confidence], "negated_confidence")
+            else:
+                total = b.op("Add" if c == j else "Sub", [total, confidence], "confidence_sum")
+        assert total is not None
+        sums.append(total)
+    s = b.op("Concat", sums, "sum_of_confidences", axis=1)
+    denominator = b.op("Mul", [b.const("three", np.array([[3.0]])),
+                               b.op("Add", [b.op("Abs", [s], "abs_confidences"), b.const("one", np.array([[1.0]]))],
+                                    "abs_plus_one")], "confidence_denominator")
+    transformed = b.op("Div", [s, denominator], "transformed_confidences")
+    return b.op("Add", [votes, transformed], "ovo_decision"), k
 
 
 @dataclass(frozen=True)
@@ -366,6 +403,8 @@ IR_ROUTE_FAMILIES: dict[type, IrFamily] = {
                                                     "(np.interp's branches, double)"),
     ir.ClassifierOutput: IrFamily(_classifier_output, "(the member) + its head's probabilities, or Equal + Cast "
                                                       "(one-hot label)"),
+    ir.OneVsOneDecision: IrFamily(_one_vs_one_decision, "MatMul votes + Gather/Add/Sub confidence sums in pair order "
+                                                        "+ Abs/Add/Mul/Div (double)"),
     ir.Average: IrFamily(_average, "Gather + Mul + Add block by block + Div (numpy's order, double)"),
 }
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from export import ir
 from export.to_onnx.graph_builder import GraphBuilder
+from export.to_onnx.heads import emit_expm1  # one np.expm1 lowering: the regression link's
 
 _OPERATORS = {"abs": "Abs", "negative": "Neg", "sqrt": "Sqrt", "reciprocal": "Reciprocal", "exp": "Exp", "log": "Log",
               "tanh": "Tanh", "floor": "Floor", "ceil": "Ceil", "rint": "Round"}  # Round: half to even, as np.rint
@@ -27,18 +28,6 @@ def emit_log1p(b: GraphBuilder, x: str) -> str:
                          b.op("Sub", [u, one], "log1p_den")], "log1p_ratio")
     out = b.op("Where", [b.op("Equal", [u, one], "log1p_tiny"), x, ratio], "log1p_small")
     return b.op("Where", [b.op("Equal", [u, _scalar(b, np.inf)], "log1p_inf"), u, out], "log1p")
-
-
-def emit_expm1(b: GraphBuilder, x: str) -> str:
-    """Kahan's form: u = exp(x); expm1(x) = x if u == 1; -1 if u - 1 == -1 (exp underflowed); else
-    (u - 1) * x / log(u); u = inf gives inf."""
-    one, minus_one = _scalar(b, 1.0), _scalar(b, -1.0)
-    u = b.op("Exp", [x], "expm1_u")
-    um1 = b.op("Sub", [u, one], "expm1_um1")
-    ratio = b.op("Div", [b.op("Mul", [um1, x], "expm1_num"), b.op("Log", [u], "expm1_log")], "expm1_ratio")
-    out = b.op("Where", [b.op("Equal", [um1, minus_one], "expm1_low"), minus_one, ratio], "expm1_large")
-    out = b.op("Where", [b.op("Equal", [u, one], "expm1_tiny"), x, out], "expm1_small")
-    return b.op("Where", [b.op("Equal", [u, _scalar(b, np.inf)], "expm1_inf"), u, out], "expm1")
 
 
 def emit_unary_function(b: GraphBuilder, x: str, name: ir.UnaryName) -> str:

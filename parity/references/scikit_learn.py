@@ -22,6 +22,7 @@ from parity.bounds import (
     Elementwise,
     Impute,
     KernelExpansion,
+    MemberAverage,
     Normalise,
     PowerMap,
     QuadraticForms,
@@ -253,7 +254,7 @@ class ScikitLearnAdapter:
         role = ("probabilities" if hasattr(model, "predict_proba") and hasattr(model, "classes_") else
                 "prediction" if hasattr(model, "predict") else "transformed")
         if role == "probabilities" and not isinstance(bound_steps[-1], BinaryLogistic | Softmax | Normalise
-                                                      | TreeSum):
+                                                      | TreeSum | MemberAverage):
             return None
         if role == "prediction" and hasattr(model, "classes_"):
             return None  # labels only: compared exactly
@@ -267,6 +268,66 @@ def _tree_columns(model: Any, n_trees: int) -> list[np.ndarray | None]:
     if _is(model, ("IsolationForest",)) and model._max_features != model.n_features_in_:
         return [np.asarray(f, dtype=np.int64) for f in model.estimators_features_]
     return [None] * n_trees
+
+
+def _probability_steps(member: Any) -> list[Any] | None:
+    """A member classifier's probability steps (its own chain, a Pipeline's included), or None."""
+    chain = ADAPTER.chain(member)
+    return chain.steps if chain is not None and chain.role == "probabilities" else None
+
+
+def _calibrated_steps(calibrated: Any) -> tuple[Any, list[Any]] | None:
+    """One `_CalibratedClassifier` with sigmoid calibrators over a linear decision_function: the affine decision,
+    the calibrators' affine z = -(a f + b) (folded into one), then the logistic (binary) or one-vs-rest rule."""
+    base = calibrated.estimator
+    if calibrated.method != "sigmoid" or not hasattr(base, "decision_function") or not hasattr(base, "coef_"):
+        return None
+    if not _is(base, ("LogisticRegression", "LinearSVC", "SGDClassifier", "RidgeClassifier", "Perceptron",
+                      "PassiveAggressiveClassifier", "RidgeClassifierCV", "LogisticRegressionCV")):
+        return None
+    a = np.array([float(c.a_) for c in calibrated.calibrators])
+    b = np.array([float(c.b_) for c in calibrated.calibrators])
+    coef = np.asarray(base.coef_, dtype=np.float64).reshape(len(a), -1)
+    # z = -(a * (x @ coef.T + intercept) + b), as one affine map of x
+    weight, bias = (coef * -a[:, None]).T, -(a * _column(base.intercept_) + b)
+    steps = _logistic(weight.T, bias, softmax=False)
+    return calibrated.predict_proba, steps
+
+
+def _averaged_members(model: Any) -> list[Any] | None:
+    """Soft VotingClassifier, BaggingClassifier (members with predict_proba, on their feature subsets), and
+    CalibratedClassifierCV (sigmoid over linear decision functions): one MemberAverage over the members' chains."""
+    name = type(model).__name__
+    members: list[tuple[Any, list[Any], np.ndarray | None]] = []
+    if name == "VotingClassifier":
+        if model.voting != "soft":
+            return None
+        weights = (np.ones(len(model.estimators_)) if model._weights_not_none is None
+                   else np.asarray(model._weights_not_none, dtype=np.float64))
+        divisor = float(weights.sum())
+        for member in model.estimators_:
+            steps = _probability_steps(member)
+            if steps is None:
+                return None
+            members.append((member.predict_proba, steps, None))
+    elif name == "BaggingClassifier":
+        weights, divisor = np.ones(len(model.estimators_)), float(model.n_estimators)
+        for member, columns in zip(model.estimators_, model.estimators_features_, strict=True):
+            steps = _probability_steps(member)
+            if steps is None or len(member.classes_) != len(model.classes_):
+                return None
+            members.append((member.predict_proba, steps, np.asarray(columns, dtype=np.int64)))
+    else:
+        weights = np.ones(len(model.calibrated_classifiers_))
+        divisor = float(len(weights))
+        for calibrated in model.calibrated_classifiers_:
+            found = _calibrated_steps(calibrated)
+            if found is None:
+                return None
+            members.append((found[0], found[1], None))
+    return [MemberAverage(members, weights, divisor)]
+
+
 def _is_nan(value: Any) -> bool:
     return isinstance(value, float) and np.isnan(value)
 
@@ -431,7 +492,8 @@ def _network(model: Any) -> list[Any] | None:
 # Models whose whole chain one function builds from their fitted attributes (type name -> builder).
 _CHAIN_BUILDERS: dict[str, Callable[[Any], list[Any] | None]] = {
     "QuadraticDiscriminantAnalysis": _quadratic_discriminant, **dict.fromkeys(_NAIVE_BAYES, _naive_bayes),
-    "MLPClassifier": _network, "MLPRegressor": _network}
+    "MLPClassifier": _network, "MLPRegressor": _network,
+    **dict.fromkeys(("VotingClassifier", "BaggingClassifier", "CalibratedClassifierCV"), _averaged_members)}
 
 
 def _tree_chain(model: Any) -> list[Any] | None:
