@@ -170,6 +170,13 @@ def run_bench(quick: bool = False, peer_python: str | None = None,
     return results
 
 
+def parity_fields(parity_run: dict[str, Any]) -> dict[str, Any]:
+    """The columns every bench section reports from one `parity.bench.bench_parity_run`."""
+    return {"parity_seconds": parity_run["parity_seconds"],
+            "predict_seconds": parity_run["sklearn_predict_proba_seconds"],
+            "parity_ratio": parity_run["ratio"], "parity_verdict": parity_run["verdict"]}
+
+
 def ratio_line(label: str, value: float | None, note: str) -> str:
     """One aligned line of the bench's text output (every section uses it): label, the ratio (n/a when not
     measured), a note (the target, or why it was not measured)."""

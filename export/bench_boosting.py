@@ -106,6 +106,7 @@ def bench_boosting(quick: bool, say: Callable[[str], None]) -> dict[str, Any]:
     from sklearn.datasets import make_classification
 
     from export import from_boosting
+    from export.bench import parity_fields
     from parity.bench import bench_parity_run
 
     n_rows, trees = (2_000, 30) if quick else (20_000, 300)
@@ -141,10 +142,7 @@ def bench_boosting(quick: bool, say: Callable[[str], None]) -> dict[str, Any]:
             model = from_boosting.load_file(tmp / f"model{suffix}", from_boosting.sniff(
                 (tmp / f"model{suffix}").read_bytes()[:16]) or "xgboost-json")
             parity_run = bench_parity_run(model.reference(), X, [tmp / "ours.mlmodel", tmp / "ours.onnx"])
-            row["parity_seconds"] = parity_run["parity_seconds"]
-            row["predict_seconds"] = parity_run["sklearn_predict_proba_seconds"]
-            row["parity_ratio"] = parity_run["ratio"]
-            row["parity_verdict"] = parity_run["verdict"]
+            row.update(parity_fields(parity_run))
             results[library] = row
     return results
 

@@ -83,7 +83,7 @@ def _skl2onnx(model: Any, X: Any) -> dict[str, Any]:
 
 
 def bench_dataframe(quick: bool, say: Callable[[str], None]) -> dict[str, Any]:
-    from export.bench import _best_of
+    from export.bench import _best_of, parity_fields
     from export.frontends import to_ir
     from export.to_coreml import CoreMLInterface, save_spec, to_spec
     from export.to_onnx import OnnxOptions, save_onnx, to_onnx
@@ -119,10 +119,7 @@ def bench_dataframe(quick: bool, say: Callable[[str], None]) -> dict[str, Any]:
         save_onnx(to_onnx(model, to_ir(model), OnnxOptions(input_dtype="float64")).model, tmp / "ours.onnx")
         say(f"dataframe: full parity run on {n_rows} rows (scikit-learn + onnxruntime + Core ML evaluator)")
         parity_run = bench_parity_run(model, X, [tmp / "ours.mlmodel", tmp / "ours.onnx"])
-    results["parity_seconds"] = parity_run["parity_seconds"]
-    results["predict_seconds"] = parity_run["sklearn_predict_proba_seconds"]
-    results["parity_ratio"] = parity_run["ratio"]
-    results["parity_verdict"] = parity_run["verdict"]
+    results.update(parity_fields(parity_run))
     return results
 
 

@@ -66,7 +66,7 @@ def _skl2onnx(estimator: Any, X: np.ndarray) -> dict[str, Any]:
 
 
 def bench_meta(quick: bool, say: Callable[[str], None]) -> dict[str, Any]:
-    from export.bench import _best_of
+    from export.bench import _best_of, parity_fields
     from export.frontends import to_ir
     from export.to_coreml import CoreMLInterface, save_spec, to_spec
     from export.to_onnx import OnnxOptions, save_onnx, to_onnx
@@ -100,10 +100,7 @@ def bench_meta(quick: bool, say: Callable[[str], None]) -> dict[str, Any]:
             say(f"meta: full parity run for {title} on {len(X)} rows")
             parity_run = bench_parity_run(estimator, X, [tmp / "ours.mlmodel", tmp / "ours-float64.onnx"],
                                           method="predict")
-            row["parity_seconds"] = parity_run["parity_seconds"]
-            row["predict_seconds"] = parity_run["sklearn_predict_proba_seconds"]
-            row["parity_ratio"] = parity_run["ratio"]
-            row["parity_verdict"] = parity_run["verdict"]
+            row.update(parity_fields(parity_run))
             results[title] = row
     return results
 

@@ -11,6 +11,7 @@ import io
 import json
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -254,13 +255,7 @@ def _check_boosting_payloads(path: Path) -> dict[str, str | None]:
             text = item.get("content")
             return json.loads(text) if isinstance(text, str) and item.get("is_json") else text
 
-        def visit(node: Any, where: str) -> None:
-            if isinstance(node, list):
-                for i, item in enumerate(node):
-                    visit(item, f"{where}[{i}]")
-                return
-            if not isinstance(node, dict):
-                return
+        for node, where in _schema_nodes(schema):
             kind = f"{node.get('__module__')}.{node.get('__class__')}"
             source = f"{path}:{where or '/'}"
             if kind == "xgboost.core.Booster" and isinstance(buffer := payload(node, "handle"), bytes):
@@ -283,11 +278,19 @@ def _check_boosting_payloads(path: Path) -> dict[str, str | None]:
                 if model is not None:
                     versions["catboost"] = from_boosting.load_bytes(
                         bytes(model) if isinstance(model, bytes) else b"", "catboost-cbm", source).trained_version
-            for key, value in node.items():
-                visit(value, f"{where}/{key}")
-
-        visit(schema, "")
     return versions
+
+
+def _schema_nodes(node: Any, where: str = "") -> Iterator[tuple[dict[str, Any], str]]:
+    """Every object node of a skops schema.json with its path (`/attr`, `[i]`), parents before children — one walk
+    for the checks that read the schema before anything is constructed."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _schema_nodes(item, f"{where}[{i}]")
+    elif isinstance(node, dict):
+        yield node, where
+        for key, value in node.items():
+            yield from _schema_nodes(value, f"{where}/{key}")
 
 
 def _hgb_schema_refusal(path: Path, where: str, what: str) -> UntrustedModelError:
@@ -309,13 +312,7 @@ def _check_hgb_preprocessor_schema(path: Path) -> None:
         return isinstance(node, dict) and node.get("__module__") == "sklearn.utils.validation" and node.get(
             "__class__") == "check_array" and node.get("__loader__") == "FunctionNode"
 
-    def visit(node: Any, where: str) -> None:
-        if isinstance(node, list):
-            for i, item in enumerate(node):
-                visit(item, f"{where}[{i}]")
-            return
-        if not isinstance(node, dict):
-            return
+    for node, where in _schema_nodes(schema):
         module, cls = node.get("__module__"), node.get("__class__")
         if (module, cls) == ("functools", "partial"):
             content = node.get("content")
@@ -332,10 +329,6 @@ def _check_hgb_preprocessor_schema(path: Path) -> None:
             allowed_functions.add(id(content["func"]))
         elif is_check_array(node) and id(node) not in allowed_functions:
             raise _hgb_schema_refusal(path, where, "check_array outside that partial")
-        for key, value in node.items():
-            visit(value, f"{where}/{key}")
-
-    visit(schema, "")
 
 
 def _check_hgb_preprocessor_objects(estimator: Any, path: Path) -> None:
